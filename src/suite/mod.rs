@@ -1,0 +1,93 @@
+//! The suite model: what a suite file declares, resolved and validated, with source positions.
+//!
+//! Loading never touches Docker or the network; it only reads suite files and checks that the
+//! paths they name exist.
+
+mod load;
+pub mod node;
+pub mod runtime;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use load::{LoadError, LoadErrors, load_paths};
+pub use node::Pos;
+
+/// One suite file: a function and the cases run against it.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// The suite file, as the user would write it (relative to the working directory if possible).
+    pub file: PathBuf,
+    pub function: Function,
+    pub cases: Vec<Case>,
+}
+
+/// The function under test, as declared under `function:`.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// `name:`, or the suite file's stem.
+    pub name: String,
+    /// The image to boot, resolved from `runtime:` or given as `image:`.
+    pub image: String,
+    /// The handler passed to the image's entrypoint, if any.
+    pub handler: Option<String>,
+    /// Custom runtimes (`provided.*`) keep their `bootstrap` in the code, where the image's
+    /// entrypoint does not look; the code is then mounted at `/var/runtime` as well.
+    pub custom_runtime: bool,
+    /// The code directory, absolute.
+    pub code: Option<PathBuf>,
+    /// Layer directories, absolute, in order: later ones win where files collide.
+    pub layers: Vec<PathBuf>,
+    pub environment: BTreeMap<String, String>,
+    /// Seconds, covering init and handler, as in Lambda.
+    pub timeout: u32,
+    /// Megabytes, enforced as the container's memory limit.
+    pub memory: u32,
+    pub pos: Pos,
+}
+
+/// One case: an event sent to the function and what must come back.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: String,
+    pub event: serde_json::Value,
+    pub expect: Expectation,
+    /// Where the case starts in its suite file.
+    pub pos: Pos,
+}
+
+/// What a case requires of the invocation's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expectation {
+    /// No expectation: the invocation must succeed.
+    Success,
+    /// The response must equal this JSON value (key order ignored).
+    Response { value: serde_json::Value, pos: Pos },
+    /// Every key listed must be present and match, recursively.
+    ResponseContains { value: serde_json::Value, pos: Pos },
+    /// The function must fail with this error type and, if given, message.
+    Error {
+        error_type: Option<String>,
+        message: Option<String>,
+        pos: Pos,
+    },
+}
+
+impl Expectation {
+    /// Where the expectation is written, if the case has one.
+    pub fn pos(&self) -> Option<Pos> {
+        match self {
+            Expectation::Success => None,
+            Expectation::Response { pos, .. }
+            | Expectation::ResponseContains { pos, .. }
+            | Expectation::Error { pos, .. } => Some(*pos),
+        }
+    }
+}
+
+impl Suite {
+    /// `file:line` of a position in this suite, for reports.
+    pub fn at(&self, pos: Pos) -> String {
+        format!("{}:{}", self.file.display(), pos.line)
+    }
+}

@@ -1,0 +1,234 @@
+//! A YAML document as a tree of nodes that each remember where they stand in the file.
+//!
+//! The loader validates this tree by hand instead of deriving `Deserialize` for the suite model,
+//! so that every problem in a file is reported in one pass, each with its own line and column.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A line and column in a suite file, both 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One YAML value with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub pos: Pos,
+    pub value: Value,
+}
+
+/// The shapes a YAML value can take once YAML 1.1 surprises are switched off.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Seq(Vec<Node>),
+    /// Keys keep their own positions so that an unknown key can be pointed at.
+    Map(Vec<(Key, Node)>),
+}
+
+/// A mapping key with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub pos: Pos,
+    pub name: String,
+}
+
+impl Value {
+    /// The word a user would use for this kind of value, for "expected X, found Y" messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl Node {
+    /// The node as JSON, for events and expected responses.
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.value {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::Value::Number(n.clone()),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => serde_json::Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Parses one YAML document with the options that make YAML 1.1 surprises impossible:
+/// `yes`/`on` stay strings, `017` and `1_000` stay strings, duplicate keys are rejected.
+pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        underscored_numbers_as_strings: true,
+        with_snippet: false,
+    };
+    let spanned: Spanned<Value> = serde_saphyr::from_str_with_options(text, options)?;
+    Ok(into_node(spanned))
+}
+
+fn pos_of<T>(s: &Spanned<T>) -> Pos {
+    Pos {
+        line: s.referenced.line() as usize,
+        column: s.referenced.column() as usize,
+    }
+}
+
+fn into_node(s: Spanned<Value>) -> Node {
+    Node {
+        pos: pos_of(&s),
+        value: s.value,
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        i64::try_from(v)
+            .map(|v| Value::Number(v.into()))
+            .map_err(|_| E::custom("integer out of range"))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        u64::try_from(v)
+            .map(|v| Value::Number(v.into()))
+            .map_err(|_| E::custom("integer out of range"))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("non-finite numbers cannot be sent as JSON"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Value>>()? {
+            items.push(into_node(item));
+        }
+        Ok(Value::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let value = map.next_value::<Spanned<Value>>()?;
+            let key = Key {
+                pos: pos_of(&key),
+                name: key.value,
+            };
+            entries.push((key, into_node(value)));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(text: &str) -> serde_json::Value {
+        parse(text).unwrap().to_json()
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_and_octals_stay_strings() {
+        let v = json("a: yes\nb: on\nc: '017'\nd: 017\ne: 1_000\nf: true\ng: 17\nh: off\n");
+        assert_eq!(
+            v,
+            serde_json::json!({"a": "yes", "b": "on", "c": "017", "d": "017", "e": "1_000", "f": true, "g": 17, "h": "off"})
+        );
+    }
+
+    #[test]
+    fn positions_of_keys_and_values() {
+        let node = parse("top:\n  inner: 5\n").unwrap();
+        let Value::Map(entries) = &node.value else {
+            panic!("not a map")
+        };
+        assert_eq!(entries[0].0.pos, Pos { line: 1, column: 1 });
+        let Value::Map(inner) = &entries[0].1.value else {
+            panic!("not a map")
+        };
+        assert_eq!(inner[0].0.pos, Pos { line: 2, column: 3 });
+        assert_eq!(inner[0].1.pos, Pos { line: 2, column: 10 });
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected() {
+        assert!(parse("a: 1\na: 2\n").is_err());
+    }
+
+    #[test]
+    fn nulls_floats_and_nesting() {
+        assert_eq!(
+            json("a: ~\nb: 1.5\nc: [1, {d: x}]\n"),
+            serde_json::json!({"a": null, "b": 1.5, "c": [1, {"d": "x"}]})
+        );
+    }
+}
