@@ -1,0 +1,137 @@
+//! Makes sure a function's base image is present, pulling it when the policy allows.
+
+use bollard::query_parameters::CreateImageOptions;
+use futures_util::StreamExt;
+
+use super::Engine;
+
+/// When to pull an image from its registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PullPolicy {
+    /// Pull only images not present locally.
+    #[default]
+    Missing,
+    /// Pull every image, even one present locally.
+    Always,
+    /// Never pull; an image not present locally is an error.
+    Never,
+}
+
+/// Progress of a pull, for the console.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullProgress {
+    pub image: String,
+    /// Bytes done and in all, summed over the layers seen so far.
+    pub current: u64,
+    pub total: u64,
+    pub status: String,
+}
+
+/// Why an image cannot be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("image {image} is not present locally and --pull never forbids pulling it; run `docker pull {image}` first")]
+    Absent { image: String },
+    #[error("image {image} could not be pulled: {message}; check the name and your registry access (`docker pull {image}`)")]
+    Pull { image: String, message: String },
+    #[error("image {image} could not be inspected")]
+    Inspect {
+        image: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+}
+
+/// Ensures `image` is present, reporting pull progress through `progress`.
+pub async fn ensure_image(
+    engine: &Engine,
+    image: &str,
+    policy: PullPolicy,
+    mut progress: impl FnMut(PullProgress),
+) -> Result<(), ImageError> {
+    let present = match engine.docker.inspect_image(image).await {
+        Ok(_) => true,
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => false,
+        Err(source) => {
+            return Err(ImageError::Inspect {
+                image: image.to_string(),
+                source,
+            });
+        }
+    };
+    match (present, policy) {
+        (true, PullPolicy::Missing | PullPolicy::Never) => return Ok(()),
+        (false, PullPolicy::Never) => {
+            return Err(ImageError::Absent {
+                image: image.to_string(),
+            });
+        }
+        _ => {}
+    }
+    // Always pull with an explicit tag: without one the engine pulls every tag.
+    let (repo, tag) = split_tag(image);
+    let options = CreateImageOptions {
+        from_image: Some(repo.to_string()),
+        tag: Some(tag.to_string()),
+        ..Default::default()
+    };
+    let mut layers: std::collections::HashMap<String, (u64, u64)> = Default::default();
+    let mut stream = engine.docker.create_image(Some(options), None, None);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(info) => {
+                if let Some(detail) = &info.error_detail {
+                    return Err(ImageError::Pull {
+                        image: image.to_string(),
+                        message: detail.message.clone().unwrap_or_default(),
+                    });
+                }
+                if let (Some(id), Some(d)) = (&info.id, &info.progress_detail)
+                    && let (Some(cur), Some(total)) = (d.current, d.total)
+                {
+                    layers.insert(id.clone(), (cur.max(0) as u64, total.max(0) as u64));
+                }
+                let (current, total) = layers
+                    .values()
+                    .fold((0, 0), |(c, t), (lc, lt)| (c + lc, t + lt));
+                progress(PullProgress {
+                    image: image.to_string(),
+                    current,
+                    total,
+                    status: info.status.unwrap_or_default(),
+                });
+            }
+            Err(e) => {
+                return Err(ImageError::Pull {
+                    image: image.to_string(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Splits `repo:tag`, minding registry ports (`host:5000/repo`) and digests.
+fn split_tag(image: &str) -> (&str, &str) {
+    if let Some((repo, digest)) = image.split_once('@') {
+        return (repo, digest);
+    }
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+        _ => (image, "latest"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_tag;
+
+    #[test]
+    fn tags_are_split_off_but_registry_ports_are_not() {
+        assert_eq!(split_tag("public.ecr.aws/lambda/python:3.12"), ("public.ecr.aws/lambda/python", "3.12"));
+        assert_eq!(split_tag("localhost:5000/fn"), ("localhost:5000/fn", "latest"));
+        assert_eq!(split_tag("localhost:5000/fn:v2"), ("localhost:5000/fn", "v2"));
+        assert_eq!(split_tag("busybox"), ("busybox", "latest"));
+    }
+}

@@ -1,0 +1,45 @@
+//! Boot: the Docker engine, the images it holds, and the containers lambda-ci owns there.
+
+mod container;
+mod image;
+mod logs;
+
+use bollard::Docker;
+
+pub use container::{Container, ContainerSpec, Registry, State};
+pub use image::{ImageError, PullPolicy, PullProgress, ensure_image};
+pub use logs::{LogLine, LogStream, Logs};
+
+/// The label every container of lambda-ci carries, so leftovers can be found and swept.
+pub const LABEL: &str = "lambda-ci";
+/// The label naming the run a container belongs to.
+pub const RUN_LABEL: &str = "lambda-ci.run";
+/// The label naming the suite file a container serves.
+pub const SUITE_LABEL: &str = "lambda-ci.suite";
+
+/// The Docker engine could not be reached.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot reach the Docker engine at {host}")]
+pub struct ConnectError {
+    pub host: String,
+    #[source]
+    pub source: bollard::errors::Error,
+}
+
+/// A connection to the Docker engine, as `DOCKER_HOST` (or the default socket) names it.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) docker: Docker,
+}
+
+impl Engine {
+    /// Connects and agrees on an API version; fails when no engine answers.
+    pub async fn connect() -> Result<Engine, ConnectError> {
+        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        let fail = |source| ConnectError { host: host.clone(), source };
+        let docker = Docker::connect_with_defaults().map_err(fail)?;
+        let docker = docker.negotiate_version().await.map_err(fail)?;
+        docker.ping().await.map_err(fail)?;
+        Ok(Engine { docker })
+    }
+}

@@ -1,0 +1,245 @@
+//! Invoke: one POST to RIE, and what came back, classified the way Lambda would describe it.
+
+use std::time::{Duration, Instant};
+
+/// The invoke path RIE serves; the name segment must be literally `function`.
+const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
+
+/// How long the host waits beyond the function's own timeout before giving up on RIE.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+/// A response body: JSON when it parses as JSON, text otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Json(serde_json::Value),
+    Text(String),
+}
+
+impl Body {
+    pub fn parse(bytes: &[u8]) -> Body {
+        match serde_json::from_slice(bytes) {
+            Ok(v) => Body::Json(v),
+            Err(_) => Body::Text(String::from_utf8_lossy(bytes).into_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Json(v) => write!(f, "{v}"),
+            Body::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// What one invocation amounted to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The handler returned; `body` is its result as the runtime serialised it.
+    Success { body: Body },
+    /// The handler raised: RIE answers 200 with an error document.
+    FunctionError {
+        error_type: String,
+        message: String,
+        body: serde_json::Value,
+    },
+    /// The function ran past its timeout and was stopped.
+    Timeout { message: String },
+    /// The runtime failed outside the handler: init error, crash, oversize response (HTTP 502),
+    /// or any other status RIE answered with.
+    RuntimeFailure {
+        status: u16,
+        error_type: Option<String>,
+        message: Option<String>,
+        body: Body,
+    },
+    /// No answer from RIE: connection refused or reset, or the host-side deadline passed.
+    Transport { message: String },
+    /// The container itself stopped.
+    ContainerExited { exit_code: i64, oom_killed: bool },
+}
+
+impl Outcome {
+    /// Classifies an HTTP answer from RIE. Success and failure are told apart by status and
+    /// body shape together: RIE answers 200 to a handler that raised.
+    pub fn classify(status: u16, body: &[u8]) -> Outcome {
+        let parsed = Body::parse(body);
+        if status == 200 {
+            if let Body::Json(v) = &parsed
+                && let Some((error_type, message)) = error_document(v)
+            {
+                return Outcome::FunctionError {
+                    error_type,
+                    message,
+                    body: v.clone(),
+                };
+            }
+            if let Body::Text(t) = &parsed
+                && t.starts_with("Task timed out after")
+            {
+                return Outcome::Timeout { message: t.trim().to_string() };
+            }
+            return Outcome::Success { body: parsed };
+        }
+        let (error_type, message) = match &parsed {
+            Body::Json(v) => match error_document(v) {
+                Some((t, m)) => (Some(t), Some(m)),
+                None => (None, None),
+            },
+            Body::Text(_) => (None, None),
+        };
+        Outcome::RuntimeFailure {
+            status,
+            error_type,
+            message,
+            body: parsed,
+        }
+    }
+}
+
+/// `errorType` and `errorMessage` of an error document: an object with those keys and
+/// otherwise only the keys runtimes add (`requestId`, `stackTrace`, `cause`).
+fn error_document(v: &serde_json::Value) -> Option<(String, String)> {
+    let obj = v.as_object()?;
+    let known = ["errorType", "errorMessage", "requestId", "stackTrace", "cause"];
+    if !obj.keys().all(|k| known.contains(&k.as_str())) {
+        return None;
+    }
+    let message = obj.get("errorMessage")?.as_str()?.to_string();
+    let error_type = obj
+        .get("errorType")
+        .and_then(|t| t.as_str())
+        .unwrap_or("")
+        .to_string();
+    Some((error_type, message))
+}
+
+/// A client for one container's RIE.
+pub struct Rie {
+    client: reqwest::Client,
+    base: String,
+    deadline: Duration,
+}
+
+/// An HTTP answer and how long it took.
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub duration: Duration,
+}
+
+impl Rie {
+    /// RIE at `127.0.0.1:port`, for a function whose timeout is `timeout`.
+    pub fn new(port: u16, timeout: Duration) -> Rie {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("a plain-HTTP client with no TLS always builds");
+        Rie {
+            client,
+            base: format!("http://127.0.0.1:{port}"),
+            deadline: timeout + GRACE,
+        }
+    }
+
+    /// Whether RIE's own HTTP server answers. RIE answers `GET /` with 404; a bare TCP connect
+    /// is no proof (Docker's port proxy accepts before RIE listens), and the invoke path is
+    /// never used to probe since RIE runs the function whatever the method.
+    pub async fn probe(&self) -> bool {
+        let answer = self
+            .client
+            .get(format!("{}/", self.base))
+            .timeout(Duration::from_millis(500))
+            .send()
+            .await;
+        matches!(answer, Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND)
+    }
+
+    /// Sends one event. Never call this while another invocation on the same RIE is in
+    /// flight: RIE exits on a second concurrent request.
+    pub async fn invoke(&self, event: &serde_json::Value) -> Result<Answer, String> {
+        let started = Instant::now();
+        let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+        let response = self
+            .client
+            .post(format!("{}{INVOKE_PATH}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .timeout(self.deadline)
+            .send()
+            .await
+            .map_err(|e| describe(&e, self.deadline))?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| describe(&e, self.deadline))?
+            .to_vec();
+        Ok(Answer {
+            status,
+            body,
+            duration: started.elapsed(),
+        })
+    }
+}
+
+fn describe(e: &reqwest::Error, deadline: Duration) -> String {
+    if e.is_timeout() {
+        format!("no answer from RIE within {:.0} s (the function's timeout plus {} s)", deadline.as_secs_f64(), GRACE.as_secs())
+    } else if e.is_connect() {
+        "cannot connect to RIE in the container".to_string()
+    } else {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn success_json_and_text() {
+        assert_eq!(Outcome::classify(200, br#"{"a": 1}"#), Outcome::Success { body: Body::Json(json!({"a": 1})) });
+        assert_eq!(Outcome::classify(200, b"hello"), Outcome::Success { body: Body::Text("hello".into()) });
+        assert_eq!(Outcome::classify(200, b"null"), Outcome::Success { body: Body::Json(json!(null)) });
+    }
+
+    #[test]
+    fn handler_errors_come_as_200_with_an_error_document() {
+        let body = br#"{"errorMessage": "name is required", "errorType": "ValueError", "requestId": "x", "stackTrace": []}"#;
+        assert!(matches!(
+            Outcome::classify(200, body),
+            Outcome::FunctionError { error_type, message, .. } if error_type == "ValueError" && message == "name is required"
+        ));
+    }
+
+    // Regression: a result that merely has an `errorMessage` key among others is a success.
+    #[test]
+    fn a_result_with_other_keys_is_not_an_error_document() {
+        let body = br#"{"errorMessage": "shown to users", "statusCode": 400}"#;
+        assert!(matches!(Outcome::classify(200, body), Outcome::Success { .. }));
+    }
+
+    #[test]
+    fn timeouts_and_init_errors() {
+        assert_eq!(
+            Outcome::classify(200, b"Task timed out after 1.00 seconds"),
+            Outcome::Timeout { message: "Task timed out after 1.00 seconds".into() }
+        );
+        let init = br#"{"errorMessage": "Unable to import module 'app'", "errorType": "Runtime.ImportModuleError"}"#;
+        assert!(matches!(
+            Outcome::classify(502, init),
+            Outcome::RuntimeFailure { status: 502, error_type: Some(t), .. } if t == "Runtime.ImportModuleError"
+        ));
+        assert!(matches!(Outcome::classify(502, b""), Outcome::RuntimeFailure { status: 502, error_type: None, .. }));
+    }
+}

@@ -1,0 +1,248 @@
+//! Compares JSON values and lists every difference with its JSONPath-like location.
+
+use serde_json::Value;
+
+/// One difference between what was expected and what came back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    /// Where in the response, as `$.body.items[2]`.
+    pub path: String,
+    pub kind: MismatchKind,
+}
+
+/// The kinds of difference a user needs told apart.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MismatchKind {
+    /// Same type, other value.
+    Value { expected: Value, actual: Value },
+    /// A key the expectation lists is absent.
+    MissingKey { expected: Value },
+    /// A key the response has that a whole-value expectation does not list.
+    ExtraKey { actual: Value },
+    /// Different JSON types (a string where a number was expected).
+    Type { expected: &'static str, actual: &'static str },
+    /// Arrays of different lengths (elements are then compared up to the shorter one).
+    Length { expected: usize, actual: usize },
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = &self.path;
+        match &self.kind {
+            MismatchKind::Value { expected, actual } => write!(f, "{path}: expected {expected}, got {actual}"),
+            MismatchKind::MissingKey { expected } => write!(f, "{path}: missing (expected {expected})"),
+            MismatchKind::ExtraKey { actual } => write!(f, "{path}: unexpected key (got {actual})"),
+            MismatchKind::Type { expected, actual } => write!(f, "{path}: expected {expected}, got {actual}"),
+            MismatchKind::Length { expected, actual } => {
+                write!(f, "{path}: expected {expected} elements, got {actual}")
+            }
+        }
+    }
+}
+
+/// How much of the actual value must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Equal as JSON; key order never matters.
+    Exact,
+    /// Every key listed in the expectation must be present and match; others are ignored.
+    /// Arrays must have the same length, their elements compared the same way.
+    Subset,
+}
+
+/// Every difference between `expected` and `actual`; empty when they match.
+pub fn compare(expected: &Value, actual: &Value, mode: Mode) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    walk(expected, actual, mode, "$".to_string(), &mut out);
+    out
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn key_path(parent: &str, key: &str) -> String {
+    let plain = !key.is_empty()
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !key.starts_with(|c: char| c.is_ascii_digit());
+    if plain {
+        format!("{parent}.{key}")
+    } else {
+        format!("{parent}[{}]", Value::String(key.to_string()))
+    }
+}
+
+/// Numbers are equal when their values are: `1` and `1.0` match.
+fn numbers_equal(a: &serde_json::Number, b: &serde_json::Number) -> bool {
+    if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
+        return x == y;
+    }
+    if let (Some(x), Some(y)) = (a.as_u64(), b.as_u64()) {
+        return x == y;
+    }
+    a.as_f64() == b.as_f64()
+}
+
+fn walk(expected: &Value, actual: &Value, mode: Mode, path: String, out: &mut Vec<Mismatch>) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                let p = key_path(&path, k);
+                match a.get(k) {
+                    Some(av) => walk(ev, av, mode, p, out),
+                    None => out.push(Mismatch {
+                        path: p,
+                        kind: MismatchKind::MissingKey { expected: ev.clone() },
+                    }),
+                }
+            }
+            if mode == Mode::Exact {
+                for (k, av) in a {
+                    if !e.contains_key(k) {
+                        out.push(Mismatch {
+                            path: key_path(&path, k),
+                            kind: MismatchKind::ExtraKey { actual: av.clone() },
+                        });
+                    }
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            if e.len() != a.len() {
+                out.push(Mismatch {
+                    path: path.clone(),
+                    kind: MismatchKind::Length {
+                        expected: e.len(),
+                        actual: a.len(),
+                    },
+                });
+            }
+            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                walk(ev, av, mode, format!("{path}[{i}]"), out);
+            }
+        }
+        (Value::Number(e), Value::Number(a)) => {
+            if !numbers_equal(e, a) {
+                out.push(Mismatch {
+                    path,
+                    kind: MismatchKind::Value {
+                        expected: expected.clone(),
+                        actual: actual.clone(),
+                    },
+                });
+            }
+        }
+        (e, a) if std::mem::discriminant(e) == std::mem::discriminant(a) => {
+            if e != a {
+                out.push(Mismatch {
+                    path,
+                    kind: MismatchKind::Value {
+                        expected: e.clone(),
+                        actual: a.clone(),
+                    },
+                });
+            }
+        }
+        (e, a) => out.push(Mismatch {
+            path,
+            kind: MismatchKind::Type {
+                expected: type_name(e),
+                actual: type_name(a),
+            },
+        }),
+    }
+}
+
+/// The part of `actual` that a subset expectation speaks about, so the diff shows only that.
+pub fn project(expected: &Value, actual: &Value) -> Value {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => Value::Object(
+            a.iter()
+                .filter(|(k, _)| e.contains_key(*k))
+                .map(|(k, av)| (k.clone(), project(&e[k], av)))
+                .collect(),
+        ),
+        (Value::Array(e), Value::Array(a)) => Value::Array(
+            a.iter()
+                .enumerate()
+                .map(|(i, av)| match e.get(i) {
+                    Some(ev) => project(ev, av),
+                    None => av.clone(),
+                })
+                .collect(),
+        ),
+        _ => actual.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn exact(e: Value, a: Value) -> Vec<String> {
+        compare(&e, &a, Mode::Exact).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn equal_values_ignore_key_order_and_number_spelling() {
+        assert!(exact(json!({"a": 1, "b": [1.0, "x"]}), json!({"b": [1, "x"], "a": 1.0})).is_empty());
+    }
+
+    #[test]
+    fn wrong_value() {
+        assert_eq!(exact(json!({"body": "Hello, Ada"}), json!({"body": "Hello, Bob"})), vec![r#"$.body: expected "Hello, Ada", got "Hello, Bob""#]);
+    }
+
+    #[test]
+    fn missing_and_extra_keys() {
+        assert_eq!(
+            exact(json!({"a": 1, "b": 2}), json!({"a": 1, "c": 3})),
+            vec!["$.b: missing (expected 2)", "$.c: unexpected key (got 3)"]
+        );
+    }
+
+    #[test]
+    fn wrong_type() {
+        assert_eq!(exact(json!({"n": 1}), json!({"n": "1"})), vec!["$.n: expected a number, got a string"]);
+        assert_eq!(exact(json!(null), json!({})), vec!["$: expected null, got an object"]);
+    }
+
+    #[test]
+    fn array_length_and_elements() {
+        assert_eq!(
+            exact(json!([1, 2, 3]), json!([1, 5])),
+            vec!["$: expected 3 elements, got 2", "$[1]: expected 2, got 5"]
+        );
+    }
+
+    #[test]
+    fn odd_keys_are_quoted_in_paths() {
+        assert_eq!(exact(json!({"content-type": "a"}), json!({"content-type": "b"})), vec![r#"$["content-type"]: expected "a", got "b""#]);
+    }
+
+    #[test]
+    fn subset_ignores_unlisted_keys_but_not_listed_ones() {
+        let actual = json!({"statusCode": 200, "headers": {"a": "1", "b": "2"}, "body": "x"});
+        assert!(compare(&json!({"statusCode": 200, "headers": {"a": "1"}}), &actual, Mode::Subset).is_empty());
+        let m = compare(&json!({"statusCode": 201, "missing": true}), &actual, Mode::Subset);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].kind, MismatchKind::MissingKey { expected: json!(true) });
+    }
+
+    #[test]
+    fn projection_keeps_only_what_the_expectation_names() {
+        let actual = json!({"statusCode": 200, "headers": {"a": "1", "b": "2"}, "body": "x"});
+        assert_eq!(
+            project(&json!({"statusCode": 201, "headers": {"a": "1"}}), &actual),
+            json!({"statusCode": 200, "headers": {"a": "1"}})
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! A line diff kept as data: the console renders it in colour, JUnit as plain text.
+
+use std::time::Duration;
+
+use similar::{Algorithm, ChangeTag, TextDiff};
+
+/// Lines of context around each change.
+const CONTEXT: usize = 3;
+
+/// A unified diff from the expected text to the actual one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diff {
+    pub hunks: Vec<Hunk>,
+}
+
+/// A run of changed lines with their context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hunk {
+    /// `@@ -a,b +c,d @@`
+    pub header: String,
+    pub lines: Vec<DiffLine>,
+}
+
+/// Whether a line is only in the expectation, only in the response, or in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Both,
+    Expected,
+    Actual,
+}
+
+/// One line of a hunk, split into segments; `true` marks the words that changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffLine {
+    pub side: Side,
+    pub segments: Vec<(bool, String)>,
+}
+
+impl DiffLine {
+    pub fn text(&self) -> String {
+        self.segments.iter().map(|(_, s)| s.as_str()).collect()
+    }
+}
+
+impl Diff {
+    /// The diff from `expected` to `actual`, line by line with word emphasis.
+    pub fn new(expected: &str, actual: &str) -> Diff {
+        let expected = with_final_newline(expected);
+        let actual = with_final_newline(actual);
+        let diff = TextDiff::configure()
+            .algorithm(Algorithm::Patience)
+            .timeout(Duration::from_millis(500))
+            .diff_lines(expected.as_str(), actual.as_str());
+        let hunks = diff
+            .grouped_ops(CONTEXT)
+            .into_iter()
+            .filter(|ops| !ops.is_empty())
+            .map(|ops| {
+                let header = similar::udiff::UnifiedHunkHeader::new(&ops).to_string();
+                let lines = ops
+                    .iter()
+                    .flat_map(|op| diff.iter_inline_changes(op))
+                    .map(|change| DiffLine {
+                        side: match change.tag() {
+                            ChangeTag::Equal => Side::Both,
+                            ChangeTag::Delete => Side::Expected,
+                            ChangeTag::Insert => Side::Actual,
+                        },
+                        segments: change
+                            .iter_strings_lossy()
+                            .map(|(emph, s)| (emph, s.trim_end_matches('\n').to_string()))
+                            .filter(|(_, s)| !s.is_empty())
+                            .collect(),
+                    })
+                    .collect();
+                Hunk { header, lines }
+            })
+            .collect();
+        Diff { hunks }
+    }
+
+    /// The diff as plain unified-diff text, with `--- expected` / `+++ actual` headers.
+    pub fn to_plain(&self) -> String {
+        let mut out = String::from("--- expected\n+++ actual\n");
+        for hunk in &self.hunks {
+            out.push_str(&hunk.header);
+            out.push('\n');
+            for line in &hunk.lines {
+                out.push(match line.side {
+                    Side::Both => ' ',
+                    Side::Expected => '-',
+                    Side::Actual => '+',
+                });
+                out.push_str(&line.text());
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+fn with_final_newline(s: &str) -> String {
+    if s.ends_with('\n') { s.to_string() } else { format!("{s}\n") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_rendering_is_a_unified_diff() {
+        let d = Diff::new("{\n  \"a\": 1,\n  \"b\": 2\n}", "{\n  \"a\": 1,\n  \"b\": 3\n}");
+        assert_eq!(
+            d.to_plain(),
+            "--- expected\n+++ actual\n@@ -1,4 +1,4 @@\n {\n   \"a\": 1,\n-  \"b\": 2\n+  \"b\": 3\n }\n"
+        );
+    }
+
+    #[test]
+    fn changed_words_are_marked() {
+        let d = Diff::new("hello ada\n", "hello bob\n");
+        let removed = &d.hunks[0].lines[0];
+        assert_eq!(removed.side, Side::Expected);
+        assert!(removed.segments.iter().any(|(emph, s)| *emph && s.contains("ada")));
+    }
+
+    #[test]
+    fn equal_texts_have_no_hunks() {
+        assert!(Diff::new("same", "same\n").hunks.is_empty());
+    }
+}
