@@ -78,7 +78,9 @@ impl Outcome {
             if let Body::Text(t) = &parsed
                 && t.starts_with("Task timed out after")
             {
-                return Outcome::Timeout { message: t.trim().to_string() };
+                return Outcome::Timeout {
+                    message: t.trim().to_string(),
+                };
             }
             return Outcome::Success { body: parsed };
         }
@@ -102,7 +104,13 @@ impl Outcome {
 /// otherwise only the keys runtimes add (`requestId`, `stackTrace`, `cause`).
 fn error_document(v: &serde_json::Value) -> Option<(String, String)> {
     let obj = v.as_object()?;
-    let known = ["errorType", "errorMessage", "requestId", "stackTrace", "cause"];
+    let known = [
+        "errorType",
+        "errorMessage",
+        "requestId",
+        "stackTrace",
+        "cause",
+    ];
     if !obj.keys().all(|k| known.contains(&k.as_str())) {
         return None;
     }
@@ -186,7 +194,11 @@ impl Rie {
 
 fn describe(e: &reqwest::Error, deadline: Duration) -> String {
     if e.is_timeout() {
-        format!("no answer from RIE within {:.0} s (the function's timeout plus {} s)", deadline.as_secs_f64(), GRACE.as_secs())
+        format!(
+            "no answer from RIE within {:.0} s (the function's timeout plus {} s)",
+            deadline.as_secs_f64(),
+            GRACE.as_secs()
+        )
     } else if e.is_connect() {
         "cannot connect to RIE in the container".to_string()
     } else {
@@ -208,9 +220,24 @@ mod tests {
 
     #[test]
     fn success_json_and_text() {
-        assert_eq!(Outcome::classify(200, br#"{"a": 1}"#), Outcome::Success { body: Body::Json(json!({"a": 1})) });
-        assert_eq!(Outcome::classify(200, b"hello"), Outcome::Success { body: Body::Text("hello".into()) });
-        assert_eq!(Outcome::classify(200, b"null"), Outcome::Success { body: Body::Json(json!(null)) });
+        assert_eq!(
+            Outcome::classify(200, br#"{"a": 1}"#),
+            Outcome::Success {
+                body: Body::Json(json!({"a": 1}))
+            }
+        );
+        assert_eq!(
+            Outcome::classify(200, b"hello"),
+            Outcome::Success {
+                body: Body::Text("hello".into())
+            }
+        );
+        assert_eq!(
+            Outcome::classify(200, b"null"),
+            Outcome::Success {
+                body: Body::Json(json!(null))
+            }
+        );
     }
 
     #[test]
@@ -226,20 +253,32 @@ mod tests {
     #[test]
     fn a_result_with_other_keys_is_not_an_error_document() {
         let body = br#"{"errorMessage": "shown to users", "statusCode": 400}"#;
-        assert!(matches!(Outcome::classify(200, body), Outcome::Success { .. }));
+        assert!(matches!(
+            Outcome::classify(200, body),
+            Outcome::Success { .. }
+        ));
     }
 
     #[test]
     fn timeouts_and_init_errors() {
         assert_eq!(
             Outcome::classify(200, b"Task timed out after 1.00 seconds"),
-            Outcome::Timeout { message: "Task timed out after 1.00 seconds".into() }
+            Outcome::Timeout {
+                message: "Task timed out after 1.00 seconds".into()
+            }
         );
         let init = br#"{"errorMessage": "Unable to import module 'app'", "errorType": "Runtime.ImportModuleError"}"#;
         assert!(matches!(
             Outcome::classify(502, init),
             Outcome::RuntimeFailure { status: 502, error_type: Some(t), .. } if t == "Runtime.ImportModuleError"
         ));
-        assert!(matches!(Outcome::classify(502, b""), Outcome::RuntimeFailure { status: 502, error_type: None, .. }));
+        assert!(matches!(
+            Outcome::classify(502, b""),
+            Outcome::RuntimeFailure {
+                status: 502,
+                error_type: None,
+                ..
+            }
+        ));
     }
 }

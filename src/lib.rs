@@ -1,7 +1,118 @@
 //! lambda-ci: tests AWS Lambda functions in their real base images, through the Runtime
 //! Interface Emulator those images contain.
+//!
+//! The pipeline: [`suite`] loads → [`plan`] groups → [`docker`] boots → [`invoke`] calls →
+//! [`judge`] decides → [`report`] shows, with [`runner`] driving it and emitting [`event`]s.
 
+pub mod cli;
 pub mod docker;
+pub mod error;
+pub mod event;
+pub mod exit;
 pub mod invoke;
 pub mod judge;
+pub mod plan;
+pub mod report;
+pub mod runner;
 pub mod suite;
+
+use std::sync::Arc;
+
+use crate::cli::RunSettings;
+use crate::docker::{Engine, Registry};
+use crate::error::Error;
+use crate::plan::Plan;
+use crate::report::{Reporter, Reporters, console::Console, junit::Junit};
+use crate::runner::{RunConfig, Runner};
+
+/// Runs `lambda-ci run` and returns the exit code. Errors stop the run before it starts (or
+/// prevent its report from being written); failing cases are not errors.
+pub async fn run(settings: RunSettings) -> Result<u8, Error> {
+    let suites = suite::load_paths(&settings.paths).map_err(Error::Load)?;
+    let engine = Engine::connect().await?;
+    let plan = Plan::new(&suites);
+    let run_id = run_id();
+
+    let mut reporters = Reporters::default();
+    let color = anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+    reporters
+        .0
+        .push(Box::new(Console::new(std::io::stdout(), color, true)));
+    if let Some(path) = &settings.junit {
+        reporters.0.push(Box::new(Junit::new(path.clone())));
+    }
+
+    let registry = Registry::default();
+    let runner = Runner {
+        engine: engine.clone(),
+        registry: registry.clone(),
+        suites: Arc::new(suites),
+        plan,
+        config: RunConfig {
+            pull: settings.pull,
+            keep: settings.keep,
+            run_id,
+        },
+    };
+    let task = tokio::spawn(async move {
+        let stats = runner.execute(|event| reporters.report(&event)).await;
+        (stats, reporters)
+    });
+    let abort = task.abort_handle();
+    let outcome = tokio::select! {
+        joined = task => joined,
+        signal = interrupted() => {
+            abort.abort();
+            eprintln!("\n{signal}: removing this run's containers");
+            registry.sweep(&engine).await;
+            return Ok(exit::INTERRUPTED);
+        }
+    };
+    match outcome {
+        Ok((stats, mut reporters)) => {
+            if settings.keep {
+                registry.forget_all();
+            } else {
+                registry.sweep(&engine).await;
+            }
+            reporters.finish()?;
+            Ok(if stats.success() {
+                exit::SUCCESS
+            } else {
+                exit::CASES_FAILED
+            })
+        }
+        Err(e) => {
+            // The runner panicked; its message is already on stderr. Leave nothing behind.
+            registry.sweep(&engine).await;
+            eprintln!("error: lambda-ci failed unexpectedly ({e}); its containers were removed");
+            Ok(exit::INTERNAL)
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM, naming which.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return "interrupted";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        _ = term.recv() => "terminated",
+    }
+}
+
+/// A short id unique enough to tell concurrent runs' containers apart.
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mixed = (nanos as u64) ^ (u64::from(std::process::id()) << 32);
+    format!("{:08x}", mixed & 0xffff_ffff)
+}

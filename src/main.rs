@@ -1,3 +1,61 @@
-fn main() {
-    println!("Hello, world!");
+//! The `lambda-ci` command: parse arguments, run, map the result to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use lambda_ci::cli::{Cli, Command};
+use lambda_ci::error::Error;
+use lambda_ci::exit;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime\ncaused by: {e}");
+            return ExitCode::from(exit::INFRASTRUCTURE);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => match args.validate() {
+            Ok(settings) => runtime.block_on(lambda_ci::run(settings)),
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            print_error(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn print_error(e: &Error) {
+    match e {
+        Error::Load(errors) => {
+            for problem in &errors.0 {
+                eprintln!("error: {problem}");
+            }
+            let n = errors.0.len();
+            eprintln!(
+                "{n} problem{} in the suites; nothing was run",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+        _ => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                eprintln!("caused by: {s}");
+                source = s.source();
+            }
+            if let Some(hint) = e.hint() {
+                eprintln!("hint: {hint}");
+            }
+        }
+    }
 }

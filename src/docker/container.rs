@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, PortBinding};
-use bollard::query_parameters::{CreateContainerOptions, ListContainersOptions, RemoveContainerOptions};
+use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
 
 use super::{Engine, LABEL, Logs, RUN_LABEL, SUITE_LABEL};
 use crate::suite::Function;
@@ -32,7 +32,12 @@ pub struct ContainerSpec {
 
 impl ContainerSpec {
     /// The container for `function`, as declared in `suite_file`, in run `run_id`.
-    pub fn for_function(function: &Function, suite_file: &Path, run_id: &str, seq: usize) -> ContainerSpec {
+    pub fn for_function(
+        function: &Function,
+        suite_file: &Path,
+        run_id: &str,
+        seq: usize,
+    ) -> ContainerSpec {
         let mut binds = Vec::new();
         if let Some(code) = &function.code {
             binds.push((code.clone(), "/var/task".to_string()));
@@ -45,8 +50,14 @@ impl ContainerSpec {
         let mut env: Vec<(String, String)> = vec![
             ("AWS_LAMBDA_FUNCTION_NAME".into(), function.name.clone()),
             ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
-            ("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), function.timeout.to_string()),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), function.memory.to_string()),
+            (
+                "AWS_LAMBDA_FUNCTION_TIMEOUT".into(),
+                function.timeout.to_string(),
+            ),
+            (
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
+                function.memory.to_string(),
+            ),
             ("AWS_REGION".into(), "us-east-1".into()),
             ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
         ];
@@ -57,7 +68,13 @@ impl ContainerSpec {
         let safe: String = function
             .name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .collect();
         ContainerSpec {
             name: format!("lambda-ci-{run_id}-{seq}-{safe}"),
@@ -125,20 +142,11 @@ async fn remove(engine: &Engine, id: &str) -> Result<(), bollard::errors::Error>
         ..Default::default()
     };
     match engine.docker.remove_container(id, Some(options)).await {
-        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(()),
         other => other,
     }
-}
-
-/// Lists containers left by earlier runs (by label), for tests and sweeping.
-pub async fn list_labelled(engine: &Engine) -> Result<Vec<String>, bollard::errors::Error> {
-    let options = ListContainersOptions {
-        all: true,
-        filters: Some(HashMap::from([("label".to_string(), vec![LABEL.to_string()])])),
-        ..Default::default()
-    };
-    let list = engine.docker.list_containers(Some(options)).await?;
-    Ok(list.into_iter().filter_map(|c| c.id).collect())
 }
 
 /// The state of a container as the engine sees it.
@@ -165,7 +173,11 @@ pub struct Container {
 impl Container {
     /// Creates and starts a container for `spec`; it is registered for removal from the moment
     /// it exists.
-    pub async fn boot(engine: &Engine, registry: &Registry, spec: &ContainerSpec) -> Result<Container, BootError> {
+    pub async fn boot(
+        engine: &Engine,
+        registry: &Registry,
+        spec: &ContainerSpec,
+    ) -> Result<Container, BootError> {
         let (layers_dir, opt) = match spec.layers.as_slice() {
             [] => (None, None),
             [one] => (None, Some(one.clone())),
@@ -287,12 +299,17 @@ fn bind(source: &Path, target: &str) -> Mount {
 
 /// Copies `layers` in order into a fresh directory, later layers overwriting earlier ones.
 fn merge_layers(layers: &[PathBuf]) -> std::io::Result<tempfile::TempDir> {
-    let dir = tempfile::Builder::new().prefix("lambda-ci-opt-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("lambda-ci-opt-")
+        .tempdir()?;
     for layer in layers {
         copy_tree(layer, dir.path())?;
     }
     // The merged tree must be readable by the function's user inside the container.
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
     Ok(dir)
 }
 
@@ -358,8 +375,14 @@ mod tests {
         );
         assert_eq!(spec.name, "lambda-ci-r1-0-hello-world");
         assert_eq!(spec.memory_bytes, 256 * 1024 * 1024);
-        assert!(spec.env.contains(&"AWS_LAMBDA_FUNCTION_TIMEOUT=7".to_string()));
-        assert!(spec.env.contains(&"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256".to_string()));
+        assert!(
+            spec.env
+                .contains(&"AWS_LAMBDA_FUNCTION_TIMEOUT=7".to_string())
+        );
+        assert!(
+            spec.env
+                .contains(&"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256".to_string())
+        );
         // The user's environment wins over the defaults, without duplicates.
         assert!(spec.env.contains(&"AWS_REGION=eu-west-1".to_string()));
         assert!(!spec.env.contains(&"AWS_REGION=us-east-1".to_string()));

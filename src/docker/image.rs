@@ -30,9 +30,13 @@ pub struct PullProgress {
 /// Why an image cannot be had.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("image {image} is not present locally and --pull never forbids pulling it; run `docker pull {image}` first")]
+    #[error(
+        "image {image} is not present locally and --pull never forbids pulling it; run `docker pull {image}` first"
+    )]
     Absent { image: String },
-    #[error("image {image} could not be pulled: {message}; check the name and your registry access (`docker pull {image}`)")]
+    #[error(
+        "image {image} could not be pulled: {message}; check the name and your registry access (`docker pull {image}`)"
+    )]
     Pull { image: String, message: String },
     #[error("image {image} could not be inspected")]
     Inspect {
@@ -51,7 +55,9 @@ pub async fn ensure_image(
 ) -> Result<(), ImageError> {
     let present = match engine.docker.inspect_image(image).await {
         Ok(_) => true,
-        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => false,
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => false,
         Err(source) => {
             return Err(ImageError::Inspect {
                 image: image.to_string(),
@@ -129,9 +135,18 @@ mod tests {
 
     #[test]
     fn tags_are_split_off_but_registry_ports_are_not() {
-        assert_eq!(split_tag("public.ecr.aws/lambda/python:3.12"), ("public.ecr.aws/lambda/python", "3.12"));
-        assert_eq!(split_tag("localhost:5000/fn"), ("localhost:5000/fn", "latest"));
-        assert_eq!(split_tag("localhost:5000/fn:v2"), ("localhost:5000/fn", "v2"));
+        assert_eq!(
+            split_tag("public.ecr.aws/lambda/python:3.12"),
+            ("public.ecr.aws/lambda/python", "3.12")
+        );
+        assert_eq!(
+            split_tag("localhost:5000/fn"),
+            ("localhost:5000/fn", "latest")
+        );
+        assert_eq!(
+            split_tag("localhost:5000/fn:v2"),
+            ("localhost:5000/fn", "v2")
+        );
         assert_eq!(split_tag("busybox"), ("busybox", "latest"));
     }
 }

@@ -99,7 +99,9 @@ impl Logs {
         tokio::spawn(async move {
             while let Some(Ok(chunk)) = stream.next().await {
                 let (kind, bytes) = match chunk {
-                    LogOutput::StdOut { message } | LogOutput::Console { message } => (LogStream::Stdout, message),
+                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                        (LogStream::Stdout, message)
+                    }
                     LogOutput::StdErr { message } => (LogStream::Stderr, message),
                     LogOutput::StdIn { .. } => continue,
                 };
@@ -142,13 +144,24 @@ impl Logs {
     }
 
     /// Waits until a line after `mark` satisfies `done`, the output ends, or `limit` passes.
-    pub async fn wait_for(&self, mark: usize, limit: Duration, done: impl Fn(&LogLine) -> bool) -> bool {
+    pub async fn wait_for(
+        &self,
+        mark: usize,
+        limit: Duration,
+        done: impl Fn(&LogLine) -> bool,
+    ) -> bool {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let notified = self.notify.notified();
             {
                 let buffer = self.lock();
-                if buffer.lines.get(mark..).unwrap_or_default().iter().any(&done) {
+                if buffer
+                    .lines
+                    .get(mark..)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(&done)
+                {
                     return true;
                 }
                 if buffer.ended {

@@ -35,8 +35,12 @@ pub struct Engine {
 impl Engine {
     /// Connects and agrees on an API version; fails when no engine answers.
     pub async fn connect() -> Result<Engine, ConnectError> {
-        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-        let fail = |source| ConnectError { host: host.clone(), source };
+        let host =
+            std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        let fail = |source| ConnectError {
+            host: host.clone(),
+            source,
+        };
         let docker = Docker::connect_with_defaults().map_err(fail)?;
         let docker = docker.negotiate_version().await.map_err(fail)?;
         docker.ping().await.map_err(fail)?;

@@ -20,7 +20,10 @@ pub enum MismatchKind {
     /// A key the response has that a whole-value expectation does not list.
     ExtraKey { actual: Value },
     /// Different JSON types (a string where a number was expected).
-    Type { expected: &'static str, actual: &'static str },
+    Type {
+        expected: &'static str,
+        actual: &'static str,
+    },
     /// Arrays of different lengths (elements are then compared up to the shorter one).
     Length { expected: usize, actual: usize },
 }
@@ -29,10 +32,16 @@ impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let path = &self.path;
         match &self.kind {
-            MismatchKind::Value { expected, actual } => write!(f, "{path}: expected {expected}, got {actual}"),
-            MismatchKind::MissingKey { expected } => write!(f, "{path}: missing (expected {expected})"),
+            MismatchKind::Value { expected, actual } => {
+                write!(f, "{path}: expected {expected}, got {actual}")
+            }
+            MismatchKind::MissingKey { expected } => {
+                write!(f, "{path}: missing (expected {expected})")
+            }
             MismatchKind::ExtraKey { actual } => write!(f, "{path}: unexpected key (got {actual})"),
-            MismatchKind::Type { expected, actual } => write!(f, "{path}: expected {expected}, got {actual}"),
+            MismatchKind::Type { expected, actual } => {
+                write!(f, "{path}: expected {expected}, got {actual}")
+            }
             MismatchKind::Length { expected, actual } => {
                 write!(f, "{path}: expected {expected} elements, got {actual}")
             }
@@ -99,7 +108,9 @@ fn walk(expected: &Value, actual: &Value, mode: Mode, path: String, out: &mut Ve
                     Some(av) => walk(ev, av, mode, p, out),
                     None => out.push(Mismatch {
                         path: p,
-                        kind: MismatchKind::MissingKey { expected: ev.clone() },
+                        kind: MismatchKind::MissingKey {
+                            expected: ev.clone(),
+                        },
                     }),
                 }
             }
@@ -188,17 +199,29 @@ mod tests {
     use serde_json::json;
 
     fn exact(e: Value, a: Value) -> Vec<String> {
-        compare(&e, &a, Mode::Exact).iter().map(ToString::to_string).collect()
+        compare(&e, &a, Mode::Exact)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
     fn equal_values_ignore_key_order_and_number_spelling() {
-        assert!(exact(json!({"a": 1, "b": [1.0, "x"]}), json!({"b": [1, "x"], "a": 1.0})).is_empty());
+        assert!(
+            exact(
+                json!({"a": 1, "b": [1.0, "x"]}),
+                json!({"b": [1, "x"], "a": 1.0})
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn wrong_value() {
-        assert_eq!(exact(json!({"body": "Hello, Ada"}), json!({"body": "Hello, Bob"})), vec![r#"$.body: expected "Hello, Ada", got "Hello, Bob""#]);
+        assert_eq!(
+            exact(json!({"body": "Hello, Ada"}), json!({"body": "Hello, Bob"})),
+            vec![r#"$.body: expected "Hello, Ada", got "Hello, Bob""#]
+        );
     }
 
     #[test]
@@ -211,8 +234,14 @@ mod tests {
 
     #[test]
     fn wrong_type() {
-        assert_eq!(exact(json!({"n": 1}), json!({"n": "1"})), vec!["$.n: expected a number, got a string"]);
-        assert_eq!(exact(json!(null), json!({})), vec!["$: expected null, got an object"]);
+        assert_eq!(
+            exact(json!({"n": 1}), json!({"n": "1"})),
+            vec!["$.n: expected a number, got a string"]
+        );
+        assert_eq!(
+            exact(json!(null), json!({})),
+            vec!["$: expected null, got an object"]
+        );
     }
 
     #[test]
@@ -225,16 +254,35 @@ mod tests {
 
     #[test]
     fn odd_keys_are_quoted_in_paths() {
-        assert_eq!(exact(json!({"content-type": "a"}), json!({"content-type": "b"})), vec![r#"$["content-type"]: expected "a", got "b""#]);
+        assert_eq!(
+            exact(json!({"content-type": "a"}), json!({"content-type": "b"})),
+            vec![r#"$["content-type"]: expected "a", got "b""#]
+        );
     }
 
     #[test]
     fn subset_ignores_unlisted_keys_but_not_listed_ones() {
         let actual = json!({"statusCode": 200, "headers": {"a": "1", "b": "2"}, "body": "x"});
-        assert!(compare(&json!({"statusCode": 200, "headers": {"a": "1"}}), &actual, Mode::Subset).is_empty());
-        let m = compare(&json!({"statusCode": 201, "missing": true}), &actual, Mode::Subset);
+        assert!(
+            compare(
+                &json!({"statusCode": 200, "headers": {"a": "1"}}),
+                &actual,
+                Mode::Subset
+            )
+            .is_empty()
+        );
+        let m = compare(
+            &json!({"statusCode": 201, "missing": true}),
+            &actual,
+            Mode::Subset,
+        );
         assert_eq!(m.len(), 2);
-        assert_eq!(m[0].kind, MismatchKind::MissingKey { expected: json!(true) });
+        assert_eq!(
+            m[0].kind,
+            MismatchKind::MissingKey {
+                expected: json!(true)
+            }
+        );
     }
 
     #[test]

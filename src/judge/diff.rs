@@ -100,7 +100,11 @@ impl Diff {
 }
 
 fn with_final_newline(s: &str) -> String {
-    if s.ends_with('\n') { s.to_string() } else { format!("{s}\n") }
+    if s.ends_with('\n') {
+        s.to_string()
+    } else {
+        format!("{s}\n")
+    }
 }
 
 #[cfg(test)]
@@ -109,7 +113,10 @@ mod tests {
 
     #[test]
     fn plain_rendering_is_a_unified_diff() {
-        let d = Diff::new("{\n  \"a\": 1,\n  \"b\": 2\n}", "{\n  \"a\": 1,\n  \"b\": 3\n}");
+        let d = Diff::new(
+            "{\n  \"a\": 1,\n  \"b\": 2\n}",
+            "{\n  \"a\": 1,\n  \"b\": 3\n}",
+        );
         assert_eq!(
             d.to_plain(),
             "--- expected\n+++ actual\n@@ -1,4 +1,4 @@\n {\n   \"a\": 1,\n-  \"b\": 2\n+  \"b\": 3\n }\n"
@@ -121,7 +128,12 @@ mod tests {
         let d = Diff::new("hello ada\n", "hello bob\n");
         let removed = &d.hunks[0].lines[0];
         assert_eq!(removed.side, Side::Expected);
-        assert!(removed.segments.iter().any(|(emph, s)| *emph && s.contains("ada")));
+        assert!(
+            removed
+                .segments
+                .iter()
+                .any(|(emph, s)| *emph && s.contains("ada"))
+        );
     }
 
     #[test]

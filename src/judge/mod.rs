@@ -56,9 +56,14 @@ pub fn judge(expect: &Expectation, outcome: &Outcome) -> Verdict {
     };
     match outcome {
         Outcome::Transport { message } => return Verdict::Error(message.clone()),
-        Outcome::ContainerExited { exit_code, oom_killed } => {
+        Outcome::ContainerExited {
+            exit_code,
+            oom_killed,
+        } => {
             return Verdict::Error(if *oom_killed {
-                format!("the container was killed for exceeding its memory limit (exit code {exit_code})")
+                format!(
+                    "the container was killed for exceeding its memory limit (exit code {exit_code})"
+                )
             } else {
                 format!("the container exited with code {exit_code}")
             });
@@ -67,13 +72,30 @@ pub fn judge(expect: &Expectation, outcome: &Outcome) -> Verdict {
     }
     match (expect, outcome) {
         (Expectation::Success, Outcome::Success { .. }) => Verdict::Pass,
-        (Expectation::Response { value, .. }, Outcome::Success { body }) => compare_body(value, body, Mode::Exact, pos),
+        (Expectation::Response { value, .. }, Outcome::Success { body }) => {
+            compare_body(value, body, Mode::Exact, pos)
+        }
         (Expectation::ResponseContains { value, .. }, Outcome::Success { body }) => {
             compare_body(value, body, Mode::Subset, pos)
         }
-        (Expectation::Error { error_type, message, .. }, Outcome::FunctionError { error_type: t, message: m, .. })
+        (
+            Expectation::Error {
+                error_type,
+                message,
+                ..
+            },
+            Outcome::FunctionError {
+                error_type: t,
+                message: m,
+                ..
+            },
+        )
         | (
-            Expectation::Error { error_type, message, .. },
+            Expectation::Error {
+                error_type,
+                message,
+                ..
+            },
             Outcome::RuntimeFailure {
                 error_type: Some(t),
                 message: Some(m),
@@ -88,13 +110,22 @@ pub fn judge(expect: &Expectation, outcome: &Outcome) -> Verdict {
             let expected = describe_error(error_type.as_deref(), message.as_deref());
             let actual = describe_error(Some(t), Some(m));
             Verdict::Fail(Failure {
-                message: format!("expected the function to fail with {expected}, it failed with {actual}"),
+                message: format!(
+                    "expected the function to fail with {expected}, it failed with {actual}"
+                ),
                 mismatches: vec![],
                 diff: Some(Diff::new(&expected, &actual)),
                 pos,
             })
         }
-        (Expectation::Error { error_type, message, .. }, Outcome::Success { body }) => Verdict::Fail(Failure {
+        (
+            Expectation::Error {
+                error_type,
+                message,
+                ..
+            },
+            Outcome::Success { body },
+        ) => Verdict::Fail(Failure {
             message: format!(
                 "expected the function to fail with {}, it succeeded and returned {}",
                 describe_error(error_type.as_deref(), message.as_deref()),
@@ -104,12 +135,27 @@ pub fn judge(expect: &Expectation, outcome: &Outcome) -> Verdict {
             diff: None,
             pos,
         }),
-        (_, Outcome::FunctionError { error_type, message, .. }) => fail(format!(
+        (
+            _,
+            Outcome::FunctionError {
+                error_type,
+                message,
+                ..
+            },
+        ) => fail(format!(
             "expected success, the function failed with {}",
             describe_error(Some(error_type), Some(message))
         )),
         (_, Outcome::Timeout { message }) => fail(format!("the function timed out: {message}")),
-        (_, Outcome::RuntimeFailure { status, error_type, message, body }) => {
+        (
+            _,
+            Outcome::RuntimeFailure {
+                status,
+                error_type,
+                message,
+                body,
+            },
+        ) => {
             let what = match (error_type, message) {
                 (Some(t), Some(m)) => describe_error(Some(t), Some(m)),
                 _ if body.to_string().trim().is_empty() => "an empty answer".to_string(),
@@ -117,7 +163,9 @@ pub fn judge(expect: &Expectation, outcome: &Outcome) -> Verdict {
             };
             fail(format!("the runtime failed (HTTP {status}): {what}"))
         }
-        (_, Outcome::Transport { .. } | Outcome::ContainerExited { .. }) => unreachable!("handled above"),
+        (_, Outcome::Transport { .. } | Outcome::ContainerExited { .. }) => {
+            unreachable!("handled above")
+        }
     }
 }
 
@@ -174,7 +222,8 @@ fn compare_body(expected: &Value, body: &Body, mode: Mode, pos: Option<Pos>) -> 
                 other => canonical(other),
             };
             Verdict::Fail(Failure {
-                message: "the response is not JSON and does not match the expected value".to_string(),
+                message: "the response is not JSON and does not match the expected value"
+                    .to_string(),
                 mismatches: vec![],
                 diff: Some(Diff::new(&expected_text, text)),
                 pos,
@@ -193,7 +242,9 @@ mod tests {
     }
 
     fn ok(v: Value) -> Outcome {
-        Outcome::Success { body: Body::Json(v) }
+        Outcome::Success {
+            body: Body::Json(v),
+        }
     }
 
     fn raised(t: &str, m: &str) -> Outcome {
@@ -213,45 +264,91 @@ mod tests {
 
     #[test]
     fn exact_response_passes_and_fails_with_a_diff() {
-        let expect = Expectation::Response { value: json!({"statusCode": 200, "body": "Hello, Ada"}), pos: pos() };
-        assert_eq!(judge(&expect, &ok(json!({"body": "Hello, Ada", "statusCode": 200}))), Verdict::Pass);
-        let f = failure(judge(&expect, &ok(json!({"body": "Hello, Bob", "statusCode": 200}))));
+        let expect = Expectation::Response {
+            value: json!({"statusCode": 200, "body": "Hello, Ada"}),
+            pos: pos(),
+        };
+        assert_eq!(
+            judge(
+                &expect,
+                &ok(json!({"body": "Hello, Ada", "statusCode": 200}))
+            ),
+            Verdict::Pass
+        );
+        let f = failure(judge(
+            &expect,
+            &ok(json!({"body": "Hello, Bob", "statusCode": 200})),
+        ));
         assert_eq!(f.pos, Some(pos()));
         assert_eq!(f.mismatches.len(), 1);
         let diff = f.diff.unwrap().to_plain();
-        assert!(diff.contains("-  \"body\": \"Hello, Ada\",\n+  \"body\": \"Hello, Bob\","), "{diff}");
+        assert!(
+            diff.contains("-  \"body\": \"Hello, Ada\",\n+  \"body\": \"Hello, Bob\","),
+            "{diff}"
+        );
     }
 
     #[test]
     fn subset_diff_shows_only_listed_keys() {
-        let expect = Expectation::ResponseContains { value: json!({"statusCode": 201}), pos: pos() };
-        let f = failure(judge(&expect, &ok(json!({"statusCode": 200, "body": "long"}))));
+        let expect = Expectation::ResponseContains {
+            value: json!({"statusCode": 201}),
+            pos: pos(),
+        };
+        let f = failure(judge(
+            &expect,
+            &ok(json!({"statusCode": 200, "body": "long"})),
+        ));
         let diff = f.diff.unwrap().to_plain();
         assert!(!diff.contains("body"), "{diff}");
-        assert!(diff.contains("-  \"statusCode\": 201\n+  \"statusCode\": 200"), "{diff}");
+        assert!(
+            diff.contains("-  \"statusCode\": 201\n+  \"statusCode\": 200"),
+            "{diff}"
+        );
     }
 
     #[test]
     fn expected_error_against_success_and_the_reverse() {
-        let expect = Expectation::Error { error_type: Some("ValueError".into()), message: None, pos: pos() };
-        assert_eq!(judge(&expect, &raised("ValueError", "anything")), Verdict::Pass);
+        let expect = Expectation::Error {
+            error_type: Some("ValueError".into()),
+            message: None,
+            pos: pos(),
+        };
+        assert_eq!(
+            judge(&expect, &raised("ValueError", "anything")),
+            Verdict::Pass
+        );
         let f = failure(judge(&expect, &ok(json!({"ok": true}))));
         assert!(f.message.contains("it succeeded"), "{}", f.message);
         let f = failure(judge(&Expectation::Success, &raised("KeyError", "'name'")));
-        assert_eq!(f.message, "expected success, the function failed with KeyError: 'name'");
+        assert_eq!(
+            f.message,
+            "expected success, the function failed with KeyError: 'name'"
+        );
     }
 
     #[test]
     fn error_message_is_checked_when_given() {
-        let expect = Expectation::Error { error_type: Some("ValueError".into()), message: Some("name is required".into()), pos: pos() };
-        assert_eq!(judge(&expect, &raised("ValueError", "name is required")), Verdict::Pass);
+        let expect = Expectation::Error {
+            error_type: Some("ValueError".into()),
+            message: Some("name is required".into()),
+            pos: pos(),
+        };
+        assert_eq!(
+            judge(&expect, &raised("ValueError", "name is required")),
+            Verdict::Pass
+        );
         let f = failure(judge(&expect, &raised("ValueError", "other")));
         assert!(f.diff.unwrap().to_plain().contains("+ValueError: other"));
     }
 
     #[test]
     fn timeouts_init_errors_and_infrastructure() {
-        let f = failure(judge(&Expectation::Success, &Outcome::Timeout { message: "Task timed out after 1.00 seconds".into() }));
+        let f = failure(judge(
+            &Expectation::Success,
+            &Outcome::Timeout {
+                message: "Task timed out after 1.00 seconds".into(),
+            },
+        ));
         assert!(f.message.contains("timed out"));
         let init = Outcome::RuntimeFailure {
             status: 502,
@@ -260,8 +357,17 @@ mod tests {
             body: Body::Text(String::new()),
         };
         let f = failure(judge(&Expectation::Success, &init));
-        assert!(f.message.starts_with("the runtime failed (HTTP 502): Runtime.ImportModuleError"), "{}", f.message);
-        let expect_init = Expectation::Error { error_type: Some("Runtime.ImportModuleError".into()), message: None, pos: pos() };
+        assert!(
+            f.message
+                .starts_with("the runtime failed (HTTP 502): Runtime.ImportModuleError"),
+            "{}",
+            f.message
+        );
+        let expect_init = Expectation::Error {
+            error_type: Some("Runtime.ImportModuleError".into()),
+            message: None,
+            pos: pos(),
+        };
         assert_eq!(judge(&expect_init, &init), Verdict::Pass);
         assert!(matches!(
             judge(&Expectation::Success, &Outcome::ContainerExited { exit_code: 137, oom_killed: true }),
@@ -271,9 +377,25 @@ mod tests {
 
     #[test]
     fn text_responses_compare_as_text() {
-        let expect = Expectation::Response { value: json!("hello"), pos: pos() };
-        assert_eq!(judge(&expect, &Outcome::Success { body: Body::Text("hello".into()) }), Verdict::Pass);
-        let f = failure(judge(&expect, &Outcome::Success { body: Body::Text("bye".into()) }));
+        let expect = Expectation::Response {
+            value: json!("hello"),
+            pos: pos(),
+        };
+        assert_eq!(
+            judge(
+                &expect,
+                &Outcome::Success {
+                    body: Body::Text("hello".into())
+                }
+            ),
+            Verdict::Pass
+        );
+        let f = failure(judge(
+            &expect,
+            &Outcome::Success {
+                body: Body::Text("bye".into()),
+            },
+        ));
         assert!(f.diff.unwrap().to_plain().contains("-hello\n+bye"));
     }
 }

@@ -175,7 +175,9 @@ fn load_file(file: &Path, explicit: bool, suites: &mut Vec<Suite>, errors: &mut 
             ctx.error(
                 Some(root.pos),
                 "not a suite: no top-level `cases:` key",
-                Some("a suite has `function:` and `cases:` at its top level; see the README".into()),
+                Some(
+                    "a suite has `function:` and `cases:` at its top level; see the README".into(),
+                ),
             );
         }
         errors.extend(ctx.errors);
@@ -323,8 +325,14 @@ impl Ctx<'_> {
             };
             self.error(
                 Some(node.pos),
-                format!("{what} `{raw}` {problem} (resolved to {})", resolved.display()),
-                Some(format!("paths are relative to the suite file's directory, {}", self.dir().display())),
+                format!(
+                    "{what} `{raw}` {problem} (resolved to {})",
+                    resolved.display()
+                ),
+                Some(format!(
+                    "paths are relative to the suite file's directory, {}",
+                    self.dir().display()
+                )),
             );
             return None;
         }
@@ -355,7 +363,15 @@ impl Ctx<'_> {
 
     fn function(&mut self, node: &Node) -> Option<Function> {
         const FIELDS: &[&str] = &[
-            "name", "runtime", "image", "handler", "code", "layers", "environment", "timeout", "memory",
+            "name",
+            "runtime",
+            "image",
+            "handler",
+            "code",
+            "layers",
+            "environment",
+            "timeout",
+            "memory",
         ];
         let f = self.fields(node, "`function`", FIELDS)?;
         let mut ok = true;
@@ -371,16 +387,23 @@ impl Ctx<'_> {
         let (image, custom_runtime) = match (f.get("runtime"), f.get("image")) {
             (Some(_), Some(_)) => {
                 let pos = f.key("image").map(|k| k.pos);
-                self.error(pos, "`runtime` and `image` are exclusive", Some("keep one of them".into()));
+                self.error(
+                    pos,
+                    "`runtime` and `image` are exclusive",
+                    Some("keep one of them".into()),
+                );
                 (None, false)
             }
             (Some(r), None) => match self.string(r, "`runtime`") {
                 Some(id) => match runtime::image_of(&id) {
                     Some(image) => (Some(image.to_string()), runtime::is_custom(&id)),
                     None => {
-                        let valid: Vec<&str> = runtime::RUNTIMES.iter().map(|(id, _)| *id).collect();
+                        let valid: Vec<&str> =
+                            runtime::RUNTIMES.iter().map(|(id, _)| *id).collect();
                         let hint = match runtime::closest(&id) {
-                            Some(c) => format!("did you mean `{c}`? valid runtimes: {}", valid.join(", ")),
+                            Some(c) => {
+                                format!("did you mean `{c}`? valid runtimes: {}", valid.join(", "))
+                            }
                             None => format!("valid runtimes: {}", valid.join(", ")),
                         };
                         self.error(Some(r.pos), format!("unknown runtime `{id}`"), Some(hint));
@@ -412,7 +435,10 @@ impl Ctx<'_> {
                 self.error(
                     Some(node.pos),
                     "missing `handler`",
-                    Some("for example `handler: app.handler` (module `app`, function `handler`)".into()),
+                    Some(
+                        "for example `handler: app.handler` (module `app`, function `handler`)"
+                            .into(),
+                    ),
                 );
                 None
             }
@@ -440,7 +466,14 @@ impl Ctx<'_> {
                     paths.into_iter().collect::<Option<Vec<_>>>()
                 }
                 other => {
-                    self.error(Some(l.pos), format!("`layers` must be a list of directories, found {}", other.kind()), None);
+                    self.error(
+                        Some(l.pos),
+                        format!(
+                            "`layers` must be a list of directories, found {}",
+                            other.kind()
+                        ),
+                        None,
+                    );
                     None
                 }
             },
@@ -478,7 +511,14 @@ impl Ctx<'_> {
 
     fn environment(&mut self, node: &Node) -> Option<BTreeMap<String, String>> {
         let Value::Map(entries) = &node.value else {
-            self.error(Some(node.pos), format!("`environment` must be a mapping of names to values, found {}", node.value.kind()), None);
+            self.error(
+                Some(node.pos),
+                format!(
+                    "`environment` must be a mapping of names to values, found {}",
+                    node.value.kind()
+                ),
+                None,
+            );
             return None;
         };
         let mut env = BTreeMap::new();
@@ -486,9 +526,16 @@ impl Ctx<'_> {
         for (key, value) in entries {
             let valid_name = !key.name.is_empty()
                 && !key.name.starts_with(|c: char| c.is_ascii_digit())
-                && key.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                && key
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid_name {
-                self.error(Some(key.pos), format!("`{}` is not a valid environment variable name", key.name), Some("use letters, digits and underscores, not starting with a digit".into()));
+                self.error(
+                    Some(key.pos),
+                    format!("`{}` is not a valid environment variable name", key.name),
+                    Some("use letters, digits and underscores, not starting with a digit".into()),
+                );
                 ok = false;
                 continue;
             }
@@ -497,7 +544,15 @@ impl Ctx<'_> {
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
                 other => {
-                    self.error(Some(value.pos), format!("environment variable `{}` must be a string, found {}", key.name, other.kind()), None);
+                    self.error(
+                        Some(value.pos),
+                        format!(
+                            "environment variable `{}` must be a string, found {}",
+                            key.name,
+                            other.kind()
+                        ),
+                        None,
+                    );
                     ok = false;
                     continue;
                 }
@@ -509,11 +564,19 @@ impl Ctx<'_> {
 
     fn cases(&mut self, node: &Node) -> Option<Vec<Case>> {
         let Value::Seq(items) = &node.value else {
-            self.error(Some(node.pos), format!("`cases` must be a list, found {}", node.value.kind()), None);
+            self.error(
+                Some(node.pos),
+                format!("`cases` must be a list, found {}", node.value.kind()),
+                None,
+            );
             return None;
         };
         if items.is_empty() {
-            self.error(Some(node.pos), "`cases` is empty", Some("add at least one case with a `name` and an `event`".into()));
+            self.error(
+                Some(node.pos),
+                "`cases` is empty",
+                Some("add at least one case with a `name` and an `event`".into()),
+            );
             return None;
         }
         let mut names: BTreeMap<String, Pos> = BTreeMap::new();
@@ -526,7 +589,10 @@ impl Ctx<'_> {
                         self.error(
                             Some(case.pos),
                             format!("duplicate case name `{}`", case.name),
-                            Some(format!("the first is at line {}; case names are unique within a suite", first.line)),
+                            Some(format!(
+                                "the first is at line {}; case names are unique within a suite",
+                                first.line
+                            )),
                         );
                         ok = false;
                     } else {
@@ -545,14 +611,22 @@ impl Ctx<'_> {
         let name = match f.get("name") {
             Some(n) => self.string(n, "case `name`"),
             None => {
-                self.error(Some(node.pos), "case without `name`", Some("give every case a name; reports show it".into()));
+                self.error(
+                    Some(node.pos),
+                    "case without `name`",
+                    Some("give every case a name; reports show it".into()),
+                );
                 None
             }
         };
         let event = match (f.get("event"), f.get("event_file")) {
             (Some(_), Some(_)) => {
                 let pos = f.key("event_file").map(|k| k.pos);
-                self.error(pos, "`event` and `event_file` are exclusive", Some("keep one of them".into()));
+                self.error(
+                    pos,
+                    "`event` and `event_file` are exclusive",
+                    Some("keep one of them".into()),
+                );
                 None
             }
             (Some(e), None) => Some(e.to_json()),
@@ -576,7 +650,11 @@ impl Ctx<'_> {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
-                self.error(Some(node.pos), format!("cannot read `event_file` {}: {e}", path.display()), None);
+                self.error(
+                    Some(node.pos),
+                    format!("cannot read `event_file` {}: {e}", path.display()),
+                    None,
+                );
                 return None;
             }
         };
@@ -585,7 +663,13 @@ impl Ctx<'_> {
             Err(e) => {
                 self.error(
                     Some(node.pos),
-                    format!("`event_file` {} is not valid JSON: {e} (at {}:{}:{})", path.display(), path.display(), e.line(), e.column()),
+                    format!(
+                        "`event_file` {} is not valid JSON: {e} (at {}:{}:{})",
+                        path.display(),
+                        path.display(),
+                        e.line(),
+                        e.column()
+                    ),
                     None,
                 );
                 None
@@ -600,20 +684,36 @@ impl Ctx<'_> {
         if given.len() > 1 {
             self.error(
                 Some(given[1].pos),
-                format!("`{}` and `{}` cannot be combined", given[0].name, given[1].name),
+                format!(
+                    "`{}` and `{}` cannot be combined",
+                    given[0].name, given[1].name
+                ),
                 Some("a case has at most one of `response`, `response_contains`, `error`".into()),
             );
             return None;
         }
         if let Some(v) = f.get("response") {
-            return Some(Expectation::Response { value: v.to_json(), pos: v.pos });
+            return Some(Expectation::Response {
+                value: v.to_json(),
+                pos: v.pos,
+            });
         }
         if let Some(v) = f.get("response_contains") {
             if !matches!(v.value, Value::Map(_) | Value::Seq(_)) {
-                self.error(Some(v.pos), format!("`response_contains` must be a mapping or a list, found {}", v.value.kind()), Some("use `response` to compare a whole value".into()));
+                self.error(
+                    Some(v.pos),
+                    format!(
+                        "`response_contains` must be a mapping or a list, found {}",
+                        v.value.kind()
+                    ),
+                    Some("use `response` to compare a whole value".into()),
+                );
                 return None;
             }
-            return Some(Expectation::ResponseContains { value: v.to_json(), pos: v.pos });
+            return Some(Expectation::ResponseContains {
+                value: v.to_json(),
+                pos: v.pos,
+            });
         }
         if let Some(v) = f.get("error") {
             let e = self.fields(v, "`error`", &["type", "message"])?;
@@ -625,7 +725,11 @@ impl Ctx<'_> {
                 Some(m) => Some(self.string(m, "error `message`")?),
                 None => None,
             };
-            return Some(Expectation::Error { error_type, message, pos: v.pos });
+            return Some(Expectation::Error {
+                error_type,
+                message,
+                pos: v.pos,
+            });
         }
         Some(Expectation::Success)
     }
@@ -655,7 +759,10 @@ mod tests {
         errs.0
             .iter()
             .map(|e| {
-                let pos = e.pos.map(|p| format!("{}:{}", p.line, p.column)).unwrap_or_default();
+                let pos = e
+                    .pos
+                    .map(|p| format!("{}:{}", p.line, p.column))
+                    .unwrap_or_default();
                 match &e.hint {
                     Some(h) => format!("{pos}: {} ({h})", e.message),
                     None => format!("{pos}: {}", e.message),
@@ -700,12 +807,17 @@ cases:
         assert_eq!(s.function.environment["PORT"], "8080");
         assert!(s.function.code.as_ref().unwrap().is_absolute());
         assert_eq!(s.cases.len(), 4);
-        assert_eq!(s.cases[0].event, serde_json::json!({"name": "Ada", "flag": "yes"}));
+        assert_eq!(
+            s.cases[0].event,
+            serde_json::json!({"name": "Ada", "flag": "yes"})
+        );
         assert_eq!(s.cases[0].pos.line, 9);
         assert_eq!(s.cases[0].expect.pos().unwrap().line, 12);
         assert_eq!(s.cases[1].event, serde_json::json!({}));
         assert_eq!(s.cases[3].expect, Expectation::Success);
-        assert!(matches!(&s.cases[2].expect, Expectation::Error { error_type: Some(t), message: None, .. } if t == "ValueError"));
+        assert!(
+            matches!(&s.cases[2].expect, Expectation::Error { error_type: Some(t), message: None, .. } if t == "ValueError")
+        );
     }
 
     #[test]
@@ -725,9 +837,15 @@ cases:
 
     #[test]
     fn unknown_runtime_lists_valid_ones_with_a_suggestion() {
-        let errs = errors_of("function:\n  runtime: python3.99\n  handler: a.b\n  code: code\ncases:\n  - name: a\n");
+        let errs = errors_of(
+            "function:\n  runtime: python3.99\n  handler: a.b\n  code: code\ncases:\n  - name: a\n",
+        );
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("2:12: unknown runtime `python3.99` (did you mean `python3.1"), "{}", errs[0]);
+        assert!(
+            errs[0].starts_with("2:12: unknown runtime `python3.99` (did you mean `python3.1"),
+            "{}",
+            errs[0]
+        );
         assert!(errs[0].contains("provided.al2023"));
     }
 
@@ -736,9 +854,19 @@ cases:
         let errs = errors_of(
             "function:\n  runtime: python3.11\n  handler: a.b\n  code: code\ncases:\n  - name: a\n    event: {}\n    event_file: e.json\n  - name: b\n    expect: {response: 1, error: {}}\n  - name: b\n  - name: b\n",
         );
-        assert_eq!(errs[0], "8:5: `event` and `event_file` are exclusive (keep one of them)");
-        assert!(errs[1].starts_with("10:27: `response` and `error` cannot be combined"), "{}", errs[1]);
-        assert_eq!(errs[2], "12:5: duplicate case name `b` (the first is at line 11; case names are unique within a suite)");
+        assert_eq!(
+            errs[0],
+            "8:5: `event` and `event_file` are exclusive (keep one of them)"
+        );
+        assert!(
+            errs[1].starts_with("10:27: `response` and `error` cannot be combined"),
+            "{}",
+            errs[1]
+        );
+        assert_eq!(
+            errs[2],
+            "12:5: duplicate case name `b` (the first is at line 11; case names are unique within a suite)"
+        );
     }
 
     #[test]
@@ -747,10 +875,26 @@ cases:
             "function:\n  runtime: python3.11\n  handler: a.b\n  code: nowhere\n  memory: 64\n  timeout: fast\ncases:\n  - name: a\n    event_file: missing.json\n",
         );
         assert_eq!(errs.len(), 4, "{errs:?}");
-        assert!(errs[0].starts_with("4:9: `code` `nowhere` does not exist"), "{}", errs[0]);
-        assert!(errs[1].starts_with("6:12: `timeout` must be a whole number of seconds"), "{}", errs[1]);
-        assert!(errs[2].starts_with("5:11: `memory` must be a whole number of MB from 128"), "{}", errs[2]);
-        assert!(errs[3].starts_with("9:17: `event_file` `missing.json` does not exist"), "{}", errs[3]);
+        assert!(
+            errs[0].starts_with("4:9: `code` `nowhere` does not exist"),
+            "{}",
+            errs[0]
+        );
+        assert!(
+            errs[1].starts_with("6:12: `timeout` must be a whole number of seconds"),
+            "{}",
+            errs[1]
+        );
+        assert!(
+            errs[2].starts_with("5:11: `memory` must be a whole number of MB from 128"),
+            "{}",
+            errs[2]
+        );
+        assert!(
+            errs[3].starts_with("9:17: `event_file` `missing.json` does not exist"),
+            "{}",
+            errs[3]
+        );
     }
 
     #[test]
@@ -764,10 +908,21 @@ cases:
     fn event_file_is_read_relative_to_the_suite() {
         let dir = fixture();
         std::fs::create_dir(dir.path().join("events")).unwrap();
-        write(&dir.path().join("events"), "get.json", r#"{"path": "/x", "n": 17}"#);
-        let file = write(dir.path(), "s.yaml", "function:\n  runtime: provided.al2023\n  code: code\ncases:\n  - name: a\n    event_file: events/get.json\n");
+        write(
+            &dir.path().join("events"),
+            "get.json",
+            r#"{"path": "/x", "n": 17}"#,
+        );
+        let file = write(
+            dir.path(),
+            "s.yaml",
+            "function:\n  runtime: provided.al2023\n  code: code\ncases:\n  - name: a\n    event_file: events/get.json\n",
+        );
         let suites = load_paths(&[file]).unwrap();
-        assert_eq!(suites[0].cases[0].event, serde_json::json!({"path": "/x", "n": 17}));
+        assert_eq!(
+            suites[0].cases[0].event,
+            serde_json::json!({"path": "/x", "n": 17})
+        );
         assert!(suites[0].function.custom_runtime);
         assert_eq!(suites[0].function.handler.as_deref(), Some("bootstrap"));
     }

@@ -63,7 +63,9 @@ impl Node {
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => serde_json::Value::Number(n.clone()),
             Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            Value::Seq(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json).collect())
+            }
             Value::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
@@ -216,7 +218,13 @@ mod tests {
             panic!("not a map")
         };
         assert_eq!(inner[0].0.pos, Pos { line: 2, column: 3 });
-        assert_eq!(inner[0].1.pos, Pos { line: 2, column: 10 });
+        assert_eq!(
+            inner[0].1.pos,
+            Pos {
+                line: 2,
+                column: 10
+            }
+        );
     }
 
     #[test]

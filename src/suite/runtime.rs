@@ -53,10 +53,22 @@ mod tests {
 
     #[test]
     fn every_runtime_maps_to_its_image() {
-        assert_eq!(image_of("python3.11"), Some("public.ecr.aws/lambda/python:3.11"));
-        assert_eq!(image_of("nodejs22.x"), Some("public.ecr.aws/lambda/nodejs:22"));
-        assert_eq!(image_of("provided.al2023"), Some("public.ecr.aws/lambda/provided:al2023"));
-        assert_eq!(image_of("dotnet10"), Some("public.ecr.aws/lambda/dotnet:10"));
+        assert_eq!(
+            image_of("python3.11"),
+            Some("public.ecr.aws/lambda/python:3.11")
+        );
+        assert_eq!(
+            image_of("nodejs22.x"),
+            Some("public.ecr.aws/lambda/nodejs:22")
+        );
+        assert_eq!(
+            image_of("provided.al2023"),
+            Some("public.ecr.aws/lambda/provided:al2023")
+        );
+        assert_eq!(
+            image_of("dotnet10"),
+            Some("public.ecr.aws/lambda/dotnet:10")
+        );
         assert_eq!(image_of("python2.7"), None);
         assert_eq!(RUNTIMES.len(), 20);
     }

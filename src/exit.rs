@@ -1,0 +1,14 @@
+//! The exit codes of lambda-ci, documented in the README.
+
+/// Every case passed.
+pub const SUCCESS: u8 = 0;
+/// At least one case failed or ended with an error.
+pub const CASES_FAILED: u8 = 1;
+/// The input is invalid: suite files, command-line arguments, missing files.
+pub const INVALID_INPUT: u8 = 2;
+/// The infrastructure failed: the Docker engine cannot be reached, a report cannot be written.
+pub const INFRASTRUCTURE: u8 = 3;
+/// The run was interrupted (Ctrl-C or SIGTERM); its containers were removed.
+pub const INTERRUPTED: u8 = 130;
+/// lambda-ci itself failed unexpectedly; its containers were removed.
+pub const INTERNAL: u8 = 101;

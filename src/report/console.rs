@@ -1,0 +1,297 @@
+//! The console: progress on stderr while images are checked and containers boot, one line per
+//! case on stdout, failures with their diff and logs, and a closing `N passed, N failed` line.
+
+use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use owo_colors::{OwoColorize, Style};
+
+use super::{Reporter, visible};
+use crate::docker::LogLine;
+use crate::event::{CaseRef, CaseResult, Event, EventKind};
+use crate::judge::Verdict;
+use crate::judge::diff::{Diff, Side};
+
+/// Renders events for a person at a terminal or reading a CI log.
+pub struct Console<W: Write> {
+    out: W,
+    color: bool,
+    progress: ProgressBar,
+    /// Whether progress lines are printed plainly (stderr is not a terminal).
+    plain_progress: bool,
+    current_suite: Option<usize>,
+    failures: Vec<(CaseRef, String)>,
+}
+
+impl<W: Write> Console<W> {
+    /// A console writing results to `out`; `color` switches ANSI styling on. `progress` shows
+    /// spinners and bars on stderr when it is a terminal.
+    pub fn new(out: W, color: bool, progress: bool) -> Console<W> {
+        let target = if progress {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        let plain_progress = progress && bar.is_hidden();
+        Console {
+            out,
+            color,
+            progress: bar,
+            plain_progress,
+            current_suite: None,
+            failures: Vec::new(),
+        }
+    }
+
+    /// The writer, for tests.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn paint(&self, text: &str, style: Style) -> String {
+        if self.color {
+            text.style(style).to_string()
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn status(&self, message: String) {
+        if self.plain_progress {
+            eprintln!("{message}");
+        } else {
+            self.progress.set_style(
+                ProgressStyle::with_template("{spinner} {msg}").expect("static template"),
+            );
+            self.progress.enable_steady_tick(Duration::from_millis(100));
+            self.progress.set_message(message);
+        }
+    }
+
+    fn suite_header(&mut self, case: &CaseRef) {
+        if self.current_suite == Some(case.suite.index) {
+            return;
+        }
+        self.current_suite = Some(case.suite.index);
+        let name = self.paint(&case.suite.function, Style::new().bold());
+        let rest = self.paint(
+            &format!("{} ({})", case.suite.file.display(), case.suite.image),
+            Style::new().dimmed(),
+        );
+        let _ = writeln!(self.out, "\n{name}  {rest}");
+    }
+
+    fn case_line(&mut self, case: &CaseRef, result: &CaseResult) {
+        let (word, style) = match &result.verdict {
+            Verdict::Pass => ("PASS ", Style::new().green().bold()),
+            Verdict::Fail(_) => ("FAIL ", Style::new().red().bold()),
+            Verdict::Error(_) => ("ERROR", Style::new().yellow().bold()),
+        };
+        let word = self.paint(word, style);
+        let took = self.paint(
+            &format!("({})", millis(result.duration)),
+            Style::new().dimmed(),
+        );
+        let _ = writeln!(self.out, "  {word} {} {took}", case.name);
+        match &result.verdict {
+            Verdict::Pass => {}
+            Verdict::Fail(f) => {
+                let at = match f.pos {
+                    Some(p) => format!("{}:{}: ", case.suite.file.display(), p.line),
+                    None => format!("{}:{}: ", case.suite.file.display(), case.line),
+                };
+                let _ = writeln!(self.out, "        {at}{}", f.message);
+                for m in &f.mismatches {
+                    let _ = writeln!(self.out, "          {m}");
+                }
+                if let Some(diff) = &f.diff {
+                    self.diff(diff);
+                }
+                self.logs(&result.logs);
+                self.failures.push((case.clone(), f.message.clone()));
+            }
+            Verdict::Error(message) => {
+                let _ = writeln!(
+                    self.out,
+                    "        {}:{}: {message}",
+                    case.suite.file.display(),
+                    case.line
+                );
+                self.logs(&result.logs);
+                self.failures.push((case.clone(), message.clone()));
+            }
+        }
+    }
+
+    fn diff(&mut self, diff: &Diff) {
+        let _ = writeln!(
+            self.out,
+            "        {}",
+            self.paint("--- expected", Style::new().red())
+        );
+        let _ = writeln!(
+            self.out,
+            "        {}",
+            self.paint("+++ actual", Style::new().green())
+        );
+        for hunk in &diff.hunks {
+            let _ = writeln!(
+                self.out,
+                "        {}",
+                self.paint(&hunk.header, Style::new().cyan())
+            );
+            for line in &hunk.lines {
+                let (sign, base, emph) = match line.side {
+                    Side::Both => (" ", Style::new().dimmed(), Style::new().dimmed()),
+                    Side::Expected => (
+                        "-",
+                        Style::new().red(),
+                        Style::new().red().underline().bold(),
+                    ),
+                    Side::Actual => (
+                        "+",
+                        Style::new().green(),
+                        Style::new().green().underline().bold(),
+                    ),
+                };
+                let mut text = self.paint(sign, base);
+                for (emphasised, segment) in &line.segments {
+                    text.push_str(&self.paint(segment, if *emphasised { emph } else { base }));
+                }
+                let _ = writeln!(self.out, "        {text}");
+            }
+        }
+    }
+
+    fn logs(&mut self, logs: &[LogLine]) {
+        if logs.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            self.out,
+            "        {}",
+            self.paint("logs:", Style::new().dimmed())
+        );
+        for line in logs {
+            let _ = writeln!(self.out, "          {}", visible(&line.text));
+        }
+    }
+}
+
+fn millis(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format!("{:.2} s", d.as_secs_f64())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+impl<W: Write> Reporter for Console<W> {
+    fn report(&mut self, event: &Event) {
+        match &event.kind {
+            EventKind::RunStarted { suites, .. } => {
+                let cases: usize = suites.iter().map(|(_, c)| c.len()).sum();
+                let _ = writeln!(
+                    self.out,
+                    "lambda-ci: {} suite{}, {cases} case{}",
+                    suites.len(),
+                    if suites.len() == 1 { "" } else { "s" },
+                    if cases == 1 { "" } else { "s" },
+                );
+            }
+            EventKind::ImageChecking { image } => self.status(format!("checking image {image}")),
+            EventKind::ImagePulling(p) => {
+                if self.plain_progress {
+                    return;
+                }
+                if p.total > 0 {
+                    self.progress.set_style(
+                        ProgressStyle::with_template(
+                            "{spinner} pulling {msg} {bytes}/{total_bytes} {wide_bar}",
+                        )
+                        .expect("static template"),
+                    );
+                    self.progress.set_length(p.total);
+                    self.progress.set_position(p.current);
+                }
+                self.progress.set_message(p.image.clone());
+            }
+            EventKind::ImageReady {
+                image,
+                pulled,
+                took,
+            } => {
+                if *pulled {
+                    self.progress
+                        .suspend(|| eprintln!("pulled {image} in {:.1} s", took.as_secs_f64()));
+                }
+            }
+            EventKind::ContainerStarting { suite } => {
+                self.status(format!("booting {} ({})", suite.function, suite.image));
+            }
+            EventKind::ContainerReady { .. } => {
+                self.progress.set_message("");
+            }
+            EventKind::ContainerFailed {
+                suite,
+                message,
+                logs,
+            } => {
+                let _ = writeln!(
+                    self.out,
+                    "  {} {}: {message}",
+                    self.paint("ERROR", Style::new().yellow().bold()),
+                    suite.function
+                );
+                self.logs(logs);
+            }
+            EventKind::ContainerKept { suite, name, port } => {
+                let _ = writeln!(
+                    self.out,
+                    "kept container {name} for {}: curl -X POST http://127.0.0.1:{port}/2015-03-31/functions/function/invocations -d '{{}}'  (remove it with: docker rm -f {name})",
+                    suite.function
+                );
+            }
+            EventKind::CaseStarted { case } => {
+                self.suite_header(case);
+                if !self.plain_progress {
+                    self.progress
+                        .set_message(format!("{}: {}", case.suite.function, case.name));
+                }
+            }
+            EventKind::CaseFinished { case, result } => {
+                let bar = self.progress.clone();
+                bar.suspend(|| self.case_line(case, result));
+            }
+            EventKind::RunFinished { stats } => {
+                self.progress.finish_and_clear();
+                if !self.failures.is_empty() {
+                    let _ = writeln!(self.out, "\nnot passed:");
+                    for (case, message) in &self.failures {
+                        let first = message.lines().next().unwrap_or_default();
+                        let _ = writeln!(
+                            self.out,
+                            "  {}:{}: {} / {}: {first}",
+                            case.suite.file.display(),
+                            case.line,
+                            case.suite.function,
+                            case.name
+                        );
+                    }
+                }
+                let summary = stats.summary();
+                let style = if stats.success() {
+                    Style::new().green().bold()
+                } else {
+                    Style::new().red().bold()
+                };
+                let took = format!("finished in {:.2} s", stats.duration.as_secs_f64());
+                let _ = writeln!(self.out, "\n{}", self.paint(&took, Style::new().dimmed()));
+                let _ = writeln!(self.out, "{}", self.paint(&summary, style));
+                let _ = self.out.flush();
+            }
+        }
+    }
+}

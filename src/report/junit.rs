@@ -1,0 +1,117 @@
+//! JUnit XML: one `<testsuite>` per suite file, written once when the run finishes.
+//!
+//! quick-junit escapes text and drops characters XML cannot hold, so any log content makes a
+//! well-formed file.
+
+use std::path::PathBuf;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{ReportError, Reporter};
+use crate::event::{Event, EventKind};
+use crate::judge::Verdict;
+
+/// Collects results and writes them to `path` at the end of the run.
+pub struct Junit {
+    path: PathBuf,
+    report: Report,
+    suites: Vec<TestSuite>,
+    error: Option<std::io::Error>,
+}
+
+impl Junit {
+    pub fn new(path: PathBuf) -> Junit {
+        Junit {
+            path,
+            report: Report::new("lambda-ci"),
+            suites: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The report as XML text.
+    pub fn to_xml(&self) -> String {
+        let mut report = self.report.clone();
+        report.add_test_suites(self.suites.clone());
+        report.to_string().unwrap_or_default()
+    }
+}
+
+impl Reporter for Junit {
+    fn report(&mut self, event: &Event) {
+        match &event.kind {
+            EventKind::RunStarted { run_id, suites } => {
+                self.report
+                    .set_timestamp(chrono::DateTime::<chrono::Utc>::from(event.at).fixed_offset());
+                for (suite, _) in suites {
+                    let mut ts = TestSuite::new(suite.file.display().to_string());
+                    ts.add_property(("function", suite.function.as_str()));
+                    ts.add_property(("image", suite.image.as_str()));
+                    ts.add_property(("run", run_id.as_str()));
+                    self.suites.push(ts);
+                }
+            }
+            EventKind::CaseFinished { case, result } => {
+                let status = match &result.verdict {
+                    Verdict::Pass => TestCaseStatus::success(),
+                    Verdict::Fail(f) => {
+                        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                        let mut body = f.message.clone();
+                        for m in &f.mismatches {
+                            body.push_str(&format!("\n  {m}"));
+                        }
+                        if let Some(diff) = &f.diff {
+                            body.push_str("\n\n");
+                            body.push_str(&diff.to_plain());
+                        }
+                        let at = f
+                            .pos
+                            .map(|p| format!("{}:{}: ", case.suite.file.display(), p.line));
+                        s.set_message(format!("{}{}", at.unwrap_or_default(), f.message))
+                            .set_type("mismatch")
+                            .set_description(body);
+                        s
+                    }
+                    Verdict::Error(message) => {
+                        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                        s.set_message(message.as_str()).set_type("infrastructure");
+                        s
+                    }
+                };
+                let mut tc = TestCase::new(case.name.as_str(), status);
+                tc.set_classname(case.suite.function.as_str());
+                tc.set_time(result.duration);
+                tc.extra
+                    .insert("file".into(), case.suite.file.display().to_string().into());
+                tc.extra.insert("line".into(), case.line.to_string().into());
+                if !result.logs.is_empty() {
+                    let logs: Vec<&str> = result.logs.iter().map(|l| l.text.as_str()).collect();
+                    tc.set_system_out(logs.join("\n"));
+                }
+                if let Some(ts) = self.suites.get_mut(case.suite.index) {
+                    ts.set_time(ts.time.unwrap_or_default() + result.duration);
+                    ts.add_test_case(tc);
+                }
+            }
+            EventKind::RunFinished { stats } => {
+                self.report.set_time(stats.duration);
+                let xml = self.to_xml();
+                if let Err(e) = std::fs::write(&self.path, xml) {
+                    self.error = Some(e);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), ReportError> {
+        match self.error.take() {
+            Some(source) => Err(ReportError {
+                what: "JUnit",
+                path: self.path.clone(),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Runs a plan: checks images, boots containers, invokes cases one at a time, judges them, and
+//! reports everything as events through a callback. Knows nothing of reporters.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::docker::{
+    self, Container, ContainerSpec, Engine, LogLine, LogStream, PullPolicy, Registry, State,
+};
+use crate::event::{CaseResult, Event, EventKind, Stats};
+use crate::invoke::{Outcome, Rie};
+use crate::judge::{self, Verdict};
+use crate::plan::{Plan, Unit, case_ref, suite_ref};
+use crate::suite::Suite;
+
+/// How long a container may take from start until RIE answers.
+const READY_LIMIT: Duration = Duration::from_secs(30);
+/// How long to wait for an invocation's REPORT line after its answer.
+const REPORT_WAIT: Duration = Duration::from_secs(2);
+
+/// What a run needs besides the plan.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub pull: PullPolicy,
+    /// Leave containers running after the run, for debugging.
+    pub keep: bool,
+    pub run_id: String,
+}
+
+/// Executes a plan against an engine.
+pub struct Runner {
+    pub engine: Engine,
+    pub registry: Registry,
+    pub suites: Arc<Vec<Suite>>,
+    pub plan: Plan,
+    pub config: RunConfig,
+}
+
+/// A booted container with its RIE client.
+struct Live {
+    container: Container,
+    rie: Rie,
+}
+
+impl Runner {
+    /// Runs every unit of the plan and returns the counts. Failing cases are data, not errors.
+    pub async fn execute(&self, mut emit: impl FnMut(Event)) -> Stats {
+        let started = Instant::now();
+        let mut emit = |kind: EventKind| {
+            emit(Event {
+                at: SystemTime::now(),
+                elapsed: started.elapsed(),
+                kind,
+            })
+        };
+        let suites = &self.suites;
+        emit(EventKind::RunStarted {
+            run_id: self.config.run_id.clone(),
+            suites: self
+                .plan
+                .units
+                .iter()
+                .map(|u| {
+                    let cases = u
+                        .cases
+                        .iter()
+                        .map(|c| case_ref(suites, u.suite, *c))
+                        .collect();
+                    (suite_ref(suites, u.suite), cases)
+                })
+                .collect(),
+        });
+        let mut stats = Stats::default();
+        let mut images: HashMap<String, Result<(), String>> = HashMap::new();
+        for image in self.plan.images(suites) {
+            emit(EventKind::ImageChecking {
+                image: image.to_string(),
+            });
+            let t = Instant::now();
+            let mut pulled = false;
+            let result = docker::ensure_image(&self.engine, image, self.config.pull, |p| {
+                pulled = true;
+                emit(EventKind::ImagePulling(p));
+            })
+            .await
+            .map_err(|e| error_chain(&e));
+            if result.is_ok() {
+                emit(EventKind::ImageReady {
+                    image: image.to_string(),
+                    pulled,
+                    took: t.elapsed(),
+                });
+            }
+            images.insert(image.to_string(), result);
+        }
+        for (seq, unit) in self.plan.units.iter().enumerate() {
+            let image = &suites[unit.suite].function.image;
+            let image_problem = images.get(image).and_then(|r| r.as_ref().err()).cloned();
+            self.run_unit(seq, unit, image_problem, &mut stats, &mut emit)
+                .await;
+        }
+        stats.duration = started.elapsed();
+        emit(EventKind::RunFinished { stats });
+        stats
+    }
+
+    async fn run_unit(
+        &self,
+        seq: usize,
+        unit: &Unit,
+        image_problem: Option<String>,
+        stats: &mut Stats,
+        emit: &mut impl FnMut(EventKind),
+    ) {
+        let suite = &self.suites[unit.suite];
+        let sref = suite_ref(&self.suites, unit.suite);
+        let spec =
+            ContainerSpec::for_function(&suite.function, &suite.file, &self.config.run_id, seq);
+        let mut live: Option<Live> = None;
+        // Once a container cannot be booted, the remaining cases end with the same error.
+        let mut boot_problem = image_problem;
+        for &case_index in &unit.cases {
+            let case = &suite.cases[case_index];
+            let cref = case_ref(&self.suites, unit.suite, case_index);
+            emit(EventKind::CaseStarted { case: cref.clone() });
+            if live.is_none() && boot_problem.is_none() {
+                emit(EventKind::ContainerStarting {
+                    suite: sref.clone(),
+                });
+                match self.boot(&spec, suite).await {
+                    Ok((l, took)) => {
+                        emit(EventKind::ContainerReady {
+                            suite: sref.clone(),
+                            name: l.container.name.clone(),
+                            port: l.container.port,
+                            took,
+                        });
+                        live = Some(l);
+                    }
+                    Err((message, logs)) => {
+                        emit(EventKind::ContainerFailed {
+                            suite: sref.clone(),
+                            message: message.clone(),
+                            logs,
+                        });
+                        boot_problem = Some(message);
+                    }
+                }
+            }
+            let result = match (&live, &boot_problem) {
+                (Some(l), _) => invoke_case(l, &case.event, &case.expect).await,
+                (None, problem) => CaseResult {
+                    verdict: Verdict::Error(problem.clone().unwrap_or_default()),
+                    duration: Duration::ZERO,
+                    logs: vec![],
+                    outcome: None,
+                },
+            };
+            // After a transport failure an invocation may still be in flight, and RIE crashes on
+            // a second one: replace the container before the next case.
+            if matches!(
+                result.outcome,
+                Some(Outcome::Transport { .. } | Outcome::ContainerExited { .. })
+            ) && let Some(l) = live.take()
+            {
+                l.container.remove().await;
+            }
+            stats.record(&result.verdict);
+            emit(EventKind::CaseFinished {
+                case: cref,
+                result: Box::new(result),
+            });
+        }
+        if let Some(l) = live {
+            if self.config.keep {
+                emit(EventKind::ContainerKept {
+                    suite: sref,
+                    name: l.container.name.clone(),
+                    port: l.container.port,
+                });
+            } else {
+                l.container.remove().await;
+            }
+        }
+    }
+
+    /// Boots the suite's container and waits until RIE answers.
+    async fn boot(
+        &self,
+        spec: &ContainerSpec,
+        suite: &Suite,
+    ) -> Result<(Live, Duration), (String, Vec<LogLine>)> {
+        let started = Instant::now();
+        let container = Container::boot(&self.engine, &self.registry, spec)
+            .await
+            .map_err(|e| (error_chain(&e), vec![]))?;
+        let rie = Rie::new(
+            container.port,
+            Duration::from_secs(suite.function.timeout.into()),
+        );
+        loop {
+            if rie.probe().await {
+                return Ok((Live { container, rie }, started.elapsed()));
+            }
+            let ended = match container.state().await {
+                State::Running => None,
+                State::Exited { exit_code, .. } => Some(format!("with code {exit_code}")),
+                State::Gone => Some("and was removed".to_string()),
+            };
+            if let Some(how) = ended {
+                container
+                    .logs
+                    .settle(Duration::from_millis(100), Duration::from_secs(1))
+                    .await;
+                let logs = container.logs.since(0);
+                container.remove().await;
+                return Err((
+                    format!("the container exited during start {how}; its output is below"),
+                    logs,
+                ));
+            }
+            if started.elapsed() > READY_LIMIT {
+                let logs = container.logs.since(0);
+                container.remove().await;
+                return Err((
+                    format!(
+                        "RIE in the container did not answer within {} s",
+                        READY_LIMIT.as_secs()
+                    ),
+                    logs,
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Invokes one case on a live container and judges it.
+async fn invoke_case(
+    live: &Live,
+    event: &serde_json::Value,
+    expect: &crate::suite::Expectation,
+) -> CaseResult {
+    let logs = &live.container.logs;
+    let mark = logs.mark();
+    let started = Instant::now();
+    let answer = live.rie.invoke(event).await;
+    let duration = started.elapsed();
+    let outcome = match &answer {
+        Ok(a) => Outcome::classify(a.status, &a.body),
+        Err(message) => match live.container.state().await {
+            State::Exited {
+                exit_code,
+                oom_killed,
+            } => Outcome::ContainerExited {
+                exit_code,
+                oom_killed,
+            },
+            State::Gone => Outcome::Transport {
+                message: format!("{message}; the container is gone"),
+            },
+            State::Running => Outcome::Transport {
+                message: message.clone(),
+            },
+        },
+    };
+    match &answer {
+        // RIE writes REPORT before it answers a completed invocation; wait for the line to
+        // arrive through the engine.
+        Ok(a) if a.status == 200 => {
+            logs.wait_for(mark, REPORT_WAIT, |l| {
+                l.text.starts_with("REPORT RequestId:")
+            })
+            .await;
+        }
+        _ => {
+            logs.settle(Duration::from_millis(100), Duration::from_secs(1))
+                .await
+        }
+    }
+    let lines = logs
+        .since(mark)
+        .into_iter()
+        .filter(|l| !is_rie_info(l))
+        .collect();
+    CaseResult {
+        verdict: judge::judge(expect, &outcome),
+        duration,
+        logs: lines,
+        outcome: Some(outcome),
+    }
+}
+
+/// RIE's own informational lines (`[INFO] (rapid) ...` on stderr) say nothing about the case.
+fn is_rie_info(line: &LogLine) -> bool {
+    line.stream == LogStream::Stderr && line.text.contains("[INFO] (rapid)")
+}
+
+/// An error and its causes on one line: `a: b: c`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
