@@ -161,7 +161,13 @@ pub fn judge(expect: &Expectation, outcome: &Outcome) -> Verdict {
                 _ if body.to_string().trim().is_empty() => "an empty answer".to_string(),
                 _ => shorten(&body.to_string()),
             };
-            fail(format!("the runtime failed (HTTP {status}): {what}"))
+            // The kernel's OOM killer shows up only as a killed runtime.
+            let oom = if what.contains("signal: killed") {
+                "; the runtime was killed, most likely for exceeding the function's `memory`"
+            } else {
+                ""
+            };
+            fail(format!("the runtime failed (HTTP {status}): {what}{oom}"))
         }
         (_, Outcome::Transport { .. } | Outcome::ContainerExited { .. }) => {
             unreachable!("handled above")

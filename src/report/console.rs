@@ -175,7 +175,10 @@ impl<W: Write> Console<W> {
             self.paint("logs:", Style::new().dimmed())
         );
         for line in logs {
-            let _ = writeln!(self.out, "          {}", visible(&line.text));
+            // Runtimes join a multi-line message with CR so it stays one log event.
+            for part in line.text.split('\r') {
+                let _ = writeln!(self.out, "          {}", visible(part));
+            }
         }
     }
 }

@@ -429,6 +429,7 @@ impl Ctx<'_> {
             }
         };
         let by_runtime = f.get("runtime").is_some();
+        let code_node = f.get("code");
         let handler = match f.get("handler") {
             Some(h) => self.string(h, "`handler`").map(Some),
             None if by_runtime && !custom_runtime => {
@@ -446,8 +447,12 @@ impl Ctx<'_> {
             None if custom_runtime => Some(Some("bootstrap".to_string())),
             None => Some(None),
         };
-        let code = match f.get("code") {
-            Some(c) => self.path(c, "`code`", true).map(Some),
+        let code = match code_node {
+            Some(c) => self.path(c, "`code`", true).inspect(|dir| {
+                if custom_runtime {
+                    self.check_bootstrap(c, dir);
+                }
+            }).map(Some),
             None if by_runtime => {
                 self.error(
                     Some(node.pos),
@@ -507,6 +512,26 @@ impl Ctx<'_> {
             memory: memory?,
             pos: node.pos,
         })
+    }
+
+    /// Custom runtimes start `bootstrap` from the root of their code; without it every
+    /// invocation fails with an empty 502, so say so before anything runs.
+    fn check_bootstrap(&mut self, node: &Node, code: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let bootstrap = code.join("bootstrap");
+        match std::fs::metadata(&bootstrap) {
+            Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => {}
+            Ok(m) if m.is_file() => self.error(
+                Some(node.pos),
+                format!("{} is not executable", bootstrap.display()),
+                Some(format!("run `chmod +x {}`", bootstrap.display())),
+            ),
+            _ => self.error(
+                Some(node.pos),
+                format!("`code` has no `bootstrap` ({} does not exist)", bootstrap.display()),
+                Some("custom runtimes (provided.*) need an executable named `bootstrap` at the root of their code".into()),
+            ),
+        }
     }
 
     fn environment(&mut self, node: &Node) -> Option<BTreeMap<String, String>> {
