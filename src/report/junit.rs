@@ -85,7 +85,11 @@ impl Reporter for Junit {
                     .insert("file".into(), case.suite.file.display().to_string().into());
                 tc.extra.insert("line".into(), case.line.to_string().into());
                 if !result.logs.is_empty() {
-                    let logs: Vec<String> = result.logs.iter().map(|l| l.text.replace('\r', "\n")).collect();
+                    let logs: Vec<String> = result
+                        .logs
+                        .iter()
+                        .map(|l| l.text.replace('\r', "\n"))
+                        .collect();
                     tc.set_system_out(logs.join("\n"));
                 }
                 if let Some(ts) = self.suites.get_mut(case.suite.index) {

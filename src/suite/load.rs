@@ -448,11 +448,14 @@ impl Ctx<'_> {
             None => Some(None),
         };
         let code = match code_node {
-            Some(c) => self.path(c, "`code`", true).inspect(|dir| {
-                if custom_runtime {
-                    self.check_bootstrap(c, dir);
-                }
-            }).map(Some),
+            Some(c) => self
+                .path(c, "`code`", true)
+                .inspect(|dir| {
+                    if custom_runtime {
+                        self.check_bootstrap(c, dir);
+                    }
+                })
+                .map(Some),
             None if by_runtime => {
                 self.error(
                     Some(node.pos),
@@ -938,6 +941,12 @@ cases:
             "get.json",
             r#"{"path": "/x", "n": 17}"#,
         );
+        let bootstrap = write(&dir.path().join("code"), "bootstrap", "#!/bin/sh\n");
+        std::fs::set_permissions(
+            &bootstrap,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
         let file = write(
             dir.path(),
             "s.yaml",
@@ -950,6 +959,27 @@ cases:
         );
         assert!(suites[0].function.custom_runtime);
         assert_eq!(suites[0].function.handler.as_deref(), Some("bootstrap"));
+    }
+
+    #[test]
+    fn custom_runtimes_need_an_executable_bootstrap() {
+        let suite = "function:\n  runtime: provided.al2023\n  code: code\ncases:\n  - name: a\n";
+        let errs = errors_of(suite);
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0].starts_with("3:9: `code` has no `bootstrap`"),
+            "{}",
+            errs[0]
+        );
+        let dir = fixture();
+        write(&dir.path().join("code"), "bootstrap", "#!/bin/sh\n");
+        let file = write(dir.path(), "s.yaml", suite);
+        let errs = load_paths(&[file]).unwrap_err();
+        assert!(
+            errs.0[0].message.ends_with("bootstrap is not executable"),
+            "{}",
+            errs.0[0]
+        );
     }
 
     #[test]
