@@ -8,7 +8,9 @@ pub const CASES_FAILED: u8 = 1;
 pub const INVALID_INPUT: u8 = 2;
 /// The infrastructure failed: the Docker engine cannot be reached, a report cannot be written.
 pub const INFRASTRUCTURE: u8 = 3;
-/// The run was interrupted (Ctrl-C or SIGTERM); its containers were removed.
+/// The run was interrupted by Ctrl-C (SIGINT); its containers were removed.
 pub const INTERRUPTED: u8 = 130;
+/// The run was stopped by SIGTERM; its containers were removed.
+pub const TERMINATED: u8 = 143;
 /// lambda-ci itself failed unexpectedly; its containers were removed.
 pub const INTERNAL: u8 = 101;

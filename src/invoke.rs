@@ -202,14 +202,12 @@ fn describe(e: &reqwest::Error, deadline: Duration) -> String {
     } else if e.is_connect() {
         "cannot connect to RIE in the container".to_string()
     } else {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
+        // The innermost cause says what happened ("connection closed before message completed").
+        let mut cause: &dyn std::error::Error = e;
+        while let Some(next) = cause.source() {
+            cause = next;
         }
-        text
+        format!("the connection to RIE failed: {cause}")
     }
 }
 

@@ -51,7 +51,7 @@ pub async fn run(settings: RunSettings) -> Result<u8, Error> {
         config: RunConfig {
             pull: settings.pull,
             keep: settings.keep,
-            run_id,
+            run_id: run_id.clone(),
         },
     };
     let task = tokio::spawn(async move {
@@ -63,9 +63,10 @@ pub async fn run(settings: RunSettings) -> Result<u8, Error> {
         joined = task => joined,
         signal = interrupted() => {
             abort.abort();
-            eprintln!("\n{signal}: removing this run's containers");
-            registry.sweep(&engine).await;
-            return Ok(exit::INTERRUPTED);
+            let (word, code) = signal;
+            eprintln!("\n{word}: removing this run's containers");
+            registry.sweep(&engine, &run_id).await;
+            return Ok(code);
         }
     };
     match outcome {
@@ -73,7 +74,7 @@ pub async fn run(settings: RunSettings) -> Result<u8, Error> {
             if settings.keep {
                 registry.forget_all();
             } else {
-                registry.sweep(&engine).await;
+                registry.sweep(&engine, &run_id).await;
             }
             reporters.finish()?;
             Ok(if stats.success() {
@@ -84,26 +85,24 @@ pub async fn run(settings: RunSettings) -> Result<u8, Error> {
         }
         Err(e) => {
             // The runner panicked; its message is already on stderr. Leave nothing behind.
-            registry.sweep(&engine).await;
+            registry.sweep(&engine, &run_id).await;
             eprintln!("error: lambda-ci failed unexpectedly ({e}); its containers were removed");
             Ok(exit::INTERNAL)
         }
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM, naming which.
-async fn interrupted() -> &'static str {
+/// Resolves on Ctrl-C or SIGTERM, naming which and the exit code it maps to.
+async fn interrupted() -> (&'static str, u8) {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return "interrupted";
-        }
+    let ctrl_c = ("interrupted", exit::INTERRUPTED);
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return ctrl_c;
     };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => "interrupted",
-        _ = term.recv() => "terminated",
+        _ = tokio::signal::ctrl_c() => ctrl_c,
+        _ = term.recv() => ("terminated", exit::TERMINATED),
     }
 }
 

@@ -130,6 +130,11 @@ impl Runner {
                 });
                 match self.boot(&spec, suite).await {
                     Ok((l, took)) => {
+                        // Fault injection for the cleanup tests: a panic with a live container.
+                        #[cfg(debug_assertions)]
+                        if std::env::var_os("LAMBDA_CI_PANIC_AFTER_BOOT").is_some() {
+                            panic!("LAMBDA_CI_PANIC_AFTER_BOOT is set");
+                        }
                         emit(EventKind::ContainerReady {
                             suite: sref.clone(),
                             name: l.container.name.clone(),
@@ -249,21 +254,7 @@ async fn invoke_case(
     let duration = started.elapsed();
     let outcome = match &answer {
         Ok(a) => Outcome::classify(a.status, &a.body),
-        Err(message) => match live.container.state().await {
-            State::Exited {
-                exit_code,
-                oom_killed,
-            } => Outcome::ContainerExited {
-                exit_code,
-                oom_killed,
-            },
-            State::Gone => Outcome::Transport {
-                message: format!("{message}; the container is gone"),
-            },
-            State::Running => Outcome::Transport {
-                message: message.clone(),
-            },
-        },
+        Err(message) => transport_failure(&live.container, message).await,
     };
     match &answer {
         // RIE writes REPORT before it answers a completed invocation; wait for the line to
@@ -289,6 +280,33 @@ async fn invoke_case(
         duration,
         logs: lines,
         outcome: Some(outcome),
+    }
+}
+
+/// What a lost connection means: the engine may take a moment to record that the container
+/// stopped, so its state is watched briefly before calling it a transport failure.
+async fn transport_failure(container: &Container, message: &str) -> Outcome {
+    for _ in 0..10 {
+        match container.state().await {
+            State::Exited {
+                exit_code,
+                oom_killed,
+            } => {
+                return Outcome::ContainerExited {
+                    exit_code,
+                    oom_killed,
+                };
+            }
+            State::Gone => {
+                return Outcome::Transport {
+                    message: format!("{message}; the container is gone"),
+                };
+            }
+            State::Running => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    Outcome::Transport {
+        message: message.to_string(),
     }
 }
 

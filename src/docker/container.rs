@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, PortBinding};
-use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
+use bollard::query_parameters::{
+    CreateContainerOptions, ListContainersOptions, RemoveContainerOptions,
+};
 
 use super::{Engine, LABEL, Logs, RUN_LABEL, SUITE_LABEL};
 use crate::suite::Function;
@@ -121,9 +123,21 @@ impl Registry {
         self.ids.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Removes every container still registered. Used when a run is interrupted or panics.
-    pub async fn sweep(&self, engine: &Engine) {
-        let ids: Vec<String> = self.ids().drain().collect();
+    /// Removes every container still registered, and any other container labelled with
+    /// `run_id` (one whose creation was cut short before its id came back).
+    pub async fn sweep(&self, engine: &Engine, run_id: &str) {
+        let mut ids: HashSet<String> = self.ids().drain().collect();
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([(
+                "label".to_string(),
+                vec![format!("{RUN_LABEL}={run_id}")],
+            )])),
+            ..Default::default()
+        };
+        if let Ok(list) = engine.docker.list_containers(Some(options)).await {
+            ids.extend(list.into_iter().filter_map(|c| c.id));
+        }
         for id in ids {
             let _ = remove(engine, &id).await;
         }

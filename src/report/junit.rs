@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{ReportError, Reporter};
+use super::{ReportError, Reporter, visible};
 use crate::event::{Event, EventKind};
 use crate::judge::Verdict;
 
@@ -85,10 +85,12 @@ impl Reporter for Junit {
                     .insert("file".into(), case.suite.file.display().to_string().into());
                 tc.extra.insert("line".into(), case.line.to_string().into());
                 if !result.logs.is_empty() {
+                    // quick-junit strips escapes with a terminal parser that can swallow the text
+                    // after a stray ESC, and tabs with them; hand it text with neither.
                     let logs: Vec<String> = result
                         .logs
                         .iter()
-                        .map(|l| l.text.replace('\r', "\n"))
+                        .map(|l| visible(&l.text.replace('\r', "\n")).replace('\t', "  "))
                         .collect();
                     tc.set_system_out(logs.join("\n"));
                 }

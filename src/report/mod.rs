@@ -50,15 +50,41 @@ impl Reporter for Reporters {
     }
 }
 
-/// Log text made safe to show: control characters other than tab become visible escapes.
+/// Log text made safe to show anywhere: ANSI CSI sequences (colours, cursor moves) are
+/// removed, other control characters except tab become visible `\u{..}` escapes.
 pub fn visible(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            // CSI: ESC [ parameter and intermediate bytes, then one final byte in @..~.
+            chars.next();
+            while let Some(&n) = chars.peek() {
+                chars.next();
+                if ('@'..='~').contains(&n) {
+                    break;
+                }
             }
-        })
-        .collect()
+        } else if c.is_control() && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible;
+
+    #[test]
+    fn colours_are_dropped_and_other_controls_made_visible() {
+        assert_eq!(visible("\u{1b}[31mred\u{1b}[0m ok"), "red ok");
+        assert_eq!(
+            visible("a\u{0}b\u{7}\u{1b}\u{7f}\tc"),
+            "a\\u{0}b\\u{7}\\u{1b}\\u{7f}\tc"
+        );
+        assert_eq!(visible("]]> <tag> &"), "]]> <tag> &");
+    }
 }

@@ -1,0 +1,513 @@
+//! End-to-end tests: the real `lambda-ci` binary against the real Docker engine, the stand-in
+//! base images (scripts/standin-images.sh) and the real RIE inside them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+fn lambda_ci() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-ci"));
+    cmd.env("NO_COLOR", "1").env_remove("DOCKER_HOST");
+    cmd
+}
+
+/// Containers of lambda-ci that serve `suite` (by label), running or not.
+fn containers_of(suite: &Path) -> Vec<String> {
+    let out = Command::new("docker")
+        .args(["ps", "-aq", "--filter"])
+        .arg(format!("label=lambda-ci.suite={}", suite.display()))
+        .output()
+        .expect("docker CLI");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs `lambda-ci run` on `suites` with `extra` arguments; checks no container is left.
+fn run(suites: &[PathBuf], extra: &[&str]) -> Output {
+    let out = lambda_ci()
+        .arg("run")
+        .args(suites)
+        .args(["--pull", "never"])
+        .args(extra)
+        .output()
+        .expect("run lambda-ci");
+    for suite in suites {
+        assert_eq!(
+            containers_of(suite),
+            Vec::<String>::new(),
+            "containers left behind for {}",
+            suite.display()
+        );
+    }
+    out
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A suite file in a fresh directory, with `code:` pointing at the Python fixture function.
+fn temp_suite(body: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let code = fixture("functions/py");
+    let text = body.replace("CODE", &code.display().to_string());
+    let path = dir.path().join("suite.yaml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn example_suites_in_cases_pass() {
+    let cases = root().join("cases");
+    let suites: Vec<PathBuf> = ["hello.yaml", "api.yaml", "shell-runtime.yaml"]
+        .iter()
+        .map(|f| cases.join(f))
+        .collect();
+    let out = run(std::slice::from_ref(&cases), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).lines().any(|l| l == "8 passed, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+    for suite in suites {
+        assert!(containers_of(&suite).is_empty());
+    }
+}
+
+#[test]
+fn every_kind_of_mismatch_fails_with_its_path_and_diff() {
+    let out = run(&[fixture("mismatch.yaml")], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for expected in [
+        r#"$.body: expected "Hello, Ada", got "Hello, Bob""#,
+        "$.b: missing (expected 2)",
+        "$.c: unexpected key (got 3)",
+        "$.n: expected a number, got a string",
+        "$.items: expected 3 elements, got 2",
+        "$.statusCode: expected 200, got 500",
+        "expected the function to fail with ValueError, it succeeded",
+        "-  \"body\": \"Hello, Ada\"",
+        "+  \"body\": \"Hello, Bob\"",
+        "mismatch.yaml:10: the response does not match",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    assert!(text.lines().any(|l| l == "0 passed, 7 failed"), "{text}");
+}
+
+#[test]
+fn expected_errors_and_unexpected_errors() {
+    let out = run(&[fixture("raises.yaml")], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("FAIL  expected success got error"), "{text}");
+    assert!(
+        text.contains("expected success, the function failed with ValueError: boom"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-ValueError: kaboom\n        +ValueError: boom"),
+        "{text}"
+    );
+    assert!(text.contains("PASS  right error"), "{text}");
+    // The traceback the runtime printed is shown with the failing case.
+    assert!(text.contains("raise ValueError"), "{text}");
+    assert!(text.lines().any(|l| l == "1 passed, 2 failed"), "{text}");
+}
+
+#[test]
+fn a_timeout_fails_its_case_and_the_next_case_runs() {
+    let out = run(&[fixture("timeout.yaml")], &[]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("the function timed out: Task timed out after 1.00 seconds"),
+        "{text}"
+    );
+    assert!(text.contains("PASS  quick after a timeout"), "{text}");
+    assert!(text.lines().any(|l| l == "1 passed, 1 failed"), "{text}");
+}
+
+#[test]
+fn a_bad_handler_is_an_init_error() {
+    let out = run(&[fixture("init-error.yaml")], &[]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("the runtime failed (HTTP 502): Runtime.ImportModuleError: Unable to import module 'nope'"),
+        "{text}"
+    );
+    assert!(text.contains("PASS  init error is expected"), "{text}");
+}
+
+#[test]
+fn layers_environment_and_text_responses() {
+    let out = run(
+        &[
+            fixture("layer-env.yaml"),
+            fixture("env.yaml"),
+            fixture("text.yaml"),
+        ],
+        &[],
+    );
+    let text = stdout(&out);
+    assert!(text.contains("PASS  imports from the layer"), "{text}");
+    assert!(text.contains("PASS  sees its environment"), "{text}");
+    assert!(text.contains("PASS  text matches"), "{text}");
+    assert!(
+        text.contains("-\"other words\"\n        +\"plain words\""),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l == "3 passed, 1 failed"), "{text}");
+}
+
+#[test]
+fn twenty_cases_share_one_warm_container() {
+    // Each case expects the invocation count of one runtime process: 1, 2, ... 20.
+    let out = run(&[fixture("twenty.yaml")], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.lines().any(|l| l == "20 passed, 0 failed"), "{text}");
+    assert_eq!(
+        text.matches("booting").count(),
+        0,
+        "progress goes to stderr"
+    );
+    assert_eq!(
+        stderr(&out).matches("booting twenty").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_crashing_runtime_and_an_oom_kill_are_failures_and_the_next_case_still_runs() {
+    let out = run(&[fixture("crash.yaml"), fixture("oom.yaml")], &[]);
+    let text = stdout(&out);
+    assert!(text.matches("Runtime.ExitError").count() >= 2, "{text}");
+    assert!(text.contains("exit status 3"), "{text}");
+    assert!(text.contains("FAIL  and again"), "{text}");
+    assert!(text.contains("signal: killed; the runtime was killed, most likely for exceeding the function's `memory`"), "{text}");
+    assert!(text.lines().any(|l| l == "0 passed, 3 failed"), "{text}");
+}
+
+#[test]
+fn a_missing_image_errors_its_suite_and_the_others_still_run() {
+    let out = run(&[fixture("missing-image.yaml"), fixture("pass.yaml")], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text.contains("image public.ecr.aws/lambda/nodejs:22 is not present locally and --pull never forbids pulling it"),
+        "{text}"
+    );
+    assert!(text.contains("PASS  echoes"), "{text}");
+    assert!(
+        text.lines().any(|l| l == "1 passed, 0 failed, 2 errors"),
+        "{text}"
+    );
+}
+
+#[test]
+fn junit_is_well_formed_for_hostile_logs_and_counts_every_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.xml");
+    let suites = [
+        fixture("hostile-logs.yaml"),
+        fixture("mismatch.yaml"),
+        fixture("missing-image.yaml"),
+        fixture("pass.yaml"),
+    ];
+    let out = run(&suites, &["--junit", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let xml = std::fs::read_to_string(&report).unwrap();
+    // roxmltree is a strict parser: any ill-formed byte fails here.
+    let doc =
+        roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("ill-formed JUnit: {e}\n{xml}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(root.attribute("tests"), Some("11"));
+    assert_eq!(root.attribute("failures"), Some("8"));
+    assert_eq!(root.attribute("errors"), Some("2"));
+    let testsuites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(testsuites.len(), 4);
+    assert_eq!(
+        testsuites[1].attribute("name"),
+        Some(suites[1].to_str().unwrap())
+    );
+    let case = |name: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .unwrap_or_else(|| panic!("no testcase {name}"))
+    };
+    let wrong = case("wrong value");
+    assert_eq!(wrong.attribute("file"), Some(suites[1].to_str().unwrap()));
+    assert_eq!(wrong.attribute("line"), Some("7"));
+    assert_eq!(wrong.attribute("classname"), Some("mismatch"));
+    let failure = wrong
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(
+        failure
+            .text()
+            .unwrap()
+            .contains("+  \"body\": \"Hello, Bob\"")
+    );
+    assert!(
+        failure
+            .attribute("message")
+            .unwrap()
+            .contains("mismatch.yaml:10")
+    );
+    assert!(
+        case("never runs")
+            .children()
+            .any(|n| n.has_tag_name("error"))
+    );
+    let logs = case("logs that break XML")
+        .children()
+        .find(|n| n.has_tag_name("system-out"))
+        .and_then(|n| n.text())
+        .unwrap()
+        .to_string();
+    assert!(logs.contains("]]>") && logs.contains("<tag> &"), "{logs}");
+    assert!(logs.contains("invalid utf-8"), "{logs}");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "escape bytes must not reach the XML"
+    );
+    assert!(
+        case("echoes")
+            .children()
+            .all(|n| !n.has_tag_name("failure") && !n.has_tag_name("error"))
+    );
+}
+
+#[test]
+fn invalid_suites_exit_2_with_every_problem_and_its_line() {
+    let typos = fixture("bad/typos.yaml");
+    let out = run(
+        &[
+            typos.clone(),
+            fixture("bad/syntax.yaml"),
+            fixture("bad/no-bootstrap.yaml"),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let t = typos.display();
+    for expected in [
+        format!("error: {t}:2:12: unknown runtime `python3.99`"),
+        format!(
+            "error: {t}:8:7: unknown field `respnse` in `expect`\n  hint: did you mean `response`?"
+        ),
+        format!("error: {t}:9:5: duplicate case name `a`"),
+        "syntax.yaml:4:11: invalid YAML: unclosed bracket".to_string(),
+        "no-bootstrap.yaml:4:9: `code` has no `bootstrap`".to_string(),
+        "5 problems in the suites; nothing was run".to_string(),
+    ] {
+        assert!(err.contains(&expected), "missing {expected:?} in\n{err}");
+    }
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn missing_paths_and_bad_flags_exit_2() {
+    let out = run(&[fixture("nowhere.yaml")], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("nowhere.yaml: no such file or directory"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lambda_ci()
+        .args(["run", "--pull", "sometimes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = lambda_ci()
+        .args(["run", "--junit", "/nonexistent/dir/r.xml"])
+        .arg(fixture("pass.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("directory /nonexistent/dir does not exist"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_unreachable_docker_engine_exits_3() {
+    let out = lambda_ci()
+        .env("DOCKER_HOST", "unix:///nonexistent")
+        .args(["run"])
+        .arg(fixture("pass.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: cannot reach the Docker engine at unix:///nonexistent"),
+        "{err}"
+    );
+    assert!(err.contains("hint: is the engine running"), "{err}");
+}
+
+/// Waits until `suite` has a running container, returning its id.
+fn wait_for_container(suite: &Path) -> String {
+    let started = Instant::now();
+    loop {
+        if let Some(id) = containers_of(suite).into_iter().next() {
+            return id;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no container appeared"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn interrupt_mid_case(signal: &str, code: i32) {
+    let (_dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 25}\n",
+    );
+    let child = lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_container(&suite);
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("removing this run's containers"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        containers_of(&suite).is_empty(),
+        "containers left after {signal}"
+    );
+}
+
+#[test]
+fn sigterm_mid_case_removes_the_container() {
+    interrupt_mid_case("-TERM", 143);
+}
+
+#[test]
+fn ctrl_c_mid_case_removes_the_container() {
+    interrupt_mid_case("-INT", 130);
+}
+
+#[test]
+fn a_panic_removes_the_container() {
+    let (_dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.echo\n  code: CODE\ncases:\n  - name: a\n",
+    );
+    let out = lambda_ci()
+        .env("LAMBDA_CI_PANIC_AFTER_BOOT", "1")
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(101), "{}", stderr(&out));
+    assert!(containers_of(&suite).is_empty());
+}
+
+#[test]
+fn a_container_killed_mid_case_is_an_error_and_the_next_case_gets_a_fresh_one() {
+    let (_dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 20}\n  - name: quick\n    event: {seconds: 0}\n    expect:\n      response: {slept: true}\n",
+    );
+    let child = lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = wait_for_container(&suite);
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        Command::new("docker")
+            .args(["kill", &id])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("ERROR sleeps"), "{text}");
+    assert!(
+        text.contains("the container exited with code 137"),
+        "{text}"
+    );
+    assert!(text.contains("PASS  quick"), "{text}");
+    assert!(
+        text.lines().any(|l| l == "1 passed, 0 failed, 1 errors"),
+        "{text}"
+    );
+    assert!(containers_of(&suite).is_empty());
+}
+
+#[test]
+fn keep_leaves_the_container_running_and_says_how_to_reach_it() {
+    let (_dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.echo\n  code: CODE\ncases:\n  - name: a\n",
+    );
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--keep"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let kept = containers_of(&suite);
+    for id in &kept {
+        Command::new("docker")
+            .args(["rm", "-f", id])
+            .output()
+            .unwrap();
+    }
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(kept.len(), 1, "{text}");
+    assert!(text.contains("curl -X POST http://127.0.0.1:"), "{text}");
+    assert!(text.contains("docker rm -f lambda-ci-"), "{text}");
+}
