@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use owo_colors::{OwoColorize, Style};
 
-use super::{Reporter, visible};
+use super::{Reporter, readable_lines};
 use crate::docker::LogLine;
 use crate::event::{CaseRef, CaseResult, Event, EventKind};
 use crate::judge::Verdict;
@@ -174,11 +174,8 @@ impl<W: Write> Console<W> {
             "        {}",
             self.paint("logs:", Style::new().dimmed())
         );
-        for line in logs {
-            // Runtimes join a multi-line message with CR so it stays one log event.
-            for part in line.text.split('\r') {
-                let _ = writeln!(self.out, "          {}", visible(part));
-            }
+        for line in readable_lines(logs) {
+            let _ = writeln!(self.out, "          {line}");
         }
     }
 }
@@ -296,5 +293,35 @@ impl<W: Write> Reporter for Console<W> {
                 let _ = self.out.flush();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(color: bool) -> String {
+        let mut console = Console::new(Vec::new(), color, false);
+        for event in super::super::sample::events() {
+            console.report(&event);
+        }
+        String::from_utf8(console.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn console_output_for_pass_fail_and_error() {
+        insta::assert_snapshot!(render(false));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        assert!(!render(false).contains('\u{1b}'));
+        let coloured = render(true);
+        assert!(
+            coloured.contains("\u{1b}[32m")
+                || coloured.contains("\u{1b}[1;32m")
+                || coloured.contains("\u{1b}[1m"),
+            "{coloured:?}"
+        );
     }
 }

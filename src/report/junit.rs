@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{ReportError, Reporter, visible};
+use super::{ReportError, Reporter, readable_lines};
 use crate::event::{Event, EventKind};
 use crate::judge::Verdict;
 
@@ -87,10 +87,8 @@ impl Reporter for Junit {
                 if !result.logs.is_empty() {
                     // quick-junit strips escapes with a terminal parser that can swallow the text
                     // after a stray ESC, and tabs with them; hand it text with neither.
-                    let logs: Vec<String> = result
-                        .logs
-                        .iter()
-                        .map(|l| visible(&l.text.replace('\r', "\n")).replace('\t', "  "))
+                    let logs: Vec<String> = readable_lines(&result.logs)
+                        .map(|l| l.replace('\t', "  "))
                         .collect();
                     tc.set_system_out(logs.join("\n"));
                 }
@@ -119,5 +117,37 @@ impl Reporter for Junit {
             }),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junit_report_for_pass_fail_and_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.xml");
+        let mut junit = Junit::new(path.clone());
+        for event in super::super::sample::events() {
+            junit.report(&event);
+        }
+        junit.finish().unwrap();
+        let xml = std::fs::read_to_string(&path).unwrap();
+        roxmltree::Document::parse(&xml).expect("well-formed XML");
+        insta::assert_snapshot!(xml);
+    }
+
+    #[test]
+    fn an_unwritable_report_is_an_error_at_finish() {
+        let mut junit = Junit::new("/nonexistent/dir/report.xml".into());
+        for event in super::super::sample::events() {
+            junit.report(&event);
+        }
+        let err = junit.finish().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot write the JUnit report to /nonexistent/dir/report.xml"
+        );
     }
 }
