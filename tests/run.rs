@@ -229,6 +229,32 @@ fn a_missing_image_errors_its_suite_and_the_others_still_run() {
 }
 
 #[test]
+fn an_image_that_cannot_be_pulled_names_the_image() {
+    // No registry is reachable from the test machines: the pull itself fails.
+    let suite = fixture("missing-image.yaml");
+    let out = lambda_ci()
+        .args(["run", "--pull", "missing"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("image public.ecr.aws/lambda/nodejs:22 could not be pulled: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("(`docker pull public.ecr.aws/lambda/nodejs:22`)"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l == "0 passed, 0 failed, 2 errors"),
+        "{text}"
+    );
+    assert!(containers_of(&suite).is_empty());
+}
+
+#[test]
 fn junit_is_well_formed_for_hostile_logs_and_counts_every_outcome() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.xml");

@@ -110,7 +110,12 @@ pub async fn ensure_image(
             Err(e) => {
                 return Err(ImageError::Pull {
                     image: image.to_string(),
-                    message: e.to_string(),
+                    message: match e {
+                        bollard::errors::Error::DockerResponseServerError { message, .. } => {
+                            message
+                        }
+                        other => other.to_string(),
+                    },
                 });
             }
         }
