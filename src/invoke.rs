@@ -108,6 +108,9 @@ fn error_document(v: &serde_json::Value) -> Option<(String, String)> {
         "errorType",
         "errorMessage",
         "requestId",
+        // Node's runtime client calls the stack `trace`; Java and .NET may add causes.
+        "trace",
+        "causes",
         "stackTrace",
         "cause",
     ];
@@ -244,6 +247,16 @@ mod tests {
         assert!(matches!(
             Outcome::classify(200, body),
             Outcome::FunctionError { error_type, message, .. } if error_type == "ValueError" && message == "name is required"
+        ));
+    }
+
+    // Regression: Node's runtime client calls its stack `trace`, not `stackTrace`.
+    #[test]
+    fn node_error_documents_are_errors() {
+        let body = br#"{"errorType": "TypeError", "errorMessage": "x is undefined", "trace": ["TypeError: x", "    at handler"]}"#;
+        assert!(matches!(
+            Outcome::classify(200, body),
+            Outcome::FunctionError { error_type, .. } if error_type == "TypeError"
         ));
     }
 

@@ -16,6 +16,7 @@ pub mod report;
 pub mod runner;
 pub mod suite;
 
+use std::io::Write;
 use std::sync::Arc;
 
 use crate::cli::RunSettings;
@@ -54,18 +55,23 @@ pub async fn run(settings: RunSettings) -> Result<u8, Error> {
             run_id: run_id.clone(),
         },
     };
-    let task = tokio::spawn(async move {
+    let mut task = tokio::spawn(async move {
         let stats = runner.execute(|event| reporters.report(&event)).await;
         (stats, reporters)
     });
-    let abort = task.abort_handle();
     let outcome = tokio::select! {
-        joined = task => joined,
-        signal = interrupted() => {
-            abort.abort();
-            let (word, code) = signal;
-            eprintln!("\n{word}: removing this run's containers");
-            registry.sweep(&engine, &run_id).await;
+        joined = &mut task => joined,
+        (word, code) = interrupted() => {
+            // Stop the runner first so that it creates nothing more, then remove what exists.
+            task.abort();
+            let _ = task.await;
+            let _ = writeln!(std::io::stderr(), "\n{word}: removing this run's containers");
+            tokio::select! {
+                _ = cleanup_after_abort(&registry, &engine, &run_id) => {}
+                _ = interrupted() => {
+                    let _ = writeln!(std::io::stderr(), "{word} again: exiting without waiting for the cleanup");
+                }
+            }
             return Ok(code);
         }
     };
@@ -86,9 +92,32 @@ pub async fn run(settings: RunSettings) -> Result<u8, Error> {
         Err(e) => {
             // The runner panicked; its message is already on stderr. Leave nothing behind.
             registry.sweep(&engine, &run_id).await;
-            eprintln!("error: lambda-ci failed unexpectedly ({e}); its containers were removed");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: lambda-ci failed unexpectedly ({e}); its containers were removed"
+            );
             Ok(exit::INTERNAL)
         }
+    }
+}
+
+/// Removes the run's containers after the runner was aborted. A create request the engine had
+/// already received may still complete, so the labels are swept twice.
+async fn cleanup_after_abort(registry: &Registry, engine: &Engine, run_id: &str) {
+    let sweeps = async {
+        registry.sweep(engine, run_id).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        registry.sweep(engine, run_id).await;
+    };
+    if tokio::time::timeout(std::time::Duration::from_secs(30), sweeps)
+        .await
+        .is_err()
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "the engine did not finish removing the containers within 30 s; \
+             remove them with: docker rm -f $(docker ps -aq --filter label=lambda-ci.run={run_id})"
+        );
     }
 }
 
@@ -112,6 +141,6 @@ fn run_id() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    let mixed = (nanos as u64) ^ (u64::from(std::process::id()) << 32);
-    format!("{:08x}", mixed & 0xffff_ffff)
+    // Clock and process both count: two runs started in the same instant still differ.
+    format!("{:08x}{:04x}", nanos as u32, std::process::id() & 0xffff)
 }

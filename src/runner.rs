@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::docker::{
-    self, Container, ContainerSpec, Engine, LogLine, LogStream, PullPolicy, Registry, State,
+    self, BootError, Container, ContainerSpec, Engine, LogLine, LogStream, PullPolicy, Registry,
+    State,
 };
 use crate::event::{CaseResult, Event, EventKind, Stats};
 use crate::invoke::{Outcome, Rie};
@@ -16,8 +17,6 @@ use crate::suite::Suite;
 
 /// How long a container may take from start until RIE answers.
 const READY_LIMIT: Duration = Duration::from_secs(30);
-/// How long to wait for an invocation's REPORT line after its answer.
-const REPORT_WAIT: Duration = Duration::from_secs(2);
 
 /// What a run needs besides the plan.
 #[derive(Debug, Clone)]
@@ -41,6 +40,8 @@ pub struct Runner {
 struct Live {
     container: Container,
     rie: Rie,
+    /// The log mark where the next invocation's lines begin.
+    claimed: usize,
 }
 
 impl Runner {
@@ -118,8 +119,11 @@ impl Runner {
         let spec =
             ContainerSpec::for_function(&suite.function, &suite.file, &self.config.run_id, seq);
         let mut live: Option<Live> = None;
-        // Once a container cannot be booted, the remaining cases end with the same error.
+        let mut boots = 0;
+        // Once a container cannot be booted, the remaining cases end with the same error; the
+        // first of them carries what the container wrote.
         let mut boot_problem = image_problem;
+        let mut boot_logs = Vec::new();
         for &case_index in &unit.cases {
             let case = &suite.cases[case_index];
             let cref = case_ref(&self.suites, unit.suite, case_index);
@@ -128,6 +132,12 @@ impl Runner {
                 emit(EventKind::ContainerStarting {
                     suite: sref.clone(),
                 });
+                // A replacement gets a name of its own, in case the old one is not gone yet.
+                let mut spec = spec.clone();
+                if boots > 0 {
+                    spec.name = format!("{}-{boots}", spec.name);
+                }
+                boots += 1;
                 match self.boot(&spec, suite).await {
                     Ok((l, took)) => {
                         // Fault injection for the cleanup tests: a panic with a live container.
@@ -147,18 +157,19 @@ impl Runner {
                         emit(EventKind::ContainerFailed {
                             suite: sref.clone(),
                             message: message.clone(),
-                            logs,
+                            logs: logs.clone(),
                         });
                         boot_problem = Some(message);
+                        boot_logs = logs;
                     }
                 }
             }
-            let result = match (&live, &boot_problem) {
+            let result = match (&mut live, &boot_problem) {
                 (Some(l), _) => invoke_case(l, &case.event, &case.expect).await,
                 (None, problem) => CaseResult {
                     verdict: Verdict::Error(problem.clone().unwrap_or_default()),
                     duration: Duration::ZERO,
-                    logs: vec![],
+                    logs: std::mem::take(&mut boot_logs),
                     outcome: None,
                 },
             };
@@ -179,10 +190,12 @@ impl Runner {
         }
         if let Some(l) = live {
             if self.config.keep {
+                let (name, port) = (l.container.name.clone(), l.container.port);
+                l.container.keep();
                 emit(EventKind::ContainerKept {
                     suite: sref,
-                    name: l.container.name.clone(),
-                    port: l.container.port,
+                    name,
+                    port,
                 });
             } else {
                 l.container.remove().await;
@@ -197,33 +210,26 @@ impl Runner {
         suite: &Suite,
     ) -> Result<(Live, Duration), (String, Vec<LogLine>)> {
         let started = Instant::now();
-        let container = Container::boot(&self.engine, &self.registry, spec)
-            .await
-            .map_err(|e| (error_chain(&e), vec![]))?;
+        let booted = Container::boot(&self.engine, &self.registry, spec).await;
+        let container = booted.map_err(boot_failure)?;
         let rie = Rie::new(
             container.port,
             Duration::from_secs(suite.function.timeout.into()),
         );
         loop {
             if rie.probe().await {
-                return Ok((Live { container, rie }, started.elapsed()));
-            }
-            let ended = match container.state().await {
-                State::Running => None,
-                State::Exited { exit_code, .. } => Some(format!("with code {exit_code}")),
-                State::Gone => Some("and was removed".to_string()),
-            };
-            if let Some(how) = ended {
-                container
-                    .logs
-                    .settle(Duration::from_millis(100), Duration::from_secs(1))
-                    .await;
-                let logs = container.logs.since(0);
-                container.remove().await;
-                return Err((
-                    format!("the container exited during start {how}; its output is below"),
-                    logs,
+                return Ok((
+                    Live {
+                        container,
+                        rie,
+                        claimed: 0,
+                    },
+                    started.elapsed(),
                 ));
+            }
+            if container.state().await != State::Running {
+                let failure = container.fail_at_start().await.unwrap_or(BootError::NoPort);
+                return Err(boot_failure(failure));
             }
             if started.elapsed() > READY_LIMIT {
                 let logs = container.logs.since(0);
@@ -241,14 +247,22 @@ impl Runner {
     }
 }
 
+/// A boot error as the message and output the cases report.
+fn boot_failure(e: BootError) -> (String, Vec<LogLine>) {
+    let message = error_chain(&e);
+    match e {
+        BootError::Exited { logs, .. } => (message, logs),
+        _ => (message, vec![]),
+    }
+}
+
 /// Invokes one case on a live container and judges it.
 async fn invoke_case(
-    live: &Live,
+    live: &mut Live,
     event: &serde_json::Value,
     expect: &crate::suite::Expectation,
 ) -> CaseResult {
-    let logs = &live.container.logs;
-    let mark = logs.mark();
+    let logs = live.container.logs.clone();
     let started = Instant::now();
     let answer = live.rie.invoke(event).await;
     let duration = started.elapsed();
@@ -256,25 +270,10 @@ async fn invoke_case(
         Ok(a) => Outcome::classify(a.status, &a.body),
         Err(message) => transport_failure(&live.container, message).await,
     };
-    match &answer {
-        // RIE writes REPORT before it answers a completed invocation; wait for the line to
-        // arrive through the engine.
-        Ok(a) if a.status == 200 => {
-            logs.wait_for(mark, REPORT_WAIT, |l| {
-                l.text.starts_with("REPORT RequestId:")
-            })
-            .await;
-        }
-        _ => {
-            logs.settle(Duration::from_millis(100), Duration::from_secs(1))
-                .await
-        }
-    }
-    let lines = logs
-        .since(mark)
-        .into_iter()
-        .filter(|l| !is_rie_info(l))
-        .collect();
+    let completed = matches!(&answer, Ok(a) if a.status == 200);
+    let (lines, next) = logs.claim_invocation(live.claimed, completed).await;
+    live.claimed = next;
+    let lines = lines.into_iter().filter(|l| !is_rie_info(l)).collect();
     CaseResult {
         verdict: judge::judge(expect, &outcome),
         duration,

@@ -537,3 +537,27 @@ fn keep_leaves_the_container_running_and_says_how_to_reach_it() {
     assert!(text.contains("curl -X POST http://127.0.0.1:"), "{text}");
     assert!(text.contains("docker rm -f lambda-ci-"), "{text}");
 }
+
+#[test]
+fn a_container_that_exits_at_start_errors_every_case_and_shows_why() {
+    let out = run(&[fixture("no-handler.yaml")], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(
+        text.matches("the container exited during start with code 142")
+            .count(),
+        2 + 2,
+        "{text}"
+    );
+    // The entrypoint's own words reach the user once, with the first case.
+    assert_eq!(
+        text.matches("entrypoint requires the handler name to be the first argument")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l == "0 passed, 0 failed, 2 errors"),
+        "{text}"
+    );
+}

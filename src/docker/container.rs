@@ -4,13 +4,14 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, PortBinding};
 use bollard::query_parameters::{
     CreateContainerOptions, ListContainersOptions, RemoveContainerOptions,
 };
 
-use super::{Engine, LABEL, Logs, RUN_LABEL, SUITE_LABEL};
+use super::{Engine, LABEL, LogLine, Logs, RUN_LABEL, SUITE_LABEL};
 use crate::suite::Function;
 
 /// The port RIE listens on inside the container.
@@ -63,9 +64,14 @@ impl ContainerSpec {
             ("AWS_REGION".into(), "us-east-1".into()),
             ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
         ];
-        for (k, v) in &function.environment {
-            env.retain(|(name, _)| name != k);
-            env.push((k.clone(), v.clone()));
+        // Lambda sets both region variables to the same value; a user's AWS_REGION moves both.
+        let mut user = function.environment.clone();
+        if let Some(region) = user.get("AWS_REGION").cloned() {
+            user.entry("AWS_DEFAULT_REGION".into()).or_insert(region);
+        }
+        for (k, v) in user {
+            env.retain(|(name, _)| *name != k);
+            env.push((k, v));
         }
         let safe: String = function
             .name
@@ -110,6 +116,13 @@ pub enum BootError {
     Start(#[source] bollard::errors::Error),
     #[error("the engine did not publish port 8080 of the container")]
     NoPort,
+    #[error("the container exited during start {how}")]
+    Exited {
+        /// `with code N`, or how else it went.
+        how: String,
+        /// What the container wrote before it stopped.
+        logs: Vec<LogLine>,
+    },
 }
 
 /// The containers of this process that still exist; whatever ends the run, they are removed.
@@ -181,7 +194,7 @@ pub struct Container {
     engine: Engine,
     registry: Registry,
     /// The merged layers mounted at /opt; removed with the container.
-    _layers: Option<tempfile::TempDir>,
+    layers: Option<tempfile::TempDir>,
 }
 
 impl Container {
@@ -245,26 +258,46 @@ impl Container {
             })?;
         let id = created.id;
         registry.ids().insert(id.clone());
-        let discard = async |error| {
+        if let Err(e) = engine.docker.start_container(&id, None).await {
             let _ = remove(engine, &id).await;
             registry.ids().remove(&id);
-            Err(error)
-        };
-        if let Err(e) = engine.docker.start_container(&id, None).await {
-            return discard(BootError::Start(e)).await;
+            return Err(BootError::Start(e));
         }
-        let Some(port) = published_port(engine, &id).await else {
-            return discard(BootError::NoPort).await;
-        };
-        Ok(Container {
+        let mut container = Container {
             logs: Logs::follow(engine, &id),
             id,
             name: spec.name.clone(),
-            port,
+            port: 0,
             engine: engine.clone(),
             registry: registry.clone(),
-            _layers: layers_dir,
-        })
+            layers: layers_dir,
+        };
+        match published_port(engine, &container.id).await {
+            Some(port) => {
+                container.port = port;
+                Ok(container)
+            }
+            // A container that exited at once (a bad handler argument, say) has no ports.
+            None => Err(container.fail_at_start().await.unwrap_or(BootError::NoPort)),
+        }
+    }
+
+    /// If the container has stopped, removes it and returns why, with what it wrote.
+    pub async fn fail_at_start(self) -> Option<BootError> {
+        let how = match self.state().await {
+            State::Running => {
+                self.remove().await;
+                return None;
+            }
+            State::Exited { exit_code, .. } => format!("with code {exit_code}"),
+            State::Gone => "and was removed".to_string(),
+        };
+        self.logs
+            .settle(Duration::from_millis(100), Duration::from_secs(1))
+            .await;
+        let logs = self.logs.since(0);
+        self.remove().await;
+        Some(BootError::Exited { how, logs })
     }
 
     /// Whether the container still runs, and if not how it ended.
@@ -282,6 +315,14 @@ impl Container {
                 }
             }
             Err(_) => State::Gone,
+        }
+    }
+
+    /// Leaves the container running after the run (`--keep`), with its merged layers.
+    pub fn keep(self) {
+        self.registry.ids().remove(&self.id);
+        if let Some(dir) = self.layers {
+            let _ = dir.keep();
         }
     }
 
@@ -400,6 +441,10 @@ mod tests {
         // The user's environment wins over the defaults, without duplicates.
         assert!(spec.env.contains(&"AWS_REGION=eu-west-1".to_string()));
         assert!(!spec.env.contains(&"AWS_REGION=us-east-1".to_string()));
+        assert!(
+            spec.env
+                .contains(&"AWS_DEFAULT_REGION=eu-west-1".to_string())
+        );
         assert_eq!(spec.labels[RUN_LABEL], "r1");
     }
 

@@ -6,7 +6,7 @@ mod logs;
 
 use bollard::Docker;
 
-pub use container::{Container, ContainerSpec, Registry, State};
+pub use container::{BootError, Container, ContainerSpec, Registry, State};
 pub use image::{ImageError, PullPolicy, PullProgress, ensure_image};
 pub use logs::{LogLine, LogStream, Logs};
 

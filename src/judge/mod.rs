@@ -118,6 +118,15 @@ pub fn judge(expect: &Expectation, outcome: &Outcome) -> Verdict {
                 pos,
             })
         }
+        // `error: {}` asks only that the invocation fail, whichever way.
+        (
+            Expectation::Error {
+                error_type: None,
+                message: None,
+                ..
+            },
+            Outcome::Timeout { .. } | Outcome::RuntimeFailure { .. },
+        ) => Verdict::Pass,
         (
             Expectation::Error {
                 error_type,
@@ -330,6 +339,39 @@ mod tests {
             f.message,
             "expected success, the function failed with KeyError: 'name'"
         );
+    }
+
+    #[test]
+    fn an_empty_error_expectation_accepts_any_failure() {
+        let any = Expectation::Error {
+            error_type: None,
+            message: None,
+            pos: pos(),
+        };
+        assert_eq!(judge(&any, &raised("KeyError", "x")), Verdict::Pass);
+        assert_eq!(
+            judge(
+                &any,
+                &Outcome::Timeout {
+                    message: "Task timed out after 1.00 seconds".into()
+                }
+            ),
+            Verdict::Pass
+        );
+        let crash = Outcome::RuntimeFailure {
+            status: 502,
+            error_type: None,
+            message: None,
+            body: Body::Text(String::new()),
+        };
+        assert_eq!(judge(&any, &crash), Verdict::Pass);
+        assert!(matches!(judge(&any, &ok(json!(1))), Verdict::Fail(_)));
+        let typed = Expectation::Error {
+            error_type: Some("KeyError".into()),
+            message: None,
+            pos: pos(),
+        };
+        assert!(matches!(judge(&typed, &crash), Verdict::Fail(_)));
     }
 
     #[test]

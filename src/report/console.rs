@@ -60,7 +60,8 @@ impl<W: Write> Console<W> {
 
     fn status(&self, message: String) {
         if self.plain_progress {
-            eprintln!("{message}");
+            // A closed stderr (`2>&1 | head`) must not stop the run.
+            let _ = writeln!(std::io::stderr(), "{message}");
         } else {
             self.progress.set_style(
                 ProgressStyle::with_template("{spinner} {msg}").expect("static template"),
@@ -224,8 +225,10 @@ impl<W: Write> Reporter for Console<W> {
                 took,
             } => {
                 if *pulled {
+                    let line = format!("pulled {image} in {:.1} s", took.as_secs_f64());
                     self.progress
-                        .suspend(|| eprintln!("pulled {image} in {:.1} s", took.as_secs_f64()));
+                        .suspend(|| writeln!(std::io::stderr(), "{line}"))
+                        .ok();
                 }
             }
             EventKind::ContainerStarting { suite } => {
@@ -234,19 +237,8 @@ impl<W: Write> Reporter for Console<W> {
             EventKind::ContainerReady { .. } => {
                 self.progress.set_message("");
             }
-            EventKind::ContainerFailed {
-                suite,
-                message,
-                logs,
-            } => {
-                let _ = writeln!(
-                    self.out,
-                    "  {} {}: {message}",
-                    self.paint("ERROR", Style::new().yellow().bold()),
-                    suite.function
-                );
-                self.logs(logs);
-            }
+            // Each case of the suite reports the failure; the first carries the output.
+            EventKind::ContainerFailed { .. } => {}
             EventKind::ContainerKept { suite, name, port } => {
                 let _ = writeln!(
                     self.out,

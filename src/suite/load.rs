@@ -60,14 +60,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, LoadErrors> {
     for path in paths {
         if path.is_dir() {
             let mut files = Vec::new();
-            if let Err(e) = walk(path, &mut files) {
-                errors.push(LoadError {
-                    file: path.clone(),
-                    pos: None,
-                    message: format!("cannot read directory: {e}"),
-                    hint: None,
-                });
-            }
+            walk(path, &mut files, &mut errors);
             files.sort();
             for file in files {
                 if seen.insert(file.clone()) {
@@ -102,17 +95,31 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, LoadErrors> {
     }
 }
 
-/// Collects `.yaml`/`.yml` files under `dir`, skipping hidden directories.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if path.is_dir() {
+/// Collects `.yaml`/`.yml` files under `dir`, skipping hidden directories and not following
+/// symlinked ones (monorepos are full of symlink loops). A directory that cannot be read is
+/// reported and the walk goes on.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(LoadError {
+                file: dir.to_path_buf(),
+                pos: None,
+                message: format!("cannot read directory: {e}"),
+                hint: None,
+            });
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
             if !hidden {
-                walk(&path, out)?;
+                walk(&path, out, errors);
             }
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
@@ -121,7 +128,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
             out.push(path);
         }
     }
-    Ok(())
 }
 
 fn load_file(file: &Path, explicit: bool, suites: &mut Vec<Suite>, errors: &mut Vec<LoadError>) {
@@ -132,9 +138,15 @@ fn load_file(file: &Path, explicit: bool, suites: &mut Vec<Suite>, errors: &mut 
     let text = match std::fs::read(file) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
-            Err(_) => {
-                if explicit {
-                    ctx.error(None, "not valid UTF-8 text", None);
+            Err(e) => {
+                let looks_like_suite = e.as_bytes().starts_with(b"cases:")
+                    || e.as_bytes().windows(7).any(|w| w == b"\ncases:");
+                if explicit || looks_like_suite {
+                    ctx.error(
+                        None,
+                        "not valid UTF-8 text",
+                        Some("save the suite as UTF-8".into()),
+                    );
                 }
                 errors.extend(ctx.errors);
                 return;
@@ -198,6 +210,25 @@ pub(crate) fn closest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) 
         .filter(|(d, k)| *d <= 2.max(k.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
+}
+
+/// Why an environment variable is reserved, if it is: Lambda sets these itself, and here some
+/// of them would stop RIE from starting or desynchronise its timeout from lambda-ci's.
+fn reserved(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "AWS_LAMBDA_FUNCTION_NAME" => "set the function's `name:` instead",
+        "AWS_LAMBDA_FUNCTION_TIMEOUT" => "set the function's `timeout:` instead",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => "set the function's `memory:` instead",
+        "_HANDLER" => "set the function's `handler:` instead",
+        "AWS_LAMBDA_RUNTIME_API"
+        | "LAMBDA_TASK_ROOT"
+        | "LAMBDA_RUNTIME_DIR"
+        | "AWS_LAMBDA_FUNCTION_VERSION"
+        | "AWS_EXECUTION_ENV"
+        | "AWS_LAMBDA_INITIALIZATION_TYPE"
+        | "_X_AMZN_TRACE_ID" => "the base image and RIE set it; remove it",
+        _ => return None,
+    })
 }
 
 /// Validation state for one file.
@@ -563,6 +594,18 @@ impl Ctx<'_> {
                     Some(key.pos),
                     format!("`{}` is not a valid environment variable name", key.name),
                     Some("use letters, digits and underscores, not starting with a digit".into()),
+                );
+                ok = false;
+                continue;
+            }
+            if let Some(hint) = reserved(&key.name) {
+                self.error(
+                    Some(key.pos),
+                    format!(
+                        "`{}` is set by Lambda and cannot be set in `environment`",
+                        key.name
+                    ),
+                    Some(hint.into()),
                 );
                 ok = false;
                 continue;
@@ -980,6 +1023,36 @@ cases:
             "{}",
             errs.0[0]
         );
+    }
+
+    #[test]
+    fn reserved_environment_variables_are_refused_with_the_key_to_use() {
+        let errs = errors_of(
+            "function:\n  runtime: python3.11\n  handler: a.b\n  code: code\n  environment:\n    AWS_LAMBDA_FUNCTION_TIMEOUT: 5\n    AWS_LAMBDA_RUNTIME_API: x\n    AWS_REGION: eu-west-1\ncases:\n  - name: a\n",
+        );
+        assert_eq!(
+            errs,
+            vec![
+                "6:5: `AWS_LAMBDA_FUNCTION_TIMEOUT` is set by Lambda and cannot be set in `environment` (set the function's `timeout:` instead)",
+                "7:5: `AWS_LAMBDA_RUNTIME_API` is set by Lambda and cannot be set in `environment` (the base image and RIE set it; remove it)",
+            ]
+        );
+    }
+
+    #[test]
+    fn symlink_loops_are_not_followed_and_unreadable_suites_are_reported() {
+        let dir = fixture();
+        write(dir.path(), "s.yaml", GOOD);
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+        std::fs::write(
+            dir.path().join("latin1.yaml"),
+            b"cases:\n  - name: caf\xe9\n",
+        )
+        .unwrap();
+        let errs = load_paths(&[dir.path().to_path_buf()]).unwrap_err();
+        assert_eq!(errs.0.len(), 1, "{errs}");
+        assert!(errs.0[0].file.ends_with("latin1.yaml"));
+        assert_eq!(errs.0[0].message, "not valid UTF-8 text");
     }
 
     #[test]
