@@ -60,6 +60,14 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The run's closing line is exactly `summary`.
+fn assert_summary(text: &str, summary: &str) {
+    assert!(
+        text.lines().any(|l| l == summary),
+        "no line {summary:?} in\n{text}"
+    );
+}
+
 /// A suite file in a fresh directory, with `code:` pointing at the Python fixture function.
 fn temp_suite(body: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -85,11 +93,7 @@ fn example_suites_in_cases_pass() {
         stdout(&out),
         stderr(&out)
     );
-    assert!(
-        stdout(&out).lines().any(|l| l == "8 passed, 0 failed"),
-        "{}",
-        stdout(&out)
-    );
+    assert_summary(&stdout(&out), "8 passed, 0 failed");
     for suite in suites {
         assert!(containers_of(&suite).is_empty());
     }
@@ -114,7 +118,7 @@ fn every_kind_of_mismatch_fails_with_its_path_and_diff() {
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
-    assert!(text.lines().any(|l| l == "0 passed, 7 failed"), "{text}");
+    assert_summary(&text, "0 passed, 7 failed");
 }
 
 #[test]
@@ -134,7 +138,7 @@ fn expected_errors_and_unexpected_errors() {
     assert!(text.contains("PASS  right error"), "{text}");
     // The traceback the runtime printed is shown with the failing case.
     assert!(text.contains("raise ValueError"), "{text}");
-    assert!(text.lines().any(|l| l == "1 passed, 2 failed"), "{text}");
+    assert_summary(&text, "1 passed, 2 failed");
 }
 
 #[test]
@@ -146,7 +150,7 @@ fn a_timeout_fails_its_case_and_the_next_case_runs() {
         "{text}"
     );
     assert!(text.contains("PASS  quick after a timeout"), "{text}");
-    assert!(text.lines().any(|l| l == "1 passed, 1 failed"), "{text}");
+    assert_summary(&text, "1 passed, 1 failed");
 }
 
 #[test]
@@ -178,7 +182,7 @@ fn layers_environment_and_text_responses() {
         text.contains("-\"other words\"\n        +\"plain words\""),
         "{text}"
     );
-    assert!(text.lines().any(|l| l == "3 passed, 1 failed"), "{text}");
+    assert_summary(&text, "3 passed, 1 failed");
 }
 
 #[test]
@@ -187,7 +191,7 @@ fn twenty_cases_share_one_warm_container() {
     let out = run(&[fixture("twenty.yaml")], &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.lines().any(|l| l == "20 passed, 0 failed"), "{text}");
+    assert_summary(&text, "20 passed, 0 failed");
     assert_eq!(
         text.matches("booting").count(),
         0,
@@ -209,7 +213,7 @@ fn a_crashing_runtime_and_an_oom_kill_are_failures_and_the_next_case_still_runs(
     assert!(text.contains("exit status 3"), "{text}");
     assert!(text.contains("FAIL  and again"), "{text}");
     assert!(text.contains("signal: killed; the runtime was killed, most likely for exceeding the function's `memory`"), "{text}");
-    assert!(text.lines().any(|l| l == "0 passed, 3 failed"), "{text}");
+    assert_summary(&text, "0 passed, 3 failed");
 }
 
 #[test]
@@ -222,10 +226,7 @@ fn a_missing_image_errors_its_suite_and_the_others_still_run() {
         "{text}"
     );
     assert!(text.contains("PASS  echoes"), "{text}");
-    assert!(
-        text.lines().any(|l| l == "1 passed, 0 failed, 2 errors"),
-        "{text}"
-    );
+    assert_summary(&text, "1 passed, 0 failed, 2 errors");
 }
 
 #[test]
@@ -247,10 +248,7 @@ fn an_image_that_cannot_be_pulled_names_the_image() {
         text.contains("(`docker pull public.ecr.aws/lambda/nodejs:22`)"),
         "{text}"
     );
-    assert!(
-        text.lines().any(|l| l == "0 passed, 0 failed, 2 errors"),
-        "{text}"
-    );
+    assert_summary(&text, "0 passed, 0 failed, 2 errors");
     assert!(containers_of(&suite).is_empty());
 }
 
@@ -507,10 +505,7 @@ fn a_container_killed_mid_case_is_an_error_and_the_next_case_gets_a_fresh_one() 
         "{text}"
     );
     assert!(text.contains("PASS  quick"), "{text}");
-    assert!(
-        text.lines().any(|l| l == "1 passed, 0 failed, 1 errors"),
-        "{text}"
-    );
+    assert_summary(&text, "1 passed, 0 failed, 1 errors");
     assert!(containers_of(&suite).is_empty());
 }
 
@@ -556,8 +551,5 @@ fn a_container_that_exits_at_start_errors_every_case_and_shows_why() {
         1,
         "{text}"
     );
-    assert!(
-        text.lines().any(|l| l == "0 passed, 0 failed, 2 errors"),
-        "{text}"
-    );
+    assert_summary(&text, "0 passed, 0 failed, 2 errors");
 }
