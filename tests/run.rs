@@ -404,16 +404,19 @@ fn an_unreachable_docker_engine_exits_3() {
     assert!(err.contains("hint: is the engine running"), "{err}");
 }
 
-/// Waits until `suite` has a running container, returning its id.
+/// Waits until `suite` has a container with an invocation in flight, returning its id.
 fn wait_for_container(suite: &Path) -> String {
     let started = Instant::now();
     loop {
         if let Some(id) = containers_of(suite).into_iter().next() {
-            return id;
+            let logs = Command::new("docker").args(["logs", &id]).output().unwrap();
+            if String::from_utf8_lossy(&logs.stdout).contains("START RequestId:") {
+                return id;
+            }
         }
         assert!(
             started.elapsed() < Duration::from_secs(30),
-            "no container appeared"
+            "no invocation started"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -431,7 +434,6 @@ fn interrupt_mid_case(signal: &str, code: i32) {
         .spawn()
         .unwrap();
     wait_for_container(&suite);
-    std::thread::sleep(Duration::from_millis(500));
     let killed = Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
@@ -488,7 +490,6 @@ fn a_container_killed_mid_case_is_an_error_and_the_next_case_gets_a_fresh_one() 
         .spawn()
         .unwrap();
     let id = wait_for_container(&suite);
-    std::thread::sleep(Duration::from_millis(800));
     assert!(
         Command::new("docker")
             .args(["kill", &id])

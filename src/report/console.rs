@@ -16,6 +16,8 @@ use crate::judge::diff::{Diff, Side};
 /// Renders events for a person at a terminal or reading a CI log.
 pub struct Console<W: Write> {
     out: W,
+    /// What one event writes, handed to `out` at once with the progress line hidden.
+    buf: Vec<u8>,
     color: bool,
     progress: ProgressBar,
     /// Whether progress lines are printed plainly (stderr is not a terminal).
@@ -37,6 +39,7 @@ impl<W: Write> Console<W> {
         let plain_progress = progress && bar.is_hidden();
         Console {
             out,
+            buf: Vec::new(),
             color,
             progress: bar,
             plain_progress,
@@ -81,7 +84,7 @@ impl<W: Write> Console<W> {
             &format!("{} ({})", case.suite.file.display(), case.suite.image),
             Style::new().dimmed(),
         );
-        let _ = writeln!(self.out, "\n{name}  {rest}");
+        let _ = writeln!(self.buf, "\n{name}  {rest}");
     }
 
     fn case_line(&mut self, case: &CaseRef, result: &CaseResult) {
@@ -95,7 +98,7 @@ impl<W: Write> Console<W> {
             &format!("({})", millis(result.duration)),
             Style::new().dimmed(),
         );
-        let _ = writeln!(self.out, "  {word} {} {took}", case.name);
+        let _ = writeln!(self.buf, "  {word} {} {took}", case.name);
         match &result.verdict {
             Verdict::Pass => {}
             Verdict::Fail(f) => {
@@ -103,9 +106,9 @@ impl<W: Write> Console<W> {
                     Some(p) => format!("{}:{}: ", case.suite.file.display(), p.line),
                     None => format!("{}:{}: ", case.suite.file.display(), case.line),
                 };
-                let _ = writeln!(self.out, "        {at}{}", f.message);
+                let _ = writeln!(self.buf, "        {at}{}", f.message);
                 for m in &f.mismatches {
-                    let _ = writeln!(self.out, "          {m}");
+                    let _ = writeln!(self.buf, "          {m}");
                 }
                 if let Some(diff) = &f.diff {
                     self.diff(diff);
@@ -115,7 +118,7 @@ impl<W: Write> Console<W> {
             }
             Verdict::Error(message) => {
                 let _ = writeln!(
-                    self.out,
+                    self.buf,
                     "        {}:{}: {message}",
                     case.suite.file.display(),
                     case.line
@@ -128,18 +131,18 @@ impl<W: Write> Console<W> {
 
     fn diff(&mut self, diff: &Diff) {
         let _ = writeln!(
-            self.out,
+            self.buf,
             "        {}",
             self.paint("--- expected", Style::new().red())
         );
         let _ = writeln!(
-            self.out,
+            self.buf,
             "        {}",
             self.paint("+++ actual", Style::new().green())
         );
         for hunk in &diff.hunks {
             let _ = writeln!(
-                self.out,
+                self.buf,
                 "        {}",
                 self.paint(&hunk.header, Style::new().cyan())
             );
@@ -161,7 +164,7 @@ impl<W: Write> Console<W> {
                 for (emphasised, segment) in &line.segments {
                     text.push_str(&self.paint(segment, if *emphasised { emph } else { base }));
                 }
-                let _ = writeln!(self.out, "        {text}");
+                let _ = writeln!(self.buf, "        {text}");
             }
         }
     }
@@ -171,12 +174,12 @@ impl<W: Write> Console<W> {
             return;
         }
         let _ = writeln!(
-            self.out,
+            self.buf,
             "        {}",
             self.paint("logs:", Style::new().dimmed())
         );
         for line in readable_lines(logs) {
-            let _ = writeln!(self.out, "          {line}");
+            let _ = writeln!(self.buf, "          {line}");
         }
     }
 }
@@ -191,11 +194,26 @@ fn millis(d: Duration) -> String {
 
 impl<W: Write> Reporter for Console<W> {
     fn report(&mut self, event: &Event) {
+        self.handle(event);
+        // Results are written with the progress line hidden, so the two never mix.
+        if !self.buf.is_empty() {
+            let buf = std::mem::take(&mut self.buf);
+            let out = &mut self.out;
+            self.progress.suspend(|| {
+                let _ = out.write_all(&buf);
+                let _ = out.flush();
+            });
+        }
+    }
+}
+
+impl<W: Write> Console<W> {
+    fn handle(&mut self, event: &Event) {
         match &event.kind {
             EventKind::RunStarted { suites, .. } => {
                 let cases: usize = suites.iter().map(|(_, c)| c.len()).sum();
                 let _ = writeln!(
-                    self.out,
+                    self.buf,
                     "lambda-ci: {} suite{}, {cases} case{}",
                     suites.len(),
                     if suites.len() == 1 { "" } else { "s" },
@@ -241,7 +259,7 @@ impl<W: Write> Reporter for Console<W> {
             EventKind::ContainerFailed { .. } => {}
             EventKind::ContainerKept { suite, name, port } => {
                 let _ = writeln!(
-                    self.out,
+                    self.buf,
                     "kept container {name} for {}: curl -X POST http://127.0.0.1:{port}/2015-03-31/functions/function/invocations -d '{{}}'  (remove it with: docker rm -f {name})",
                     suite.function
                 );
@@ -253,18 +271,15 @@ impl<W: Write> Reporter for Console<W> {
                         .set_message(format!("{}: {}", case.suite.function, case.name));
                 }
             }
-            EventKind::CaseFinished { case, result } => {
-                let bar = self.progress.clone();
-                bar.suspend(|| self.case_line(case, result));
-            }
+            EventKind::CaseFinished { case, result } => self.case_line(case, result),
             EventKind::RunFinished { stats } => {
                 self.progress.finish_and_clear();
                 if !self.failures.is_empty() {
-                    let _ = writeln!(self.out, "\nnot passed:");
+                    let _ = writeln!(self.buf, "\nnot passed:");
                     for (case, message) in &self.failures {
                         let first = message.lines().next().unwrap_or_default();
                         let _ = writeln!(
-                            self.out,
+                            self.buf,
                             "  {}:{}: {} / {}: {first}",
                             case.suite.file.display(),
                             case.line,
@@ -280,9 +295,8 @@ impl<W: Write> Reporter for Console<W> {
                     Style::new().red().bold()
                 };
                 let took = format!("finished in {:.2} s", stats.duration.as_secs_f64());
-                let _ = writeln!(self.out, "\n{}", self.paint(&took, Style::new().dimmed()));
-                let _ = writeln!(self.out, "{}", self.paint(&summary, style));
-                let _ = self.out.flush();
+                let _ = writeln!(self.buf, "\n{}", self.paint(&took, Style::new().dimmed()));
+                let _ = writeln!(self.buf, "{}", self.paint(&summary, style));
             }
         }
     }
