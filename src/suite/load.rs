@@ -139,9 +139,7 @@ fn load_file(file: &Path, explicit: bool, suites: &mut Vec<Suite>, errors: &mut 
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
-                let looks_like_suite = e.as_bytes().starts_with(b"cases:")
-                    || e.as_bytes().windows(7).any(|w| w == b"\ncases:");
-                if explicit || looks_like_suite {
+                if explicit || looks_like_suite(e.as_bytes()) {
                     ctx.error(
                         None,
                         "not valid UTF-8 text",
@@ -163,8 +161,7 @@ fn load_file(file: &Path, explicit: bool, suites: &mut Vec<Suite>, errors: &mut 
         Err(e) => {
             // In a directory, a YAML file that is not ours may be broken without concern; one
             // that looks like a suite is reported.
-            let looks_like_suite = text.lines().any(|l| l.starts_with("cases:"));
-            if explicit || looks_like_suite {
+            if explicit || looks_like_suite(text.as_bytes()) {
                 let pos = e.location().map(|l| Pos {
                     line: l.line() as usize,
                     column: l.column() as usize,
@@ -200,6 +197,14 @@ fn load_file(file: &Path, explicit: bool, suites: &mut Vec<Suite>, errors: &mut 
         Some(suite) if ctx.errors.is_empty() => suites.push(suite),
         _ => errors.extend(ctx.errors),
     }
+}
+
+/// Whether a file that cannot be parsed was meant as a suite: a line starts with `cases:`.
+/// In a directory, broken YAML that is not ours is none of our business; a broken suite is.
+fn looks_like_suite(bytes: &[u8]) -> bool {
+    bytes
+        .split(|b| *b == b'\n')
+        .any(|line| line.starts_with(b"cases:"))
 }
 
 /// The known name closest to `word`, if it is close enough to be a likely typo.
