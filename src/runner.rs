@@ -211,7 +211,7 @@ impl Runner {
     ) -> Result<(Live, Duration), (String, Vec<LogLine>)> {
         let started = Instant::now();
         let booted = Container::boot(&self.engine, &self.registry, spec).await;
-        let container = booted.map_err(boot_failure)?;
+        let mut container = booted.map_err(boot_failure)?;
         let rie = Rie::new(
             container.port,
             Duration::from_secs(suite.function.timeout.into()),
@@ -227,10 +227,10 @@ impl Runner {
                     started.elapsed(),
                 ));
             }
-            if container.state().await != State::Running {
-                let failure = container.fail_at_start().await.unwrap_or(BootError::NoPort);
-                return Err(boot_failure(failure));
-            }
+            container = match container.fail_at_start().await {
+                Ok(exited) => return Err(boot_failure(exited)),
+                Err(running) => running,
+            };
             if started.elapsed() > READY_LIMIT {
                 let logs = container.logs.since(0);
                 container.remove().await;

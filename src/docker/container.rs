@@ -278,17 +278,21 @@ impl Container {
                 Ok(container)
             }
             // A container that exited at once (a bad handler argument, say) has no ports.
-            None => Err(container.fail_at_start().await.unwrap_or(BootError::NoPort)),
+            None => match container.fail_at_start().await {
+                Ok(exited) => Err(exited),
+                Err(running) => {
+                    running.remove().await;
+                    Err(BootError::NoPort)
+                }
+            },
         }
     }
 
-    /// If the container has stopped, removes it and returns why, with what it wrote.
-    pub async fn fail_at_start(self) -> Option<BootError> {
+    /// If the container has stopped, removes it and returns why, with what it wrote; if it
+    /// still runs, hands it back.
+    pub async fn fail_at_start(self) -> Result<BootError, Container> {
         let how = match self.state().await {
-            State::Running => {
-                self.remove().await;
-                return None;
-            }
+            State::Running => return Err(self),
             State::Exited { exit_code, .. } => format!("with code {exit_code}"),
             State::Gone => "and was removed".to_string(),
         };
@@ -297,7 +301,7 @@ impl Container {
             .await;
         let logs = self.logs.since(0);
         self.remove().await;
-        Some(BootError::Exited { how, logs })
+        Ok(BootError::Exited { how, logs })
     }
 
     /// Whether the container still runs, and if not how it ended.
@@ -368,30 +372,36 @@ fn merge_layers(layers: &[PathBuf]) -> std::io::Result<tempfile::TempDir> {
     Ok(dir)
 }
 
+/// Removes whatever an earlier layer put at `target`, except a real directory when `keep_dir`
+/// (directories merge; anything else is replaced).
+fn clear(target: &Path, keep_dir: bool) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(target) {
+        Ok(meta) if meta.is_dir() => {
+            if keep_dir {
+                Ok(())
+            } else {
+                std::fs::remove_dir_all(target)
+            }
+        }
+        Ok(_) => std::fs::remove_file(target),
+        Err(_) => Ok(()),
+    }
+}
+
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let target = to.join(entry.file_name());
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            if target.is_file() || target.is_symlink() {
-                std::fs::remove_file(&target)?;
-            }
+            clear(&target, true)?;
             std::fs::create_dir_all(&target)?;
             copy_tree(&entry.path(), &target)?;
         } else if kind.is_symlink() {
-            if target.is_dir() && !target.is_symlink() {
-                std::fs::remove_dir_all(&target)?;
-            } else if target.symlink_metadata().is_ok() {
-                std::fs::remove_file(&target)?;
-            }
+            clear(&target, false)?;
             std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
         } else {
-            if target.is_dir() && !target.is_symlink() {
-                std::fs::remove_dir_all(&target)?;
-            } else if target.symlink_metadata().is_ok() {
-                std::fs::remove_file(&target)?;
-            }
+            clear(&target, false)?;
             std::fs::copy(entry.path(), &target)?;
         }
     }
