@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::RunConfig;
 use crate::docker::PullPolicy;
 use crate::error::Error;
 
@@ -32,26 +33,38 @@ pub struct RunArgs {
     pub junit: Option<PathBuf>,
 
     /// When to pull base images from their registry.
-    #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
-    pub pull: PullPolicy,
+    #[arg(long, value_enum, default_value_t = Pull::Missing)]
+    pub pull: Pull,
 
     /// Leave the containers running after the run and print how to reach them.
     #[arg(long)]
     pub keep: bool,
 }
 
-/// A run's settings, checked.
-#[derive(Debug, Clone)]
-pub struct RunSettings {
-    pub paths: Vec<PathBuf>,
-    pub junit: Option<PathBuf>,
-    pub pull: PullPolicy,
-    pub keep: bool,
+/// `--pull`: when to pull base images from their registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Pull {
+    /// Pull only images not present locally.
+    Missing,
+    /// Pull every image, even one present locally.
+    Always,
+    /// Never pull; an image not present locally is an error.
+    Never,
+}
+
+impl From<Pull> for PullPolicy {
+    fn from(pull: Pull) -> PullPolicy {
+        match pull {
+            Pull::Missing => PullPolicy::Missing,
+            Pull::Always => PullPolicy::Always,
+            Pull::Never => PullPolicy::Never,
+        }
+    }
 }
 
 impl RunArgs {
     /// Checks what can be checked before anything runs.
-    pub fn validate(self) -> Result<RunSettings, Error> {
+    pub fn validate(self) -> Result<RunConfig, Error> {
         if let Some(junit) = &self.junit {
             if junit.is_dir() {
                 return Err(Error::Usage(format!(
@@ -71,10 +84,10 @@ impl RunArgs {
                 )));
             }
         }
-        Ok(RunSettings {
+        Ok(RunConfig {
             paths: self.paths,
             junit: self.junit,
-            pull: self.pull,
+            pull: self.pull.into(),
             keep: self.keep,
         })
     }

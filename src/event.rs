@@ -1,17 +1,23 @@
 //! The one event type that flows from the runner to every reporter.
 //!
 //! Events carry everything a reporter needs, so reporters never reach back into the runner and
-//! never decide outcomes.
+//! never decide outcomes. Suites, cases and workers are named by ids that stay valid when
+//! several workers serve one suite, when the plan is filtered, or when suites run concurrently.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use serde::Serialize;
+
 use crate::docker::{LogLine, PullProgress};
-use crate::invoke::Outcome;
 use crate::judge::Verdict;
+use crate::outcome::{Outcome, Reported};
+use crate::plan::{CaseId, SuiteId};
+use crate::suite::Suite;
+use crate::worker::WorkerId;
 
 /// Something that happened during a run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Event {
     /// Wall-clock time of the event.
     pub at: SystemTime,
@@ -21,34 +27,81 @@ pub struct Event {
 }
 
 /// Identifies a suite in events: its file and the function it tests.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SuiteRef {
-    /// Index of the suite in the run, in load order.
-    pub index: usize,
+    pub id: SuiteId,
+    /// The suite file, as the user named it.
     pub file: PathBuf,
     /// The function's name.
     pub function: String,
+    /// The image the function's containers boot.
     pub image: String,
 }
 
+impl SuiteRef {
+    pub fn new(id: SuiteId, suite: &Suite) -> SuiteRef {
+        SuiteRef {
+            id,
+            file: suite.file.clone(),
+            function: suite.function.name.clone(),
+            image: suite.function.image.clone(),
+        }
+    }
+
+    /// `file:line` of a line in this suite's file: the one way reports point into a suite.
+    pub fn at(&self, line: usize) -> String {
+        format!("{}:{line}", self.file.display())
+    }
+}
+
 /// Identifies a case in events.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CaseRef {
+    pub id: CaseId,
     pub suite: SuiteRef,
+    /// The case's name, unique in its suite.
     pub name: String,
     /// The line where the case starts in its suite file.
     pub line: usize,
 }
 
+impl CaseRef {
+    /// The reference to case `id` of `suite`.
+    pub fn new(suite: &SuiteRef, id: CaseId, loaded: &Suite) -> CaseRef {
+        let case = &loaded.cases[id.index];
+        CaseRef {
+            id,
+            suite: suite.clone(),
+            name: case.name.clone(),
+            line: case.pos.line,
+        }
+    }
+}
+
+/// Identifies a worker in events: one container at a time, serving cases of one suite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkerRef {
+    pub id: WorkerId,
+    pub suite: SuiteRef,
+}
+
+/// A suite the run will execute, with the cases planned for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedSuite {
+    pub suite: SuiteRef,
+    pub cases: Vec<CaseRef>,
+}
+
 /// What happened.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
     /// The run begins.
     RunStarted {
         /// Identifies this run's containers (label `lambda-ci.run`).
         run_id: String,
-        /// Every suite and its case names, in the order they will run.
-        suites: Vec<(SuiteRef, Vec<CaseRef>)>,
+        /// Every suite and its planned cases, in the order they will start.
+        suites: Vec<PlannedSuite>,
     },
     /// An image is being checked for presence.
     ImageChecking { image: String },
@@ -57,32 +110,38 @@ pub enum EventKind {
     /// An image is present (possibly after a pull).
     ImageReady {
         image: String,
+        /// Whether it had to be pulled.
         pulled: bool,
+        /// How long checking (and pulling) took.
         took: Duration,
     },
-    /// A suite's container is being created and started.
-    ContainerStarting { suite: SuiteRef },
-    /// A suite's container answers; its cases can run.
+    /// A worker's container is being created and started.
+    ContainerStarting { worker: WorkerRef },
+    /// A worker's container answers; its cases can run.
     ContainerReady {
-        suite: SuiteRef,
+        worker: WorkerRef,
+        /// The container's name.
         name: String,
-        /// The host port on 127.0.0.1 that reaches RIE.
-        port: u16,
+        /// The URL that invokes the function in it.
+        invoke_url: String,
         /// From create to RIE answering.
         took: Duration,
     },
-    /// A suite's container could not be booted; its remaining cases end as errors.
+    /// A worker's container could not be booted; its remaining cases end as errors.
     ContainerFailed {
-        suite: SuiteRef,
+        worker: WorkerRef,
+        /// Why, with its causes, on one line.
         message: String,
         /// What the container wrote before it failed, if it ran at all.
         logs: Vec<LogLine>,
     },
     /// A container was left running because of `--keep`.
     ContainerKept {
-        suite: SuiteRef,
+        worker: WorkerRef,
+        /// The container's name.
         name: String,
-        port: u16,
+        /// The URL that invokes the function in it.
+        invoke_url: String,
     },
     /// A case is about to be invoked.
     CaseStarted { case: CaseRef },
@@ -96,7 +155,7 @@ pub enum EventKind {
 }
 
 /// The result of one case.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CaseResult {
     pub verdict: Verdict,
     /// The invocation's round trip (zero when it never ran).
@@ -105,15 +164,17 @@ pub struct CaseResult {
     pub logs: Vec<LogLine>,
     /// What the invocation amounted to, when it ran.
     pub outcome: Option<Outcome>,
+    /// What RIE's REPORT line said of the invocation.
+    pub reported: Reported,
 }
 
 /// Counts of verdicts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     pub passed: usize,
     pub failed: usize,
     pub errors: usize,
-    pub skipped: usize,
+    /// The run's wall-clock time.
     pub duration: Duration,
 }
 
@@ -131,14 +192,13 @@ impl Stats {
         self.failed == 0 && self.errors == 0
     }
 
-    /// `N passed, N failed`, then errors and skipped when non-zero.
+    /// `N passed, N failed`, then `N error(s)` when there are any.
     pub fn summary(&self) -> String {
         let mut s = format!("{} passed, {} failed", self.passed, self.failed);
-        if self.errors > 0 {
-            s.push_str(&format!(", {} errors", self.errors));
-        }
-        if self.skipped > 0 {
-            s.push_str(&format!(", {} skipped", self.skipped));
+        match self.errors {
+            0 => {}
+            1 => s.push_str(", 1 error"),
+            n => s.push_str(&format!(", {n} errors")),
         }
         s
     }
@@ -148,17 +208,19 @@ impl Stats {
 mod tests {
     use super::*;
 
+    // Regression: one error was summarised as "1 errors".
     #[test]
-    fn summary_mentions_errors_and_skipped_only_when_present() {
+    fn summary_mentions_errors_only_when_present_and_counts_them_in_words() {
         let mut s = Stats {
             passed: 3,
             failed: 1,
             ..Default::default()
         };
         assert_eq!(s.summary(), "3 passed, 1 failed");
+        s.errors = 1;
+        assert_eq!(s.summary(), "3 passed, 1 failed, 1 error");
         s.errors = 2;
-        s.skipped = 1;
-        assert_eq!(s.summary(), "3 passed, 1 failed, 2 errors, 1 skipped");
+        assert_eq!(s.summary(), "3 passed, 1 failed, 2 errors");
         assert!(!s.success());
     }
 }

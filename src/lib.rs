@@ -1,86 +1,98 @@
 //! lambda-ci: tests AWS Lambda functions in their real base images, through the Runtime
 //! Interface Emulator those images contain.
 //!
-//! The pipeline: [`suite`] loads → [`plan`] groups → [`docker`] boots → [`invoke`] calls →
-//! [`judge`] decides → [`report`] shows, with [`runner`] driving it and emitting [`event`]s.
+//! The pipeline: [`suite`] loads → [`plan`] groups → [`runner`] deals cases to [`worker`]s,
+//! which boot containers through [`docker`] and invoke them → [`judge`] decides → [`report`]
+//! shows, with every step sent as an [`event`] from the runner to the reporters.
 
+pub mod cleanup;
 pub mod cli;
+pub mod config;
 pub mod docker;
 pub mod error;
 pub mod event;
 pub mod exit;
-pub mod invoke;
 pub mod judge;
+pub mod outcome;
 pub mod plan;
 pub mod report;
 pub mod runner;
 pub mod suite;
+pub mod worker;
 
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::cli::RunSettings;
-use crate::docker::{Engine, Registry};
+use crate::config::RunConfig;
+use crate::docker::{Engine, OwnedContainers};
 use crate::error::Error;
+use crate::event::Stats;
 use crate::plan::Plan;
-use crate::report::{Reporter, Reporters, console::Console, junit::Junit};
-use crate::runner::{RunConfig, Runner};
+use crate::report::{Reporter, Reporters};
+use crate::runner::Runner;
 
-/// Runs `lambda-ci run` and returns the exit code. Errors stop the run before it starts (or
-/// prevent its report from being written); failing cases are not errors.
-pub async fn run(settings: RunSettings) -> Result<u8, Error> {
-    let suites = suite::load_paths(&settings.paths).map_err(Error::Load)?;
+/// Runs `lambda-ci run` with the reporters its configuration asks for, and returns the exit
+/// code. Errors stop the run before it starts (or prevent its report from being written);
+/// failing cases are not errors.
+pub async fn run(config: RunConfig) -> Result<u8, Error> {
+    let reporters = Reporters::for_run(&config);
+    run_with(config, reporters).await
+}
+
+/// Which part of a run ended first.
+enum First {
+    Runner(Result<Stats, tokio::task::JoinError>),
+    Reporters(Result<Reporters, tokio::task::JoinError>),
+    Signal(&'static str, u8),
+}
+
+/// Runs `lambda-ci run`, sending its events to `reporters`.
+pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Error> {
+    let suites = suite::load_paths(&config.paths).map_err(Error::Load)?;
     let engine = Engine::connect().await?;
-    let plan = Plan::new(&suites);
     let run_id = run_id();
-
-    let mut reporters = Reporters::default();
-    let color = anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-    reporters
-        .0
-        .push(Box::new(Console::new(std::io::stdout(), color, true)));
-    if let Some(path) = &settings.junit {
-        reporters.0.push(Box::new(Junit::new(path.clone())));
-    }
-
-    let registry = Registry::default();
+    let owned = OwnedContainers::default();
     let runner = Runner {
         engine: engine.clone(),
-        registry: registry.clone(),
+        owned: owned.clone(),
+        plan: Plan::new(&suites),
         suites: Arc::new(suites),
-        plan,
-        config: RunConfig {
-            pull: settings.pull,
-            keep: settings.keep,
-            run_id: run_id.clone(),
-        },
+        pull: config.pull,
+        keep: config.keep,
+        run_id: run_id.clone(),
     };
-    let mut task = tokio::spawn(async move {
-        let stats = runner.execute(|event| reporters.report(&event)).await;
-        (stats, reporters)
-    });
-    let outcome = tokio::select! {
-        joined = &mut task => joined,
-        (word, code) = interrupted() => {
-            // Stop the runner first so that it creates nothing more, then remove what exists.
-            task.abort();
-            let _ = task.await;
-            let _ = writeln!(std::io::stderr(), "\n{word}: removing this run's containers");
-            tokio::select! {
-                _ = cleanup_after_abort(&registry, &engine, &run_id) => {}
-                _ = interrupted() => {
-                    let _ = writeln!(std::io::stderr(), "{word} again: exiting without waiting for the cleanup");
-                }
+    let (events, received) = tokio::sync::mpsc::unbounded_channel();
+    let mut reporting = reporters.spawn(received);
+    let mut running = tokio::spawn(async move { runner.execute(events).await });
+    let first = tokio::select! {
+        ran = &mut running => First::Runner(ran),
+        reported = &mut reporting => First::Reporters(reported),
+        (word, code) = cleanup::interrupted() => First::Signal(word, code),
+    };
+    // The reporter loop ends before the runner only when a reporter panicked (or in the
+    // instant the runner finishes): then the runner is stopped too.
+    let (ran, reported) = match first {
+        First::Runner(ran) => (ran, reporting.await),
+        First::Reporters(reported) => {
+            if reported.is_err() {
+                running.abort();
             }
+            (running.await, reported)
+        }
+        First::Signal(word, code) => {
+            // Stop the runner first so that it creates nothing more, then remove what exists.
+            running.abort();
+            let _ = running.await;
+            cleanup::after_abort(&owned, &engine, &run_id, word).await;
             return Ok(code);
         }
     };
-    match outcome {
-        Ok((stats, mut reporters)) => {
-            if settings.keep {
-                registry.forget_all();
+    match (ran, reported) {
+        (Ok(stats), Ok(mut reporters)) => {
+            if config.keep {
+                owned.forget_all();
             } else {
-                registry.sweep(&engine, &run_id).await;
+                owned.sweep(&engine, &run_id).await;
             }
             reporters.finish()?;
             Ok(if stats.success() {
@@ -89,49 +101,15 @@ pub async fn run(settings: RunSettings) -> Result<u8, Error> {
                 exit::CASES_FAILED
             })
         }
-        Err(e) => {
-            // The runner panicked; its message is already on stderr. Leave nothing behind.
-            registry.sweep(&engine, &run_id).await;
+        (Err(e), _) | (_, Err(e)) => {
+            // A panic; its message is already on stderr. Leave nothing behind.
+            owned.sweep(&engine, &run_id).await;
             let _ = writeln!(
                 std::io::stderr(),
                 "error: lambda-ci failed unexpectedly ({e}); its containers were removed"
             );
             Ok(exit::INTERNAL)
         }
-    }
-}
-
-/// Removes the run's containers after the runner was aborted. A create request the engine had
-/// already received may still complete, so the labels are swept twice.
-async fn cleanup_after_abort(registry: &Registry, engine: &Engine, run_id: &str) {
-    let sweeps = async {
-        registry.sweep(engine, run_id).await;
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        registry.sweep(engine, run_id).await;
-    };
-    if tokio::time::timeout(std::time::Duration::from_secs(30), sweeps)
-        .await
-        .is_err()
-    {
-        let _ = writeln!(
-            std::io::stderr(),
-            "the engine did not finish removing the containers within 30 s; \
-             remove them with: docker rm -f $(docker ps -aq --filter label=lambda-ci.run={run_id})"
-        );
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM, naming which and the exit code it maps to.
-async fn interrupted() -> (&'static str, u8) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let ctrl_c = ("interrupted", exit::INTERRUPTED);
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return ctrl_c;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => ctrl_c,
-        _ = term.recv() => ("terminated", exit::TERMINATED),
     }
 }
 

@@ -47,11 +47,12 @@ fn print_error(e: &Error) {
             );
         }
         _ => {
-            eprintln!("error: {e}");
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                eprintln!("caused by: {s}");
-                source = s.source();
+            let mut chain = lambda_ci::error::chain(e);
+            if let Some(first) = chain.next() {
+                eprintln!("error: {first}");
+            }
+            for cause in chain {
+                eprintln!("caused by: {cause}");
             }
             if let Some(hint) = e.hint() {
                 eprintln!("hint: {hint}");

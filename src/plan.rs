@@ -1,18 +1,27 @@
-//! Plan: which containers to boot and which cases each one serves, in order.
+//! Plan: which workers to start and which cases each one serves, in order.
 //!
-//! Today one warm container serves all cases of a suite's function, one at a time (RIE takes a
-//! single invocation at a time). Filtering, partitioning and pools fit here later.
+//! Today one worker (one warm container) serves all cases of a suite, one at a time (RIE takes
+//! a single invocation at a time). Filtering, partitioning and pools of workers fit here later:
+//! the ids stay those of the loaded suites, whatever the plan leaves out or splits.
 
-use crate::event::{CaseRef, SuiteRef};
 use crate::suite::Suite;
 
-/// One container's worth of work.
+/// Identifies a suite: its index among the loaded suites, in load order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct SuiteId(pub usize);
+
+/// Identifies a case: its suite and its index in that suite's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct CaseId {
+    pub suite: SuiteId,
+    pub index: usize,
+}
+
+/// One worker's worth of work: cases of one suite, run in order on one container.
 #[derive(Debug, Clone)]
 pub struct Unit {
-    /// Index into the run's suites.
-    pub suite: usize,
-    /// Indexes of the cases this container runs, in order.
-    pub cases: Vec<usize>,
+    pub suite: SuiteId,
+    pub cases: Vec<CaseId>,
 }
 
 /// The whole run.
@@ -29,18 +38,36 @@ impl Plan {
                 .iter()
                 .enumerate()
                 .map(|(i, s)| Unit {
-                    suite: i,
-                    cases: (0..s.cases.len()).collect(),
+                    suite: SuiteId(i),
+                    cases: (0..s.cases.len())
+                        .map(|index| CaseId {
+                            suite: SuiteId(i),
+                            index,
+                        })
+                        .collect(),
                 })
                 .collect(),
         }
+    }
+
+    /// The suites the plan touches and their planned cases, in first-use order; a suite that
+    /// several units serve appears once.
+    pub fn suites(&self) -> Vec<(SuiteId, Vec<CaseId>)> {
+        let mut out: Vec<(SuiteId, Vec<CaseId>)> = Vec::new();
+        for unit in &self.units {
+            match out.iter_mut().find(|(id, _)| *id == unit.suite) {
+                Some((_, cases)) => cases.extend(&unit.cases),
+                None => out.push((unit.suite, unit.cases.clone())),
+            }
+        }
+        out
     }
 
     /// The distinct images the plan needs, in first-use order.
     pub fn images<'a>(&self, suites: &'a [Suite]) -> Vec<&'a str> {
         let mut images: Vec<&str> = Vec::new();
         for unit in &self.units {
-            let image = suites[unit.suite].function.image.as_str();
+            let image = suites[unit.suite.0].function.image.as_str();
             if !images.contains(&image) {
                 images.push(image);
             }
@@ -49,23 +76,38 @@ impl Plan {
     }
 }
 
-/// The reference events use for suite `index`.
-pub fn suite_ref(suites: &[Suite], index: usize) -> SuiteRef {
-    let s = &suites[index];
-    SuiteRef {
-        index,
-        file: s.file.clone(),
-        function: s.function.name.clone(),
-        image: s.function.image.clone(),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The reference events use for case `case` of suite `suite`.
-pub fn case_ref(suites: &[Suite], suite: usize, case: usize) -> CaseRef {
-    let c = &suites[suite].cases[case];
-    CaseRef {
-        suite: suite_ref(suites, suite),
-        name: c.name.clone(),
-        line: c.pos.line,
+    #[test]
+    fn a_suite_served_by_several_units_is_listed_once() {
+        let case = |s, index| CaseId {
+            suite: SuiteId(s),
+            index,
+        };
+        let plan = Plan {
+            units: vec![
+                Unit {
+                    suite: SuiteId(1),
+                    cases: vec![case(1, 0)],
+                },
+                Unit {
+                    suite: SuiteId(0),
+                    cases: vec![case(0, 0)],
+                },
+                Unit {
+                    suite: SuiteId(1),
+                    cases: vec![case(1, 1)],
+                },
+            ],
+        };
+        assert_eq!(
+            plan.suites(),
+            vec![
+                (SuiteId(1), vec![case(1, 0), case(1, 1)]),
+                (SuiteId(0), vec![case(0, 0)])
+            ]
+        );
     }
 }

@@ -1,90 +1,14 @@
-//! End-to-end tests: the real `lambda-ci` binary against the real Docker engine, the stand-in
-//! base images (scripts/standin-images.sh) and the real RIE inside them.
+//! End-to-end tests of what a run reports: every kind of outcome, the console and JUnit, and
+//! input errors, driving the real binary against the real engine and RIE.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixture(name: &str) -> PathBuf {
-    root().join("tests/fixtures").join(name)
-}
-
-fn lambda_ci() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-ci"));
-    cmd.env("NO_COLOR", "1").env_remove("DOCKER_HOST");
-    cmd
-}
-
-/// Containers of lambda-ci that serve `suite` (by label), running or not.
-fn containers_of(suite: &Path) -> Vec<String> {
-    let out = Command::new("docker")
-        .args(["ps", "-aq", "--filter"])
-        .arg(format!("label=lambda-ci.suite={}", suite.display()))
-        .output()
-        .expect("docker CLI");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-/// Runs `lambda-ci run` on `suites` with `extra` arguments; checks no container is left.
-fn run(suites: &[PathBuf], extra: &[&str]) -> Output {
-    let out = lambda_ci()
-        .arg("run")
-        .args(suites)
-        .args(["--pull", "never"])
-        .args(extra)
-        .output()
-        .expect("run lambda-ci");
-    for suite in suites {
-        assert_eq!(
-            containers_of(suite),
-            Vec::<String>::new(),
-            "containers left behind for {}",
-            suite.display()
-        );
-    }
-    out
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// The run's closing line is exactly `summary`.
-fn assert_summary(text: &str, summary: &str) {
-    assert!(
-        text.lines().any(|l| l == summary),
-        "no line {summary:?} in\n{text}"
-    );
-}
-
-/// A suite file in a fresh directory, with `code:` pointing at the Python fixture function.
-fn temp_suite(body: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let code = fixture("functions/py");
-    let text = body.replace("CODE", &code.display().to_string());
-    let path = dir.path().join("suite.yaml");
-    std::fs::write(&path, text).unwrap();
-    (dir, path)
-}
+use common::*;
 
 #[test]
 fn example_suites_in_cases_pass() {
+    // A directory: the leftover check in `run` must hold for suites found inside it.
     let cases = root().join("cases");
-    let suites: Vec<PathBuf> = ["hello.yaml", "api.yaml", "shell-runtime.yaml"]
-        .iter()
-        .map(|f| cases.join(f))
-        .collect();
     let out = run(std::slice::from_ref(&cases), &[]);
     assert_eq!(
         out.status.code(),
@@ -94,9 +18,6 @@ fn example_suites_in_cases_pass() {
         stderr(&out)
     );
     assert_summary(&stdout(&out), "8 passed, 0 failed");
-    for suite in suites {
-        assert!(containers_of(&suite).is_empty());
-    }
 }
 
 #[test]
@@ -232,12 +153,7 @@ fn a_missing_image_errors_its_suite_and_the_others_still_run() {
 #[test]
 fn an_image_that_cannot_be_pulled_names_the_image() {
     // No registry is reachable from the test machines: the pull itself fails.
-    let suite = fixture("missing-image.yaml");
-    let out = lambda_ci()
-        .args(["run", "--pull", "missing"])
-        .arg(&suite)
-        .output()
-        .unwrap();
+    let out = run(&[fixture("missing-image.yaml")], &["--pull", "missing"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
@@ -249,7 +165,6 @@ fn an_image_that_cannot_be_pulled_names_the_image() {
         "{text}"
     );
     assert_summary(&text, "0 passed, 0 failed, 2 errors");
-    assert!(containers_of(&suite).is_empty());
 }
 
 #[test]
@@ -402,136 +317,6 @@ fn an_unreachable_docker_engine_exits_3() {
         "{err}"
     );
     assert!(err.contains("hint: is the engine running"), "{err}");
-}
-
-/// Waits until `suite` has a container with an invocation in flight, returning its id.
-fn wait_for_container(suite: &Path) -> String {
-    let started = Instant::now();
-    loop {
-        if let Some(id) = containers_of(suite).into_iter().next() {
-            let logs = Command::new("docker").args(["logs", &id]).output().unwrap();
-            if String::from_utf8_lossy(&logs.stdout).contains("START RequestId:") {
-                return id;
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no invocation started"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn interrupt_mid_case(signal: &str, code: i32) {
-    let (_dir, suite) = temp_suite(
-        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 25}\n",
-    );
-    let child = lambda_ci()
-        .args(["run", "--pull", "never"])
-        .arg(&suite)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_container(&suite);
-    let killed = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("removing this run's containers"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        containers_of(&suite).is_empty(),
-        "containers left after {signal}"
-    );
-}
-
-#[test]
-fn sigterm_mid_case_removes_the_container() {
-    interrupt_mid_case("-TERM", 143);
-}
-
-#[test]
-fn ctrl_c_mid_case_removes_the_container() {
-    interrupt_mid_case("-INT", 130);
-}
-
-#[test]
-fn a_panic_removes_the_container() {
-    let (_dir, suite) = temp_suite(
-        "function:\n  runtime: python3.11\n  handler: app.echo\n  code: CODE\ncases:\n  - name: a\n",
-    );
-    let out = lambda_ci()
-        .env("LAMBDA_CI_PANIC_AFTER_BOOT", "1")
-        .args(["run", "--pull", "never"])
-        .arg(&suite)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(101), "{}", stderr(&out));
-    assert!(containers_of(&suite).is_empty());
-}
-
-#[test]
-fn a_container_killed_mid_case_is_an_error_and_the_next_case_gets_a_fresh_one() {
-    let (_dir, suite) = temp_suite(
-        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 20}\n  - name: quick\n    event: {seconds: 0}\n    expect:\n      response: {slept: true}\n",
-    );
-    let child = lambda_ci()
-        .args(["run", "--pull", "never"])
-        .arg(&suite)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let id = wait_for_container(&suite);
-    assert!(
-        Command::new("docker")
-            .args(["kill", &id])
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
-    let out = child.wait_with_output().unwrap();
-    let text = stdout(&out);
-    assert!(text.contains("ERROR sleeps"), "{text}");
-    assert!(
-        text.contains("the container exited with code 137"),
-        "{text}"
-    );
-    assert!(text.contains("PASS  quick"), "{text}");
-    assert_summary(&text, "1 passed, 0 failed, 1 errors");
-    assert!(containers_of(&suite).is_empty());
-}
-
-#[test]
-fn keep_leaves_the_container_running_and_says_how_to_reach_it() {
-    let (_dir, suite) = temp_suite(
-        "function:\n  runtime: python3.11\n  handler: app.echo\n  code: CODE\ncases:\n  - name: a\n",
-    );
-    let out = lambda_ci()
-        .args(["run", "--pull", "never", "--keep"])
-        .arg(&suite)
-        .output()
-        .unwrap();
-    let text = stdout(&out);
-    let kept = containers_of(&suite);
-    for id in &kept {
-        Command::new("docker")
-            .args(["rm", "-f", id])
-            .output()
-            .unwrap();
-    }
-    assert_eq!(out.status.code(), Some(0), "{text}");
-    assert_eq!(kept.len(), 1, "{text}");
-    assert!(text.contains("curl -X POST http://127.0.0.1:"), "{text}");
-    assert!(text.contains("docker rm -f lambda-ci-"), "{text}");
 }
 
 #[test]

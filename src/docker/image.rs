@@ -6,7 +6,8 @@ use futures_util::StreamExt;
 use super::Engine;
 
 /// When to pull an image from its registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PullPolicy {
     /// Pull only images not present locally.
     #[default]
@@ -18,7 +19,7 @@ pub enum PullPolicy {
 }
 
 /// Progress of a pull, for the console.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PullProgress {
     pub image: String,
     /// Bytes done and in all, summed over the layers seen so far.

@@ -1,8 +1,5 @@
-//! Follows a container's output and splits it into lines that invocations can claim.
-//!
-//! RIE writes `START`, the function's output, `END` and `REPORT` to stdout before it answers
-//! the invocation, and only one invocation runs at a time, so the lines written between two
-//! marks belong to the invocation between them.
+//! Follows a container's output and splits it into lines, with marks so that a reader can
+//! claim the lines written between two points and release them.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,20 +11,16 @@ use tokio::sync::Notify;
 
 use super::Engine;
 
-/// How long to wait for an invocation's REPORT line after RIE answered.
-const REPORT_WAIT: Duration = Duration::from_secs(2);
-/// The most log lines kept for one invocation: the first and last halves are kept.
-pub const MAX_LINES: usize = 2000;
-
 /// Which output stream a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogStream {
     Stdout,
     Stderr,
 }
 
 /// One line of container output.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LogLine {
     pub stream: LogStream,
     /// The line without its newline; invalid UTF-8 is replaced, never dropped.
@@ -66,16 +59,22 @@ impl Buffer {
         &self.lines[from..]
     }
 
+    /// The unfinished last line of each stream.
+    fn partial_lines(&self) -> impl Iterator<Item = LogLine> + '_ {
+        [LogStream::Stdout, LogStream::Stderr]
+            .into_iter()
+            .filter(|stream| !self.partial[*stream as usize].is_empty())
+            .map(|stream| LogLine {
+                stream,
+                text: String::from_utf8_lossy(&self.partial[stream as usize]).into_owned(),
+            })
+    }
+
+    /// Turns the unfinished lines into lines: the output has ended.
     fn flush(&mut self) {
-        for stream in [LogStream::Stdout, LogStream::Stderr] {
-            let rest = std::mem::take(&mut self.partial[stream as usize]);
-            if !rest.is_empty() {
-                self.lines.push(LogLine {
-                    stream,
-                    text: String::from_utf8_lossy(&rest).into_owned(),
-                });
-            }
-        }
+        let rest: Vec<LogLine> = self.partial_lines().collect();
+        self.partial = Default::default();
+        self.lines.extend(rest);
     }
 }
 
@@ -127,6 +126,21 @@ impl Logs {
         self.buffer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Output that has already ended with `lines`, for tests of what reads it.
+    #[cfg(test)]
+    pub(crate) fn ended_with(lines: &[&str]) -> Logs {
+        let logs = Logs {
+            buffer: Arc::default(),
+            notify: Arc::default(),
+        };
+        for l in lines {
+            logs.lock()
+                .push(LogStream::Stdout, format!("{l}\n").as_bytes());
+        }
+        logs.lock().ended = true;
+        logs
+    }
+
     /// The number of complete lines so far: a mark for [`Logs::since`].
     pub fn mark(&self) -> usize {
         let buffer = self.lock();
@@ -137,36 +151,34 @@ impl Logs {
     pub fn since(&self, mark: usize) -> Vec<LogLine> {
         let buffer = self.lock();
         let mut lines = buffer.after(mark).to_vec();
-        for stream in [LogStream::Stdout, LogStream::Stderr] {
-            let rest = &buffer.partial[stream as usize];
-            if !rest.is_empty() {
-                lines.push(LogLine {
-                    stream,
-                    text: String::from_utf8_lossy(rest).into_owned(),
-                });
-            }
-        }
+        lines.extend(buffer.partial_lines());
         lines
     }
 
-    /// Waits for the REPORT line of the first invocation that STARTs after `mark` (RIE's START
-    /// and END/REPORT ids may differ, so lines are matched by order, not id). Returns the mark
-    /// just past that REPORT, or `None` if it did not come within `limit` or the output ended.
-    pub async fn wait_for_report(&self, mark: usize, limit: Duration) -> Option<usize> {
+    /// The complete lines from mark `from` up to mark `to`.
+    pub fn between(&self, from: usize, to: usize) -> Vec<LogLine> {
+        let buffer = self.lock();
+        let lines = buffer.after(from);
+        let n = to.saturating_sub(from.max(buffer.base)).min(lines.len());
+        lines[..n].to_vec()
+    }
+
+    /// Waits until `find`, given the lines after `mark`, returns how many of them make up what
+    /// the reader waits for; returns the mark just past them, or `None` if they did not come
+    /// within `limit` or the output ended.
+    pub async fn wait_for(
+        &self,
+        mark: usize,
+        limit: Duration,
+        find: impl Fn(&[LogLine]) -> Option<usize>,
+    ) -> Option<usize> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let notified = self.notify.notified();
             {
                 let buffer = self.lock();
-                let lines = buffer.after(mark);
-                if let Some(start) = lines
-                    .iter()
-                    .position(|l| l.text.starts_with("START RequestId:"))
-                    && let Some(report) = lines[start..]
-                        .iter()
-                        .position(|l| l.text.starts_with("REPORT RequestId:"))
-                {
-                    return Some(mark.max(buffer.base) + start + report + 1);
+                if let Some(n) = find(buffer.after(mark)) {
+                    return Some(mark.max(buffer.base) + n);
                 }
                 if buffer.ended {
                     return None;
@@ -176,48 +188,6 @@ impl Logs {
                 return None;
             }
         }
-    }
-
-    /// The log lines of the invocation that ran after `mark`, and the mark for the next one.
-    /// A `completed` invocation (RIE answered 200) ends with its REPORT line, which RIE writes
-    /// before answering; otherwise (502, lost connection) there is no REPORT and the output is
-    /// taken once it settles. Claimed lines are released; at most [`MAX_LINES`] are kept.
-    pub async fn claim_invocation(&self, mark: usize, completed: bool) -> (Vec<LogLine>, usize) {
-        let end = if completed {
-            self.wait_for_report(mark, REPORT_WAIT).await
-        } else {
-            None
-        };
-        let (mut lines, next) = match end {
-            Some(end) => {
-                let mut lines = self.since(mark);
-                lines.truncate(end - mark.max(self.lock().base));
-                // Output before START is the previous invocation's spill-over.
-                let start = lines
-                    .iter()
-                    .position(|l| l.text.starts_with("START RequestId:"))
-                    .unwrap_or(0);
-                lines.drain(..start);
-                (lines, end)
-            }
-            None => {
-                self.settle(Duration::from_millis(100), Duration::from_secs(1))
-                    .await;
-                (self.since(mark), self.mark())
-            }
-        };
-        self.release(next);
-        if lines.len() > MAX_LINES {
-            let omitted = lines.len() - MAX_LINES;
-            let tail = lines.split_off(lines.len() - MAX_LINES / 2);
-            lines.truncate(MAX_LINES / 2);
-            lines.push(LogLine {
-                stream: LogStream::Stdout,
-                text: format!("[lambda-ci: {omitted} lines omitted]"),
-            });
-            lines.extend(tail);
-        }
-        (lines, next)
     }
 
     /// Drops the lines before `mark`: they were claimed by an invocation, and a long-lived
@@ -275,88 +245,31 @@ mod tests {
         assert_eq!(b.lines[1].stream, LogStream::Stderr);
     }
 
-    fn logs_with(lines: &[&str]) -> Logs {
-        let logs = Logs {
-            buffer: Arc::default(),
-            notify: Arc::default(),
-        };
-        for l in lines {
-            logs.lock()
-                .push(LogStream::Stdout, format!("{l}\n").as_bytes());
-        }
-        logs.lock().ended = true;
-        logs
-    }
-
-    // Regression: a late REPORT of the previous invocation must not end the next one's logs.
-    #[tokio::test]
-    async fn invocations_are_matched_by_order_not_by_any_report() {
-        let logs = logs_with(&[
-            "REPORT RequestId: 0",
-            "START RequestId: 1",
-            "out",
-            "END RequestId: 1",
-            "REPORT RequestId: 1",
-            "START RequestId: 2",
-        ]);
-        assert_eq!(
-            logs.wait_for_report(0, Duration::from_millis(10)).await,
-            Some(5)
-        );
-        assert_eq!(
-            logs.wait_for_report(5, Duration::from_millis(10)).await,
-            None
-        );
-    }
-
-    #[tokio::test]
-    async fn a_completed_invocation_claims_start_to_report() {
-        let logs = logs_with(&[
-            "spill",
-            "START RequestId: 1",
-            "out",
-            "END RequestId: 1",
-            "REPORT RequestId: 1",
-            "later",
-        ]);
-        let (lines, next) = logs.claim_invocation(0, true).await;
-        let texts: Vec<_> = lines.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(
-            texts,
-            vec![
-                "START RequestId: 1",
-                "out",
-                "END RequestId: 1",
-                "REPORT RequestId: 1"
-            ]
-        );
-        assert_eq!(next, 5);
-        let (rest, _) = logs.claim_invocation(next, false).await;
-        assert_eq!(rest.len(), 1);
-    }
-
-    #[tokio::test]
-    async fn floods_keep_head_and_tail() {
-        let many: Vec<String> = (0..MAX_LINES + 10).map(|i| format!("line {i}")).collect();
-        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
-        let (lines, _) = logs_with(&refs).claim_invocation(0, false).await;
-        assert_eq!(lines.len(), MAX_LINES + 1);
-        assert_eq!(lines[MAX_LINES / 2].text, "[lambda-ci: 10 lines omitted]");
-        assert_eq!(
-            lines.last().unwrap().text,
-            format!("line {}", MAX_LINES + 9)
-        );
-    }
-
     #[tokio::test]
     async fn released_lines_are_dropped_but_marks_stay_valid() {
-        let logs = logs_with(&["a", "b", "c", "d"]);
+        let logs = Logs::ended_with(&["a", "b", "c", "d"]);
         logs.release(2);
         assert_eq!(logs.lock().lines.len(), 2);
         assert_eq!(logs.mark(), 4);
         let texts: Vec<_> = logs.since(3).into_iter().map(|l| l.text).collect();
         assert_eq!(texts, vec!["d"]);
         assert_eq!(logs.since(0).len(), 2);
+        let texts: Vec<_> = logs.between(2, 3).into_iter().map(|l| l.text).collect();
+        assert_eq!(texts, vec!["c"]);
+    }
+
+    #[tokio::test]
+    async fn waiting_ends_at_what_was_found_or_at_the_end_of_output() {
+        let logs = Logs::ended_with(&["a", "b", "c"]);
+        let found = |lines: &[LogLine]| lines.iter().position(|l| l.text == "b").map(|i| i + 1);
+        assert_eq!(
+            logs.wait_for(0, Duration::from_millis(10), found).await,
+            Some(2)
+        );
+        assert_eq!(
+            logs.wait_for(2, Duration::from_millis(10), found).await,
+            None
+        );
     }
 
     #[test]

@@ -1,14 +1,17 @@
-//! Boot: the Docker engine, the images it holds, and the containers lambda-ci owns there.
+//! The Docker adapter: the engine, the images it holds, and the containers lambda-ci owns there.
+//! It takes plain container specs and knows nothing of suites or Lambda.
 
 mod container;
 mod image;
 mod logs;
+mod owned;
 
 use bollard::Docker;
 
-pub use container::{BootError, Container, ContainerSpec, Registry, State};
+pub use container::{Artifact, Container, ContainerSpec, Delivery, StartError, State};
 pub use image::{ImageError, PullPolicy, PullProgress, ensure_image};
 pub use logs::{LogLine, LogStream, Logs};
+pub use owned::OwnedContainers;
 
 /// The label every container of lambda-ci carries, so leftovers can be found and swept.
 pub const LABEL: &str = "lambda-ci";

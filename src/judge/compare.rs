@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 /// One difference between what was expected and what came back.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Mismatch {
     /// Where in the response, as `$.body.items[2]`.
     pub path: String,
@@ -11,7 +11,8 @@ pub struct Mismatch {
 }
 
 /// The kinds of difference a user needs told apart.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MismatchKind {
     /// Same type, other value.
     Value { expected: Value, actual: Value },

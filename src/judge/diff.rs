@@ -8,13 +8,13 @@ use similar::{Algorithm, ChangeTag, TextDiff};
 const CONTEXT: usize = 3;
 
 /// A unified diff from the expected text to the actual one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Diff {
     pub hunks: Vec<Hunk>,
 }
 
 /// A run of changed lines with their context.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Hunk {
     /// `@@ -a,b +c,d @@`
     pub header: String,
@@ -22,7 +22,8 @@ pub struct Hunk {
 }
 
 /// Whether a line is only in the expectation, only in the response, or in both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Side {
     Both,
     Expected,
@@ -30,7 +31,7 @@ pub enum Side {
 }
 
 /// One line of a hunk, split into segments; `true` marks the words that changed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DiffLine {
     pub side: Side,
     pub segments: Vec<(bool, String)>,

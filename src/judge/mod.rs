@@ -11,11 +11,12 @@ use serde_json::Value;
 pub use compare::{Mismatch, MismatchKind, Mode};
 pub use diff::Diff;
 
-use crate::invoke::{Body, Outcome};
+use crate::outcome::{Body, Outcome};
 use crate::suite::{Expectation, Pos};
 
 /// The verdict on one case.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "verdict", content = "detail", rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
     /// The function did something other than expected.
@@ -25,7 +26,7 @@ pub enum Verdict {
 }
 
 /// Why a case failed, with what is needed to show it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Failure {
     /// One line: what was expected and what happened.
     pub message: String,
@@ -55,7 +56,17 @@ pub fn judge(expect: &Expectation, outcome: &Outcome) -> Verdict {
         })
     };
     match outcome {
-        Outcome::Transport { message } => return Verdict::Error(message.clone()),
+        Outcome::Transport {
+            error,
+            container_gone,
+        } => {
+            let gone = if *container_gone {
+                "; the container is gone"
+            } else {
+                ""
+            };
+            return Verdict::Error(format!("{error}{gone}"));
+        }
         Outcome::ContainerExited {
             exit_code,
             oom_killed,

@@ -12,6 +12,7 @@ use crate::docker::LogLine;
 use crate::event::{CaseRef, CaseResult, Event, EventKind};
 use crate::judge::Verdict;
 use crate::judge::diff::{Diff, Side};
+use crate::plan::SuiteId;
 
 /// Renders events for a person at a terminal or reading a CI log.
 pub struct Console<W: Write> {
@@ -22,7 +23,7 @@ pub struct Console<W: Write> {
     progress: ProgressBar,
     /// Whether progress lines are printed plainly (stderr is not a terminal).
     plain_progress: bool,
-    current_suite: Option<usize>,
+    current_suite: Option<SuiteId>,
     failures: Vec<(CaseRef, String)>,
 }
 
@@ -75,10 +76,10 @@ impl<W: Write> Console<W> {
     }
 
     fn suite_header(&mut self, case: &CaseRef) {
-        if self.current_suite == Some(case.suite.index) {
+        if self.current_suite == Some(case.suite.id) {
             return;
         }
-        self.current_suite = Some(case.suite.index);
+        self.current_suite = Some(case.suite.id);
         let name = self.paint(&case.suite.function, Style::new().bold());
         let rest = self.paint(
             &format!("{} ({})", case.suite.file.display(), case.suite.image),
@@ -102,11 +103,8 @@ impl<W: Write> Console<W> {
         match &result.verdict {
             Verdict::Pass => {}
             Verdict::Fail(f) => {
-                let at = match f.pos {
-                    Some(p) => format!("{}:{}: ", case.suite.file.display(), p.line),
-                    None => format!("{}:{}: ", case.suite.file.display(), case.line),
-                };
-                let _ = writeln!(self.buf, "        {at}{}", f.message);
+                let at = case.suite.at(f.pos.map_or(case.line, |p| p.line));
+                let _ = writeln!(self.buf, "        {at}: {}", f.message);
                 for m in &f.mismatches {
                     let _ = writeln!(self.buf, "          {m}");
                 }
@@ -117,12 +115,7 @@ impl<W: Write> Console<W> {
                 self.failures.push((case.clone(), f.message.clone()));
             }
             Verdict::Error(message) => {
-                let _ = writeln!(
-                    self.buf,
-                    "        {}:{}: {message}",
-                    case.suite.file.display(),
-                    case.line
-                );
+                let _ = writeln!(self.buf, "        {}: {message}", case.suite.at(case.line));
                 self.logs(&result.logs);
                 self.failures.push((case.clone(), message.clone()));
             }
@@ -211,7 +204,7 @@ impl<W: Write> Console<W> {
     fn handle(&mut self, event: &Event) {
         match &event.kind {
             EventKind::RunStarted { suites, .. } => {
-                let cases: usize = suites.iter().map(|(_, c)| c.len()).sum();
+                let cases: usize = suites.iter().map(|s| s.cases.len()).sum();
                 let _ = writeln!(
                     self.buf,
                     "lambda-ci: {} suite{}, {cases} case{}",
@@ -249,7 +242,8 @@ impl<W: Write> Console<W> {
                         .ok();
                 }
             }
-            EventKind::ContainerStarting { suite } => {
+            EventKind::ContainerStarting { worker } => {
+                let suite = &worker.suite;
                 self.status(format!("booting {} ({})", suite.function, suite.image));
             }
             EventKind::ContainerReady { .. } => {
@@ -257,11 +251,15 @@ impl<W: Write> Console<W> {
             }
             // Each case of the suite reports the failure; the first carries the output.
             EventKind::ContainerFailed { .. } => {}
-            EventKind::ContainerKept { suite, name, port } => {
+            EventKind::ContainerKept {
+                worker,
+                name,
+                invoke_url,
+            } => {
                 let _ = writeln!(
                     self.buf,
-                    "kept container {name} for {}: curl -X POST http://127.0.0.1:{port}/2015-03-31/functions/function/invocations -d '{{}}'  (remove it with: docker rm -f {name})",
-                    suite.function
+                    "kept container {name} for {}: curl -X POST {invoke_url} -d '{{}}'  (remove it with: docker rm -f {name})",
+                    worker.suite.function
                 );
             }
             EventKind::CaseStarted { case } => {
@@ -280,9 +278,8 @@ impl<W: Write> Console<W> {
                         let first = message.lines().next().unwrap_or_default();
                         let _ = writeln!(
                             self.buf,
-                            "  {}:{}: {} / {}: {first}",
-                            case.suite.file.display(),
-                            case.line,
+                            "  {}: {} / {}: {first}",
+                            case.suite.at(case.line),
                             case.suite.function,
                             case.name
                         );
@@ -308,7 +305,7 @@ mod tests {
 
     fn render(color: bool) -> String {
         let mut console = Console::new(Vec::new(), color, false);
-        for event in super::super::sample::events() {
+        for event in crate::report::sample::events() {
             console.report(&event);
         }
         String::from_utf8(console.into_inner()).unwrap()

@@ -1,8 +1,10 @@
-//! JUnit XML: one `<testsuite>` per suite file, written once when the run finishes.
+//! JUnit XML: one `<testsuite>` per suite file, keyed by the suite's id whatever order its
+//! cases finish in, written once when the run finishes.
 //!
 //! quick-junit escapes text and drops characters XML cannot hold, so any log content makes a
 //! well-formed file.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -10,12 +12,13 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use super::{ReportError, Reporter, readable_lines};
 use crate::event::{Event, EventKind};
 use crate::judge::Verdict;
+use crate::plan::SuiteId;
 
 /// Collects results and writes them to `path` at the end of the run.
 pub struct Junit {
     path: PathBuf,
     report: Report,
-    suites: Vec<TestSuite>,
+    suites: BTreeMap<SuiteId, TestSuite>,
     error: Option<std::io::Error>,
 }
 
@@ -24,7 +27,7 @@ impl Junit {
         Junit {
             path,
             report: Report::new("lambda-ci"),
-            suites: Vec::new(),
+            suites: BTreeMap::new(),
             error: None,
         }
     }
@@ -32,7 +35,7 @@ impl Junit {
     /// The report as XML text.
     pub fn to_xml(&self) -> String {
         let mut report = self.report.clone();
-        report.add_test_suites(self.suites.clone());
+        report.add_test_suites(self.suites.values().cloned());
         report.to_string().unwrap_or_default()
     }
 }
@@ -43,12 +46,13 @@ impl Reporter for Junit {
             EventKind::RunStarted { run_id, suites } => {
                 self.report
                     .set_timestamp(chrono::DateTime::<chrono::Utc>::from(event.at).fixed_offset());
-                for (suite, _) in suites {
+                for planned in suites {
+                    let suite = &planned.suite;
                     let mut ts = TestSuite::new(suite.file.display().to_string());
                     ts.add_property(("function", suite.function.as_str()));
                     ts.add_property(("image", suite.image.as_str()));
                     ts.add_property(("run", run_id.as_str()));
-                    self.suites.push(ts);
+                    self.suites.insert(suite.id, ts);
                 }
             }
             EventKind::CaseFinished { case, result } => {
@@ -64,10 +68,8 @@ impl Reporter for Junit {
                             body.push_str("\n\n");
                             body.push_str(&diff.to_plain());
                         }
-                        let at = f
-                            .pos
-                            .map(|p| format!("{}:{}: ", case.suite.file.display(), p.line));
-                        s.set_message(format!("{}{}", at.unwrap_or_default(), f.message))
+                        let at = case.suite.at(f.pos.map_or(case.line, |p| p.line));
+                        s.set_message(format!("{at}: {}", f.message))
                             .set_type("mismatch")
                             .set_description(body);
                         s
@@ -92,7 +94,7 @@ impl Reporter for Junit {
                         .collect();
                     tc.set_system_out(logs.join("\n"));
                 }
-                if let Some(ts) = self.suites.get_mut(case.suite.index) {
+                if let Some(ts) = self.suites.get_mut(&case.suite.id) {
                     ts.set_time(ts.time.unwrap_or_default() + result.duration);
                     ts.add_test_case(tc);
                 }
@@ -129,7 +131,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("report.xml");
         let mut junit = Junit::new(path.clone());
-        for event in super::super::sample::events() {
+        for event in crate::report::sample::events() {
             junit.report(&event);
         }
         junit.finish().unwrap();
@@ -141,7 +143,7 @@ mod tests {
     #[test]
     fn an_unwritable_report_is_an_error_at_finish() {
         let mut junit = Junit::new("/nonexistent/dir/report.xml".into());
-        for event in super::super::sample::events() {
+        for event in crate::report::sample::events() {
             junit.report(&event);
         }
         let err = junit.finish().unwrap_err();

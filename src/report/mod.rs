@@ -1,8 +1,17 @@
 //! Report: reporters turn the runner's events into output. They never decide outcomes.
+//!
+//! The runner sends events down a channel; one reporter loop hands each to every reporter the
+//! run chose, in order, as nextest does.
 
 pub mod console;
 pub mod junit;
+#[cfg(test)]
+pub(crate) mod sample;
 
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::task::JoinHandle;
+
+use crate::config::RunConfig;
 use crate::event::Event;
 
 /// Something that consumes the run's events.
@@ -30,6 +39,37 @@ pub struct ReportError {
 /// Several reporters fed the same events.
 #[derive(Default)]
 pub struct Reporters(pub Vec<Box<dyn Reporter + Send>>);
+
+impl Reporters {
+    /// The reporters a run's configuration asks for: the console on stdout (coloured when it
+    /// is a terminal and NO_COLOR/CLICOLOR allow), and JUnit with `--junit`.
+    pub fn for_run(config: &RunConfig) -> Reporters {
+        let mut reporters = Reporters::default();
+        let color =
+            anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+        reporters.push(console::Console::new(std::io::stdout(), color, true));
+        if let Some(path) = &config.junit {
+            reporters.push(junit::Junit::new(path.clone()));
+        }
+        reporters
+    }
+
+    pub fn push(&mut self, reporter: impl Reporter + Send + 'static) {
+        self.0.push(Box::new(reporter));
+    }
+
+    /// Starts the reporter loop: every event from `events`, in order, to every reporter, until
+    /// the runner drops its end. Reporters write to blocking outputs, so the loop has a thread
+    /// of its own; it hands the reporters back to be finished.
+    pub fn spawn(mut self, mut events: UnboundedReceiver<Event>) -> JoinHandle<Reporters> {
+        tokio::task::spawn_blocking(move || {
+            while let Some(event) = events.blocking_recv() {
+                self.report(&event);
+            }
+            self
+        })
+    }
+}
 
 impl Reporter for Reporters {
     fn report(&mut self, event: &Event) {
@@ -94,161 +134,5 @@ mod tests {
             "a\\u{0}b\\u{7}\\u{1b}\\u{7f}\tc"
         );
         assert_eq!(visible("]]> <tag> &"), "]]> <tag> &");
-    }
-}
-
-/// Events of a small run with every kind of result, for the reporters' snapshot tests.
-#[cfg(test)]
-pub(crate) mod sample {
-    use std::path::PathBuf;
-    use std::time::{Duration, SystemTime};
-
-    use crate::docker::{LogLine, LogStream};
-    use crate::event::{CaseRef, CaseResult, Event, EventKind, Stats, SuiteRef};
-    use crate::judge::{self, Verdict};
-    use crate::suite::{Expectation, Pos};
-
-    fn at(ms: u64) -> Event {
-        Event {
-            at: SystemTime::UNIX_EPOCH
-                + Duration::from_secs(1_800_000_000)
-                + Duration::from_millis(ms),
-            elapsed: Duration::from_millis(ms),
-            kind: EventKind::RunFinished {
-                stats: Stats::default(),
-            },
-        }
-    }
-
-    fn event(ms: u64, kind: EventKind) -> Event {
-        Event { kind, ..at(ms) }
-    }
-
-    fn line(text: &str) -> LogLine {
-        LogLine {
-            stream: LogStream::Stdout,
-            text: text.to_string(),
-        }
-    }
-
-    pub fn events() -> Vec<Event> {
-        let suite = SuiteRef {
-            index: 0,
-            file: PathBuf::from("cases/hello.yaml"),
-            function: "hello".into(),
-            image: "public.ecr.aws/lambda/python:3.11".into(),
-        };
-        let case = |name: &str, line: usize| CaseRef {
-            suite: suite.clone(),
-            name: name.into(),
-            line,
-        };
-        let pass = case("greets by name", 12);
-        let fail = case("wrong greeting", 18);
-        let error = case("container died", 24);
-        let expect = Expectation::Response {
-            value: serde_json::json!({"statusCode": 200, "body": "Hello, Ada"}),
-            pos: Pos {
-                line: 21,
-                column: 7,
-            },
-        };
-        let outcome = crate::invoke::Outcome::Success {
-            body: crate::invoke::Body::Json(
-                serde_json::json!({"statusCode": 200, "body": "Hello, Bob", "extra": true}),
-            ),
-        };
-        let logs = vec![
-            line("START RequestId: 1 Version: $LATEST"),
-            line("\u{1b}[31mgreeting Bob\u{1b}[0m ]]> \u{7}"),
-            line("[ERROR] first\rsecond line"),
-            line("END RequestId: 1"),
-            line("REPORT RequestId: 1\tDuration: 1.00 ms"),
-        ];
-        let stats = Stats {
-            passed: 1,
-            failed: 1,
-            errors: 1,
-            skipped: 0,
-            duration: Duration::from_millis(1234),
-        };
-        vec![
-            event(
-                0,
-                EventKind::RunStarted {
-                    run_id: "r1".into(),
-                    suites: vec![(
-                        suite.clone(),
-                        vec![pass.clone(), fail.clone(), error.clone()],
-                    )],
-                },
-            ),
-            event(
-                1,
-                EventKind::ImageChecking {
-                    image: suite.image.clone(),
-                },
-            ),
-            event(2, EventKind::CaseStarted { case: pass.clone() }),
-            event(
-                3,
-                EventKind::ContainerStarting {
-                    suite: suite.clone(),
-                },
-            ),
-            event(
-                300,
-                EventKind::ContainerReady {
-                    suite: suite.clone(),
-                    name: "lambda-ci-r1-0-hello".into(),
-                    port: 32768,
-                    took: Duration::from_millis(297),
-                },
-            ),
-            event(
-                400,
-                EventKind::CaseFinished {
-                    case: pass,
-                    result: Box::new(CaseResult {
-                        verdict: Verdict::Pass,
-                        duration: Duration::from_millis(98),
-                        logs: vec![],
-                        outcome: None,
-                    }),
-                },
-            ),
-            event(401, EventKind::CaseStarted { case: fail.clone() }),
-            event(
-                405,
-                EventKind::CaseFinished {
-                    case: fail,
-                    result: Box::new(CaseResult {
-                        verdict: judge::judge(&expect, &outcome),
-                        duration: Duration::from_millis(4),
-                        logs,
-                        outcome: Some(outcome),
-                    }),
-                },
-            ),
-            event(
-                406,
-                EventKind::CaseStarted {
-                    case: error.clone(),
-                },
-            ),
-            event(
-                1200,
-                EventKind::CaseFinished {
-                    case: error,
-                    result: Box::new(CaseResult {
-                        verdict: Verdict::Error("the container exited with code 137".into()),
-                        duration: Duration::from_millis(794),
-                        logs: vec![line("START RequestId: 2 Version: $LATEST")],
-                        outcome: None,
-                    }),
-                },
-            ),
-            event(1234, EventKind::RunFinished { stats }),
-        ]
     }
 }

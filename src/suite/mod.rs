@@ -84,10 +84,3 @@ impl Expectation {
         }
     }
 }
-
-impl Suite {
-    /// `file:line` of a position in this suite, for reports.
-    pub fn at(&self, pos: Pos) -> String {
-        format!("{}:{}", self.file.display(), pos.line)
-    }
-}

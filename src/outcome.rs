@@ -1,15 +1,9 @@
-//! Invoke: one POST to RIE, and what came back, classified the way Lambda would describe it.
-
-use std::time::{Duration, Instant};
-
-/// The invoke path RIE serves; the name segment must be literally `function`.
-const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
-
-/// How long the host waits beyond the function's own timeout before giving up on RIE.
-pub const GRACE: Duration = Duration::from_secs(5);
+//! What one invocation amounted to, classified the way Lambda would describe it. Pure data:
+//! the worker produces it, the judge reads it, reporters show it.
 
 /// A response body: JSON when it parses as JSON, text otherwise.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
 pub enum Body {
     Json(serde_json::Value),
     Text(String),
@@ -34,7 +28,8 @@ impl std::fmt::Display for Body {
 }
 
 /// What one invocation amounted to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
     /// The handler returned; `body` is its result as the runtime serialised it.
     Success { body: Body },
@@ -55,12 +50,49 @@ pub enum Outcome {
         body: Body,
     },
     /// No answer from RIE: connection refused or reset, or the host-side deadline passed.
-    Transport { message: String },
+    Transport {
+        error: TransportError,
+        /// The container was gone when the answer failed to come.
+        container_gone: bool,
+    },
     /// The container itself stopped.
     ContainerExited { exit_code: i64, oom_killed: bool },
 }
 
+/// Timings from an invocation's REPORT line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Reported {
+    /// `Duration`: the handler's own time.
+    pub duration: Option<std::time::Duration>,
+    /// `Init Duration`, on an invocation that initialised the runtime.
+    pub init: Option<std::time::Duration>,
+}
+
+/// Why no answer came from RIE.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TransportError {
+    #[error("no answer from RIE within {secs:.0} s (the function's timeout plus {grace_secs} s)")]
+    Deadline { secs: f64, grace_secs: u64 },
+    #[error("cannot connect to RIE in the container")]
+    Connect,
+    #[error("the connection to RIE failed: {cause}")]
+    Broken {
+        /// The innermost cause, as the HTTP client words it.
+        cause: String,
+    },
+}
+
 impl Outcome {
+    /// Whether the container behind this outcome can no longer be trusted with another
+    /// invocation: RIE crashes on a second request while one may still be in flight.
+    pub fn container_lost(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Transport { .. } | Outcome::ContainerExited { .. }
+        )
+    }
+
     /// Classifies an HTTP answer from RIE. Success and failure are told apart by status and
     /// body shape together: RIE answers 200 to a handler that raised.
     pub fn classify(status: u16, body: &[u8]) -> Outcome {
@@ -124,94 +156,6 @@ fn error_document(v: &serde_json::Value) -> Option<(String, String)> {
         .unwrap_or("")
         .to_string();
     Some((error_type, message))
-}
-
-/// A client for one container's RIE.
-pub struct Rie {
-    client: reqwest::Client,
-    base: String,
-    deadline: Duration,
-}
-
-/// An HTTP answer and how long it took.
-pub struct Answer {
-    pub status: u16,
-    pub body: Vec<u8>,
-    pub duration: Duration,
-}
-
-impl Rie {
-    /// RIE at `127.0.0.1:port`, for a function whose timeout is `timeout`.
-    pub fn new(port: u16, timeout: Duration) -> Rie {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("a plain-HTTP client with no TLS always builds");
-        Rie {
-            client,
-            base: format!("http://127.0.0.1:{port}"),
-            deadline: timeout + GRACE,
-        }
-    }
-
-    /// Whether RIE's own HTTP server answers. RIE answers `GET /` with 404; a bare TCP connect
-    /// is no proof (Docker's port proxy accepts before RIE listens), and the invoke path is
-    /// never used to probe since RIE runs the function whatever the method.
-    pub async fn probe(&self) -> bool {
-        let answer = self
-            .client
-            .get(format!("{}/", self.base))
-            .timeout(Duration::from_millis(500))
-            .send()
-            .await;
-        matches!(answer, Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND)
-    }
-
-    /// Sends one event. Never call this while another invocation on the same RIE is in
-    /// flight: RIE exits on a second concurrent request.
-    pub async fn invoke(&self, event: &serde_json::Value) -> Result<Answer, String> {
-        let started = Instant::now();
-        let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
-        let response = self
-            .client
-            .post(format!("{}{INVOKE_PATH}", self.base))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .timeout(self.deadline)
-            .send()
-            .await
-            .map_err(|e| describe(&e, self.deadline))?;
-        let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| describe(&e, self.deadline))?
-            .to_vec();
-        Ok(Answer {
-            status,
-            body,
-            duration: started.elapsed(),
-        })
-    }
-}
-
-fn describe(e: &reqwest::Error, deadline: Duration) -> String {
-    if e.is_timeout() {
-        format!(
-            "no answer from RIE within {:.0} s (the function's timeout plus {} s)",
-            deadline.as_secs_f64(),
-            GRACE.as_secs()
-        )
-    } else if e.is_connect() {
-        "cannot connect to RIE in the container".to_string()
-    } else {
-        // The innermost cause says what happened ("connection closed before message completed").
-        let mut cause: &dyn std::error::Error = e;
-        while let Some(next) = cause.source() {
-            cause = next;
-        }
-        format!("the connection to RIE failed: {cause}")
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,17 @@
+//! A run's configuration, checked: what the library needs to run, whatever front end built it.
+
+use std::path::PathBuf;
+
+use crate::docker::PullPolicy;
+
+/// Everything `lambda-ci run` needs, validated.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Suite files, or directories searched for suites.
+    pub paths: Vec<PathBuf>,
+    /// Where to write a JUnit XML report, if anywhere.
+    pub junit: Option<PathBuf>,
+    pub pull: PullPolicy,
+    /// Leave the containers running after the run.
+    pub keep: bool,
+}

@@ -1,0 +1,167 @@
+//! Events of a small run with every kind of result, for the reporters' snapshot tests.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use crate::docker::{LogLine, LogStream};
+use crate::event::{
+    CaseRef, CaseResult, Event, EventKind, PlannedSuite, Stats, SuiteRef, WorkerRef,
+};
+use crate::judge::{self, Verdict};
+use crate::outcome::{Body, Outcome, Reported};
+use crate::plan::{CaseId, SuiteId};
+use crate::suite::{Expectation, Pos};
+use crate::worker::WorkerId;
+
+fn at(ms: u64) -> Event {
+    Event {
+        at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) + Duration::from_millis(ms),
+        elapsed: Duration::from_millis(ms),
+        kind: EventKind::RunFinished {
+            stats: Stats::default(),
+        },
+    }
+}
+
+fn event(ms: u64, kind: EventKind) -> Event {
+    Event { kind, ..at(ms) }
+}
+
+fn line(text: &str) -> LogLine {
+    LogLine {
+        stream: LogStream::Stdout,
+        text: text.to_string(),
+    }
+}
+
+pub fn events() -> Vec<Event> {
+    let suite = SuiteRef {
+        id: SuiteId(0),
+        file: PathBuf::from("cases/hello.yaml"),
+        function: "hello".into(),
+        image: "public.ecr.aws/lambda/python:3.11".into(),
+    };
+    let worker = WorkerRef {
+        id: WorkerId(0),
+        suite: suite.clone(),
+    };
+    let case = |index: usize, name: &str, line: usize| CaseRef {
+        id: CaseId {
+            suite: SuiteId(0),
+            index,
+        },
+        suite: suite.clone(),
+        name: name.into(),
+        line,
+    };
+    let pass = case(0, "greets by name", 12);
+    let fail = case(1, "wrong greeting", 18);
+    let error = case(2, "container died", 24);
+    let expect = Expectation::Response {
+        value: serde_json::json!({"statusCode": 200, "body": "Hello, Ada"}),
+        pos: Pos {
+            line: 21,
+            column: 7,
+        },
+    };
+    let outcome = Outcome::Success {
+        body: Body::Json(
+            serde_json::json!({"statusCode": 200, "body": "Hello, Bob", "extra": true}),
+        ),
+    };
+    let logs = vec![
+        line("START RequestId: 1 Version: $LATEST"),
+        line("\u{1b}[31mgreeting Bob\u{1b}[0m ]]> \u{7}"),
+        line("[ERROR] first\rsecond line"),
+        line("END RequestId: 1"),
+        line("REPORT RequestId: 1\tDuration: 1.00 ms"),
+    ];
+    let stats = Stats {
+        passed: 1,
+        failed: 1,
+        errors: 1,
+        duration: Duration::from_millis(1234),
+    };
+    vec![
+        event(
+            0,
+            EventKind::RunStarted {
+                run_id: "r1".into(),
+                suites: vec![PlannedSuite {
+                    suite: suite.clone(),
+                    cases: vec![pass.clone(), fail.clone(), error.clone()],
+                }],
+            },
+        ),
+        event(
+            1,
+            EventKind::ImageChecking {
+                image: suite.image.clone(),
+            },
+        ),
+        event(2, EventKind::CaseStarted { case: pass.clone() }),
+        event(
+            3,
+            EventKind::ContainerStarting {
+                worker: worker.clone(),
+            },
+        ),
+        event(
+            300,
+            EventKind::ContainerReady {
+                worker,
+                name: "lambda-ci-r1-0-hello".into(),
+                invoke_url: "http://127.0.0.1:32768/2015-03-31/functions/function/invocations"
+                    .into(),
+                took: Duration::from_millis(297),
+            },
+        ),
+        event(
+            400,
+            EventKind::CaseFinished {
+                case: pass,
+                result: Box::new(CaseResult {
+                    verdict: Verdict::Pass,
+                    duration: Duration::from_millis(98),
+                    logs: vec![],
+                    outcome: None,
+                    reported: Reported::default(),
+                }),
+            },
+        ),
+        event(401, EventKind::CaseStarted { case: fail.clone() }),
+        event(
+            405,
+            EventKind::CaseFinished {
+                case: fail,
+                result: Box::new(CaseResult {
+                    verdict: judge::judge(&expect, &outcome),
+                    duration: Duration::from_millis(4),
+                    logs,
+                    outcome: Some(outcome),
+                    reported: Reported::default(),
+                }),
+            },
+        ),
+        event(
+            406,
+            EventKind::CaseStarted {
+                case: error.clone(),
+            },
+        ),
+        event(
+            1200,
+            EventKind::CaseFinished {
+                case: error,
+                result: Box::new(CaseResult {
+                    verdict: Verdict::Error("the container exited with code 137".into()),
+                    duration: Duration::from_millis(794),
+                    logs: vec![line("START RequestId: 2 Version: $LATEST")],
+                    outcome: None,
+                    reported: Reported::default(),
+                }),
+            },
+        ),
+        event(1234, EventKind::RunFinished { stats }),
+    ]
+}

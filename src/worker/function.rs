@@ -1,0 +1,273 @@
+//! The Lambda rules for a function's container: the image and handler, the environment Lambda
+//! sets, where code and layers go (`/var/task`, `/opt`, and `/var/runtime` for custom
+//! runtimes), and the memory limit. The result is a plain container spec for `docker/`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::docker::{Artifact, ContainerSpec, Delivery, LABEL, RUN_LABEL, SUITE_LABEL};
+use crate::suite::Function;
+
+/// The port RIE listens on inside the container.
+const RIE_PORT: &str = "8080/tcp";
+
+/// What every container of one function is made from; the same for a replacement.
+pub struct Blueprint {
+    /// The spec, named by [`Blueprint::spec`].
+    spec: ContainerSpec,
+    /// The function's name as a container name can hold it.
+    stem: String,
+    run_id: String,
+    /// The function's timeout, which bounds every invocation.
+    pub timeout: Duration,
+    /// The merged layers mounted at /opt, removed when the blueprint goes unless kept.
+    merged_layers: Mutex<Option<tempfile::TempDir>>,
+}
+
+impl Blueprint {
+    /// The container for `function`, declared in `suite_file`, in run `run_id`. Several layers
+    /// are merged here, once, into one directory for `/opt`.
+    pub fn new(function: &Function, suite_file: &Path, run_id: &str) -> std::io::Result<Blueprint> {
+        let mut artifacts = Vec::new();
+        if let Some(code) = &function.code {
+            artifacts.push(read_only(code, "/var/task"));
+            if function.custom_runtime {
+                // The entrypoint runs /var/runtime/bootstrap, which provided.* images lack;
+                // a custom runtime's bootstrap sits at the root of its code.
+                artifacts.push(read_only(code, "/var/runtime"));
+            }
+        }
+        let merged_layers = match function.layers.as_slice() {
+            [] => None,
+            [one] => {
+                artifacts.push(read_only(one, "/opt"));
+                None
+            }
+            many => {
+                let dir = merge_layers(many)?;
+                artifacts.push(read_only(dir.path(), "/opt"));
+                Some(dir)
+            }
+        };
+        let memory = i64::from(function.memory) * 1024 * 1024;
+        Ok(Blueprint {
+            spec: ContainerSpec {
+                name: String::new(),
+                image: function.image.clone(),
+                cmd: function.handler.clone().map(|h| vec![h]),
+                env: environment(function),
+                artifacts,
+                memory_bytes: Some(memory),
+                labels: HashMap::from([
+                    (LABEL.to_string(), "1".to_string()),
+                    (RUN_LABEL.to_string(), run_id.to_string()),
+                    (SUITE_LABEL.to_string(), suite_file.display().to_string()),
+                ]),
+                port: RIE_PORT.to_string(),
+            },
+            stem: container_name_part(&function.name),
+            run_id: run_id.to_string(),
+            timeout: Duration::from_secs(function.timeout.into()),
+            merged_layers: Mutex::new(merged_layers),
+        })
+    }
+
+    /// The spec of `worker`'s container; each replacement (`generation` > 0) gets a name of its
+    /// own, in case the old container is not gone yet.
+    pub fn spec(&self, worker: usize, generation: usize) -> ContainerSpec {
+        let mut name = format!("lambda-ci-{}-{worker}-{}", self.run_id, self.stem);
+        if generation > 0 {
+            name = format!("{name}-{generation}");
+        }
+        ContainerSpec {
+            name,
+            ..self.spec.clone()
+        }
+    }
+
+    /// Leaves the merged layers on disk for a container kept after the run.
+    pub fn keep_files(&self) {
+        let mut dir = self.merged_layers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(dir) = dir.take() {
+            let _ = dir.keep();
+        }
+    }
+}
+
+fn read_only(source: &Path, target: &str) -> Artifact {
+    Artifact {
+        source: source.to_path_buf(),
+        target: target.to_string(),
+        delivery: Delivery::BindReadOnly,
+    }
+}
+
+/// The variables Lambda sets for the function, then the user's, which win.
+fn environment(function: &Function) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("AWS_LAMBDA_FUNCTION_NAME".into(), function.name.clone()),
+        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+        (
+            "AWS_LAMBDA_FUNCTION_TIMEOUT".into(),
+            function.timeout.to_string(),
+        ),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
+            function.memory.to_string(),
+        ),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
+    ];
+    // Lambda sets both region variables to the same value; a user's AWS_REGION moves both.
+    let mut user = function.environment.clone();
+    if let Some(region) = user.get("AWS_REGION").cloned() {
+        user.entry("AWS_DEFAULT_REGION".into()).or_insert(region);
+    }
+    for (k, v) in user {
+        env.retain(|(name, _)| *name != k);
+        env.push((k, v));
+    }
+    env
+}
+
+fn container_name_part(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Copies `layers` in order into a fresh directory, later layers overwriting earlier ones.
+fn merge_layers(layers: &[PathBuf]) -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("lambda-ci-opt-")
+        .tempdir()?;
+    for layer in layers {
+        copy_tree(layer, dir.path())?;
+    }
+    // The merged tree must be readable by the function's user inside the container.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
+    Ok(dir)
+}
+
+/// Removes whatever an earlier layer put at `target`, except a real directory when `keep_dir`
+/// (directories merge; anything else is replaced).
+fn clear(target: &Path, keep_dir: bool) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(target) {
+        Ok(meta) if meta.is_dir() => {
+            if keep_dir {
+                Ok(())
+            } else {
+                std::fs::remove_dir_all(target)
+            }
+        }
+        Ok(_) => std::fs::remove_file(target),
+        Err(_) => Ok(()),
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            clear(&target, true)?;
+            std::fs::create_dir_all(&target)?;
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_symlink() {
+            clear(&target, false)?;
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
+        } else {
+            clear(&target, false)?;
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::Pos;
+
+    fn function() -> Function {
+        Function {
+            name: "hello world".into(),
+            image: "public.ecr.aws/lambda/provided:al2023".into(),
+            handler: Some("bootstrap".into()),
+            custom_runtime: true,
+            code: Some(PathBuf::from("/src/fn")),
+            layers: vec![],
+            environment: [("AWS_REGION".to_string(), "eu-west-1".to_string())].into(),
+            timeout: 7,
+            memory: 256,
+            pos: Pos::default(),
+        }
+    }
+
+    fn has(spec: &ContainerSpec, key: &str, value: &str) -> bool {
+        spec.env.contains(&(key.to_string(), value.to_string()))
+    }
+
+    #[test]
+    fn custom_runtimes_get_their_code_at_var_runtime_too() {
+        let blueprint = Blueprint::new(&function(), Path::new("cases/a.yaml"), "r1").unwrap();
+        let spec = blueprint.spec(0, 0);
+        let targets: Vec<_> = spec
+            .artifacts
+            .iter()
+            .map(|a| (a.source.clone(), a.target.as_str(), a.delivery))
+            .collect();
+        assert_eq!(
+            targets,
+            vec![
+                (
+                    PathBuf::from("/src/fn"),
+                    "/var/task",
+                    Delivery::BindReadOnly
+                ),
+                (
+                    PathBuf::from("/src/fn"),
+                    "/var/runtime",
+                    Delivery::BindReadOnly
+                )
+            ]
+        );
+        assert_eq!(spec.name, "lambda-ci-r1-0-hello-world");
+        assert_eq!(blueprint.spec(2, 1).name, "lambda-ci-r1-2-hello-world-1");
+        assert_eq!(spec.memory_bytes, Some(256 * 1024 * 1024));
+        assert!(has(&spec, "AWS_LAMBDA_FUNCTION_TIMEOUT", "7"));
+        assert!(has(&spec, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"));
+        // The user's environment wins over the defaults, without duplicates.
+        assert!(has(&spec, "AWS_REGION", "eu-west-1"));
+        assert!(!has(&spec, "AWS_REGION", "us-east-1"));
+        assert!(has(&spec, "AWS_DEFAULT_REGION", "eu-west-1"));
+        assert_eq!(spec.labels[RUN_LABEL], "r1");
+    }
+
+    #[test]
+    fn later_layers_win_when_merged() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(a.path().join("python")).unwrap();
+        std::fs::write(a.path().join("python/shared.py"), "a").unwrap();
+        std::fs::write(a.path().join("python/only_a.py"), "a").unwrap();
+        std::fs::create_dir_all(b.path().join("python")).unwrap();
+        std::fs::write(b.path().join("python/shared.py"), "b").unwrap();
+        let merged = merge_layers(&[a.path().to_path_buf(), b.path().to_path_buf()]).unwrap();
+        let read = |p: &str| std::fs::read_to_string(merged.path().join(p)).unwrap();
+        assert_eq!(read("python/shared.py"), "b");
+        assert_eq!(read("python/only_a.py"), "a");
+    }
+}

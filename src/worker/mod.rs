@@ -1,0 +1,223 @@
+//! Worker: owns one function container for its whole life — boot, invoke, replace, retire.
+//!
+//! RIE takes one invocation at a time and crashes on a second, so [`Worker::invoke`] takes
+//! `&mut self`: a worker can never have two invocations in flight. Parallelism means more
+//! workers, each with a container of its own.
+
+mod claim;
+mod function;
+mod rie;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use claim::MAX_LINES;
+pub use function::Blueprint;
+pub use rie::{Answer, GRACE};
+
+use crate::docker::{Container, Engine, LogLine, OwnedContainers, StartError, State};
+use crate::outcome::{Outcome, Reported, TransportError};
+use rie::Rie;
+
+/// How long a container may take from start until RIE answers.
+const READY_LIMIT: Duration = Duration::from_secs(30);
+
+/// Identifies a worker within a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct WorkerId(pub usize);
+
+/// Why a worker's container could not be booted.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    #[error("cannot merge the layers into one directory for /opt")]
+    Layers(#[source] std::io::Error),
+    #[error(transparent)]
+    Container(#[from] StartError),
+    #[error("RIE in the container did not answer within {} s", READY_LIMIT.as_secs())]
+    NoAnswer {
+        /// What the container wrote meanwhile.
+        logs: Vec<LogLine>,
+    },
+}
+
+impl BootError {
+    /// What the container wrote before the boot failed, if it ran at all.
+    pub fn into_logs(self) -> Vec<LogLine> {
+        match self {
+            BootError::Container(StartError::Exited { logs, .. })
+            | BootError::NoAnswer { logs } => logs,
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A container that answers.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    pub name: String,
+    /// The URL that invokes the function.
+    pub invoke_url: String,
+    /// From create to RIE answering.
+    pub took: Duration,
+}
+
+/// A container left running after the run, and how to reach it.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub name: String,
+    pub invoke_url: String,
+}
+
+/// One invocation: what came back, what it amounted to, its logs and timings.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// RIE's HTTP answer, when one came.
+    pub answer: Option<Answer>,
+    pub outcome: Outcome,
+    /// The invocation's log lines, START to REPORT.
+    pub logs: Vec<LogLine>,
+    /// The HTTP round trip.
+    pub round_trip: Duration,
+    /// What RIE's REPORT line says.
+    pub reported: Reported,
+}
+
+/// A booted function container with its RIE client.
+pub struct Worker {
+    id: WorkerId,
+    engine: Engine,
+    owned: OwnedContainers,
+    blueprint: Arc<Blueprint>,
+    /// How many containers this worker booted before the current one.
+    generation: usize,
+    container: Container,
+    rie: Rie,
+    /// The log mark where the next invocation's lines begin.
+    mark: usize,
+}
+
+impl Worker {
+    /// Boots a container from `blueprint` and waits until RIE in it answers.
+    pub async fn boot(
+        id: WorkerId,
+        engine: &Engine,
+        owned: &OwnedContainers,
+        blueprint: Arc<Blueprint>,
+    ) -> Result<(Worker, Ready), BootError> {
+        Self::boot_generation(id, engine, owned, blueprint, 0).await
+    }
+
+    async fn boot_generation(
+        id: WorkerId,
+        engine: &Engine,
+        owned: &OwnedContainers,
+        blueprint: Arc<Blueprint>,
+        generation: usize,
+    ) -> Result<(Worker, Ready), BootError> {
+        let started = Instant::now();
+        let spec = blueprint.spec(id.0, generation);
+        let mut container = Container::start(engine, owned, &spec).await?;
+        let rie = Rie::new(
+            format!("http://127.0.0.1:{}", container.port),
+            blueprint.timeout,
+        );
+        while !rie.probe().await {
+            container = container.still_running().await?;
+            if started.elapsed() > READY_LIMIT {
+                let logs = container.logs.since(0);
+                container.remove().await;
+                return Err(BootError::NoAnswer { logs });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let ready = Ready {
+            name: container.name.clone(),
+            invoke_url: rie.invoke_url(),
+            took: started.elapsed(),
+        };
+        let worker = Worker {
+            id,
+            engine: engine.clone(),
+            owned: owned.clone(),
+            blueprint,
+            generation,
+            container,
+            rie,
+            mark: 0,
+        };
+        Ok((worker, ready))
+    }
+
+    /// Sends one event and classifies what comes back, with the invocation's log lines.
+    pub async fn invoke(&mut self, event: &serde_json::Value) -> Invocation {
+        let (answer, round_trip) = self.rie.invoke(event).await;
+        let outcome = match &answer {
+            Ok(a) => Outcome::classify(a.status, &a.body),
+            Err(error) => self.transport_failure(error.clone()).await,
+        };
+        let completed = matches!(&answer, Ok(a) if a.status == 200);
+        let (logs, next) = claim::claim(&self.container.logs, self.mark, completed).await;
+        self.mark = next;
+        Invocation {
+            answer: answer.ok(),
+            outcome,
+            reported: claim::reported(&logs),
+            logs,
+            round_trip,
+        }
+    }
+
+    /// Removes the container and boots a fresh one from the same blueprint: after a lost
+    /// connection an invocation may still be in flight in the old one.
+    pub async fn replace(self) -> Result<(Worker, Ready), BootError> {
+        let (id, engine, owned) = (self.id, self.engine.clone(), self.owned.clone());
+        let (blueprint, generation) = (self.blueprint.clone(), self.generation + 1);
+        self.container.remove().await;
+        Self::boot_generation(id, &engine, &owned, blueprint, generation).await
+    }
+
+    /// Ends the worker: removes its container, or with `keep` leaves it running (with its
+    /// files) and says how to reach it.
+    pub async fn retire(self, keep: bool) -> Option<Kept> {
+        if !keep {
+            self.container.remove().await;
+            return None;
+        }
+        self.blueprint.keep_files();
+        let kept = Kept {
+            name: self.container.name.clone(),
+            invoke_url: self.rie.invoke_url(),
+        };
+        self.container.keep();
+        Some(kept)
+    }
+
+    /// What a lost connection means: the engine may take a moment to record that the container
+    /// stopped, so its state is watched briefly before calling it a transport failure.
+    async fn transport_failure(&self, error: TransportError) -> Outcome {
+        for _ in 0..10 {
+            match self.container.state().await {
+                State::Exited {
+                    exit_code,
+                    oom_killed,
+                } => {
+                    return Outcome::ContainerExited {
+                        exit_code,
+                        oom_killed,
+                    };
+                }
+                State::Gone => {
+                    return Outcome::Transport {
+                        error,
+                        container_gone: true,
+                    };
+                }
+                State::Running => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        Outcome::Transport {
+            error,
+            container_gone: false,
+        }
+    }
+}

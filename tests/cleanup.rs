@@ -1,0 +1,181 @@
+//! End-to-end tests of cleanup: whatever way a run ends — a signal, a panic, a killed
+//! container, `--keep` — no container is left that the user did not ask to keep.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use lambda_ci::config::RunConfig;
+use lambda_ci::docker::PullPolicy;
+use lambda_ci::event::{Event, EventKind};
+use lambda_ci::report::{Reporter, Reporters};
+
+/// Waits until `suite` has a container with an invocation in flight, returning its id.
+fn wait_for_container(suite: &Path) -> String {
+    let started = Instant::now();
+    loop {
+        if let Some(id) = containers_of(suite).into_iter().next() {
+            let logs = Command::new("docker").args(["logs", &id]).output().unwrap();
+            if String::from_utf8_lossy(&logs.stdout).contains("START RequestId:") {
+                return id;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no invocation started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn interrupt_mid_case(signal: &str, code: i32) {
+    let (_dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 25}\n",
+    );
+    let child = lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_container(&suite);
+    let killed = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("removing this run's containers"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        containers_of(&suite).is_empty(),
+        "containers left after {signal}"
+    );
+}
+
+#[test]
+fn sigterm_mid_case_removes_the_container() {
+    interrupt_mid_case("-TERM", 143);
+}
+
+#[test]
+fn ctrl_c_mid_case_removes_the_container() {
+    interrupt_mid_case("-INT", 130);
+}
+
+/// A reporter that fails while a container is booted and a case is in flight.
+struct PanicsOnceReady;
+
+impl Reporter for PanicsOnceReady {
+    fn report(&mut self, event: &Event) {
+        if matches!(event.kind, EventKind::ContainerReady { .. }) {
+            panic!("a reporter failed with a container running");
+        }
+    }
+}
+
+#[test]
+fn a_panic_removes_the_container() {
+    // The panic is real and comes from the test's own reporter, so production code carries no
+    // fault injection; the case sleeps so the container is live when it strikes.
+    let (_dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 20}\n",
+    );
+    let config = RunConfig {
+        paths: vec![suite.clone()],
+        junit: None,
+        pull: PullPolicy::Never,
+        keep: false,
+    };
+    let mut reporters = Reporters::default();
+    reporters.push(PanicsOnceReady);
+    let started = Instant::now();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let code = runtime
+        .block_on(lambda_ci::run_with(config, reporters))
+        .unwrap();
+    assert_eq!(code, lambda_ci::exit::INTERNAL);
+    assert!(containers_of(&suite).is_empty());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the run was not stopped when its reporter failed"
+    );
+}
+
+#[test]
+fn a_container_killed_mid_case_is_an_error_and_the_next_case_gets_a_fresh_one() {
+    let (_dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 20}\n  - name: quick\n    event: {seconds: 0}\n    expect:\n      response: {slept: true}\n",
+    );
+    let child = lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = wait_for_container(&suite);
+    assert!(
+        Command::new("docker")
+            .args(["kill", &id])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("ERROR sleeps"), "{text}");
+    assert!(
+        text.contains("the container exited with code 137"),
+        "{text}"
+    );
+    assert!(text.contains("PASS  quick"), "{text}");
+    assert_summary(&text, "1 passed, 0 failed, 1 error");
+    assert!(containers_of(&suite).is_empty());
+}
+
+#[test]
+fn keep_leaves_the_container_running_and_says_how_to_reach_it() {
+    let (dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.echo\n  code: CODE\ncases:\n  - name: a\n",
+    );
+    let junit = dir.path().join("report.xml");
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--keep", "--junit"])
+        .arg(&junit)
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    // The leftover check of the other tests finds a container that is left.
+    let run_id = run_id_in(&junit).expect("the report names its run");
+    let kept = containers_of_run(&run_id);
+    let curl = text
+        .lines()
+        .find_map(|l| l.split_once(": curl ")?.1.split_once("  (remove")?.0.into())
+        .map(str::to_string);
+    let answer = curl.as_ref().map(|c| {
+        let args: Vec<&str> = c.split(' ').map(|a| a.trim_matches('\'')).collect();
+        Command::new("curl").arg("-s").args(args).output().unwrap()
+    });
+    for id in &kept {
+        Command::new("docker")
+            .args(["rm", "-f", id])
+            .output()
+            .unwrap();
+    }
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(kept.len(), 1, "{text}");
+    assert!(text.contains("docker rm -f lambda-ci-"), "{text}");
+    let answer = answer.unwrap_or_else(|| panic!("no curl line in\n{text}"));
+    assert_eq!(String::from_utf8_lossy(&answer.stdout), "{}", "{curl:?}");
+}

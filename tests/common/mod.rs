@@ -1,0 +1,115 @@
+//! Helpers for the end-to-end tests: the real `lambda-ci` binary against the real Docker
+//! engine, the stand-in base images (scripts/standin-images.sh) and the real RIE inside them.
+#![allow(dead_code)] // each test binary uses its own part of the helpers
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+pub fn lambda_ci() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-ci"));
+    cmd.env("NO_COLOR", "1").env_remove("DOCKER_HOST");
+    cmd
+}
+
+fn docker_ps(filter: &str) -> Vec<String> {
+    let out = Command::new("docker")
+        .args(["ps", "-aq", "--filter", filter])
+        .output()
+        .expect("docker CLI");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Containers of lambda-ci that serve the suite file `suite` (by label), running or not.
+pub fn containers_of(suite: &Path) -> Vec<String> {
+    docker_ps(&format!("label=lambda-ci.suite={}", suite.display()))
+}
+
+/// Containers of the run `run_id` (by label), running or not.
+pub fn containers_of_run(run_id: &str) -> Vec<String> {
+    docker_ps(&format!("label=lambda-ci.run={run_id}"))
+}
+
+/// The run id a JUnit report names (its `run` property).
+pub fn run_id_in(junit: &Path) -> Option<String> {
+    let xml = std::fs::read_to_string(junit).ok()?;
+    let doc = roxmltree::Document::parse(&xml).ok()?;
+    doc.descendants()
+        .find(|n| n.has_tag_name("property") && n.attribute("name") == Some("run"))
+        .and_then(|n| n.attribute("value"))
+        .map(str::to_string)
+}
+
+/// Runs `lambda-ci run` on `suites` with `extra` arguments (and `--pull never` unless they
+/// say otherwise), and checks that the run left no
+/// container behind: it is named by the run id its JUnit report holds, so the check holds for
+/// directories too and cannot see other tests' containers.
+pub fn run(suites: &[PathBuf], extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let own_junit = dir.path().join("run.xml");
+    let given = extra.iter().position(|a| *a == "--junit");
+    let junit = match given {
+        Some(i) => PathBuf::from(extra[i + 1]),
+        None => own_junit.clone(),
+    };
+    let mut cmd = lambda_ci();
+    cmd.arg("run").args(suites).args(extra);
+    if !extra.contains(&"--pull") {
+        cmd.args(["--pull", "never"]);
+    }
+    if given.is_none() {
+        cmd.arg("--junit").arg(&own_junit);
+    }
+    let out = cmd.output().expect("run lambda-ci");
+    match run_id_in(&junit) {
+        Some(id) => assert_eq!(
+            containers_of_run(&id),
+            Vec::<String>::new(),
+            "run {id} left containers behind"
+        ),
+        // Without a report nothing may have run: invalid input or no engine.
+        None => assert!(
+            matches!(out.status.code(), Some(2 | 3)),
+            "no JUnit report from a run that exited with {:?}\n{}",
+            out.status.code(),
+            stderr(&out)
+        ),
+    }
+    out
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The run's closing line is exactly `summary`.
+pub fn assert_summary(text: &str, summary: &str) {
+    assert!(
+        text.lines().any(|l| l == summary),
+        "no line {summary:?} in\n{text}"
+    );
+}
+
+/// A suite file in a fresh directory, with `code:` pointing at the Python fixture function.
+pub fn temp_suite(body: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let code = fixture("functions/py");
+    let text = body.replace("CODE", &code.display().to_string());
+    let path = dir.path().join("suite.yaml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
