@@ -223,4 +223,31 @@ mod tests {
         assert_eq!(s.summary(), "3 passed, 1 failed, 2 errors");
         assert!(!s.success());
     }
+
+    #[test]
+    fn events_serialise_as_data_a_json_report_can_hold() {
+        let events: Vec<serde_json::Value> = crate::report::sample::events()
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect();
+        let kinds: Vec<&str> = events
+            .iter()
+            .map(|e| e["kind"]["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds[0], "run_started");
+        assert_eq!(kinds.last(), Some(&"run_finished"));
+        let failed = events
+            .iter()
+            .find(|e| e["kind"]["result"]["verdict"]["verdict"] == "fail")
+            .expect("a failed case");
+        assert_eq!(failed["kind"]["case"]["id"]["index"], 1);
+        assert_eq!(failed["kind"]["case"]["suite"]["file"], "cases/hello.yaml");
+        let detail = &failed["kind"]["result"]["verdict"]["detail"];
+        assert_eq!(detail["mismatches"][0]["path"], "$.body");
+        assert_eq!(detail["pos"]["line"], 21);
+        assert_eq!(
+            failed["kind"]["result"]["outcome"]["kind"], "success",
+            "{failed}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -31,17 +31,22 @@ fn wait_for_container(suite: &Path) -> String {
     }
 }
 
+/// Starts `lambda-ci run` on `suite` in the background, its output captured.
+fn spawn_run(suite: &Path) -> Child {
+    lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(suite)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn interrupt_mid_case(signal: &str, code: i32) {
     let (_dir, suite) = temp_suite(
         "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 25}\n",
     );
-    let child = lambda_ci()
-        .args(["run", "--pull", "never"])
-        .arg(&suite)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&suite);
     wait_for_container(&suite);
     let killed = Command::new("kill")
         .args([signal, &child.id().to_string()])
@@ -115,13 +120,7 @@ fn a_container_killed_mid_case_is_an_error_and_the_next_case_gets_a_fresh_one() 
     let (_dir, suite) = temp_suite(
         "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 20}\n  - name: quick\n    event: {seconds: 0}\n    expect:\n      response: {slept: true}\n",
     );
-    let child = lambda_ci()
-        .args(["run", "--pull", "never"])
-        .arg(&suite)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&suite);
     let id = wait_for_container(&suite);
     assert!(
         Command::new("docker")

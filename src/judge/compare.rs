@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use crate::suite::node::json_kind;
+
 /// One difference between what was expected and what came back.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Mismatch {
@@ -65,17 +67,6 @@ pub fn compare(expected: &Value, actual: &Value, mode: Mode) -> Vec<Mismatch> {
     let mut out = Vec::new();
     walk(expected, actual, mode, "$".to_string(), &mut out);
     out
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn key_path(parent: &str, key: &str) -> String {
@@ -165,8 +156,8 @@ fn walk(expected: &Value, actual: &Value, mode: Mode, path: String, out: &mut Ve
         (e, a) => out.push(Mismatch {
             path,
             kind: MismatchKind::Type {
-                expected: type_name(e),
-                actual: type_name(a),
+                expected: json_kind(e),
+                actual: json_kind(a),
             },
         }),
     }

@@ -41,24 +41,32 @@ pub struct Key {
     pub name: String,
 }
 
-impl Value {
-    /// The word a user would use for this kind of value, for "expected X, found Y" messages.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
-        }
+/// The words a user would use for the kind of a JSON value, for "expected X, got Y" messages.
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 
-impl Node {
-    /// The node as JSON, for events and expected responses.
+impl Value {
+    /// The word a user would use for this kind of value, for "expected X, found Y" messages:
+    /// JSON's words, but YAML's for lists and mappings.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+            scalar => json_kind(&scalar.to_json()),
+        }
+    }
+
+    /// The value as JSON, for events and expected responses.
     pub fn to_json(&self) -> serde_json::Value {
-        match &self.value {
+        match self {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => serde_json::Value::Number(n.clone()),
@@ -73,6 +81,13 @@ impl Node {
                     .collect(),
             ),
         }
+    }
+}
+
+impl Node {
+    /// The node as JSON, for events and expected responses.
+    pub fn to_json(&self) -> serde_json::Value {
+        self.value.to_json()
     }
 }
 
