@@ -3,14 +3,21 @@
 //! Loading never touches Docker or the network; it only reads suite files and checks that the
 //! paths they name exist.
 
-mod load;
+mod case;
+mod diagnostics;
+mod fields;
+mod files;
+mod function;
 pub mod node;
 pub mod runtime;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub use load::{LoadError, LoadErrors, load_paths};
+pub use diagnostics::{LoadError, LoadErrors};
+pub use files::load_paths;
 pub use node::Pos;
 
 /// One suite file: a function and the cases run against it.

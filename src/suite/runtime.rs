@@ -44,7 +44,7 @@ pub fn is_custom_image(image: &str) -> bool {
 
 /// The known runtime closest to a misspelt one.
 pub fn closest(runtime: &str) -> Option<&'static str> {
-    crate::suite::load::closest(runtime, RUNTIMES.iter().map(|(id, _)| *id))
+    crate::suite::diagnostics::closest(runtime, RUNTIMES.iter().map(|(id, _)| *id))
 }
 
 #[cfg(test)]

@@ -1,0 +1,177 @@
+//! Decodes `cases:`: each case's name, event (inline or from a file) and expectation.
+
+use std::collections::BTreeMap;
+
+use super::fields::Ctx;
+use super::node::{Key, Node, Pos, Value};
+use super::{Case, Expectation};
+
+impl Ctx<'_> {
+    pub(super) fn cases(&mut self, node: &Node) -> Option<Vec<Case>> {
+        let Value::Seq(items) = &node.value else {
+            self.wrong_kind(node, "`cases`", "a list");
+            return None;
+        };
+        if items.is_empty() {
+            self.error(
+                Some(node.pos),
+                "`cases` is empty",
+                Some("add at least one case with a `name` and an `event`".into()),
+            );
+            return None;
+        }
+        let mut names: BTreeMap<String, Pos> = BTreeMap::new();
+        let mut cases = Vec::new();
+        let mut ok = true;
+        for item in items {
+            match self.case(item) {
+                Some(case) => {
+                    if let Some(first) = names.get(&case.name) {
+                        self.error(
+                            Some(case.pos),
+                            format!("duplicate case name `{}`", case.name),
+                            Some(format!(
+                                "the first is at line {}; case names are unique within a suite",
+                                first.line
+                            )),
+                        );
+                        ok = false;
+                    } else {
+                        names.insert(case.name.clone(), case.pos);
+                    }
+                    cases.push(case);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(cases)
+    }
+
+    fn case(&mut self, node: &Node) -> Option<Case> {
+        let f = self.fields(node, "a case", &["name", "event", "event_file", "expect"])?;
+        let name = match f.get("name") {
+            Some(n) => self.string(n, "case `name`"),
+            None => {
+                self.error(
+                    Some(node.pos),
+                    "case without `name`",
+                    Some("give every case a name; reports show it".into()),
+                );
+                None
+            }
+        };
+        let event = match (f.get("event"), f.get("event_file")) {
+            (Some(_), Some(_)) => {
+                let pos = f.key("event_file").map(|k| k.pos);
+                self.error(
+                    pos,
+                    "`event` and `event_file` are exclusive",
+                    Some("keep one of them".into()),
+                );
+                None
+            }
+            (Some(e), None) => Some(e.to_json()),
+            (None, Some(file)) => self.event_file(file),
+            (None, None) => Some(serde_json::json!({})),
+        };
+        let expect = match f.get("expect") {
+            None => Some(Expectation::Success),
+            Some(e) => self.expectation(e),
+        };
+        Some(Case {
+            name: name?,
+            event: event?,
+            expect: expect?,
+            pos: node.pos,
+        })
+    }
+
+    fn event_file(&mut self, node: &Node) -> Option<serde_json::Value> {
+        let path = self.path(node, "`event_file`", false)?;
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error(
+                    Some(node.pos),
+                    format!("cannot read `event_file` {}: {e}", path.display()),
+                    None,
+                );
+                return None;
+            }
+        };
+        match serde_json::from_str(&text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.error(
+                    Some(node.pos),
+                    format!(
+                        "`event_file` {} is not valid JSON: {e} (at {}:{}:{})",
+                        path.display(),
+                        path.display(),
+                        e.line(),
+                        e.column()
+                    ),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn expectation(&mut self, node: &Node) -> Option<Expectation> {
+        const KINDS: &[&str] = &["response", "response_contains", "error"];
+        let f = self.fields(node, "`expect`", KINDS)?;
+        let given: Vec<&Key> = KINDS.iter().filter_map(|k| f.key(k)).collect();
+        if given.len() > 1 {
+            self.error(
+                Some(given[1].pos),
+                format!(
+                    "`{}` and `{}` cannot be combined",
+                    given[0].name, given[1].name
+                ),
+                Some("a case has at most one of `response`, `response_contains`, `error`".into()),
+            );
+            return None;
+        }
+        if let Some(v) = f.get("response") {
+            return Some(Expectation::Response {
+                value: v.to_json(),
+                pos: v.pos,
+            });
+        }
+        if let Some(v) = f.get("response_contains") {
+            if !matches!(v.value, Value::Map(_) | Value::Seq(_)) {
+                self.error(
+                    Some(v.pos),
+                    format!(
+                        "`response_contains` must be a mapping or a list, found {}",
+                        v.value.kind()
+                    ),
+                    Some("use `response` to compare a whole value".into()),
+                );
+                return None;
+            }
+            return Some(Expectation::ResponseContains {
+                value: v.to_json(),
+                pos: v.pos,
+            });
+        }
+        if let Some(v) = f.get("error") {
+            let e = self.fields(v, "`error`", &["type", "message"])?;
+            let error_type = match e.get("type") {
+                Some(t) => Some(self.string(t, "error `type`")?),
+                None => None,
+            };
+            let message = match e.get("message") {
+                Some(m) => Some(self.string(m, "error `message`")?),
+                None => None,
+            };
+            return Some(Expectation::Error {
+                error_type,
+                message,
+                pos: v.pos,
+            });
+        }
+        Some(Expectation::Success)
+    }
+}

@@ -1,0 +1,165 @@
+//! Typed field readers over the YAML node tree: each reads one kind of value, and reports a
+//! wrong one at its position instead of stopping.
+
+use std::path::{Path, PathBuf};
+
+use super::diagnostics::{LoadError, closest};
+use super::node::{Key, Node, Pos, Value};
+
+/// Validation state for one file.
+pub(super) struct Ctx<'a> {
+    pub(super) file: &'a Path,
+    pub(super) errors: Vec<LoadError>,
+}
+
+/// The entries of a mapping whose keys were checked against the allowed ones.
+pub(super) struct Fields<'n> {
+    entries: &'n [(Key, Node)],
+}
+
+impl<'n> Fields<'n> {
+    pub(super) fn get(&self, name: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == name)
+            .map(|(_, v)| v)
+    }
+
+    pub(super) fn key(&self, name: &str) -> Option<&'n Key> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == name)
+            .map(|(k, _)| k)
+    }
+}
+
+impl Ctx<'_> {
+    pub(super) fn error(
+        &mut self,
+        pos: Option<Pos>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.errors.push(LoadError {
+            file: self.file.to_path_buf(),
+            pos,
+            message: message.into(),
+            hint,
+        });
+    }
+
+    /// Reports that `node` is not `want`, the kind of value `what` takes.
+    pub(super) fn wrong_kind(&mut self, node: &Node, what: &str, want: &str) {
+        self.error(
+            Some(node.pos),
+            format!("{what} must be {want}, found {}", node.value.kind()),
+            None,
+        );
+    }
+
+    pub(super) fn dir(&self) -> PathBuf {
+        self.file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// Checks that `node` is a mapping with only `allowed` keys; unknown keys are errors.
+    pub(super) fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+    ) -> Option<Fields<'n>> {
+        let Value::Map(entries) = &node.value else {
+            self.wrong_kind(node, what, "a mapping");
+            return None;
+        };
+        for (key, _) in entries {
+            if !allowed.contains(&key.name.as_str()) {
+                let hint = match closest(&key.name, allowed.iter().copied()) {
+                    Some(k) => format!("did you mean `{k}`?"),
+                    None => format!("{what} takes: {}", allowed.join(", ")),
+                };
+                self.error(
+                    Some(key.pos),
+                    format!("unknown field `{}` in {what}", key.name),
+                    Some(hint),
+                );
+            }
+        }
+        Some(Fields { entries })
+    }
+
+    pub(super) fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.value {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::String(_) => {
+                self.error(Some(node.pos), format!("{what} must not be empty"), None);
+                None
+            }
+            _ => {
+                self.wrong_kind(node, what, "a string");
+                None
+            }
+        }
+    }
+
+    pub(super) fn integer(
+        &mut self,
+        node: &Node,
+        what: &str,
+        min: u64,
+        max: u64,
+        unit: &str,
+    ) -> Option<u32> {
+        let n = match &node.value {
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        };
+        match n {
+            Some(n) if (min..=max).contains(&n) => Some(n as u32),
+            _ => {
+                self.error(
+                    Some(node.pos),
+                    format!("{what} must be a whole number of {unit} from {min} to {max}"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// A path relative to the suite file that must name an existing directory or file.
+    pub(super) fn path(&mut self, node: &Node, what: &str, want_dir: bool) -> Option<PathBuf> {
+        let raw = self.string(node, what)?;
+        let joined = self.dir().join(&raw);
+        let resolved = std::path::absolute(&joined).unwrap_or(joined);
+        let ok = if want_dir {
+            resolved.is_dir()
+        } else {
+            resolved.is_file()
+        };
+        if !ok {
+            let kind = if want_dir { "directory" } else { "file" };
+            let problem = if resolved.exists() {
+                format!("is not a {kind}")
+            } else {
+                "does not exist".to_string()
+            };
+            self.error(
+                Some(node.pos),
+                format!(
+                    "{what} `{raw}` {problem} (resolved to {})",
+                    resolved.display()
+                ),
+                Some(format!(
+                    "paths are relative to the suite file's directory, {}",
+                    self.dir().display()
+                )),
+            );
+            return None;
+        }
+        Some(resolved)
+    }
+}

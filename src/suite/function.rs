@@ -1,0 +1,250 @@
+//! Decodes `function:`: the image (from `runtime:` or `image:`), handler, code, layers,
+//! environment and limits, checking what can be checked before anything runs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::fields::Ctx;
+use super::node::{Node, Value};
+use super::{Function, runtime};
+
+impl Ctx<'_> {
+    pub(super) fn function(&mut self, node: &Node) -> Option<Function> {
+        const FIELDS: &[&str] = &[
+            "name",
+            "runtime",
+            "image",
+            "handler",
+            "code",
+            "layers",
+            "environment",
+            "timeout",
+            "memory",
+        ];
+        let f = self.fields(node, "`function`", FIELDS)?;
+        let mut ok = true;
+        let name = match f.get("name") {
+            Some(n) => self.string(n, "`name`"),
+            None => Some(
+                self.file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "function".into()),
+            ),
+        };
+        let (image, custom_runtime) = match (f.get("runtime"), f.get("image")) {
+            (Some(_), Some(_)) => {
+                let pos = f.key("image").map(|k| k.pos);
+                self.error(
+                    pos,
+                    "`runtime` and `image` are exclusive",
+                    Some("keep one of them".into()),
+                );
+                (None, false)
+            }
+            (Some(r), None) => match self.string(r, "`runtime`") {
+                Some(id) => match runtime::image_of(&id) {
+                    Some(image) => (Some(image.to_string()), runtime::is_custom(&id)),
+                    None => {
+                        let valid: Vec<&str> =
+                            runtime::RUNTIMES.iter().map(|(id, _)| *id).collect();
+                        let hint = match runtime::closest(&id) {
+                            Some(c) => {
+                                format!("did you mean `{c}`? valid runtimes: {}", valid.join(", "))
+                            }
+                            None => format!("valid runtimes: {}", valid.join(", ")),
+                        };
+                        self.error(Some(r.pos), format!("unknown runtime `{id}`"), Some(hint));
+                        (None, false)
+                    }
+                },
+                None => (None, false),
+            },
+            (None, Some(i)) => match self.string(i, "`image`") {
+                Some(image) => {
+                    let custom = runtime::is_custom_image(&image);
+                    (Some(image), custom)
+                }
+                None => (None, false),
+            },
+            (None, None) => {
+                self.error(
+                    Some(node.pos),
+                    "missing `runtime` (or `image`)",
+                    Some("for example `runtime: python3.12`".into()),
+                );
+                (None, false)
+            }
+        };
+        let by_runtime = f.get("runtime").is_some();
+        let code_node = f.get("code");
+        let handler = match f.get("handler") {
+            Some(h) => self.string(h, "`handler`").map(Some),
+            None if by_runtime && !custom_runtime => {
+                self.error(
+                    Some(node.pos),
+                    "missing `handler`",
+                    Some(
+                        "for example `handler: app.handler` (module `app`, function `handler`)"
+                            .into(),
+                    ),
+                );
+                None
+            }
+            // Custom runtimes ignore the handler, but the entrypoint requires one.
+            None if custom_runtime => Some(Some("bootstrap".to_string())),
+            None => Some(None),
+        };
+        let code = match code_node {
+            Some(c) => self
+                .path(c, "`code`", true)
+                .inspect(|dir| {
+                    if custom_runtime {
+                        self.check_bootstrap(c, dir);
+                    }
+                })
+                .map(Some),
+            None if by_runtime => {
+                self.error(
+                    Some(node.pos),
+                    "missing `code`",
+                    Some("the directory with the built function, relative to this file".into()),
+                );
+                None
+            }
+            None => Some(None),
+        };
+        let layers = match f.get("layers") {
+            None => Some(Vec::new()),
+            Some(l) => match &l.value {
+                Value::Seq(items) => {
+                    let paths: Vec<_> = items.iter().map(|i| self.path(i, "layer", true)).collect();
+                    paths.into_iter().collect::<Option<Vec<_>>>()
+                }
+                _ => {
+                    self.wrong_kind(l, "`layers`", "a list of directories");
+                    None
+                }
+            },
+        };
+        let environment = match f.get("environment") {
+            None => Some(BTreeMap::new()),
+            Some(e) => self.environment(e),
+        };
+        let timeout = match f.get("timeout") {
+            None => Some(3),
+            Some(t) => self.integer(t, "`timeout`", 1, 900, "seconds"),
+        };
+        let memory = match f.get("memory") {
+            None => Some(128),
+            Some(m) => self.integer(m, "`memory`", 128, 10240, "MB"),
+        };
+        ok &= name.is_some() && image.is_some() && handler.is_some() && code.is_some();
+        ok &= layers.is_some() && environment.is_some() && timeout.is_some() && memory.is_some();
+        if !ok {
+            return None;
+        }
+        Some(Function {
+            name: name?,
+            image: image?,
+            handler: handler?,
+            custom_runtime,
+            code: code?,
+            layers: layers?,
+            environment: environment?,
+            timeout: timeout?,
+            memory: memory?,
+            pos: node.pos,
+        })
+    }
+
+    /// Custom runtimes start `bootstrap` from the root of their code; without it every
+    /// invocation fails with an empty 502, so say so before anything runs.
+    fn check_bootstrap(&mut self, node: &Node, code: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let bootstrap = code.join("bootstrap");
+        match std::fs::metadata(&bootstrap) {
+            Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => {}
+            Ok(m) if m.is_file() => self.error(
+                Some(node.pos),
+                format!("{} is not executable", bootstrap.display()),
+                Some(format!("run `chmod +x {}`", bootstrap.display())),
+            ),
+            _ => self.error(
+                Some(node.pos),
+                format!("`code` has no `bootstrap` ({} does not exist)", bootstrap.display()),
+                Some("custom runtimes (provided.*) need an executable named `bootstrap` at the root of their code".into()),
+            ),
+        }
+    }
+
+    fn environment(&mut self, node: &Node) -> Option<BTreeMap<String, String>> {
+        let Value::Map(entries) = &node.value else {
+            self.wrong_kind(node, "`environment`", "a mapping of names to values");
+            return None;
+        };
+        let mut env = BTreeMap::new();
+        let mut ok = true;
+        for (key, value) in entries {
+            let valid_name = !key.name.is_empty()
+                && !key.name.starts_with(|c: char| c.is_ascii_digit())
+                && key
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid_name {
+                self.error(
+                    Some(key.pos),
+                    format!("`{}` is not a valid environment variable name", key.name),
+                    Some("use letters, digits and underscores, not starting with a digit".into()),
+                );
+                ok = false;
+                continue;
+            }
+            if let Some(hint) = reserved(&key.name) {
+                self.error(
+                    Some(key.pos),
+                    format!(
+                        "`{}` is set by Lambda and cannot be set in `environment`",
+                        key.name
+                    ),
+                    Some(hint.into()),
+                );
+                ok = false;
+                continue;
+            }
+            let text = match &value.value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => {
+                    let what = format!("environment variable `{}`", key.name);
+                    self.wrong_kind(value, &what, "a string");
+                    ok = false;
+                    continue;
+                }
+            };
+            env.insert(key.name.clone(), text);
+        }
+        ok.then_some(env)
+    }
+}
+
+/// Why an environment variable is reserved, if it is: Lambda sets these itself, and here some
+/// of them would stop RIE from starting or desynchronise its timeout from lambda-ci's.
+fn reserved(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "AWS_LAMBDA_FUNCTION_NAME" => "set the function's `name:` instead",
+        "AWS_LAMBDA_FUNCTION_TIMEOUT" => "set the function's `timeout:` instead",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => "set the function's `memory:` instead",
+        "_HANDLER" => "set the function's `handler:` instead",
+        "AWS_LAMBDA_RUNTIME_API"
+        | "LAMBDA_TASK_ROOT"
+        | "LAMBDA_RUNTIME_DIR"
+        | "AWS_LAMBDA_FUNCTION_VERSION"
+        | "AWS_EXECUTION_ENV"
+        | "AWS_LAMBDA_INITIALIZATION_TYPE"
+        | "_X_AMZN_TRACE_ID" => "the base image and RIE set it; remove it",
+        _ => return None,
+    })
+}
