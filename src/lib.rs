@@ -5,6 +5,7 @@
 //! which boot containers through [`docker`] and invoke them → [`judge`] decides → [`report`]
 //! shows, with every step sent as an [`event`] from the runner to the reporters.
 
+pub mod artifact;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod worker;
 use std::io::Write;
 use std::sync::Arc;
 
+use crate::artifact::Unpacked;
 use crate::config::RunConfig;
 use crate::docker::{Engine, OwnedContainers};
 use crate::error::Error;
@@ -49,6 +51,7 @@ enum First {
 /// Runs `lambda-ci run`, sending its events to `reporters`.
 pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Error> {
     let suites = suite::load_paths(&config.paths).map_err(Error::Load)?;
+    let unpacked = Arc::new(Unpacked::unpack(&suites).map_err(Error::Load)?);
     let engine = Engine::connect().await?;
     let run_id = run_id();
     let owned = OwnedContainers::default();
@@ -57,6 +60,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         owned: owned.clone(),
         plan: Plan::new(&suites),
         suites: Arc::new(suites),
+        unpacked: unpacked.clone(),
         pull: config.pull,
         keep: config.keep,
         run_id: run_id.clone(),
@@ -91,6 +95,9 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         (Ok(stats), Ok(mut reporters)) => {
             if config.keep {
                 owned.forget_all();
+                if let Ok(unpacked) = Arc::try_unwrap(unpacked) {
+                    unpacked.keep();
+                }
             } else {
                 owned.sweep(&engine, &run_id).await;
             }

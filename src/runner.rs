@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::artifact::Unpacked;
 use crate::docker::{self, Engine, OwnedContainers, PullPolicy};
 use crate::error::one_line;
 use crate::event::{
@@ -23,6 +24,8 @@ pub struct Runner {
     pub engine: Engine,
     pub owned: OwnedContainers,
     pub suites: Arc<Vec<Suite>>,
+    /// Where each zipped artifact was unpacked.
+    pub unpacked: Arc<Unpacked>,
     pub plan: Plan,
     pub pull: PullPolicy,
     /// Leave containers running after the run, for debugging.
@@ -213,7 +216,7 @@ impl Runner {
         if let Some(lost) = lost {
             return lost.replace().await;
         }
-        let blueprint = Blueprint::new(&suite.function, &suite.file, &self.run_id)
+        let blueprint = Blueprint::new(&suite.function, &self.unpacked, &suite.file, &self.run_id)
             .map_err(BootError::Layers)?;
         Worker::boot(id, &self.engine, &self.owned, Arc::new(blueprint)).await
     }

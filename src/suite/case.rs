@@ -87,7 +87,7 @@ impl Ctx<'_> {
     }
 
     fn event_file(&mut self, node: &Node) -> Option<serde_json::Value> {
-        let path = self.path(node, "`event_file`", false)?;
+        let path = self.file(node, "`event_file`")?;
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {

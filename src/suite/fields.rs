@@ -3,8 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Package;
 use super::diagnostics::{LoadError, closest};
 use super::node::{Key, Node, Pos, Value};
+
+fn is_zip(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
 
 /// Validation state for one file.
 pub(super) struct Ctx<'a> {
@@ -130,20 +136,36 @@ impl Ctx<'_> {
         }
     }
 
-    /// A path relative to the suite file that must name an existing directory or file.
-    pub(super) fn path(&mut self, node: &Node, what: &str, want_dir: bool) -> Option<PathBuf> {
+    /// A file relative to the suite file that must exist.
+    pub(super) fn file(&mut self, node: &Node, what: &str) -> Option<PathBuf> {
+        self.path(node, what, "a file", Path::is_file)
+    }
+
+    /// A directory, or a `.zip` file as uploaded to Lambda, relative to the suite file.
+    pub(super) fn package(&mut self, node: &Node, what: &str) -> Option<Package> {
+        let is_package = |p: &Path| p.is_dir() || (p.is_file() && is_zip(p));
+        let path = self.path(node, what, "a directory or a .zip file", is_package)?;
+        Some(Package {
+            zip: !path.is_dir(),
+            path,
+            pos: node.pos,
+        })
+    }
+
+    /// A path relative to the suite file that must name something `fits` accepts.
+    fn path(
+        &mut self,
+        node: &Node,
+        what: &str,
+        kind: &str,
+        fits: impl Fn(&Path) -> bool,
+    ) -> Option<PathBuf> {
         let raw = self.string(node, what)?;
         let joined = self.dir().join(&raw);
         let resolved = std::path::absolute(&joined).unwrap_or(joined);
-        let ok = if want_dir {
-            resolved.is_dir()
-        } else {
-            resolved.is_file()
-        };
-        if !ok {
-            let kind = if want_dir { "directory" } else { "file" };
+        if !fits(&resolved) {
             let problem = if resolved.exists() {
-                format!("is not a {kind}")
+                format!("is not {kind}")
             } else {
                 "does not exist".to_string()
             };

@@ -97,10 +97,11 @@ impl Ctx<'_> {
         };
         let code = match code_node {
             Some(c) => self
-                .path(c, "`code`", true)
-                .inspect(|dir| {
-                    if custom_runtime {
-                        self.check_bootstrap(c, dir);
+                .package(c, "`code`")
+                .inspect(|code| {
+                    // A zip is checked once it is unpacked.
+                    if custom_runtime && !code.zip {
+                        self.check_bootstrap(c, &code.path);
                     }
                 })
                 .map(Some),
@@ -118,11 +119,11 @@ impl Ctx<'_> {
             None => Some(Vec::new()),
             Some(l) => match &l.value {
                 Value::Seq(items) => {
-                    let paths: Vec<_> = items.iter().map(|i| self.path(i, "layer", true)).collect();
+                    let paths: Vec<_> = items.iter().map(|i| self.package(i, "layer")).collect();
                     paths.into_iter().collect::<Option<Vec<_>>>()
                 }
                 _ => {
-                    self.wrong_kind(l, "`layers`", "a list of directories");
+                    self.wrong_kind(l, "`layers`", "a list of directories or .zip files");
                     None
                 }
             },
@@ -158,23 +159,9 @@ impl Ctx<'_> {
         })
     }
 
-    /// Custom runtimes start `bootstrap` from the root of their code; without it every
-    /// invocation fails with an empty 502, so say so before anything runs.
     fn check_bootstrap(&mut self, node: &Node, code: &Path) {
-        use std::os::unix::fs::PermissionsExt;
-        let bootstrap = code.join("bootstrap");
-        match std::fs::metadata(&bootstrap) {
-            Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => {}
-            Ok(m) if m.is_file() => self.error(
-                Some(node.pos),
-                format!("{} is not executable", bootstrap.display()),
-                Some(format!("run `chmod +x {}`", bootstrap.display())),
-            ),
-            _ => self.error(
-                Some(node.pos),
-                format!("`code` has no `bootstrap` ({} does not exist)", bootstrap.display()),
-                Some("custom runtimes (provided.*) need an executable named `bootstrap` at the root of their code".into()),
-            ),
+        if let Some((message, hint)) = bootstrap_problem(code, None) {
+            self.error(Some(node.pos), message, Some(hint));
         }
     }
 
@@ -247,4 +234,30 @@ fn reserved(name: &str) -> Option<&'static str> {
         | "_X_AMZN_TRACE_ID" => "the base image and RIE set it; remove it",
         _ => return None,
     })
+}
+
+/// What is wrong with a custom runtime's code directory, with a hint: the runtime starts
+/// `bootstrap` from the root of the code, and without it every invocation fails with an empty
+/// 502, so it is said before anything runs. `zip` names the archive the code was unpacked from.
+pub(crate) fn bootstrap_problem(code: &Path, zip: Option<&Path>) -> Option<(String, String)> {
+    use std::os::unix::fs::PermissionsExt;
+    let bootstrap = code.join("bootstrap");
+    let shown = match zip {
+        Some(zip) => format!("`bootstrap` in {}", zip.display()),
+        None => bootstrap.display().to_string(),
+    };
+    match std::fs::metadata(&bootstrap) {
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => None,
+        Ok(m) if m.is_file() => Some((
+            format!("{shown} is not executable"),
+            match zip {
+                Some(_) => "run `chmod +x bootstrap` before zipping; zips made on Windows carry no modes, build them with a tool that sets them".into(),
+                None => format!("run `chmod +x {}`", bootstrap.display()),
+            },
+        )),
+        _ => Some((
+            format!("`code` has no `bootstrap` ({shown} does not exist)"),
+            "custom runtimes (provided.*) need an executable named `bootstrap` at the root of their code".into(),
+        )),
+    }
 }

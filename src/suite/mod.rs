@@ -7,7 +7,7 @@ mod case;
 mod diagnostics;
 mod fields;
 mod files;
-mod function;
+pub(crate) mod function;
 pub mod node;
 pub mod runtime;
 #[cfg(test)]
@@ -41,15 +41,26 @@ pub struct Function {
     /// Custom runtimes (`provided.*`) keep their `bootstrap` in the code, where the image's
     /// entrypoint does not look; the code is then mounted at `/var/runtime` as well.
     pub custom_runtime: bool,
-    /// The code directory, absolute.
-    pub code: Option<PathBuf>,
-    /// Layer directories, absolute, in order: later ones win where files collide.
-    pub layers: Vec<PathBuf>,
+    /// The code: a directory or a `.zip` deployment package.
+    pub code: Option<Package>,
+    /// Layers, in order: later ones win where files collide.
+    pub layers: Vec<Package>,
     pub environment: BTreeMap<String, String>,
     /// Seconds, covering init and handler, as in Lambda.
     pub timeout: u32,
     /// Megabytes, enforced as the container's memory limit.
     pub memory: u32,
+    pub pos: Pos,
+}
+
+/// Files as they are deployed: a directory, or a `.zip` exactly as uploaded to Lambda.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Package {
+    /// Absolute.
+    pub path: PathBuf,
+    /// A `.zip` to unpack before the run, rather than a directory.
+    pub zip: bool,
+    /// Where the suite names it.
     pub pos: Pos,
 }
 

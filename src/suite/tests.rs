@@ -70,7 +70,7 @@ fn a_valid_suite_loads_with_defaults_and_positions() {
     assert_eq!(s.function.timeout, 5);
     assert_eq!(s.function.memory, 128);
     assert_eq!(s.function.environment["PORT"], "8080");
-    assert!(s.function.code.as_ref().unwrap().is_absolute());
+    assert!(s.function.code.as_ref().unwrap().path.is_absolute());
     assert_eq!(s.cases.len(), 4);
     assert_eq!(
         s.cases[0].event,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::artifact::Unpacked;
 use crate::docker::{Artifact, ContainerSpec, Delivery, LABEL, RUN_LABEL, SUITE_LABEL};
 use crate::suite::Function;
 
@@ -29,17 +30,24 @@ pub struct Blueprint {
 impl Blueprint {
     /// The container for `function`, declared in `suite_file`, in run `run_id`. Several layers
     /// are merged here, once, into one directory for `/opt`.
-    pub fn new(function: &Function, suite_file: &Path, run_id: &str) -> std::io::Result<Blueprint> {
+    pub fn new(
+        function: &Function,
+        unpacked: &Unpacked,
+        suite_file: &Path,
+        run_id: &str,
+    ) -> std::io::Result<Blueprint> {
         let mut artifacts = Vec::new();
         if let Some(code) = &function.code {
-            artifacts.push(read_only(code, "/var/task"));
+            let code = unpacked.dir(code);
+            artifacts.push(read_only(&code, "/var/task"));
             if function.custom_runtime {
                 // The entrypoint runs /var/runtime/bootstrap, which provided.* images lack;
                 // a custom runtime's bootstrap sits at the root of its code.
-                artifacts.push(read_only(code, "/var/runtime"));
+                artifacts.push(read_only(&code, "/var/runtime"));
             }
         }
-        let merged_layers = match function.layers.as_slice() {
+        let layers: Vec<PathBuf> = function.layers.iter().map(|l| unpacked.dir(l)).collect();
+        let merged_layers = match layers.as_slice() {
             [] => None,
             [one] => {
                 artifacts.push(read_only(one, "/opt"));
@@ -199,7 +207,7 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::Pos;
+    use crate::suite::{Package, Pos};
 
     fn function() -> Function {
         Function {
@@ -207,7 +215,11 @@ mod tests {
             image: "public.ecr.aws/lambda/provided:al2023".into(),
             handler: Some("bootstrap".into()),
             custom_runtime: true,
-            code: Some(PathBuf::from("/src/fn")),
+            code: Some(Package {
+                path: PathBuf::from("/src/fn"),
+                zip: false,
+                pos: Pos::default(),
+            }),
             layers: vec![],
             environment: [("AWS_REGION".to_string(), "eu-west-1".to_string())].into(),
             timeout: 7,
@@ -222,7 +234,13 @@ mod tests {
 
     #[test]
     fn custom_runtimes_get_their_code_at_var_runtime_too() {
-        let blueprint = Blueprint::new(&function(), Path::new("cases/a.yaml"), "r1").unwrap();
+        let blueprint = Blueprint::new(
+            &function(),
+            &Unpacked::default(),
+            Path::new("cases/a.yaml"),
+            "r1",
+        )
+        .unwrap();
         let spec = blueprint.spec(0, 0);
         let targets: Vec<_> = spec
             .artifacts
