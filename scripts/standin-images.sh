@@ -3,6 +3,7 @@
 # the official names so `runtime:` resolves exactly as it does on a user's machine:
 #   public.ecr.aws/lambda/python:3.11      Debian minbase + python3 + awslambdaric + RIE
 #   public.ecr.aws/lambda/provided:al2023  Debian minbase + curl + RIE, no /var/runtime/bootstrap
+#   public.ecr.aws/lambda/nodejs:22        Debian minbase + nodejs + RIE + scripts/standin/node-runtime.js
 # Only package registries are used: Debian's apt (debootstrap) and PyPI (awslambdaric, and the
 # real aws-lambda-rie binary shipped inside the aws-sam-cli wheel).
 # Idempotent: an image that already exists is left alone. Needs root and a Docker engine.
@@ -10,6 +11,8 @@ set -eu
 
 PYTHON_IMAGE=public.ecr.aws/lambda/python:3.11
 PROVIDED_IMAGE=public.ecr.aws/lambda/provided:al2023
+NODE_IMAGE=public.ecr.aws/lambda/nodejs:22
+HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=${STANDIN_DIR:-/var/tmp/lambda-ci-standin}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 AWSLAMBDARIC=${AWSLAMBDARIC:-awslambdaric==4.2.2}
@@ -17,8 +20,13 @@ SAMCLI=${SAMCLI:-aws-sam-cli==1.170.0}
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
-if have_image "$PYTHON_IMAGE" && have_image "$PROVIDED_IMAGE"; then
-  echo "stand-in images present: $PYTHON_IMAGE $PROVIDED_IMAGE"
+# The Node image also carries the runtime client's content in its tag, so an edited client
+# is rebuilt rather than silently kept.
+NODE_CLIENT_SUM=$(sha256sum "$HERE/standin/node-runtime.js" | cut -c1-12)
+have_node() { [ "$(docker image inspect -f '{{index .Config.Labels "lambda-ci.client"}}' "$NODE_IMAGE" 2>/dev/null)" = "$NODE_CLIENT_SUM" ]; }
+
+if have_image "$PYTHON_IMAGE" && have_image "$PROVIDED_IMAGE" && have_node; then
+  echo "stand-in images present: $PYTHON_IMAGE $PROVIDED_IMAGE $NODE_IMAGE"
   exit 0
 fi
 
@@ -85,15 +93,16 @@ ENTRY
   chmod 755 "$dir/lambda-entrypoint.sh"
 }
 
-# import DIR IMAGE: the rootfs as an image with the base images' config.
+# import DIR IMAGE [CHANGE...]: the rootfs as an image with the base images' config.
 import() {
-  tar --numeric-owner -C "$1" -c . | docker import \
+  dir=$1; image=$2; shift 2
+  tar --numeric-owner -C "$dir" -c . | docker import "$@" \
     -c 'ENV LANG=C.UTF-8 TZ=:/etc/localtime LAMBDA_TASK_ROOT=/var/task LAMBDA_RUNTIME_DIR=/var/runtime' \
     -c 'ENV LD_LIBRARY_PATH=/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib' \
     -c 'ENV PATH=/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/opt/bin' \
     -c 'WORKDIR /var/task' -c 'ENTRYPOINT ["/lambda-entrypoint.sh"]' \
-    - "$2"
-  echo "built $2"
+    - "$image"
+  echo "built $image"
 }
 
 if ! have_image "$PYTHON_IMAGE"; then
@@ -122,5 +131,20 @@ if ! have_image "$PROVIDED_IMAGE"; then
   R=$WORK/provided.al2023
   rootfs "$R" curl ca-certificates
   import "$R" "$PROVIDED_IMAGE"
+  rm -rf "$R"
+fi
+
+if ! have_node; then
+  R=$WORK/nodejs22
+  rootfs "$R" nodejs ca-certificates
+  install -m 644 "$HERE/standin/node-runtime.js" "$R/var/runtime/index.js"
+  cat > "$R/var/runtime/bootstrap" <<'BOOT'
+#!/bin/sh
+export AWS_EXECUTION_ENV="${AWS_EXECUTION_ENV:-AWS_Lambda_nodejs22.x}"
+export NODE_PATH="/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task"
+exec /usr/bin/node /var/runtime/index.js
+BOOT
+  chmod 755 "$R/var/runtime/bootstrap"
+  import "$R" "$NODE_IMAGE" -c "LABEL lambda-ci.client=$NODE_CLIENT_SUM"
   rm -rf "$R"
 fi

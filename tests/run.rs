@@ -17,7 +17,7 @@ fn example_suites_in_cases_pass() {
         stdout(&out),
         stderr(&out)
     );
-    assert_summary(&stdout(&out), "8 passed, 0 failed");
+    assert_summary(&stdout(&out), "11 passed, 0 failed");
 }
 
 #[test]
@@ -143,7 +143,7 @@ fn a_missing_image_errors_its_suite_and_the_others_still_run() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text.contains("image public.ecr.aws/lambda/nodejs:22 is not present locally and --pull never forbids pulling it"),
+        text.contains("image public.ecr.aws/lambda/ruby:3.3 is not present locally and --pull never forbids pulling it"),
         "{text}"
     );
     assert!(text.contains("PASS  echoes"), "{text}");
@@ -157,11 +157,11 @@ fn an_image_that_cannot_be_pulled_names_the_image() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("image public.ecr.aws/lambda/nodejs:22 could not be pulled: "),
+        text.contains("image public.ecr.aws/lambda/ruby:3.3 could not be pulled: "),
         "{text}"
     );
     assert!(
-        text.contains("(`docker pull public.ecr.aws/lambda/nodejs:22`)"),
+        text.contains("(`docker pull public.ecr.aws/lambda/ruby:3.3`)"),
         "{text}"
     );
     assert_summary(&text, "0 passed, 0 failed, 2 errors");
