@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::RunConfig;
 use crate::docker::PullPolicy;
 use crate::error::Error;
+use crate::suite::Credentials;
 
 /// Tests AWS Lambda functions locally, in their real base images, before they are deployed.
 #[derive(Debug, Parser)]
@@ -39,6 +40,19 @@ pub struct RunArgs {
     /// Leave the containers running after the run and print how to reach them.
     #[arg(long)]
     pub keep: bool,
+
+    /// Which AWS credentials every function sees, whatever its suite says: `inherit` passes
+    /// yours (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), `placeholder`
+    /// harmless stand-ins.
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub aws_credentials: Option<AwsCredentials>,
+}
+
+/// `--aws-credentials`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AwsCredentials {
+    Placeholder,
+    Inherit,
 }
 
 /// `--pull`: when to pull base images from their registry.
@@ -89,6 +103,10 @@ impl RunArgs {
             junit: self.junit,
             pull: self.pull.into(),
             keep: self.keep,
+            aws_credentials: self.aws_credentials.map(|c| match c {
+                AwsCredentials::Placeholder => Credentials::Placeholder,
+                AwsCredentials::Inherit => Credentials::Inherit,
+            }),
         })
     }
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::docker::PullPolicy;
+use crate::suite::Credentials;
 
 /// Everything `lambda-ci run` needs, validated.
 #[derive(Debug, Clone)]
@@ -14,4 +15,6 @@ pub struct RunConfig {
     pub pull: PullPolicy,
     /// Leave the containers running after the run.
     pub keep: bool,
+    /// Overrides every function's `aws_credentials`.
+    pub aws_credentials: Option<Credentials>,
 }

@@ -62,6 +62,8 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         suites: Arc::new(suites),
         unpacked: unpacked.clone(),
         pull: config.pull,
+        credentials: config.aws_credentials,
+        caller: worker::CallerCredentials::from_env(),
         keep: config.keep,
         run_id: run_id.clone(),
     };

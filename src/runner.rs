@@ -16,8 +16,8 @@ use crate::event::{
 use crate::judge::{self, Verdict};
 use crate::outcome::Reported;
 use crate::plan::{Plan, Unit};
-use crate::suite::Suite;
-use crate::worker::{Blueprint, BootError, Ready, Worker, WorkerId};
+use crate::suite::{Credentials, Suite};
+use crate::worker::{Blueprint, BootError, CallerCredentials, Ready, Worker, WorkerId};
 
 /// Executes a plan against an engine.
 pub struct Runner {
@@ -28,6 +28,10 @@ pub struct Runner {
     pub unpacked: Arc<Unpacked>,
     pub plan: Plan,
     pub pull: PullPolicy,
+    /// `--aws-credentials`: overrides every function's `aws_credentials`.
+    pub credentials: Option<Credentials>,
+    /// The caller's credentials, for functions that inherit them.
+    pub caller: CallerCredentials,
     /// Leave containers running after the run, for debugging.
     pub keep: bool,
     /// Labels this run's containers.
@@ -216,8 +220,15 @@ impl Runner {
         if let Some(lost) = lost {
             return lost.replace().await;
         }
-        let blueprint = Blueprint::new(&suite.function, &self.unpacked, &suite.file, &self.run_id)
-            .map_err(BootError::Layers)?;
+        let credentials = self.credentials.unwrap_or(suite.function.aws_credentials);
+        let blueprint = Blueprint::new(
+            &suite.function,
+            &self.unpacked,
+            (credentials, &self.caller),
+            &suite.file,
+            &self.run_id,
+        )
+        .map_err(BootError::Layers)?;
         Worker::boot(id, &self.engine, &self.owned, Arc::new(blueprint)).await
     }
 }

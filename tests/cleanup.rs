@@ -99,6 +99,7 @@ fn a_panic_removes_the_container() {
         junit: None,
         pull: PullPolicy::Never,
         keep: false,
+        aws_credentials: None,
     };
     let mut reporters = Reporters::default();
     reporters.push(PanicsOnceReady);

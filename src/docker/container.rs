@@ -26,6 +26,10 @@ pub struct ContainerSpec {
     pub labels: HashMap<String, String>,
     /// The container port published on the host's loopback, as `8080/tcp`.
     pub port: String,
+    /// Whether the root filesystem is read-only (writable paths come from `tmpfs`).
+    pub read_only_root: bool,
+    /// In-memory filesystems: container path and mount options (`size=512m,mode=1777`).
+    pub tmpfs: Vec<(String, String)>,
 }
 
 /// A host path that must appear at `target` in the container.
@@ -116,6 +120,8 @@ impl Container {
             )])),
             memory: spec.memory_bytes,
             memory_swap: spec.memory_bytes,
+            readonly_rootfs: Some(spec.read_only_root),
+            tmpfs: Some(spec.tmpfs.iter().cloned().collect()),
             ..Default::default()
         };
         let body = ContainerCreateBody {

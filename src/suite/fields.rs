@@ -136,6 +136,29 @@ impl Ctx<'_> {
         }
     }
 
+    /// One of `choices`, with a did-you-mean for a near miss.
+    pub(super) fn choice(
+        &mut self,
+        node: &Node,
+        what: &str,
+        choices: &[&'static str],
+    ) -> Option<&'static str> {
+        let given = self.string(node, what)?;
+        if let Some(c) = choices.iter().find(|c| **c == given) {
+            return Some(c);
+        }
+        let hint = match closest(&given, choices.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`? {what} takes: {}", choices.join(", ")),
+            None => format!("{what} takes: {}", choices.join(", ")),
+        };
+        self.error(
+            Some(node.pos),
+            format!("unknown {what} `{given}`"),
+            Some(hint),
+        );
+        None
+    }
+
     /// A file relative to the suite file that must exist.
     pub(super) fn file(&mut self, node: &Node, what: &str) -> Option<PathBuf> {
         self.path(node, what, "a file", Path::is_file)

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::fields::Ctx;
 use super::node::{Node, Value};
-use super::{Function, runtime};
+use super::{Credentials, Function, runtime};
 
 impl Ctx<'_> {
     pub(super) fn function(&mut self, node: &Node) -> Option<Function> {
@@ -20,6 +20,8 @@ impl Ctx<'_> {
             "environment",
             "timeout",
             "memory",
+            "ephemeral_storage",
+            "aws_credentials",
         ];
         let f = self.fields(node, "`function`", FIELDS)?;
         let mut ok = true;
@@ -77,6 +79,10 @@ impl Ctx<'_> {
             }
         };
         let by_runtime = f.get("runtime").is_some();
+        let runtime_id = match (&image, f.get("runtime")) {
+            (Some(_), Some(r)) => self.string(r, "`runtime`"),
+            _ => None,
+        };
         let code_node = f.get("code");
         let handler = match f.get("handler") {
             Some(h) => self.string(h, "`handler`").map(Some),
@@ -140,6 +146,19 @@ impl Ctx<'_> {
             None => Some(128),
             Some(m) => self.integer(m, "`memory`", 128, 10240, "MB"),
         };
+        let ephemeral_storage = match f.get("ephemeral_storage") {
+            None => Some(512),
+            Some(m) => self.integer(m, "`ephemeral_storage`", 512, 10240, "MB"),
+        };
+        let aws_credentials = match f.get("aws_credentials") {
+            None => Some(Credentials::Placeholder),
+            Some(c) => match self.choice(c, "`aws_credentials`", &["placeholder", "inherit"]) {
+                Some("inherit") => Some(Credentials::Inherit),
+                Some(_) => Some(Credentials::Placeholder),
+                None => None,
+            },
+        };
+        ok &= ephemeral_storage.is_some() && aws_credentials.is_some();
         ok &= name.is_some() && image.is_some() && handler.is_some() && code.is_some();
         ok &= layers.is_some() && environment.is_some() && timeout.is_some() && memory.is_some();
         if !ok {
@@ -155,6 +174,9 @@ impl Ctx<'_> {
             environment: environment?,
             timeout: timeout?,
             memory: memory?,
+            runtime: runtime_id,
+            ephemeral_storage: ephemeral_storage?,
+            aws_credentials: aws_credentials?,
             pos: node.pos,
         })
     }

@@ -50,7 +50,25 @@ pub struct Function {
     pub timeout: u32,
     /// Megabytes, enforced as the container's memory limit.
     pub memory: u32,
+    /// The Lambda runtime identifier, when the function names one (`python3.12`).
+    pub runtime: Option<String>,
+    /// Megabytes of `/tmp`, the only writable path, as Lambda's ephemeral storage.
+    pub ephemeral_storage: u32,
+    /// Which AWS credentials the function sees.
+    pub aws_credentials: Credentials,
     pub pos: Pos,
+}
+
+/// Which AWS credentials a function sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Credentials {
+    /// Harmless placeholders, so SDK credential chains do not fail on empty values; none of
+    /// the caller's credentials reach the function.
+    #[default]
+    Placeholder,
+    /// The caller's `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
+    Inherit,
 }
 
 /// Files as they are deployed: a directory, or a `.zip` exactly as uploaded to Lambda.

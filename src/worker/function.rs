@@ -9,10 +9,38 @@ use std::time::Duration;
 
 use crate::artifact::Unpacked;
 use crate::docker::{Artifact, ContainerSpec, Delivery, LABEL, RUN_LABEL, SUITE_LABEL};
-use crate::suite::Function;
+use crate::suite::{Credentials, Function};
 
 /// The port RIE listens on inside the container.
 const RIE_PORT: &str = "8080/tcp";
+
+/// Placeholder credentials: non-empty, so SDK credential chains do not fail on the empty
+/// strings RIE would otherwise pass, and plainly not real.
+const PLACEHOLDER_CREDENTIALS: [(&str, &str); 3] = [
+    ("AWS_ACCESS_KEY_ID", "LAMBDACIPLACEHOLDERKEY"),
+    (
+        "AWS_SECRET_ACCESS_KEY",
+        "lambda-ci-placeholder-secret-not-a-real-key",
+    ),
+    ("AWS_SESSION_TOKEN", "lambda-ci-placeholder-session-token"),
+];
+
+/// The caller's AWS credentials, read once per run for functions that inherit them.
+#[derive(Debug, Clone, Default)]
+pub struct CallerCredentials(Vec<(String, String)>);
+
+impl CallerCredentials {
+    /// Those of `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` that are set.
+    pub fn from_env() -> CallerCredentials {
+        CallerCredentials(
+            PLACEHOLDER_CREDENTIALS
+                .iter()
+                .filter_map(|(k, _)| Some((k.to_string(), std::env::var(k).ok()?)))
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
+        )
+    }
+}
 
 /// What every container of one function is made from; the same for a replacement.
 pub struct Blueprint {
@@ -23,6 +51,8 @@ pub struct Blueprint {
     run_id: String,
     /// The function's timeout, which bounds every invocation.
     pub timeout: Duration,
+    /// Values that must never reach a report: the caller's inherited credentials.
+    pub secrets: Vec<String>,
     /// The merged layers mounted at /opt, removed when the blueprint goes unless kept.
     merged_layers: Mutex<Option<tempfile::TempDir>>,
 }
@@ -33,6 +63,7 @@ impl Blueprint {
     pub fn new(
         function: &Function,
         unpacked: &Unpacked,
+        credentials: (Credentials, &CallerCredentials),
         suite_file: &Path,
         run_id: &str,
     ) -> std::io::Result<Blueprint> {
@@ -60,12 +91,13 @@ impl Blueprint {
             }
         };
         let memory = i64::from(function.memory) * 1024 * 1024;
+        let (env, secrets) = environment(function, credentials, run_id);
         Ok(Blueprint {
             spec: ContainerSpec {
                 name: String::new(),
                 image: function.image.clone(),
                 cmd: function.handler.clone().map(|h| vec![h]),
-                env: environment(function),
+                env,
                 artifacts,
                 memory_bytes: Some(memory),
                 labels: HashMap::from([
@@ -74,10 +106,21 @@ impl Blueprint {
                     (SUITE_LABEL.to_string(), suite_file.display().to_string()),
                 ]),
                 port: RIE_PORT.to_string(),
+                // As in Lambda: everything read-only but /tmp, sized as ephemeral storage, where
+                // programs may still be run.
+                read_only_root: true,
+                tmpfs: vec![(
+                    "/tmp".to_string(),
+                    format!(
+                        "rw,exec,nosuid,nodev,size={}m,mode=1777",
+                        function.ephemeral_storage
+                    ),
+                )],
             },
             stem: container_name_part(&function.name),
             run_id: run_id.to_string(),
             timeout: Duration::from_secs(function.timeout.into()),
+            secrets,
             merged_layers: Mutex::new(merged_layers),
         })
     }
@@ -112,8 +155,14 @@ fn read_only(source: &Path, target: &str) -> Artifact {
     }
 }
 
-/// The variables Lambda sets for the function, then the user's, which win.
-fn environment(function: &Function) -> Vec<(String, String)> {
+/// The variables Lambda sets for the function, then the user's, which win; and the values
+/// among them that are secrets.
+fn environment(
+    function: &Function,
+    (credentials, caller): (Credentials, &CallerCredentials),
+    run_id: &str,
+) -> (Vec<(String, String)>, Vec<String>) {
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
     let mut env: Vec<(String, String)> = vec![
         ("AWS_LAMBDA_FUNCTION_NAME".into(), function.name.clone()),
         ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
@@ -127,7 +176,45 @@ fn environment(function: &Function) -> Vec<(String, String)> {
         ),
         ("AWS_REGION".into(), "us-east-1".into()),
         ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME".into(),
+            format!("/aws/lambda/{}", function.name),
+        ),
+        ("AWS_LAMBDA_LOG_STREAM_NAME".into(), log_stream(run_id)),
+        pair("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        pair("LAMBDA_TASK_ROOT", "/var/task"),
+        pair("LAMBDA_RUNTIME_DIR", "/var/runtime"),
+        pair("TZ", ":UTC"),
+        pair("LANG", "en_US.UTF-8"),
+        pair(
+            "PATH",
+            "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+        ),
+        pair(
+            "LD_LIBRARY_PATH",
+            "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+        ),
+        pair("AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129:2000"),
+        pair("_AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129"),
+        pair("_AWS_XRAY_DAEMON_PORT", "2000"),
+        pair("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR"),
     ];
+    // Lambda names the managed runtime; custom runtimes and images get none.
+    if let Some(runtime) = function
+        .runtime
+        .as_ref()
+        .filter(|_| !function.custom_runtime)
+    {
+        env.push(("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{runtime}")));
+    }
+    let mut secrets = Vec::new();
+    match credentials {
+        Credentials::Placeholder => env.extend(PLACEHOLDER_CREDENTIALS.map(|(k, v)| pair(k, v))),
+        Credentials::Inherit => {
+            secrets.extend(caller.0.iter().map(|(_, v)| v.clone()));
+            env.extend(caller.0.iter().cloned());
+        }
+    }
     // Lambda sets both region variables to the same value; a user's AWS_REGION moves both.
     let mut user = function.environment.clone();
     if let Some(region) = user.get("AWS_REGION").cloned() {
@@ -137,7 +224,15 @@ fn environment(function: &Function) -> Vec<(String, String)> {
         env.retain(|(name, _)| *name != k);
         env.push((k, v));
     }
-    env
+    (env, secrets)
+}
+
+/// A log stream name shaped like Lambda's: `2026/11/25/[$LATEST]` and 32 hex digits.
+fn log_stream(run_id: &str) -> String {
+    let date = chrono::Utc::now().format("%Y/%m/%d");
+    let mut hex: String = run_id.chars().filter(char::is_ascii_hexdigit).collect();
+    hex = format!("{hex:0>32}");
+    format!("{date}/[$LATEST]{}", &hex[hex.len() - 32..])
 }
 
 fn container_name_part(name: &str) -> String {
@@ -224,6 +319,9 @@ mod tests {
             environment: [("AWS_REGION".to_string(), "eu-west-1".to_string())].into(),
             timeout: 7,
             memory: 256,
+            runtime: Some("provided.al2023".into()),
+            ephemeral_storage: 1024,
+            aws_credentials: Credentials::Placeholder,
             pos: Pos::default(),
         }
     }
@@ -237,6 +335,7 @@ mod tests {
         let blueprint = Blueprint::new(
             &function(),
             &Unpacked::default(),
+            (Credentials::Placeholder, &CallerCredentials::default()),
             Path::new("cases/a.yaml"),
             "r1",
         )

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use claim::MAX_LINES;
-pub use function::Blueprint;
+pub use function::{Blueprint, CallerCredentials};
 pub use rie::{Answer, GRACE};
 
 use crate::docker::{Container, Engine, LogLine, OwnedContainers, StartError, State};
@@ -150,13 +150,20 @@ impl Worker {
 
     /// Sends one event and classifies what comes back, with the invocation's log lines.
     pub async fn invoke(&mut self, event: &serde_json::Value) -> Invocation {
-        let (answer, round_trip) = self.rie.invoke(event).await;
+        let (mut answer, round_trip) = self.rie.invoke(event).await;
+        let secrets = &self.blueprint.secrets;
+        if let Ok(a) = &mut answer {
+            a.body = redact(&String::from_utf8_lossy(&a.body), secrets).into_bytes();
+        }
         let outcome = match &answer {
             Ok(a) => Outcome::classify(a.status, &a.body),
             Err(error) => self.transport_failure(error.clone()).await,
         };
         let completed = matches!(&answer, Ok(a) if a.status == 200);
-        let (logs, next) = claim::claim(&self.container.logs, self.mark, completed).await;
+        let (mut logs, next) = claim::claim(&self.container.logs, self.mark, completed).await;
+        for line in &mut logs {
+            line.text = redact(&line.text, secrets);
+        }
         self.mark = next;
         Invocation {
             answer: answer.ok(),
@@ -219,5 +226,28 @@ impl Worker {
             error,
             container_gone: false,
         }
+    }
+}
+
+/// `text` with every secret value replaced, so that no report can show one.
+fn redact(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_string(), |t, s| t.replace(s.as_str(), "[redacted]"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn secrets_are_replaced_wherever_they_appear() {
+        let secrets = vec!["AKIA123".to_string(), String::new()];
+        assert_eq!(
+            redact("key=AKIA123 again AKIA123", &secrets),
+            "key=[redacted] again [redacted]"
+        );
+        assert_eq!(redact("nothing here", &secrets), "nothing here");
     }
 }

@@ -1,0 +1,122 @@
+//! End-to-end tests of the sandbox, as Lambda has it: read-only code and root, a writable
+//! /tmp of `ephemeral_storage`, placeholder or inherited credentials that never reach a report,
+//! and the environment Lambda sets.
+
+mod common;
+
+use common::*;
+
+fn suite(handler: &str, extra: &str, cases: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    temp_suite(&format!(
+        "function:\n  name: sandboxed\n  runtime: python3.11\n  handler: {handler}\n  code: CODE\n{extra}cases:\n{cases}"
+    ))
+}
+
+#[test]
+fn only_tmp_is_writable_and_it_holds_ephemeral_storage() {
+    let (_dir, suite) = suite(
+        "app.write",
+        "  memory: 1024\n  timeout: 30\n",
+        "  - name: code is read-only\n    event: {path: /var/task/new.txt}\n    expect:\n      response: {written: false, errno: 30, error: Read-only file system}\n\
+         \x20 - name: the root is read-only\n    event: {path: /etc/new.conf}\n    expect:\n      response_contains: {written: false, errno: 30}\n\
+         \x20 - name: tmp is writable\n    event: {path: /tmp/a.txt}\n    expect:\n      response: {written: true}\n\
+         \x20 - name: tmp holds 512 MB by default\n    event: {path: /tmp/big, mb: 600}\n    expect:\n      response: {written: false, errno: 28, error: No space left on device}\n\
+         \x20 - name: but not less\n    event: {path: /tmp/big, mb: 500}\n    expect:\n      response: {written: true}\n",
+    );
+    let out = run(&[suite], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert_summary(&text, "5 passed, 0 failed");
+}
+
+#[test]
+fn placeholder_credentials_by_default_and_inherited_ones_never_reported() {
+    let cases = "  - name: sees credentials\n    expect:\n      response_contains: {AWS_ACCESS_KEY_ID: LAMBDACIPLACEHOLDERKEY}\n";
+    let (_a, placeholder) = suite("app.credentials", "", cases);
+    let out = run(&[placeholder], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // Inherited, the caller's values reach the function; the case fails on purpose so that
+    // its response, diff and logs are all reported, none with a credential in it.
+    let (dir, inherit) = suite(
+        "app.credentials",
+        "  aws_credentials: inherit\n",
+        "  - name: shows what it sees\n    expect:\n      response: {shown: nothing}\n",
+    );
+    let junit = dir.path().join("report.xml");
+    let secrets = [
+        ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLESECRETKEY1"),
+        ("AWS_SECRET_ACCESS_KEY", "s3cr3t/Value+WITH=chars"),
+        ("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEXAMPLETOKEN"),
+    ];
+    let mut cmd = lambda_ci();
+    cmd.args(["run", "--pull", "never", "--junit"])
+        .arg(&junit)
+        .arg(&inherit);
+    for (k, v) in secrets {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = stdout(&out);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("[redacted]"), "the function saw them\n{text}");
+    for (_, value) in secrets {
+        for (what, output) in [
+            ("console", &text),
+            ("stderr", &stderr(&out)),
+            ("JUnit", &xml),
+        ] {
+            assert!(
+                !output.contains(value),
+                "{value} in the {what} output:\n{output}"
+            );
+        }
+    }
+
+    // `--aws-credentials inherit` does the same for every function.
+    let (_b, plain) = suite(
+        "app.credentials",
+        "",
+        "  - name: inherited by flag\n    expect:\n      response: {AWS_ACCESS_KEY_ID: \"[redacted]\", AWS_SECRET_ACCESS_KEY: \"[redacted]\", AWS_SESSION_TOKEN: \"\"}\n",
+    );
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--aws-credentials", "inherit"])
+        .arg(&plain)
+        .env("AWS_ACCESS_KEY_ID", secrets[0].1)
+        .env("AWS_SECRET_ACCESS_KEY", secrets[1].1)
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn the_environment_lambda_sets() {
+    let names = [
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_EXECUTION_ENV",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "TZ",
+        "LANG",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+    ];
+    let (_dir, suite) = suite(
+        "app.env",
+        "",
+        &format!(
+            "  - name: as the service sets it\n    event: {{names: [{}]}}\n    expect:\n      response:\n        AWS_LAMBDA_FUNCTION_NAME: sandboxed\n        AWS_LAMBDA_FUNCTION_VERSION: $LATEST\n        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: \"128\"\n        AWS_LAMBDA_LOG_GROUP_NAME: /aws/lambda/sandboxed\n        AWS_EXECUTION_ENV: AWS_Lambda_python3.11\n        AWS_REGION: us-east-1\n        AWS_DEFAULT_REGION: us-east-1\n        LAMBDA_TASK_ROOT: /var/task\n        LAMBDA_RUNTIME_DIR: /var/runtime\n        TZ: \":UTC\"\n        LANG: en_US.UTF-8\n        AWS_LAMBDA_INITIALIZATION_TYPE: on-demand\n\
+             \x20 - name: a log stream like Lambda's\n    event: {{names: [AWS_LAMBDA_LOG_STREAM_NAME]}}\n",
+            names.join(", ")
+        ),
+    );
+    let out = run(&[suite], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+}
