@@ -175,7 +175,7 @@ impl Runner {
             }
             let result = match (&mut worker, &problem) {
                 (Some(w), None) => {
-                    let invocation = w.invoke(&case.event).await;
+                    let invocation = w.invoke(&case.event, &case.context).await;
                     lost = invocation.outcome.container_lost();
                     CaseResult {
                         verdict: judge::judge(&case.expect, &invocation.outcome),

@@ -120,3 +120,32 @@ fn the_environment_lambda_sets() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
 }
+
+#[test]
+fn client_context_reaches_the_handler() {
+    let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let (_dir, python) = suite(
+        "app.invocation_context",
+        "",
+        &format!(
+            // RIE takes `X-Amzn-Trace-Id` but does not hand it to the runtime (it sends no
+            // Lambda-Runtime-Trace-Id), so the handler sees no trace; the README says so.
+            "  - name: python sees the client context\n    client_context: {{custom: {{tenant: acme}}, env: {{locale: en-GB}}}}\n    trace_id: \"{trace}\"\n    expect:\n      response: {{custom: {{tenant: acme}}, env: {{locale: en-GB}}, trace: null}}\n\
+             \x20 - name: and neither when not given\n    expect:\n      response: {{custom: null, env: null, trace: null}}\n"
+        ),
+    );
+    let node_dir = tempfile::tempdir().unwrap();
+    let node = node_dir.path().join("node.yaml");
+    std::fs::write(
+        &node,
+        format!(
+            "function:\n  name: ctx\n  runtime: nodejs22.x\n  handler: index.context\n  code: {}\ncases:\n  - name: node sees it\n    client_context: {{custom: {{tenant: acme}}}}\n    expect:\n      response_contains: {{functionName: ctx, clientContext: {{custom: {{tenant: acme}}}}, remaining: true}}\n",
+            fixture("functions/node").display()
+        ),
+    )
+    .unwrap();
+    let out = run(&[python, node], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_summary(&text, "3 passed, 0 failed");
+}

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use super::fields::Ctx;
 use super::node::{Key, Node, Pos, Value};
-use super::{Case, Expectation};
+use super::{Case, Expectation, InvokeContext};
+
+/// The most bytes the Invoke API accepts in `X-Amz-Client-Context`, base64-encoded.
+const CLIENT_CONTEXT_LIMIT: usize = 3583;
 
 impl Ctx<'_> {
     pub(super) fn cases(&mut self, node: &Node) -> Option<Vec<Case>> {
@@ -48,7 +51,15 @@ impl Ctx<'_> {
     }
 
     fn case(&mut self, node: &Node) -> Option<Case> {
-        let f = self.fields(node, "a case", &["name", "event", "event_file", "expect"])?;
+        const FIELDS: &[&str] = &[
+            "name",
+            "event",
+            "event_file",
+            "client_context",
+            "trace_id",
+            "expect",
+        ];
+        let f = self.fields(node, "a case", FIELDS)?;
         let name = match f.get("name") {
             Some(n) => self.string(n, "case `name`"),
             None => {
@@ -74,6 +85,14 @@ impl Ctx<'_> {
             (None, Some(file)) => self.event_file(file),
             (None, None) => Some(serde_json::json!({})),
         };
+        let client_context = match f.get("client_context") {
+            None => Some(None),
+            Some(c) => self.client_context(c).map(Some),
+        };
+        let trace_id = match f.get("trace_id") {
+            None => Some(None),
+            Some(t) => self.string(t, "`trace_id`").map(Some),
+        };
         let expect = match f.get("expect") {
             None => Some(Expectation::Success),
             Some(e) => self.expectation(e),
@@ -81,9 +100,34 @@ impl Ctx<'_> {
         Some(Case {
             name: name?,
             event: event?,
+            context: InvokeContext {
+                client_context: client_context?,
+                trace_id: trace_id?,
+            },
             expect: expect?,
             pos: node.pos,
         })
+    }
+
+    /// A client context: a mapping, within the Invoke API's limit once encoded.
+    fn client_context(&mut self, node: &Node) -> Option<serde_json::Value> {
+        if !matches!(node.value, Value::Map(_)) {
+            self.wrong_kind(node, "`client_context`", "a mapping");
+            return None;
+        }
+        let value = node.to_json();
+        let encoded = value.to_string().len().div_ceil(3) * 4;
+        if encoded > CLIENT_CONTEXT_LIMIT {
+            self.error(
+                Some(node.pos),
+                format!(
+                    "`client_context` is {encoded} bytes once base64-encoded; the Invoke API takes at most {CLIENT_CONTEXT_LIMIT}"
+                ),
+                None,
+            );
+            return None;
+        }
+        Some(value)
     }
 
     fn event_file(&mut self, node: &Node) -> Option<serde_json::Value> {

@@ -87,9 +87,21 @@ pub struct Package {
 pub struct Case {
     pub name: String,
     pub event: serde_json::Value,
+    /// The invocation's context, as the Invoke API carries it.
+    pub context: InvokeContext,
     pub expect: Expectation,
     /// Where the case starts in its suite file.
     pub pos: Pos,
+}
+
+/// What an invocation carries besides its event, as the Invoke API has it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InvokeContext {
+    /// `ClientContext`: sent base64-encoded in `X-Amz-Client-Context`; the handler reads it as
+    /// `context.client_context` (Python) or `context.clientContext` (Node.js).
+    pub client_context: Option<serde_json::Value>,
+    /// The X-Ray trace header, sent as `X-Amzn-Trace-Id`; the handler sees `_X_AMZN_TRACE_ID`.
+    pub trace_id: Option<String>,
 }
 
 /// What a case requires of the invocation's outcome.

@@ -234,6 +234,24 @@ fn reserved_environment_variables_are_refused_with_the_key_to_use() {
 }
 
 #[test]
+fn sandbox_and_invocation_context_keys_are_checked() {
+    let big = "x".repeat(3000);
+    let errs = errors_of(&format!(
+        "function:\n  runtime: python3.11\n  handler: a.b\n  code: code\n  ephemeral_storage: 256\n  aws_credentials: inhert\ncases:\n  - name: a\n    client_context: [1]\n  - name: b\n    client_context: {{custom: {{k: {big}}}}}\n    trace_id: 5\n"
+    ));
+    assert_eq!(
+        errs,
+        vec![
+            "5:22: `ephemeral_storage` must be a whole number of MB from 512 to 10240",
+            "6:20: unknown `aws_credentials` `inhert` (did you mean `inherit`? `aws_credentials` takes: placeholder, inherit)",
+            "9:21: `client_context` must be a mapping, found a list",
+            "11:21: `client_context` is 4028 bytes once base64-encoded; the Invoke API takes at most 3583",
+            "12:15: `trace_id` must be a string, found a number",
+        ]
+    );
+}
+
+#[test]
 fn symlink_loops_are_not_followed_and_unreadable_suites_are_reported() {
     let dir = fixture();
     write(dir.path(), "s.yaml", GOOD);

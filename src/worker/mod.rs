@@ -17,6 +17,7 @@ pub use rie::{Answer, GRACE};
 
 use crate::docker::{Container, Engine, LogLine, OwnedContainers, StartError, State};
 use crate::outcome::{Outcome, Reported, TransportError};
+use crate::suite::InvokeContext;
 use rie::Rie;
 
 /// How long a container may take from start until RIE answers.
@@ -149,8 +150,12 @@ impl Worker {
     }
 
     /// Sends one event and classifies what comes back, with the invocation's log lines.
-    pub async fn invoke(&mut self, event: &serde_json::Value) -> Invocation {
-        let (mut answer, round_trip) = self.rie.invoke(event).await;
+    pub async fn invoke(
+        &mut self,
+        event: &serde_json::Value,
+        context: &InvokeContext,
+    ) -> Invocation {
+        let (mut answer, round_trip) = self.rie.invoke(event, context).await;
         let secrets = &self.blueprint.secrets;
         if let Ok(a) = &mut answer {
             a.body = redact(&String::from_utf8_lossy(&a.body), secrets).into_bytes();

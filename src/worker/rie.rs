@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
+use base64::prelude::{BASE64_STANDARD, Engine as _};
+
 use crate::outcome::TransportError;
+use crate::suite::InvokeContext;
 
 /// The invoke path RIE serves; the name segment must be literally `function`.
 const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
@@ -62,17 +65,30 @@ impl Rie {
     pub async fn invoke(
         &mut self,
         event: &serde_json::Value,
+        context: &InvokeContext,
     ) -> (Result<Answer, TransportError>, Duration) {
         let started = Instant::now();
-        let answer = self.send(event).await;
+        let answer = self.send(event, context).await;
         (answer, started.elapsed())
     }
 
-    async fn send(&self, event: &serde_json::Value) -> Result<Answer, TransportError> {
-        let response = self
+    async fn send(
+        &self,
+        event: &serde_json::Value,
+        context: &InvokeContext,
+    ) -> Result<Answer, TransportError> {
+        let mut request = self
             .client
             .post(self.invoke_url())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        if let Some(client_context) = &context.client_context {
+            let encoded = BASE64_STANDARD.encode(client_context.to_string());
+            request = request.header("X-Amz-Client-Context", encoded);
+        }
+        if let Some(trace_id) = &context.trace_id {
+            request = request.header("X-Amzn-Trace-Id", trace_id);
+        }
+        let response = request
             .body(event.to_string())
             .timeout(self.deadline)
             .send()
