@@ -177,8 +177,13 @@ impl Runner {
                 (Some(w), None) => {
                     let invocation = w.invoke(&case.event, &case.context).await;
                     lost = invocation.outcome.container_lost();
+                    let mut verdict = judge::judge(&case.expect, &invocation.outcome);
+                    if let Some(trigger) = suite.function.edge {
+                        verdict =
+                            judge::edge::response_limit(trigger, &invocation.outcome, verdict);
+                    }
                     CaseResult {
-                        verdict: judge::judge(&case.expect, &invocation.outcome),
+                        verdict,
                         duration: invocation.round_trip,
                         logs: invocation.logs,
                         outcome: Some(invocation.outcome),

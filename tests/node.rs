@@ -9,13 +9,9 @@ use common::*;
 
 /// A suite for handler `handler` of the Node fixture function, with `cases` (YAML).
 fn node_suite(dir: &Path, name: &str, handler: &str, extra: &str, cases: &str) -> PathBuf {
-    let path = dir.join(format!("{name}.yaml"));
-    let text = format!(
-        "function:\n  name: {name}\n  runtime: nodejs22.x\n  handler: {handler}\n  code: {}\n{extra}cases:\n{cases}",
-        fixture("functions/node").display()
-    );
-    std::fs::write(&path, text).unwrap();
-    path
+    let code = fixture("functions/node");
+    let function = format!("  handler: {handler}\n{extra}");
+    write_suite(dir, name, ("nodejs22.x", &code), &function, cases)
 }
 
 #[test]

@@ -135,15 +135,13 @@ fn client_context_reaches_the_handler() {
         ),
     );
     let node_dir = tempfile::tempdir().unwrap();
-    let node = node_dir.path().join("node.yaml");
-    std::fs::write(
-        &node,
-        format!(
-            "function:\n  name: ctx\n  runtime: nodejs22.x\n  handler: index.context\n  code: {}\ncases:\n  - name: node sees it\n    client_context: {{custom: {{tenant: acme}}}}\n    expect:\n      response_contains: {{functionName: ctx, clientContext: {{custom: {{tenant: acme}}}}, remaining: true}}\n",
-            fixture("functions/node").display()
-        ),
-    )
-    .unwrap();
+    let node = write_suite(
+        node_dir.path(),
+        "ctx",
+        ("nodejs22.x", &fixture("functions/node")),
+        "  handler: index.context\n",
+        "  - name: node sees it\n    client_context: {custom: {tenant: acme}}\n    expect:\n      response_contains: {functionName: ctx, clientContext: {custom: {tenant: acme}}, remaining: true}\n",
+    );
     let out = run(&[python, node], &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");

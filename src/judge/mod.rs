@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod diff;
+pub mod edge;
 
 use serde_json::Value;
 

@@ -20,7 +20,7 @@ pub(super) struct Ctx<'a> {
 
 /// The entries of a mapping whose keys were checked against the allowed ones.
 pub(super) struct Fields<'n> {
-    entries: &'n [(Key, Node)],
+    pub(super) entries: &'n [(Key, Node)],
 }
 
 impl<'n> Fields<'n> {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::edge::EdgeTrigger;
 use super::fields::Ctx;
 use super::node::{Node, Value};
 use super::{Credentials, Function, runtime};
@@ -22,6 +23,7 @@ impl Ctx<'_> {
             "memory",
             "ephemeral_storage",
             "aws_credentials",
+            "edge",
         ];
         let f = self.fields(node, "`function`", FIELDS)?;
         let mut ok = true;
@@ -158,13 +160,19 @@ impl Ctx<'_> {
                 None => None,
             },
         };
-        ok &= ephemeral_storage.is_some() && aws_credentials.is_some();
+        let edge = match f.get("edge") {
+            None => Some(None),
+            Some(e) => self
+                .choice(e, "`edge`", EdgeTrigger::NAMES)
+                .map(EdgeTrigger::parse),
+        };
+        ok &= ephemeral_storage.is_some() && aws_credentials.is_some() && edge.is_some();
         ok &= name.is_some() && image.is_some() && handler.is_some() && code.is_some();
         ok &= layers.is_some() && environment.is_some() && timeout.is_some() && memory.is_some();
         if !ok {
             return None;
         }
-        Some(Function {
+        let function = Function {
             name: name?,
             image: image?,
             handler: handler?,
@@ -177,8 +185,11 @@ impl Ctx<'_> {
             runtime: runtime_id,
             ephemeral_storage: ephemeral_storage?,
             aws_credentials: aws_credentials?,
+            edge: edge?,
             pos: node.pos,
-        })
+        };
+        self.edge_rules(node, &f, &function);
+        Some(function)
     }
 
     fn check_bootstrap(&mut self, node: &Node, code: &Path) {

@@ -5,6 +5,7 @@
 
 mod case;
 mod diagnostics;
+pub mod edge;
 mod fields;
 mod files;
 pub(crate) mod function;
@@ -56,6 +57,8 @@ pub struct Function {
     pub ephemeral_storage: u32,
     /// Which AWS credentials the function sees.
     pub aws_credentials: Credentials,
+    /// The CloudFront trigger of a Lambda@Edge function, whose rules then apply.
+    pub edge: Option<edge::EdgeTrigger>,
     pub pos: Pos,
 }
 

@@ -322,6 +322,7 @@ mod tests {
             runtime: Some("provided.al2023".into()),
             ephemeral_storage: 1024,
             aws_credentials: Credentials::Placeholder,
+            edge: None,
             pos: Pos::default(),
         }
     }

@@ -113,3 +113,21 @@ pub fn temp_suite(body: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&path, text).unwrap();
     (dir, path)
 }
+
+/// A suite file `<name>.yaml` in `dir` testing a function named `name` with `runtime` and
+/// `code`, more `function` lines (indented, each ending in a newline) and `cases` (YAML).
+pub fn write_suite(
+    dir: &Path,
+    name: &str,
+    (runtime, code): (&str, &Path),
+    function: &str,
+    cases: &str,
+) -> PathBuf {
+    let path = dir.join(format!("{name}.yaml"));
+    let text = format!(
+        "function:\n  name: {name}\n  runtime: {runtime}\n  code: {}\n{function}cases:\n{cases}",
+        code.display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
