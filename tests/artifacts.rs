@@ -164,3 +164,35 @@ fn archives_lambda_would_refuse_exit_2_naming_the_entry_and_the_suite_line() {
     }
     assert!(!d.join("evil.sh").exists() && !d.parent().unwrap().join("evil.sh").exists());
 }
+
+#[test]
+fn an_extension_in_a_layer_is_started_and_its_lines_come_with_the_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    let suite = write_suite(
+        dir.path(),
+        "extended",
+        ("provided.al2023", &root().join("examples/shell-runtime")),
+        &format!(
+            "  handler: function.handler\n  layers: [{}]\n",
+            fixture("functions/extension-layer").display()
+        ),
+        "  - name: first\n    event: {n: 1}\n  - name: second\n    event: {n: 2}\n",
+    );
+    let out = run(&[suite], &["--junit", junit.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let logs_of = |name: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .and_then(|c| c.children().find(|n| n.has_tag_name("system-out")))
+            .and_then(|n| n.text())
+            .unwrap_or_default()
+            .to_string()
+    };
+    for case in ["first", "second"] {
+        let logs = logs_of(case);
+        assert!(logs.contains("[logger] saw invocation"), "{case}: {logs}");
+    }
+}
