@@ -4,6 +4,8 @@
 #   public.ecr.aws/lambda/python:3.11      Debian minbase + python3 + awslambdaric + RIE
 #   public.ecr.aws/lambda/provided:al2023  Debian minbase + curl + RIE, no /var/runtime/bootstrap
 #   public.ecr.aws/lambda/nodejs:22        Debian minbase + nodejs + RIE + scripts/standin/node-runtime.js
+#   lambda-ci/arm64-rie:standin            the arm64 RIE alone, marked arm64: an image an x86_64
+#                                          engine without emulation cannot run
 # Only package registries are used: Debian's apt (debootstrap) and PyPI (awslambdaric, and the
 # real aws-lambda-rie binary shipped inside the aws-sam-cli wheel).
 # Idempotent: an image that already exists is left alone. Needs root and a Docker engine.
@@ -12,6 +14,7 @@ set -eu
 PYTHON_IMAGE=public.ecr.aws/lambda/python:3.11
 PROVIDED_IMAGE=public.ecr.aws/lambda/provided:al2023
 NODE_IMAGE=public.ecr.aws/lambda/nodejs:22
+ARM_IMAGE=lambda-ci/arm64-rie:standin
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=${STANDIN_DIR:-/var/tmp/lambda-ci-standin}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
@@ -25,8 +28,8 @@ have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 NODE_CLIENT_SUM=$(sha256sum "$HERE/standin/node-runtime.js" | cut -c1-12)
 have_node() { [ "$(docker image inspect -f '{{index .Config.Labels "lambda-ci.client"}}' "$NODE_IMAGE" 2>/dev/null)" = "$NODE_CLIENT_SUM" ]; }
 
-if have_image "$PYTHON_IMAGE" && have_image "$PROVIDED_IMAGE" && have_node; then
-  echo "stand-in images present: $PYTHON_IMAGE $PROVIDED_IMAGE $NODE_IMAGE"
+if have_image "$PYTHON_IMAGE" && have_image "$PROVIDED_IMAGE" && have_node && have_image "$ARM_IMAGE"; then
+  echo "stand-in images present: $PYTHON_IMAGE $PROVIDED_IMAGE $NODE_IMAGE $ARM_IMAGE"
   exit 0
 fi
 
@@ -37,14 +40,24 @@ fi
 
 mkdir -p "$WORK"
 
-# The real RIE binary, from the aws-sam-cli wheel.
+# The real RIE binaries, from the aws-sam-cli wheel.
 RIE=$WORK/aws-lambda-rie
-if [ ! -x "$RIE" ]; then
+RIE_ARM64=$WORK/aws-lambda-rie-arm64
+if [ ! -x "$RIE" ] || [ ! -x "$RIE_ARM64" ]; then
   rm -rf "$WORK/dl"; mkdir -p "$WORK/dl"
   pip download -q --no-deps --no-cache-dir -d "$WORK/dl" "$SAMCLI"
-  unzip -p "$WORK"/dl/aws_sam_cli-*.whl samcli/local/rapid/aws-lambda-rie-x86_64 > "$RIE.part"
-  chmod 755 "$RIE.part"
-  mv "$RIE.part" "$RIE"
+  for arch in x86_64 arm64; do
+    unzip -p "$WORK"/dl/aws_sam_cli-*.whl "samcli/local/rapid/aws-lambda-rie-$arch" > "$RIE.$arch.part"
+    chmod 755 "$RIE.$arch.part"
+  done
+  mv "$RIE.x86_64.part" "$RIE"
+  mv "$RIE.arm64.part" "$RIE_ARM64"
+fi
+
+if ! have_image "$ARM_IMAGE"; then
+  python3 "$HERE/standin/arm64-image.py" "$RIE_ARM64" "$ARM_IMAGE" "$WORK/arm64.tar"
+  docker load -q -i "$WORK/arm64.tar"
+  rm -f "$WORK/arm64.tar"
 fi
 
 # One Debian minbase rootfs, shared by both images.

@@ -143,6 +143,8 @@ pub enum EventKind {
         /// The URL that invokes the function in it.
         invoke_url: String,
     },
+    /// Something the user should know that does not fail a case.
+    Warning { suite: SuiteRef, message: String },
     /// A case is about to be invoked.
     CaseStarted { case: CaseRef },
     /// A case has a verdict.

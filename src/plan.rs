@@ -4,7 +4,7 @@
 //! a single invocation at a time). Filtering, partitioning and pools of workers fit here later:
 //! the ids stay those of the loaded suites, whatever the plan leaves out or splits.
 
-use crate::suite::Suite;
+use crate::suite::{Architecture, Suite};
 
 /// Identifies a suite: its index among the loaded suites, in load order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -63,11 +63,12 @@ impl Plan {
         out
     }
 
-    /// The distinct images the plan needs, in first-use order.
-    pub fn images<'a>(&self, suites: &'a [Suite]) -> Vec<&'a str> {
-        let mut images: Vec<&str> = Vec::new();
+    /// The distinct images the plan needs, each for its architecture, in first-use order.
+    pub fn images<'a>(&self, suites: &'a [Suite]) -> Vec<(&'a str, Architecture)> {
+        let mut images = Vec::new();
         for unit in &self.units {
-            let image = suites[unit.suite.0].function.image.as_str();
+            let f = &suites[unit.suite.0].function;
+            let image = (f.image.as_str(), f.architecture);
             if !images.contains(&image) {
                 images.push(image);
             }

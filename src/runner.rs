@@ -16,7 +16,7 @@ use crate::event::{
 use crate::judge::{self, Verdict};
 use crate::outcome::Reported;
 use crate::plan::{Plan, Unit};
-use crate::suite::{Credentials, Suite};
+use crate::suite::{Architecture, Credentials, Suite};
 use crate::worker::{Blueprint, BootError, CallerCredentials, Ready, Worker, WorkerId};
 
 /// Executes a plan against an engine.
@@ -81,10 +81,28 @@ impl Runner {
                 .collect(),
         });
         let images = self.check_images(&out).await;
+        let engine_arch = self.engine.architecture().await;
+        let engine_arch = engine_arch.as_deref().and_then(Architecture::from_engine);
         let mut stats = Stats::default();
         for (seq, unit) in self.plan.units.iter().enumerate() {
-            let image = &suites[unit.suite.0].function.image;
-            let problem = images.get(image).cloned().flatten();
+            let f = &suites[unit.suite.0].function;
+            let problem = images
+                .get(&(f.image.clone(), f.architecture))
+                .cloned()
+                .flatten();
+            if problem.is_none()
+                && let Some(engine_arch) = engine_arch.filter(|a| *a != f.architecture)
+            {
+                out.emit(EventKind::Warning {
+                    suite: SuiteRef::new(unit.suite, &suites[unit.suite.0]),
+                    message: format!(
+                        "{} is built for {} and this engine runs {}: it runs under emulation, if at all, and its timings are not representative",
+                        f.name,
+                        f.architecture.name(),
+                        engine_arch.name()
+                    ),
+                });
+            }
             self.run_unit(WorkerId(seq), unit, problem, &mut stats, &out)
                 .await;
         }
@@ -93,16 +111,18 @@ impl Runner {
         stats
     }
 
-    /// Makes sure every image is present; maps each to why it cannot be had, if it cannot.
-    async fn check_images(&self, out: &Emitter) -> HashMap<String, Option<String>> {
+    /// Makes sure every image is present for its architecture; maps each to why it cannot be
+    /// had, if it cannot.
+    async fn check_images(&self, out: &Emitter) -> HashMap<(String, Architecture), Option<String>> {
         let mut images = HashMap::new();
-        for image in self.plan.images(&self.suites) {
+        for (image, arch) in self.plan.images(&self.suites) {
             out.emit(EventKind::ImageChecking {
                 image: image.to_string(),
             });
             let started = Instant::now();
             let mut pulled = false;
-            let result = docker::ensure_image(&self.engine, image, self.pull, |p| {
+            let platform = (arch.platform(), arch.image_arch());
+            let result = docker::ensure_image(&self.engine, image, platform, self.pull, |p| {
                 pulled = true;
                 out.emit(EventKind::ImagePulling(p));
             })
@@ -114,7 +134,10 @@ impl Runner {
                     took: started.elapsed(),
                 });
             }
-            images.insert(image.to_string(), result.err().map(|e| one_line(&e)));
+            images.insert(
+                (image.to_string(), arch),
+                result.err().map(|e| one_line(&e)),
+            );
         }
         images
     }

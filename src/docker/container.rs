@@ -17,6 +17,8 @@ pub struct ContainerSpec {
     /// A readable container name, unique among the engine's containers.
     pub name: String,
     pub image: String,
+    /// The platform to run, as `linux/arm64`; the engine's own when `None`.
+    pub platform: Option<String>,
     pub cmd: Option<Vec<String>>,
     pub env: Vec<(String, String)>,
     /// Host files the container needs, and how each reaches it.
@@ -135,7 +137,7 @@ impl Container {
         };
         let options = CreateContainerOptions {
             name: Some(spec.name.clone()),
-            ..Default::default()
+            platform: spec.platform.clone().unwrap_or_default(),
         };
         let created = engine
             .docker

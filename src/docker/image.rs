@@ -39,6 +39,15 @@ pub enum ImageError {
         "image {image} could not be pulled: {message}; check the name and your registry access (`docker pull {image}`)"
     )]
     Pull { image: String, message: String },
+    #[error(
+        "image {image} is present for {have} only, and the function is built for {want}; pull its {want} variant: `docker pull --platform {platform} {image}`"
+    )]
+    OtherArchitecture {
+        image: String,
+        have: String,
+        want: String,
+        platform: String,
+    },
     #[error("image {image} could not be inspected")]
     Inspect {
         image: String,
@@ -47,15 +56,30 @@ pub enum ImageError {
     },
 }
 
-/// Ensures `image` is present, reporting pull progress through `progress`.
+/// Ensures `image` is present for `platform` (`linux/arm64`; `arch` is its architecture as
+/// images name it, `arm64`), reporting pull progress through `progress`.
 pub async fn ensure_image(
     engine: &Engine,
     image: &str,
+    (platform, arch): (&str, &str),
     policy: PullPolicy,
     mut progress: impl FnMut(PullProgress),
 ) -> Result<(), ImageError> {
     let present = match engine.docker.inspect_image(image).await {
-        Ok(_) => true,
+        Ok(info) => match info.architecture {
+            Some(have) if have != arch => {
+                if policy == PullPolicy::Never {
+                    return Err(ImageError::OtherArchitecture {
+                        image: image.to_string(),
+                        have,
+                        want: arch.to_string(),
+                        platform: platform.to_string(),
+                    });
+                }
+                false
+            }
+            _ => true,
+        },
         Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
         }) => false,
@@ -80,6 +104,7 @@ pub async fn ensure_image(
     let options = CreateImageOptions {
         from_image: Some(repo.to_string()),
         tag: Some(tag.to_string()),
+        platform: platform.to_string(),
         ..Default::default()
     };
     let mut layers: std::collections::HashMap<String, (u64, u64)> = Default::default();

@@ -49,4 +49,9 @@ impl Engine {
         docker.ping().await.map_err(fail)?;
         Ok(Engine { docker })
     }
+
+    /// The engine's CPU architecture as it names it (`x86_64`, `aarch64`), if it says.
+    pub async fn architecture(&self) -> Option<String> {
+        self.docker.info().await.ok()?.architecture
+    }
 }

@@ -262,6 +262,12 @@ impl<W: Write> Console<W> {
                     worker.suite.function
                 );
             }
+            EventKind::Warning { message, .. } => {
+                let line = format!("warning: {message}");
+                self.progress
+                    .suspend(|| writeln!(std::io::stderr(), "{line}"))
+                    .ok();
+            }
             EventKind::CaseStarted { case } => {
                 self.suite_header(case);
                 if !self.plain_progress {

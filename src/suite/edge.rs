@@ -18,30 +18,19 @@ pub enum EdgeTrigger {
 }
 
 impl EdgeTrigger {
-    pub const NAMES: &[&'static str] = &[
-        "viewer-request",
-        "viewer-response",
-        "origin-request",
-        "origin-response",
+    /// Every trigger by its name in suites (CloudFront's event type).
+    pub const NAMED: &[(&'static str, EdgeTrigger)] = &[
+        ("viewer-request", EdgeTrigger::ViewerRequest),
+        ("viewer-response", EdgeTrigger::ViewerResponse),
+        ("origin-request", EdgeTrigger::OriginRequest),
+        ("origin-response", EdgeTrigger::OriginResponse),
     ];
 
-    pub fn parse(name: &str) -> Option<EdgeTrigger> {
-        Some(match name {
-            "viewer-request" => EdgeTrigger::ViewerRequest,
-            "viewer-response" => EdgeTrigger::ViewerResponse,
-            "origin-request" => EdgeTrigger::OriginRequest,
-            "origin-response" => EdgeTrigger::OriginResponse,
-            _ => return None,
-        })
-    }
-
     pub fn name(self) -> &'static str {
-        match self {
-            EdgeTrigger::ViewerRequest => "viewer-request",
-            EdgeTrigger::ViewerResponse => "viewer-response",
-            EdgeTrigger::OriginRequest => "origin-request",
-            EdgeTrigger::OriginResponse => "origin-response",
-        }
+        Self::NAMED
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map_or("", |(name, _)| name)
     }
 
     fn viewer(self) -> bool {
@@ -107,6 +96,14 @@ impl Ctx<'_> {
                 pos,
                 rule(&format!("must use Node.js or Python, not `{runtime}`")),
                 None,
+            );
+        }
+        if function.architecture != super::Architecture::X86_64 {
+            let pos = f.get("architecture").map(|a| a.pos);
+            self.error(
+                pos,
+                rule("run on x86_64 only"),
+                Some("remove `architecture: arm64`".into()),
             );
         }
         let limits = [

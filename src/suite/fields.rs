@@ -136,20 +136,21 @@ impl Ctx<'_> {
         }
     }
 
-    /// One of `choices`, with a did-you-mean for a near miss.
-    pub(super) fn choice(
+    /// The value of one of `choices` (name, value), with a did-you-mean for a near miss.
+    pub(super) fn choice<T: Copy>(
         &mut self,
         node: &Node,
         what: &str,
-        choices: &[&'static str],
-    ) -> Option<&'static str> {
+        choices: &[(&'static str, T)],
+    ) -> Option<T> {
         let given = self.string(node, what)?;
-        if let Some(c) = choices.iter().find(|c| **c == given) {
-            return Some(c);
+        if let Some((_, value)) = choices.iter().find(|(name, _)| *name == given) {
+            return Some(*value);
         }
-        let hint = match closest(&given, choices.iter().copied()) {
-            Some(c) => format!("did you mean `{c}`? {what} takes: {}", choices.join(", ")),
-            None => format!("{what} takes: {}", choices.join(", ")),
+        let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+        let hint = match closest(&given, names.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`? {what} takes: {}", names.join(", ")),
+            None => format!("{what} takes: {}", names.join(", ")),
         };
         self.error(
             Some(node.pos),

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::edge::EdgeTrigger;
 use super::fields::Ctx;
 use super::node::{Node, Value};
-use super::{Credentials, Function, runtime};
+use super::{Architecture, Credentials, Function, runtime};
 
 impl Ctx<'_> {
     pub(super) fn function(&mut self, node: &Node) -> Option<Function> {
@@ -23,6 +23,7 @@ impl Ctx<'_> {
             "memory",
             "ephemeral_storage",
             "aws_credentials",
+            "architecture",
             "edge",
         ];
         let f = self.fields(node, "`function`", FIELDS)?;
@@ -154,19 +155,18 @@ impl Ctx<'_> {
         };
         let aws_credentials = match f.get("aws_credentials") {
             None => Some(Credentials::Placeholder),
-            Some(c) => match self.choice(c, "`aws_credentials`", &["placeholder", "inherit"]) {
-                Some("inherit") => Some(Credentials::Inherit),
-                Some(_) => Some(Credentials::Placeholder),
-                None => None,
-            },
+            Some(c) => self.choice(c, "`aws_credentials`", Credentials::NAMED),
+        };
+        let architecture = match f.get("architecture") {
+            None => Some(Architecture::X86_64),
+            Some(a) => self.choice(a, "`architecture`", Architecture::NAMED),
         };
         let edge = match f.get("edge") {
             None => Some(None),
-            Some(e) => self
-                .choice(e, "`edge`", EdgeTrigger::NAMES)
-                .map(EdgeTrigger::parse),
+            Some(e) => self.choice(e, "`edge`", EdgeTrigger::NAMED).map(Some),
         };
         ok &= ephemeral_storage.is_some() && aws_credentials.is_some() && edge.is_some();
+        ok &= architecture.is_some();
         ok &= name.is_some() && image.is_some() && handler.is_some() && code.is_some();
         ok &= layers.is_some() && environment.is_some() && timeout.is_some() && memory.is_some();
         if !ok {
@@ -185,6 +185,7 @@ impl Ctx<'_> {
             runtime: runtime_id,
             ephemeral_storage: ephemeral_storage?,
             aws_credentials: aws_credentials?,
+            architecture: architecture?,
             edge: edge?,
             pos: node.pos,
         };

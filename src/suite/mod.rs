@@ -57,9 +57,61 @@ pub struct Function {
     pub ephemeral_storage: u32,
     /// Which AWS credentials the function sees.
     pub aws_credentials: Credentials,
+    /// The instruction set the function is built for.
+    pub architecture: Architecture,
     /// The CloudFront trigger of a Lambda@Edge function, whose rules then apply.
     pub edge: Option<edge::EdgeTrigger>,
     pub pos: Pos,
+}
+
+/// The instruction set a function is built for, as Lambda names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    #[default]
+    X86_64,
+    Arm64,
+}
+
+impl Architecture {
+    /// Every architecture by its name in suites.
+    pub const NAMED: &[(&'static str, Architecture)] = &[
+        ("x86_64", Architecture::X86_64),
+        ("arm64", Architecture::Arm64),
+    ];
+
+    /// Lambda's name: `x86_64`, `arm64`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+
+    /// The container platform: `linux/amd64`, `linux/arm64`.
+    pub fn platform(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "linux/amd64",
+            Architecture::Arm64 => "linux/arm64",
+        }
+    }
+
+    /// As images name it: `amd64`, `arm64`.
+    pub fn image_arch(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "amd64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+
+    /// From an architecture as an engine or image names it (`x86_64`, `amd64`, `aarch64`).
+    pub fn from_engine(name: &str) -> Option<Architecture> {
+        match name {
+            "x86_64" | "amd64" => Some(Architecture::X86_64),
+            "aarch64" | "arm64" => Some(Architecture::Arm64),
+            _ => None,
+        }
+    }
 }
 
 /// Which AWS credentials a function sees.
@@ -72,6 +124,14 @@ pub enum Credentials {
     Placeholder,
     /// The caller's `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
     Inherit,
+}
+
+impl Credentials {
+    /// Every choice by its name in suites.
+    pub const NAMED: &[(&'static str, Credentials)] = &[
+        ("placeholder", Credentials::Placeholder),
+        ("inherit", Credentials::Inherit),
+    ];
 }
 
 /// Files as they are deployed: a directory, or a `.zip` exactly as uploaded to Lambda.

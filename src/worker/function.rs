@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::artifact::Unpacked;
 use crate::docker::{Artifact, ContainerSpec, Delivery, LABEL, RUN_LABEL, SUITE_LABEL};
-use crate::suite::{Credentials, Function};
+use crate::suite::{Architecture, Credentials, Function};
 
 /// The port RIE listens on inside the container.
 const RIE_PORT: &str = "8080/tcp";
@@ -51,6 +51,8 @@ pub struct Blueprint {
     run_id: String,
     /// The function's timeout, which bounds every invocation.
     pub timeout: Duration,
+    /// The instruction set the function is built for.
+    pub architecture: Architecture,
     /// Values that must never reach a report: the caller's inherited credentials.
     pub secrets: Vec<String>,
     /// The merged layers mounted at /opt, removed when the blueprint goes unless kept.
@@ -96,6 +98,7 @@ impl Blueprint {
             spec: ContainerSpec {
                 name: String::new(),
                 image: function.image.clone(),
+                platform: Some(function.architecture.platform().to_string()),
                 cmd: function.handler.clone().map(|h| vec![h]),
                 env,
                 artifacts,
@@ -121,6 +124,7 @@ impl Blueprint {
             run_id: run_id.to_string(),
             timeout: Duration::from_secs(function.timeout.into()),
             secrets,
+            architecture: function.architecture,
             merged_layers: Mutex::new(merged_layers),
         })
     }
@@ -322,6 +326,7 @@ mod tests {
             runtime: Some("provided.al2023".into()),
             ephemeral_storage: 1024,
             aws_credentials: Credentials::Placeholder,
+            architecture: crate::suite::Architecture::X86_64,
             edge: None,
             pos: Pos::default(),
         }

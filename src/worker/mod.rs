@@ -34,6 +34,13 @@ pub enum BootError {
     Layers(#[source] std::io::Error),
     #[error(transparent)]
     Container(#[from] StartError),
+    #[error(
+        "the engine cannot run {arch} containers (`exec format error`): install QEMU emulation for it (`docker run --privileged --rm tonistiigi/binfmt --install {arch}`), or run on an {arch} machine"
+    )]
+    CannotRun {
+        arch: &'static str,
+        logs: Vec<LogLine>,
+    },
     #[error("RIE in the container did not answer within {} s", READY_LIMIT.as_secs())]
     NoAnswer {
         /// What the container wrote meanwhile.
@@ -46,7 +53,8 @@ impl BootError {
     pub fn into_logs(self) -> Vec<LogLine> {
         match self {
             BootError::Container(StartError::Exited { logs, .. })
-            | BootError::NoAnswer { logs } => logs,
+            | BootError::NoAnswer { logs }
+            | BootError::CannotRun { logs, .. } => logs,
             _ => Vec::new(),
         }
     }
@@ -117,13 +125,27 @@ impl Worker {
     ) -> Result<(Worker, Ready), BootError> {
         let started = Instant::now();
         let spec = blueprint.spec(id.0, generation);
-        let mut container = Container::start(engine, owned, &spec).await?;
+        let cannot_run = |e: StartError| match e {
+            // The kernel refused the image's binaries: they are for another architecture.
+            StartError::Exited { logs, .. }
+                if logs.iter().any(|l| l.text.contains("exec format error")) =>
+            {
+                BootError::CannotRun {
+                    arch: blueprint.architecture.name(),
+                    logs,
+                }
+            }
+            other => BootError::Container(other),
+        };
+        let mut container = Container::start(engine, owned, &spec)
+            .await
+            .map_err(cannot_run)?;
         let rie = Rie::new(
             format!("http://127.0.0.1:{}", container.port),
             blueprint.timeout,
         );
         while !rie.probe().await {
-            container = container.still_running().await?;
+            container = container.still_running().await.map_err(cannot_run)?;
             if started.elapsed() > READY_LIMIT {
                 let logs = container.logs.since(0);
                 container.remove().await;
