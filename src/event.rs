@@ -115,6 +115,15 @@ pub enum EventKind {
         /// How long checking (and pulling) took.
         took: Duration,
     },
+    /// An image is being built; `line` is the build's latest output.
+    ImageBuilding { image: String, line: String },
+    /// An image was built, or was found built already from the same content.
+    ImageBuilt {
+        image: String,
+        /// Whether an image of the same content existed, so nothing was built.
+        cached: bool,
+        took: Duration,
+    },
     /// A worker's container is being created and started.
     ContainerStarting { worker: WorkerRef },
     /// A worker's container answers; its cases can run.

@@ -1,6 +1,7 @@
 //! The Docker adapter: the engine, the images it holds, and the containers lambda-ci owns there.
 //! It takes plain container specs and knows nothing of suites or Lambda.
 
+mod build;
 mod container;
 mod image;
 mod logs;
@@ -8,6 +9,7 @@ mod owned;
 
 use bollard::Docker;
 
+pub use build::{BuildError, build_image, context_tar};
 pub use container::{Artifact, Container, ContainerSpec, Delivery, StartError, State};
 pub use image::{ImageError, PullPolicy, PullProgress, ensure_image};
 pub use logs::{LogLine, LogStream, Logs};
@@ -48,6 +50,11 @@ impl Engine {
         let docker = docker.negotiate_version().await.map_err(fail)?;
         docker.ping().await.map_err(fail)?;
         Ok(Engine { docker })
+    }
+
+    /// Whether the engine holds `image` (by name, any platform).
+    pub async fn has_image(&self, image: &str) -> bool {
+        self.docker.inspect_image(image).await.is_ok()
     }
 
     /// The engine's CPU architecture as it names it (`x86_64`, `aarch64`), if it says.

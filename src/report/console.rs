@@ -242,6 +242,23 @@ impl<W: Write> Console<W> {
                         .ok();
                 }
             }
+            EventKind::ImageBuilding { image, line } => {
+                self.status(format!("building {image}: {line}"));
+            }
+            EventKind::ImageBuilt {
+                image,
+                cached,
+                took,
+            } => {
+                let line = if *cached {
+                    format!("{image} is built already (same content)")
+                } else {
+                    format!("built {image} in {:.1} s", took.as_secs_f64())
+                };
+                self.progress
+                    .suspend(|| writeln!(std::io::stderr(), "{line}"))
+                    .ok();
+            }
             EventKind::ContainerStarting { worker } => {
                 let suite = &worker.suite;
                 self.status(format!("booting {} ({})", suite.function, suite.image));

@@ -136,6 +136,19 @@ impl Ctx<'_> {
         }
     }
 
+    /// A scalar as text, the way environment variables and build args take it.
+    pub(super) fn scalar(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.value {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => {
+                self.wrong_kind(node, what, "a string");
+                None
+            }
+        }
+    }
+
     /// The value of one of `choices` (name, value), with a did-you-mean for a near miss.
     pub(super) fn choice<T: Copy>(
         &mut self,

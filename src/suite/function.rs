@@ -7,7 +7,7 @@ use std::path::Path;
 use super::edge::EdgeTrigger;
 use super::fields::Ctx;
 use super::node::{Node, Value};
-use super::{Architecture, Credentials, Function, runtime};
+use super::{Architecture, Credentials, Function};
 
 impl Ctx<'_> {
     pub(super) fn function(&mut self, node: &Node) -> Option<Function> {
@@ -25,6 +25,7 @@ impl Ctx<'_> {
             "aws_credentials",
             "architecture",
             "edge",
+            "build",
         ];
         let f = self.fields(node, "`function`", FIELDS)?;
         let mut ok = true;
@@ -37,51 +38,13 @@ impl Ctx<'_> {
                     .unwrap_or_else(|| "function".into()),
             ),
         };
-        let (image, custom_runtime) = match (f.get("runtime"), f.get("image")) {
-            (Some(_), Some(_)) => {
-                let pos = f.key("image").map(|k| k.pos);
-                self.error(
-                    pos,
-                    "`runtime` and `image` are exclusive",
-                    Some("keep one of them".into()),
-                );
-                (None, false)
-            }
-            (Some(r), None) => match self.string(r, "`runtime`") {
-                Some(id) => match runtime::image_of(&id) {
-                    Some(image) => (Some(image.to_string()), runtime::is_custom(&id)),
-                    None => {
-                        let valid: Vec<&str> =
-                            runtime::RUNTIMES.iter().map(|(id, _)| *id).collect();
-                        let hint = match runtime::closest(&id) {
-                            Some(c) => {
-                                format!("did you mean `{c}`? valid runtimes: {}", valid.join(", "))
-                            }
-                            None => format!("valid runtimes: {}", valid.join(", ")),
-                        };
-                        self.error(Some(r.pos), format!("unknown runtime `{id}`"), Some(hint));
-                        (None, false)
-                    }
-                },
-                None => (None, false),
-            },
-            (None, Some(i)) => match self.string(i, "`image`") {
-                Some(image) => {
-                    let custom = runtime::is_custom_image(&image);
-                    (Some(image), custom)
-                }
-                None => (None, false),
-            },
-            (None, None) => {
-                self.error(
-                    Some(node.pos),
-                    "missing `runtime` (or `image`)",
-                    Some("for example `runtime: python3.12`".into()),
-                );
-                (None, false)
-            }
+        let (image, custom_runtime, build) = match self.image_source(node, &f) {
+            Some((image, custom, build)) => (Some(image), custom, build),
+            None => (None, false, None),
         };
-        let by_runtime = f.get("runtime").is_some();
+        // Only a function whose runtime resolved needs a handler and code: after an unknown
+        // runtime or a conflict, asking for them would be noise.
+        let by_runtime = f.get("runtime").is_some() && image.is_some();
         let runtime_id = match (&image, f.get("runtime")) {
             (Some(_), Some(r)) => self.string(r, "`runtime`"),
             _ => None,
@@ -186,6 +149,7 @@ impl Ctx<'_> {
             ephemeral_storage: ephemeral_storage?,
             aws_credentials: aws_credentials?,
             architecture: architecture?,
+            build,
             edge: edge?,
             pos: node.pos,
         };
@@ -234,18 +198,12 @@ impl Ctx<'_> {
                 ok = false;
                 continue;
             }
-            let text = match &value.value {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => {
-                    let what = format!("environment variable `{}`", key.name);
-                    self.wrong_kind(value, &what, "a string");
-                    ok = false;
-                    continue;
+            match self.scalar(value, &format!("environment variable `{}`", key.name)) {
+                Some(text) => {
+                    env.insert(key.name.clone(), text);
                 }
-            };
-            env.insert(key.name.clone(), text);
+                None => ok = false,
+            }
         }
         ok.then_some(env)
     }

@@ -9,6 +9,7 @@ pub mod edge;
 mod fields;
 mod files;
 pub(crate) mod function;
+mod image;
 pub mod node;
 pub mod runtime;
 #[cfg(test)]
@@ -59,6 +60,8 @@ pub struct Function {
     pub aws_credentials: Credentials,
     /// The instruction set the function is built for.
     pub architecture: Architecture,
+    /// How to build the function's image, for `build:`; `image` then only describes it.
+    pub build: Option<Build>,
     /// The CloudFront trigger of a Lambda@Edge function, whose rules then apply.
     pub edge: Option<edge::EdgeTrigger>,
     pub pos: Pos,
@@ -112,6 +115,18 @@ impl Architecture {
             _ => None,
         }
     }
+}
+
+/// A container image to build for the function, from a Dockerfile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Build {
+    /// The build context, absolute.
+    pub context: PathBuf,
+    /// The Dockerfile, relative to the context.
+    pub dockerfile: String,
+    /// `--build-arg`s.
+    pub args: BTreeMap<String, String>,
+    pub pos: Pos,
 }
 
 /// Which AWS credentials a function sees.

@@ -252,6 +252,31 @@ fn sandbox_and_invocation_context_keys_are_checked() {
 }
 
 #[test]
+fn build_needs_a_context_with_its_dockerfile_and_excludes_runtime_and_image() {
+    let errs = errors_of(
+        "function:\n  build: {context: code, dockerfile: Containerfile}\ncases:\n  - name: a\n",
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("2:38: no `Containerfile` in the build context ")
+            && errs[0].ends_with("(`dockerfile` is relative to `context`)"),
+        "{errs:?}"
+    );
+    let errs = errors_of("function:\n  runtime: python3.11\n  build: {}\ncases:\n  - name: a\n");
+    assert_eq!(
+        errs,
+        vec!["3:3: `runtime` and `build` are exclusive (keep one of them)"]
+    );
+    let errs = errors_of("function:\n  build: {dockerfile: D}\ncases:\n  - name: a\n");
+    assert_eq!(
+        errs,
+        vec![
+            "2:10: `build` without `context` (the directory to build, relative to this file, e.g. `context: .`)"
+        ]
+    );
+}
+
+#[test]
 fn symlink_loops_are_not_followed_and_unreadable_suites_are_reported() {
     let dir = fixture();
     write(dir.path(), "s.yaml", GOOD);

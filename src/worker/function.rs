@@ -64,6 +64,7 @@ impl Blueprint {
     /// are merged here, once, into one directory for `/opt`.
     pub fn new(
         function: &Function,
+        image: &str,
         unpacked: &Unpacked,
         credentials: (Credentials, &CallerCredentials),
         suite_file: &Path,
@@ -97,7 +98,7 @@ impl Blueprint {
         Ok(Blueprint {
             spec: ContainerSpec {
                 name: String::new(),
-                image: function.image.clone(),
+                image: image.to_string(),
                 platform: Some(function.architecture.platform().to_string()),
                 cmd: function.handler.clone().map(|h| vec![h]),
                 env,
@@ -327,6 +328,7 @@ mod tests {
             ephemeral_storage: 1024,
             aws_credentials: Credentials::Placeholder,
             architecture: crate::suite::Architecture::X86_64,
+            build: None,
             edge: None,
             pos: Pos::default(),
         }
@@ -340,6 +342,7 @@ mod tests {
     fn custom_runtimes_get_their_code_at_var_runtime_too() {
         let blueprint = Blueprint::new(
             &function(),
+            "public.ecr.aws/lambda/provided:al2023",
             &Unpacked::default(),
             (Credentials::Placeholder, &CallerCredentials::default()),
             Path::new("cases/a.yaml"),

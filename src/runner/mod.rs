@@ -1,14 +1,16 @@
-//! Runs a plan: checks images, deals each unit's cases to a worker, judges every invocation,
-//! and sends everything that happens as events down a channel. Knows nothing of reporters.
+//! Runs a plan: prepares images, deals each unit's cases to a worker, judges every
+//! invocation, and sends everything that happens as events down a channel. Knows nothing of
+//! reporters.
 
-use std::collections::HashMap;
+mod images;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::artifact::Unpacked;
-use crate::docker::{self, Engine, OwnedContainers, PullPolicy};
+use crate::docker::{Engine, OwnedContainers, PullPolicy};
 use crate::error::one_line;
 use crate::event::{
     CaseRef, CaseResult, Event, EventKind, PlannedSuite, Stats, SuiteRef, WorkerRef,
@@ -40,13 +42,13 @@ pub struct Runner {
 
 /// Stamps events and sends them to the reporters; a reporter that has gone away does not stop
 /// the run.
-struct Emitter {
+pub(crate) struct Emitter {
     events: UnboundedSender<Event>,
     started: Instant,
 }
 
 impl Emitter {
-    fn emit(&self, kind: EventKind) {
+    pub(crate) fn emit(&self, kind: EventKind) {
         let _ = self.events.send(Event {
             at: SystemTime::now(),
             elapsed: self.started.elapsed(),
@@ -80,17 +82,14 @@ impl Runner {
                 })
                 .collect(),
         });
-        let images = self.check_images(&out).await;
+        let images = self.prepare_images(&out).await;
         let engine_arch = self.engine.architecture().await;
         let engine_arch = engine_arch.as_deref().and_then(Architecture::from_engine);
         let mut stats = Stats::default();
         for (seq, unit) in self.plan.units.iter().enumerate() {
             let f = &suites[unit.suite.0].function;
-            let problem = images
-                .get(&(f.image.clone(), f.architecture))
-                .cloned()
-                .flatten();
-            if problem.is_none()
+            let image = images.of(unit.suite, f);
+            if image.is_ok()
                 && let Some(engine_arch) = engine_arch.filter(|a| *a != f.architecture)
             {
                 out.emit(EventKind::Warning {
@@ -103,43 +102,12 @@ impl Runner {
                     ),
                 });
             }
-            self.run_unit(WorkerId(seq), unit, problem, &mut stats, &out)
+            self.run_unit(WorkerId(seq), unit, image, &mut stats, &out)
                 .await;
         }
         stats.duration = out.started.elapsed();
         out.emit(EventKind::RunFinished { stats });
         stats
-    }
-
-    /// Makes sure every image is present for its architecture; maps each to why it cannot be
-    /// had, if it cannot.
-    async fn check_images(&self, out: &Emitter) -> HashMap<(String, Architecture), Option<String>> {
-        let mut images = HashMap::new();
-        for (image, arch) in self.plan.images(&self.suites) {
-            out.emit(EventKind::ImageChecking {
-                image: image.to_string(),
-            });
-            let started = Instant::now();
-            let mut pulled = false;
-            let platform = (arch.platform(), arch.image_arch());
-            let result = docker::ensure_image(&self.engine, image, platform, self.pull, |p| {
-                pulled = true;
-                out.emit(EventKind::ImagePulling(p));
-            })
-            .await;
-            if result.is_ok() {
-                out.emit(EventKind::ImageReady {
-                    image: image.to_string(),
-                    pulled,
-                    took: started.elapsed(),
-                });
-            }
-            images.insert(
-                (image.to_string(), arch),
-                result.err().map(|e| one_line(&e)),
-            );
-        }
-        images
     }
 
     /// Runs a unit's cases in order on one worker, booting it for the first case and replacing
@@ -148,7 +116,7 @@ impl Runner {
         &self,
         id: WorkerId,
         unit: &Unit,
-        image_problem: Option<String>,
+        image: Result<String, String>,
         stats: &mut Stats,
         out: &Emitter,
     ) {
@@ -161,7 +129,7 @@ impl Runner {
         let mut lost = false;
         // Once a container cannot be booted, the remaining cases end with the same error; the
         // first of them carries what the container wrote.
-        let mut problem = image_problem;
+        let mut problem = image.as_ref().err().cloned();
         let mut problem_logs = Vec::new();
         for &case_id in &unit.cases {
             let case = &suite.cases[case_id.index];
@@ -173,7 +141,8 @@ impl Runner {
                 out.emit(EventKind::ContainerStarting {
                     worker: worker_ref.clone(),
                 });
-                match self.boot(id, suite, worker.take()).await {
+                let image = image.as_deref().unwrap_or_default();
+                match self.boot(id, suite, image, worker.take()).await {
                     Ok((booted, ready)) => {
                         out.emit(EventKind::ContainerReady {
                             worker: worker_ref.clone(),
@@ -243,6 +212,7 @@ impl Runner {
         &self,
         id: WorkerId,
         suite: &Suite,
+        image: &str,
         lost: Option<Worker>,
     ) -> Result<(Worker, Ready), BootError> {
         if let Some(lost) = lost {
@@ -251,6 +221,7 @@ impl Runner {
         let credentials = self.credentials.unwrap_or(suite.function.aws_credentials);
         let blueprint = Blueprint::new(
             &suite.function,
+            image,
             &self.unpacked,
             (credentials, &self.caller),
             &suite.file,

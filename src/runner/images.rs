@@ -1,0 +1,155 @@
+//! The images a run needs, made ready before any container boots: each base image checked
+//! (and pulled) once for its architecture, each `build:` built once per run and tagged by its
+//! content, so an unchanged build is not built again.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+use super::{Emitter, Runner};
+use crate::docker;
+use crate::error::one_line;
+use crate::event::EventKind;
+use crate::plan::SuiteId;
+use crate::suite::{Architecture, Build, Function};
+
+/// Every image of the run, or why it cannot be had.
+pub(super) struct Images {
+    /// Base and `image:` images, by name and architecture.
+    pulled: HashMap<(String, Architecture), Result<(), String>>,
+    /// Built images, by suite.
+    built: HashMap<SuiteId, Result<String, String>>,
+}
+
+impl Images {
+    /// The image a suite's function boots, or why there is none.
+    pub(super) fn of(&self, suite: SuiteId, function: &Function) -> Result<String, String> {
+        if let Some(built) = self.built.get(&suite) {
+            return built.clone();
+        }
+        let key = (function.image.clone(), function.architecture);
+        match self.pulled.get(&key) {
+            Some(Err(problem)) => Err(problem.clone()),
+            _ => Ok(function.image.clone()),
+        }
+    }
+}
+
+impl Runner {
+    pub(super) async fn prepare_images(&self, out: &Emitter) -> Images {
+        let mut images = Images {
+            pulled: HashMap::new(),
+            built: HashMap::new(),
+        };
+        // The same build (context, Dockerfile, args, platform) is built once, whoever names it.
+        type BuildKey = (std::path::PathBuf, String, String, Architecture);
+        let mut builds: HashMap<BuildKey, Result<String, String>> = HashMap::new();
+        for unit in &self.plan.units {
+            let function = &self.suites[unit.suite.0].function;
+            let arch = function.architecture;
+            match &function.build {
+                Some(build) => {
+                    let args = format!("{:?}", build.args);
+                    let key = (build.context.clone(), build.dockerfile.clone(), args, arch);
+                    if !builds.contains_key(&key) {
+                        let result = self.build(function, build, out).await;
+                        builds.insert(key.clone(), result);
+                    }
+                    images.built.insert(unit.suite, builds[&key].clone());
+                }
+                None => {
+                    let key = (function.image.clone(), arch);
+                    if let Entry::Vacant(slot) = images.pulled.entry(key) {
+                        slot.insert(self.pull(&function.image, arch, out).await);
+                    }
+                }
+            }
+        }
+        images
+    }
+
+    /// Makes sure `image` is present for `arch`, pulling it as the policy allows.
+    async fn pull(&self, image: &str, arch: Architecture, out: &Emitter) -> Result<(), String> {
+        out.emit(EventKind::ImageChecking {
+            image: image.to_string(),
+        });
+        let started = Instant::now();
+        let mut pulled = false;
+        let platform = (arch.platform(), arch.image_arch());
+        docker::ensure_image(&self.engine, image, platform, self.pull, |p| {
+            pulled = true;
+            out.emit(EventKind::ImagePulling(p));
+        })
+        .await
+        .map_err(|e| one_line(&e))?;
+        out.emit(EventKind::ImageReady {
+            image: image.to_string(),
+            pulled,
+            took: started.elapsed(),
+        });
+        Ok(())
+    }
+
+    /// Builds `build` for `function`, tagged `lambda-ci/<function>:<content hash>`, unless an
+    /// image of that tag exists already.
+    async fn build(
+        &self,
+        function: &Function,
+        build: &Build,
+        out: &Emitter,
+    ) -> Result<String, String> {
+        let started = Instant::now();
+        let context =
+            docker::context_tar(&build.context, &build.dockerfile).map_err(|e| one_line(&e))?;
+        let arch = function.architecture;
+        let mut hash = Sha256::new();
+        hash.update(&context);
+        hash.update(format!(
+            "{}\0{:?}\0{}",
+            build.dockerfile,
+            build.args,
+            arch.platform()
+        ));
+        let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let name: String = function
+            .name
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let image = format!("lambda-ci/{name}:{}", &hex[..12]);
+        let cached = self.engine.has_image(&image).await;
+        if !cached {
+            let args = build.args.clone().into_iter().collect();
+            docker::build_image(
+                &self.engine,
+                &image,
+                context,
+                (&build.dockerfile, &args),
+                arch.platform(),
+                |line| {
+                    out.emit(EventKind::ImageBuilding {
+                        image: image.clone(),
+                        line: line.to_string(),
+                    })
+                },
+            )
+            .await
+            .map_err(|e| one_line(&e))?;
+        }
+        out.emit(EventKind::ImageBuilt {
+            image: image.clone(),
+            cached,
+            took: started.elapsed(),
+        });
+        Ok(image)
+    }
+}
