@@ -42,7 +42,7 @@ fn a_built_image_runs_its_cmd_or_the_handler_given_and_is_built_once() {
     // Built once for both suites: the second finds the same content built.
     let built = err
         .lines()
-        .filter(|l| l.starts_with("built lambda-ci/container:"))
+        .filter(|l| l.starts_with("built lambda-ci/cmd:"))
         .count();
     let cached = err
         .lines()

@@ -13,7 +13,7 @@ use crate::docker;
 use crate::error::one_line;
 use crate::event::EventKind;
 use crate::plan::SuiteId;
-use crate::suite::{Architecture, Build, Function};
+use crate::suite::{Architecture, Function, Suite};
 
 /// Every image of the run, or why it cannot be had.
 pub(super) struct Images {
@@ -47,14 +47,15 @@ impl Runner {
         type BuildKey = (std::path::PathBuf, String, String, Architecture);
         let mut builds: HashMap<BuildKey, Result<String, String>> = HashMap::new();
         for unit in &self.plan.units {
-            let function = &self.suites[unit.suite.0].function;
+            let suite = &self.suites[unit.suite.0];
+            let function = &suite.function;
             let arch = function.architecture;
             match &function.build {
                 Some(build) => {
                     let args = format!("{:?}", build.args);
                     let key = (build.context.clone(), build.dockerfile.clone(), args, arch);
                     if !builds.contains_key(&key) {
-                        let result = self.build(function, build, out).await;
+                        let result = self.build(suite, out).await;
                         builds.insert(key.clone(), result);
                     }
                     images.built.insert(unit.suite, builds[&key].clone());
@@ -92,14 +93,13 @@ impl Runner {
         Ok(())
     }
 
-    /// Builds `build` for `function`, tagged `lambda-ci/<function>:<content hash>`, unless an
-    /// image of that tag exists already.
-    async fn build(
-        &self,
-        function: &Function,
-        build: &Build,
-        out: &Emitter,
-    ) -> Result<String, String> {
+    /// Builds the image of `suite`'s function, tagged `lambda-ci/<suite>:<content hash>`, unless
+    /// an image of that tag exists already.
+    async fn build(&self, suite: &Suite, out: &Emitter) -> Result<String, String> {
+        let function = &suite.function;
+        let Some(build) = &function.build else {
+            return Ok(function.image.clone());
+        };
         let started = Instant::now();
         let context =
             docker::context_tar(&build.context, &build.dockerfile).map_err(|e| one_line(&e))?;
@@ -113,8 +113,8 @@ impl Runner {
             arch.platform()
         ));
         let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        let name: String = function
-            .name
+        let stem = suite.file.file_stem().unwrap_or_default().to_string_lossy();
+        let name: String = stem
             .to_ascii_lowercase()
             .chars()
             .map(|c| {
