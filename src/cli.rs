@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::RunConfig;
+use crate::config::{MountMode, RunConfig};
 use crate::docker::PullPolicy;
 use crate::error::Error;
 use crate::suite::Credentials;
@@ -41,11 +41,27 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep: bool,
 
+    /// How code and layers reach the containers: `bind` mounts them, `copy` copies them in
+    /// (for engines that cannot see this machine's files), `auto` finds out.
+    #[arg(long, value_enum, default_value_t = Mount::Auto)]
+    pub mount: Mount,
+
     /// Which AWS credentials every function sees, whatever its suite says: `inherit` passes
     /// yours (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), `placeholder`
     /// harmless stand-ins.
     #[arg(long, value_enum, value_name = "WHICH")]
     pub aws_credentials: Option<AwsCredentials>,
+}
+
+/// `--mount`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mount {
+    /// Bind where the engine sees this machine's files, copy elsewhere.
+    Auto,
+    /// Read-only bind mounts.
+    Bind,
+    /// Copy through the Engine API.
+    Copy,
 }
 
 /// `--aws-credentials`.
@@ -103,6 +119,11 @@ impl RunArgs {
             junit: self.junit,
             pull: self.pull.into(),
             keep: self.keep,
+            mount: match self.mount {
+                Mount::Auto => MountMode::Auto,
+                Mount::Bind => MountMode::Bind,
+                Mount::Copy => MountMode::Copy,
+            },
             aws_credentials: self.aws_credentials.map(|c| match c {
                 AwsCredentials::Placeholder => Credentials::Placeholder,
                 AwsCredentials::Inherit => Credentials::Inherit,

@@ -17,4 +17,19 @@ pub struct RunConfig {
     pub keep: bool,
     /// Overrides every function's `aws_credentials`.
     pub aws_credentials: Option<Credentials>,
+    /// How code and layers reach the containers.
+    pub mount: MountMode,
+}
+
+/// How code and layers reach the function containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountMode {
+    /// Bind where the engine sees this machine's paths (found out by a probe), copy elsewhere.
+    #[default]
+    Auto,
+    /// Read-only bind mounts of the local paths.
+    Bind,
+    /// Copies through the archive API, on any engine.
+    Copy,
 }

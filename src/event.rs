@@ -124,6 +124,12 @@ pub enum EventKind {
         cached: bool,
         took: Duration,
     },
+    /// How code and layers reach this run's containers, and why.
+    ArtifactsDelivered {
+        /// Copied through the Engine API rather than bind-mounted.
+        copied: bool,
+        reason: String,
+    },
     /// A worker's container is being created and started.
     ContainerStarting { worker: WorkerRef },
     /// A worker's container answers; its cases can run.

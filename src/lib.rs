@@ -63,6 +63,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         unpacked: unpacked.clone(),
         pull: config.pull,
         credentials: config.aws_credentials,
+        mount: config.mount,
         caller: worker::CallerCredentials::from_env(),
         keep: config.keep,
         run_id: run_id.clone(),

@@ -100,6 +100,7 @@ fn a_panic_removes_the_container() {
         pull: PullPolicy::Never,
         keep: false,
         aws_credentials: None,
+        mount: lambda_ci::config::MountMode::Auto,
     };
     let mut reporters = Reporters::default();
     reporters.push(PanicsOnceReady);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, PortBinding};
 use bollard::query_parameters::CreateContainerOptions;
 
+use super::copy::copy_artifacts;
 use super::owned::{OwnedContainers, remove};
 use super::{Engine, LogLine, Logs};
 
@@ -47,6 +48,8 @@ pub struct Artifact {
 pub enum Delivery {
     /// A read-only bind mount: the engine must see the host path.
     BindReadOnly,
+    /// Copied through the archive API into a volume mounted read-only: works on any engine.
+    Copy,
 }
 
 /// Why a container could not be started.
@@ -60,6 +63,18 @@ pub enum StartError {
     },
     #[error("cannot start the container")]
     Start(#[source] bollard::errors::Error),
+    #[error("{what}")]
+    Copy {
+        what: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    #[error("cannot read {} to copy it into the container", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the engine did not publish port {port} of the container")]
     NoPort { port: String },
     #[error("the container exited during start {how}")]
@@ -89,6 +104,8 @@ pub struct Container {
     pub logs: Logs,
     engine: Engine,
     owned: OwnedContainers,
+    /// Volumes holding copied artifacts, removed with the container.
+    volumes: Vec<String>,
 }
 
 impl Container {
@@ -98,19 +115,25 @@ impl Container {
         owned: &OwnedContainers,
         spec: &ContainerSpec,
     ) -> Result<Container, StartError> {
-        let mounts = spec
-            .artifacts
-            .iter()
-            .map(|a| match a.delivery {
-                Delivery::BindReadOnly => Mount {
+        let (mut mounts, volumes) = copy_artifacts(engine, owned, spec).await?;
+        mounts.extend(
+            spec.artifacts
+                .iter()
+                .filter(|a| a.delivery == Delivery::BindReadOnly)
+                .map(|a| Mount {
                     target: Some(a.target.clone()),
                     source: Some(a.source.display().to_string()),
                     typ: Some(MountType::BIND),
                     read_only: Some(true),
                     ..Default::default()
-                },
-            })
-            .collect();
+                }),
+        );
+        let give_back = |error: StartError| async {
+            for volume in &volumes {
+                owned.remove_volume(engine, volume).await;
+            }
+            error
+        };
         let host_config = HostConfig {
             mounts: Some(mounts),
             port_bindings: Some(HashMap::from([(
@@ -139,20 +162,19 @@ impl Container {
             name: Some(spec.name.clone()),
             platform: spec.platform.clone().unwrap_or_default(),
         };
-        let created = engine
-            .docker
-            .create_container(Some(options), body)
-            .await
-            .map_err(|source| StartError::Create {
-                image: spec.image.clone(),
-                source,
-            })?;
+        let created = match engine.docker.create_container(Some(options), body).await {
+            Ok(created) => created,
+            Err(source) => {
+                let image = spec.image.clone();
+                return Err(give_back(StartError::Create { image, source }).await);
+            }
+        };
         let id = created.id;
         owned.insert(&id);
         if let Err(e) = engine.docker.start_container(&id, None).await {
             let _ = remove(engine, &id).await;
             owned.forget(&id);
-            return Err(StartError::Start(e));
+            return Err(give_back(StartError::Start(e)).await);
         }
         let mut container = Container {
             logs: Logs::follow(engine, &id),
@@ -161,6 +183,7 @@ impl Container {
             port: 0,
             engine: engine.clone(),
             owned: owned.clone(),
+            volumes,
         };
         match published_port(engine, &container.id, &spec.port).await {
             Some(port) => {
@@ -212,15 +235,21 @@ impl Container {
         }
     }
 
-    /// Leaves the container running after this process ends.
+    /// Leaves the container running after this process ends, with its volumes.
     pub fn keep(self) {
         self.owned.forget(&self.id);
+        for volume in &self.volumes {
+            self.owned.forget_volume(volume);
+        }
     }
 
-    /// Removes the container.
+    /// Removes the container, then its volumes.
     pub async fn remove(self) {
         let _ = remove(&self.engine, &self.id).await;
         self.owned.forget(&self.id);
+        for volume in &self.volumes {
+            self.owned.remove_volume(&self.engine, volume).await;
+        }
     }
 }
 

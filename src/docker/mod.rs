@@ -3,9 +3,11 @@
 
 mod build;
 mod container;
+mod copy;
 mod image;
 mod logs;
 mod owned;
+mod probe;
 
 use bollard::Docker;
 
@@ -14,6 +16,7 @@ pub use container::{Artifact, Container, ContainerSpec, Delivery, StartError, St
 pub use image::{ImageError, PullPolicy, PullProgress, ensure_image};
 pub use logs::{LogLine, LogStream, Logs};
 pub use owned::OwnedContainers;
+pub use probe::{PathProbe, probe_local_paths};
 
 /// The label every container of lambda-ci carries, so leftovers can be found and swept.
 pub const LABEL: &str = "lambda-ci";

@@ -3,14 +3,18 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
+use bollard::query_parameters::{
+    ListContainersOptions, ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
+};
 
 use super::{Engine, RUN_LABEL};
 
-/// The containers of this process that still exist, shared by everything that creates them.
+/// The containers (and volumes) of this process that still exist, shared by everything that
+/// creates them.
 #[derive(Clone, Default)]
 pub struct OwnedContainers {
     ids: Arc<Mutex<HashSet<String>>>,
+    volumes: Arc<Mutex<HashSet<String>>>,
 }
 
 impl OwnedContainers {
@@ -24,6 +28,27 @@ impl OwnedContainers {
 
     pub(super) fn forget(&self, id: &str) {
         self.ids().remove(id);
+    }
+
+    fn volumes(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.volumes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn insert_volume(&self, name: &str) {
+        self.volumes().insert(name.to_string());
+    }
+
+    pub(super) fn forget_volume(&self, name: &str) {
+        self.volumes().remove(name);
+    }
+
+    /// Removes a volume; one already gone is not an error.
+    pub(super) async fn remove_volume(&self, engine: &Engine, name: &str) {
+        let _ = engine
+            .docker
+            .remove_volume(name, None::<RemoveVolumeOptions>)
+            .await;
+        self.forget_volume(name);
     }
 
     /// Removes every container still owned, and any other container labelled with `run_id`
@@ -44,11 +69,29 @@ impl OwnedContainers {
         for id in ids {
             let _ = remove(engine, &id).await;
         }
+        // Volumes go once no container uses them.
+        let mut volumes: HashSet<String> = self.volumes().drain().collect();
+        let options = ListVolumesOptions {
+            filters: Some(HashMap::from([(
+                "label".to_string(),
+                vec![format!("{RUN_LABEL}={run_id}")],
+            )])),
+        };
+        if let Ok(list) = engine.docker.list_volumes(Some(options)).await {
+            volumes.extend(list.volumes.unwrap_or_default().into_iter().map(|v| v.name));
+        }
+        for name in volumes {
+            let _ = engine
+                .docker
+                .remove_volume(&name, None::<RemoveVolumeOptions>)
+                .await;
+        }
     }
 
     /// Forgets every container without removing it (`--keep`).
     pub fn forget_all(&self) {
         self.ids().clear();
+        self.volumes().clear();
     }
 }
 

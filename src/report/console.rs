@@ -259,6 +259,17 @@ impl<W: Write> Console<W> {
                     .suspend(|| writeln!(std::io::stderr(), "{line}"))
                     .ok();
             }
+            EventKind::ArtifactsDelivered { copied, reason } => {
+                let how = if *copied {
+                    "copied into each container"
+                } else {
+                    "bind-mounted read-only"
+                };
+                let line = format!("code and layers: {how} ({reason})");
+                self.progress
+                    .suspend(|| writeln!(std::io::stderr(), "{line}"))
+                    .ok();
+            }
             EventKind::ContainerStarting { worker } => {
                 let suite = &worker.suite;
                 self.status(format!("booting {} ({})", suite.function, suite.image));

@@ -9,7 +9,8 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use super::{Emitter, Runner};
-use crate::docker;
+use crate::config::MountMode;
+use crate::docker::{self, Delivery, PathProbe};
 use crate::error::one_line;
 use crate::event::EventKind;
 use crate::plan::SuiteId;
@@ -24,6 +25,17 @@ pub(super) struct Images {
 }
 
 impl Images {
+    /// An image that is ready, any.
+    fn any_ready(&self) -> Option<&str> {
+        let built = self.built.values().find_map(|b| b.as_deref().ok());
+        let pulled = self
+            .pulled
+            .iter()
+            .find(|(_, ready)| ready.is_ok())
+            .map(|((image, _), _)| image.as_str());
+        built.or(pulled)
+    }
+
     /// The image a suite's function boots, or why there is none.
     pub(super) fn of(&self, suite: SuiteId, function: &Function) -> Result<String, String> {
         if let Some(built) = self.built.get(&suite) {
@@ -38,6 +50,42 @@ impl Images {
 }
 
 impl Runner {
+    /// How artifacts reach this run's containers: as `--mount` says, or for `auto` as a probe
+    /// of the engine finds; the choice is announced.
+    pub(super) async fn choose_delivery(&self, images: &Images, out: &Emitter) -> Delivery {
+        let (delivery, reason) = match self.mount {
+            MountMode::Bind => (Delivery::BindReadOnly, "--mount bind".to_string()),
+            MountMode::Copy => (Delivery::Copy, "--mount copy".to_string()),
+            MountMode::Auto => {
+                let Some(image) = images.any_ready() else {
+                    return Delivery::BindReadOnly;
+                };
+                let labels = HashMap::from([
+                    (docker::LABEL.to_string(), "1".to_string()),
+                    (docker::RUN_LABEL.to_string(), self.run_id.clone()),
+                ]);
+                let name = format!("lambda-ci-{}-probe", self.run_id);
+                match docker::probe_local_paths(&self.engine, &self.owned, image, &name, &labels)
+                    .await
+                {
+                    PathProbe::Seen => (
+                        Delivery::BindReadOnly,
+                        "the engine sees this machine's files".to_string(),
+                    ),
+                    PathProbe::Unseen(why) => (
+                        Delivery::Copy,
+                        format!("the engine cannot see this machine's files: {why}"),
+                    ),
+                }
+            }
+        };
+        out.emit(EventKind::ArtifactsDelivered {
+            copied: delivery == Delivery::Copy,
+            reason,
+        });
+        delivery
+    }
+
     pub(super) async fn prepare_images(&self, out: &Emitter) -> Images {
         let mut images = Images {
             pulled: HashMap::new(),

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::artifact::Unpacked;
-use crate::docker::{Engine, OwnedContainers, PullPolicy};
+use crate::config::MountMode;
+use crate::docker::{Delivery, Engine, OwnedContainers, PullPolicy};
 use crate::error::one_line;
 use crate::event::{
     CaseRef, CaseResult, Event, EventKind, PlannedSuite, Stats, SuiteRef, WorkerRef,
@@ -34,6 +35,8 @@ pub struct Runner {
     pub credentials: Option<Credentials>,
     /// The caller's credentials, for functions that inherit them.
     pub caller: CallerCredentials,
+    /// How code and layers reach the containers.
+    pub mount: MountMode,
     /// Leave containers running after the run, for debugging.
     pub keep: bool,
     /// Labels this run's containers.
@@ -83,6 +86,7 @@ impl Runner {
                 .collect(),
         });
         let images = self.prepare_images(&out).await;
+        let delivery = self.choose_delivery(&images, &out).await;
         let engine_arch = self.engine.architecture().await;
         let engine_arch = engine_arch.as_deref().and_then(Architecture::from_engine);
         let mut stats = Stats::default();
@@ -102,7 +106,7 @@ impl Runner {
                     ),
                 });
             }
-            self.run_unit(WorkerId(seq), unit, image, &mut stats, &out)
+            self.run_unit(WorkerId(seq), unit, (image, delivery), &mut stats, &out)
                 .await;
         }
         stats.duration = out.started.elapsed();
@@ -116,7 +120,7 @@ impl Runner {
         &self,
         id: WorkerId,
         unit: &Unit,
-        image: Result<String, String>,
+        (image, delivery): (Result<String, String>, Delivery),
         stats: &mut Stats,
         out: &Emitter,
     ) {
@@ -142,7 +146,7 @@ impl Runner {
                     worker: worker_ref.clone(),
                 });
                 let image = image.as_deref().unwrap_or_default();
-                match self.boot(id, suite, image, worker.take()).await {
+                match self.boot(id, suite, (image, delivery), worker.take()).await {
                     Ok((booted, ready)) => {
                         out.emit(EventKind::ContainerReady {
                             worker: worker_ref.clone(),
@@ -212,7 +216,7 @@ impl Runner {
         &self,
         id: WorkerId,
         suite: &Suite,
-        image: &str,
+        (image, delivery): (&str, Delivery),
         lost: Option<Worker>,
     ) -> Result<(Worker, Ready), BootError> {
         if let Some(lost) = lost {
@@ -221,7 +225,7 @@ impl Runner {
         let credentials = self.credentials.unwrap_or(suite.function.aws_credentials);
         let blueprint = Blueprint::new(
             &suite.function,
-            image,
+            (image, delivery),
             &self.unpacked,
             (credentials, &self.caller),
             &suite.file,

@@ -64,7 +64,7 @@ impl Blueprint {
     /// are merged here, once, into one directory for `/opt`.
     pub fn new(
         function: &Function,
-        image: &str,
+        (image, delivery): (&str, Delivery),
         unpacked: &Unpacked,
         credentials: (Credentials, &CallerCredentials),
         suite_file: &Path,
@@ -73,23 +73,23 @@ impl Blueprint {
         let mut artifacts = Vec::new();
         if let Some(code) = &function.code {
             let code = unpacked.dir(code);
-            artifacts.push(read_only(&code, "/var/task"));
+            artifacts.push(read_only(&code, "/var/task", delivery));
             if function.custom_runtime {
                 // The entrypoint runs /var/runtime/bootstrap, which provided.* images lack;
                 // a custom runtime's bootstrap sits at the root of its code.
-                artifacts.push(read_only(&code, "/var/runtime"));
+                artifacts.push(read_only(&code, "/var/runtime", delivery));
             }
         }
         let layers: Vec<PathBuf> = function.layers.iter().map(|l| unpacked.dir(l)).collect();
         let merged_layers = match layers.as_slice() {
             [] => None,
             [one] => {
-                artifacts.push(read_only(one, "/opt"));
+                artifacts.push(read_only(one, "/opt", delivery));
                 None
             }
             many => {
                 let dir = merge_layers(many)?;
-                artifacts.push(read_only(dir.path(), "/opt"));
+                artifacts.push(read_only(dir.path(), "/opt", delivery));
                 Some(dir)
             }
         };
@@ -152,11 +152,11 @@ impl Blueprint {
     }
 }
 
-fn read_only(source: &Path, target: &str) -> Artifact {
+fn read_only(source: &Path, target: &str, delivery: Delivery) -> Artifact {
     Artifact {
         source: source.to_path_buf(),
         target: target.to_string(),
-        delivery: Delivery::BindReadOnly,
+        delivery,
     }
 }
 
@@ -342,7 +342,10 @@ mod tests {
     fn custom_runtimes_get_their_code_at_var_runtime_too() {
         let blueprint = Blueprint::new(
             &function(),
-            "public.ecr.aws/lambda/provided:al2023",
+            (
+                "public.ecr.aws/lambda/provided:al2023",
+                Delivery::BindReadOnly,
+            ),
             &Unpacked::default(),
             (Credentials::Placeholder, &CallerCredentials::default()),
             Path::new("cases/a.yaml"),

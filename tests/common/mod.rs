@@ -19,15 +19,20 @@ pub fn lambda_ci() -> Command {
     cmd
 }
 
-fn docker_ps(filter: &str) -> Vec<String> {
+/// The lines `docker <args>` prints.
+fn docker_lines(args: &[&str]) -> Vec<String> {
     let out = Command::new("docker")
-        .args(["ps", "-aq", "--filter", filter])
+        .args(args)
         .output()
         .expect("docker CLI");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)
         .collect()
+}
+
+fn docker_ps(filter: &str) -> Vec<String> {
+    docker_lines(&["ps", "-aq", "--filter", filter])
 }
 
 /// Containers of lambda-ci that serve the suite file `suite` (by label), running or not.
@@ -38,6 +43,12 @@ pub fn containers_of(suite: &Path) -> Vec<String> {
 /// Containers of the run `run_id` (by label), running or not.
 pub fn containers_of_run(run_id: &str) -> Vec<String> {
     docker_ps(&format!("label=lambda-ci.run={run_id}"))
+}
+
+/// Volumes of the run `run_id` (by label): copy mode's.
+pub fn volumes_of_run(run_id: &str) -> Vec<String> {
+    let filter = format!("label=lambda-ci.run={run_id}");
+    docker_lines(&["volume", "ls", "-q", "--filter", &filter])
 }
 
 /// The run id a JUnit report names (its `run` property).
@@ -72,11 +83,18 @@ pub fn run(suites: &[PathBuf], extra: &[&str]) -> Output {
     }
     let out = cmd.output().expect("run lambda-ci");
     match run_id_in(&junit) {
-        Some(id) => assert_eq!(
-            containers_of_run(&id),
-            Vec::<String>::new(),
-            "run {id} left containers behind"
-        ),
+        Some(id) => {
+            assert_eq!(
+                containers_of_run(&id),
+                Vec::<String>::new(),
+                "run {id} left containers behind"
+            );
+            assert_eq!(
+                volumes_of_run(&id),
+                Vec::<String>::new(),
+                "run {id} left volumes behind"
+            );
+        }
         // Without a report nothing may have run: invalid input or no engine.
         None => assert!(
             matches!(out.status.code(), Some(2 | 3)),

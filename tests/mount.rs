@@ -1,0 +1,77 @@
+//! End-to-end tests of how code and layers reach the containers: `--mount copy` through the
+//! archive API (no bind mount, still read-only to the function), `bind`, and `auto`'s probe.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn copy_mode_passes_the_example_suites_and_zips_as_bind_mode_does() {
+    let out = run(&[root().join("cases")], &["--mount", "copy"]);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}{err}");
+    assert_summary(&text, "11 passed, 0 failed");
+    assert!(
+        err.contains("code and layers: copied into each container (--mount copy)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn copied_code_stays_read_only_to_the_function_and_no_bind_mount_is_made() {
+    let (dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.write\n  code: CODE\ncases:\n  - name: code is read-only\n    event: {path: /var/task/new.txt}\n    expect:\n      response: {written: false, errno: 30, error: Read-only file system}\n  - name: tmp is writable\n    event: {path: /tmp/a.txt}\n    expect:\n      response: {written: true}\n",
+    );
+    let junit = dir.path().join("report.xml");
+    let out = lambda_ci()
+        .args([
+            "run", "--pull", "never", "--mount", "copy", "--keep", "--junit",
+        ])
+        .arg(&junit)
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let run_id = run_id_in(&junit).expect("a report");
+    let kept = containers_of_run(&run_id);
+    let mounts = kept.first().map(|id| {
+        let inspect = Command::new("docker")
+            .args([
+                "inspect",
+                "-f",
+                "{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.RW}} {{end}}",
+                id,
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&inspect.stdout).trim().to_string()
+    });
+    for id in &kept {
+        Command::new("docker")
+            .args(["rm", "-f", id])
+            .output()
+            .unwrap();
+    }
+    for volume in volumes_of_run(&run_id) {
+        Command::new("docker")
+            .args(["volume", "rm", &volume])
+            .output()
+            .unwrap();
+    }
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(mounts.as_deref(), Some("volume:/var/task:false"));
+}
+
+#[test]
+fn auto_binds_where_the_engine_sees_this_machines_files_and_says_so() {
+    let out = run(&[fixture("pass.yaml")], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        err.contains(
+            "code and layers: bind-mounted read-only (the engine sees this machine's files)"
+        ),
+        "{err}"
+    );
+}
