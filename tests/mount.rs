@@ -75,3 +75,78 @@ fn auto_binds_where_the_engine_sees_this_machines_files_and_says_so() {
         "{err}"
     );
 }
+
+/// A service container on a user network, removed (with its network) when dropped.
+struct Service {
+    name: String,
+    network: String,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        Command::new("docker")
+            .args(["rm", "-f", &self.name])
+            .output()
+            .ok();
+        Command::new("docker")
+            .args(["network", "rm", &self.network])
+            .output()
+            .ok();
+    }
+}
+
+#[test]
+fn network_joins_a_user_network_and_add_hosts_names_an_address() {
+    let id = std::process::id();
+    let service = Service {
+        name: format!("lambda-ci-test-svc-{id}"),
+        network: format!("lambda-ci-test-net-{id}"),
+    };
+    let served = tempfile::tempdir().unwrap();
+    std::fs::write(served.path().join("marker.txt"), "hello from the service").unwrap();
+    let docker = |args: &[&str]| {
+        let out = Command::new("docker").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    docker(&["network", "create", &service.network]);
+    let volume = format!("{}:/srv:ro", served.path().display());
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &service.name,
+        "--network",
+        &service.network,
+        "--network-alias",
+        "backend",
+        "-v",
+        &volume,
+        "--entrypoint",
+        "python3",
+        "public.ecr.aws/lambda/python:3.11",
+        "-m",
+        "http.server",
+        "8000",
+        "--directory",
+        "/srv",
+    ]);
+    let address = docker(&[
+        "inspect",
+        "-f",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        &service.name,
+    ]);
+    let (_dir, suite) = temp_suite(&format!(
+        "function:\n  runtime: python3.11\n  handler: app.fetch\n  code: CODE\n  timeout: 15\n  network: {}\n  add_hosts: {{files.internal: \"{address}\"}}\ncases:\n  - name: by its network alias\n    event: {{url: \"http://backend:8000/marker.txt\"}}\n    expect:\n      response: {{status: 200, body: hello from the service}}\n  - name: by an added host name\n    event: {{url: \"http://files.internal:8000/marker.txt\"}}\n    expect:\n      response: {{status: 200, body: hello from the service}}\n",
+        service.network
+    ));
+    let out = run(&[suite], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_summary(&text, "2 passed, 0 failed");
+}

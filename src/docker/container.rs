@@ -33,6 +33,10 @@ pub struct ContainerSpec {
     pub read_only_root: bool,
     /// In-memory filesystems: container path and mount options (`size=512m,mode=1777`).
     pub tmpfs: Vec<(String, String)>,
+    /// A network to join instead of the default bridge.
+    pub network: Option<String>,
+    /// `/etc/hosts` entries, as `name:address`.
+    pub extra_hosts: Vec<String>,
 }
 
 /// A host path that must appear at `target` in the container.
@@ -146,6 +150,8 @@ impl Container {
             memory: spec.memory_bytes,
             memory_swap: spec.memory_bytes,
             readonly_rootfs: Some(spec.read_only_root),
+            network_mode: spec.network.clone(),
+            extra_hosts: Some(spec.extra_hosts.clone()),
             tmpfs: Some(spec.tmpfs.iter().cloned().collect()),
             ..Default::default()
         };

@@ -26,6 +26,8 @@ impl Ctx<'_> {
             "architecture",
             "edge",
             "build",
+            "network",
+            "add_hosts",
         ];
         let f = self.fields(node, "`function`", FIELDS)?;
         let mut ok = true;
@@ -130,6 +132,15 @@ impl Ctx<'_> {
         };
         ok &= ephemeral_storage.is_some() && aws_credentials.is_some() && edge.is_some();
         ok &= architecture.is_some();
+        let network = match f.get("network") {
+            None => Some(None),
+            Some(n) => self.string(n, "`network`").map(Some),
+        };
+        let add_hosts = match f.get("add_hosts") {
+            None => Some(BTreeMap::new()),
+            Some(h) => self.add_hosts(h),
+        };
+        ok &= network.is_some() && add_hosts.is_some();
         ok &= name.is_some() && image.is_some() && handler.is_some() && code.is_some();
         ok &= layers.is_some() && environment.is_some() && timeout.is_some() && memory.is_some();
         if !ok {
@@ -149,6 +160,8 @@ impl Ctx<'_> {
             ephemeral_storage: ephemeral_storage?,
             aws_credentials: aws_credentials?,
             architecture: architecture?,
+            network: network?,
+            add_hosts: add_hosts?,
             build,
             edge: edge?,
             pos: node.pos,
@@ -161,6 +174,32 @@ impl Ctx<'_> {
         if let Some((message, hint)) = bootstrap_problem(code, None) {
             self.error(Some(node.pos), message, Some(hint));
         }
+    }
+
+    /// `add_hosts: {name: address}`, as `docker run --add-host` takes them.
+    fn add_hosts(&mut self, node: &Node) -> Option<BTreeMap<String, String>> {
+        let Value::Map(entries) = &node.value else {
+            self.wrong_kind(node, "`add_hosts`", "a mapping of host names to addresses");
+            return None;
+        };
+        let mut hosts = BTreeMap::new();
+        for (key, value) in entries {
+            let address = self.string(value, &format!("the address of `{}`", key.name))?;
+            let valid = address == "host-gateway" || address.parse::<std::net::IpAddr>().is_ok();
+            if !valid {
+                self.error(
+                    Some(value.pos),
+                    format!("`{address}` is not an IP address"),
+                    Some(
+                        "give an IPv4 or IPv6 address, or `host-gateway` for the engine's host"
+                            .into(),
+                    ),
+                );
+                return None;
+            }
+            hosts.insert(key.name.clone(), address);
+        }
+        Some(hosts)
     }
 
     fn environment(&mut self, node: &Node) -> Option<BTreeMap<String, String>> {

@@ -60,6 +60,11 @@ pub struct Function {
     pub aws_credentials: Credentials,
     /// The instruction set the function is built for.
     pub architecture: Architecture,
+    /// An existing Docker network the function's containers join (to reach a database or a
+    /// LocalStack service container).
+    pub network: Option<String>,
+    /// Extra `/etc/hosts` entries: host name to address.
+    pub add_hosts: BTreeMap<String, String>,
     /// How to build the function's image, for `build:`; `image` then only describes it.
     pub build: Option<Build>,
     /// The CloudFront trigger of a Lambda@Edge function, whose rules then apply.

@@ -113,6 +113,12 @@ impl Blueprint {
                 // As in Lambda: everything read-only but /tmp, sized as ephemeral storage, where
                 // programs may still be run.
                 read_only_root: true,
+                network: function.network.clone(),
+                extra_hosts: function
+                    .add_hosts
+                    .iter()
+                    .map(|(name, address)| format!("{name}:{address}"))
+                    .collect(),
                 tmpfs: vec![(
                     "/tmp".to_string(),
                     format!(
@@ -329,6 +335,8 @@ mod tests {
             aws_credentials: Credentials::Placeholder,
             architecture: crate::suite::Architecture::X86_64,
             build: None,
+            network: None,
+            add_hosts: Default::default(),
             edge: None,
             pos: Pos::default(),
         }
