@@ -4,6 +4,16 @@
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/standin-images.sh
+# Tools the end-to-end tests drive: socat forwards a TCP port to the engine, openssl makes the
+# certificates of the TLS engine test.
+missing=""
+for tool in socat openssl; do
+  command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -qy --no-install-recommends $missing
+fi
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else

@@ -46,6 +46,11 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Mount::Auto)]
     pub mount: Mount,
 
+    /// The host at which the function containers' published ports are reached; default: this
+    /// machine for a local engine, the engine's host for `DOCKER_HOST=tcp://HOST:PORT`.
+    #[arg(long, value_name = "HOST")]
+    pub invoke_host: Option<String>,
+
     /// Which AWS credentials every function sees, whatever its suite says: `inherit` passes
     /// yours (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), `placeholder`
     /// harmless stand-ins.
@@ -119,6 +124,7 @@ impl RunArgs {
             junit: self.junit,
             pull: self.pull.into(),
             keep: self.keep,
+            invoke_host: self.invoke_host,
             mount: match self.mount {
                 Mount::Auto => MountMode::Auto,
                 Mount::Bind => MountMode::Bind,

@@ -19,6 +19,8 @@ pub struct RunConfig {
     pub aws_credentials: Option<Credentials>,
     /// How code and layers reach the containers.
     pub mount: MountMode,
+    /// `--invoke-host`: the host the containers' published ports are reached at.
+    pub invoke_host: Option<String>,
 }
 
 /// How code and layers reach the function containers.

@@ -64,6 +64,10 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         pull: config.pull,
         credentials: config.aws_credentials,
         mount: config.mount,
+        invoke_host: config
+            .invoke_host
+            .clone()
+            .unwrap_or_else(|| engine.host.clone()),
         caller: worker::CallerCredentials::from_env(),
         keep: config.keep,
         run_id: run_id.clone(),

@@ -101,6 +101,7 @@ fn a_panic_removes_the_container() {
         keep: false,
         aws_credentials: None,
         mount: lambda_ci::config::MountMode::Auto,
+        invoke_host: None,
     };
     let mut reporters = Reporters::default();
     reporters.push(PanicsOnceReady);

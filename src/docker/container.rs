@@ -37,6 +37,8 @@ pub struct ContainerSpec {
     pub network: Option<String>,
     /// `/etc/hosts` entries, as `name:address`.
     pub extra_hosts: Vec<String>,
+    /// The engine host's address the port is published on: its loopback for a local engine.
+    pub publish_on: String,
 }
 
 /// A host path that must appear at `target` in the container.
@@ -102,7 +104,7 @@ pub enum State {
 pub struct Container {
     pub id: String,
     pub name: String,
-    /// The host port on 127.0.0.1 that reaches the spec's published port.
+    /// The port on the engine's host that reaches the spec's published port.
     pub port: u16,
     /// Its output, followed from the start.
     pub logs: Logs,
@@ -143,7 +145,7 @@ impl Container {
             port_bindings: Some(HashMap::from([(
                 spec.port.clone(),
                 Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".into()),
+                    host_ip: Some(spec.publish_on.clone()),
                     host_port: Some("0".into()),
                 }]),
             )])),

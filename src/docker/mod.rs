@@ -38,6 +38,9 @@ pub struct ConnectError {
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) docker: Docker,
+    /// The host a published port is reached at: this machine for a local engine, the engine's
+    /// host for a `tcp://` one.
+    pub host: String,
 }
 
 impl Engine {
@@ -52,7 +55,10 @@ impl Engine {
         let docker = Docker::connect_with_defaults().map_err(fail)?;
         let docker = docker.negotiate_version().await.map_err(fail)?;
         docker.ping().await.map_err(fail)?;
-        Ok(Engine { docker })
+        Ok(Engine {
+            docker,
+            host: published_host(&host),
+        })
     }
 
     /// Whether the engine holds `image` (by name, any platform).
@@ -63,5 +69,49 @@ impl Engine {
     /// The engine's CPU architecture as it names it (`x86_64`, `aarch64`), if it says.
     pub async fn architecture(&self) -> Option<String> {
         self.docker.info().await.ok()?.architecture
+    }
+}
+
+/// The host part of a `tcp://host:port` (or `http(s)://`) engine address; `127.0.0.1` for a
+/// socket.
+fn published_host(docker_host: &str) -> String {
+    let Some((_, rest)) = docker_host.split_once("://") else {
+        return "127.0.0.1".into();
+    };
+    if docker_host.starts_with("unix://") || docker_host.starts_with("npipe://") {
+        return "127.0.0.1".into();
+    }
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    if host.is_empty() {
+        "127.0.0.1".into()
+    } else {
+        host.to_string()
+    }
+}
+
+/// Whether `host` names this machine's loopback.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_ports_are_reached_on_the_engines_host() {
+        assert_eq!(published_host("unix:///var/run/docker.sock"), "127.0.0.1");
+        assert_eq!(published_host("tcp://127.0.0.1:2375"), "127.0.0.1");
+        assert_eq!(published_host("tcp://docker:2376"), "docker");
+        assert_eq!(published_host("https://10.0.0.5:2376/"), "10.0.0.5");
+        assert_eq!(published_host("tcp://[fd00::1]:2376"), "fd00::1");
+        assert!(is_loopback("localhost") && is_loopback("::1") && !is_loopback("docker"));
     }
 }

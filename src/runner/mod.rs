@@ -20,7 +20,7 @@ use crate::judge::{self, Verdict};
 use crate::outcome::Reported;
 use crate::plan::{Plan, Unit};
 use crate::suite::{Architecture, Credentials, Suite};
-use crate::worker::{Blueprint, BootError, CallerCredentials, Ready, Worker, WorkerId};
+use crate::worker::{Blueprint, BootError, CallerCredentials, Placement, Ready, Worker, WorkerId};
 
 /// Executes a plan against an engine.
 pub struct Runner {
@@ -37,6 +37,8 @@ pub struct Runner {
     pub caller: CallerCredentials,
     /// How code and layers reach the containers.
     pub mount: MountMode,
+    /// The host the containers' published ports are reached at.
+    pub invoke_host: String,
     /// Leave containers running after the run, for debugging.
     pub keep: bool,
     /// Labels this run's containers.
@@ -146,7 +148,12 @@ impl Runner {
                     worker: worker_ref.clone(),
                 });
                 let image = image.as_deref().unwrap_or_default();
-                match self.boot(id, suite, (image, delivery), worker.take()).await {
+                let placement = Placement {
+                    image,
+                    delivery,
+                    invoke_host: &self.invoke_host,
+                };
+                match self.boot(id, suite, placement, worker.take()).await {
                     Ok((booted, ready)) => {
                         out.emit(EventKind::ContainerReady {
                             worker: worker_ref.clone(),
@@ -216,7 +223,7 @@ impl Runner {
         &self,
         id: WorkerId,
         suite: &Suite,
-        (image, delivery): (&str, Delivery),
+        placement: Placement<'_>,
         lost: Option<Worker>,
     ) -> Result<(Worker, Ready), BootError> {
         if let Some(lost) = lost {
@@ -225,7 +232,7 @@ impl Runner {
         let credentials = self.credentials.unwrap_or(suite.function.aws_credentials);
         let blueprint = Blueprint::new(
             &suite.function,
-            (image, delivery),
+            placement,
             &self.unpacked,
             (credentials, &self.caller),
             &suite.file,

@@ -42,6 +42,15 @@ impl CallerCredentials {
     }
 }
 
+/// Where a function's containers run and how they are reached: the image, how artifacts get
+/// in, and the host their published port is reached at.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    pub image: &'a str,
+    pub delivery: Delivery,
+    pub invoke_host: &'a str,
+}
+
 /// What every container of one function is made from; the same for a replacement.
 pub struct Blueprint {
     /// The spec, named by [`Blueprint::spec`].
@@ -53,6 +62,8 @@ pub struct Blueprint {
     pub timeout: Duration,
     /// The instruction set the function is built for.
     pub architecture: Architecture,
+    /// The host the containers' published port is reached at.
+    pub invoke_host: String,
     /// Values that must never reach a report: the caller's inherited credentials.
     pub secrets: Vec<String>,
     /// The merged layers mounted at /opt, removed when the blueprint goes unless kept.
@@ -64,12 +75,17 @@ impl Blueprint {
     /// are merged here, once, into one directory for `/opt`.
     pub fn new(
         function: &Function,
-        (image, delivery): (&str, Delivery),
+        placement: Placement,
         unpacked: &Unpacked,
         credentials: (Credentials, &CallerCredentials),
         suite_file: &Path,
         run_id: &str,
     ) -> std::io::Result<Blueprint> {
+        let Placement {
+            image,
+            delivery,
+            invoke_host,
+        } = placement;
         let mut artifacts = Vec::new();
         if let Some(code) = &function.code {
             let code = unpacked.dir(code);
@@ -114,6 +130,13 @@ impl Blueprint {
                 // programs may still be run.
                 read_only_root: true,
                 network: function.network.clone(),
+                // Loopback keeps RIE private to this machine; an engine reached elsewhere can
+                // only be invoked through its host's other interfaces.
+                publish_on: if crate::docker::is_loopback(invoke_host) {
+                    "127.0.0.1".to_string()
+                } else {
+                    "0.0.0.0".to_string()
+                },
                 extra_hosts: function
                     .add_hosts
                     .iter()
@@ -132,6 +155,7 @@ impl Blueprint {
             timeout: Duration::from_secs(function.timeout.into()),
             secrets,
             architecture: function.architecture,
+            invoke_host: invoke_host.to_string(),
             merged_layers: Mutex::new(merged_layers),
         })
     }
@@ -350,10 +374,11 @@ mod tests {
     fn custom_runtimes_get_their_code_at_var_runtime_too() {
         let blueprint = Blueprint::new(
             &function(),
-            (
-                "public.ecr.aws/lambda/provided:al2023",
-                Delivery::BindReadOnly,
-            ),
+            Placement {
+                image: "public.ecr.aws/lambda/provided:al2023",
+                delivery: Delivery::BindReadOnly,
+                invoke_host: "127.0.0.1",
+            },
             &Unpacked::default(),
             (Credentials::Placeholder, &CallerCredentials::default()),
             Path::new("cases/a.yaml"),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use claim::MAX_LINES;
-pub use function::{Blueprint, CallerCredentials};
+pub use function::{Blueprint, CallerCredentials, Placement};
 pub use rie::{Answer, GRACE};
 
 use crate::docker::{Container, Engine, LogLine, OwnedContainers, StartError, State};
@@ -141,7 +141,7 @@ impl Worker {
             .await
             .map_err(cannot_run)?;
         let rie = Rie::new(
-            format!("http://127.0.0.1:{}", container.port),
+            base_url(&blueprint.invoke_host, container.port),
             blueprint.timeout,
         );
         while !rie.probe().await {
@@ -253,6 +253,15 @@ impl Worker {
             error,
             container_gone: false,
         }
+    }
+}
+
+/// `http://host:port`, with an IPv6 host in brackets.
+fn base_url(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("http://[{host}]:{port}")
+    } else {
+        format!("http://{host}:{port}")
     }
 }
 
