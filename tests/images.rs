@@ -61,16 +61,7 @@ fn a_built_image_runs_its_cmd_or_the_handler_given_and_is_built_once() {
 #[test]
 fn an_image_function_runs_without_a_code_mount() {
     let tag = "lambda-ci-test/image-function:1";
-    let built = Command::new("docker")
-        .args(["build", "-q", "-t", tag])
-        .arg(fixture("functions/container"))
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    docker_build(tag, &fixture("functions/container"));
     let dir = tempfile::tempdir().unwrap();
     let suite = dir.path().join("image.yaml");
     std::fs::write(

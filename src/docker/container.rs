@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, PortBinding};
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, Mount, MountType, PortBinding,
+};
 use bollard::query_parameters::CreateContainerOptions;
 
 use super::copy::copy_artifacts;
@@ -39,6 +41,9 @@ pub struct ContainerSpec {
     pub extra_hosts: Vec<String>,
     /// The engine host's address the port is published on: its loopback for a local engine.
     pub publish_on: String,
+    /// A network whose address of the container is read back, to reach it there rather than
+    /// through the published port.
+    pub reach_on: Option<String>,
 }
 
 /// A host path that must appear at `target` in the container.
@@ -106,6 +111,8 @@ pub struct Container {
     pub name: String,
     /// The port on the engine's host that reaches the spec's published port.
     pub port: u16,
+    /// The container's address on the spec's `reach_on` network.
+    pub address: Option<String>,
     /// Its output, followed from the start.
     pub logs: Logs,
     engine: Engine,
@@ -189,13 +196,19 @@ impl Container {
             id,
             name: spec.name.clone(),
             port: 0,
+            address: None,
             engine: engine.clone(),
             owned: owned.clone(),
             volumes,
         };
         match published_port(engine, &container.id, &spec.port).await {
-            Some(port) => {
+            Some((port, networks)) => {
                 container.port = port;
+                container.address = spec
+                    .reach_on
+                    .as_ref()
+                    .and_then(|net| networks.get(net)?.ip_address.clone())
+                    .filter(|ip| !ip.is_empty());
                 Ok(container)
             }
             // A container that exited at once (a bad command, say) has no ports.
@@ -261,11 +274,17 @@ impl Container {
     }
 }
 
-async fn published_port(engine: &Engine, id: &str, port: &str) -> Option<u16> {
+/// The host port published for `port`, and the container's networks.
+async fn published_port(
+    engine: &Engine,
+    id: &str,
+    port: &str,
+) -> Option<(u16, HashMap<String, EndpointSettings>)> {
     let info = engine.docker.inspect_container(id, None).await.ok()?;
-    let ports = info.network_settings?.ports?;
-    let bindings = ports.get(port)?.as_ref()?;
-    bindings
+    let settings = info.network_settings?;
+    let bindings = settings.ports?.get(port)?.clone()?;
+    let published = bindings
         .iter()
-        .find_map(|b| b.host_port.as_deref()?.parse().ok())
+        .find_map(|b| b.host_port.as_deref()?.parse().ok())?;
+    Some((published, settings.networks.unwrap_or_default()))
 }

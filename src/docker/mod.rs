@@ -41,6 +41,10 @@ pub struct Engine {
     /// The host a published port is reached at: this machine for a local engine, the engine's
     /// host for a `tcp://` one.
     pub host: String,
+    /// When lambda-ci itself runs in a container of this engine (a CI container job sharing
+    /// the engine's socket), the network it is on: published ports on the engine's loopback
+    /// are out of its reach, containers on that network are not.
+    pub own_network: Option<String>,
 }
 
 impl Engine {
@@ -55,9 +59,11 @@ impl Engine {
         let docker = Docker::connect_with_defaults().map_err(fail)?;
         let docker = docker.negotiate_version().await.map_err(fail)?;
         docker.ping().await.map_err(fail)?;
+        let own_network = own_network(&docker).await;
         Ok(Engine {
             docker,
             host: published_host(&host),
+            own_network,
         })
     }
 
@@ -70,6 +76,21 @@ impl Engine {
     pub async fn architecture(&self) -> Option<String> {
         self.docker.info().await.ok()?.architecture
     }
+}
+
+/// The network of the container this process runs in, if it runs in one of this engine's
+/// containers (found by its hostname, which Docker sets to the container's id) and that
+/// container does not share the host's network.
+async fn own_network(docker: &Docker) -> Option<String> {
+    if !std::path::Path::new("/.dockerenv").exists() {
+        return None;
+    }
+    let hostname = std::fs::read_to_string("/etc/hostname").ok()?;
+    let info = docker.inspect_container(hostname.trim(), None).await.ok()?;
+    let networks = info.network_settings?.networks?;
+    let mut names: Vec<String> = networks.into_keys().collect();
+    names.sort();
+    names.into_iter().find(|n| n != "host" && n != "none")
 }
 
 /// The host part of a `tcp://host:port` (or `http(s)://`) engine address; `127.0.0.1` for a

@@ -152,6 +152,7 @@ impl Runner {
                     image,
                     delivery,
                     invoke_host: &self.invoke_host,
+                    own_network: self.engine.own_network.as_deref(),
                 };
                 match self.boot(id, suite, placement, worker.take()).await {
                     Ok((booted, ready)) => {

@@ -12,7 +12,7 @@ use crate::docker::{Artifact, ContainerSpec, Delivery, LABEL, RUN_LABEL, SUITE_L
 use crate::suite::{Architecture, Credentials, Function};
 
 /// The port RIE listens on inside the container.
-const RIE_PORT: &str = "8080/tcp";
+pub const RIE_PORT: u16 = 8080;
 
 /// Placeholder credentials: non-empty, so SDK credential chains do not fail on the empty
 /// strings RIE would otherwise pass, and plainly not real.
@@ -49,6 +49,9 @@ pub struct Placement<'a> {
     pub image: &'a str,
     pub delivery: Delivery,
     pub invoke_host: &'a str,
+    /// The network lambda-ci's own container is on, when it runs in one: the function's
+    /// containers join it and are reached there.
+    pub own_network: Option<&'a str>,
 }
 
 /// What every container of one function is made from; the same for a replacement.
@@ -85,7 +88,12 @@ impl Blueprint {
             image,
             delivery,
             invoke_host,
+            own_network,
         } = placement;
+        // Inside a container, lambda-ci reaches the function on its own network, unless the
+        // suite chose one (lambda-ci's container must then be on it too).
+        let network = function.network.clone().or(own_network.map(str::to_string));
+        let reach_on = own_network.and(network.clone());
         let mut artifacts = Vec::new();
         if let Some(code) = &function.code {
             let code = unpacked.dir(code);
@@ -125,11 +133,12 @@ impl Blueprint {
                     (RUN_LABEL.to_string(), run_id.to_string()),
                     (SUITE_LABEL.to_string(), suite_file.display().to_string()),
                 ]),
-                port: RIE_PORT.to_string(),
+                port: format!("{RIE_PORT}/tcp"),
                 // As in Lambda: everything read-only but /tmp, sized as ephemeral storage, where
                 // programs may still be run.
                 read_only_root: true,
-                network: function.network.clone(),
+                network,
+                reach_on,
                 // Loopback keeps RIE private to this machine; an engine reached elsewhere can
                 // only be invoked through its host's other interfaces.
                 publish_on: if crate::docker::is_loopback(invoke_host) {
@@ -378,6 +387,7 @@ mod tests {
                 image: "public.ecr.aws/lambda/provided:al2023",
                 delivery: Delivery::BindReadOnly,
                 invoke_host: "127.0.0.1",
+                own_network: None,
             },
             &Unpacked::default(),
             (Credentials::Placeholder, &CallerCredentials::default()),

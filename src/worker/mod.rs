@@ -141,7 +141,10 @@ impl Worker {
             .await
             .map_err(cannot_run)?;
         let rie = Rie::new(
-            base_url(&blueprint.invoke_host, container.port),
+            match &container.address {
+                Some(address) => base_url(address, function::RIE_PORT),
+                None => base_url(&blueprint.invoke_host, container.port),
+            },
             blueprint.timeout,
         );
         while !rie.probe().await {

@@ -149,3 +149,17 @@ pub fn write_suite(
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// Builds the image `tag` from the directory `context` with the docker CLI.
+pub fn docker_build(tag: &str, context: &Path) {
+    let built = Command::new("docker")
+        .args(["build", "-q", "-t", tag])
+        .arg(context)
+        .output()
+        .expect("docker CLI");
+    assert!(
+        built.status.success(),
+        "docker build {tag}: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+}

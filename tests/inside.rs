@@ -1,0 +1,79 @@
+//! End-to-end test of lambda-ci run inside a container that shares the engine's socket, as in a
+//! GitHub container job or a GitLab runner: its suites exist only inside that container, so a
+//! bind mount would be refused, and ports published on the engine's loopback are out of its
+//! reach. `auto` must choose copy, the functions must be reached over the shared network, and
+//! the example suites must pass.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+/// Copies the tree at `from` to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The runner image, removed when dropped.
+struct Image(String);
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        Command::new("docker")
+            .args(["rmi", "-f", &self.0])
+            .output()
+            .ok();
+    }
+}
+
+#[test]
+fn inside_a_container_auto_copies_and_reaches_functions_over_the_network() {
+    let context = tempfile::tempdir().unwrap();
+    let c = context.path();
+    std::fs::copy(env!("CARGO_BIN_EXE_lambda-ci"), c.join("lambda-ci")).unwrap();
+    copy_tree(&root().join("cases"), &c.join("cases"));
+    copy_tree(&root().join("examples"), &c.join("examples"));
+    std::fs::write(
+        c.join("Dockerfile"),
+        "FROM public.ecr.aws/lambda/provided:al2023\nCOPY lambda-ci /usr/local/bin/lambda-ci\nCOPY cases /work/cases\nCOPY examples /work/examples\nWORKDIR /work\nENTRYPOINT [\"/usr/local/bin/lambda-ci\"]\n",
+    )
+    .unwrap();
+    let image = Image(format!("lambda-ci-test/runner:{}", std::process::id()));
+    docker_build(&image.0, c);
+    let out = Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "-e",
+            "NO_COLOR=1",
+            "-v",
+            "/var/run/docker.sock:/var/run/docker.sock",
+        ])
+        .arg(&image.0)
+        .args(["run", "cases", "--pull", "never"])
+        .output()
+        .unwrap();
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}{err}");
+    assert_summary(&text, "11 passed, 0 failed");
+    assert!(
+        err.contains("code and layers: copied into each container (the engine cannot see this machine's files: "),
+        "{err}"
+    );
+    // Its containers and volumes are labelled with the suite paths as it saw them.
+    for suite in [
+        "cases/hello.yaml",
+        "cases/hello-node.yaml",
+        "cases/shell-runtime.yaml",
+    ] {
+        assert!(containers_of(Path::new(suite)).is_empty(), "{suite}");
+    }
+}
