@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{MountMode, RunConfig};
+use crate::config::{ListConfig, MountMode, RunConfig};
 use crate::docker::PullPolicy;
 use crate::error::Error;
+use crate::select::Selection;
 use crate::suite::Credentials;
 
 /// Tests AWS Lambda functions locally, in their real base images, before they are deployed.
@@ -21,13 +22,63 @@ pub struct Cli {
 pub enum Command {
     /// Run suites: boot each function's base image, invoke every case, judge and report.
     Run(RunArgs),
+    /// List the cases a run would execute, without Docker.
+    List(ListArgs),
+}
+
+/// Which suites and cases: shared by `run` and `list`.
+#[derive(Debug, clap::Args)]
+pub struct SelectArgs {
+    /// Suite files, or directories searched for suites (`.yaml`/`.yml` with a top-level `cases:`).
+    #[arg(default_value = "cases")]
+    pub paths: Vec<PathBuf>,
+
+    /// Run only cases whose `suite::case` contains EXPR, or matches it as a glob (`*`, `?`,
+    /// `[...]`); repeat to run the cases any of them selects.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Vec<String>,
+
+    /// Run shard K of N (`2/4`, or `hash:2/4`): a deterministic share of the cases, by hash of
+    /// the suite's path and the case's name, for CI matrices and GitLab's `parallel:`.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<String>,
+}
+
+impl SelectArgs {
+    fn selection(&self) -> Result<Selection, Error> {
+        Selection::new(&self.filter, self.partition.as_deref())
+            .map_err(|e| Error::Usage(e.to_string()))
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Print JSON (`{"version": 1, "cases": [...]}`) instead of one line per case.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ListArgs {
+    pub fn validate(self) -> Result<ListConfig, Error> {
+        Ok(ListConfig {
+            selection: self.select.selection()?,
+            paths: self.select.paths,
+            json: self.json,
+        })
+    }
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Suite files, or directories searched for suites (`.yaml`/`.yml` with a top-level `cases:`).
-    #[arg(default_value = "cases")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Skip every case after the first that fails or errors.
+    #[arg(long)]
+    pub fail_fast: bool,
 
     /// Write a JUnit XML report to this file.
     #[arg(long, value_name = "FILE")]
@@ -120,7 +171,9 @@ impl RunArgs {
             }
         }
         Ok(RunConfig {
-            paths: self.paths,
+            selection: self.select.selection()?,
+            fail_fast: self.fail_fast,
+            paths: self.select.paths,
             junit: self.junit,
             pull: self.pull.into(),
             keep: self.keep,

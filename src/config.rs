@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::docker::PullPolicy;
+use crate::select::Selection;
 use crate::suite::Credentials;
 
 /// Everything `lambda-ci run` needs, validated.
@@ -21,6 +22,10 @@ pub struct RunConfig {
     pub mount: MountMode,
     /// `--invoke-host`: the host the containers' published ports are reached at.
     pub invoke_host: Option<String>,
+    /// Which cases run (`--filter`, `--partition`).
+    pub selection: Selection,
+    /// Skip every case after the first that does not pass.
+    pub fail_fast: bool,
 }
 
 /// How code and layers reach the function containers.
@@ -34,4 +39,13 @@ pub enum MountMode {
     Bind,
     /// Copies through the archive API, on any engine.
     Copy,
+}
+
+/// Everything `lambda-ci list` needs, validated.
+#[derive(Debug, Clone)]
+pub struct ListConfig {
+    pub paths: Vec<PathBuf>,
+    pub selection: Selection,
+    /// JSON instead of lines.
+    pub json: bool,
 }

@@ -185,12 +185,26 @@ pub struct CaseResult {
     pub reported: Reported,
 }
 
+impl CaseResult {
+    /// The result of a case that never reached a container.
+    pub fn not_run(verdict: Verdict, logs: Vec<LogLine>) -> CaseResult {
+        CaseResult {
+            verdict,
+            duration: Duration::ZERO,
+            logs,
+            outcome: None,
+            reported: Reported::default(),
+        }
+    }
+}
+
 /// Counts of verdicts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     pub passed: usize,
     pub failed: usize,
     pub errors: usize,
+    pub skipped: usize,
     /// The run's wall-clock time.
     pub duration: Duration,
 }
@@ -201,6 +215,7 @@ impl Stats {
             Verdict::Pass => self.passed += 1,
             Verdict::Fail(_) => self.failed += 1,
             Verdict::Error(_) => self.errors += 1,
+            Verdict::Skipped(_) => self.skipped += 1,
         }
     }
 
@@ -209,7 +224,7 @@ impl Stats {
         self.failed == 0 && self.errors == 0
     }
 
-    /// `N passed, N failed`, then `N error(s)` when there are any.
+    /// `N passed, N failed`, then `N error(s)` and `N skipped` when there are any.
     pub fn summary(&self) -> String {
         let mut s = format!("{} passed, {} failed", self.passed, self.failed);
         match self.errors {
@@ -217,7 +232,15 @@ impl Stats {
             1 => s.push_str(", 1 error"),
             n => s.push_str(&format!(", {n} errors")),
         }
+        if self.skipped > 0 {
+            s.push_str(&format!(", {} skipped", self.skipped));
+        }
         s
+    }
+
+    /// How many cases ended, whatever their verdict.
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.errors + self.skipped
     }
 }
 
@@ -238,6 +261,9 @@ mod tests {
         assert_eq!(s.summary(), "3 passed, 1 failed, 1 error");
         s.errors = 2;
         assert_eq!(s.summary(), "3 passed, 1 failed, 2 errors");
+        s.skipped = 4;
+        assert_eq!(s.summary(), "3 passed, 1 failed, 2 errors, 4 skipped");
+        assert_eq!(s.total(), 10);
         assert!(!s.success());
     }
 

@@ -14,10 +14,12 @@ pub mod error;
 pub mod event;
 pub mod exit;
 pub mod judge;
+pub mod list;
 pub mod outcome;
 pub mod plan;
 pub mod report;
 pub mod runner;
+pub mod select;
 pub mod suite;
 pub mod worker;
 
@@ -58,11 +60,12 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     let runner = Runner {
         engine: engine.clone(),
         owned: owned.clone(),
-        plan: Plan::new(&suites),
+        plan: Plan::new(&suites, &config.selection),
         suites: Arc::new(suites),
         unpacked: unpacked.clone(),
         pull: config.pull,
         credentials: config.aws_credentials,
+        fail_fast: config.fail_fast,
         mount: config.mount,
         invoke_host: config
             .invoke_host

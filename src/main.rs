@@ -24,6 +24,9 @@ fn main() -> ExitCode {
             Ok(settings) => runtime.block_on(lambda_ci::run(settings)),
             Err(e) => Err(e),
         },
+        Command::List(args) => args
+            .validate()
+            .and_then(|config| lambda_ci::list::list(&config, &mut std::io::stdout())),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -4,6 +4,7 @@
 //! a single invocation at a time). Filtering, partitioning and pools of workers fit here later:
 //! the ids stay those of the loaded suites, whatever the plan leaves out or splits.
 
+use crate::select::Selection;
 use crate::suite::{Architecture, Suite};
 
 /// Identifies a suite: its index among the loaded suites, in load order.
@@ -31,23 +32,36 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// One unit per suite, cases in file order.
-    pub fn new(suites: &[Suite]) -> Plan {
-        Plan {
-            units: suites
-                .iter()
-                .enumerate()
-                .map(|(i, s)| Unit {
+    /// One unit per suite with selected cases, cases in file order.
+    pub fn new(suites: &[Suite], selection: &Selection) -> Plan {
+        let units = suites
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let path = s.file.display().to_string();
+                let cases = s
+                    .cases
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| selection.selects(&s.function.name, &path, &c.name))
+                    .map(|(index, _)| CaseId {
+                        suite: SuiteId(i),
+                        index,
+                    })
+                    .collect();
+                Unit {
                     suite: SuiteId(i),
-                    cases: (0..s.cases.len())
-                        .map(|index| CaseId {
-                            suite: SuiteId(i),
-                            index,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
+                    cases,
+                }
+            })
+            .filter(|u: &Unit| !u.cases.is_empty())
+            .collect();
+        Plan { units }
+    }
+
+    /// How many cases the plan runs.
+    pub fn case_count(&self) -> usize {
+        self.units.iter().map(|u| u.cases.len()).sum()
     }
 
     /// The suites the plan touches and their planned cases, in first-use order; a suite that

@@ -102,6 +102,8 @@ fn a_panic_removes_the_container() {
         aws_credentials: None,
         mount: lambda_ci::config::MountMode::Auto,
         invoke_host: None,
+        selection: Default::default(),
+        fail_fast: false,
     };
     let mut reporters = Reporters::default();
     reporters.push(PanicsOnceReady);

@@ -24,6 +24,8 @@ pub enum Verdict {
     Fail(Failure),
     /// The case could not be judged: the infrastructure failed (image, container, transport).
     Error(String),
+    /// The case did not run, and why (`--fail-fast` after an earlier case did not pass).
+    Skipped(String),
 }
 
 /// Why a case failed, with what is needed to show it.

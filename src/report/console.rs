@@ -93,6 +93,7 @@ impl<W: Write> Console<W> {
             Verdict::Pass => ("PASS ", Style::new().green().bold()),
             Verdict::Fail(_) => ("FAIL ", Style::new().red().bold()),
             Verdict::Error(_) => ("ERROR", Style::new().yellow().bold()),
+            Verdict::Skipped(_) => ("SKIP ", Style::new().dimmed()),
         };
         let word = self.paint(word, style);
         let took = self.paint(
@@ -101,7 +102,7 @@ impl<W: Write> Console<W> {
         );
         let _ = writeln!(self.buf, "  {word} {} {took}", case.name);
         match &result.verdict {
-            Verdict::Pass => {}
+            Verdict::Pass | Verdict::Skipped(_) => {}
             Verdict::Fail(f) => {
                 let at = case.suite.at(f.pos.map_or(case.line, |p| p.line));
                 let _ = writeln!(self.buf, "        {at}: {}", f.message);

@@ -74,6 +74,11 @@ impl Reporter for Junit {
                             .set_description(body);
                         s
                     }
+                    Verdict::Skipped(reason) => {
+                        let mut s = TestCaseStatus::skipped();
+                        s.set_message(reason.as_str());
+                        s
+                    }
                     Verdict::Error(message) => {
                         let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
                         s.set_message(message.as_str()).set_type("infrastructure");

@@ -80,6 +80,7 @@ pub fn events() -> Vec<Event> {
         passed: 1,
         failed: 1,
         errors: 1,
+        skipped: 0,
         duration: Duration::from_millis(1234),
     };
     vec![

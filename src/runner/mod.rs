@@ -5,7 +5,7 @@
 mod images;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -17,7 +17,6 @@ use crate::event::{
     CaseRef, CaseResult, Event, EventKind, PlannedSuite, Stats, SuiteRef, WorkerRef,
 };
 use crate::judge::{self, Verdict};
-use crate::outcome::Reported;
 use crate::plan::{Plan, Unit};
 use crate::suite::{Architecture, Credentials, Suite};
 use crate::worker::{Blueprint, BootError, CallerCredentials, Placement, Ready, Worker, WorkerId};
@@ -39,6 +38,8 @@ pub struct Runner {
     pub mount: MountMode,
     /// The host the containers' published ports are reached at.
     pub invoke_host: String,
+    /// `--fail-fast`: skip every case after the first that does not pass.
+    pub fail_fast: bool,
     /// Leave containers running after the run, for debugging.
     pub keep: bool,
     /// Labels this run's containers.
@@ -143,6 +144,16 @@ impl Runner {
             out.emit(EventKind::CaseStarted {
                 case: case_ref.clone(),
             });
+            if self.fail_fast && stats.failed + stats.errors > 0 {
+                let reason = "--fail-fast: an earlier case did not pass".to_string();
+                let result = CaseResult::not_run(Verdict::Skipped(reason), Vec::new());
+                stats.record(&result.verdict);
+                out.emit(EventKind::CaseFinished {
+                    case: case_ref,
+                    result: Box::new(result),
+                });
+                continue;
+            }
             if problem.is_none() && (worker.is_none() || lost) {
                 out.emit(EventKind::ContainerStarting {
                     worker: worker_ref.clone(),
@@ -194,13 +205,10 @@ impl Runner {
                         reported: invocation.reported,
                     }
                 }
-                _ => CaseResult {
-                    verdict: Verdict::Error(problem.clone().unwrap_or_default()),
-                    duration: Duration::ZERO,
-                    logs: std::mem::take(&mut problem_logs),
-                    outcome: None,
-                    reported: Reported::default(),
-                },
+                _ => CaseResult::not_run(
+                    Verdict::Error(problem.clone().unwrap_or_default()),
+                    std::mem::take(&mut problem_logs),
+                ),
             };
             stats.record(&result.verdict);
             out.emit(EventKind::CaseFinished {

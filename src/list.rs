@@ -1,0 +1,56 @@
+//! `lambda-ci list`: the cases a run would execute, as lines or JSON, without Docker.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::config::ListConfig;
+use crate::error::Error;
+use crate::exit;
+use crate::plan::Plan;
+use crate::suite;
+
+/// One listed case.
+#[derive(Debug, Serialize)]
+struct Listed<'a> {
+    suite: &'a str,
+    case: &'a str,
+    file: String,
+    line: usize,
+}
+
+/// Prints the selected cases of the suites under the configured paths to `out`.
+pub fn list(config: &ListConfig, out: &mut impl Write) -> Result<u8, Error> {
+    let suites = suite::load_paths(&config.paths).map_err(Error::Load)?;
+    let plan = Plan::new(&suites, &config.selection);
+    let listed: Vec<Listed> = plan
+        .units
+        .iter()
+        .flat_map(|unit| unit.cases.iter())
+        .map(|id| {
+            let s = &suites[id.suite.0];
+            let c = &s.cases[id.index];
+            Listed {
+                suite: &s.function.name,
+                case: &c.name,
+                file: s.file.display().to_string(),
+                line: c.pos.line,
+            }
+        })
+        .collect();
+    let written = if config.json {
+        let doc = serde_json::json!({"version": 1, "cases": listed});
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        )
+    } else {
+        listed
+            .iter()
+            .try_for_each(|l| writeln!(out, "{}::{}\t{}:{}", l.suite, l.case, l.file, l.line))
+    };
+    // A closed stdout (`| head`) is the reader's choice, not a failure.
+    let _ = written;
+    Ok(exit::SUCCESS)
+}
