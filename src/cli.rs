@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{ListConfig, MountMode, RunConfig};
+use crate::config::{ListConfig, MountMode, ReporterMode, RunConfig};
 use crate::docker::PullPolicy;
 use crate::error::Error;
 use crate::select::Selection;
@@ -80,6 +80,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_fast: bool,
 
+    /// How results are reported: `github` adds groups, annotations at the failing line, a job
+    /// summary and step outputs to the human output; `auto` picks it when GITHUB_ACTIONS=true.
+    #[arg(long, value_enum, default_value_t = ReporterArg::Auto)]
+    pub reporter: ReporterArg,
+
     /// Write a JUnit XML report to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -107,6 +112,14 @@ pub struct RunArgs {
     /// harmless stand-ins.
     #[arg(long, value_enum, value_name = "WHICH")]
     pub aws_credentials: Option<AwsCredentials>,
+}
+
+/// `--reporter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReporterArg {
+    Auto,
+    Human,
+    Github,
 }
 
 /// `--mount`.
@@ -173,6 +186,11 @@ impl RunArgs {
         Ok(RunConfig {
             selection: self.select.selection()?,
             fail_fast: self.fail_fast,
+            reporter: match self.reporter {
+                ReporterArg::Auto => ReporterMode::Auto,
+                ReporterArg::Human => ReporterMode::Human,
+                ReporterArg::Github => ReporterMode::Github,
+            },
             paths: self.select.paths,
             junit: self.junit,
             pull: self.pull.into(),

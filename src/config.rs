@@ -26,6 +26,20 @@ pub struct RunConfig {
     pub selection: Selection,
     /// Skip every case after the first that does not pass.
     pub fail_fast: bool,
+    /// How the run reports to the terminal or CI log.
+    pub reporter: ReporterMode,
+}
+
+/// How a run reports on its standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReporterMode {
+    /// GitHub mode when `GITHUB_ACTIONS=true`, else human.
+    #[default]
+    Auto,
+    /// For a person at a terminal or reading a CI log.
+    Human,
+    /// Human output in groups, with annotations, job summary and step outputs.
+    Github,
 }
 
 /// How code and layers reach the function containers.

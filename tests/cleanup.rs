@@ -104,6 +104,7 @@ fn a_panic_removes_the_container() {
         invoke_host: None,
         selection: Default::default(),
         fail_fast: false,
+        reporter: lambda_ci::config::ReporterMode::Human,
     };
     let mut reporters = Reporters::default();
     reporters.push(PanicsOnceReady);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use owo_colors::{OwoColorize, Style};
 
-use super::{Reporter, readable_lines};
+use super::{Reporter, readable_lines, visible};
 use crate::docker::LogLine;
 use crate::event::{CaseRef, CaseResult, Event, EventKind};
 use crate::judge::Verdict;
@@ -100,7 +100,8 @@ impl<W: Write> Console<W> {
             &format!("({})", millis(result.duration)),
             Style::new().dimmed(),
         );
-        let _ = writeln!(self.buf, "  {word} {} {took}", case.name);
+        // A name with a line break must not start a line of its own (a CI log would read it).
+        let _ = writeln!(self.buf, "  {word} {} {took}", visible(&case.name));
         match &result.verdict {
             Verdict::Pass | Verdict::Skipped(_) => {}
             Verdict::Fail(f) => {
@@ -316,7 +317,7 @@ impl<W: Write> Console<W> {
                             "  {}: {} / {}: {first}",
                             case.suite.at(case.line),
                             case.suite.function,
-                            case.name
+                            visible(&case.name)
                         );
                     }
                 }

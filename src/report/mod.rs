@@ -4,6 +4,7 @@
 //! run chose, in order, as nextest does.
 
 pub mod console;
+pub mod github;
 pub mod junit;
 #[cfg(test)]
 pub(crate) mod sample;
@@ -11,7 +12,7 @@ pub(crate) mod sample;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
-use crate::config::RunConfig;
+use crate::config::{ReporterMode, RunConfig};
 use crate::event::Event;
 
 /// Something that consumes the run's events.
@@ -45,6 +46,22 @@ impl Reporters {
     /// is a terminal and NO_COLOR/CLICOLOR allow), and JUnit with `--junit`.
     pub fn for_run(config: &RunConfig) -> Reporters {
         let mut reporters = Reporters::default();
+        let github = match config.reporter {
+            ReporterMode::Github => true,
+            ReporterMode::Human => false,
+            ReporterMode::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+        };
+        if github {
+            // First, so that a suite's group opens before the console writes into it.
+            let var = |name| std::env::var_os(name).map(std::path::PathBuf::from);
+            let files = github::GithubFiles {
+                summary: var("GITHUB_STEP_SUMMARY"),
+                outputs: var("GITHUB_OUTPUT"),
+                junit: config.junit.clone(),
+                json: None,
+            };
+            reporters.push(github::Github::new(std::io::stdout(), files));
+        }
         let color =
             anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
         reporters.push(console::Console::new(std::io::stdout(), color, true));

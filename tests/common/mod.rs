@@ -15,7 +15,9 @@ pub fn fixture(name: &str) -> PathBuf {
 
 pub fn lambda_ci() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-ci"));
-    cmd.env("NO_COLOR", "1").env_remove("DOCKER_HOST");
+    cmd.env("NO_COLOR", "1")
+        .env_remove("DOCKER_HOST")
+        .env_remove("GITHUB_ACTIONS");
     cmd
 }
 

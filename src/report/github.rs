@@ -1,0 +1,354 @@
+//! GitHub Actions: each suite's output in a `::group::`, an `::error` annotation at the
+//! expectation's `file:line:col` for every case that did not pass (worst first: GitHub shows
+//! ten per step), a Markdown job summary appended to `$GITHUB_STEP_SUMMARY`, and the counts
+//! written to `$GITHUB_OUTPUT` for later steps.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{ReportError, Reporter};
+use crate::event::{CaseRef, Event, EventKind, Stats};
+use crate::judge::Verdict;
+use crate::plan::SuiteId;
+
+/// GitHub refuses a step summary over 1 MiB; what is cut is said.
+const SUMMARY_LIMIT: usize = 1024 * 1024 - 4096;
+
+/// Where GitHub reads what a step reports, besides its log.
+#[derive(Debug, Clone, Default)]
+pub struct GithubFiles {
+    /// `$GITHUB_STEP_SUMMARY`.
+    pub summary: Option<PathBuf>,
+    /// `$GITHUB_OUTPUT`.
+    pub outputs: Option<PathBuf>,
+    /// Reports written elsewhere, named in the outputs.
+    pub junit: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+}
+
+/// A case that did not pass, as GitHub will show it.
+struct Problem {
+    case: CaseRef,
+    /// 0 for an error, 1 for a failure: errors first.
+    rank: u8,
+    line: usize,
+    column: Option<usize>,
+    message: String,
+    /// Each difference, with its path.
+    differences: Vec<String>,
+    /// Expected vs actual, as a plain unified diff.
+    diff: Option<String>,
+}
+
+/// Writes workflow commands to `out` (the step's log) and GitHub's files at the end.
+pub struct Github<W: Write> {
+    out: W,
+    /// Workflow commands are off inside a group, so that nothing a function logs can issue
+    /// one; this token turns them back on.
+    resume: String,
+    files: GithubFiles,
+    group: Option<SuiteId>,
+    problems: Vec<Problem>,
+    error: Option<(&'static str, PathBuf, std::io::Error)>,
+}
+
+impl<W: Write> Github<W> {
+    pub fn new(out: W, files: GithubFiles) -> Github<W> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        Github {
+            out,
+            resume: format!("lambda-ci-{nanos:x}-{:x}", std::process::id()),
+            files,
+            group: None,
+            problems: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The writer, for tests.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn end_group(&mut self) {
+        if self.group.take().is_some() {
+            let _ = writeln!(self.out, "::{}::", self.resume);
+            let _ = writeln!(self.out, "::endgroup::");
+        }
+    }
+
+    fn annotate(&mut self) {
+        let mut problems: Vec<&Problem> = self.problems.iter().collect();
+        problems.sort_by_key(|p| p.rank);
+        for p in problems {
+            let mut props = format!(
+                "file={},line={}",
+                property(&p.case.suite.file.display().to_string()),
+                p.line
+            );
+            if let Some(col) = p.column {
+                props.push_str(&format!(",col={col}"));
+            }
+            let title = format!("{} / {}", p.case.suite.function, p.case.name);
+            props.push_str(&format!(",title={}", property(&title)));
+            let mut message = p.message.clone();
+            for line in p.differences.iter().chain(&p.diff) {
+                message.push('\n');
+                message.push_str(line);
+            }
+            let _ = writeln!(self.out, "::error {props}::{}", data(&message));
+        }
+    }
+
+    fn write_files(&mut self, stats: &Stats) {
+        if let Some(path) = self.files.summary.clone() {
+            let text = summary(stats, &self.problems);
+            if let Err(e) = append(&path, &text) {
+                self.error = Some(("GitHub step summary", path, e));
+            }
+        }
+        if let Some(path) = self.files.outputs.clone() {
+            let mut text = format!(
+                "total={}\npassed={}\nfailed={}\nerrors={}\nskipped={}\n",
+                stats.total(),
+                stats.passed,
+                stats.failed,
+                stats.errors,
+                stats.skipped
+            );
+            for (name, file) in [("junit", &self.files.junit), ("json", &self.files.json)] {
+                if let Some(file) = file {
+                    text.push_str(&format!("{name}={}\n", file.display()));
+                }
+            }
+            if let Err(e) = append(&path, &text) {
+                self.error = Some(("GitHub output", path, e));
+            }
+        }
+    }
+}
+
+impl<W: Write> Reporter for Github<W> {
+    fn report(&mut self, event: &Event) {
+        match &event.kind {
+            EventKind::CaseStarted { case } if self.group != Some(case.suite.id) => {
+                self.end_group();
+                self.group = Some(case.suite.id);
+                let name = format!("{} ({})", case.suite.function, case.suite.file.display());
+                let _ = writeln!(self.out, "::group::{}", data(&name));
+                let _ = writeln!(self.out, "::stop-commands::{}", self.resume);
+            }
+            EventKind::CaseFinished { case, result } => {
+                let problem = match &result.verdict {
+                    Verdict::Fail(f) => {
+                        let (line, column) = f
+                            .pos
+                            .map_or((case.line, None), |p| (p.line, Some(p.column)));
+                        Problem {
+                            case: case.clone(),
+                            rank: 1,
+                            line,
+                            column,
+                            message: f.message.clone(),
+                            differences: f.mismatches.iter().map(|m| m.to_string()).collect(),
+                            diff: f.diff.as_ref().map(|d| d.to_plain()),
+                        }
+                    }
+                    Verdict::Error(message) => Problem {
+                        case: case.clone(),
+                        rank: 0,
+                        line: case.line,
+                        column: None,
+                        message: message.clone(),
+                        differences: Vec::new(),
+                        diff: None,
+                    },
+                    Verdict::Pass | Verdict::Skipped(_) => return,
+                };
+                self.problems.push(problem);
+            }
+            EventKind::RunFinished { stats } => {
+                self.end_group();
+                self.annotate();
+                self.write_files(stats);
+            }
+            _ => {}
+        }
+        let _ = self.out.flush();
+    }
+
+    fn finish(&mut self) -> Result<(), ReportError> {
+        match self.error.take() {
+            Some((what, path, source)) => Err(ReportError { what, path, source }),
+            None => Ok(()),
+        }
+    }
+}
+
+fn append(path: &PathBuf, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+/// A workflow command's message, escaped as GitHub requires.
+fn data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value, escaped as GitHub requires.
+fn property(text: &str) -> String {
+    data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Text made safe inside Markdown and HTML.
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "&#124;")
+        .replace('`', "&#96;")
+}
+
+/// A fence longer than any run of backticks in `text`.
+fn fence(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+/// The job summary: totals, then each case that did not pass with its differences and diff,
+/// cut under GitHub's limit with a note of how many were left out.
+fn summary(stats: &Stats, problems: &[Problem]) -> String {
+    let verdict = if stats.success() { "✅" } else { "❌" };
+    let mut text = format!(
+        "## {verdict} lambda-ci: {}\n\n| result | cases |\n|---|---:|\n| passed | {} |\n| failed | {} |\n| errors | {} |\n| skipped | {} |\n| **total** | **{}** |\n\n",
+        stats.summary(),
+        stats.passed,
+        stats.failed,
+        stats.errors,
+        stats.skipped,
+        stats.total()
+    );
+    for (i, p) in problems.iter().enumerate() {
+        let kind = if p.rank == 0 { "error" } else { "failed" };
+        let mut section = format!(
+            "### {kind}: <code>{}</code> / <code>{}</code>\n\n<code>{}:{}</code>: {}\n\n",
+            html(&p.case.suite.function),
+            html(&p.case.name),
+            html(&p.case.suite.file.display().to_string()),
+            p.line,
+            html(&p.message)
+        );
+        for difference in &p.differences {
+            section.push_str(&format!("- <code>{}</code>\n", html(difference)));
+        }
+        if !p.differences.is_empty() {
+            section.push('\n');
+        }
+        if let Some(diff) = &p.diff {
+            let fence = fence(diff);
+            section.push_str(&format!(
+                "<details><summary>diff</summary>\n\n{fence}diff\n{diff}{fence}\n\n</details>\n\n"
+            ));
+        }
+        if text.len() + section.len() > SUMMARY_LIMIT {
+            text.push_str(&format!(
+                "_{} more cases that did not pass are not shown here: GitHub limits a job summary to 1 MiB. The JUnit report and the log have them all._\n",
+                problems.len() - i
+            ));
+            break;
+        }
+        text.push_str(&section);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(files: GithubFiles) -> String {
+        let mut github = Github::new(Vec::new(), files);
+        github.resume = "TOKEN".into();
+        for event in crate::report::sample::events() {
+            github.report(&event);
+        }
+        github.finish().unwrap();
+        String::from_utf8(github.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn groups_and_annotations_worst_first() {
+        let out = render(GithubFiles::default());
+        insta::assert_snapshot!(out);
+        let error = out
+            .find("::error file=cases/hello.yaml,line=24,title=")
+            .unwrap();
+        let failure = out
+            .find("::error file=cases/hello.yaml,line=21,col=7,")
+            .unwrap();
+        assert!(error < failure, "{out}");
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_in_commands_and_markdown() {
+        assert_eq!(data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(property("a:b,c%"), "a%3Ab%2Cc%25");
+        assert_eq!(html("<b>|`x`]]>"), "&lt;b&gt;&#124;&#96;x&#96;]]&gt;");
+        assert_eq!(fence("no ticks"), "```");
+        assert_eq!(fence("has ```` four"), "`````");
+    }
+
+    #[test]
+    fn summary_and_outputs_are_appended_to_githubs_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = GithubFiles {
+            summary: Some(dir.path().join("summary.md")),
+            outputs: Some(dir.path().join("output")),
+            junit: Some("report.xml".into()),
+            json: None,
+        };
+        std::fs::write(dir.path().join("output"), "earlier=1\n").unwrap();
+        render(files);
+        let outputs = std::fs::read_to_string(dir.path().join("output")).unwrap();
+        assert_eq!(
+            outputs,
+            "earlier=1\ntotal=3\npassed=1\nfailed=1\nerrors=1\nskipped=0\njunit=report.xml\n"
+        );
+        let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+        insta::assert_snapshot!(summary);
+    }
+
+    #[test]
+    fn a_summary_over_githubs_limit_says_what_was_cut() {
+        let mut problems = Vec::new();
+        let case = crate::report::sample::events()
+            .into_iter()
+            .find_map(|e| match e.kind {
+                EventKind::CaseStarted { case } => Some(case),
+                _ => None,
+            })
+            .unwrap();
+        for _ in 0..300 {
+            problems.push(Problem {
+                case: case.clone(),
+                rank: 1,
+                line: 1,
+                column: None,
+                message: "x".into(),
+                differences: vec![],
+                diff: Some("y".repeat(10_000)),
+            });
+        }
+        let text = summary(&Stats::default(), &problems);
+        assert!(text.len() <= SUMMARY_LIMIT, "{}", text.len());
+        assert!(text.contains("more cases that did not pass are not shown here"));
+    }
+}
