@@ -14,6 +14,8 @@ if [ -n "$missing" ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -qy --no-install-recommends $missing
 fi
+# The JSON report's schema is checked by an independent validator.
+python3 -c 'import jsonschema' 2>/dev/null || pip install -q jsonschema
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else

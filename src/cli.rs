@@ -89,6 +89,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// Write the JSON report (versioned; schema in schema/report-v1.json) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
     /// When to pull base images from their registry.
     #[arg(long, value_enum, default_value_t = Pull::Missing)]
     pub pull: Pull,
@@ -164,25 +168,8 @@ impl From<Pull> for PullPolicy {
 impl RunArgs {
     /// Checks what can be checked before anything runs.
     pub fn validate(self) -> Result<RunConfig, Error> {
-        if let Some(junit) = &self.junit {
-            if junit.is_dir() {
-                return Err(Error::Usage(format!(
-                    "--junit {}: is a directory; give a file name such as {}/report.xml",
-                    junit.display(),
-                    junit.display()
-                )));
-            }
-            let parent = junit.parent().filter(|p| !p.as_os_str().is_empty());
-            if let Some(parent) = parent
-                && !parent.is_dir()
-            {
-                return Err(Error::Usage(format!(
-                    "--junit {}: directory {} does not exist; create it first",
-                    junit.display(),
-                    parent.display()
-                )));
-            }
-        }
+        check_output("--junit", self.junit.as_deref(), "report.xml")?;
+        check_output("--json", self.json.as_deref(), "report.json")?;
         Ok(RunConfig {
             selection: self.select.selection()?,
             fail_fast: self.fail_fast,
@@ -193,6 +180,7 @@ impl RunArgs {
             },
             paths: self.select.paths,
             junit: self.junit,
+            json: self.json,
             pull: self.pull.into(),
             keep: self.keep,
             invoke_host: self.invoke_host,
@@ -207,4 +195,29 @@ impl RunArgs {
             }),
         })
     }
+}
+
+/// A report file a run will write: not a directory, and in a directory that exists.
+fn check_output(flag: &str, path: Option<&std::path::Path>, example: &str) -> Result<(), Error> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    if path.is_dir() {
+        return Err(Error::Usage(format!(
+            "{flag} {}: is a directory; give a file name such as {}/{example}",
+            path.display(),
+            path.display()
+        )));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent
+        && !parent.is_dir()
+    {
+        return Err(Error::Usage(format!(
+            "{flag} {}: directory {} does not exist; create it first",
+            path.display(),
+            parent.display()
+        )));
+    }
+    Ok(())
 }

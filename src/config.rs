@@ -13,6 +13,8 @@ pub struct RunConfig {
     pub paths: Vec<PathBuf>,
     /// Where to write a JUnit XML report, if anywhere.
     pub junit: Option<PathBuf>,
+    /// Where to write the JSON report, if anywhere.
+    pub json: Option<PathBuf>,
     pub pull: PullPolicy,
     /// Leave the containers running after the run.
     pub keep: bool,
@@ -28,6 +30,23 @@ pub struct RunConfig {
     pub fail_fast: bool,
     /// How the run reports to the terminal or CI log.
     pub reporter: ReporterMode,
+}
+
+impl RunConfig {
+    /// The settings as the JSON report records them.
+    pub fn settings(&self) -> serde_json::Value {
+        serde_json::json!({
+            "paths": self.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "filters": self.selection.given_filters,
+            "partition": self.selection.given_partition,
+            "fail_fast": self.fail_fast,
+            "pull": self.pull,
+            "mount": self.mount,
+            "aws_credentials": self.aws_credentials,
+            "invoke_host": self.invoke_host,
+            "junit": self.junit.as_ref().map(|p| p.display().to_string()),
+        })
+    }
 }
 
 /// How a run reports on its standard output.

@@ -59,9 +59,11 @@ pub enum Outcome {
     ContainerExited { exit_code: i64, oom_killed: bool },
 }
 
-/// Timings from an invocation's REPORT line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+/// The request id and timings RIE logs for an invocation.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Reported {
+    /// The request id of the invocation's `START` line.
+    pub request_id: Option<String>,
     /// `Duration`: the handler's own time.
     pub duration: Option<std::time::Duration>,
     /// `Init Duration`, on an invocation that initialised the runtime.

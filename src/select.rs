@@ -9,6 +9,10 @@ use sha2::{Digest, Sha256};
 pub struct Selection {
     filters: Vec<Filter>,
     partition: Option<Partition>,
+    /// The expressions as given, for reports.
+    pub given_filters: Vec<String>,
+    /// The partition as given, for reports.
+    pub given_partition: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +40,7 @@ pub enum SelectError {
 impl Selection {
     /// From `--filter` expressions (any may match) and a `--partition` value.
     pub fn new(filters: &[String], partition: Option<&str>) -> Result<Selection, SelectError> {
+        let filters_raw = filters;
         let filters = filters
             .iter()
             .map(|expr| {
@@ -51,8 +56,14 @@ impl Selection {
                 }
             })
             .collect::<Result<_, _>>()?;
+        let given_partition = partition.map(str::to_string);
         let partition = partition.map(Partition::parse).transpose()?;
-        Ok(Selection { filters, partition })
+        Ok(Selection {
+            filters,
+            partition,
+            given_filters: filters_raw.to_vec(),
+            given_partition,
+        })
     }
 
     /// Whether case `case` of the suite named `suite` (file `path`) is selected.

@@ -97,6 +97,7 @@ fn a_panic_removes_the_container() {
     let config = RunConfig {
         paths: vec![suite.clone()],
         junit: None,
+        json: None,
         pull: PullPolicy::Never,
         keep: false,
         aws_credentials: None,

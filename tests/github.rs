@@ -84,3 +84,43 @@ fn github_mode_annotates_failures_at_their_line_and_writes_summary_and_outputs()
     );
     assert!(!summary.contains("<b>bold"), "{summary}");
 }
+
+#[test]
+fn the_json_report_follows_its_published_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = run(
+        &[
+            fixture("mismatch.yaml"),
+            fixture("raises.yaml"),
+            fixture("missing-image.yaml"),
+            fixture("pass.yaml"),
+        ],
+        &["--json", report.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(doc["totals"]["total"], 13, "{doc}");
+    assert_eq!(doc["totals"]["errors"], 2, "{doc}");
+    let first = &doc["suites"][0]["cases"][0];
+    assert_eq!(first["verdict"], "fail");
+    assert!(
+        first["request_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{first}"
+    );
+    // Checked by an independent validator (PyPI `jsonschema`, installed by scripts/test.sh).
+    let checked = std::process::Command::new("python3")
+        .args(["-c", "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\njsonschema.validate(json.load(open(sys.argv[2])), schema, format_checker=jsonschema.FormatChecker())\nprint('valid')"])
+        .arg(root().join("schema/report-v1.json"))
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}

@@ -5,6 +5,7 @@
 
 pub mod console;
 pub mod github;
+pub mod json;
 pub mod junit;
 #[cfg(test)]
 pub(crate) mod sample;
@@ -58,7 +59,7 @@ impl Reporters {
                 summary: var("GITHUB_STEP_SUMMARY"),
                 outputs: var("GITHUB_OUTPUT"),
                 junit: config.junit.clone(),
-                json: None,
+                json: config.json.clone(),
             };
             reporters.push(github::Github::new(std::io::stdout(), files));
         }
@@ -67,6 +68,9 @@ impl Reporters {
         reporters.push(console::Console::new(std::io::stdout(), color, true));
         if let Some(path) = &config.junit {
             reporters.push(junit::Junit::new(path.clone()));
+        }
+        if let Some(path) = &config.json {
+            reporters.push(json::Json::new(path.clone(), config.settings()));
         }
         reporters
     }

@@ -58,8 +58,15 @@ pub async fn claim(logs: &Logs, mark: usize, completed: bool) -> (Vec<LogLine>, 
 
 /// What the invocation's REPORT line says, if it has one.
 pub fn reported(lines: &[LogLine]) -> Reported {
+    let request_id = lines.iter().find(|l| is_start(l)).and_then(|l| {
+        let rest = l.text.strip_prefix("START RequestId:")?.trim();
+        Some(rest.split_whitespace().next()?.to_string())
+    });
     let Some(report) = lines.iter().rev().find(|l| is_report(l)) else {
-        return Reported::default();
+        return Reported {
+            request_id,
+            ..Reported::default()
+        };
     };
     let field = |name: &str| {
         report.text.split('\t').find_map(|part| {
@@ -70,6 +77,7 @@ pub fn reported(lines: &[LogLine]) -> Reported {
         })
     };
     Reported {
+        request_id,
         duration: field("Duration:"),
         init: field("Init Duration:"),
     }
@@ -170,6 +178,7 @@ mod tests {
         let r = reported(&lines);
         assert_eq!(r.duration, Some(Duration::from_micros(84_720)));
         assert_eq!(r.init, Some(Duration::from_micros(83_690)));
-        assert_eq!(reported(&lines[..1]), Reported::default());
+        assert_eq!(r.request_id.as_deref(), Some("1"));
+        assert_eq!(reported(&lines[1..]), Reported::default());
     }
 }

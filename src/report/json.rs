@@ -1,0 +1,197 @@
+//! The JSON report (`--json FILE`): a documented, versioned document (`"version": 1`, schema in
+//! `schema/report-v1.json`) with the run's settings, totals, and every case with its outcome,
+//! timings, request id, response, differences, diff and logs. Written once, when the run ends.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{ReportError, Reporter, readable_lines};
+use crate::event::{CaseResult, Event, EventKind};
+use crate::judge::Verdict;
+use crate::plan::{CaseId, SuiteId};
+
+/// The report's format version; a change that breaks readers bumps it.
+pub const VERSION: u64 = 1;
+
+/// Collects the run and writes it to `path` when it finishes.
+pub struct Json {
+    path: PathBuf,
+    /// The run's settings, as given.
+    settings: Value,
+    run: BTreeMap<&'static str, Value>,
+    suites: BTreeMap<SuiteId, Value>,
+    cases: BTreeMap<CaseId, Value>,
+    error: Option<std::io::Error>,
+}
+
+impl Json {
+    pub fn new(path: PathBuf, settings: Value) -> Json {
+        Json {
+            path,
+            settings,
+            run: BTreeMap::new(),
+            suites: BTreeMap::new(),
+            cases: BTreeMap::new(),
+            error: None,
+        }
+    }
+
+    /// The document as it stands.
+    pub fn document(&self) -> Value {
+        let suites: Vec<Value> = self
+            .suites
+            .iter()
+            .map(|(id, suite)| {
+                let mut suite = suite.clone();
+                suite["cases"] = self
+                    .cases
+                    .iter()
+                    .filter(|(case, _)| case.suite == *id)
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                suite
+            })
+            .collect();
+        let mut run: serde_json::Map<String, Value> = self
+            .run
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        run.insert("settings".into(), self.settings.clone());
+        json!({"version": VERSION, "run": run, "suites": suites, "totals": self.run.get("totals").cloned().unwrap_or(json!(null))})
+    }
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+fn case_json(name: &str, line: usize, result: &CaseResult) -> Value {
+    let (verdict, message, location, differences, diff) = match &result.verdict {
+        Verdict::Pass => ("pass", None, None, vec![], None),
+        Verdict::Fail(f) => (
+            "fail",
+            Some(f.message.clone()),
+            f.pos.map(|p| json!({"line": p.line, "column": p.column})),
+            f.mismatches
+                .iter()
+                .map(|m| json!({"path": m.path, "text": m.to_string(), "kind": m.kind}))
+                .collect(),
+            f.diff.as_ref().map(|d| d.to_plain()),
+        ),
+        Verdict::Error(m) => ("error", Some(m.clone()), None, vec![], None),
+        Verdict::Skipped(m) => ("skipped", Some(m.clone()), None, vec![], None),
+    };
+    let reported = &result.reported;
+    json!({
+        "name": name,
+        "line": line,
+        "verdict": verdict,
+        "message": message,
+        "expectation": location,
+        "duration_ms": millis(result.duration),
+        "handler_duration_ms": reported.duration.map(millis),
+        "init_duration_ms": reported.init.map(millis),
+        "request_id": reported.request_id,
+        "outcome": result.outcome,
+        "differences": differences,
+        "diff": diff,
+        "logs": readable_lines(&result.logs).collect::<Vec<_>>(),
+    })
+}
+
+impl Reporter for Json {
+    fn report(&mut self, event: &Event) {
+        match &event.kind {
+            EventKind::RunStarted { run_id, suites } => {
+                let started = chrono::DateTime::<chrono::Utc>::from(event.at);
+                self.run.insert("id", json!(run_id));
+                self.run.insert("started_at", json!(started.to_rfc3339()));
+                for planned in suites {
+                    let s = &planned.suite;
+                    self.suites.insert(
+                        s.id,
+                        json!({"file": s.file.display().to_string(), "function": s.function, "image": s.image}),
+                    );
+                }
+            }
+            EventKind::ArtifactsDelivered { copied, reason } => {
+                let mount = if *copied { "copy" } else { "bind" };
+                self.run
+                    .insert("delivery", json!({"mount": mount, "reason": reason}));
+            }
+            EventKind::CaseFinished { case, result } => {
+                self.cases
+                    .insert(case.id, case_json(&case.name, case.line, result));
+            }
+            EventKind::RunFinished { stats } => {
+                self.run
+                    .insert("duration_ms", json!(millis(stats.duration)));
+                self.run.insert(
+                    "totals",
+                    json!({"total": stats.total(), "passed": stats.passed, "failed": stats.failed, "errors": stats.errors, "skipped": stats.skipped}),
+                );
+                let text = serde_json::to_string_pretty(&self.document()).unwrap_or_default();
+                if let Err(e) = std::fs::write(&self.path, text + "\n") {
+                    self.error = Some(e);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), ReportError> {
+        match self.error.take() {
+            Some(source) => Err(ReportError {
+                what: "JSON",
+                path: self.path.clone(),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_case_with_its_verdict_differences_and_logs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        let mut report = Json::new(path.clone(), json!({"paths": ["cases"]}));
+        for event in crate::report::sample::events() {
+            report.report(&event);
+        }
+        report.finish().unwrap();
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(doc["version"], 1);
+        assert_eq!(doc["totals"]["total"], 3);
+        assert_eq!(doc["run"]["settings"]["paths"][0], "cases");
+        let cases = doc["suites"][0]["cases"].as_array().unwrap();
+        let verdicts: Vec<&str> = cases
+            .iter()
+            .map(|c| c["verdict"].as_str().unwrap())
+            .collect();
+        assert_eq!(verdicts, vec!["pass", "fail", "error"]);
+        assert_eq!(cases[1]["differences"][0]["path"], "$.body");
+        assert_eq!(cases[1]["expectation"]["line"], 21);
+        assert!(
+            cases[1]["diff"]
+                .as_str()
+                .unwrap()
+                .contains("+  \"body\": \"Hello, Bob\"")
+        );
+        assert_eq!(cases[1]["outcome"]["kind"], "success");
+        assert!(
+            cases[1]["logs"][1]
+                .as_str()
+                .unwrap()
+                .contains("greeting Bob")
+        );
+    }
+}
