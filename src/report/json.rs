@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{ReportError, Reporter, readable_lines};
+use super::{ReportError, ReportFile, Reporter, readable_lines};
 use crate::event::{CaseResult, Event, EventKind};
 use crate::judge::Verdict;
 use crate::plan::{CaseId, SuiteId};
@@ -18,24 +18,22 @@ pub const VERSION: u64 = 1;
 
 /// Collects the run and writes it to `path` when it finishes.
 pub struct Json {
-    path: PathBuf,
+    file: ReportFile,
     /// The run's settings, as given.
     settings: Value,
     run: BTreeMap<&'static str, Value>,
     suites: BTreeMap<SuiteId, Value>,
     cases: BTreeMap<CaseId, Value>,
-    error: Option<std::io::Error>,
 }
 
 impl Json {
     pub fn new(path: PathBuf, settings: Value) -> Json {
         Json {
-            path,
+            file: ReportFile::new("JSON", path),
             settings,
             run: BTreeMap::new(),
             suites: BTreeMap::new(),
             cases: BTreeMap::new(),
-            error: None,
         }
     }
 
@@ -135,23 +133,14 @@ impl Reporter for Json {
                     json!({"total": stats.total(), "passed": stats.passed, "failed": stats.failed, "errors": stats.errors, "skipped": stats.skipped}),
                 );
                 let text = serde_json::to_string_pretty(&self.document()).unwrap_or_default();
-                if let Err(e) = std::fs::write(&self.path, text + "\n") {
-                    self.error = Some(e);
-                }
+                self.file.write(&(text + "\n"));
             }
             _ => {}
         }
     }
 
     fn finish(&mut self) -> Result<(), ReportError> {
-        match self.error.take() {
-            Some(source) => Err(ReportError {
-                what: "JSON",
-                path: self.path.clone(),
-                source,
-            }),
-            None => Ok(()),
-        }
+        self.file.finish()
     }
 }
 

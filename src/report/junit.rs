@@ -9,26 +9,24 @@ use std::path::PathBuf;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{ReportError, Reporter, readable_lines};
+use super::{ReportError, ReportFile, Reporter, readable_lines};
 use crate::event::{Event, EventKind};
 use crate::judge::Verdict;
 use crate::plan::SuiteId;
 
 /// Collects results and writes them to `path` at the end of the run.
 pub struct Junit {
-    path: PathBuf,
+    file: ReportFile,
     report: Report,
     suites: BTreeMap<SuiteId, TestSuite>,
-    error: Option<std::io::Error>,
 }
 
 impl Junit {
     pub fn new(path: PathBuf) -> Junit {
         Junit {
-            path,
+            file: ReportFile::new("JUnit", path),
             report: Report::new("lambda-ci"),
             suites: BTreeMap::new(),
-            error: None,
         }
     }
 
@@ -107,23 +105,14 @@ impl Reporter for Junit {
             EventKind::RunFinished { stats } => {
                 self.report.set_time(stats.duration);
                 let xml = self.to_xml();
-                if let Err(e) = std::fs::write(&self.path, xml) {
-                    self.error = Some(e);
-                }
+                self.file.write(&xml);
             }
             _ => {}
         }
     }
 
     fn finish(&mut self) -> Result<(), ReportError> {
-        match self.error.take() {
-            Some(source) => Err(ReportError {
-                what: "JUnit",
-                path: self.path.clone(),
-                source,
-            }),
-            None => Ok(()),
-        }
+        self.file.finish()
     }
 }
 

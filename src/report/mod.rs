@@ -28,6 +28,41 @@ pub trait Reporter {
     }
 }
 
+/// A report file written once, at the end of the run; a failure to write it is kept for
+/// [`Reporter::finish`].
+pub struct ReportFile {
+    what: &'static str,
+    pub path: std::path::PathBuf,
+    error: Option<std::io::Error>,
+}
+
+impl ReportFile {
+    pub fn new(what: &'static str, path: std::path::PathBuf) -> ReportFile {
+        ReportFile {
+            what,
+            path,
+            error: None,
+        }
+    }
+
+    pub fn write(&mut self, text: &str) {
+        if let Err(e) = std::fs::write(&self.path, text) {
+            self.error = Some(e);
+        }
+    }
+
+    pub fn finish(&mut self) -> Result<(), ReportError> {
+        match self.error.take() {
+            Some(source) => Err(ReportError {
+                what: self.what,
+                path: self.path.clone(),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A report that could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write the {what} report to {path}")]

@@ -179,6 +179,7 @@ mod tests {
         assert_eq!(r.duration, Some(Duration::from_micros(84_720)));
         assert_eq!(r.init, Some(Duration::from_micros(83_690)));
         assert_eq!(r.request_id.as_deref(), Some("1"));
-        assert_eq!(reported(&lines[1..]), Reported::default());
+        assert_eq!(reported(&lines[1..]).request_id, None);
+        assert_eq!(reported(&[]), Reported::default());
     }
 }
