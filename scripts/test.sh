@@ -5,17 +5,18 @@ set -eu
 cd "$(dirname "$0")/.."
 ./scripts/standin-images.sh
 # Tools the end-to-end tests drive: socat forwards a TCP port to the engine, openssl makes the
-# certificates of the TLS engine test.
+# certificates of the TLS engine test, xmllint checks JUnit against its schema.
 missing=""
-for tool in socat openssl; do
+for tool in socat openssl xmllint; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
+missing=$(echo "$missing" | sed 's/xmllint/libxml2-utils/')
 if [ -n "$missing" ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -qy --no-install-recommends $missing
 fi
-# The JSON report's schema is checked by an independent validator.
-python3 -c 'import jsonschema' 2>/dev/null || pip install -q jsonschema
+# Independent readers: the JSON report's schema validator and a JUnit reader.
+python3 -c 'import jsonschema, junitparser' 2>/dev/null || pip install -q jsonschema junitparser
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else

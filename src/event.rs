@@ -13,7 +13,7 @@ use crate::docker::{LogLine, PullProgress};
 use crate::judge::Verdict;
 use crate::outcome::{Outcome, Reported};
 use crate::plan::{CaseId, SuiteId};
-use crate::suite::Suite;
+use crate::suite::{Architecture, Suite};
 use crate::worker::WorkerId;
 
 /// Something that happened during a run.
@@ -36,6 +36,10 @@ pub struct SuiteRef {
     pub function: String,
     /// The image the function's containers boot.
     pub image: String,
+    /// The handler given to the image, if any.
+    pub handler: Option<String>,
+    /// The instruction set the function is built for.
+    pub architecture: Architecture,
 }
 
 impl SuiteRef {
@@ -45,6 +49,8 @@ impl SuiteRef {
             file: suite.file.clone(),
             function: suite.function.name.clone(),
             image: suite.function.image.clone(),
+            handler: suite.function.handler.clone(),
+            architecture: suite.function.architecture,
         }
     }
 

@@ -19,6 +19,9 @@ pub struct Junit {
     file: ReportFile,
     report: Report,
     suites: BTreeMap<SuiteId, TestSuite>,
+    classnames: BTreeMap<SuiteId, String>,
+    /// This machine's name, for each `<testsuite hostname>`.
+    hostname: String,
 }
 
 impl Junit {
@@ -27,6 +30,8 @@ impl Junit {
             file: ReportFile::new("JUnit", path),
             report: Report::new("lambda-ci"),
             suites: BTreeMap::new(),
+            classnames: BTreeMap::new(),
+            hostname: hostname(),
         }
     }
 
@@ -42,15 +47,41 @@ impl Reporter for Junit {
     fn report(&mut self, event: &Event) {
         match &event.kind {
             EventKind::RunStarted { run_id, suites } => {
-                self.report
-                    .set_timestamp(chrono::DateTime::<chrono::Utc>::from(event.at).fixed_offset());
+                let at = chrono::DateTime::<chrono::Utc>::from(event.at).fixed_offset();
+                self.report.set_timestamp(at);
                 for planned in suites {
                     let suite = &planned.suite;
                     let mut ts = TestSuite::new(suite.file.display().to_string());
+                    ts.set_timestamp(at);
+                    ts.extra
+                        .insert("hostname".into(), self.hostname.as_str().into());
                     ts.add_property(("function", suite.function.as_str()));
                     ts.add_property(("image", suite.image.as_str()));
+                    if let Some(handler) = &suite.handler {
+                        ts.add_property(("handler", handler.as_str()));
+                    }
+                    ts.add_property(("platform", suite.architecture.platform()));
                     ts.add_property(("run", run_id.as_str()));
                     self.suites.insert(suite.id, ts);
+                    // Cases are told apart by classname and name: a function name that two
+                    // suites share gets its file added.
+                    let shared = suites
+                        .iter()
+                        .filter(|p| p.suite.function == suite.function)
+                        .count()
+                        > 1;
+                    let classname = if shared {
+                        format!("{} ({})", suite.function, suite.file.display())
+                    } else {
+                        suite.function.clone()
+                    };
+                    self.classnames.insert(suite.id, classname);
+                }
+            }
+            EventKind::ArtifactsDelivered { copied, .. } => {
+                let mount = if *copied { "copy" } else { "bind" };
+                for ts in self.suites.values_mut() {
+                    ts.add_property(("mount", mount));
                 }
             }
             EventKind::CaseFinished { case, result } => {
@@ -84,8 +115,11 @@ impl Reporter for Junit {
                     }
                 };
                 let mut tc = TestCase::new(case.name.as_str(), status);
-                tc.set_classname(case.suite.function.as_str());
+                let classname = self.classnames.get(&case.suite.id);
+                tc.set_classname(classname.map_or(case.suite.function.as_str(), String::as_str));
                 tc.set_time(result.duration);
+                let started = event.at.checked_sub(result.duration).unwrap_or(event.at);
+                tc.set_timestamp(chrono::DateTime::<chrono::Utc>::from(started).fixed_offset());
                 tc.extra
                     .insert("file".into(), case.suite.file.display().to_string().into());
                 tc.extra.insert("line".into(), case.line.to_string().into());
@@ -116,6 +150,13 @@ impl Reporter for Junit {
     }
 }
 
+/// This machine's name, as JUnit readers show it.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +166,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("report.xml");
         let mut junit = Junit::new(path.clone());
+        junit.hostname = "ci-runner".into();
         for event in crate::report::sample::events() {
             junit.report(&event);
         }

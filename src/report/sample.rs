@@ -40,6 +40,8 @@ pub fn events() -> Vec<Event> {
         file: PathBuf::from("cases/hello.yaml"),
         function: "hello".into(),
         image: "public.ecr.aws/lambda/python:3.11".into(),
+        handler: Some("app.handler".into()),
+        architecture: crate::suite::Architecture::X86_64,
     };
     let worker = WorkerRef {
         id: WorkerId(0),
