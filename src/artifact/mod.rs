@@ -29,6 +29,7 @@ impl Unpacked {
         let mut unpacked = Unpacked::default();
         let mut by_content: HashMap<Vec<u8>, Arc<tempfile::TempDir>> = HashMap::new();
         let mut errors = Vec::new();
+        let mut sizes = HashMap::new();
         for suite in suites {
             let f = &suite.function;
             let named = f.code.iter().map(|c| ("`code`", c));
@@ -47,6 +48,19 @@ impl Unpacked {
                         hint: hint.map(str::to_string),
                     }),
                 }
+            }
+            // Lambda's unzipped limit is for the code and all layers together.
+            let packages: Vec<&Package> = f.code.iter().chain(&f.layers).collect();
+            if let Some(bytes) = unpacked.over_limit(&packages, zip::UNZIPPED_LIMIT, &mut sizes) {
+                errors.push(LoadError {
+                    file: suite.file.clone(),
+                    pos: Some(f.pos),
+                    message: format!(
+                        "`code` and `layers` hold {} MB unzipped together, over Lambda's limit of 250 MB (262,144,000 bytes)",
+                        bytes / 1_000_000
+                    ),
+                    hint: Some("trim dependencies, or deploy a container image (`image:`)".into()),
+                });
             }
             // A custom runtime's zipped code is checked for its bootstrap once unpacked.
             if f.custom_runtime
@@ -67,6 +81,26 @@ impl Unpacked {
         } else {
             Err(LoadErrors(errors))
         }
+    }
+
+    /// The bytes `packages` hold together, if more than `limit`; each directory is measured
+    /// once (`sizes`), and a package that could not be unpacked counts nothing.
+    fn over_limit(
+        &self,
+        packages: &[&Package],
+        limit: u64,
+        sizes: &mut HashMap<PathBuf, u64>,
+    ) -> Option<u64> {
+        let mut total = 0u64;
+        for package in packages {
+            if package.zip && !self.dirs.contains_key(&package.path) {
+                continue;
+            }
+            let dir = self.dir(package);
+            let size = *sizes.entry(dir.clone()).or_insert_with(|| tree_size(&dir));
+            total = total.saturating_add(size);
+        }
+        (total > limit).then_some(total)
     }
 
     /// The directory that holds a package's files.
@@ -117,6 +151,21 @@ fn unpack_once(
     Ok(dir)
 }
 
+/// The bytes of the files under `dir`, links not followed.
+fn tree_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => tree_size(&entry.path()),
+            Ok(kind) if kind.is_file() => entry.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
+}
+
 fn content_hash(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
@@ -129,4 +178,30 @@ fn content_hash(path: &Path) -> std::io::Result<Vec<u8>> {
         hasher.update(&buf[..n]);
     }
     Ok(hasher.finalize().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::Pos;
+
+    #[test]
+    fn code_and_layers_count_together_against_the_limit() {
+        let code = tempfile::tempdir().unwrap();
+        let layer = tempfile::tempdir().unwrap();
+        std::fs::write(code.path().join("app.py"), vec![b'x'; 600]).unwrap();
+        std::fs::create_dir(layer.path().join("python")).unwrap();
+        std::fs::write(layer.path().join("python/lib.py"), vec![b'y'; 500]).unwrap();
+        let package = |dir: &Path| Package {
+            path: dir.to_path_buf(),
+            zip: false,
+            pos: Pos::default(),
+        };
+        let (c, l) = (package(code.path()), package(layer.path()));
+        let unpacked = Unpacked::default();
+        let mut sizes = HashMap::new();
+        assert_eq!(unpacked.over_limit(&[&c, &l], 1000, &mut sizes), Some(1100));
+        assert_eq!(unpacked.over_limit(&[&c, &l], 1100, &mut sizes), None);
+        assert_eq!(unpacked.over_limit(&[&c], 1000, &mut sizes), None);
+    }
 }
