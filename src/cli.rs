@@ -101,6 +101,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep: bool,
 
+    /// Record what `snapshot: true` cases return in each suite's `<suite>.snap.yaml`, and
+    /// print what changed. Ignored when CI=true: CI never writes snapshots.
+    #[arg(long)]
+    pub update_snapshots: bool,
+
     /// How code and layers reach the containers: `bind` mounts them, `copy` copies them in
     /// (for engines that cannot see this machine's files), `auto` finds out.
     #[arg(long, value_enum, default_value_t = Mount::Auto)]
@@ -183,6 +188,7 @@ impl RunArgs {
             json: self.json,
             pull: self.pull.into(),
             keep: self.keep,
+            update_snapshots: self.update_snapshots,
             invoke_host: self.invoke_host,
             mount: match self.mount {
                 Mount::Auto => MountMode::Auto,

@@ -30,6 +30,18 @@ pub struct RunConfig {
     pub fail_fast: bool,
     /// How the run reports to the terminal or CI log.
     pub reporter: ReporterMode,
+    /// `--update-snapshots`: record what `snapshot` checks see (refused under CI).
+    pub update_snapshots: bool,
+}
+
+/// Whether this runs in CI, as CI services say (`CI=true`): snapshots are then never written.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| {
+        !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "" | "0" | "false" | "no"
+        )
+    })
 }
 
 impl RunConfig {
@@ -40,6 +52,7 @@ impl RunConfig {
             "filters": self.selection.given_filters,
             "partition": self.selection.given_partition,
             "fail_fast": self.fail_fast,
+            "update_snapshots": self.update_snapshots,
             "pull": self.pull,
             "mount": self.mount,
             "aws_credentials": self.aws_credentials,

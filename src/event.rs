@@ -58,6 +58,14 @@ impl SuiteRef {
     pub fn at(&self, line: usize) -> String {
         format!("{}:{line}", self.file.display())
     }
+
+    /// `file:line:col` of a position in this suite's file, or `file:line` of `fallback`.
+    pub fn locate(&self, pos: Option<crate::suite::Pos>, fallback: usize) -> String {
+        match pos {
+            Some(p) => format!("{}:{}", self.at(p.line), p.column),
+            None => self.at(fallback),
+        }
+    }
 }
 
 /// Identifies a case in events.
@@ -172,6 +180,16 @@ pub enum EventKind {
     CaseFinished {
         case: CaseRef,
         result: Box<CaseResult>,
+    },
+    /// `--update-snapshots` recorded a new or changed snapshot for a case.
+    SnapshotRecorded {
+        case: CaseRef,
+        change: crate::snapshot::Change,
+    },
+    /// A suite's snapshot file was written (or could not be: `error` says why).
+    SnapshotsWritten {
+        file: PathBuf,
+        error: Option<String>,
     },
     /// The run is over.
     RunFinished { stats: Stats },
@@ -292,8 +310,9 @@ mod tests {
         assert_eq!(failed["kind"]["case"]["id"]["index"], 1);
         assert_eq!(failed["kind"]["case"]["suite"]["file"], "cases/hello.yaml");
         let detail = &failed["kind"]["result"]["verdict"]["detail"];
-        assert_eq!(detail["mismatches"][0]["path"], "$.body");
-        assert_eq!(detail["pos"]["line"], 21);
+        assert_eq!(detail[0]["mismatches"][0]["path"], "$.body");
+        assert_eq!(detail[1]["check"], "status");
+        assert_eq!(detail[0]["pos"]["line"], 21);
         assert_eq!(
             failed["kind"]["result"]["outcome"]["kind"], "success",
             "{failed}"

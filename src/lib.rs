@@ -20,6 +20,7 @@ pub mod plan;
 pub mod report;
 pub mod runner;
 pub mod select;
+pub mod snapshot;
 pub mod suite;
 pub mod worker;
 
@@ -53,6 +54,15 @@ enum First {
 /// Runs `lambda-ci run`, sending its events to `reporters`.
 pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Error> {
     let suites = suite::load_paths(&config.paths).map_err(Error::Load)?;
+    let snapshots =
+        snapshot::Snapshots::load(&suites).map_err(|e| Error::Load(suite::LoadErrors(e)))?;
+    let update_snapshots = config.update_snapshots && !config::in_ci();
+    if config.update_snapshots && !update_snapshots {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: --update-snapshots is ignored because CI is set: CI never writes snapshots; record them locally and commit the .snap.yaml files"
+        );
+    }
     let unpacked = Arc::new(Unpacked::unpack(&suites).map_err(Error::Load)?);
     let engine = Engine::connect().await?;
     let run_id = run_id();
@@ -73,6 +83,15 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             .unwrap_or_else(|| engine.host.clone()),
         caller: worker::CallerCredentials::from_env(),
         keep: config.keep,
+        snapshots,
+        update_snapshots,
+        attachments: match &config.junit {
+            Some(junit) => junit
+                .parent()
+                .map(|d| d.join("lambda-ci-actual"))
+                .unwrap_or_else(|| "lambda-ci-actual".into()),
+            None => std::env::temp_dir().join(format!("lambda-ci-{run_id}")),
+        },
         run_id: run_id.clone(),
     };
     let (events, received) = tokio::sync::mpsc::unbounded_channel();

@@ -102,7 +102,7 @@ fn the_action_fails_the_job_and_annotates_a_failing_suite() {
         "{log}"
     );
     assert!(
-        log.contains("::error file=tests/fixtures/mismatch.yaml,line=10,col=17,title=mismatch / wrong value::the response does not match"),
+        log.contains("::error file=tests/fixtures/mismatch.yaml,line=10,col=7,title=mismatch / wrong value::the response does not match"),
         "{log}"
     );
     assert!(log.contains("## ❌ lambda-ci: 1 passed, 7 failed"), "{log}");

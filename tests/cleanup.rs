@@ -106,6 +106,7 @@ fn a_panic_removes_the_container() {
         selection: Default::default(),
         fail_fast: false,
         reporter: lambda_ci::config::ReporterMode::Human,
+        update_snapshots: false,
     };
     let mut reporters = Reporters::default();
     reporters.push(PanicsOnceReady);

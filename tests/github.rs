@@ -52,7 +52,7 @@ fn github_mode_annotates_failures_at_their_line_and_writes_summary_and_outputs()
         "a name's line break starts no line\n{text}"
     );
     assert!(
-        text.contains(&format!("::error file={mismatch},line=10,col=17,title=mismatch / wrong value::the response does not match: 1 difference%0A$.body: expected")),
+        text.contains(&format!("::error file={mismatch},line=10,col=7,title=mismatch / wrong value::the response does not match: 1 difference%0A$.body: expected")),
         "{text}"
     );
     // Every annotation is one line, whatever the names and values held.

@@ -52,15 +52,7 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
-/// How much of the actual value must match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Equal as JSON; key order never matters.
-    Exact,
-    /// Every key listed in the expectation must be present and match; others are ignored.
-    /// Arrays must have the same length, their elements compared the same way.
-    Subset,
-}
+pub use crate::suite::check::Mode;
 
 /// Every difference between `expected` and `actual`; empty when they match.
 pub fn compare(expected: &Value, actual: &Value, mode: Mode) -> Vec<Mismatch> {

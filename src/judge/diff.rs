@@ -7,10 +7,22 @@ use similar::{Algorithm, ChangeTag, TextDiff};
 /// Lines of context around each change.
 const CONTEXT: usize = 3;
 
-/// A unified diff from the expected text to the actual one.
+/// The most diff lines shown; past them, hunks are left out and counted.
+pub const MAX_LINES: usize = 120;
+
+/// A unified diff from the expected text to the actual one, cut to [`MAX_LINES`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Diff {
     pub hunks: Vec<Hunk>,
+    /// What was cut from a long diff.
+    pub left_out: Option<LeftOut>,
+}
+
+/// The part of a long diff that is not shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct LeftOut {
+    pub hunks: usize,
+    pub lines: usize,
 }
 
 /// A run of changed lines with their context.
@@ -52,7 +64,7 @@ impl Diff {
             .algorithm(Algorithm::Patience)
             .timeout(Duration::from_millis(500))
             .diff_lines(expected.as_str(), actual.as_str());
-        let hunks = diff
+        let hunks: Vec<Hunk> = diff
             .grouped_ops(CONTEXT)
             .into_iter()
             .filter(|ops| !ops.is_empty())
@@ -77,7 +89,20 @@ impl Diff {
                 Hunk { header, lines }
             })
             .collect();
-        Diff { hunks }
+        cut(hunks)
+    }
+
+    /// One line saying what a cut diff leaves out, if anything.
+    pub fn left_out_note(&self) -> Option<String> {
+        self.left_out.map(|l| {
+            format!(
+                "… {} more diff line{} in {} more hunk{} left out",
+                l.lines,
+                if l.lines == 1 { "" } else { "s" },
+                l.hunks,
+                if l.hunks == 1 { "" } else { "s" }
+            )
+        })
     }
 
     /// The diff as plain unified-diff text, with `--- expected` / `+++ actual` headers.
@@ -96,7 +121,45 @@ impl Diff {
                 out.push('\n');
             }
         }
+        if let Some(note) = self.left_out_note() {
+            out.push_str(&note);
+            out.push('\n');
+        }
         out
+    }
+}
+
+/// Keeps whole hunks while they fit in [`MAX_LINES`] (at least the first, cut to fit), and
+/// counts the rest.
+fn cut(hunks: Vec<Hunk>) -> Diff {
+    let total: usize = hunks.iter().map(|h| h.lines.len()).sum();
+    if total <= MAX_LINES {
+        return Diff {
+            hunks,
+            left_out: None,
+        };
+    }
+    let count = hunks.len();
+    let mut kept = Vec::new();
+    let mut shown = 0;
+    for mut hunk in hunks {
+        if shown + hunk.lines.len() > MAX_LINES {
+            if kept.is_empty() {
+                hunk.lines.truncate(MAX_LINES);
+                shown += hunk.lines.len();
+                kept.push(hunk);
+            }
+            break;
+        }
+        shown += hunk.lines.len();
+        kept.push(hunk);
+    }
+    Diff {
+        left_out: Some(LeftOut {
+            hunks: count - kept.len(),
+            lines: total - shown,
+        }),
+        hunks: kept,
     }
 }
 
@@ -135,6 +198,29 @@ mod tests {
                 .iter()
                 .any(|(emph, s)| *emph && s.contains("ada"))
         );
+    }
+
+    #[test]
+    fn long_diffs_are_cut_with_a_note() {
+        let expected: String = (0..400).map(|i| format!("line {i}\n")).collect();
+        let actual: String = (0..400)
+            .map(|i| {
+                if i % 10 == 0 {
+                    format!("LINE {i}\n")
+                } else {
+                    format!("line {i}\n")
+                }
+            })
+            .collect();
+        let d = Diff::new(&expected, &actual);
+        let shown: usize = d.hunks.iter().map(|h| h.lines.len()).sum();
+        assert!(shown <= MAX_LINES, "{shown}");
+        let left = d.left_out.expect("cut");
+        assert!(left.hunks > 0 && left.lines > 0);
+        let plain = d.to_plain();
+        assert!(plain.contains("-line 0\n+LINE 0"), "{plain}");
+        assert!(!plain.contains("LINE 390"), "the tail is left out");
+        assert!(plain.trim_end().ends_with("left out"), "{plain}");
     }
 
     #[test]

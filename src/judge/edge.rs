@@ -13,19 +13,26 @@ pub fn response_limit(trigger: EdgeTrigger, outcome: &Outcome, verdict: Verdict)
     };
     let size = body.to_string().len();
     let max = trigger.max_response_bytes();
-    if size <= max || !matches!(verdict, Verdict::Pass) {
+    if size <= max {
         return verdict;
     }
-    Verdict::Fail(Failure {
-        message: format!(
+    let failure = Failure::new(
+        "edge",
+        format!(
             "the response is {size} bytes; CloudFront accepts at most {} KB from a {} function (Lambda@Edge quota on generated responses)",
             max / 1024,
             trigger.name()
         ),
-        mismatches: vec![],
-        diff: None,
-        pos: None,
-    })
+        None,
+    );
+    match verdict {
+        Verdict::Pass => Verdict::Fail(vec![failure]),
+        Verdict::Fail(mut failures) => {
+            failures.push(failure);
+            Verdict::Fail(failures)
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -50,6 +57,7 @@ mod tests {
         else {
             panic!("expected a failure");
         };
+        let f = &f[0];
         assert!(
             f.message
                 .starts_with("the response is 40961 bytes; CloudFront accepts at most 40 KB from a viewer-request function"),

@@ -1,18 +1,27 @@
-//! Judge: an invocation's outcome against the case's expectation. Pure: no I/O.
+//! Judge: an invocation against the case's checks, each judged on its own. Pure: no I/O.
 //!
-//! Values are normalised first (canonical, key-sorted, pretty JSON), then compared, and the
-//! difference is kept as data for the reporters to render.
+//! Values are normalised first (bodies decoded, ignored paths removed, keys sorted), then
+//! compared, and every difference is kept as data for the reporters to render.
 
+pub mod assert;
 pub mod compare;
 pub mod diff;
 pub mod edge;
+mod error;
+pub mod response;
+#[cfg(test)]
+mod tests;
 
-use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
 
 pub use compare::{Mismatch, MismatchKind, Mode};
 pub use diff::Diff;
 
 use crate::outcome::{Body, Outcome};
+use crate::suite::check::{Check, CheckKind, LogRule};
 use crate::suite::{Expectation, Pos};
 
 /// The verdict on one case.
@@ -20,25 +29,81 @@ use crate::suite::{Expectation, Pos};
 #[serde(tag = "verdict", content = "detail", rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
-    /// The function did something other than expected.
-    Fail(Failure),
+    /// The function did something other than expected: every check that does not hold.
+    Fail(Vec<Failure>),
     /// The case could not be judged: the infrastructure failed (image, container, transport).
     Error(String),
     /// The case did not run, and why (`--fail-fast` after an earlier case did not pass).
     Skipped(String),
 }
 
-/// Why a case failed, with what is needed to show it.
+/// One check that does not hold, with what is needed to show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Failure {
+    /// The key that declares the check: `status`, `assert`, `logs`, `snapshot`...
+    pub check: &'static str,
     /// One line: what was expected and what happened.
     pub message: String,
     /// Each difference with its path, when both sides are JSON.
     pub mismatches: Vec<Mismatch>,
     /// Expected vs actual, as a line diff.
     pub diff: Option<Diff>,
-    /// Where the expectation is written.
+    /// Where the check is written.
     pub pos: Option<Pos>,
+    /// The whole actual value when the diff was cut, for the runner to write to a file.
+    #[serde(skip)]
+    pub actual: Option<String>,
+    /// The file holding the whole actual value, once written.
+    pub attachment: Option<PathBuf>,
+}
+
+impl Failure {
+    pub fn new(check: &'static str, message: String, pos: Option<Pos>) -> Failure {
+        Failure {
+            check,
+            message,
+            mismatches: Vec::new(),
+            diff: None,
+            pos,
+            actual: None,
+            attachment: None,
+        }
+    }
+}
+
+/// What the invocation left to judge.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    pub outcome: &'a Outcome,
+    /// The invocation's log lines.
+    pub logs: &'a [&'a str],
+    /// The handler's time, from RIE's REPORT line.
+    pub duration: Option<Duration>,
+}
+
+/// How a `snapshot` check treats the stored snapshot.
+#[derive(Debug, Clone, Copy)]
+pub enum Snapshot<'a> {
+    /// Compare with the stored one, if any.
+    Compare(Option<&'a Value>),
+    /// `--update-snapshots`: the check holds, and the value seen is to be stored.
+    Record,
+}
+
+/// A verdict, and the value a `snapshot` check saw (for `--update-snapshots`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub snapshot: Option<Value>,
+}
+
+/// One line for a failed case: its one failure, or how many checks failed and the first.
+pub fn headline(failures: &[Failure]) -> String {
+    match failures {
+        [] => String::new(),
+        [one] => one.message.clone(),
+        [first, ..] => format!("{} checks failed; first: {}", failures.len(), first.message),
+    }
 }
 
 /// Canonical text of a JSON value: keys sorted, pretty-printed.
@@ -47,163 +112,293 @@ pub fn canonical(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
 }
 
-/// Judges `outcome` against `expect`.
-pub fn judge(expect: &Expectation, outcome: &Outcome) -> Verdict {
-    let pos = expect.pos();
-    let fail = |message: String| {
-        Verdict::Fail(Failure {
-            message,
-            mismatches: vec![],
-            diff: None,
-            pos,
-        })
-    };
-    match outcome {
-        Outcome::Transport {
-            error,
-            container_gone,
-        } => {
-            let gone = if *container_gone {
-                "; the container is gone"
-            } else {
-                ""
-            };
-            return Verdict::Error(format!("{error}{gone}"));
-        }
-        Outcome::ContainerExited {
-            exit_code,
-            oom_killed,
-        } => {
-            return Verdict::Error(if *oom_killed {
-                format!(
-                    "the container was killed for exceeding its memory limit (exit code {exit_code})"
-                )
-            } else {
-                format!("the container exited with code {exit_code}")
-            });
-        }
-        _ => {}
+/// Judges the invocation against every check of `expect`.
+pub fn judge(expect: &Expectation, evidence: Evidence<'_>, snapshot: Snapshot<'_>) -> Judgement {
+    let outcome = evidence.outcome;
+    if let Some(problem) = error::infrastructure(outcome) {
+        return Judgement {
+            verdict: Verdict::Error(problem),
+            snapshot: None,
+        };
     }
-    match (expect, outcome) {
-        (Expectation::Success, Outcome::Success { .. }) => Verdict::Pass,
-        (Expectation::Response { value, .. }, Outcome::Success { body }) => {
-            compare_body(value, body, Mode::Exact, pos)
-        }
-        (Expectation::ResponseContains { value, .. }, Outcome::Success { body }) => {
-            compare_body(value, body, Mode::Subset, pos)
-        }
-        (
-            Expectation::Error {
-                error_type,
-                message,
-                ..
-            },
-            Outcome::FunctionError {
-                error_type: t,
-                message: m,
-                ..
-            },
-        )
-        | (
-            Expectation::Error {
-                error_type,
-                message,
-                ..
-            },
-            Outcome::RuntimeFailure {
-                error_type: Some(t),
-                message: Some(m),
-                ..
-            },
-        ) => {
-            let type_ok = error_type.as_ref().is_none_or(|e| e == t);
-            let message_ok = message.as_ref().is_none_or(|e| e == m);
-            if type_ok && message_ok {
-                return Verdict::Pass;
+    if !expect.expects_error()
+        && let Some(failure) = error::unexpected_failure(outcome, expect.pos)
+    {
+        return Judgement {
+            verdict: Verdict::Fail(vec![failure]),
+            snapshot: None,
+        };
+    }
+    // The response: what the handler returned, or the error document when it raised.
+    let response = match outcome {
+        Outcome::Success {
+            body: Body::Json(v),
+        } => Some(v.clone()),
+        Outcome::Success {
+            body: Body::Text(t),
+        } => Some(Value::String(t.clone())),
+        Outcome::FunctionError { body, .. } => Some(body.clone()),
+        _ => None,
+    };
+    let seen = response.as_ref().map(|r| Seen::new(r, &expect.ignore));
+    let mut failures = Vec::new();
+    let mut recorded = None;
+    for check in &expect.checks {
+        let failure = match (&check.kind, &seen) {
+            (
+                CheckKind::Error {
+                    error_type,
+                    message,
+                },
+                _,
+            ) => error::expected_failure(outcome, error_type.as_ref(), message.as_ref(), check.pos),
+            (CheckKind::Log(rule), _) => log(rule, evidence.logs, check),
+            (CheckKind::MaxDuration { millis }, _) => {
+                max_duration(*millis, evidence.duration, check)
             }
-            let expected = describe_error(error_type.as_deref(), message.as_deref());
-            let actual = describe_error(Some(t), Some(m));
-            Verdict::Fail(Failure {
-                message: format!(
-                    "expected the function to fail with {expected}, it failed with {actual}"
+            (CheckKind::Snapshot, Some(seen)) => {
+                recorded = Some(seen.view.clone());
+                match snapshot {
+                    Snapshot::Record => None,
+                    Snapshot::Compare(None) => Some(Failure::new(
+                        "snapshot",
+                        "no snapshot is stored for this case; record it with `lambda-ci run --update-snapshots`".into(),
+                        Some(check.pos),
+                    )),
+                    Snapshot::Compare(Some(stored)) => {
+                        let mut stored = stored.clone();
+                        response::strip(&mut stored, &expect.ignore, true);
+                        differ("snapshot", "the response differs from its snapshot", &stored, &seen.view, Mode::Exact, check)
+                    }
+                }
+            }
+            (kind, Some(seen)) => seen.check(kind, check, &expect.ignore),
+            (_, None) => Some(Failure::new(
+                name(&check.kind),
+                format!(
+                    "there is no response to check: {}",
+                    error::what_happened(outcome)
                 ),
-                mismatches: vec![],
-                diff: Some(Diff::new(&expected, &actual)),
-                pos,
-            })
-        }
-        // `error: {}` asks only that the invocation fail, whichever way.
-        (
-            Expectation::Error {
-                error_type: None,
-                message: None,
-                ..
-            },
-            Outcome::Timeout { .. } | Outcome::RuntimeFailure { .. },
-        ) => Verdict::Pass,
-        (
-            Expectation::Error {
-                error_type,
-                message,
-                ..
-            },
-            Outcome::Success { body },
-        ) => Verdict::Fail(Failure {
-            message: format!(
-                "expected the function to fail with {}, it succeeded and returned {}",
-                describe_error(error_type.as_deref(), message.as_deref()),
-                shorten(&body.to_string())
-            ),
-            mismatches: vec![],
-            diff: None,
-            pos,
-        }),
-        (
-            _,
-            Outcome::FunctionError {
-                error_type,
-                message,
-                ..
-            },
-        ) => fail(format!(
-            "expected success, the function failed with {}",
-            describe_error(Some(error_type), Some(message))
-        )),
-        (_, Outcome::Timeout { message }) => fail(format!("the function timed out: {message}")),
-        (
-            _,
-            Outcome::RuntimeFailure {
-                status,
-                error_type,
-                message,
-                body,
-            },
-        ) => {
-            let what = match (error_type, message) {
-                (Some(t), Some(m)) => describe_error(Some(t), Some(m)),
-                _ if body.to_string().trim().is_empty() => "an empty answer".to_string(),
-                _ => shorten(&body.to_string()),
-            };
-            // The kernel's OOM killer shows up only as a killed runtime.
-            let oom = if what.contains("signal: killed") {
-                "; the runtime was killed, most likely for exceeding the function's `memory`"
-            } else {
-                ""
-            };
-            fail(format!("the runtime failed (HTTP {status}): {what}{oom}"))
-        }
-        (_, Outcome::Transport { .. } | Outcome::ContainerExited { .. }) => {
-            unreachable!("handled above")
+                Some(check.pos),
+            )),
+        };
+        failures.extend(failure);
+    }
+    Judgement {
+        verdict: if failures.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail(failures)
+        },
+        snapshot: recorded,
+    }
+}
+
+/// The key a check is written with.
+fn name(kind: &CheckKind) -> &'static str {
+    match kind {
+        CheckKind::Response {
+            mode: Mode::Exact, ..
+        } => "response",
+        CheckKind::Response { .. } => "response_contains",
+        CheckKind::Error { .. } => "error",
+        CheckKind::Status(_) => "status",
+        CheckKind::Header { .. } => "headers",
+        CheckKind::Body {
+            mode: Mode::Exact, ..
+        } => "body",
+        CheckKind::Body { .. } => "body_contains",
+        CheckKind::Assert(_) => "assert",
+        CheckKind::Log(_) => "logs",
+        CheckKind::MaxDuration { .. } => "max_duration_ms",
+        CheckKind::Snapshot => "snapshot",
+    }
+}
+
+/// The response as the checks read it, with `ignore` applied: as it came, and with its
+/// `body` decoded.
+struct Seen {
+    raw: Value,
+    view: Value,
+}
+
+impl Seen {
+    fn new(response: &Value, ignore: &[crate::suite::check::Query]) -> Seen {
+        let mut raw = response.clone();
+        response::strip(&mut raw, ignore, false);
+        let mut view = response::view(response);
+        response::strip(&mut view, ignore, true);
+        Seen { raw, view }
+    }
+
+    fn check(
+        &self,
+        kind: &CheckKind,
+        check: &Check,
+        ignore: &[crate::suite::check::Query],
+    ) -> Option<Failure> {
+        let at = Some(check.pos);
+        let failed = |message: String| Some(Failure::new(name(kind), message, at));
+        match kind {
+            CheckKind::Response { value, mode } => {
+                let mut expected = response::view(value);
+                response::strip(&mut expected, ignore, true);
+                differ(
+                    name(kind),
+                    "the response does not match",
+                    &expected,
+                    &self.view,
+                    *mode,
+                    check,
+                )
+            }
+            CheckKind::Status(code) => response::status(&self.raw, *code).err().and_then(failed),
+            CheckKind::Header {
+                name: header,
+                value,
+            } => response::header(&self.raw, header, value)
+                .err()
+                .and_then(failed),
+            CheckKind::Body { value, mode } => {
+                let Some(actual) = self.view.get("body") else {
+                    return failed("the response has no `body`".into());
+                };
+                let mut expected = response::view(&json!({ "body": value }));
+                response::strip(&mut expected, ignore, true);
+                let expected = expected.get("body").cloned().unwrap_or(Value::Null);
+                if let (Mode::Subset, Value::String(e), Value::String(a)) =
+                    (mode, &expected, actual)
+                {
+                    return (!a.contains(e.as_str())).then(|| {
+                        Failure::new(
+                            name(kind),
+                            format!("expected a body containing {e:?}, got {:?}", shorten(a)),
+                            at,
+                        )
+                    });
+                }
+                differ(
+                    name(kind),
+                    "the body does not match",
+                    &expected,
+                    actual,
+                    *mode,
+                    check,
+                )
+            }
+            CheckKind::Assert(a) => {
+                let root = if a.query.enters_body() {
+                    &self.view
+                } else {
+                    &self.raw
+                };
+                assert::check(a, root).err().and_then(failed)
+            }
+            CheckKind::Error { .. }
+            | CheckKind::Log(_)
+            | CheckKind::MaxDuration { .. }
+            | CheckKind::Snapshot => None,
         }
     }
 }
 
-fn describe_error(error_type: Option<&str>, message: Option<&str>) -> String {
-    match (error_type, message) {
-        (Some(t), Some(m)) => format!("{t}: {m}"),
-        (Some(t), None) => t.to_string(),
-        (None, Some(m)) => format!("an error saying {m:?}"),
-        (None, None) => "an error".to_string(),
+/// Compares two values; on a difference, a failure with every mismatch and a diff of the
+/// canonical texts (the plain texts, for two strings). A cut diff keeps the whole actual value.
+fn differ(
+    check: &'static str,
+    what: &str,
+    expected: &Value,
+    actual: &Value,
+    mode: Mode,
+    at: &Check,
+) -> Option<Failure> {
+    let mismatches = compare::compare(expected, actual, mode);
+    if mismatches.is_empty() {
+        return None;
+    }
+    let (expected_text, actual_text) = match (expected, actual) {
+        (Value::String(e), Value::String(a)) => (e.clone(), a.clone()),
+        _ => {
+            let shown = match mode {
+                Mode::Exact => actual.clone(),
+                Mode::Subset => compare::project(expected, actual),
+            };
+            (canonical(expected), canonical(&shown))
+        }
+    };
+    let diff = Diff::new(&expected_text, &actual_text);
+    let count = mismatches.len();
+    let mut failure = Failure::new(
+        check,
+        format!(
+            "{what}: {count} difference{}",
+            if count == 1 { "" } else { "s" }
+        ),
+        Some(at.pos),
+    );
+    if diff.left_out.is_some() {
+        failure.actual = Some(match actual {
+            Value::String(a) => a.clone(),
+            other => canonical(other),
+        });
+    }
+    failure.mismatches = mismatches;
+    failure.diff = Some(diff);
+    Some(failure)
+}
+
+fn log(rule: &LogRule, lines: &[&str], check: &Check) -> Option<Failure> {
+    let fail = |message: String| Some(Failure::new("logs", message, Some(check.pos)));
+    match rule {
+        LogRule::Contains(text) => {
+            if lines.iter().any(|l| l.contains(text.as_str())) {
+                None
+            } else {
+                fail(format!(
+                    "logs contains: no line of the invocation's {} holds {text:?}",
+                    count_lines(lines.len())
+                ))
+            }
+        }
+        LogRule::NotContains(text) => match lines.iter().find(|l| l.contains(text.as_str())) {
+            Some(line) => fail(format!(
+                "logs not_contains: a line holds {text:?}: {:?}",
+                shorten(line)
+            )),
+            None => None,
+        },
+        LogRule::Matches(re) => {
+            if lines.iter().any(|l| re.regex.is_match(l)) {
+                None
+            } else {
+                fail(format!(
+                    "logs matches: no line of the invocation's {} matches {re}",
+                    count_lines(lines.len())
+                ))
+            }
+        }
+    }
+}
+
+fn count_lines(n: usize) -> String {
+    if n == 1 {
+        "1 log line".into()
+    } else {
+        format!("{n} log lines")
+    }
+}
+
+fn max_duration(millis: u64, duration: Option<Duration>, check: &Check) -> Option<Failure> {
+    let fail = |message: String| Some(Failure::new("max_duration_ms", message, Some(check.pos)));
+    match duration {
+        None => fail(format!(
+            "expected a handler duration of at most {millis} ms, but RIE reported none (no REPORT line)"
+        )),
+        Some(d) if d.as_secs_f64() * 1000.0 > millis as f64 => fail(format!(
+            "expected a handler duration of at most {millis} ms, it took {:.2} ms",
+            d.as_secs_f64() * 1000.0
+        )),
+        Some(_) => None,
     }
 }
 
@@ -214,250 +409,5 @@ fn shorten(s: &str) -> String {
     } else {
         let cut: String = s.chars().take(MAX).collect();
         format!("{cut}…")
-    }
-}
-
-fn compare_body(expected: &Value, body: &Body, mode: Mode, pos: Option<Pos>) -> Verdict {
-    match body {
-        Body::Json(actual) => {
-            let mismatches = compare::compare(expected, actual, mode);
-            if mismatches.is_empty() {
-                return Verdict::Pass;
-            }
-            let shown = match mode {
-                Mode::Exact => actual.clone(),
-                Mode::Subset => compare::project(expected, actual),
-            };
-            let count = mismatches.len();
-            Verdict::Fail(Failure {
-                message: format!(
-                    "the response does not match: {count} difference{}",
-                    if count == 1 { "" } else { "s" }
-                ),
-                mismatches,
-                diff: Some(Diff::new(&canonical(expected), &canonical(&shown))),
-                pos,
-            })
-        }
-        Body::Text(text) => {
-            // A text response matches a string expectation with the same text.
-            if let (Value::String(e), Mode::Exact) = (expected, mode)
-                && e == text
-            {
-                return Verdict::Pass;
-            }
-            let expected_text = match expected {
-                Value::String(s) => s.clone(),
-                other => canonical(other),
-            };
-            Verdict::Fail(Failure {
-                message: "the response is not JSON and does not match the expected value"
-                    .to_string(),
-                mismatches: vec![],
-                diff: Some(Diff::new(&expected_text, text)),
-                pos,
-            })
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn pos() -> Pos {
-        Pos { line: 3, column: 7 }
-    }
-
-    fn ok(v: Value) -> Outcome {
-        Outcome::Success {
-            body: Body::Json(v),
-        }
-    }
-
-    fn raised(t: &str, m: &str) -> Outcome {
-        Outcome::FunctionError {
-            error_type: t.into(),
-            message: m.into(),
-            body: json!({"errorType": t, "errorMessage": m}),
-        }
-    }
-
-    fn failure(v: Verdict) -> Failure {
-        match v {
-            Verdict::Fail(f) => f,
-            other => panic!("expected a failure, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn exact_response_passes_and_fails_with_a_diff() {
-        let expect = Expectation::Response {
-            value: json!({"statusCode": 200, "body": "Hello, Ada"}),
-            pos: pos(),
-        };
-        assert_eq!(
-            judge(
-                &expect,
-                &ok(json!({"body": "Hello, Ada", "statusCode": 200}))
-            ),
-            Verdict::Pass
-        );
-        let f = failure(judge(
-            &expect,
-            &ok(json!({"body": "Hello, Bob", "statusCode": 200})),
-        ));
-        assert_eq!(f.pos, Some(pos()));
-        assert_eq!(f.mismatches.len(), 1);
-        let diff = f.diff.unwrap().to_plain();
-        assert!(
-            diff.contains("-  \"body\": \"Hello, Ada\",\n+  \"body\": \"Hello, Bob\","),
-            "{diff}"
-        );
-    }
-
-    #[test]
-    fn subset_diff_shows_only_listed_keys() {
-        let expect = Expectation::ResponseContains {
-            value: json!({"statusCode": 201}),
-            pos: pos(),
-        };
-        let f = failure(judge(
-            &expect,
-            &ok(json!({"statusCode": 200, "body": "long"})),
-        ));
-        let diff = f.diff.unwrap().to_plain();
-        assert!(!diff.contains("body"), "{diff}");
-        assert!(
-            diff.contains("-  \"statusCode\": 201\n+  \"statusCode\": 200"),
-            "{diff}"
-        );
-    }
-
-    #[test]
-    fn expected_error_against_success_and_the_reverse() {
-        let expect = Expectation::Error {
-            error_type: Some("ValueError".into()),
-            message: None,
-            pos: pos(),
-        };
-        assert_eq!(
-            judge(&expect, &raised("ValueError", "anything")),
-            Verdict::Pass
-        );
-        let f = failure(judge(&expect, &ok(json!({"ok": true}))));
-        assert!(f.message.contains("it succeeded"), "{}", f.message);
-        let f = failure(judge(&Expectation::Success, &raised("KeyError", "'name'")));
-        assert_eq!(
-            f.message,
-            "expected success, the function failed with KeyError: 'name'"
-        );
-    }
-
-    #[test]
-    fn an_empty_error_expectation_accepts_any_failure() {
-        let any = Expectation::Error {
-            error_type: None,
-            message: None,
-            pos: pos(),
-        };
-        assert_eq!(judge(&any, &raised("KeyError", "x")), Verdict::Pass);
-        assert_eq!(
-            judge(
-                &any,
-                &Outcome::Timeout {
-                    message: "Task timed out after 1.00 seconds".into()
-                }
-            ),
-            Verdict::Pass
-        );
-        let crash = Outcome::RuntimeFailure {
-            status: 502,
-            error_type: None,
-            message: None,
-            body: Body::Text(String::new()),
-        };
-        assert_eq!(judge(&any, &crash), Verdict::Pass);
-        assert!(matches!(judge(&any, &ok(json!(1))), Verdict::Fail(_)));
-        let typed = Expectation::Error {
-            error_type: Some("KeyError".into()),
-            message: None,
-            pos: pos(),
-        };
-        assert!(matches!(judge(&typed, &crash), Verdict::Fail(_)));
-    }
-
-    #[test]
-    fn error_message_is_checked_when_given() {
-        let expect = Expectation::Error {
-            error_type: Some("ValueError".into()),
-            message: Some("name is required".into()),
-            pos: pos(),
-        };
-        assert_eq!(
-            judge(&expect, &raised("ValueError", "name is required")),
-            Verdict::Pass
-        );
-        let f = failure(judge(&expect, &raised("ValueError", "other")));
-        assert!(f.diff.unwrap().to_plain().contains("+ValueError: other"));
-    }
-
-    #[test]
-    fn timeouts_init_errors_and_infrastructure() {
-        let f = failure(judge(
-            &Expectation::Success,
-            &Outcome::Timeout {
-                message: "Task timed out after 1.00 seconds".into(),
-            },
-        ));
-        assert!(f.message.contains("timed out"));
-        let init = Outcome::RuntimeFailure {
-            status: 502,
-            error_type: Some("Runtime.ImportModuleError".into()),
-            message: Some("Unable to import module 'nope'".into()),
-            body: Body::Text(String::new()),
-        };
-        let f = failure(judge(&Expectation::Success, &init));
-        assert!(
-            f.message
-                .starts_with("the runtime failed (HTTP 502): Runtime.ImportModuleError"),
-            "{}",
-            f.message
-        );
-        let expect_init = Expectation::Error {
-            error_type: Some("Runtime.ImportModuleError".into()),
-            message: None,
-            pos: pos(),
-        };
-        assert_eq!(judge(&expect_init, &init), Verdict::Pass);
-        assert!(matches!(
-            judge(&Expectation::Success, &Outcome::ContainerExited { exit_code: 137, oom_killed: true }),
-            Verdict::Error(m) if m.contains("memory limit")
-        ));
-    }
-
-    #[test]
-    fn text_responses_compare_as_text() {
-        let expect = Expectation::Response {
-            value: json!("hello"),
-            pos: pos(),
-        };
-        assert_eq!(
-            judge(
-                &expect,
-                &Outcome::Success {
-                    body: Body::Text("hello".into())
-                }
-            ),
-            Verdict::Pass
-        );
-        let f = failure(judge(
-            &expect,
-            &Outcome::Success {
-                body: Body::Text("bye".into()),
-            },
-        ));
-        assert!(f.diff.unwrap().to_plain().contains("-hello\n+bye"));
     }
 }

@@ -13,6 +13,7 @@ use crate::event::{CaseRef, CaseResult, Event, EventKind};
 use crate::judge::Verdict;
 use crate::judge::diff::{Diff, Side};
 use crate::plan::SuiteId;
+use crate::snapshot::Change;
 
 /// How progress (image checks, boots) is shown on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,17 +119,28 @@ impl<W: Write> Console<W> {
         let _ = writeln!(self.buf, "  {word} {} {took}", visible(&case.name));
         match &result.verdict {
             Verdict::Pass | Verdict::Skipped(_) => {}
-            Verdict::Fail(f) => {
-                let at = case.suite.at(f.pos.map_or(case.line, |p| p.line));
-                let _ = writeln!(self.buf, "        {at}: {}", f.message);
-                for m in &f.mismatches {
-                    let _ = writeln!(self.buf, "          {m}");
-                }
-                if let Some(diff) = &f.diff {
-                    self.diff(diff);
+            Verdict::Fail(failures) => {
+                for f in failures {
+                    let at = case.suite.locate(f.pos, case.line);
+                    let _ = writeln!(self.buf, "        {at}: {}", f.message);
+                    for m in &f.mismatches {
+                        let _ = writeln!(self.buf, "          {m}");
+                    }
+                    if let Some(diff) = &f.diff {
+                        self.diff(diff);
+                    }
+                    if let Some(path) = &f.attachment {
+                        let note = format!("the whole actual value: {}", path.display());
+                        let _ = writeln!(
+                            self.buf,
+                            "        {}",
+                            self.paint(&note, Style::new().dimmed())
+                        );
+                    }
                 }
                 self.logs(&result.logs);
-                self.failures.push((case.clone(), f.message.clone()));
+                self.failures
+                    .push((case.clone(), crate::judge::headline(failures)));
             }
             Verdict::Error(message) => {
                 let _ = writeln!(self.buf, "        {}: {message}", case.suite.at(case.line));
@@ -175,6 +187,13 @@ impl<W: Write> Console<W> {
                 }
                 let _ = writeln!(self.buf, "        {text}");
             }
+        }
+        if let Some(note) = diff.left_out_note() {
+            let _ = writeln!(
+                self.buf,
+                "        {}",
+                self.paint(&note, Style::new().dimmed())
+            );
         }
     }
 
@@ -320,6 +339,33 @@ impl<W: Write> Console<W> {
                 }
             }
             EventKind::CaseFinished { case, result } => self.case_line(case, result),
+            EventKind::SnapshotRecorded { case, change } => {
+                self.suite_header(case);
+                let what = match change {
+                    Change::Added => "added",
+                    Change::Updated { .. } => "updated",
+                    Change::Unchanged => "unchanged",
+                };
+                let line = format!("snapshot {what}: {}", visible(&case.name));
+                let _ = writeln!(
+                    self.buf,
+                    "        {}",
+                    self.paint(&line, Style::new().cyan())
+                );
+                if let Change::Updated { diff } = change {
+                    self.diff(diff);
+                }
+            }
+            EventKind::SnapshotsWritten { file, error } => {
+                let _ = match error {
+                    None => writeln!(self.buf, "\nwrote snapshots to {}", file.display()),
+                    Some(e) => writeln!(
+                        self.buf,
+                        "\nerror: cannot write snapshots to {}: {e}",
+                        file.display()
+                    ),
+                };
+            }
             EventKind::RunFinished { stats } => {
                 self.progress.finish_and_clear();
                 if !self.failures.is_empty() {

@@ -142,22 +142,32 @@ impl<W: Write> Reporter for Github<W> {
                 let _ = writeln!(self.out, "::stop-commands::{}", self.resume);
             }
             EventKind::CaseFinished { case, result } => {
-                let problem = match &result.verdict {
-                    Verdict::Fail(f) => {
-                        let (line, column) = f
-                            .pos
-                            .map_or((case.line, None), |p| (p.line, Some(p.column)));
-                        Problem {
-                            case: case.clone(),
-                            rank: 1,
-                            line,
-                            column,
-                            message: f.message.clone(),
-                            differences: f.mismatches.iter().map(|m| m.to_string()).collect(),
-                            diff: f.diff.as_ref().map(|d| d.to_plain()),
+                match &result.verdict {
+                    // Each check that does not hold is annotated at its own line and column.
+                    Verdict::Fail(failures) => {
+                        for f in failures {
+                            let (line, column) = f
+                                .pos
+                                .map_or((case.line, None), |p| (p.line, Some(p.column)));
+                            let mut diff = f.diff.as_ref().map(|d| d.to_plain());
+                            if let (Some(d), Some(path)) = (&mut diff, &f.attachment) {
+                                d.push_str(&format!(
+                                    "the whole actual value: {}\n",
+                                    path.display()
+                                ));
+                            }
+                            self.problems.push(Problem {
+                                case: case.clone(),
+                                rank: 1,
+                                line,
+                                column,
+                                message: f.message.clone(),
+                                differences: f.mismatches.iter().map(|m| m.to_string()).collect(),
+                                diff,
+                            });
                         }
                     }
-                    Verdict::Error(message) => Problem {
+                    Verdict::Error(message) => self.problems.push(Problem {
                         case: case.clone(),
                         rank: 0,
                         line: case.line,
@@ -165,10 +175,9 @@ impl<W: Write> Reporter for Github<W> {
                         message: message.clone(),
                         differences: Vec::new(),
                         diff: None,
-                    },
-                    Verdict::Pass | Verdict::Skipped(_) => return,
-                };
-                self.problems.push(problem);
+                    }),
+                    Verdict::Pass | Verdict::Skipped(_) => {}
+                }
             }
             EventKind::RunFinished { stats } => {
                 self.end_group();

@@ -68,20 +68,25 @@ fn millis(d: Duration) -> f64 {
 }
 
 fn case_json(name: &str, line: usize, result: &CaseResult) -> Value {
-    let (verdict, message, location, differences, diff) = match &result.verdict {
-        Verdict::Pass => ("pass", None, None, vec![], None),
-        Verdict::Fail(f) => (
-            "fail",
-            Some(f.message.clone()),
-            f.pos.map(|p| json!({"line": p.line, "column": p.column})),
-            f.mismatches
-                .iter()
-                .map(|m| json!({"path": m.path, "text": m.to_string(), "kind": m.kind}))
-                .collect(),
-            f.diff.as_ref().map(|d| d.to_plain()),
-        ),
-        Verdict::Error(m) => ("error", Some(m.clone()), None, vec![], None),
-        Verdict::Skipped(m) => ("skipped", Some(m.clone()), None, vec![], None),
+    let (verdict, message, location, differences, diff, failures) = match &result.verdict {
+        Verdict::Pass => ("pass", None, None, vec![], None, vec![]),
+        Verdict::Fail(failures) => {
+            let first = failures.first();
+            (
+                "fail",
+                Some(crate::judge::headline(failures)),
+                first.and_then(|f| f.pos).map(location_json),
+                failures
+                    .iter()
+                    .flat_map(|f| f.mismatches.iter())
+                    .map(mismatch_json)
+                    .collect(),
+                first.and_then(|f| f.diff.as_ref()).map(|d| d.to_plain()),
+                failures.iter().map(failure_json).collect(),
+            )
+        }
+        Verdict::Error(m) => ("error", Some(m.clone()), None, vec![], None, vec![]),
+        Verdict::Skipped(m) => ("skipped", Some(m.clone()), None, vec![], None, vec![]),
     };
     let reported = &result.reported;
     json!({
@@ -97,7 +102,29 @@ fn case_json(name: &str, line: usize, result: &CaseResult) -> Value {
         "outcome": result.outcome,
         "differences": differences,
         "diff": diff,
+        "failures": failures,
         "logs": readable_lines(&result.logs).collect::<Vec<_>>(),
+    })
+}
+
+fn location_json(p: crate::suite::Pos) -> Value {
+    json!({"line": p.line, "column": p.column})
+}
+
+fn mismatch_json(m: &crate::judge::Mismatch) -> Value {
+    json!({"path": m.path, "text": m.to_string(), "kind": m.kind})
+}
+
+/// One check that does not hold: which, where, why, its differences and diff, and the file
+/// with the whole actual value when the diff was cut.
+fn failure_json(f: &crate::judge::Failure) -> Value {
+    json!({
+        "check": f.check,
+        "message": f.message,
+        "location": f.pos.map(location_json),
+        "differences": f.mismatches.iter().map(mismatch_json).collect::<Vec<_>>(),
+        "diff": f.diff.as_ref().map(|d| d.to_plain()),
+        "attachment": f.attachment.as_ref().map(|p| p.display().to_string()),
     })
 }
 

@@ -87,18 +87,29 @@ impl Reporter for Junit {
             EventKind::CaseFinished { case, result } => {
                 let status = match &result.verdict {
                     Verdict::Pass => TestCaseStatus::success(),
-                    Verdict::Fail(f) => {
+                    Verdict::Fail(failures) => {
                         let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                        let mut body = f.message.clone();
-                        for m in &f.mismatches {
-                            body.push_str(&format!("\n  {m}"));
+                        let mut body = String::new();
+                        for f in failures {
+                            if !body.is_empty() {
+                                body.push_str("\n\n");
+                            }
+                            body.push_str(&format!(
+                                "{}: {}",
+                                case.suite.locate(f.pos, case.line),
+                                f.message
+                            ));
+                            for m in &f.mismatches {
+                                body.push_str(&format!("\n  {m}"));
+                            }
+                            if let Some(diff) = &f.diff {
+                                body.push_str("\n\n");
+                                body.push_str(&diff.to_plain());
+                            }
                         }
-                        if let Some(diff) = &f.diff {
-                            body.push_str("\n\n");
-                            body.push_str(&diff.to_plain());
-                        }
-                        let at = case.suite.at(f.pos.map_or(case.line, |p| p.line));
-                        s.set_message(format!("{at}: {}", f.message))
+                        let first = failures.first();
+                        let at = case.suite.locate(first.and_then(|f| f.pos), case.line);
+                        s.set_message(format!("{at}: {}", crate::judge::headline(failures)))
                             .set_type("mismatch")
                             .set_description(body);
                         s
@@ -123,11 +134,21 @@ impl Reporter for Junit {
                 tc.extra
                     .insert("file".into(), case.suite.file.display().to_string().into());
                 tc.extra.insert("line".into(), case.line.to_string().into());
-                if !result.logs.is_empty() {
+                // Jenkins' attachments plugin (and GitLab) pick files up from these lines.
+                let attachments: Vec<String> = match &result.verdict {
+                    Verdict::Fail(failures) => failures
+                        .iter()
+                        .filter_map(|f| f.attachment.as_ref())
+                        .map(|p| format!("[[ATTACHMENT|{}]]", p.display()))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if !result.logs.is_empty() || !attachments.is_empty() {
                     // quick-junit strips escapes with a terminal parser that can swallow the text
                     // after a stray ESC, and tabs with them; hand it text with neither.
                     let logs: Vec<String> = readable_lines(&result.logs)
                         .map(|l| l.replace('\t', "  "))
+                        .chain(attachments)
                         .collect();
                     tc.set_system_out(logs.join("\n"));
                 }

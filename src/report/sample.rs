@@ -10,7 +10,7 @@ use crate::event::{
 use crate::judge::{self, Verdict};
 use crate::outcome::{Body, Outcome, Reported};
 use crate::plan::{CaseId, SuiteId};
-use crate::suite::{Expectation, Pos};
+use crate::suite::{Check, CheckKind, Expectation, Mode, Pos};
 use crate::worker::WorkerId;
 
 fn at(ms: u64) -> Event {
@@ -59,12 +59,27 @@ pub fn events() -> Vec<Event> {
     let pass = case(0, "greets by name", 12);
     let fail = case(1, "wrong greeting", 18);
     let error = case(2, "container died", 24);
-    let expect = Expectation::Response {
-        value: serde_json::json!({"statusCode": 200, "body": "Hello, Ada"}),
-        pos: Pos {
-            line: 21,
-            column: 7,
-        },
+    let expect = Expectation {
+        checks: vec![
+            Check {
+                kind: CheckKind::Response {
+                    value: serde_json::json!({"statusCode": 200, "body": "Hello, Ada"}),
+                    mode: Mode::Exact,
+                },
+                pos: Pos {
+                    line: 21,
+                    column: 7,
+                },
+            },
+            Check {
+                kind: CheckKind::Status(201),
+                pos: Pos {
+                    line: 22,
+                    column: 7,
+                },
+            },
+        ],
+        ..Expectation::default()
     };
     let outcome = Outcome::Success {
         body: Body::Json(
@@ -138,7 +153,16 @@ pub fn events() -> Vec<Event> {
             EventKind::CaseFinished {
                 case: fail,
                 result: Box::new(CaseResult {
-                    verdict: judge::judge(&expect, &outcome),
+                    verdict: judge::judge(
+                        &expect,
+                        judge::Evidence {
+                            outcome: &outcome,
+                            logs: &[],
+                            duration: None,
+                        },
+                        judge::Snapshot::Compare(None),
+                    )
+                    .verdict,
                     duration: Duration::from_millis(4),
                     logs,
                     outcome: Some(outcome),

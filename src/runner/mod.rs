@@ -16,8 +16,9 @@ use crate::error::one_line;
 use crate::event::{
     CaseRef, CaseResult, Event, EventKind, PlannedSuite, Stats, SuiteRef, WorkerRef,
 };
-use crate::judge::{self, Verdict};
+use crate::judge::{self, Evidence, Snapshot, Verdict};
 use crate::plan::{Plan, Unit};
+use crate::snapshot::{Change, Snapshots};
 use crate::suite::{Architecture, Credentials, Suite};
 use crate::worker::{Blueprint, BootError, CallerCredentials, Placement, Ready, Worker, WorkerId};
 
@@ -44,6 +45,12 @@ pub struct Runner {
     pub keep: bool,
     /// Labels this run's containers.
     pub run_id: String,
+    /// The stored snapshots of the suites that have `snapshot` checks.
+    pub snapshots: Snapshots,
+    /// `--update-snapshots` (never under CI): record what `snapshot` checks see.
+    pub update_snapshots: bool,
+    /// Where the whole actual value of a failure with a cut diff is written.
+    pub attachments: std::path::PathBuf,
 }
 
 /// Stamps events and sends them to the reporters; a reporter that has gone away does not stop
@@ -111,6 +118,14 @@ impl Runner {
             }
             self.run_unit(WorkerId(seq), unit, (image, delivery), &mut stats, &out)
                 .await;
+        }
+        if self.update_snapshots {
+            for (file, written) in self.snapshots.save(suites) {
+                out.emit(EventKind::SnapshotsWritten {
+                    file,
+                    error: written.err(),
+                });
+            }
         }
         stats.duration = out.started.elapsed();
         out.emit(EventKind::RunFinished { stats });
@@ -192,11 +207,37 @@ impl Runner {
                 (Some(w), None) => {
                     let invocation = w.invoke(&case.event, &case.context).await;
                     lost = invocation.outcome.container_lost();
-                    let mut verdict = judge::judge(&case.expect, &invocation.outcome);
+                    let lines: Vec<&str> =
+                        invocation.logs.iter().map(|l| l.text.as_str()).collect();
+                    let evidence = Evidence {
+                        outcome: &invocation.outcome,
+                        logs: &lines,
+                        duration: invocation.reported.duration,
+                    };
+                    let stored = self.snapshots.get(unit.suite.0, &case.name);
+                    let mode = if self.update_snapshots {
+                        Snapshot::Record
+                    } else {
+                        Snapshot::Compare(stored.as_ref())
+                    };
+                    let judgement = judge::judge(&case.expect, evidence, mode);
+                    let mut verdict = judgement.verdict;
                     if let Some(trigger) = suite.function.edge {
                         verdict =
                             judge::edge::response_limit(trigger, &invocation.outcome, verdict);
                     }
+                    if self.update_snapshots
+                        && let Some(seen) = judgement.snapshot
+                    {
+                        let change = self.snapshots.record(unit.suite.0, &case.name, seen);
+                        if change != Change::Unchanged {
+                            out.emit(EventKind::SnapshotRecorded {
+                                case: case_ref.clone(),
+                                change,
+                            });
+                        }
+                    }
+                    self.attach(&mut verdict, suite, &case.name);
                     CaseResult {
                         verdict,
                         duration: invocation.round_trip,
@@ -227,6 +268,35 @@ impl Runner {
         }
     }
 
+    /// Writes the whole actual value of each failure whose diff was cut to a file of its own,
+    /// which the failure then names.
+    fn attach(&self, verdict: &mut Verdict, suite: &Suite, case: &str) {
+        let Verdict::Fail(failures) = verdict else {
+            return;
+        };
+        let stem = suite
+            .file
+            .file_stem()
+            .map(|s| slug(&s.to_string_lossy()))
+            .unwrap_or_default();
+        for (i, failure) in failures.iter_mut().enumerate() {
+            let Some(actual) = failure.actual.take() else {
+                continue;
+            };
+            let dir = self.attachments.join(&stem);
+            let path = dir.join(format!("{}.{}.{i}.txt", slug(case), failure.check));
+            let written =
+                std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, actual));
+            match written {
+                Ok(()) => failure.attachment = Some(std::path::absolute(&path).unwrap_or(path)),
+                Err(e) => failure.message.push_str(&format!(
+                    " (the whole actual value could not be written to {}: {e})",
+                    path.display()
+                )),
+            }
+        }
+    }
+
     /// A fresh container for the suite: the lost one's replacement, or the first.
     async fn boot(
         &self,
@@ -250,4 +320,20 @@ impl Runner {
         .map_err(BootError::Layers)?;
         Worker::boot(id, &self.engine, &self.owned, Arc::new(blueprint)).await
     }
+}
+
+/// A name safe in a file name: letters, digits, `-` and `_` kept, anything else `_`.
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    if s.is_empty() { "case".into() } else { s }
 }

@@ -2,15 +2,16 @@
 
 use std::collections::BTreeMap;
 
+use super::expect::Declared;
 use super::fields::Ctx;
-use super::node::{Key, Node, Pos, Value};
-use super::{Case, Expectation, InvokeContext};
+use super::node::{Node, Pos, Value};
+use super::{Case, InvokeContext};
 
 /// The most bytes the Invoke API accepts in `X-Amz-Client-Context`, base64-encoded.
 const CLIENT_CONTEXT_LIMIT: usize = 3583;
 
 impl Ctx<'_> {
-    pub(super) fn cases(&mut self, node: &Node) -> Option<Vec<Case>> {
+    pub(super) fn cases(&mut self, node: &Node, defaults: &Declared) -> Option<Vec<Case>> {
         let Value::Seq(items) = &node.value else {
             self.wrong_kind(node, "`cases`", "a list");
             return None;
@@ -26,8 +27,15 @@ impl Ctx<'_> {
         let mut names: BTreeMap<String, Pos> = BTreeMap::new();
         let mut cases = Vec::new();
         let mut ok = true;
+        let mut entries = Vec::new();
         for item in items {
-            match self.case(item) {
+            match self.expand(item) {
+                Some(expanded) => entries.extend(expanded),
+                None => ok = false,
+            }
+        }
+        for item in &entries {
+            match self.case(item, defaults) {
                 Some(case) => {
                     if let Some(first) = names.get(&case.name) {
                         self.error(
@@ -50,7 +58,7 @@ impl Ctx<'_> {
         ok.then_some(cases)
     }
 
-    fn case(&mut self, node: &Node) -> Option<Case> {
+    fn case(&mut self, node: &Node, defaults: &Declared) -> Option<Case> {
         const FIELDS: &[&str] = &[
             "name",
             "event",
@@ -58,6 +66,7 @@ impl Ctx<'_> {
             "client_context",
             "trace_id",
             "expect",
+            "each",
         ];
         let f = self.fields(node, "a case", FIELDS)?;
         let name = match f.get("name") {
@@ -94,9 +103,10 @@ impl Ctx<'_> {
             Some(t) => self.string(t, "`trace_id`").map(Some),
         };
         let expect = match f.get("expect") {
-            None => Some(Expectation::Success),
+            None => Some(Declared::default()),
             Some(e) => self.expectation(e),
-        };
+        }
+        .map(|own| own.with_defaults(defaults));
         Some(Case {
             name: name?,
             event: event?,
@@ -160,62 +170,5 @@ impl Ctx<'_> {
                 None
             }
         }
-    }
-
-    fn expectation(&mut self, node: &Node) -> Option<Expectation> {
-        const KINDS: &[&str] = &["response", "response_contains", "error"];
-        let f = self.fields(node, "`expect`", KINDS)?;
-        let given: Vec<&Key> = KINDS.iter().filter_map(|k| f.key(k)).collect();
-        if given.len() > 1 {
-            self.error(
-                Some(given[1].pos),
-                format!(
-                    "`{}` and `{}` cannot be combined",
-                    given[0].name, given[1].name
-                ),
-                Some("a case has at most one of `response`, `response_contains`, `error`".into()),
-            );
-            return None;
-        }
-        if let Some(v) = f.get("response") {
-            return Some(Expectation::Response {
-                value: v.to_json(),
-                pos: v.pos,
-            });
-        }
-        if let Some(v) = f.get("response_contains") {
-            if !matches!(v.value, Value::Map(_) | Value::Seq(_)) {
-                self.error(
-                    Some(v.pos),
-                    format!(
-                        "`response_contains` must be a mapping or a list, found {}",
-                        v.value.kind()
-                    ),
-                    Some("use `response` to compare a whole value".into()),
-                );
-                return None;
-            }
-            return Some(Expectation::ResponseContains {
-                value: v.to_json(),
-                pos: v.pos,
-            });
-        }
-        if let Some(v) = f.get("error") {
-            let e = self.fields(v, "`error`", &["type", "message"])?;
-            let error_type = match e.get("type") {
-                Some(t) => Some(self.string(t, "error `type`")?),
-                None => None,
-            };
-            let message = match e.get("message") {
-                Some(m) => Some(self.string(m, "error `message`")?),
-                None => None,
-            };
-            return Some(Expectation::Error {
-                error_type,
-                message,
-                pos: v.pos,
-            });
-        }
-        Some(Expectation::Success)
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::Suite;
 use super::diagnostics::{LoadError, LoadErrors};
+use super::expect::Declared;
 use super::fields::Ctx;
 use super::node::{self, Node, Pos, Value};
 
@@ -167,7 +168,7 @@ fn looks_like_suite(bytes: &[u8]) -> bool {
 
 impl Ctx<'_> {
     fn suite(&mut self, root: &Node) -> Option<Suite> {
-        let top = self.fields(root, "the suite", &["function", "cases"])?;
+        let top = self.fields(root, "the suite", &["function", "defaults", "cases"])?;
         let function = match top.get("function") {
             Some(f) => self.function(f),
             None => {
@@ -180,11 +181,33 @@ impl Ctx<'_> {
             }
         };
         let cases_node = top.get("cases").expect("checked by is_suite");
-        let cases = self.cases(cases_node);
+        let defaults = match top.get("defaults") {
+            Some(d) => self.defaults(d),
+            None => Some(Declared::default()),
+        };
+        // A case's own problems are reported even when the defaults have some.
+        let cases = self.cases(
+            cases_node,
+            defaults.as_ref().unwrap_or(&Declared::default()),
+        );
+        defaults?;
         Some(Suite {
             file: self.file.to_path_buf(),
             function: function?,
             cases: cases?,
         })
+    }
+
+    /// `defaults: {expect, ignore}`: checks and ignored paths every case starts from.
+    fn defaults(&mut self, node: &Node) -> Option<Declared> {
+        let f = self.fields(node, "`defaults`", &["expect", "ignore"])?;
+        let mut declared = match f.get("expect") {
+            Some(e) => self.expectation(e)?,
+            None => Declared::default(),
+        };
+        if let Some(ignore) = f.get("ignore") {
+            declared.add_ignore(self.queries(ignore)?);
+        }
+        Some(declared)
     }
 }

@@ -4,8 +4,11 @@
 //! paths they name exist.
 
 mod case;
+pub mod check;
 mod diagnostics;
+mod each;
 pub mod edge;
+mod expect;
 mod fields;
 mod files;
 pub(crate) mod function;
@@ -14,10 +17,13 @@ pub mod node;
 pub mod runtime;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_expect;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use check::{Check, CheckKind, Expectation, Mode};
 pub use diagnostics::{LoadError, LoadErrors};
 pub use files::load_paths;
 pub use node::Pos;
@@ -29,6 +35,18 @@ pub struct Suite {
     pub file: PathBuf,
     pub function: Function,
     pub cases: Vec<Case>,
+}
+
+impl Suite {
+    /// Where the suite's snapshots are stored: `api.yaml` → `api.snap.yaml`, beside it.
+    pub fn snapshot_file(&self) -> PathBuf {
+        let stem = self
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.file.with_file_name(format!("{stem}.snap.yaml"))
+    }
 }
 
 /// The function under test, as declared under `function:`.
@@ -185,33 +203,4 @@ pub struct InvokeContext {
     pub client_context: Option<serde_json::Value>,
     /// The X-Ray trace header, sent as `X-Amzn-Trace-Id`; the handler sees `_X_AMZN_TRACE_ID`.
     pub trace_id: Option<String>,
-}
-
-/// What a case requires of the invocation's outcome.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Expectation {
-    /// No expectation: the invocation must succeed.
-    Success,
-    /// The response must equal this JSON value (key order ignored).
-    Response { value: serde_json::Value, pos: Pos },
-    /// Every key listed must be present and match, recursively.
-    ResponseContains { value: serde_json::Value, pos: Pos },
-    /// The function must fail with this error type and, if given, message.
-    Error {
-        error_type: Option<String>,
-        message: Option<String>,
-        pos: Pos,
-    },
-}
-
-impl Expectation {
-    /// Where the expectation is written, if the case has one.
-    pub fn pos(&self) -> Option<Pos> {
-        match self {
-            Expectation::Success => None,
-            Expectation::Response { pos, .. }
-            | Expectation::ResponseContains { pos, .. }
-            | Expectation::Error { pos, .. } => Some(*pos),
-        }
-    }
 }

@@ -77,12 +77,15 @@ fn a_valid_suite_loads_with_defaults_and_positions() {
         serde_json::json!({"name": "Ada", "flag": "yes"})
     );
     assert_eq!(s.cases[0].pos.line, 9);
-    assert_eq!(s.cases[0].expect.pos().unwrap().line, 12);
+    assert_eq!(s.cases[0].expect.pos.unwrap().line, 12);
+    assert_eq!(s.cases[0].expect.checks[0].pos.line, 12);
     assert_eq!(s.cases[1].event, serde_json::json!({}));
-    assert_eq!(s.cases[3].expect, Expectation::Success);
-    assert!(
-        matches!(&s.cases[2].expect, Expectation::Error { error_type: Some(t), message: None, .. } if t == "ValueError")
-    );
+    assert_eq!(s.cases[3].expect, Expectation::default());
+    assert!(s.cases[2].expect.expects_error());
+    assert!(matches!(
+        &s.cases[2].expect.checks[0].kind,
+        CheckKind::Error { error_type: Some(check::TextMatch::Exact(t)), message: None } if t == "ValueError"
+    ));
 }
 
 #[test]

@@ -1,0 +1,220 @@
+//! Parametrised cases: an entry of `cases:` with `each:` rows stands for one case per row, its
+//! `{{name}}` placeholders in `name`, `event` and `expect` filled from the row.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::diagnostics::closest;
+use super::fields::Ctx;
+use super::node::{Key, Node, Value};
+
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}").expect("a valid pattern")
+});
+
+/// The fields of a case that placeholders fill.
+const FILLED: &[&str] = &["name", "event", "expect"];
+
+impl Ctx<'_> {
+    /// The case entries an entry of `cases:` stands for: itself, or one per `each:` row, each
+    /// at its row's position and named uniquely (` [N]` is added when rows share a name).
+    pub(super) fn expand(&mut self, item: &Node) -> Option<Vec<Node>> {
+        let Value::Map(entries) = &item.value else {
+            return Some(vec![item.clone()]);
+        };
+        let Some((_, rows)) = entries.iter().find(|(k, _)| k.name == "each") else {
+            return Some(vec![item.clone()]);
+        };
+        let Value::Seq(rows) = &rows.value else {
+            self.wrong_kind(
+                rows,
+                "`each`",
+                "a list of rows (mappings of placeholder values)",
+            );
+            return None;
+        };
+        if rows.is_empty() {
+            self.error(
+                Some(rows_pos(item)),
+                "`each` is empty",
+                Some("add a row per case, such as `- {name: Ada}`".into()),
+            );
+            return None;
+        }
+        let mut cases = Vec::new();
+        let mut ok = true;
+        for row in rows {
+            let Value::Map(vars) = &row.value else {
+                self.wrong_kind(
+                    row,
+                    "an `each` row",
+                    "a mapping of placeholder names to values",
+                );
+                ok = false;
+                continue;
+            };
+            let vars: HashMap<&str, &Node> =
+                vars.iter().map(|(k, v)| (k.name.as_str(), v)).collect();
+            let mut filled: Vec<(Key, Node)> = Vec::new();
+            for (key, value) in entries {
+                if key.name == "each" {
+                    continue;
+                }
+                if FILLED.contains(&key.name.as_str()) {
+                    match self.fill(value, &vars) {
+                        Some(v) => filled.push((key.clone(), v)),
+                        None => ok = false,
+                    }
+                } else {
+                    filled.push((key.clone(), value.clone()));
+                }
+            }
+            cases.push(Node {
+                pos: row.pos,
+                value: Value::Map(filled),
+            });
+        }
+        if !ok {
+            return None;
+        }
+        number_repeated_names(&mut cases);
+        Some(cases)
+    }
+
+    /// `node` with every placeholder filled from `vars`. A string that is only a placeholder
+    /// takes the row's value as it is (a number stays a number); elsewhere the value is
+    /// written into the text.
+    fn fill(&mut self, node: &Node, vars: &HashMap<&str, &Node>) -> Option<Node> {
+        let value = match &node.value {
+            Value::String(s) => {
+                if let Some(c) = PLACEHOLDER.captures(s)
+                    && c.get(0).is_some_and(|m| m.as_str() == s)
+                {
+                    let var = self.var(node, &c[1], vars)?;
+                    return Some(Node {
+                        pos: node.pos,
+                        value: var.value.clone(),
+                    });
+                }
+                let mut text = String::new();
+                let mut last = 0;
+                let mut ok = true;
+                for c in PLACEHOLDER.captures_iter(s) {
+                    let whole = c.get(0).expect("group 0 always matches");
+                    text.push_str(&s[last..whole.start()]);
+                    match self.var(node, &c[1], vars) {
+                        Some(v) => text.push_str(&as_text(v)),
+                        None => ok = false,
+                    }
+                    last = whole.end();
+                }
+                text.push_str(&s[last..]);
+                if !ok {
+                    return None;
+                }
+                Value::String(text)
+            }
+            Value::Seq(items) => {
+                let filled: Vec<Option<Node>> = items.iter().map(|i| self.fill(i, vars)).collect();
+                Value::Seq(filled.into_iter().collect::<Option<_>>()?)
+            }
+            Value::Map(entries) => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for (k, v) in entries {
+                    match self.fill(v, vars) {
+                        Some(v) => out.push((k.clone(), v)),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                Value::Map(out)
+            }
+            scalar => scalar.clone(),
+        };
+        Some(Node {
+            pos: node.pos,
+            value,
+        })
+    }
+
+    fn var<'n>(
+        &mut self,
+        node: &Node,
+        name: &str,
+        vars: &HashMap<&str, &'n Node>,
+    ) -> Option<&'n Node> {
+        if let Some(v) = vars.get(name) {
+            return Some(v);
+        }
+        let mut known: Vec<&str> = vars.keys().copied().collect();
+        known.sort_unstable();
+        let hint = match closest(name, known.iter().copied()) {
+            Some(k) => format!(
+                "did you mean `{{{{{k}}}}}`? the row has: {}",
+                known.join(", ")
+            ),
+            None => format!("the row has: {}", known.join(", ")),
+        };
+        self.error(
+            Some(node.pos),
+            format!("placeholder `{{{{{name}}}}}` has no value in an `each` row"),
+            Some(hint),
+        );
+        None
+    }
+}
+
+/// Where `each:` is written in a case entry.
+fn rows_pos(item: &Node) -> super::node::Pos {
+    match &item.value {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.name == "each")
+            .map_or(item.pos, |(k, _)| k.pos),
+        _ => item.pos,
+    }
+}
+
+/// A row's value written into a text: strings as they are, anything else as JSON.
+fn as_text(v: &Node) -> String {
+    match &v.value {
+        Value::String(s) => s.clone(),
+        other => other.to_json().to_string(),
+    }
+}
+
+/// When rows share a case name, every row's name gets its row number: `name [2]`.
+fn number_repeated_names(cases: &mut [Node]) {
+    let names: Vec<Option<String>> = cases.iter().map(name_of).collect();
+    let mut seen = std::collections::HashSet::new();
+    let repeated = names.iter().flatten().any(|n| !seen.insert(n.clone()));
+    if !repeated {
+        return;
+    }
+    for (i, case) in cases.iter_mut().enumerate() {
+        if let Value::Map(entries) = &mut case.value
+            && let Some((_, name)) = entries.iter_mut().find(|(k, _)| k.name == "name")
+            && let Value::String(s) = &mut name.value
+        {
+            s.push_str(&format!(" [{}]", i + 1));
+        }
+    }
+}
+
+fn name_of(case: &Node) -> Option<String> {
+    match &case.value {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.name == "name")
+            .and_then(|(_, v)| match &v.value {
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            }),
+        _ => None,
+    }
+}

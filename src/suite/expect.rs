@@ -1,0 +1,491 @@
+//! Decodes `expect:` (a case's, or the suite's `defaults:`) into checks, each at its own
+//! position, and merges a case's checks with the suite's defaults.
+
+use serde_json_path::JsonPath;
+
+use super::check::{
+    Assertion, Check, CheckKind, Expectation, JsonType, LogRule, Mode, Pattern, Predicate,
+    Quantifier, Query, TextMatch,
+};
+use super::fields::Ctx;
+use super::node::{Key, Node, Pos, Value};
+
+/// The keys `expect:` takes.
+const KEYS: &[&str] = &[
+    "response",
+    "response_contains",
+    "error",
+    "error_contains",
+    "status",
+    "headers",
+    "body",
+    "body_contains",
+    "assert",
+    "logs",
+    "max_duration_ms",
+    "ignore",
+    "snapshot",
+];
+
+/// Keys that require the invocation to fail.
+const ERROR_KEYS: &[&str] = &["error", "error_contains"];
+
+/// Keys that speak of a successful response, which an expected error rules out.
+const SUCCESS_KEYS: &[&str] = &[
+    "response",
+    "response_contains",
+    "status",
+    "headers",
+    "body",
+    "body_contains",
+];
+
+/// An `expect:` as written: its checks grouped by the key that declares them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Declared {
+    keys: Vec<(String, Vec<Check>)>,
+    ignore: Vec<Query>,
+    pos: Option<Pos>,
+}
+
+impl Declared {
+    pub(super) fn add_ignore(&mut self, queries: Vec<Query>) {
+        self.ignore.extend(queries);
+    }
+
+    fn has(&self, keys: &[&str]) -> bool {
+        self.keys.iter().any(|(k, _)| keys.contains(&k.as_str()))
+    }
+
+    /// The case's expectation: its own keys, then each default key it does not set itself and
+    /// that does not contradict it (a case expecting an error drops default response checks,
+    /// and the other way round); `ignore` lists add up.
+    pub(super) fn with_defaults(self, defaults: &Declared) -> Expectation {
+        let own_error = self.has(ERROR_KEYS);
+        let own_success = self.has(SUCCESS_KEYS);
+        let mut checks: Vec<Check> = self.keys.iter().flat_map(|(_, c)| c.clone()).collect();
+        for (key, default) in &defaults.keys {
+            let set = self.keys.iter().any(|(k, _)| k == key);
+            let contradicts = (own_error && SUCCESS_KEYS.contains(&key.as_str()))
+                || (own_success && ERROR_KEYS.contains(&key.as_str()));
+            if !set && !contradicts {
+                checks.extend(default.iter().cloned());
+            }
+        }
+        let mut ignore = defaults.ignore.clone();
+        ignore.extend(self.ignore);
+        Expectation {
+            checks,
+            ignore,
+            pos: self.pos,
+        }
+    }
+}
+
+/// A string written `/regex/`: the text between the slashes.
+fn slashed(s: &str) -> Option<&str> {
+    (s.len() >= 2 && s.starts_with('/') && s.ends_with('/')).then(|| &s[1..s.len() - 1])
+}
+
+impl Ctx<'_> {
+    /// `expect:` of a case or of the suite's defaults.
+    pub(super) fn expectation(&mut self, node: &Node) -> Option<Declared> {
+        let f = self.fields(node, "`expect`", KEYS)?;
+        let mut out = Declared {
+            pos: Some(node.pos),
+            ..Declared::default()
+        };
+        let mut ok = true;
+        let error_key = ERROR_KEYS.iter().find_map(|k| f.key(k));
+        for (key, value) in f.entries {
+            let name = key.name.as_str();
+            if !KEYS.contains(&name) {
+                continue;
+            }
+            if let Some(error_key) = error_key
+                && SUCCESS_KEYS.contains(&name)
+            {
+                let order = |k: &Key| (k.pos.line, k.pos.column);
+                let (first, second) = if order(key) < order(error_key) {
+                    (key, error_key)
+                } else {
+                    (error_key, key)
+                };
+                self.error(
+                    Some(second.pos),
+                    format!("`{}` and `{}` cannot be combined", first.name, second.name),
+                    Some(
+                        "a failed invocation has no response; check the error document with `assert` or `snapshot`".into(),
+                    ),
+                );
+                ok = false;
+                // Its own problems are reported too.
+                let _ = self.checks(name, value, key.pos);
+                continue;
+            }
+            let checks = if name == "ignore" {
+                match self.queries(value) {
+                    Some(q) => out.ignore.extend(q),
+                    None => ok = false,
+                }
+                continue;
+            } else {
+                self.checks(name, value, key.pos)
+            };
+            match checks {
+                Some(c) => out.keys.push((name.to_string(), c)),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn checks(&mut self, name: &str, value: &Node, key_pos: Pos) -> Option<Vec<Check>> {
+        let one = |kind| Some(vec![Check { kind, pos: key_pos }]);
+        match name {
+            "response" => one(CheckKind::Response {
+                value: value.to_json(),
+                mode: Mode::Exact,
+            }),
+            "response_contains" => {
+                if !matches!(value.value, Value::Map(_) | Value::Seq(_)) {
+                    self.error(
+                        Some(value.pos),
+                        format!(
+                            "`response_contains` must be a mapping or a list, found {}",
+                            value.value.kind()
+                        ),
+                        Some("use `response` to compare a whole value".into()),
+                    );
+                    return None;
+                }
+                one(CheckKind::Response {
+                    value: value.to_json(),
+                    mode: Mode::Subset,
+                })
+            }
+            "error" | "error_contains" => {
+                let what = format!("`{name}`");
+                let e = self.fields(value, &what, &["type", "message"])?;
+                let contains = name == "error_contains";
+                let mut text = |node: Option<&Node>, field: &str| -> Option<Option<TextMatch>> {
+                    match node {
+                        None => Some(None),
+                        Some(n) if contains => {
+                            let s = self.string(n, &format!("{name} `{field}`"))?;
+                            Some(Some(TextMatch::Contains(s)))
+                        }
+                        Some(n) => self.text_match(n, &format!("error `{field}`")).map(Some),
+                    }
+                };
+                let error_type = text(e.get("type"), "type");
+                let message = text(e.get("message"), "message");
+                one(CheckKind::Error {
+                    error_type: error_type?,
+                    message: message?,
+                })
+            }
+            "status" => match &value.value {
+                Value::Number(n) if n.as_i64().is_some_and(|s| (100..=599).contains(&s)) => {
+                    one(CheckKind::Status(n.as_i64().unwrap_or_default()))
+                }
+                _ => {
+                    self.error(
+                        Some(value.pos),
+                        "`status` must be an HTTP status code from 100 to 599",
+                        None,
+                    );
+                    None
+                }
+            },
+            "headers" => {
+                let Value::Map(entries) = &value.value else {
+                    self.wrong_kind(value, "`headers`", "a mapping of header names to values");
+                    return None;
+                };
+                let mut checks = Vec::new();
+                let mut ok = true;
+                for (k, v) in entries {
+                    match self.text_match(v, &format!("header `{}`", k.name)) {
+                        Some(m) => checks.push(Check {
+                            kind: CheckKind::Header {
+                                name: k.name.clone(),
+                                value: m,
+                            },
+                            pos: k.pos,
+                        }),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(checks)
+            }
+            "body" | "body_contains" => one(CheckKind::Body {
+                value: value.to_json(),
+                mode: if name == "body" {
+                    Mode::Exact
+                } else {
+                    Mode::Subset
+                },
+            }),
+            "assert" => {
+                let Value::Seq(items) = &value.value else {
+                    self.wrong_kind(value, "`assert`", "a list of `{path, <predicate>}` entries");
+                    return None;
+                };
+                let mut checks = Vec::new();
+                let mut ok = true;
+                for item in items {
+                    match self.assertion(item) {
+                        Some(a) => checks.push(Check {
+                            kind: CheckKind::Assert(a),
+                            pos: item.pos,
+                        }),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(checks)
+            }
+            "logs" => self.log_rules(value),
+            "max_duration_ms" => {
+                let millis =
+                    self.integer(value, "`max_duration_ms`", 1, 900_000, "milliseconds")?;
+                one(CheckKind::MaxDuration {
+                    millis: millis.into(),
+                })
+            }
+            "snapshot" => match value.value {
+                Value::Bool(true) => one(CheckKind::Snapshot),
+                Value::Bool(false) => Some(Vec::new()),
+                _ => {
+                    self.wrong_kind(value, "`snapshot`", "true or false");
+                    None
+                }
+            },
+            _ => unreachable!("only known keys reach here"),
+        }
+    }
+
+    /// A text written as-is or as `/regex/`.
+    fn text_match(&mut self, node: &Node, what: &str) -> Option<TextMatch> {
+        let text = self.scalar(node, what)?;
+        match slashed(&text) {
+            Some(source) => self.pattern(node, source, what).map(TextMatch::Regex),
+            None => Some(TextMatch::Exact(text)),
+        }
+    }
+
+    fn pattern(&mut self, node: &Node, source: &str, what: &str) -> Option<Pattern> {
+        match Pattern::new(source) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or_default().trim().to_string();
+                self.error(
+                    Some(node.pos),
+                    format!("{what}: invalid regular expression /{source}/: {last}"),
+                    Some("the syntax is Rust's `regex` crate's (no look-around)".into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A JSONPath, parsed.
+    pub(super) fn query(&mut self, node: &Node, what: &str) -> Option<Query> {
+        let text = self.string(node, what)?;
+        match JsonPath::parse(&text) {
+            Ok(path) => Some(Query {
+                text,
+                path,
+                pos: node.pos,
+            }),
+            Err(e) => {
+                self.error(
+                    Some(node.pos),
+                    format!("{what} `{text}` is not a valid JSONPath: {e}"),
+                    Some("JSONPath as in RFC 9535: `$.body.items[0].id`, `$.headers['content-type']`".into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// `ignore:` — one JSONPath or a list of them.
+    pub(super) fn queries(&mut self, node: &Node) -> Option<Vec<Query>> {
+        let items = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items {
+            match self.query(item, "`ignore` path") {
+                Some(q) => out.push(q),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn assertion(&mut self, node: &Node) -> Option<Assertion> {
+        const PREDICATES: &[&str] = &[
+            "equals",
+            "not_equals",
+            "matches",
+            "contains",
+            "exists",
+            "type",
+            "length",
+            "gt",
+            "gte",
+            "lt",
+            "lte",
+        ];
+        let mut allowed = vec!["path", "all", "any"];
+        allowed.extend(PREDICATES);
+        let f = self.fields(node, "an `assert` entry", &allowed)?;
+        let Some(path) = f.get("path") else {
+            self.error(
+                Some(node.pos),
+                "`assert` entry without `path`",
+                Some("write `- {path: \"$.statusCode\", equals: 200}`".into()),
+            );
+            return None;
+        };
+        let query = self.query(path, "`path`");
+        let given: Vec<_> = PREDICATES.iter().filter_map(|p| f.key(p)).collect();
+        let predicate = match given.as_slice() {
+            [] => {
+                self.error(
+                    Some(node.pos),
+                    "`assert` entry without a predicate",
+                    Some(format!("add exactly one of: {}", PREDICATES.join(", "))),
+                );
+                None
+            }
+            [key] => {
+                let value = f.get(&key.name).expect("present");
+                self.predicate(&key.name, value)
+            }
+            [first, second, ..] => {
+                self.error(
+                    Some(second.pos),
+                    format!(
+                        "`{}` and `{}` in one `assert` entry",
+                        first.name, second.name
+                    ),
+                    Some("each entry takes exactly one predicate; write two entries".into()),
+                );
+                None
+            }
+        };
+        let flag = |ctx: &mut Self, name: &str| match f.get(name) {
+            None => Some(false),
+            Some(Node {
+                value: Value::Bool(b),
+                ..
+            }) => Some(*b),
+            Some(other) => {
+                ctx.wrong_kind(other, &format!("`{name}`"), "true or false");
+                None
+            }
+        };
+        let all = flag(self, "all")?;
+        let any = flag(self, "any")?;
+        let quantifier = match (all, any) {
+            (true, true) => {
+                let pos = f.key("any").map(|k| k.pos);
+                self.error(pos, "`all` and `any` are exclusive", None);
+                return None;
+            }
+            (true, false) => Quantifier::All,
+            (false, true) => Quantifier::Any,
+            (false, false) => Quantifier::One,
+        };
+        Some(Assertion {
+            query: query?,
+            predicate: predicate?,
+            quantifier,
+        })
+    }
+
+    fn predicate(&mut self, name: &str, value: &Node) -> Option<Predicate> {
+        let number = |ctx: &mut Self| match &value.value {
+            Value::Number(n) => Some(n.clone()),
+            _ => {
+                ctx.wrong_kind(value, &format!("`{name}`"), "a number");
+                None
+            }
+        };
+        Some(match name {
+            "equals" => Predicate::Equals(value.to_json()),
+            "not_equals" => Predicate::NotEquals(value.to_json()),
+            "contains" => Predicate::Contains(value.to_json()),
+            "matches" => {
+                let text = self.string(value, "`matches`")?;
+                let source = slashed(&text).unwrap_or(&text);
+                Predicate::Matches(self.pattern(value, source, "`matches`")?)
+            }
+            "exists" => match value.value {
+                Value::Bool(b) => Predicate::Exists(b),
+                _ => {
+                    self.wrong_kind(value, "`exists`", "true or false");
+                    return None;
+                }
+            },
+            "type" => Predicate::Type(self.choice(value, "`type`", JsonType::NAMED)?),
+            "length" => match &value.value {
+                Value::Number(n) if n.as_u64().is_some() => {
+                    Predicate::Length(n.as_u64().unwrap_or_default())
+                }
+                _ => {
+                    self.wrong_kind(value, "`length`", "a whole number");
+                    return None;
+                }
+            },
+            "gt" => Predicate::Gt(number(self)?),
+            "gte" => Predicate::Gte(number(self)?),
+            "lt" => Predicate::Lt(number(self)?),
+            "lte" => Predicate::Lte(number(self)?),
+            _ => unreachable!("only known predicates reach here"),
+        })
+    }
+
+    /// `logs: {contains, not_contains, matches}`, each a string or a list of them; one check
+    /// per entry.
+    fn log_rules(&mut self, node: &Node) -> Option<Vec<Check>> {
+        let f = self.fields(node, "`logs`", &["contains", "not_contains", "matches"])?;
+        let mut checks = Vec::new();
+        let mut ok = true;
+        for (key, value) in f.entries {
+            let items: Vec<&Node> = match &value.value {
+                Value::Seq(items) => items.iter().collect(),
+                _ => vec![value],
+            };
+            for item in items {
+                let what = format!("`logs.{}` entry", key.name);
+                let Some(text) = self.string(item, &what) else {
+                    ok = false;
+                    continue;
+                };
+                let rule = match key.name.as_str() {
+                    "contains" => Some(LogRule::Contains(text)),
+                    "not_contains" => Some(LogRule::NotContains(text)),
+                    "matches" => {
+                        let source = slashed(&text).unwrap_or(&text);
+                        self.pattern(item, source, &what).map(LogRule::Matches)
+                    }
+                    _ => None,
+                };
+                match rule {
+                    Some(rule) => checks.push(Check {
+                        kind: CheckKind::Log(rule),
+                        pos: item.pos,
+                    }),
+                    None => ok = false,
+                }
+            }
+        }
+        ok.then_some(checks)
+    }
+}
