@@ -84,8 +84,11 @@ pub struct Evidence<'a> {
 /// How a `snapshot` check treats the stored snapshot.
 #[derive(Debug, Clone, Copy)]
 pub enum Snapshot<'a> {
-    /// Compare with the stored one, if any.
-    Compare(Option<&'a Value>),
+    /// Compare with the one stored in `file`, if any.
+    Compare {
+        stored: Option<&'a Value>,
+        file: &'a std::path::Path,
+    },
     /// `--update-snapshots`: the check holds, and the value seen is to be stored.
     Record,
 }
@@ -160,15 +163,28 @@ pub fn judge(expect: &Expectation, evidence: Evidence<'_>, snapshot: Snapshot<'_
                 recorded = Some(seen.view.clone());
                 match snapshot {
                     Snapshot::Record => None,
-                    Snapshot::Compare(None) => Some(Failure::new(
+                    Snapshot::Compare { stored: None, file } => Some(Failure::new(
                         "snapshot",
-                        "no snapshot is stored for this case; record it with `lambda-ci run --update-snapshots`".into(),
+                        format!(
+                            "no snapshot of this case in {}; record it with `lambda-ci run --update-snapshots`, review it, and commit the file",
+                            file.display()
+                        ),
                         Some(check.pos),
                     )),
-                    Snapshot::Compare(Some(stored)) => {
+                    Snapshot::Compare {
+                        stored: Some(stored),
+                        ..
+                    } => {
                         let mut stored = stored.clone();
                         response::strip(&mut stored, &expect.ignore, true);
-                        differ("snapshot", "the response differs from its snapshot", &stored, &seen.view, Mode::Exact, check)
+                        differ(
+                            "snapshot",
+                            "the response differs from its snapshot",
+                            &stored,
+                            &seen.view,
+                            Mode::Exact,
+                            check,
+                        )
                     }
                 }
             }

@@ -58,7 +58,15 @@ fn run(e: &Expectation, outcome: &Outcome) -> Verdict {
         ],
         duration: Some(Duration::from_millis(12)),
     };
-    judge(e, evidence, Snapshot::Compare(None)).verdict
+    judge(
+        e,
+        evidence,
+        Snapshot::Compare {
+            stored: None,
+            file: std::path::Path::new("s.snap.yaml"),
+        },
+    )
+    .verdict
 }
 
 fn failures(v: Verdict) -> Vec<Failure> {
@@ -445,7 +453,14 @@ fn snapshots_compare_record_and_report_a_missing_one() {
         logs: &[],
         duration: None,
     };
-    let missing = judge(&e, evidence, Snapshot::Compare(None));
+    let missing = judge(
+        &e,
+        evidence,
+        Snapshot::Compare {
+            stored: None,
+            file: std::path::Path::new("s.snap.yaml"),
+        },
+    );
     let f = failures(missing.verdict);
     assert!(
         f[0].message.contains("--update-snapshots"),
@@ -461,7 +476,15 @@ fn snapshots_compare_record_and_report_a_missing_one() {
         "stored decoded, ignored paths removed"
     );
     assert_eq!(
-        judge(&e, evidence, Snapshot::Compare(Some(&stored))).verdict,
+        judge(
+            &e,
+            evidence,
+            Snapshot::Compare {
+                stored: Some(&stored),
+                file: std::path::Path::new("s.snap.yaml")
+            }
+        )
+        .verdict,
         Verdict::Pass
     );
     let changed = ok(api(200, json!({"id": 2, "at": "later"})));
@@ -470,7 +493,17 @@ fn snapshots_compare_record_and_report_a_missing_one() {
         logs: &[],
         duration: None,
     };
-    let f = failures(judge(&e, evidence, Snapshot::Compare(Some(&stored))).verdict);
+    let f = failures(
+        judge(
+            &e,
+            evidence,
+            Snapshot::Compare {
+                stored: Some(&stored),
+                file: std::path::Path::new("s.snap.yaml"),
+            },
+        )
+        .verdict,
+    );
     assert_eq!(f[0].mismatches[0].path, "$.body.id");
 }
 

@@ -160,7 +160,10 @@ pub fn events() -> Vec<Event> {
                             logs: &[],
                             duration: None,
                         },
-                        judge::Snapshot::Compare(None),
+                        judge::Snapshot::Compare {
+                            stored: None,
+                            file: std::path::Path::new("s.snap.yaml"),
+                        },
                     )
                     .verdict,
                     duration: Duration::from_millis(4),

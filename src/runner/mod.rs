@@ -203,6 +203,7 @@ impl Runner {
                 }
                 lost = false;
             }
+            let mut recorded = None;
             let result = match (&mut worker, &problem) {
                 (Some(w), None) => {
                     let invocation = w.invoke(&case.event, &case.context).await;
@@ -215,10 +216,14 @@ impl Runner {
                         duration: invocation.reported.duration,
                     };
                     let stored = self.snapshots.get(unit.suite.0, &case.name);
+                    let snapshot_file = suite.snapshot_file();
                     let mode = if self.update_snapshots {
                         Snapshot::Record
                     } else {
-                        Snapshot::Compare(stored.as_ref())
+                        Snapshot::Compare {
+                            stored: stored.as_ref(),
+                            file: &snapshot_file,
+                        }
                     };
                     let judgement = judge::judge(&case.expect, evidence, mode);
                     let mut verdict = judgement.verdict;
@@ -231,10 +236,7 @@ impl Runner {
                     {
                         let change = self.snapshots.record(unit.suite.0, &case.name, seen);
                         if change != Change::Unchanged {
-                            out.emit(EventKind::SnapshotRecorded {
-                                case: case_ref.clone(),
-                                change,
-                            });
+                            recorded = Some(change);
                         }
                     }
                     self.attach(&mut verdict, suite, &case.name);
@@ -253,9 +255,15 @@ impl Runner {
             };
             stats.record(&result.verdict);
             out.emit(EventKind::CaseFinished {
-                case: case_ref,
+                case: case_ref.clone(),
                 result: Box::new(result),
             });
+            if let Some(change) = recorded {
+                out.emit(EventKind::SnapshotRecorded {
+                    case: case_ref,
+                    change,
+                });
+            }
         }
         if let Some(w) = worker
             && let Some(kept) = w.retire(self.keep && !lost).await
