@@ -47,7 +47,7 @@ fn list_prints_what_a_run_would_execute_without_docker() {
         .unwrap();
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(text.lines().count(), 11, "{text}");
+    assert_eq!(text.lines().count(), example_cases(), "{text}");
     assert!(
         text.contains(&format!(
             "hello::greets by name\t{}:12",
@@ -103,7 +103,7 @@ fn partitions_run_every_case_exactly_once_and_adding_one_moves_no_other() {
         let last = stdout(&out).lines().last().unwrap_or_default().to_string();
         passed += last.split(' ').next().unwrap().parse::<usize>().unwrap();
     }
-    assert_eq!(passed, 11);
+    assert_eq!(passed, example_cases());
 
     // A case added to a suite leaves every other case in its shard.
     let dir = tempfile::tempdir().unwrap();

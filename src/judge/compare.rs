@@ -46,7 +46,8 @@ impl std::fmt::Display for Mismatch {
                 write!(f, "{path}: expected {expected}, got {actual}")
             }
             MismatchKind::Length { expected, actual } => {
-                write!(f, "{path}: expected {expected} elements, got {actual}")
+                let s = if *expected == 1 { "" } else { "s" };
+                write!(f, "{path}: expected {expected} element{s}, got {actual}")
             }
         }
     }
@@ -234,6 +235,30 @@ mod tests {
             exact(json!([1, 2, 3]), json!([1, 5])),
             vec!["$: expected 3 elements, got 2", "$[1]: expected 2, got 5"]
         );
+    }
+
+    #[test]
+    fn extra_elements_nested_values_and_unicode() {
+        assert_eq!(
+            exact(json!([1]), json!([1, 2])),
+            vec!["$: expected 1 element, got 2"]
+        );
+        assert_eq!(
+            exact(
+                json!({"order": {"items": [{"sku": "a", "qty": 1}]}}),
+                json!({"order": {"items": [{"sku": "a", "qty": 2}]}})
+            ),
+            vec!["$.order.items[0].qty: expected 1, got 2"]
+        );
+        assert_eq!(
+            exact(json!({"name": "Zoë ✓"}), json!({"name": "Zoe ✓"})),
+            vec![r#"$.name: expected "Zoë ✓", got "Zoe ✓""#]
+        );
+        assert_eq!(
+            exact(json!({"ünï": 1}), json!({"ünï": 1.0})),
+            Vec::<String>::new()
+        );
+        assert_eq!(exact(json!(1), json!(1.5)), vec!["$: expected 1, got 1.5"]);
     }
 
     #[test]

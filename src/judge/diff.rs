@@ -10,6 +10,9 @@ const CONTEXT: usize = 3;
 /// The most diff lines shown; past them, hunks are left out and counted.
 pub const MAX_LINES: usize = 120;
 
+/// The most characters shown of one diff line.
+pub const MAX_LINE_CHARS: usize = 500;
+
 /// A unified diff from the expected text to the actual one, cut to [`MAX_LINES`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Diff {
@@ -23,6 +26,8 @@ pub struct Diff {
 pub struct LeftOut {
     pub hunks: usize,
     pub lines: usize,
+    /// Lines cut at [`MAX_LINE_CHARS`].
+    pub long_lines: usize,
 }
 
 /// A run of changed lines with their context.
@@ -95,13 +100,25 @@ impl Diff {
     /// One line saying what a cut diff leaves out, if anything.
     pub fn left_out_note(&self) -> Option<String> {
         self.left_out.map(|l| {
-            format!(
-                "… {} more diff line{} in {} more hunk{} left out",
-                l.lines,
-                if l.lines == 1 { "" } else { "s" },
-                l.hunks,
-                if l.hunks == 1 { "" } else { "s" }
-            )
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
+            let mut parts = Vec::new();
+            if l.lines > 0 {
+                parts.push(format!(
+                    "{} more diff line{} in {} more hunk{} left out",
+                    l.lines,
+                    plural(l.lines),
+                    l.hunks,
+                    plural(l.hunks)
+                ));
+            }
+            if l.long_lines > 0 {
+                parts.push(format!(
+                    "{} long line{} cut at {MAX_LINE_CHARS} characters",
+                    l.long_lines,
+                    plural(l.long_lines)
+                ));
+            }
+            format!("… {}", parts.join("; "))
         })
     }
 
@@ -133,12 +150,6 @@ impl Diff {
 /// counts the rest.
 fn cut(hunks: Vec<Hunk>) -> Diff {
     let total: usize = hunks.iter().map(|h| h.lines.len()).sum();
-    if total <= MAX_LINES {
-        return Diff {
-            hunks,
-            left_out: None,
-        };
-    }
     let count = hunks.len();
     let mut kept = Vec::new();
     let mut shown = 0;
@@ -154,13 +165,46 @@ fn cut(hunks: Vec<Hunk>) -> Diff {
         shown += hunk.lines.len();
         kept.push(hunk);
     }
+    let long_lines = kept
+        .iter_mut()
+        .flat_map(|h| h.lines.iter_mut())
+        .map(shorten_line)
+        .filter(|cut| *cut)
+        .count();
+    let left_out = (shown < total || long_lines > 0).then(|| LeftOut {
+        hunks: count - kept.len(),
+        lines: total - shown,
+        long_lines,
+    });
     Diff {
-        left_out: Some(LeftOut {
-            hunks: count - kept.len(),
-            lines: total - shown,
-        }),
         hunks: kept,
+        left_out,
     }
+}
+
+/// Cuts a line at [`MAX_LINE_CHARS`]; whether it was longer.
+fn shorten_line(line: &mut DiffLine) -> bool {
+    let mut budget = MAX_LINE_CHARS;
+    let mut cut = false;
+    let mut kept = Vec::new();
+    for (emph, text) in line.segments.drain(..) {
+        if cut {
+            continue;
+        }
+        let n = text.chars().count();
+        if n <= budget {
+            budget -= n;
+            kept.push((emph, text));
+        } else {
+            kept.push((
+                emph,
+                format!("{}…", text.chars().take(budget).collect::<String>()),
+            ));
+            cut = true;
+        }
+    }
+    line.segments = kept;
+    cut
 }
 
 fn with_final_newline(s: &str) -> String {
@@ -221,6 +265,23 @@ mod tests {
         assert!(plain.contains("-line 0\n+LINE 0"), "{plain}");
         assert!(!plain.contains("LINE 390"), "the tail is left out");
         assert!(plain.trim_end().ends_with("left out"), "{plain}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_with_a_note() {
+        let d = Diff::new(&"a".repeat(2000), &"b".repeat(2000));
+        let left = d.left_out.expect("cut");
+        assert_eq!((left.lines, left.long_lines), (0, 2));
+        assert!(
+            d.hunks[0]
+                .lines
+                .iter()
+                .all(|l| l.text().chars().count() == MAX_LINE_CHARS + 1)
+        );
+        assert_eq!(
+            d.left_out_note().unwrap(),
+            "… 2 long lines cut at 500 characters"
+        );
     }
 
     #[test]

@@ -108,6 +108,36 @@ pub fn run(suites: &[PathBuf], extra: &[&str]) -> Output {
     out
 }
 
+/// How many cases the example suites in `cases/` hold: the `.yaml` files' `- name:` entries,
+/// with each `each:` row counted as a case.
+pub fn example_cases() -> usize {
+    let mut count = 0;
+    for entry in std::fs::read_dir(root().join("cases")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".yaml") || name.ends_with(".snap.yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut rows = false;
+        for line in text.lines() {
+            let t = line.trim_start();
+            if line.starts_with("  - name:") {
+                count += 1;
+                rows = false;
+            } else if t.starts_with("each:") {
+                count -= 1;
+                rows = true;
+            } else if rows && line.starts_with("      - ") {
+                count += 1;
+            } else if rows && !line.starts_with("      ") {
+                rows = false;
+            }
+        }
+    }
+    count
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
