@@ -188,10 +188,7 @@ fn junit_is_well_formed_for_hostile_logs_and_counts_every_outcome() {
         roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("ill-formed JUnit: {e}\n{xml}"));
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
-    assert_eq!(
-        root.attribute("tests"),
-        Some(example_cases().to_string().as_str())
-    );
+    assert_eq!(root.attribute("tests"), Some("11"));
     assert_eq!(root.attribute("failures"), Some("8"));
     assert_eq!(root.attribute("errors"), Some("2"));
     let testsuites: Vec<_> = root

@@ -6,6 +6,9 @@ use crate::outcome::Outcome;
 use crate::suite::Pos;
 use crate::suite::check::TextMatch;
 
+/// The error type of a timed-out invocation, as Lambda reports it.
+pub const TIMEOUT_TYPE: &str = "Sandbox.Timedout";
+
 /// The error of a case that could not be judged: no answer came, or the container stopped.
 pub(super) fn infrastructure(outcome: &Outcome) -> Option<String> {
     match outcome {
@@ -94,7 +97,7 @@ pub(super) fn expected_failure(
 ) -> Option<Failure> {
     let expected = describe(error_type, message);
     let fail = |text: String| Some(Failure::new("error", text, Some(pos)));
-    let (t, m) = match outcome {
+    let (t, m): (&str, &str) = match outcome {
         Outcome::FunctionError {
             error_type,
             message,
@@ -105,10 +108,10 @@ pub(super) fn expected_failure(
             message: Some(message),
             ..
         } => (error_type, message),
+        // Lambda reports a timeout with this type.
+        Outcome::Timeout { message } => (TIMEOUT_TYPE, message),
         // An empty `error: {}` asks only that the invocation fail, whichever way.
-        Outcome::Timeout { .. } | Outcome::RuntimeFailure { .. }
-            if error_type.is_none() && message.is_none() =>
-        {
+        Outcome::RuntimeFailure { .. } if error_type.is_none() && message.is_none() => {
             return None;
         }
         Outcome::Success { body } => {

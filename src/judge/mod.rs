@@ -11,6 +11,8 @@ mod error;
 pub mod response;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_body;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,7 +23,7 @@ pub use compare::{Mismatch, MismatchKind, Mode};
 pub use diff::Diff;
 
 use crate::outcome::{Body, Outcome};
-use crate::suite::check::{Check, CheckKind, LogRule};
+use crate::suite::check::{Check, CheckKind, LogRule, Query};
 use crate::suite::{Expectation, Pos};
 
 /// The verdict on one case.
@@ -141,9 +143,15 @@ pub fn judge(expect: &Expectation, evidence: Evidence<'_>, snapshot: Snapshot<'_
             body: Body::Text(t),
         } => Some(Value::String(t.clone())),
         Outcome::FunctionError { body, .. } => Some(body.clone()),
+        // An init error's document.
+        Outcome::RuntimeFailure {
+            body: Body::Json(v),
+            ..
+        } => Some(v.clone()),
         _ => None,
     };
     let seen = response.as_ref().map(|r| Seen::new(r, &expect.ignore));
+    let seen = seen.as_ref();
     let mut failures = Vec::new();
     let mut recorded = None;
     for check in &expect.checks {
@@ -160,7 +168,7 @@ pub fn judge(expect: &Expectation, evidence: Evidence<'_>, snapshot: Snapshot<'_
                 max_duration(*millis, evidence.duration, check)
             }
             (CheckKind::Snapshot, Some(seen)) => {
-                recorded = Some(seen.view.clone());
+                recorded = Some(seen.compared.clone());
                 match snapshot {
                     Snapshot::Record => None,
                     Snapshot::Compare { stored: None, file } => Some(Failure::new(
@@ -181,7 +189,7 @@ pub fn judge(expect: &Expectation, evidence: Evidence<'_>, snapshot: Snapshot<'_
                             "snapshot",
                             "the response differs from its snapshot",
                             &stored,
-                            &seen.view,
+                            &seen.compared,
                             Mode::Exact,
                             check,
                         )
@@ -231,28 +239,27 @@ fn name(kind: &CheckKind) -> &'static str {
     }
 }
 
-/// The response as the checks read it, with `ignore` applied: as it came, and with its
-/// `body` decoded.
+/// The response as the checks read it: as it came, with its `body` decoded, and decoded with
+/// the `ignore` paths removed for comparing whole values.
 struct Seen {
     raw: Value,
     view: Value,
+    compared: Value,
 }
 
 impl Seen {
-    fn new(response: &Value, ignore: &[crate::suite::check::Query]) -> Seen {
-        let mut raw = response.clone();
-        response::strip(&mut raw, ignore, false);
-        let mut view = response::view(response);
-        response::strip(&mut view, ignore, true);
-        Seen { raw, view }
+    fn new(response: &Value, ignore: &[Query]) -> Seen {
+        let view = response::view(response);
+        let mut compared = view.clone();
+        response::strip(&mut compared, ignore, true);
+        Seen {
+            raw: response.clone(),
+            view,
+            compared,
+        }
     }
 
-    fn check(
-        &self,
-        kind: &CheckKind,
-        check: &Check,
-        ignore: &[crate::suite::check::Query],
-    ) -> Option<Failure> {
+    fn check(&self, kind: &CheckKind, check: &Check, ignore: &[Query]) -> Option<Failure> {
         let at = Some(check.pos);
         let failed = |message: String| Some(Failure::new(name(kind), message, at));
         match kind {
@@ -263,7 +270,7 @@ impl Seen {
                     name(kind),
                     "the response does not match",
                     &expected,
-                    &self.view,
+                    &self.compared,
                     *mode,
                     check,
                 )
@@ -275,33 +282,7 @@ impl Seen {
             } => response::header(&self.raw, header, value)
                 .err()
                 .and_then(failed),
-            CheckKind::Body { value, mode } => {
-                let Some(actual) = self.view.get("body") else {
-                    return failed("the response has no `body`".into());
-                };
-                let mut expected = response::view(&json!({ "body": value }));
-                response::strip(&mut expected, ignore, true);
-                let expected = expected.get("body").cloned().unwrap_or(Value::Null);
-                if let (Mode::Subset, Value::String(e), Value::String(a)) =
-                    (mode, &expected, actual)
-                {
-                    return (!a.contains(e.as_str())).then(|| {
-                        Failure::new(
-                            name(kind),
-                            format!("expected a body containing {e:?}, got {:?}", shorten(a)),
-                            at,
-                        )
-                    });
-                }
-                differ(
-                    name(kind),
-                    "the body does not match",
-                    &expected,
-                    actual,
-                    *mode,
-                    check,
-                )
-            }
+            CheckKind::Body { value, mode } => self.body(value, *mode, check, ignore),
             CheckKind::Assert(a) => {
                 let root = if a.query.enters_body() {
                     &self.view
@@ -315,6 +296,72 @@ impl Seen {
             | CheckKind::MaxDuration { .. }
             | CheckKind::Snapshot => None,
         }
+    }
+
+    /// `body` / `body_contains`. A string is compared with the body's text first (equal, or
+    /// contained); it is compared as JSON only when both it and the body hold a JSON object
+    /// or array.
+    fn body(&self, value: &Value, mode: Mode, check: &Check, ignore: &[Query]) -> Option<Failure> {
+        let name = name(&CheckKind::Body {
+            value: Value::Null,
+            mode,
+        });
+        let Some(actual) = self.compared.get("body") else {
+            return Some(Failure::new(
+                name,
+                "the response has no `body`".into(),
+                Some(check.pos),
+            ));
+        };
+        let structured = |v: &Value| v.is_object() || v.is_array();
+        let expected = match value {
+            Value::String(e) => {
+                let text = response::body_text(&self.raw);
+                let holds = text.as_deref().is_some_and(|t| match mode {
+                    Mode::Exact => t == e,
+                    Mode::Subset => t.contains(e.as_str()),
+                });
+                if holds {
+                    return None;
+                }
+                match serde_json::from_str::<Value>(e) {
+                    Ok(json) if structured(&json) && structured(actual) => json,
+                    _ => {
+                        let text = text.unwrap_or_else(|| actual.to_string());
+                        return match mode {
+                            Mode::Subset => Some(Failure::new(
+                                name,
+                                format!(
+                                    "expected a body containing {e:?}, got {:?}",
+                                    shorten(&text)
+                                ),
+                                Some(check.pos),
+                            )),
+                            Mode::Exact => differ(
+                                name,
+                                "the body does not match",
+                                value,
+                                &Value::String(text),
+                                mode,
+                                check,
+                            ),
+                        };
+                    }
+                }
+            }
+            other => other.clone(),
+        };
+        let mut wrapped = json!({ "body": expected });
+        response::strip(&mut wrapped, ignore, true);
+        let expected = wrapped.get("body").cloned().unwrap_or(Value::Null);
+        differ(
+            name,
+            "the body does not match",
+            &expected,
+            actual,
+            mode,
+            check,
+        )
     }
 }
 
@@ -344,10 +391,16 @@ fn differ(
     };
     let diff = Diff::new(&expected_text, &actual_text);
     let count = mismatches.len();
+    // A diff cannot show a final line break: say it.
+    let newline = if diff.hunks.is_empty() && expected_text != actual_text {
+        " (they differ only in a final line break)"
+    } else {
+        ""
+    };
     let mut failure = Failure::new(
         check,
         format!(
-            "{what}: {count} difference{}",
+            "{what}: {count} difference{}{newline}",
             if count == 1 { "" } else { "s" }
         ),
         Some(at.pos),

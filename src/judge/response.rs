@@ -7,25 +7,29 @@ use serde_json_path::PathElement;
 
 use crate::suite::check::{Query, TextMatch};
 
-/// The decoded `body` of an HTTP-style response: base64-decoded first when `isBase64Encoded`
-/// is true, then parsed as JSON when it is JSON, else the text. `None` when the response has
-/// no string `body`; a base64 body that is not UTF-8 text stays as it came.
-pub fn decoded_body(response: &Value) -> Option<Value> {
+/// The text of an HTTP-style response's `body`: base64-decoded first when `isBase64Encoded`
+/// is true. `None` when the response has no string `body`; a base64 body that is not UTF-8
+/// text stays as it came.
+pub fn body_text(response: &Value) -> Option<String> {
     let Value::String(body) = response.get("body")? else {
         return None;
     };
-    let text = if response.get("isBase64Encoded") == Some(&Value::Bool(true)) {
-        match base64::engine::general_purpose::STANDARD
+    if response.get("isBase64Encoded") != Some(&Value::Bool(true)) {
+        return Some(body.clone());
+    }
+    Some(
+        base64::engine::general_purpose::STANDARD
             .decode(body.trim())
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
-        {
-            Some(text) => text,
-            None => return Some(Value::String(body.clone())),
-        }
-    } else {
-        body.clone()
-    };
+            .unwrap_or_else(|| body.clone()),
+    )
+}
+
+/// The decoded `body` of an HTTP-style response: its text (see [`body_text`]) parsed as JSON
+/// when it is JSON, else the text.
+pub fn decoded_body(response: &Value) -> Option<Value> {
+    let text = body_text(response)?;
     Some(serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 

@@ -17,7 +17,7 @@ use crate::event::{
     CaseRef, CaseResult, Event, EventKind, PlannedSuite, Stats, SuiteRef, WorkerRef,
 };
 use crate::judge::{self, Evidence, Snapshot, Verdict};
-use crate::plan::{Plan, Unit};
+use crate::plan::{CaseId, Plan, Unit};
 use crate::snapshot::{Change, Snapshots};
 use crate::suite::{Architecture, Credentials, Suite};
 use crate::worker::{Blueprint, BootError, CallerCredentials, Placement, Ready, Worker, WorkerId};
@@ -239,7 +239,7 @@ impl Runner {
                             recorded = Some(change);
                         }
                     }
-                    self.attach(&mut verdict, suite, &case.name);
+                    self.attach(&mut verdict, suite, case_id);
                     CaseResult {
                         verdict,
                         duration: invocation.round_trip,
@@ -278,7 +278,7 @@ impl Runner {
 
     /// Writes the whole actual value of each failure whose diff was cut to a file of its own,
     /// which the failure then names.
-    fn attach(&self, verdict: &mut Verdict, suite: &Suite, case: &str) {
+    fn attach(&self, verdict: &mut Verdict, suite: &Suite, case: CaseId) {
         let Verdict::Fail(failures) = verdict else {
             return;
         };
@@ -287,12 +287,15 @@ impl Runner {
             .file_stem()
             .map(|s| slug(&s.to_string_lossy()))
             .unwrap_or_default();
+        // Suite and case numbers keep two suites named alike, or two long names, apart.
+        let stem = format!("{}-{stem}", case.suite.0 + 1);
+        let name = format!("{}-{}", case.index + 1, slug(&suite.cases[case.index].name));
         for (i, failure) in failures.iter_mut().enumerate() {
             let Some(actual) = failure.actual.take() else {
                 continue;
             };
             let dir = self.attachments.join(&stem);
-            let path = dir.join(format!("{}.{}.{i}.txt", slug(case), failure.check));
+            let path = dir.join(format!("{name}.{}.{i}.txt", failure.check));
             let written =
                 std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, actual));
             match written {

@@ -63,7 +63,17 @@ impl Ctx<'_> {
                     continue;
                 }
                 if FILLED.contains(&key.name.as_str()) {
-                    match self.fill(value, &vars) {
+                    // A name is text, whatever the row's value is.
+                    let value = match (key.name.as_str(), &value.value) {
+                        ("name", Value::String(s)) => {
+                            self.interpolate(value, s, &vars).map(|text| Node {
+                                pos: value.pos,
+                                value: Value::String(text),
+                            })
+                        }
+                        _ => self.fill(value, &vars),
+                    };
+                    match value {
                         Some(v) => filled.push((key.clone(), v)),
                         None => ok = false,
                     }
@@ -98,23 +108,7 @@ impl Ctx<'_> {
                         value: var.value.clone(),
                     });
                 }
-                let mut text = String::new();
-                let mut last = 0;
-                let mut ok = true;
-                for c in PLACEHOLDER.captures_iter(s) {
-                    let whole = c.get(0).expect("group 0 always matches");
-                    text.push_str(&s[last..whole.start()]);
-                    match self.var(node, &c[1], vars) {
-                        Some(v) => text.push_str(&as_text(v)),
-                        None => ok = false,
-                    }
-                    last = whole.end();
-                }
-                text.push_str(&s[last..]);
-                if !ok {
-                    return None;
-                }
-                Value::String(text)
+                Value::String(self.interpolate(node, s, vars)?)
             }
             Value::Seq(items) => {
                 let filled: Vec<Option<Node>> = items.iter().map(|i| self.fill(i, vars)).collect();
@@ -124,8 +118,15 @@ impl Ctx<'_> {
                 let mut out = Vec::new();
                 let mut ok = true;
                 for (k, v) in entries {
+                    let key = match self.interpolate(node, &k.name, vars) {
+                        Some(name) => Key { pos: k.pos, name },
+                        None => {
+                            ok = false;
+                            continue;
+                        }
+                    };
                     match self.fill(v, vars) {
-                        Some(v) => out.push((k.clone(), v)),
+                        Some(v) => out.push((key, v)),
                         None => ok = false,
                     }
                 }
@@ -140,6 +141,29 @@ impl Ctx<'_> {
             pos: node.pos,
             value,
         })
+    }
+
+    /// `text` with each placeholder replaced by the row's value as text.
+    fn interpolate(
+        &mut self,
+        node: &Node,
+        text: &str,
+        vars: &HashMap<&str, &Node>,
+    ) -> Option<String> {
+        let mut out = String::new();
+        let mut last = 0;
+        let mut ok = true;
+        for c in PLACEHOLDER.captures_iter(text) {
+            let whole = c.get(0).expect("group 0 always matches");
+            out.push_str(&text[last..whole.start()]);
+            match self.var(node, &c[1], vars) {
+                Some(v) => out.push_str(&as_text(v)),
+                None => ok = false,
+            }
+            last = whole.end();
+        }
+        out.push_str(&text[last..]);
+        ok.then_some(out)
     }
 
     fn var<'n>(

@@ -57,18 +57,36 @@ impl Declared {
         self.keys.iter().any(|(k, _)| keys.contains(&k.as_str()))
     }
 
-    /// The case's expectation: its own keys, then each default key it does not set itself and
-    /// that does not contradict it (a case expecting an error drops default response checks,
-    /// and the other way round); `ignore` lists add up.
+    /// The case's expectation: its own checks, then each default its own keys leave open.
+    /// A key and its other form are one (`body` and `body_contains`, `response` and
+    /// `response_contains`, `error` and `error_contains`); `headers` merge by header name; a
+    /// case expecting an error drops default response checks, and the other way round;
+    /// `ignore` lists add up.
     pub(super) fn with_defaults(self, defaults: &Declared) -> Expectation {
         let own_error = self.has(ERROR_KEYS);
         let own_success = self.has(SUCCESS_KEYS);
+        let own_families: Vec<&str> = self.keys.iter().map(|(k, _)| family(k)).collect();
+        let own_headers: Vec<String> = self
+            .keys
+            .iter()
+            .flat_map(|(_, checks)| checks)
+            .filter_map(|c| match &c.kind {
+                CheckKind::Header { name, .. } => Some(name.to_ascii_lowercase()),
+                _ => None,
+            })
+            .collect();
         let mut checks: Vec<Check> = self.keys.iter().flat_map(|(_, c)| c.clone()).collect();
         for (key, default) in &defaults.keys {
-            let set = self.keys.iter().any(|(k, _)| k == key);
             let contradicts = (own_error && SUCCESS_KEYS.contains(&key.as_str()))
                 || (own_success && ERROR_KEYS.contains(&key.as_str()));
-            if !set && !contradicts {
+            if contradicts {
+                continue;
+            }
+            if key == "headers" {
+                checks.extend(default.iter().filter(|c| {
+                    !matches!(&c.kind, CheckKind::Header { name, .. } if own_headers.contains(&name.to_ascii_lowercase()))
+                }).cloned());
+            } else if !own_families.contains(&family(key)) {
                 checks.extend(default.iter().cloned());
             }
         }
@@ -80,6 +98,11 @@ impl Declared {
             pos: self.pos,
         }
     }
+}
+
+/// A key and its other form count as one when a case overrides a default.
+fn family(key: &str) -> &str {
+    key.strip_suffix("_contains").unwrap_or(key)
 }
 
 /// A string written `/regex/`: the text between the slashes.

@@ -209,6 +209,30 @@ fn defaults_apply_to_every_case_and_a_cases_own_keys_win() {
 }
 
 #[test]
+fn a_key_and_its_other_form_override_defaults_together_and_headers_merge_by_name() {
+    let s = load_with(
+        "defaults:\n  expect:\n    body_contains: {ok: true}\n    headers: {content-type: application/json, cache-control: no-store}\n",
+        "  - name: not found
+    expect:
+      body: Not Found
+      headers: {Content-Type: text/plain}
+",
+    )
+    .unwrap();
+    let k = kinds(&s.cases[0]);
+    assert_eq!(k.len(), 3, "{k:?}");
+    assert!(matches!(
+        k[0],
+        CheckKind::Body {
+            mode: Mode::Exact,
+            ..
+        }
+    ));
+    assert!(matches!(k[1], CheckKind::Header { name, .. } if name == "Content-Type"));
+    assert!(matches!(k[2], CheckKind::Header { name, .. } if name == "cache-control"));
+}
+
+#[test]
 fn each_row_becomes_a_case_with_placeholders_filled() {
     let s = load(
         "  - name: greets {{who}}
@@ -240,6 +264,11 @@ fn each_row_becomes_a_case_with_placeholders_filled() {
 
 #[test]
 fn rows_sharing_a_name_are_numbered_and_unknown_placeholders_named() {
+    let s =
+        load("  - name: '{{id}}'\n    each: [{id: 7, key: k}]\n    event: {'{{key}}': '{{id}}'}\n")
+            .unwrap();
+    assert_eq!(s.cases[0].name, "7", "a name is text");
+    assert_eq!(s.cases[0].event, serde_json::json!({"k": 7}));
     let s = load("  - name: same\n    each: [{a: 1}, {a: 2}]\n    event: {a: '{{a}}'}\n").unwrap();
     let names: Vec<&str> = s.cases.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, vec!["same [1]", "same [2]"]);
