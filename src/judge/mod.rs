@@ -13,6 +13,8 @@ pub mod response;
 mod tests;
 #[cfg(test)]
 mod tests_body;
+#[cfg(test)]
+mod tests_snapshot;
 
 use std::path::PathBuf;
 use std::time::Duration;

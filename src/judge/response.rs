@@ -191,16 +191,7 @@ pub fn header(response: &Value, name: &str, expected: &TextMatch) -> Result<(), 
 mod tests {
     use super::*;
     use crate::suite::check::Pattern;
-    use crate::suite::node::Pos;
     use serde_json::json;
-
-    fn query(text: &str) -> Query {
-        Query {
-            text: text.into(),
-            path: serde_json_path::JsonPath::parse(text).unwrap(),
-            pos: Pos::default(),
-        }
-    }
 
     #[test]
     fn bodies_decode_from_json_base64_or_stay_text() {
@@ -236,10 +227,10 @@ mod tests {
         strip(
             &mut v,
             &[
-                query("$.requestId"),
-                query("$.body.createdAt"),
-                query("$.body.items[*].at"),
-                query("$.nothing"),
+                Query::of("$.requestId"),
+                Query::of("$.body.createdAt"),
+                Query::of("$.body.items[*].at"),
+                Query::of("$.nothing"),
             ],
             true,
         );
@@ -247,12 +238,12 @@ mod tests {
         let mut raw = json!({"requestId": "x", "body": "{\"createdAt\": 1}"});
         strip(
             &mut raw,
-            &[query("$.requestId"), query("$.body.createdAt")],
+            &[Query::of("$.requestId"), Query::of("$.body.createdAt")],
             false,
         );
         assert_eq!(raw, json!({"body": "{\"createdAt\": 1}"}));
         let mut arr = json!([0, 1, 2, 3]);
-        strip(&mut arr, &[query("$[1,2]")], true);
+        strip(&mut arr, &[Query::of("$[1,2]")], true);
         assert_eq!(arr, json!([0, 3]));
     }
 

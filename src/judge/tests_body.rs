@@ -99,7 +99,7 @@ fn an_init_error_document_can_be_asserted_on() {
     });
     e.checks.push(Check {
         kind: CheckKind::Assert(Assertion {
-            query: query("$.errorMessage"),
+            query: Query::of("$.errorMessage"),
             predicate: Predicate::Matches(Pattern::new("No module named").unwrap()),
             quantifier: Quantifier::One,
         }),
@@ -125,18 +125,10 @@ fn a_timeout_is_an_error_of_its_own_type() {
     assert!(matches!(verdict(&other, &timeout), Verdict::Fail(_)));
 }
 
-fn query(text: &str) -> Query {
-    Query {
-        text: text.into(),
-        path: serde_json_path::JsonPath::parse(text).unwrap(),
-        pos: Pos::default(),
-    }
-}
-
 #[test]
 fn ignored_paths_are_left_out_of_comparisons_but_not_of_assertions() {
     let mut e = check(CheckKind::Assert(Assertion {
-        query: query("$.body.createdAt"),
+        query: Query::of("$.body.createdAt"),
         predicate: Predicate::Matches(Pattern::new(r"^\d{4}-").unwrap()),
         quantifier: Quantifier::One,
     }));
@@ -155,8 +147,8 @@ fn ignored_paths_are_left_out_of_comparisons_but_not_of_assertions() {
         pos: Pos { line: 6, column: 7 },
     });
     e.ignore = vec![
-        query("$.body.createdAt"),
-        query("$.headers['x-request-id']"),
+        Query::of("$.body.createdAt"),
+        Query::of("$.headers['x-request-id']"),
     ];
     let r = ok(json!({
         "headers": {"x-request-id": "r-1"},

@@ -157,6 +157,21 @@ pub struct Query {
 }
 
 impl Query {
+    /// `text` parsed as a JSONPath, written at `pos`.
+    pub fn parse(text: &str, pos: Pos) -> Result<Query, serde_json_path::ParseError> {
+        Ok(Query {
+            text: text.to_string(),
+            path: serde_json_path::JsonPath::parse(text)?,
+            pos,
+        })
+    }
+
+    /// A JSONPath known to be valid, for tests.
+    #[cfg(test)]
+    pub fn of(text: &str) -> Query {
+        Query::parse(text, Pos::default()).expect("a valid JSONPath")
+    }
+
     /// Whether the path goes on past `$.body`, into the body a string holds: `$.body.items`,
     /// `$['body'][0]`. Such a path reads the decoded body.
     pub fn enters_body(&self) -> bool {
@@ -291,14 +306,6 @@ pub enum LogRule {
 mod tests {
     use super::*;
 
-    fn query(text: &str) -> Query {
-        Query {
-            text: text.into(),
-            path: serde_json_path::JsonPath::parse(text).unwrap(),
-            pos: Pos::default(),
-        }
-    }
-
     #[test]
     fn paths_that_continue_past_body_enter_it() {
         for p in [
@@ -308,7 +315,7 @@ mod tests {
             "$[\"body\"]['x']",
             "$ .body .id",
         ] {
-            assert!(query(p).enters_body(), "{p}");
+            assert!(Query::of(p).enters_body(), "{p}");
         }
         for p in [
             "$.body",
@@ -317,7 +324,7 @@ mod tests {
             "$..id",
             "$['body']",
         ] {
-            assert!(!query(p).enters_body(), "{p}");
+            assert!(!Query::of(p).enters_body(), "{p}");
         }
     }
 

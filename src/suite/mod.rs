@@ -3,6 +3,7 @@
 //! Loading never touches Docker or the network; it only reads suite files and checks that the
 //! paths they name exist.
 
+mod assertion;
 mod case;
 pub mod check;
 mod diagnostics;
