@@ -248,11 +248,12 @@ fn summary(stats: &Stats, problems: &[Problem]) -> String {
     for (i, p) in problems.iter().enumerate() {
         let kind = if p.rank == 0 { "error" } else { "failed" };
         let mut section = format!(
-            "### {kind}: <code>{}</code> / <code>{}</code>\n\n<code>{}:{}</code>: {}\n\n",
+            "### {kind}: <code>{}</code> / <code>{}</code>\n\n<code>{}:{}{}</code>: {}\n\n",
             html(&p.case.suite.function),
             html(&p.case.name),
             html(&p.case.suite.file.display().to_string()),
             p.line,
+            p.column.map(|c| format!(":{c}")).unwrap_or_default(),
             html(&p.message)
         );
         for difference in &p.differences {

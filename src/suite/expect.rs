@@ -207,6 +207,14 @@ impl Ctx<'_> {
                 Value::Number(n) if n.as_i64().is_some_and(|s| (100..=599).contains(&s)) => {
                     one(CheckKind::Status(n.as_i64().unwrap_or_default()))
                 }
+                // `status: "200"`, as some write it.
+                Value::String(s)
+                    if s.trim()
+                        .parse::<i64>()
+                        .is_ok_and(|s| (100..=599).contains(&s)) =>
+                {
+                    one(CheckKind::Status(s.trim().parse().unwrap_or_default()))
+                }
                 _ => {
                     self.error(
                         Some(value.pos),

@@ -113,6 +113,8 @@ fn errors_take_regex_messages_and_substrings() {
         matches!(kinds(&s.cases[1])[0], CheckKind::Error { error_type: None, message: Some(TextMatch::Contains(m)) } if m == "required")
     );
     assert!(s.cases[1].expect.expects_error());
+    let s = load("  - name: a\n    expect: {status: '204'}\n").unwrap();
+    assert_eq!(kinds(&s.cases[0])[0], &CheckKind::Status(204));
 }
 
 #[test]
