@@ -8,8 +8,8 @@
 #      action repository's GitHub releases),
 #   4. a build from source: cargo install --locked.
 # Adds its directory to $GITHUB_PATH when running in GitHub Actions. With --no-build it stops
-# before building, and says in $GITHUB_OUTPUT whether it `found` one (the action then restores
-# its build cache and builds).
+# before building, and says in $GITHUB_OUTPUT whether it `found` one and, if not, the
+# `cache-key` of the build (the action then restores its build cache and builds).
 set -eu
 no_build=false
 [ "${1:-}" = "--no-build" ] && no_build=true
@@ -62,6 +62,10 @@ fi
 if [ "$no_build" = true ]; then
   if [ -n "${GITHUB_OUTPUT:-}" ]; then
     echo "found=false" >> "$GITHUB_OUTPUT"
+    # The build cache's key: platform, version and the lockfile the build uses. (The action
+    # cannot use hashFiles() for it: that only reads files inside the workspace.)
+    lock=$( (sha256sum "$here/Cargo.lock" 2>/dev/null || cksum "$here/Cargo.lock") | cut -c1-16)
+    echo "cache-key=lambda-ci-${RUNNER_OS:-$(uname -s)}-${RUNNER_ARCH:-$(uname -m)}-$version-$lock" >> "$GITHUB_OUTPUT"
   fi
   echo "lambda-ci $version: not installed yet; it will be built from source"
   exit 0

@@ -86,6 +86,25 @@ pub enum TransportError {
 }
 
 impl Outcome {
+    /// What the function answered, as checks read it: its result (a text result as a JSON
+    /// string), or the error document of a raised or init error. `None` when there is none.
+    pub fn response(&self) -> Option<serde_json::Value> {
+        match self {
+            Outcome::Success {
+                body: Body::Json(v),
+            }
+            | Outcome::FunctionError { body: v, .. }
+            | Outcome::RuntimeFailure {
+                body: Body::Json(v),
+                ..
+            } => Some(v.clone()),
+            Outcome::Success {
+                body: Body::Text(t),
+            } => Some(serde_json::Value::String(t.clone())),
+            _ => None,
+        }
+    }
+
     /// Whether the container behind this outcome can no longer be trusted with another
     /// invocation: RIE crashes on a second request while one may still be in flight.
     pub fn container_lost(&self) -> bool {

@@ -11,6 +11,23 @@ use crate::suite::{Architecture, Suite};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct SuiteId(pub usize);
 
+/// The suite path a case's shard is hashed with: relative to the working directory when under
+/// it, without `./`, so `./cases`, `cases` and `$PWD/cases` put a case in the same shard.
+fn shard_path(file: &std::path::Path) -> String {
+    use std::path::{Component, PathBuf};
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| absolute.strip_prefix(cwd).ok().map(PathBuf::from))
+        .unwrap_or(absolute);
+    relative
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect::<PathBuf>()
+        .display()
+        .to_string()
+}
+
 /// Identifies a case: its suite and its index in that suite's file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct CaseId {
@@ -38,7 +55,7 @@ impl Plan {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let path = s.file.display().to_string();
+                let path = shard_path(&s.file);
                 let cases = s
                     .cases
                     .iter()
@@ -94,6 +111,18 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_do_not_depend_on_how_the_path_is_spelled() {
+        let cwd = std::env::current_dir().unwrap();
+        let plain = shard_path(std::path::Path::new("cases/hello.yaml"));
+        assert_eq!(plain, "cases/hello.yaml");
+        assert_eq!(
+            shard_path(std::path::Path::new("./cases/./hello.yaml")),
+            plain
+        );
+        assert_eq!(shard_path(&cwd.join("cases/hello.yaml")), plain);
+    }
 
     #[test]
     fn a_suite_served_by_several_units_is_listed_once() {

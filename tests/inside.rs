@@ -1,8 +1,9 @@
 //! End-to-end test of lambda-ci run inside a container that shares the engine's socket, as in a
 //! GitHub container job or a GitLab runner: its suites exist only inside that container, so a
 //! bind mount would be refused, and ports published on the engine's loopback are out of its
-//! reach. `auto` must choose copy, the functions must be reached over the shared network, and
-//! the example suites must pass.
+//! reach. `auto` must choose copy, the functions must be reached over the shared network (also
+//! when its hostname is not its container id, and when a suite puts its function on another
+//! network), and the example suites must pass.
 
 mod common;
 
@@ -20,6 +21,18 @@ fn copy_tree(from: &Path, to: &Path) {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// A user-defined network, removed when dropped.
+struct Network(String);
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        Command::new("docker")
+            .args(["network", "rm", &self.0])
+            .output()
+            .ok();
+    }
 }
 
 /// The runner image, removed when dropped.
@@ -41,9 +54,25 @@ fn inside_a_container_auto_copies_and_reaches_functions_over_the_network() {
     std::fs::copy(env!("CARGO_BIN_EXE_lambda-ci"), c.join("lambda-ci")).unwrap();
     copy_tree(&root().join("cases"), &c.join("cases"));
     copy_tree(&root().join("examples"), &c.join("examples"));
+    // A function on a network of its suite's choosing, which lambda-ci's container is not on.
+    let network = Network(format!("lambda-ci-inside-{}", std::process::id()));
+    let made = Command::new("docker")
+        .args(["network", "create", &network.0])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    std::fs::create_dir(c.join("more")).unwrap();
+    std::fs::write(
+        c.join("more/networked.yaml"),
+        format!(
+            "function:\n  runtime: python3.11\n  handler: app.handler\n  code: ../examples/hello\n  layers: [../examples/greeting-layer]\n  environment: {{GREETING: Hi}}\n  network: {}\ncases:\n  - name: reached on its own network\n    event: {{name: Ada}}\n    expect:\n      response_contains: {{statusCode: 200}}\n",
+            network.0
+        ),
+    )
+    .unwrap();
     std::fs::write(
         c.join("Dockerfile"),
-        "FROM public.ecr.aws/lambda/provided:al2023\nCOPY lambda-ci /usr/local/bin/lambda-ci\nCOPY cases /work/cases\nCOPY examples /work/examples\nWORKDIR /work\nENTRYPOINT [\"/usr/local/bin/lambda-ci\"]\n",
+        "FROM public.ecr.aws/lambda/provided:al2023\nCOPY lambda-ci /usr/local/bin/lambda-ci\nCOPY cases /work/cases\nCOPY examples /work/examples\nCOPY more /work/more\nWORKDIR /work\nENTRYPOINT [\"/usr/local/bin/lambda-ci\"]\n",
     )
     .unwrap();
     let image = Image(format!("lambda-ci-test/runner:{}", std::process::id()));
@@ -56,14 +85,17 @@ fn inside_a_container_auto_copies_and_reaches_functions_over_the_network() {
             "NO_COLOR=1",
             "-v",
             "/var/run/docker.sock:/var/run/docker.sock",
+            // As GitLab's runners do: a hostname that is not the container's id.
+            "--hostname",
+            "runner-abc123-project-1-concurrent-0",
         ])
         .arg(&image.0)
-        .args(["run", "cases", "--pull", "never"])
+        .args(["run", "cases", "more", "--pull", "never"])
         .output()
         .unwrap();
     let (text, err) = (stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{text}{err}");
-    assert_summary(&text, &format!("{} passed, 0 failed", example_cases()));
+    assert_summary(&text, &format!("{} passed, 0 failed", example_cases() + 1));
     assert!(
         err.contains("code and layers: copied into each container (the engine cannot see this machine's files: "),
         "{err}"

@@ -128,7 +128,19 @@ fn without_a_binary_anywhere_the_action_is_told_to_build() {
     let env = [("LAMBDA_CI_RELEASES", "http://127.0.0.1:9".to_string())];
     let out = install(dir.path(), &["--no-build"], &env);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(read(dir.path().join("github-output")), "found=false\n");
+    let output = read(dir.path().join("github-output"));
+    let mut lines = output.lines();
+    assert_eq!(lines.next(), Some("found=false"));
+    // The build cache is keyed by platform, version and lockfile.
+    let key = lines
+        .next()
+        .and_then(|l| l.strip_prefix("cache-key="))
+        .unwrap_or_default();
+    assert!(
+        key.starts_with("lambda-ci-") && key.contains(&format!("-{VERSION}-")),
+        "{output}"
+    );
+    assert_eq!(key.rsplit('-').next().map(str::len), Some(16), "{output}");
     assert!(
         stdout(&out).contains("it will be built from source"),
         "{}",

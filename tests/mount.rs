@@ -150,3 +150,29 @@ fn network_joins_a_user_network_and_add_hosts_names_an_address() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_summary(&text, "2 passed, 0 failed");
 }
+
+#[test]
+fn copied_code_replaces_an_images_own_task_directory_as_a_bind_mount_does() {
+    // An image with files of its own in /var/task: copied code must hide them, not mix with them.
+    let dir = tempfile::tempdir().unwrap();
+    let code = dir.path().join("code");
+    std::fs::create_dir(&code).unwrap();
+    std::fs::write(
+        code.join("app.py"),
+        "import os\n\ndef listing(event, context):\n    return sorted(os.listdir('/var/task'))\n",
+    )
+    .unwrap();
+    let suite = dir.path().join("image.yaml");
+    std::fs::write(
+        &suite,
+        format!(
+            "function:\n  build: {{context: {}}}\n  handler: app.listing\n  code: code\ncases:\n  - name: only the suite's code\n    expect:\n      response: [app.py]\n",
+            fixture("functions/container").display()
+        ),
+    )
+    .unwrap();
+    for mount in ["bind", "copy"] {
+        let out = run(std::slice::from_ref(&suite), &["--mount", mount]);
+        assert_eq!(out.status.code(), Some(0), "{mount}: {}", stdout(&out));
+    }
+}

@@ -20,10 +20,14 @@ pub enum ZipError {
     #[error("entry `{entry}` is a symlink to `{target}`, outside the archive's root")]
     LinkEscapes { entry: String, target: String },
     #[error(
-        "unzipped, it holds {} MB, over Lambda's limit of 250 MB (262,144,000 bytes)",
+        "unzipped, it holds {} MB, over Lambda's limit of 250 MB (262,144,000 bytes), from entry `{entry}` on",
         .bytes / 1_000_000
     )]
-    TooLarge { bytes: u64 },
+    TooLarge {
+        bytes: u64,
+        /// The entry at which the total passed the limit.
+        entry: String,
+    },
     #[error("cannot write entry `{entry}`")]
     Write {
         entry: String,
@@ -61,17 +65,29 @@ fn unpack_with_limit(archive: &Path, root: &Path, limit: u64) -> Result<u64, Zip
     // The central directory's sizes refuse a bomb before a byte is written; the bytes actually
     // written are counted too, since those sizes can lie.
     let mut declared = 0u64;
+    let mut crossed = None;
     for i in 0..zip.len() {
         let entry = zip.by_index(i).map_err(ZipError::Corrupt)?;
+        let name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
         declared = declared.saturating_add(entry.size());
-        if entry.enclosed_name().is_none() {
-            return Err(ZipError::Escapes {
-                entry: entry.name().map(|n| n.into_owned()).unwrap_or_default(),
-            });
+        if declared > limit && crossed.is_none() {
+            crossed = Some(name.clone());
+        }
+        // The zip crate would quietly drop a leading `/`; Lambda refuses such an entry.
+        let absolute = name.starts_with(['/', '\\'])
+            || name
+                .as_bytes()
+                .get(1..3)
+                .is_some_and(|d| d[0] == b':' && (d[1] == b'/' || d[1] == b'\\'));
+        if absolute || entry.enclosed_name().is_none() {
+            return Err(ZipError::Escapes { entry: name });
         }
     }
-    if declared > limit {
-        return Err(ZipError::TooLarge { bytes: declared });
+    if let Some(entry) = crossed {
+        return Err(ZipError::TooLarge {
+            bytes: declared,
+            entry,
+        });
     }
     let mut written = 0u64;
     let mut links = Vec::new();
@@ -110,7 +126,10 @@ fn unpack_with_limit(archive: &Path, root: &Path, limit: u64) -> Result<u64, Zip
             let n = std::io::copy(&mut (&mut entry).take(left + 1), &mut out).map_err(write)?;
             written += n;
             if written > limit {
-                return Err(ZipError::TooLarge { bytes: written });
+                return Err(ZipError::TooLarge {
+                    bytes: written,
+                    entry: name,
+                });
             }
             set_mode(&target, entry.unix_mode(), 0o644).map_err(write)?;
         }
@@ -239,6 +258,14 @@ mod tests {
             );
         }
         assert!(!escapes(Path::new("lib/link"), Path::new("../bin/x")));
+        for absolute in ["/etc/evil.sh", "C:/evil.sh"] {
+            let (_d, zip) = archive(&[(absolute, Entry::File(b"x", 0o755))]);
+            let err = unpack(&zip, tempfile::tempdir().unwrap().path()).unwrap_err();
+            assert!(
+                matches!(&err, ZipError::Escapes { entry } if entry == absolute),
+                "{absolute}: {err}"
+            );
+        }
     }
 
     #[test]
@@ -250,7 +277,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         assert!(matches!(
             unpack_with_limit(&zip, root.path(), 1000),
-            Err(ZipError::TooLarge { bytes: 1200 })
+            Err(ZipError::TooLarge { bytes: 1200, entry }) if entry == "b"
         ));
         assert_eq!(unpack_with_limit(&zip, root.path(), 1200).unwrap(), 1200);
     }

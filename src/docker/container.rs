@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, Mount, MountType, PortBinding,
+    ContainerCreateBody, EndpointSettings, HostConfig, Mount, MountType, NetworkConnectRequest,
+    PortBinding,
 };
 use bollard::query_parameters::CreateContainerOptions;
 
@@ -37,6 +38,8 @@ pub struct ContainerSpec {
     pub tmpfs: Vec<(String, String)>,
     /// A network to join instead of the default bridge.
     pub network: Option<String>,
+    /// A second network to join before the container starts.
+    pub also_join: Option<String>,
     /// `/etc/hosts` entries, as `name:address`.
     pub extra_hosts: Vec<String>,
     /// The engine host's address the port is published on: its loopback for a local engine.
@@ -186,6 +189,17 @@ impl Container {
         };
         let id = created.id;
         owned.insert(&id);
+        if let Some(network) = &spec.also_join {
+            let request = NetworkConnectRequest {
+                container: id.clone(),
+                ..Default::default()
+            };
+            if let Err(e) = engine.docker.connect_network(network, request).await {
+                let _ = remove(engine, &id).await;
+                owned.forget(&id);
+                return Err(give_back(StartError::Start(e)).await);
+            }
+        }
         if let Err(e) = engine.docker.start_container(&id, None).await {
             let _ = remove(engine, &id).await;
             owned.forget(&id);

@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, VolumeCreateRequest};
+use bollard::models::{
+    ContainerCreateBody, HostConfig, Mount, MountType, MountVolumeOptions, VolumeCreateRequest,
+};
 use bollard::query_parameters::{CreateContainerOptions, UploadToContainerOptions};
 
 use super::owned::{OwnedContainers, remove};
@@ -141,6 +143,12 @@ fn volume_mount(name: &str, target: &str, read_only: bool) -> Mount {
         source: Some(name.to_string()),
         typ: Some(MountType::VOLUME),
         read_only: Some(read_only),
+        // An empty volume would otherwise be filled with what the image holds at `target`
+        // (a container image's own /var/task), which a bind mount hides.
+        volume_options: Some(MountVolumeOptions {
+            no_copy: Some(true),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }

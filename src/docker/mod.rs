@@ -79,18 +79,49 @@ impl Engine {
 }
 
 /// The network of the container this process runs in, if it runs in one of this engine's
-/// containers (found by its hostname, which Docker sets to the container's id) and that
-/// container does not share the host's network.
+/// containers and that container does not share the host's network. The container is found
+/// by the id in this process's mount table or cgroup (a runner may set any hostname, as
+/// GitLab's does), else by its hostname, which Docker sets to the container's id.
 async fn own_network(docker: &Docker) -> Option<String> {
     if !std::path::Path::new("/.dockerenv").exists() {
         return None;
     }
-    let hostname = std::fs::read_to_string("/etc/hostname").ok()?;
-    let info = docker.inspect_container(hostname.trim(), None).await.ok()?;
-    let networks = info.network_settings?.networks?;
-    let mut names: Vec<String> = networks.into_keys().collect();
-    names.sort();
-    names.into_iter().find(|n| n != "host" && n != "none")
+    let mut candidates = Vec::new();
+    for file in ["/proc/self/mountinfo", "/proc/self/cgroup"] {
+        if let Ok(text) = std::fs::read_to_string(file) {
+            candidates.extend(container_ids(&text));
+        }
+    }
+    if let Ok(hostname) = std::fs::read_to_string("/etc/hostname") {
+        candidates.push(hostname.trim().to_string());
+    }
+    candidates.dedup();
+    for candidate in candidates {
+        let Ok(info) = docker.inspect_container(&candidate, None).await else {
+            continue;
+        };
+        let networks = info.network_settings?.networks?;
+        let mut names: Vec<String> = networks.into_keys().collect();
+        names.sort();
+        return names.into_iter().find(|n| n != "host" && n != "none");
+    }
+    None
+}
+
+/// Container ids (64 hex digits) that a mount table or cgroup file names: Docker's
+/// `/var/lib/docker/containers/<id>/hostname` mounts, `/docker/<id>` and `docker-<id>.scope`.
+fn container_ids(text: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for marker in ["containers/", "/docker/", "docker-"] {
+        for (at, _) in text.match_indices(marker) {
+            let rest = &text[at + marker.len()..];
+            let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+            if hex.len() == 64 && !ids.contains(&hex) {
+                ids.push(hex);
+            }
+        }
+    }
+    ids
 }
 
 /// The host part of a `tcp://host:port` (or `http(s)://`) engine address; `127.0.0.1` for a
@@ -134,5 +165,20 @@ mod tests {
         assert_eq!(published_host("https://10.0.0.5:2376/"), "10.0.0.5");
         assert_eq!(published_host("tcp://[fd00::1]:2376"), "fd00::1");
         assert!(is_loopback("localhost") && is_loopback("::1") && !is_loopback("docker"));
+    }
+
+    #[test]
+    fn own_container_ids_come_from_the_mount_table_or_cgroup() {
+        let id = "4f1c2a".repeat(10) + "abcd";
+        let mountinfo = format!(
+            "1234 1200 8:1 /var/lib/docker/containers/{id}/hostname /etc/hostname rw,relatime - ext4 /dev/sda1 rw\n"
+        );
+        assert_eq!(container_ids(&mountinfo), vec![id.clone()]);
+        assert_eq!(
+            container_ids(&format!("0::/system.slice/docker-{id}.scope\n")),
+            vec![id.clone()]
+        );
+        assert_eq!(container_ids(&format!("12:cpu:/docker/{id}\n")), vec![id]);
+        assert!(container_ids("0::/\n").is_empty());
     }
 }

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 pub use compare::{Mismatch, MismatchKind, Mode};
 pub use diff::Diff;
 
-use crate::outcome::{Body, Outcome};
+use crate::outcome::Outcome;
 use crate::suite::check::{Check, CheckKind, LogRule, Query};
 use crate::suite::{Expectation, Pos};
 
@@ -137,21 +137,7 @@ pub fn judge(expect: &Expectation, evidence: Evidence<'_>, snapshot: Snapshot<'_
         };
     }
     // The response: what the handler returned, or the error document when it raised.
-    let response = match outcome {
-        Outcome::Success {
-            body: Body::Json(v),
-        } => Some(v.clone()),
-        Outcome::Success {
-            body: Body::Text(t),
-        } => Some(Value::String(t.clone())),
-        Outcome::FunctionError { body, .. } => Some(body.clone()),
-        // An init error's document.
-        Outcome::RuntimeFailure {
-            body: Body::Json(v),
-            ..
-        } => Some(v.clone()),
-        _ => None,
-    };
+    let response = outcome.response();
     let seen = response.as_ref().map(|r| Seen::new(r, &expect.ignore));
     let seen = seen.as_ref();
     let mut failures = Vec::new();

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::outcome::Body;
 use crate::suite::check::{Assertion, JsonType, Pattern, Predicate, Quantifier, Query, TextMatch};
 
 pub(super) fn pos(line: usize) -> Pos {

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::outcome::Body;
 use crate::suite::check::{Assertion, Pattern, Predicate, Quantifier, Query, TextMatch};
 
 fn check(kind: CheckKind) -> Expectation {

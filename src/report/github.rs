@@ -24,6 +24,8 @@ pub struct GithubFiles {
     /// Reports written elsewhere, named in the outputs.
     pub junit: Option<PathBuf>,
     pub json: Option<PathBuf>,
+    /// `$GITHUB_WORKSPACE`: annotations name files relative to it, as GitHub resolves them.
+    pub workspace: Option<PathBuf>,
 }
 
 /// A case that did not pass, as GitHub will show it.
@@ -73,6 +75,19 @@ impl<W: Write> Github<W> {
         self.out
     }
 
+    /// A suite file as GitHub resolves annotation paths: relative to the workspace (the
+    /// repository root) when it lies inside it, whatever directory the run started in.
+    fn annotated_file(&self, file: &std::path::Path) -> String {
+        let inside = self.files.workspace.as_ref().and_then(|ws| {
+            let absolute = std::path::absolute(file).ok()?;
+            absolute
+                .strip_prefix(ws)
+                .ok()
+                .map(std::path::Path::to_path_buf)
+        });
+        inside.as_deref().unwrap_or(file).display().to_string()
+    }
+
     fn end_group(&mut self) {
         if self.group.take().is_some() {
             let _ = writeln!(self.out, "::{}::", self.resume);
@@ -86,7 +101,7 @@ impl<W: Write> Github<W> {
         for p in problems {
             let mut props = format!(
                 "file={},line={}",
-                property(&p.case.suite.file.display().to_string()),
+                property(&self.annotated_file(&p.case.suite.file)),
                 p.line
             );
             if let Some(col) = p.column {
@@ -324,6 +339,7 @@ mod tests {
             outputs: Some(dir.path().join("output")),
             junit: Some("report.xml".into()),
             json: None,
+            workspace: None,
         };
         std::fs::write(dir.path().join("output"), "earlier=1\n").unwrap();
         render(files);

@@ -121,7 +121,10 @@ impl Reporter for Junit {
                     }
                     Verdict::Error(message) => {
                         let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-                        s.set_message(message.as_str()).set_type("infrastructure");
+                        // GitLab shows the body, not the message.
+                        s.set_message(message.as_str())
+                            .set_type("infrastructure")
+                            .set_description(message.as_str());
                         s
                     }
                 };

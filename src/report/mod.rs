@@ -95,6 +95,7 @@ impl Reporters {
                 outputs: var("GITHUB_OUTPUT"),
                 junit: config.junit.clone(),
                 json: config.json.clone(),
+                workspace: var("GITHUB_WORKSPACE"),
             };
             reporters.push(github::Github::new(std::io::stdout(), files));
         }

@@ -83,6 +83,11 @@ impl Ctx<'_> {
                 "cannot be container images",
                 "deploy a .zip with a Node.js or Python runtime",
             ),
+            (
+                "build",
+                "cannot be container images",
+                "deploy a .zip with a Node.js or Python runtime",
+            ),
         ] {
             if let Some(k) = f.key(key) {
                 self.error(Some(k.pos), rule(what), Some(hint.into()));

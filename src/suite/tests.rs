@@ -311,3 +311,20 @@ fn an_explicit_file_that_is_not_a_suite_is_an_error() {
     assert_eq!(errs.len(), 1);
     assert!(errs[0].contains("not a suite"), "{}", errs[0]);
 }
+
+#[test]
+fn an_edge_function_cannot_be_built_as_a_container_image() {
+    let dir = fixture();
+    std::fs::write(dir.path().join("code/Dockerfile"), "FROM scratch\n").unwrap();
+    let file = write(
+        dir.path(),
+        "s.yaml",
+        "function:\n  build: {context: code}\n  edge: origin-request\ncases:\n  - name: a\n",
+    );
+    let errs = load_paths(&[file]).unwrap_err();
+    assert!(
+        errs.0.iter().any(|e| e.pos.is_some_and(|p| p.line == 2)
+            && e.message == "Lambda@Edge functions (origin-request) cannot be container images"),
+        "{errs}"
+    );
+}

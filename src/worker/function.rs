@@ -90,10 +90,13 @@ impl Blueprint {
             invoke_host,
             own_network,
         } = placement;
-        // Inside a container, lambda-ci reaches the function on its own network, unless the
-        // suite chose one (lambda-ci's container must then be on it too).
+        // Inside a container, lambda-ci reaches the function on its own network; a function
+        // on a network of the suite's choosing joins lambda-ci's network as well.
         let network = function.network.clone().or(own_network.map(str::to_string));
-        let reach_on = own_network.and(network.clone());
+        let reach_on = own_network.map(str::to_string);
+        let also_join = own_network
+            .filter(|own| network.as_deref() != Some(*own))
+            .map(str::to_string);
         let mut artifacts = Vec::new();
         if let Some(code) = &function.code {
             let code = unpacked.dir(code);
@@ -138,6 +141,7 @@ impl Blueprint {
                 // programs may still be run.
                 read_only_root: true,
                 network,
+                also_join,
                 reach_on,
                 // Loopback keeps RIE private to this machine; an engine reached elsewhere can
                 // only be invoked through its host's other interfaces.

@@ -49,6 +49,20 @@ pub enum BootError {
 }
 
 impl BootError {
+    /// The error with `secrets` replaced in what the container wrote: a container that
+    /// failed to boot may well have printed its environment.
+    fn redacted(mut self, secrets: &[String]) -> BootError {
+        if let BootError::Container(StartError::Exited { logs, .. })
+        | BootError::NoAnswer { logs }
+        | BootError::CannotRun { logs, .. } = &mut self
+        {
+            for line in logs.iter_mut() {
+                line.text = redact(&line.text, secrets);
+            }
+        }
+        self
+    }
+
     /// What the container wrote before the boot failed, if it ran at all.
     pub fn into_logs(self) -> Vec<LogLine> {
         match self {
@@ -113,7 +127,10 @@ impl Worker {
         owned: &OwnedContainers,
         blueprint: Arc<Blueprint>,
     ) -> Result<(Worker, Ready), BootError> {
-        Self::boot_generation(id, engine, owned, blueprint, 0).await
+        let secrets = blueprint.secrets.clone();
+        Self::boot_generation(id, engine, owned, blueprint, 0)
+            .await
+            .map_err(|e| e.redacted(&secrets))
     }
 
     async fn boot_generation(
@@ -210,7 +227,10 @@ impl Worker {
         let (id, engine, owned) = (self.id, self.engine.clone(), self.owned.clone());
         let (blueprint, generation) = (self.blueprint.clone(), self.generation + 1);
         self.container.remove().await;
-        Self::boot_generation(id, &engine, &owned, blueprint, generation).await
+        let secrets = blueprint.secrets.clone();
+        Self::boot_generation(id, &engine, &owned, blueprint, generation)
+            .await
+            .map_err(|e| e.redacted(&secrets))
     }
 
     /// Ends the worker: removes its container, or with `keep` leaves it running (with its
