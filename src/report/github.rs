@@ -284,9 +284,18 @@ fn summary(stats: &Stats, problems: &[Problem]) -> String {
             ));
         }
         if text.len() + section.len() > SUMMARY_LIMIT {
+            let rest = &problems[i..];
+            let mut cases = Vec::new();
+            for p in rest {
+                if !cases.contains(&&p.case.id) {
+                    cases.push(&p.case.id);
+                }
+            }
             text.push_str(&format!(
-                "_{} more cases that did not pass are not shown here: GitHub limits a job summary to 1 MiB. The JUnit report and the log have them all._\n",
-                problems.len() - i
+                "_{} more problems, in {} case{}, are not shown here: GitHub limits a job summary to 1 MiB. The JUnit report and the log have them all._\n",
+                rest.len(),
+                cases.len(),
+                if cases.len() == 1 { "" } else { "s" }
             ));
             break;
         }
@@ -375,6 +384,10 @@ mod tests {
         }
         let text = summary(&Stats::default(), &problems);
         assert!(text.len() <= SUMMARY_LIMIT, "{}", text.len());
-        assert!(text.contains("more cases that did not pass are not shown here"));
+        assert!(
+            text.contains("more problems, in 1 case, are not shown here"),
+            "{}",
+            &text[text.len() - 300..]
+        );
     }
 }
