@@ -44,39 +44,33 @@ fn every_yaml_snippet_parses_and_every_suite_snippet_loads() {
         );
         if text.starts_with("function:") && text.contains("cases:") {
             // A whole suite: it must load (its paths resolved against `cases/`, as written).
-            let suite = root()
-                .join("cases")
-                .join(format!("readme-snippet-{i}.yaml"));
             let copy = dir.path().join("suite.yaml");
             std::fs::write(&copy, text).unwrap();
-            let _ = suite;
-            let out = lambda_ci()
-                .env("DOCKER_HOST", "unix:///nonexistent")
-                .arg("list")
-                .arg(&copy)
-                .output()
-                .unwrap();
-            let err = stderr(&out);
-            // Paths in snippets point at the reader's own build; everything else must load.
-            let only_paths = err
-                .lines()
-                .filter(|l| l.starts_with("error: "))
-                .all(|l| l.contains("does not exist"));
-            assert!(
-                out.status.success() || only_paths,
-                "README suite {i}:\n{err}\n{text}"
-            );
+            assert_loads(&copy, &format!("README suite {i}"));
         }
     }
 }
 
-#[test]
-fn the_plain_shell_snippet_runs_as_written() {
-    let script = blocks()
-        .into_iter()
-        .find(|(lang, text)| lang == "sh" && text.contains("case $? in"))
-        .map(|(_, text)| text)
-        .expect("the plain-shell snippet");
+/// `lambda-ci list SUITE` loads it: paths in snippets point at the reader's own build and may
+/// be missing; everything else must load.
+fn assert_loads(suite: &std::path::Path, what: &str) {
+    let out = lambda_ci()
+        .env("DOCKER_HOST", "unix:///nonexistent")
+        .arg("list")
+        .arg(suite)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    let only_paths = err
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .all(|l| l.contains("does not exist"));
+    let text = std::fs::read_to_string(suite).unwrap_or_default();
+    assert!(out.status.success() || only_paths, "{what}:\n{err}\n{text}");
+}
+
+/// A fresh directory holding copies of `cases/` and `examples/`, as a user's checkout would.
+fn examples_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for part in ["cases", "examples"] {
         let copied = Command::new("cp")
@@ -87,21 +81,34 @@ fn the_plain_shell_snippet_runs_as_written() {
             .unwrap();
         assert!(copied.success());
     }
+    dir
+}
+
+/// `$PATH` with the built `lambda-ci` first.
+fn path_with_lambda_ci() -> String {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_lambda-ci"))
         .parent()
         .unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn the_plain_shell_snippet_runs_as_written() {
+    let script = blocks()
+        .into_iter()
+        .find(|(lang, text)| lang == "sh" && text.contains("case $? in"))
+        .map(|(_, text)| text)
+        .expect("the plain-shell snippet");
+    let dir = examples_copy();
     let out = Command::new("bash")
         .arg("-c")
         .arg(&script)
         .current_dir(dir.path())
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
+        .env("PATH", path_with_lambda_ci())
         .env("NO_COLOR", "1")
         .env_remove("DOCKER_HOST")
         .env_remove("GITHUB_ACTIONS")
@@ -110,4 +117,85 @@ fn the_plain_shell_snippet_runs_as_written() {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).ends_with("all passed\n"), "{}", stdout(&out));
     assert!(dir.path().join("report.xml").exists() && dir.path().join("report.json").exists());
+}
+
+/// Every `lambda-ci run …` command in a code block (shell lines, GitLab `script:` entries,
+/// Jenkins `sh '…'`), without what follows it on its line (`&&`, `|`, `;`).
+fn commands() -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, text) in blocks() {
+        for line in text.lines() {
+            // The usage synopsis is not a command.
+            let Some(at) = line
+                .find("lambda-ci run ")
+                .filter(|_| !line.contains("[PATHS]"))
+            else {
+                continue;
+            };
+            let command: String = line[at..]
+                .split(['&', '|', ';', '\''])
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            if !out.contains(&command) {
+                out.push(command);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_lambda_ci_command_in_the_readme_is_accepted_as_written() {
+    let commands = commands();
+    assert!(commands.len() >= 5, "{commands:?}");
+    let dir = examples_copy();
+    for command in commands {
+        // With no engine to reach, a command whose arguments and suites are valid stops at
+        // the engine (exit 3); a bad flag or suite would stop earlier (exit 2).
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(dir.path())
+            .env("PATH", path_with_lambda_ci())
+            .env("DOCKER_HOST", "unix:///nonexistent")
+            .env("CI_NODE_INDEX", "1")
+            .env("CI_NODE_TOTAL", "4")
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{command}\n{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("Docker"),
+            "{command}\n{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn every_case_and_defaults_snippet_loads_inside_a_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = format!(
+        "function:\n  runtime: python3.11\n  handler: app.handler\n  code: {}\n",
+        root().join("examples/orders-api").display()
+    );
+    let mut checked = 0;
+    for (i, (lang, text)) in blocks().into_iter().enumerate() {
+        let suite = if lang != "yaml" {
+            continue;
+        } else if text.starts_with("  - name:") {
+            format!("{header}cases:\n{text}")
+        } else if text.starts_with("defaults:") {
+            format!("{header}{text}cases:\n  - name: a\n")
+        } else {
+            continue;
+        };
+        let file = dir.path().join(format!("snippet-{i}.yaml"));
+        std::fs::write(&file, &suite).unwrap();
+        assert_loads(&file, &format!("README snippet {i}"));
+        checked += 1;
+    }
+    assert!(checked >= 4, "{checked}");
 }
