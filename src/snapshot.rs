@@ -52,13 +52,9 @@ impl SnapshotFile {
             }
         };
         let root = node::parse(&text).map_err(|e| {
-            let pos = e.location().map(|l| Pos {
-                line: l.line() as usize,
-                column: l.column() as usize,
-            });
             problem(
                 &path,
-                pos,
+                node::error_pos(&e),
                 format!("invalid YAML in the snapshot file: {e}"),
             )
         })?;

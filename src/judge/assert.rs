@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::compare::{self, Mode};
+use super::shorten;
 use crate::suite::check::{Assertion, Predicate, Quantifier};
 use crate::suite::node::json_kind;
 
@@ -83,13 +84,7 @@ fn describe(p: &Predicate) -> String {
 
 /// A value in a message, cut when long.
 fn short(v: &Value) -> String {
-    const MAX: usize = 120;
-    let s = v.to_string();
-    if s.chars().count() <= MAX {
-        s
-    } else {
-        format!("{}…", s.chars().take(MAX).collect::<String>())
-    }
+    shorten(&v.to_string(), 120)
 }
 
 /// Whether one value satisfies the predicate; `Err` says what it is instead.
@@ -182,7 +177,7 @@ fn test(p: &Predicate, v: &Value) -> Result<(), String> {
                     short(v)
                 ));
             };
-            let ordering = compare_numbers(actual, n);
+            let ordering = compare::number_order(actual, n);
             let holds = match p {
                 Predicate::Gt(_) => ordering.is_gt(),
                 Predicate::Gte(_) => ordering.is_ge(),
@@ -202,21 +197,6 @@ fn test(p: &Predicate, v: &Value) -> Result<(), String> {
             }
         }
     }
-}
-
-/// Orders two JSON numbers exactly where both are integers, else as floats.
-fn compare_numbers(a: &serde_json::Number, b: &serde_json::Number) -> std::cmp::Ordering {
-    if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
-        return x.cmp(&y);
-    }
-    if let (Some(x), Some(y)) = (a.as_u64(), b.as_u64()) {
-        return x.cmp(&y);
-    }
-    let (x, y) = (
-        a.as_f64().unwrap_or(f64::NAN),
-        b.as_f64().unwrap_or(f64::NAN),
-    );
-    x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Less)
 }
 
 #[cfg(test)]

@@ -75,13 +75,22 @@ fn key_path(parent: &str, key: &str) -> String {
 
 /// Numbers are equal when their values are: `1` and `1.0` match.
 fn numbers_equal(a: &serde_json::Number, b: &serde_json::Number) -> bool {
+    number_order(a, b).is_eq()
+}
+
+/// Orders two JSON numbers exactly where both are integers, else as floats.
+pub fn number_order(a: &serde_json::Number, b: &serde_json::Number) -> std::cmp::Ordering {
     if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
-        return x == y;
+        return x.cmp(&y);
     }
     if let (Some(x), Some(y)) = (a.as_u64(), b.as_u64()) {
-        return x == y;
+        return x.cmp(&y);
     }
-    a.as_f64() == b.as_f64()
+    let (x, y) = (
+        a.as_f64().unwrap_or(f64::NAN),
+        b.as_f64().unwrap_or(f64::NAN),
+    );
+    x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Less)
 }
 
 fn walk(expected: &Value, actual: &Value, mode: Mode, path: String, out: &mut Vec<Mismatch>) {

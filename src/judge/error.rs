@@ -1,7 +1,7 @@
 //! Whether the invocation succeeded or failed as the case expects: infrastructure problems,
 //! unexpected failures, and `error` / `error_contains` checks. Pure: no I/O.
 
-use super::{Diff, Failure, shorten};
+use super::{Diff, Failure, QUOTED, shorten};
 use crate::outcome::Outcome;
 use crate::suite::Pos;
 use crate::suite::check::TextMatch;
@@ -41,7 +41,10 @@ pub(super) fn infrastructure(outcome: &Outcome) -> Option<String> {
 pub(super) fn what_happened(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Success { body } => {
-            format!("the function returned {}", shorten(&body.to_string()))
+            format!(
+                "the function returned {}",
+                shorten(&body.to_string(), QUOTED)
+            )
         }
         Outcome::FunctionError {
             error_type,
@@ -58,7 +61,7 @@ pub(super) fn what_happened(outcome: &Outcome) -> String {
             let what = match (error_type, message) {
                 (Some(t), Some(m)) => format!("{t}: {m}"),
                 _ if body.to_string().trim().is_empty() => "an empty answer".to_string(),
-                _ => shorten(&body.to_string()),
+                _ => shorten(&body.to_string(), QUOTED),
             };
             // The kernel's OOM killer shows up only as a killed runtime.
             let oom = if what.contains("signal: killed") {
@@ -117,7 +120,7 @@ pub(super) fn expected_failure(
         Outcome::Success { body } => {
             return fail(format!(
                 "expected the function to fail with {expected}, it succeeded and returned {}",
-                shorten(&body.to_string())
+                shorten(&body.to_string(), QUOTED)
             ));
         }
         other => {

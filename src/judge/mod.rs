@@ -290,10 +290,7 @@ impl Seen {
     /// contained); it is compared as JSON only when both it and the body hold a JSON object
     /// or array.
     fn body(&self, value: &Value, mode: Mode, check: &Check, ignore: &[Query]) -> Option<Failure> {
-        let name = name(&CheckKind::Body {
-            value: Value::Null,
-            mode,
-        });
+        let name = name(&check.kind);
         let Some(actual) = self.compared.get("body") else {
             return Some(Failure::new(
                 name,
@@ -321,7 +318,7 @@ impl Seen {
                                 name,
                                 format!(
                                     "expected a body containing {e:?}, got {:?}",
-                                    shorten(&text)
+                                    shorten(&text, QUOTED)
                                 ),
                                 Some(check.pos),
                             )),
@@ -420,7 +417,7 @@ fn log(rule: &LogRule, lines: &[&str], check: &Check) -> Option<Failure> {
         LogRule::NotContains(text) => match lines.iter().find(|l| l.contains(text.as_str())) {
             Some(line) => fail(format!(
                 "logs not_contains: a line holds {text:?}: {:?}",
-                shorten(line)
+                shorten(line, QUOTED)
             )),
             None => None,
         },
@@ -459,12 +456,15 @@ fn max_duration(millis: u64, duration: Option<Duration>, check: &Check) -> Optio
     }
 }
 
-fn shorten(s: &str) -> String {
-    const MAX: usize = 200;
-    if s.chars().count() <= MAX {
+/// How many characters of a returned value or log line a message quotes.
+const QUOTED: usize = 200;
+
+/// `s` cut after `max` characters, with `…` when it was longer.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
         s.to_string()
     } else {
-        let cut: String = s.chars().take(MAX).collect();
+        let cut: String = s.chars().take(max).collect();
         format!("{cut}…")
     }
 }

@@ -8,7 +8,7 @@ use super::Suite;
 use super::diagnostics::{LoadError, LoadErrors};
 use super::expect::Declared;
 use super::fields::Ctx;
-use super::node::{self, Node, Pos, Value};
+use super::node::{self, Node, Value};
 
 /// Loads every suite under `paths`. A file given explicitly must be a suite; in a directory,
 /// any `.yaml`/`.yml` file with a top-level `cases:` key is one.
@@ -121,10 +121,7 @@ fn load_file(file: &Path, explicit: bool, suites: &mut Vec<Suite>, errors: &mut 
             // In a directory, a YAML file that is not ours may be broken without concern; one
             // that looks like a suite is reported.
             if explicit || looks_like_suite(text.as_bytes()) {
-                let pos = e.location().map(|l| Pos {
-                    line: l.line() as usize,
-                    column: l.column() as usize,
-                });
+                let pos = node::error_pos(&e);
                 let message = e.to_string();
                 // The parser's message carries its own position; keep only the words.
                 let message = message

@@ -104,6 +104,14 @@ pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
     Ok(into_node(spanned))
 }
 
+/// Where a YAML error points, if it says.
+pub fn error_pos(e: &serde_saphyr::Error) -> Option<Pos> {
+    e.location().map(|l| Pos {
+        line: l.line() as usize,
+        column: l.column() as usize,
+    })
+}
+
 fn pos_of<T>(s: &Spanned<T>) -> Pos {
     Pos {
         line: s.referenced.line() as usize,

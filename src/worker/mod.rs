@@ -52,25 +52,25 @@ impl BootError {
     /// The error with `secrets` replaced in what the container wrote: a container that
     /// failed to boot may well have printed its environment.
     fn redacted(mut self, secrets: &[String]) -> BootError {
-        if let BootError::Container(StartError::Exited { logs, .. })
-        | BootError::NoAnswer { logs }
-        | BootError::CannotRun { logs, .. } = &mut self
-        {
-            for line in logs.iter_mut() {
-                line.text = redact(&line.text, secrets);
-            }
+        for line in self.logs_mut().into_iter().flatten() {
+            line.text = redact(&line.text, secrets);
         }
         self
     }
 
-    /// What the container wrote before the boot failed, if it ran at all.
-    pub fn into_logs(self) -> Vec<LogLine> {
+    /// What the container wrote, for the errors that carry it.
+    fn logs_mut(&mut self) -> Option<&mut Vec<LogLine>> {
         match self {
             BootError::Container(StartError::Exited { logs, .. })
             | BootError::NoAnswer { logs }
-            | BootError::CannotRun { logs, .. } => logs,
-            _ => Vec::new(),
+            | BootError::CannotRun { logs, .. } => Some(logs),
+            _ => None,
         }
+    }
+
+    /// What the container wrote before the boot failed, if it ran at all.
+    pub fn into_logs(mut self) -> Vec<LogLine> {
+        self.logs_mut().map(std::mem::take).unwrap_or_default()
     }
 }
 
