@@ -79,19 +79,6 @@ pub enum CheckKind {
     Snapshot,
 }
 
-impl CheckKind {
-    /// Checks that speak of a successful HTTP-style response, which an expected error rules out.
-    pub fn needs_success(&self) -> bool {
-        matches!(
-            self,
-            CheckKind::Response { .. }
-                | CheckKind::Status(_)
-                | CheckKind::Header { .. }
-                | CheckKind::Body { .. }
-        )
-    }
-}
-
 /// How a text is matched.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TextMatch {
