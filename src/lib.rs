@@ -17,6 +17,7 @@ pub mod judge;
 pub mod list;
 pub mod outcome;
 pub mod plan;
+pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod select;

@@ -1,21 +1,35 @@
 //! What one invocation amounted to, classified the way Lambda would describe it. Pure data:
 //! the worker produces it, the judge reads it, reporters show it.
 
-/// A response body: JSON when it parses as JSON, text otherwise.
+use base64::Engine as _;
+
+/// A response body: JSON when it parses as JSON, text when it is UTF-8, bytes otherwise.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type", content = "value", rename_all = "lowercase")]
 pub enum Body {
     Json(serde_json::Value),
     Text(String),
+    /// Bytes that are not UTF-8, exactly as they came; base64 when serialised.
+    Binary(#[serde(serialize_with = "as_base64")] Vec<u8>),
 }
+
+/// How many bytes of a binary body are shown in hex.
+const SHOWN_BYTES: usize = 16;
 
 impl Body {
     pub fn parse(bytes: &[u8]) -> Body {
-        match serde_json::from_slice(bytes) {
-            Ok(v) => Body::Json(v),
-            Err(_) => Body::Text(String::from_utf8_lossy(bytes).into_owned()),
+        if let Ok(v) = serde_json::from_slice(bytes) {
+            return Body::Json(v);
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Body::Text(text.to_string()),
+            Err(_) => Body::Binary(bytes.to_vec()),
         }
     }
+}
+
+fn as_base64<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 impl std::fmt::Display for Body {
@@ -23,6 +37,17 @@ impl std::fmt::Display for Body {
         match self {
             Body::Json(v) => write!(f, "{v}"),
             Body::Text(t) => f.write_str(t),
+            // Shown, never printed raw: the bytes may hold anything a terminal acts on.
+            Body::Binary(bytes) => {
+                write!(f, "{} bytes that are not UTF-8 text:", bytes.len())?;
+                for b in bytes.iter().take(SHOWN_BYTES) {
+                    write!(f, " {b:02x}")?;
+                }
+                if bytes.len() > SHOWN_BYTES {
+                    f.write_str(" …")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -142,7 +167,7 @@ impl Outcome {
                 Some((t, m)) => (Some(t), Some(m)),
                 None => (None, None),
             },
-            Body::Text(_) => (None, None),
+            Body::Text(_) | Body::Binary(_) => (None, None),
         };
         Outcome::RuntimeFailure {
             status,
@@ -203,6 +228,33 @@ mod tests {
             Outcome::Success {
                 body: Body::Json(json!(null))
             }
+        );
+    }
+
+    // Regression: a binary response lost its bytes to lossy UTF-8 before it was judged.
+    #[test]
+    fn binary_responses_keep_their_exact_bytes() {
+        let bytes = [0x89, b'P', b'N', b'G', 0xff, 0x00, 0xfe];
+        let outcome = Outcome::classify(200, &bytes);
+        assert_eq!(
+            outcome,
+            Outcome::Success {
+                body: Body::Binary(bytes.to_vec())
+            }
+        );
+        assert_eq!(outcome.response(), None);
+        let shown = match &outcome {
+            Outcome::Success { body } => body.to_string(),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            shown,
+            "7 bytes that are not UTF-8 text: 89 50 4e 47 ff 00 fe"
+        );
+        let json = serde_json::to_value(&outcome).unwrap();
+        assert_eq!(
+            json["body"],
+            serde_json::json!({"type": "binary", "value": "iVBOR/8A/g=="})
         );
     }
 

@@ -74,11 +74,15 @@ fn placeholder_credentials_by_default_and_inherited_ones_never_reported() {
         }
     }
 
-    // `--aws-credentials inherit` does the same for every function.
+    // `--aws-credentials inherit` does the same for every function; the judge sees the
+    // values the function returned, reports never do.
     let (_b, plain) = suite(
         "app.credentials",
         "",
-        "  - name: inherited by flag\n    expect:\n      response: {AWS_ACCESS_KEY_ID: \"[redacted]\", AWS_SECRET_ACCESS_KEY: \"[redacted]\", AWS_SESSION_TOKEN: \"\"}\n",
+        &format!(
+            "  - name: inherited by flag\n    expect:\n      response: {{AWS_ACCESS_KEY_ID: {}, AWS_SECRET_ACCESS_KEY: \"{}\", AWS_SESSION_TOKEN: \"\"}}\n",
+            secrets[0].1, secrets[1].1
+        ),
     );
     let out = lambda_ci()
         .args(["run", "--pull", "never", "--aws-credentials", "inherit"])
@@ -112,13 +116,14 @@ fn the_environment_lambda_sets() {
         "",
         &format!(
             "  - name: as the service sets it\n    event: {{names: [{}]}}\n    expect:\n      response:\n        AWS_LAMBDA_FUNCTION_NAME: sandboxed\n        AWS_LAMBDA_FUNCTION_VERSION: $LATEST\n        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: \"128\"\n        AWS_LAMBDA_LOG_GROUP_NAME: /aws/lambda/sandboxed\n        AWS_EXECUTION_ENV: AWS_Lambda_python3.11\n        AWS_REGION: us-east-1\n        AWS_DEFAULT_REGION: us-east-1\n        LAMBDA_TASK_ROOT: /var/task\n        LAMBDA_RUNTIME_DIR: /var/runtime\n        TZ: \":UTC\"\n        LANG: en_US.UTF-8\n        AWS_LAMBDA_INITIALIZATION_TYPE: on-demand\n\
-             \x20 - name: a log stream like Lambda's\n    event: {{names: [AWS_LAMBDA_LOG_STREAM_NAME]}}\n",
+             \x20 - name: a log stream like Lambda's\n    event: {{names: [AWS_LAMBDA_LOG_STREAM_NAME]}}\n    expect:\n      assert:\n        - {{path: $.AWS_LAMBDA_LOG_STREAM_NAME, matches: '^\\d{{4}}/\\d{{2}}/\\d{{2}}/\\[\\$LATEST\\][0-9a-f]{{32}}$'}}\n",
             names.join(", ")
         ),
     );
     let out = run(&[suite], &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_summary(&text, "2 passed, 0 failed");
 }
 
 #[test]

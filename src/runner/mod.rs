@@ -17,7 +17,8 @@ use crate::event::{
     CaseRef, CaseResult, Event, EventKind, PlannedSuite, Stats, SuiteRef, WorkerRef,
 };
 use crate::judge::{self, Evidence, Snapshot, Verdict};
-use crate::plan::{CaseId, Plan, Unit};
+use crate::plan::{CaseId, Plan, SuiteId, Unit};
+use crate::redact::{MIN_SECRET_CHARS, Redact, Redactor};
 use crate::snapshot::{Change, Snapshots};
 use crate::suite::{Architecture, Credentials, Suite};
 use crate::worker::{Blueprint, BootError, CallerCredentials, Placement, Ready, Worker, WorkerId};
@@ -58,10 +59,16 @@ pub struct Runner {
 pub(crate) struct Emitter {
     events: UnboundedSender<Event>,
     started: Instant,
+    /// Applied to every event on its way out: reports never show a secret, while the judge
+    /// has seen what the function really returned.
+    redactor: Redactor,
 }
 
 impl Emitter {
-    pub(crate) fn emit(&self, kind: EventKind) {
+    pub(crate) fn emit(&self, mut kind: EventKind) {
+        if !self.redactor.is_empty() {
+            kind.redact(&self.redactor);
+        }
         let _ = self.events.send(Event {
             at: SystemTime::now(),
             elapsed: self.started.elapsed(),
@@ -77,6 +84,7 @@ impl Runner {
         let out = Emitter {
             events,
             started: Instant::now(),
+            redactor: self.redactor(),
         };
         let suites = &self.suites;
         out.emit(EventKind::RunStarted {
@@ -95,6 +103,7 @@ impl Runner {
                 })
                 .collect(),
         });
+        self.warn_unredacted(&out);
         let images = self.prepare_images(&out).await;
         let delivery = self.choose_delivery(&images, &out).await;
         let engine_arch = self.engine.architecture().await;
@@ -130,6 +139,42 @@ impl Runner {
         stats.duration = out.started.elapsed();
         out.emit(EventKind::RunFinished { stats });
         stats
+    }
+
+    /// The secrets of this run: the caller's credentials, when a function inherits them.
+    fn redactor(&self) -> Redactor {
+        match self.inheriting().next() {
+            Some(_) => Redactor::new(self.caller.pairs()),
+            None => Redactor::default(),
+        }
+    }
+
+    /// The suites whose functions get the caller's credentials.
+    fn inheriting(&self) -> impl Iterator<Item = (SuiteId, &Suite)> {
+        self.suites.iter().enumerate().filter_map(|(i, suite)| {
+            let credentials = self.credentials.unwrap_or(suite.function.aws_credentials);
+            (credentials == Credentials::Inherit).then_some((SuiteId(i), suite))
+        })
+    }
+
+    /// Says once which inherited values are too short to be told from ordinary text, and so
+    /// are shown as they are.
+    fn warn_unredacted(&self, out: &Emitter) {
+        let skipped = out.redactor.skipped();
+        let Some((id, suite)) = self.inheriting().next() else {
+            return;
+        };
+        if skipped.is_empty() {
+            return;
+        }
+        out.emit(EventKind::Warning {
+            suite: SuiteRef::new(id, suite),
+            message: format!(
+                "{} {} shorter than {MIN_SECRET_CHARS} characters, too short to tell from ordinary text: not redacted from reports (longer values are)",
+                skipped.join(", "),
+                if skipped.len() == 1 { "is" } else { "are" },
+            ),
+        });
     }
 
     /// Runs a unit's cases in order on one worker, booting it for the first case and replacing
@@ -239,7 +284,7 @@ impl Runner {
                             recorded = Some(change);
                         }
                     }
-                    self.attach(&mut verdict, suite, case_id);
+                    self.attach(&mut verdict, suite, case_id, &out.redactor);
                     CaseResult {
                         verdict,
                         duration: invocation.round_trip,
@@ -278,7 +323,7 @@ impl Runner {
 
     /// Writes the whole actual value of each failure whose diff was cut to a file of its own,
     /// which the failure then names.
-    fn attach(&self, verdict: &mut Verdict, suite: &Suite, case: CaseId) {
+    fn attach(&self, verdict: &mut Verdict, suite: &Suite, case: CaseId, redactor: &Redactor) {
         let Verdict::Fail(failures) = verdict else {
             return;
         };
@@ -291,9 +336,10 @@ impl Runner {
         let stem = format!("{}-{stem}", case.suite.0 + 1);
         let name = format!("{}-{}", case.index + 1, slug(&suite.cases[case.index].name));
         for (i, failure) in failures.iter_mut().enumerate() {
-            let Some(actual) = failure.actual.take() else {
+            let Some(mut actual) = failure.actual.take() else {
                 continue;
             };
+            redactor.string(&mut actual);
             let dir = self.attachments.join(&stem);
             let path = dir.join(format!("{name}.{}.{i}.txt", failure.check));
             let written =

@@ -40,6 +40,11 @@ impl CallerCredentials {
                 .collect(),
         )
     }
+
+    /// The variables and their values: secrets, to be kept out of every report.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
 }
 
 /// Where a function's containers run and how they are reached: the image, how artifacts get
@@ -67,8 +72,6 @@ pub struct Blueprint {
     pub architecture: Architecture,
     /// The host the containers' published port is reached at.
     pub invoke_host: String,
-    /// Values that must never reach a report: the caller's inherited credentials.
-    pub secrets: Vec<String>,
     /// The merged layers mounted at /opt, removed when the blueprint goes unless kept.
     merged_layers: Mutex<Option<tempfile::TempDir>>,
 }
@@ -121,7 +124,7 @@ impl Blueprint {
             }
         };
         let memory = i64::from(function.memory) * 1024 * 1024;
-        let (env, secrets) = environment(function, credentials, run_id);
+        let env = environment(function, credentials, run_id);
         Ok(Blueprint {
             spec: ContainerSpec {
                 name: String::new(),
@@ -166,7 +169,6 @@ impl Blueprint {
             stem: container_name_part(&function.name),
             run_id: run_id.to_string(),
             timeout: Duration::from_secs(function.timeout.into()),
-            secrets,
             architecture: function.architecture,
             invoke_host: invoke_host.to_string(),
             merged_layers: Mutex::new(merged_layers),
@@ -203,13 +205,12 @@ fn read_only(source: &Path, target: &str, delivery: Delivery) -> Artifact {
     }
 }
 
-/// The variables Lambda sets for the function, then the user's, which win; and the values
-/// among them that are secrets.
+/// The variables Lambda sets for the function, then the user's, which win.
 fn environment(
     function: &Function,
     (credentials, caller): (Credentials, &CallerCredentials),
     run_id: &str,
-) -> (Vec<(String, String)>, Vec<String>) {
+) -> Vec<(String, String)> {
     let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
     let mut env: Vec<(String, String)> = vec![
         ("AWS_LAMBDA_FUNCTION_NAME".into(), function.name.clone()),
@@ -255,13 +256,9 @@ fn environment(
     {
         env.push(("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{runtime}")));
     }
-    let mut secrets = Vec::new();
     match credentials {
         Credentials::Placeholder => env.extend(PLACEHOLDER_CREDENTIALS.map(|(k, v)| pair(k, v))),
-        Credentials::Inherit => {
-            secrets.extend(caller.0.iter().map(|(_, v)| v.clone()));
-            env.extend(caller.0.iter().cloned());
-        }
+        Credentials::Inherit => env.extend(caller.0.iter().cloned()),
     }
     // Lambda sets both region variables to the same value; a user's AWS_REGION moves both.
     let mut user = function.environment.clone();
@@ -272,7 +269,7 @@ fn environment(
         env.retain(|(name, _)| *name != k);
         env.push((k, v));
     }
-    (env, secrets)
+    env
 }
 
 /// A log stream name shaped like Lambda's: `2026/11/25/[$LATEST]` and 32 hex digits.

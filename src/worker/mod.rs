@@ -49,15 +49,6 @@ pub enum BootError {
 }
 
 impl BootError {
-    /// The error with `secrets` replaced in what the container wrote: a container that
-    /// failed to boot may well have printed its environment.
-    fn redacted(mut self, secrets: &[String]) -> BootError {
-        for line in self.logs_mut().into_iter().flatten() {
-            line.text = redact(&line.text, secrets);
-        }
-        self
-    }
-
     /// What the container wrote, for the errors that carry it.
     fn logs_mut(&mut self) -> Option<&mut Vec<LogLine>> {
         match self {
@@ -127,10 +118,7 @@ impl Worker {
         owned: &OwnedContainers,
         blueprint: Arc<Blueprint>,
     ) -> Result<(Worker, Ready), BootError> {
-        let secrets = blueprint.secrets.clone();
-        Self::boot_generation(id, engine, owned, blueprint, 0)
-            .await
-            .map_err(|e| e.redacted(&secrets))
+        Self::boot_generation(id, engine, owned, blueprint, 0).await
     }
 
     async fn boot_generation(
@@ -197,20 +185,13 @@ impl Worker {
         event: &serde_json::Value,
         context: &InvokeContext,
     ) -> Invocation {
-        let (mut answer, round_trip) = self.rie.invoke(event, context).await;
-        let secrets = &self.blueprint.secrets;
-        if let Ok(a) = &mut answer {
-            a.body = redact(&String::from_utf8_lossy(&a.body), secrets).into_bytes();
-        }
+        let (answer, round_trip) = self.rie.invoke(event, context).await;
         let outcome = match &answer {
             Ok(a) => Outcome::classify(a.status, &a.body),
             Err(error) => self.transport_failure(error.clone()).await,
         };
         let completed = matches!(&answer, Ok(a) if a.status == 200);
-        let (mut logs, next) = claim::claim(&self.container.logs, self.mark, completed).await;
-        for line in &mut logs {
-            line.text = redact(&line.text, secrets);
-        }
+        let (logs, next) = claim::claim(&self.container.logs, self.mark, completed).await;
         self.mark = next;
         Invocation {
             answer: answer.ok(),
@@ -227,10 +208,7 @@ impl Worker {
         let (id, engine, owned) = (self.id, self.engine.clone(), self.owned.clone());
         let (blueprint, generation) = (self.blueprint.clone(), self.generation + 1);
         self.container.remove().await;
-        let secrets = blueprint.secrets.clone();
-        Self::boot_generation(id, &engine, &owned, blueprint, generation)
-            .await
-            .map_err(|e| e.redacted(&secrets))
+        Self::boot_generation(id, &engine, &owned, blueprint, generation).await
     }
 
     /// Ends the worker: removes its container, or with `keep` leaves it running (with its
@@ -285,28 +263,5 @@ fn base_url(host: &str, port: u16) -> String {
         format!("http://[{host}]:{port}")
     } else {
         format!("http://{host}:{port}")
-    }
-}
-
-/// `text` with every secret value replaced, so that no report can show one.
-fn redact(text: &str, secrets: &[String]) -> String {
-    secrets
-        .iter()
-        .filter(|s| !s.is_empty())
-        .fold(text.to_string(), |t, s| t.replace(s.as_str(), "[redacted]"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn secrets_are_replaced_wherever_they_appear() {
-        let secrets = vec!["AKIA123".to_string(), String::new()];
-        assert_eq!(
-            redact("key=AKIA123 again AKIA123", &secrets),
-            "key=[redacted] again [redacted]"
-        );
-        assert_eq!(redact("nothing here", &secrets), "nothing here");
     }
 }

@@ -21,12 +21,19 @@ pub fn lambda_ci() -> Command {
     cmd
 }
 
-/// The lines `docker <args>` prints.
+/// The lines `docker <args>` prints. A failing `docker` fails the test: an empty answer from a
+/// command that did not work would make every leftover check pass.
 fn docker_lines(args: &[&str]) -> Vec<String> {
     let out = Command::new("docker")
         .args(args)
         .output()
         .expect("docker CLI");
+    assert!(
+        out.status.success(),
+        "docker {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)
