@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""Benchmarks lambda-ci against the other ways of running the same Lambda invocations, all in
+one process: interleaved rounds, medians, ratios (ratios survive a noisy machine), and the
+table written into BENCHMARKS.md between its markers.
+
+    scripts/bench.py [--rounds N] [--only one,repo,pool,cost] [--no-sam] [--no-build] [--write]
+
+Needs the stand-in images (scripts/standin-images.sh) and, for the SAM rows, SAM CLI
+(`pip install aws-sam-cli`, found on PATH or in $SAM); the SAM rows are left out without it.
+Run it by hand on a quiet machine; it is never part of the test suite.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE = ROOT / "tests/fixtures/functions/py"
+IMAGE = "public.ecr.aws/lambda/python:3.11"
+# SAM builds on the architecture-suffixed tag of the same image.
+SAM_IMAGE = IMAGE + "-x86_64"
+BIN = ROOT / "target/release/lambda-ci"
+INVOKE = "/2015-03-31/functions/function/invocations"
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout.strip()
+
+
+def timed(args, **kw):
+    """Runs a command; returns (seconds, max RSS in KiB, CPU seconds) of that process."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    took = time.perf_counter() - t0
+    if p.returncode not in (0, 1):
+        raise RuntimeError(f"{args[0]} exited with {p.returncode}")
+    return took, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+
+
+# ---- suites -----------------------------------------------------------------------------
+
+def suite(dir_, name, handler, cases, extra=""):
+    lines = [f"function:\n  name: {name}\n  runtime: python3.11\n  handler: {handler}\n"
+             f"  code: {CODE}\n{extra}cases:\n"]
+    for i, (event, expect) in enumerate(cases, 1):
+        lines.append(f"  - name: case {i}\n    event: {json.dumps(event)}\n"
+                     f"    expect:\n      response: {json.dumps(expect)}\n")
+    path = Path(dir_) / f"{name}.yaml"
+    path.write_text("".join(lines))
+    return path
+
+
+def echo_cases(n):
+    return [({"n": i, "name": f"case-{i}"},) * 2 for i in range(1, n + 1)]
+
+
+def lambda_ci(paths, *flags):
+    junit = tempfile.mktemp(suffix=".xml")
+    try:
+        return timed([str(BIN), "run", *map(str, paths), "--pull", "never",
+                      "--junit", junit, *flags])
+    finally:
+        if os.path.exists(junit):
+            os.remove(junit)
+
+
+def supports(flag_or_key, dir_):
+    """Whether this build of lambda-ci knows a flag (`--jobs`) or a suite key."""
+    if flag_or_key.startswith("--"):
+        out = subprocess.run([str(BIN), "run", "--help"], capture_output=True, text=True)
+        return flag_or_key in out.stdout
+    probe = suite(dir_, "probe", "app.echo", [({}, {})], f"  {flag_or_key}\n")
+    out = subprocess.run([str(BIN), "list", str(probe)], capture_output=True, text=True)
+    return out.returncode == 0
+
+
+# ---- the plain method: docker run + one persistent client + docker rm --------------------
+
+class Plain:
+    """One function container started by the docker CLI, called by one keep-alive client."""
+
+    def __init__(self, handler="app.echo"):
+        self.id = sh("docker", "run", "-d", "-p", "127.0.0.1::8080", "-v",
+                     f"{CODE}:/var/task:ro", IMAGE, handler)
+        port = sh("docker", "port", self.id, "8080/tcp").splitlines()[0].rsplit(":", 1)[1]
+        self.conn = None
+        deadline = time.time() + 30
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
+                c.request("GET", "/")
+                c.getresponse().read()
+                self.conn = c
+                break
+            except (OSError, http.client.HTTPException):
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def invoke(self, event):
+        self.conn.request("POST", INVOKE, json.dumps(event),
+                          {"Content-Type": "application/json"})
+        return self.conn.getresponse().read()
+
+    def remove(self):
+        self.conn.close()
+        sh("docker", "rm", "-f", self.id)
+
+
+def plain_run(events, handler="app.echo"):
+    t0 = time.perf_counter()
+    p = Plain(handler)
+    for e in events:
+        p.invoke(e)
+    p.remove()
+    return time.perf_counter() - t0
+
+
+def plain_parallel(functions, cases):
+    """The same work scripted by hand in parallel: one docker run and one client each."""
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=plain_run, args=([c for c, _ in cases],))
+               for _ in range(functions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
+
+
+# ---- SAM CLI ----------------------------------------------------------------------------
+
+def sam_binary():
+    return os.environ.get("SAM") or shutil.which("sam") or (
+        "/opt/sam-venv/bin/sam" if os.path.exists("/opt/sam-venv/bin/sam") else None)
+
+
+def sam_template(dir_, names, handler="app.echo"):
+    body = ["AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n"
+            "Resources:\n"]
+    for n in names:
+        body.append(f"  {n}:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                    f"      CodeUri: {CODE}\n      Handler: {handler}\n      Runtime: python3.11\n"
+                    f"      Timeout: 30\n")
+    path = Path(dir_) / "template.yaml"
+    path.write_text("".join(body))
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sam_start_lambda(sam, template, calls):
+    """From `sam local start-lambda --warm-containers EAGER` to the last of `calls`
+    (function name → events, called one after another per function, functions in
+    parallel)."""
+    port = free_port()
+    env = dict(os.environ, SAM_CLI_TELEMETRY="0")
+    t0 = time.perf_counter()
+    server = subprocess.Popen(
+        [sam, "local", "start-lambda", "-t", str(template), "-p", str(port),
+         "--warm-containers", "EAGER", "--skip-pull-image"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    try:
+        def call_all(name, events):
+            while True:
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    for e in events:
+                        c.request("POST", f"/2015-03-31/functions/{name}/invocations",
+                                  json.dumps(e))
+                        c.getresponse().read()
+                    return
+                except (ConnectionRefusedError, ConnectionResetError):
+                    time.sleep(0.05)
+
+        threads = [threading.Thread(target=call_all, args=item) for item in calls.items()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return time.perf_counter() - t0
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait()
+
+
+def sam_invoke(sam, template, event, times):
+    env = dict(os.environ, SAM_CLI_TELEMETRY="0")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(event, f)
+    t0 = time.perf_counter()
+    for _ in range(times):
+        subprocess.run([sam, "local", "invoke", "-t", str(template), "-e", f.name,
+                        "--skip-pull-image"], check=True, capture_output=True, env=env)
+    os.remove(f.name)
+    return time.perf_counter() - t0
+
+
+# ---- the benchmarks ---------------------------------------------------------------------
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, bench, what, seconds, note=""):
+        self.rows.append((bench, what, statistics.median(seconds), seconds, note))
+        print(f"  {bench}: {what}: median {statistics.median(seconds):.3f} s "
+              f"({', '.join(f'{s:.3f}' for s in seconds)}) {note}", flush=True)
+
+    def median(self, bench, what):
+        return next(r[2] for r in self.rows if r[0] == bench and r[1] == what)
+
+
+def rounds_of(n, contenders):
+    """Runs every contender once per round, rotating the order; returns name → times."""
+    times = {name: [] for name in contenders}
+    names = list(contenders)
+    for r in range(n):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            times[name].append(contenders[name]())
+    return times
+
+
+def bench_one(table, n, work, sam):
+    s = suite(work, "fifty", "app.echo", echo_cases(50))
+    events = [e for e, _ in echo_cases(50)]
+    contenders = {
+        "lambda-ci run (50 cases)": lambda: lambda_ci([s])[0],
+        "docker run + persistent client + docker rm": lambda: plain_run(events),
+    }
+    if sam:
+        t = sam_template(work, ["Fifty"])
+        contenders["sam local start-lambda --warm-containers EAGER + 50 calls"] = (
+            lambda: sam_start_lambda(sam, t, {"Fifty": events}))
+        contenders["sam local invoke × 10, scaled to 50"] = (
+            lambda: sam_invoke(sam, t, events[0], 10) * 5)
+    for name, secs in rounds_of(n, contenders).items():
+        table.add("one function, 50 warm cases", name, secs)
+
+
+def bench_repo(table, n, work, sam):
+    names = [f"fn{i:02d}" for i in range(16)]
+    paths = [suite(work, name, "app.echo", echo_cases(10)) for name in names]
+    contenders = {"lambda-ci run (default)": lambda: lambda_ci(paths)[0]}
+    if supports("--jobs", work):
+        contenders["lambda-ci run -j 1"] = lambda: lambda_ci(paths, "-j", "1")[0]
+        contenders["lambda-ci run -j 4"] = lambda: lambda_ci(paths, "-j", "4")[0]
+    contenders["16 × docker run in parallel, one client each"] = (
+        lambda: plain_parallel(16, echo_cases(10)))
+    if sam:
+        t = sam_template(work, [n_.upper() for n_ in names])
+        events = [e for e, _ in echo_cases(10)]
+        contenders["sam local start-lambda, 16 functions in one template"] = (
+            lambda: sam_start_lambda(sam, t, {n_.upper(): events for n_ in names}))
+    for name, secs in rounds_of(n, contenders).items():
+        table.add("a repository: 16 functions × 10 cases", name, secs)
+
+
+def bench_pool(table, n, work):
+    cases = [({"seconds": 0.02}, {"slept": True})] * 200
+    if not supports("concurrency: 2", work):
+        paths = suite(work, "pool1", "app.sleep", cases)
+        for name, secs in rounds_of(n, {"lambda-ci run, 1 container": lambda: lambda_ci([paths])[0]}).items():
+            table.add("a pool: 200 cases of 20 ms", name, secs,
+                      "(this build has no `concurrency:`)")
+        return
+    contenders = {}
+    for k in (1, 2, 4):
+        p = suite(work, f"pool{k}", "app.sleep", cases, f"  concurrency: {k}\n")
+        contenders[f"lambda-ci run, concurrency: {k}"] = (lambda p=p: lambda_ci([p])[0])
+    for name, secs in rounds_of(n, contenders).items():
+        table.add("a pool: 200 cases of 20 ms", name, secs)
+
+
+def bench_cost(table, n, work):
+    small = suite(work, "cost50", "app.echo", echo_cases(50))
+    big = suite(work, "cost1000", "app.echo", echo_cases(1000))
+    events = [e for e, _ in echo_cases(1000)]
+    per_case, bare, rss, cpu = [], [], [], []
+    for _ in range(n):
+        t50 = lambda_ci([small])[0]
+        t1000, max_rss, cpu_s = lambda_ci([big])
+        per_case.append((t1000 - t50) / 950)
+        rss.append(max_rss / 1024)
+        cpu.append(cpu_s / 1000)
+        p = Plain()
+        t0 = time.perf_counter()
+        for e in events:
+            p.invoke(e)
+        bare.append((time.perf_counter() - t0) / 1000)
+        p.remove()
+    table.add("cost", "lambda-ci, time per case (1,000 − 50 cases)", per_case)
+    table.add("cost", "bare persistent client, time per invocation", bare)
+    over = statistics.median(per_case) - statistics.median(bare)
+    print(f"  cost: overhead per invocation {over * 1000:.3f} ms; "
+          f"peak RSS for 1,000 cases {statistics.median(rss):.1f} MB; "
+          f"lambda-ci CPU per case {statistics.median(cpu) * 1000:.3f} ms")
+    table.rows.append(("cost", "overhead per invocation over the bare client",
+                       over, [], f"{over * 1000:.3f} ms"))
+    table.rows.append(("cost", "peak RSS, 1,000 cases in one suite", 0, [],
+                       f"{statistics.median(rss):.1f} MB"))
+    table.rows.append(("cost", "lambda-ci's own CPU time per case", 0, [],
+                       f"{statistics.median(cpu) * 1000:.3f} ms"))
+
+
+# ---- BENCHMARKS.md ----------------------------------------------------------------------
+
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                if l.startswith("model name")), platform.processor())
+    mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+    docker = sh("docker", "version", "--format", "{{.Server.Version}}")
+    return f"{os.cpu_count()} cores ({cpu}), {mem / 2**20:.0f} GiB, Docker Engine {docker}"
+
+
+def render(table, command):
+    out = [BEGIN, "", f"`{command}` on {time.strftime('%Y-%m-%d')}, {machine()}.", "",
+           "| benchmark | contender | median | rounds | note |", "|---|---|---|---|---|"]
+    for bench, what, med, secs, note in table.rows:
+        shown = f"{med:.3f} s" if secs else ""
+        rounds = ", ".join(f"{s:.3f}" for s in secs)
+        out.append(f"| {bench} | {what} | {shown} | {rounds} | {note} |")
+    out += ["", END]
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only", default="one,repo,pool,cost")
+    ap.add_argument("--no-sam", action="store_true")
+    ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
+    ap.add_argument("--no-build", action="store_true", help="use target/release as it is")
+    args = ap.parse_args()
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT,
+                       check=True)
+    sam = None if args.no_sam else sam_binary()
+    if sam:
+        subprocess.run(["docker", "tag", IMAGE, SAM_IMAGE], check=True)
+    else:
+        print("SAM CLI not found: its rows are left out", file=sys.stderr)
+    table = Table()
+    only = args.only.split(",")
+    with tempfile.TemporaryDirectory() as work:
+        if "one" in only:
+            bench_one(table, args.rounds, work, sam)
+        if "repo" in only:
+            bench_repo(table, args.rounds, work, sam)
+        if "pool" in only:
+            bench_pool(table, args.rounds, work)
+        if "cost" in only:
+            bench_cost(table, max(1, args.rounds // 2), work)
+    command = "scripts/bench.py " + " ".join(sys.argv[1:])
+    text = render(table, command.strip())
+    print(text)
+    if args.write:
+        path = ROOT / "BENCHMARKS.md"
+        old = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+        start, end = old.index(BEGIN), old.index(END) + len(END)
+        path.write_text(old[:start] + text + old[end:])
+
+
+if __name__ == "__main__":
+    main()
