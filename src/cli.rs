@@ -76,9 +76,18 @@ pub struct RunArgs {
     #[command(flatten)]
     pub select: SelectArgs,
 
-    /// Skip every case after the first that fails or errors.
+    /// Skip every case after the first that fails or errors (cases already running finish).
     #[arg(long)]
     pub fail_fast: bool,
+
+    /// Skip every case after N cases failed or errored.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_fail: Option<u64>,
+
+    /// How many containers may serve cases at once, across every function
+    /// [default: twice the CPUs, at least 4].
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub jobs: Option<u64>,
 
     /// How results are reported: `github` adds groups, annotations at the failing line, a job
     /// summary and step outputs to the human output; `auto` picks it when GITHUB_ACTIONS=true.
@@ -178,6 +187,13 @@ impl RunArgs {
         Ok(RunConfig {
             selection: self.select.selection()?,
             fail_fast: self.fail_fast,
+            max_fail: match (self.fail_fast, self.max_fail) {
+                (true, _) => Some(1),
+                (false, n) => n.map(|n| n as usize),
+            },
+            jobs: self
+                .jobs
+                .map_or_else(crate::config::default_jobs, |n| n as usize),
             reporter: match self.reporter {
                 ReporterArg::Auto => ReporterMode::Auto,
                 ReporterArg::Human => ReporterMode::Human,

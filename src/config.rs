@@ -28,10 +28,43 @@ pub struct RunConfig {
     pub selection: Selection,
     /// Skip every case after the first that does not pass.
     pub fail_fast: bool,
+    /// Skip every case once this many did not pass (`--fail-fast` is 1).
+    pub max_fail: Option<usize>,
+    /// `--jobs`: how many containers may serve at once.
+    pub jobs: usize,
     /// How the run reports to the terminal or CI log.
     pub reporter: ReporterMode,
     /// `--update-snapshots`: record what `snapshot` checks see (refused under CI).
     pub update_snapshots: bool,
+}
+
+impl Default for RunConfig {
+    /// `lambda-ci run` with no flags: the suites under `cases`.
+    fn default() -> RunConfig {
+        RunConfig {
+            paths: vec![PathBuf::from("cases")],
+            junit: None,
+            json: None,
+            pull: PullPolicy::default(),
+            keep: false,
+            aws_credentials: None,
+            mount: MountMode::default(),
+            invoke_host: None,
+            selection: Selection::default(),
+            fail_fast: false,
+            max_fail: None,
+            jobs: default_jobs(),
+            reporter: ReporterMode::default(),
+            update_snapshots: false,
+        }
+    }
+}
+
+/// `--jobs` when not given: container work waits on the engine and the function far more
+/// than on this process, so more containers than CPUs keep the machine busy.
+pub fn default_jobs() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (2 * cpus).max(4)
 }
 
 /// Whether this runs in CI, as CI services say (`CI=true`): snapshots are then never written.
@@ -52,6 +85,8 @@ impl RunConfig {
             "filters": self.selection.given_filters,
             "partition": self.selection.given_partition,
             "fail_fast": self.fail_fast,
+            "max_fail": self.max_fail,
+            "jobs": self.jobs,
             "update_snapshots": self.update_snapshots,
             "pull": self.pull,
             "mount": self.mount,

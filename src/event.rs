@@ -12,9 +12,8 @@ use serde::Serialize;
 use crate::docker::{LogLine, PullProgress};
 use crate::judge::Verdict;
 use crate::outcome::{Outcome, Reported};
-use crate::plan::{CaseId, SuiteId};
+use crate::plan::{CaseId, SuiteId, WorkerId};
 use crate::suite::{Architecture, Suite};
-use crate::worker::WorkerId;
 
 /// Something that happened during a run.
 #[derive(Debug, Clone, Serialize)]
@@ -174,6 +173,16 @@ pub enum EventKind {
     },
     /// Something the user should know that does not fail a case.
     Warning { suite: SuiteRef, message: String },
+    /// A suite begins: its events follow until [`EventKind::SuiteFinished`]. Reporters get
+    /// each suite's events together, suites in the order they are declared, however many
+    /// run at once.
+    SuiteStarted { suite: SuiteRef },
+    /// Every planned case of a suite has its verdict and its containers are gone or kept.
+    SuiteFinished {
+        suite: SuiteRef,
+        /// The suite's own counts; `duration` is from its start to its end.
+        stats: Stats,
+    },
     /// A case is about to be invoked.
     CaseStarted { case: CaseRef },
     /// A case has a verdict.

@@ -76,7 +76,10 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         unpacked: unpacked.clone(),
         pull: config.pull,
         credentials: config.aws_credentials,
-        fail_fast: config.fail_fast,
+        cancellation: runner::Cancellation {
+            max_fail: config.max_fail,
+        },
+        jobs: config.jobs,
         mount: config.mount,
         invoke_host: config
             .invoke_host

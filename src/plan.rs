@@ -11,6 +11,15 @@ use crate::suite::{Architecture, Suite};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct SuiteId(pub usize);
 
+/// Identifies a worker: the function (by its suite) it serves, its slot in that function's
+/// pool, and how many containers the slot booted before the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct WorkerId {
+    pub suite: SuiteId,
+    pub slot: usize,
+    pub generation: usize,
+}
+
 /// The suite path a case's shard is hashed with: relative to the working directory when under
 /// it, without `./`, so `./cases`, `cases` and `$PWD/cases` put a case in the same shard.
 fn shard_path(file: &std::path::Path) -> String {

@@ -96,17 +96,9 @@ fn a_panic_removes_the_container() {
     );
     let config = RunConfig {
         paths: vec![suite.clone()],
-        junit: None,
-        json: None,
         pull: PullPolicy::Never,
-        keep: false,
-        aws_credentials: None,
-        mount: lambda_ci::config::MountMode::Auto,
-        invoke_host: None,
-        selection: Default::default(),
-        fail_fast: false,
         reporter: lambda_ci::config::ReporterMode::Human,
-        update_snapshots: false,
+        ..RunConfig::default()
     };
     let mut reporters = Reporters::default();
     reporters.push(PanicsOnceReady);

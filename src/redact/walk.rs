@@ -195,6 +195,8 @@ impl Redact for EventKind {
             EventKind::SnapshotsWritten { error, .. } => error.redact(r),
             // Names, paths, ids and timings come from the suites and the engine.
             EventKind::RunStarted { .. }
+            | EventKind::SuiteStarted { .. }
+            | EventKind::SuiteFinished { .. }
             | EventKind::ImageChecking { .. }
             | EventKind::ImagePulling(_)
             | EventKind::ImageReady { .. }

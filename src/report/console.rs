@@ -331,6 +331,8 @@ impl<W: Write> Console<W> {
                     .suspend(|| writeln!(std::io::stderr(), "{line}"))
                     .ok();
             }
+            // The suite's header comes with its first case or container.
+            EventKind::SuiteStarted { .. } | EventKind::SuiteFinished { .. } => {}
             EventKind::CaseStarted { case } => {
                 self.suite_header(case);
                 if !self.plain_progress {

@@ -9,9 +9,8 @@ use crate::event::{
 };
 use crate::judge::{self, Verdict};
 use crate::outcome::{Body, Outcome, Reported};
-use crate::plan::{CaseId, SuiteId};
+use crate::plan::{CaseId, SuiteId, WorkerId};
 use crate::suite::{Check, CheckKind, Expectation, Mode, Pos};
-use crate::worker::WorkerId;
 
 fn at(ms: u64) -> Event {
     Event {
@@ -44,7 +43,11 @@ pub fn events() -> Vec<Event> {
         architecture: crate::suite::Architecture::X86_64,
     };
     let worker = WorkerRef {
-        id: WorkerId(0),
+        id: WorkerId {
+            suite: SuiteId(0),
+            slot: 0,
+            generation: 0,
+        },
         suite: suite.clone(),
     };
     let case = |index: usize, name: &str, line: usize| CaseRef {

@@ -1,12 +1,13 @@
-//! The images a run needs, made ready before any container boots: each base image checked
-//! (and pulled) once for its architecture, each `build:` built once per run and tagged by its
-//! content, so an unchanged build is not built again.
+//! The images a run needs: each base image checked (and pulled) once for its architecture,
+//! each `build:` built once per run and tagged by its content, so an unchanged build is not
+//! built again; and how artifacts reach the containers, decided once.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
+
+use tokio::sync::OnceCell;
 
 use super::{Emitter, Runner};
 use crate::config::MountMode;
@@ -14,52 +15,79 @@ use crate::docker::{self, Delivery, PathProbe};
 use crate::error::one_line;
 use crate::event::EventKind;
 use crate::plan::SuiteId;
-use crate::suite::{Architecture, Function, Suite};
+use crate::suite::{Architecture, Suite};
 
-/// Every image of the run, or why it cannot be had.
+/// The same build (context, Dockerfile, args, platform) is built once, whoever names it.
+type BuildKey = (std::path::PathBuf, String, String, Architecture);
+
+/// Every image of the run, each made ready once by whichever executor needs it first while
+/// the others wait for the same result: a suite starts as soon as its own image is ready,
+/// and different images are prepared at the same time.
 pub(super) struct Images {
     /// Base and `image:` images, by name and architecture.
-    pulled: HashMap<(String, Architecture), Result<(), String>>,
-    /// Built images, by suite.
-    built: HashMap<SuiteId, Result<String, String>>,
-}
-
-impl Images {
-    /// An image that is ready, any.
-    fn any_ready(&self) -> Option<&str> {
-        let built = self.built.values().find_map(|b| b.as_deref().ok());
-        let pulled = self
-            .pulled
-            .iter()
-            .find(|(_, ready)| ready.is_ok())
-            .map(|((image, _), _)| image.as_str());
-        built.or(pulled)
-    }
-
-    /// The image a suite's function boots, or why there is none.
-    pub(super) fn of(&self, suite: SuiteId, function: &Function) -> Result<String, String> {
-        if let Some(built) = self.built.get(&suite) {
-            return built.clone();
-        }
-        let key = (function.image.clone(), function.architecture);
-        match self.pulled.get(&key) {
-            Some(Err(problem)) => Err(problem.clone()),
-            _ => Ok(function.image.clone()),
-        }
-    }
+    pulled: HashMap<(String, Architecture), OnceCell<Result<(), String>>>,
+    /// Built images, by what is built.
+    built: HashMap<BuildKey, OnceCell<Result<String, String>>>,
+    /// Which build each suite with `build:` needs.
+    build_of: HashMap<SuiteId, BuildKey>,
 }
 
 impl Runner {
+    /// The images the plan needs, none of them prepared yet.
+    pub(super) fn plan_images(&self) -> Images {
+        let mut images = Images {
+            pulled: HashMap::new(),
+            built: HashMap::new(),
+            build_of: HashMap::new(),
+        };
+        for unit in &self.plan.units {
+            let function = &self.suites[unit.suite.0].function;
+            let arch = function.architecture;
+            match &function.build {
+                Some(build) => {
+                    let args = format!("{:?}", build.args);
+                    let key = (build.context.clone(), build.dockerfile.clone(), args, arch);
+                    images.built.entry(key.clone()).or_default();
+                    images.build_of.insert(unit.suite, key);
+                }
+                None => {
+                    let key = (function.image.clone(), arch);
+                    images.pulled.entry(key).or_default();
+                }
+            }
+        }
+        images
+    }
+
+    /// The image `suite`'s function boots, made ready (checked, pulled or built) by the
+    /// first to ask; or why there is none.
+    pub(super) async fn image(
+        &self,
+        images: &Images,
+        suite: SuiteId,
+        out: &Emitter,
+    ) -> Result<String, String> {
+        let loaded = &self.suites[suite.0];
+        let function = &loaded.function;
+        if let Some(key) = images.build_of.get(&suite) {
+            let cell = &images.built[key];
+            return cell.get_or_init(|| self.build(loaded, out)).await.clone();
+        }
+        let (image, arch) = (function.image.clone(), function.architecture);
+        let cell = &images.pulled[&(image.clone(), arch)];
+        cell.get_or_init(|| self.pull(&function.image, arch, out))
+            .await
+            .clone()
+            .map(|()| image)
+    }
+
     /// How artifacts reach this run's containers: as `--mount` says, or for `auto` as a probe
-    /// of the engine finds; the choice is announced.
-    pub(super) async fn choose_delivery(&self, images: &Images, out: &Emitter) -> Delivery {
+    /// of the engine with `image` (one that is ready) finds; the choice is announced.
+    pub(super) async fn choose_delivery(&self, image: &str, out: &Emitter) -> Delivery {
         let (delivery, reason) = match self.mount {
             MountMode::Bind => (Delivery::BindReadOnly, "--mount bind".to_string()),
             MountMode::Copy => (Delivery::Copy, "--mount copy".to_string()),
             MountMode::Auto => {
-                let Some(image) = images.any_ready() else {
-                    return Delivery::BindReadOnly;
-                };
                 let labels = HashMap::from([
                     (docker::LABEL.to_string(), "1".to_string()),
                     (docker::RUN_LABEL.to_string(), self.run_id.clone()),
@@ -84,39 +112,6 @@ impl Runner {
             reason,
         });
         delivery
-    }
-
-    pub(super) async fn prepare_images(&self, out: &Emitter) -> Images {
-        let mut images = Images {
-            pulled: HashMap::new(),
-            built: HashMap::new(),
-        };
-        // The same build (context, Dockerfile, args, platform) is built once, whoever names it.
-        type BuildKey = (std::path::PathBuf, String, String, Architecture);
-        let mut builds: HashMap<BuildKey, Result<String, String>> = HashMap::new();
-        for unit in &self.plan.units {
-            let suite = &self.suites[unit.suite.0];
-            let function = &suite.function;
-            let arch = function.architecture;
-            match &function.build {
-                Some(build) => {
-                    let args = format!("{:?}", build.args);
-                    let key = (build.context.clone(), build.dockerfile.clone(), args, arch);
-                    if !builds.contains_key(&key) {
-                        let result = self.build(suite, out).await;
-                        builds.insert(key.clone(), result);
-                    }
-                    images.built.insert(unit.suite, builds[&key].clone());
-                }
-                None => {
-                    let key = (function.image.clone(), arch);
-                    if let Entry::Vacant(slot) = images.pulled.entry(key) {
-                        slot.insert(self.pull(&function.image, arch, out).await);
-                    }
-                }
-            }
-        }
-        images
     }
 
     /// Makes sure `image` is present for `arch`, pulling it as the policy allows.

@@ -1,27 +1,33 @@
-//! Runs a plan: prepares images, deals each unit's cases to a worker, judges every
-//! invocation, and sends everything that happens as events down a channel. Knows nothing of
-//! reporters.
+//! Runs a plan: a pool of containers per function, sharing one queue of its cases, up to
+//! `--jobs` containers across the run; every executor sends what happens to one dispatcher,
+//! which alone counts, cancels and talks to the reporters. Knows nothing of reporters.
 
+mod attach;
+mod dispatch;
 mod images;
+mod pool;
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
 
+use futures_util::future::join_all;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::artifact::Unpacked;
 use crate::config::MountMode;
 use crate::docker::{Delivery, Engine, OwnedContainers, PullPolicy};
-use crate::error::one_line;
-use crate::event::{
-    CaseRef, CaseResult, Event, EventKind, PlannedSuite, Stats, SuiteRef, WorkerRef,
-};
-use crate::judge::{self, Evidence, Snapshot, Verdict};
-use crate::plan::{CaseId, Plan, SuiteId, Unit};
-use crate::redact::{MIN_SECRET_CHARS, Redact, Redactor};
-use crate::snapshot::{Change, Snapshots};
+use crate::event::{CaseRef, Event, EventKind, PlannedSuite, Stats, SuiteRef};
+use crate::plan::{Plan, SuiteId};
+use crate::redact::{MIN_SECRET_CHARS, Redactor};
+use crate::snapshot::Snapshots;
 use crate::suite::{Architecture, Credentials, Suite};
-use crate::worker::{Blueprint, BootError, CallerCredentials, Placement, Ready, Worker, WorkerId};
+use crate::worker::CallerCredentials;
+
+pub use dispatch::Cancellation;
+pub(crate) use dispatch::Emitter;
+
+/// How many containers may boot at the same time, whatever `--jobs` allows to run.
+const BOOTS_AT_ONCE: usize = 4;
 
 /// Executes a plan against an engine.
 pub struct Runner {
@@ -40,8 +46,10 @@ pub struct Runner {
     pub mount: MountMode,
     /// The host the containers' published ports are reached at.
     pub invoke_host: String,
-    /// `--fail-fast`: skip every case after the first that does not pass.
-    pub fail_fast: bool,
+    /// When to stop starting cases (`--fail-fast`, `--max-fail`).
+    pub cancellation: Cancellation,
+    /// `--jobs`: how many containers may serve at once across the run.
+    pub jobs: usize,
     /// Leave containers running after the run, for debugging.
     pub keep: bool,
     /// Labels this run's containers.
@@ -54,44 +62,33 @@ pub struct Runner {
     pub attachments: std::path::PathBuf,
 }
 
-/// Stamps events and sends them to the reporters; a reporter that has gone away does not stop
-/// the run.
-pub(crate) struct Emitter {
-    events: UnboundedSender<Event>,
-    started: Instant,
-    /// Applied to every event on its way out: reports never show a secret, while the judge
-    /// has seen what the function really returned.
+/// What every executor of a run shares: the bounds on containers, the images, and how
+/// artifacts reach the containers.
+struct Shared {
+    /// One permit per container serving, across the run.
+    jobs: Semaphore,
+    /// One permit per container booting.
+    boots: Semaphore,
+    images: images::Images,
+    delivery: OnceCell<Delivery>,
+    /// The engine's own instruction set, when it says.
+    engine_arch: Option<Architecture>,
     redactor: Redactor,
-}
-
-impl Emitter {
-    pub(crate) fn emit(&self, mut kind: EventKind) {
-        if !self.redactor.is_empty() {
-            kind.redact(&self.redactor);
-        }
-        let _ = self.events.send(Event {
-            at: SystemTime::now(),
-            elapsed: self.started.elapsed(),
-            kind,
-        });
-    }
 }
 
 impl Runner {
     /// Runs every unit of the plan, sending events to `events`, and returns the counts.
     /// Failing cases are data, not errors.
     pub async fn execute(&self, events: UnboundedSender<Event>) -> Stats {
-        let out = Emitter {
-            events,
-            started: Instant::now(),
-            redactor: self.redactor(),
-        };
         let suites = &self.suites;
+        let planned = self.plan.suites();
+        let redactor = self.redactor();
+        let (dispatcher, out, inbox) =
+            dispatch::Dispatcher::new(events, &planned, redactor.clone(), self.cancellation);
+        let dispatching = tokio::spawn(dispatcher.run(inbox));
         out.emit(EventKind::RunStarted {
             run_id: self.run_id.clone(),
-            suites: self
-                .plan
-                .suites()
+            suites: planned
                 .into_iter()
                 .map(|(id, cases)| {
                     let suite = SuiteRef::new(id, &suites[id.0]);
@@ -103,31 +100,23 @@ impl Runner {
                 })
                 .collect(),
         });
-        self.warn_unredacted(&out);
-        let images = self.prepare_images(&out).await;
-        let delivery = self.choose_delivery(&images, &out).await;
+        self.warn_unredacted(&out, &redactor);
         let engine_arch = self.engine.architecture().await;
-        let engine_arch = engine_arch.as_deref().and_then(Architecture::from_engine);
-        let mut stats = Stats::default();
-        for (seq, unit) in self.plan.units.iter().enumerate() {
-            let f = &suites[unit.suite.0].function;
-            let image = images.of(unit.suite, f);
-            if image.is_ok()
-                && let Some(engine_arch) = engine_arch.filter(|a| *a != f.architecture)
-            {
-                out.emit(EventKind::Warning {
-                    suite: SuiteRef::new(unit.suite, &suites[unit.suite.0]),
-                    message: format!(
-                        "{} is built for {} and this engine runs {}: it runs under emulation, if at all, and its timings are not representative",
-                        f.name,
-                        f.architecture.name(),
-                        engine_arch.name()
-                    ),
-                });
-            }
-            self.run_unit(WorkerId(seq), unit, (image, delivery), &mut stats, &out)
-                .await;
-        }
+        let shared = Shared {
+            jobs: Semaphore::new(self.jobs.max(1)),
+            boots: Semaphore::new(BOOTS_AT_ONCE.min(self.jobs.max(1))),
+            images: self.plan_images(),
+            delivery: OnceCell::new(),
+            engine_arch: engine_arch.as_deref().and_then(Architecture::from_engine),
+            redactor,
+        };
+        join_all(
+            self.plan
+                .units
+                .iter()
+                .map(|unit| self.run_pool(unit, &shared, out.clone())),
+        )
+        .await;
         if self.update_snapshots {
             for (file, written) in self.snapshots.save(suites) {
                 out.emit(EventKind::SnapshotsWritten {
@@ -136,9 +125,8 @@ impl Runner {
                 });
             }
         }
-        stats.duration = out.started.elapsed();
-        out.emit(EventKind::RunFinished { stats });
-        stats
+        drop(out);
+        dispatching.await.unwrap_or_default()
     }
 
     /// The secrets of this run: the caller's credentials, when a function inherits them.
@@ -159,8 +147,8 @@ impl Runner {
 
     /// Says once which inherited values are too short to be told from ordinary text, and so
     /// are shown as they are.
-    fn warn_unredacted(&self, out: &Emitter) {
-        let skipped = out.redactor.skipped();
+    fn warn_unredacted(&self, out: &Emitter, redactor: &Redactor) {
+        let skipped = redactor.skipped();
         let Some((id, suite)) = self.inheriting().next() else {
             return;
         };
@@ -176,221 +164,4 @@ impl Runner {
             ),
         });
     }
-
-    /// Runs a unit's cases in order on one worker, booting it for the first case and replacing
-    /// its container after one is lost.
-    async fn run_unit(
-        &self,
-        id: WorkerId,
-        unit: &Unit,
-        (image, delivery): (Result<String, String>, Delivery),
-        stats: &mut Stats,
-        out: &Emitter,
-    ) {
-        let suite = &self.suites[unit.suite.0];
-        let worker_ref = WorkerRef {
-            id,
-            suite: SuiteRef::new(unit.suite, suite),
-        };
-        let mut worker: Option<Worker> = None;
-        let mut lost = false;
-        // Once a container cannot be booted, the remaining cases end with the same error; the
-        // first of them carries what the container wrote.
-        let mut problem = image.as_ref().err().cloned();
-        let mut problem_logs = Vec::new();
-        for &case_id in &unit.cases {
-            let case = &suite.cases[case_id.index];
-            let case_ref = CaseRef::new(&worker_ref.suite, case_id, suite);
-            out.emit(EventKind::CaseStarted {
-                case: case_ref.clone(),
-            });
-            if self.fail_fast && stats.failed + stats.errors > 0 {
-                let reason = "--fail-fast: an earlier case did not pass".to_string();
-                let result = CaseResult::not_run(Verdict::Skipped(reason), Vec::new());
-                stats.record(&result.verdict);
-                out.emit(EventKind::CaseFinished {
-                    case: case_ref,
-                    result: Box::new(result),
-                });
-                continue;
-            }
-            if problem.is_none() && (worker.is_none() || lost) {
-                out.emit(EventKind::ContainerStarting {
-                    worker: worker_ref.clone(),
-                });
-                let image = image.as_deref().unwrap_or_default();
-                let placement = Placement {
-                    image,
-                    delivery,
-                    invoke_host: &self.invoke_host,
-                    own_network: self.engine.own_network.as_deref(),
-                };
-                match self.boot(id, suite, placement, worker.take()).await {
-                    Ok((booted, ready)) => {
-                        out.emit(EventKind::ContainerReady {
-                            worker: worker_ref.clone(),
-                            name: ready.name,
-                            invoke_url: ready.invoke_url,
-                            took: ready.took,
-                        });
-                        worker = Some(booted);
-                    }
-                    Err(e) => {
-                        let message = one_line(&e);
-                        problem_logs = e.into_logs();
-                        out.emit(EventKind::ContainerFailed {
-                            worker: worker_ref.clone(),
-                            message: message.clone(),
-                            logs: problem_logs.clone(),
-                        });
-                        problem = Some(message);
-                    }
-                }
-                lost = false;
-            }
-            let mut recorded = None;
-            let result = match (&mut worker, &problem) {
-                (Some(w), None) => {
-                    let invocation = w.invoke(&case.event, &case.context).await;
-                    lost = invocation.outcome.container_lost();
-                    let lines: Vec<&str> =
-                        invocation.logs.iter().map(|l| l.text.as_str()).collect();
-                    let evidence = Evidence {
-                        outcome: &invocation.outcome,
-                        logs: &lines,
-                        duration: invocation.reported.duration,
-                    };
-                    let stored = self.snapshots.get(unit.suite.0, &case.name);
-                    let snapshot_file = suite.snapshot_file();
-                    let mode = if self.update_snapshots {
-                        Snapshot::Record
-                    } else {
-                        Snapshot::Compare {
-                            stored: stored.as_ref(),
-                            file: &snapshot_file,
-                        }
-                    };
-                    let judgement = judge::judge(&case.expect, evidence, mode);
-                    let mut verdict = judgement.verdict;
-                    if let Some(trigger) = suite.function.edge {
-                        verdict =
-                            judge::edge::response_limit(trigger, &invocation.outcome, verdict);
-                    }
-                    if self.update_snapshots
-                        && let Some(seen) = judgement.snapshot
-                    {
-                        let change = self.snapshots.record(unit.suite.0, &case.name, seen);
-                        if change != Change::Unchanged {
-                            recorded = Some(change);
-                        }
-                    }
-                    self.attach(&mut verdict, suite, case_id, &out.redactor);
-                    CaseResult {
-                        verdict,
-                        duration: invocation.round_trip,
-                        logs: invocation.logs,
-                        outcome: Some(invocation.outcome),
-                        reported: invocation.reported,
-                    }
-                }
-                _ => CaseResult::not_run(
-                    Verdict::Error(problem.clone().unwrap_or_default()),
-                    std::mem::take(&mut problem_logs),
-                ),
-            };
-            stats.record(&result.verdict);
-            out.emit(EventKind::CaseFinished {
-                case: case_ref.clone(),
-                result: Box::new(result),
-            });
-            if let Some(change) = recorded {
-                out.emit(EventKind::SnapshotRecorded {
-                    case: case_ref,
-                    change,
-                });
-            }
-        }
-        if let Some(w) = worker
-            && let Some(kept) = w.retire(self.keep && !lost).await
-        {
-            out.emit(EventKind::ContainerKept {
-                worker: worker_ref,
-                name: kept.name,
-                invoke_url: kept.invoke_url,
-            });
-        }
-    }
-
-    /// Writes the whole actual value of each failure whose diff was cut to a file of its own,
-    /// which the failure then names.
-    fn attach(&self, verdict: &mut Verdict, suite: &Suite, case: CaseId, redactor: &Redactor) {
-        let Verdict::Fail(failures) = verdict else {
-            return;
-        };
-        let stem = suite
-            .file
-            .file_stem()
-            .map(|s| slug(&s.to_string_lossy()))
-            .unwrap_or_default();
-        // Suite and case numbers keep two suites named alike, or two long names, apart.
-        let stem = format!("{}-{stem}", case.suite.0 + 1);
-        let name = format!("{}-{}", case.index + 1, slug(&suite.cases[case.index].name));
-        for (i, failure) in failures.iter_mut().enumerate() {
-            let Some(mut actual) = failure.actual.take() else {
-                continue;
-            };
-            redactor.string(&mut actual);
-            let dir = self.attachments.join(&stem);
-            let path = dir.join(format!("{name}.{}.{i}.txt", failure.check));
-            let written =
-                std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, actual));
-            match written {
-                Ok(()) => failure.attachment = Some(std::path::absolute(&path).unwrap_or(path)),
-                Err(e) => failure.message.push_str(&format!(
-                    " (the whole actual value could not be written to {}: {e})",
-                    path.display()
-                )),
-            }
-        }
-    }
-
-    /// A fresh container for the suite: the lost one's replacement, or the first.
-    async fn boot(
-        &self,
-        id: WorkerId,
-        suite: &Suite,
-        placement: Placement<'_>,
-        lost: Option<Worker>,
-    ) -> Result<(Worker, Ready), BootError> {
-        if let Some(lost) = lost {
-            return lost.replace().await;
-        }
-        let credentials = self.credentials.unwrap_or(suite.function.aws_credentials);
-        let blueprint = Blueprint::new(
-            &suite.function,
-            placement,
-            &self.unpacked,
-            (credentials, &self.caller),
-            &suite.file,
-            &self.run_id,
-        )
-        .map_err(BootError::Layers)?;
-        Worker::boot(id, &self.engine, &self.owned, Arc::new(blueprint)).await
-    }
-}
-
-/// A name safe in a file name: letters, digits, `-` and `_` kept, anything else `_`.
-fn slug(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(80)
-        .collect();
-    if s.is_empty() { "case".into() } else { s }
 }

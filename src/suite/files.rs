@@ -163,9 +163,16 @@ fn looks_like_suite(bytes: &[u8]) -> bool {
         .any(|line| line.starts_with(b"cases:"))
 }
 
+/// The most containers one function's pool may have.
+const MAX_CONCURRENCY: u64 = 64;
+
 impl Ctx<'_> {
     fn suite(&mut self, root: &Node) -> Option<Suite> {
-        let top = self.fields(root, "the suite", &["function", "defaults", "cases"])?;
+        let top = self.fields(
+            root,
+            "the suite",
+            &["function", "defaults", "concurrency", "cases"],
+        )?;
         let function = match top.get("function") {
             Some(f) => self.function(f),
             None => {
@@ -187,10 +194,15 @@ impl Ctx<'_> {
             cases_node,
             defaults.as_ref().unwrap_or(&Declared::default()),
         );
+        let concurrency = match top.get("concurrency") {
+            None => Some(1),
+            Some(c) => self.integer(c, "`concurrency`", 1, MAX_CONCURRENCY, "containers"),
+        };
         defaults?;
         Some(Suite {
             file: self.file.to_path_buf(),
             function: function?,
+            concurrency: concurrency? as usize,
             cases: cases?,
         })
     }

@@ -35,6 +35,8 @@ pub struct Suite {
     /// The suite file, as the user would write it (relative to the working directory if possible).
     pub file: PathBuf,
     pub function: Function,
+    /// `concurrency:`: how many containers of the function may serve its cases at once.
+    pub concurrency: usize,
     pub cases: Vec<Case>,
 }
 

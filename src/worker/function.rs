@@ -177,10 +177,11 @@ impl Blueprint {
 
     /// The spec of `worker`'s container; each replacement (`generation` > 0) gets a name of its
     /// own, in case the old container is not gone yet.
-    pub fn spec(&self, worker: usize, generation: usize) -> ContainerSpec {
-        let mut name = format!("lambda-ci-{}-{worker}-{}", self.run_id, self.stem);
-        if generation > 0 {
-            name = format!("{name}-{generation}");
+    pub fn spec(&self, worker: crate::plan::WorkerId) -> ContainerSpec {
+        let (suite, slot) = (worker.suite.0, worker.slot);
+        let mut name = format!("lambda-ci-{}-{suite}-{slot}-{}", self.run_id, self.stem);
+        if worker.generation > 0 {
+            name = format!("{name}-{}", worker.generation);
         }
         ContainerSpec {
             name,
@@ -396,7 +397,12 @@ mod tests {
             "r1",
         )
         .unwrap();
-        let spec = blueprint.spec(0, 0);
+        let worker = |suite, slot, generation| crate::plan::WorkerId {
+            suite: crate::plan::SuiteId(suite),
+            slot,
+            generation,
+        };
+        let spec = blueprint.spec(worker(0, 0, 0));
         let targets: Vec<_> = spec
             .artifacts
             .iter()
@@ -417,8 +423,11 @@ mod tests {
                 )
             ]
         );
-        assert_eq!(spec.name, "lambda-ci-r1-0-hello-world");
-        assert_eq!(blueprint.spec(2, 1).name, "lambda-ci-r1-2-hello-world-1");
+        assert_eq!(spec.name, "lambda-ci-r1-0-0-hello-world");
+        assert_eq!(
+            blueprint.spec(worker(3, 2, 1)).name,
+            "lambda-ci-r1-3-2-hello-world-1"
+        );
         assert_eq!(spec.memory_bytes, Some(256 * 1024 * 1024));
         assert!(has(&spec, "AWS_LAMBDA_FUNCTION_TIMEOUT", "7"));
         assert!(has(&spec, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"));

@@ -23,15 +23,15 @@ use rie::Rie;
 /// How long a container may take from start until RIE answers.
 const READY_LIMIT: Duration = Duration::from_secs(30);
 
-/// Identifies a worker within a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub struct WorkerId(pub usize);
+pub use crate::plan::WorkerId;
 
 /// Why a worker's container could not be booted.
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
     #[error("cannot merge the layers into one directory for /opt")]
     Layers(#[source] std::io::Error),
+    #[error("{0}")]
+    Blueprint(String),
     #[error(transparent)]
     Container(#[from] StartError),
     #[error(
@@ -102,8 +102,6 @@ pub struct Worker {
     engine: Engine,
     owned: OwnedContainers,
     blueprint: Arc<Blueprint>,
-    /// How many containers this worker booted before the current one.
-    generation: usize,
     container: Container,
     rie: Rie,
     /// The log mark where the next invocation's lines begin.
@@ -111,25 +109,15 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Boots a container from `blueprint` and waits until RIE in it answers.
+    /// Boots a container from `blueprint`, named by `id`, and waits until RIE in it answers.
     pub async fn boot(
         id: WorkerId,
         engine: &Engine,
         owned: &OwnedContainers,
         blueprint: Arc<Blueprint>,
     ) -> Result<(Worker, Ready), BootError> {
-        Self::boot_generation(id, engine, owned, blueprint, 0).await
-    }
-
-    async fn boot_generation(
-        id: WorkerId,
-        engine: &Engine,
-        owned: &OwnedContainers,
-        blueprint: Arc<Blueprint>,
-        generation: usize,
-    ) -> Result<(Worker, Ready), BootError> {
         let started = Instant::now();
-        let spec = blueprint.spec(id.0, generation);
+        let spec = blueprint.spec(id);
         let cannot_run = |e: StartError| match e {
             // The kernel refused the image's binaries: they are for another architecture.
             StartError::Exited { logs, .. }
@@ -171,7 +159,6 @@ impl Worker {
             engine: engine.clone(),
             owned: owned.clone(),
             blueprint,
-            generation,
             container,
             rie,
             mark: 0,
@@ -205,10 +192,14 @@ impl Worker {
     /// Removes the container and boots a fresh one from the same blueprint: after a lost
     /// connection an invocation may still be in flight in the old one.
     pub async fn replace(self) -> Result<(Worker, Ready), BootError> {
-        let (id, engine, owned) = (self.id, self.engine.clone(), self.owned.clone());
-        let (blueprint, generation) = (self.blueprint.clone(), self.generation + 1);
+        let (engine, owned) = (self.engine.clone(), self.owned.clone());
+        let id = WorkerId {
+            generation: self.id.generation + 1,
+            ..self.id
+        };
+        let blueprint = self.blueprint.clone();
         self.container.remove().await;
-        Self::boot_generation(id, &engine, &owned, blueprint, generation).await
+        Self::boot(id, &engine, &owned, blueprint).await
     }
 
     /// Ends the worker: removes its container, or with `keep` leaves it running (with its
