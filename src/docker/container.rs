@@ -122,6 +122,31 @@ pub struct Container {
     owned: OwnedContainers,
     /// Volumes holding copied artifacts, removed with the container.
     volumes: Vec<String>,
+    /// Removed or kept: nothing is left for dropping it to do.
+    settled: bool,
+}
+
+/// A container dropped without being removed or kept (a future cancelled, a panic) is
+/// removed in the background; the run's label sweep remains the backstop when no runtime is
+/// left to do it.
+impl Drop for Container {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (engine, owned) = (self.engine.clone(), self.owned.clone());
+        let (id, volumes) = (self.id.clone(), std::mem::take(&mut self.volumes));
+        runtime.spawn(async move {
+            let _ = remove(&engine, &id).await;
+            owned.forget(&id);
+            for volume in &volumes {
+                owned.remove_volume(&engine, volume).await;
+            }
+        });
+    }
 }
 
 impl Container {
@@ -214,6 +239,7 @@ impl Container {
             engine: engine.clone(),
             owned: owned.clone(),
             volumes,
+            settled: false,
         };
         match published_port(engine, &container.id, &spec.port).await {
             Some((port, networks)) => {
@@ -271,20 +297,22 @@ impl Container {
     }
 
     /// Leaves the container running after this process ends, with its volumes.
-    pub fn keep(self) {
+    pub fn keep(mut self) {
         self.owned.forget(&self.id);
         for volume in &self.volumes {
             self.owned.forget_volume(volume);
         }
+        self.settled = true;
     }
 
     /// Removes the container, then its volumes.
-    pub async fn remove(self) {
+    pub async fn remove(mut self) {
         let _ = remove(&self.engine, &self.id).await;
         self.owned.forget(&self.id);
         for volume in &self.volumes {
             self.owned.remove_volume(&self.engine, volume).await;
         }
+        self.settled = true;
     }
 }
 

@@ -15,7 +15,7 @@ use crate::event::{CaseRef, CaseResult, EventKind, Stats, SuiteRef, WorkerRef};
 use crate::judge::{self, Evidence, Snapshot, Verdict};
 use crate::plan::{CaseId, Unit, WorkerId};
 use crate::snapshot::Change;
-use crate::suite::Suite;
+use crate::suite::{Isolation, Suite};
 use crate::worker::{Blueprint, BootError, Placement, Worker};
 
 /// One function's queue of cases and what its containers share.
@@ -109,7 +109,7 @@ impl Runner {
         if pool.is_empty() {
             return;
         }
-        let Ok(_serving) = shared.jobs.acquire().await else {
+        let Ok(serving) = shared.jobs.acquire().await else {
             return;
         };
         self.begin(pool, shared, out);
@@ -124,11 +124,18 @@ impl Runner {
         };
         let mut worker: Option<Worker> = None;
         let mut lost = false;
+        // How many cases the current container has served.
+        let mut served = 0;
         while let Some(case_id) = pool.next_case() {
             let case = &pool.suite.cases[case_id.index];
             let case_ref = CaseRef::new(&pool.suite_ref, case_id, pool.suite);
             if out.may_start(&case_ref).await.is_err() {
                 continue;
+            }
+            // A cold case gets a container that has served nothing, and serves no other.
+            let cold = case.isolation.unwrap_or(pool.suite.isolation) == Isolation::Cold;
+            if cold && served > 0 && !lost && worker.take().is_some() {
+                id.generation += 1;
             }
             if pool.problem().is_none() && (worker.is_none() || lost) {
                 if lost {
@@ -150,6 +157,7 @@ impl Runner {
                             took: ready.took,
                         });
                         worker = Some(booted);
+                        served = 0;
                     }
                     Err(e) => {
                         let message = one_line(&e);
@@ -169,6 +177,7 @@ impl Runner {
                 (Some(w), None) => {
                     let invocation = w.invoke(&case.event, &case.context).await;
                     lost = invocation.outcome.container_lost();
+                    served += 1;
                     let (verdict, change) = self.judge(pool, case_id, &invocation, shared);
                     recorded = change;
                     CaseResult {
@@ -194,7 +203,14 @@ impl Runner {
                     change,
                 });
             }
+            // Dropping a cold case's container removes it in the background while the next
+            // one boots.
+            if cold && !lost && !pool.is_empty() && worker.take().is_some() {
+                id.generation += 1;
+            }
         }
+        // A container being removed serves nothing: the next one may start meanwhile.
+        drop(serving);
         if let Some(w) = worker
             && let Some(kept) = w.retire(self.keep && !lost).await
         {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::expect::Declared;
 use super::fields::Ctx;
 use super::node::{Node, Pos, Value};
-use super::{Case, InvokeContext};
+use super::{Case, InvokeContext, Isolation};
 
 /// The most bytes the Invoke API accepts in `X-Amz-Client-Context`, base64-encoded.
 const CLIENT_CONTEXT_LIMIT: usize = 3583;
@@ -65,6 +65,7 @@ impl Ctx<'_> {
             "event_file",
             "client_context",
             "trace_id",
+            "isolation",
             "expect",
             "each",
         ];
@@ -102,6 +103,10 @@ impl Ctx<'_> {
             None => Some(None),
             Some(t) => self.string(t, "`trace_id`").map(Some),
         };
+        let isolation = match f.get("isolation") {
+            None => Some(None),
+            Some(i) => self.choice(i, "`isolation`", Isolation::NAMED).map(Some),
+        };
         let expect = match f.get("expect") {
             None => Some(Declared::default()),
             Some(e) => self.expectation(e),
@@ -114,6 +119,7 @@ impl Ctx<'_> {
                 client_context: client_context?,
                 trace_id: trace_id?,
             },
+            isolation: isolation?,
             expect: expect?,
             pos: node.pos,
         })

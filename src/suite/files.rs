@@ -4,11 +4,11 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::Suite;
 use super::diagnostics::{LoadError, LoadErrors};
 use super::expect::Declared;
 use super::fields::Ctx;
 use super::node::{self, Node, Value};
+use super::{Isolation, Suite};
 
 /// Loads every suite under `paths`. A file given explicitly must be a suite; in a directory,
 /// any `.yaml`/`.yml` file with a top-level `cases:` key is one.
@@ -171,7 +171,7 @@ impl Ctx<'_> {
         let top = self.fields(
             root,
             "the suite",
-            &["function", "defaults", "concurrency", "cases"],
+            &["function", "defaults", "concurrency", "isolation", "cases"],
         )?;
         let function = match top.get("function") {
             Some(f) => self.function(f),
@@ -198,11 +198,16 @@ impl Ctx<'_> {
             None => Some(1),
             Some(c) => self.integer(c, "`concurrency`", 1, MAX_CONCURRENCY, "containers"),
         };
+        let isolation = match top.get("isolation") {
+            None => Some(Isolation::Warm),
+            Some(i) => self.choice(i, "`isolation`", Isolation::NAMED),
+        };
         defaults?;
         Some(Suite {
             file: self.file.to_path_buf(),
             function: function?,
             concurrency: concurrency? as usize,
+            isolation: isolation?,
             cases: cases?,
         })
     }

@@ -37,6 +37,8 @@ pub struct Suite {
     pub function: Function,
     /// `concurrency:`: how many containers of the function may serve its cases at once.
     pub concurrency: usize,
+    /// `isolation:`: whether cases share warm containers or each gets a fresh one.
+    pub isolation: Isolation,
     pub cases: Vec<Case>,
 }
 
@@ -175,6 +177,24 @@ impl Credentials {
     ];
 }
 
+/// Whether a case runs in a container that served others, as most invocations in Lambda do,
+/// or in a fresh one, to test the function's init path every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolation {
+    /// Containers stay up and serve case after case.
+    #[default]
+    Warm,
+    /// A fresh container for each case: every invocation initialises the runtime.
+    Cold,
+}
+
+impl Isolation {
+    /// Every choice by its name in suites.
+    pub const NAMED: &[(&'static str, Isolation)] =
+        &[("warm", Isolation::Warm), ("cold", Isolation::Cold)];
+}
+
 /// Files as they are deployed: a directory, or a `.zip` exactly as uploaded to Lambda.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Package {
@@ -193,6 +213,8 @@ pub struct Case {
     pub event: serde_json::Value,
     /// The invocation's context, as the Invoke API carries it.
     pub context: InvokeContext,
+    /// `isolation:` of this case, over the suite's.
+    pub isolation: Option<Isolation>,
     pub expect: Expectation,
     /// Where the case starts in its suite file.
     pub pos: Pos,
