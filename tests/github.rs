@@ -61,7 +61,7 @@ fn github_mode_annotates_failures_at_their_line_and_writes_summary_and_outputs()
         .iter()
         .find(|l| {
             l.contains(
-                "title=suite / 100%25 <b>bold</b> %3A%3Aerror%3A%3A a%2Cb%0Asecond line ]]>::",
+                "title=suite / 100%25 <b>bold</b> %3A%3Aerror%3A%3A a%2Cb\\u{a}second line ]]>::",
             )
         })
         .unwrap_or_else(|| panic!("no escaped annotation in\n{text}"));

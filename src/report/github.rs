@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{ReportError, Reporter};
+use super::{ReportError, Reporter, text};
 use crate::event::{CaseRef, Event, EventKind, Stats};
 use crate::judge::Verdict;
 use crate::plan::SuiteId;
@@ -56,13 +56,9 @@ pub struct Github<W: Write> {
 
 impl<W: Write> Github<W> {
     pub fn new(out: W, files: GithubFiles) -> Github<W> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
         Github {
             out,
-            resume: format!("lambda-ci-{nanos:x}-{:x}", std::process::id()),
+            resume: resume_token(),
             files,
             group: None,
             problems: Vec::new(),
@@ -108,11 +104,17 @@ impl<W: Write> Github<W> {
                 props.push_str(&format!(",col={col}"));
             }
             let title = format!("{} / {}", p.case.suite.function, p.case.name);
-            props.push_str(&format!(",title={}", property(&title)));
-            let mut message = p.message.clone();
-            for line in p.differences.iter().chain(&p.diff) {
+            props.push_str(&format!(",title={}", property(&text::one_line(&title))));
+            let mut message = text::message(&p.message);
+            // The diff is cut already (diff::MAX_LINES lines of diff::MAX_LINE_CHARS).
+            for line in p
+                .differences
+                .iter()
+                .map(|d| text::first_line(d))
+                .chain(p.diff.clone())
+            {
                 message.push('\n');
-                message.push_str(line);
+                message.push_str(&line);
             }
             let _ = writeln!(self.out, "::error {props}::{}", data(&message));
         }
@@ -153,7 +155,7 @@ impl<W: Write> Reporter for Github<W> {
                 self.end_group();
                 self.group = Some(case.suite.id);
                 let name = format!("{} ({})", case.suite.function, case.suite.file.display());
-                let _ = writeln!(self.out, "::group::{}", data(&name));
+                let _ = writeln!(self.out, "::group::{}", data(&text::one_line(&name)));
                 let _ = writeln!(self.out, "::stop-commands::{}", self.resume);
             }
             EventKind::CaseFinished { case, result } => {
@@ -220,6 +222,20 @@ fn append(path: &PathBuf, text: &str) -> std::io::Result<()> {
     file.write_all(text.as_bytes())
 }
 
+/// A token no one can guess, so that nothing a function logs can turn workflow commands back
+/// on: 128 random bits from the operating system.
+fn resume_token() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No random source at all: still unique to this process and instant, never empty.
+        let seed = std::collections::hash_map::RandomState::new();
+        let n = std::hash::BuildHasher::hash_one(&seed, std::time::SystemTime::now());
+        bytes[..8].copy_from_slice(&n.to_le_bytes());
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("lambda-ci-{hex}")
+}
+
 /// A workflow command's message, escaped as GitHub requires.
 fn data(text: &str) -> String {
     text.replace('%', "%25")
@@ -264,15 +280,24 @@ fn summary(stats: &Stats, problems: &[Problem]) -> String {
         let kind = if p.rank == 0 { "error" } else { "failed" };
         let mut section = format!(
             "### {kind}: <code>{}</code> / <code>{}</code>\n\n<code>{}:{}{}</code>: {}\n\n",
-            html(&p.case.suite.function),
-            html(&p.case.name),
-            html(&p.case.suite.file.display().to_string()),
+            html(&text::one_line(&p.case.suite.function)),
+            html(&text::one_line(&p.case.name)),
+            html(&text::one_line(&p.case.suite.file.display().to_string())),
             p.line,
             p.column.map(|c| format!(":{c}")).unwrap_or_default(),
-            html(&p.message)
+            // One Markdown line whatever the message holds: its line breaks cannot start a
+            // heading or a list of their own.
+            text::message_lines(&p.message)
+                .iter()
+                .map(|l| html(l))
+                .collect::<Vec<_>>()
+                .join("<br>")
         );
         for difference in &p.differences {
-            section.push_str(&format!("- <code>{}</code>\n", html(difference)));
+            section.push_str(&format!(
+                "- <code>{}</code>\n",
+                html(&text::first_line(difference))
+            ));
         }
         if !p.differences.is_empty() {
             section.push('\n');
@@ -338,6 +363,17 @@ mod tests {
         assert_eq!(html("<b>|`x`]]>"), "&lt;b&gt;&#124;&#96;x&#96;]]&gt;");
         assert_eq!(fence("no ticks"), "```");
         assert_eq!(fence("has ```` four"), "`````");
+    }
+
+    // Regression: the token was derived from the clock and the process id, which a function
+    // can guess and log to turn workflow commands back on inside a group.
+    #[test]
+    fn the_stop_commands_token_is_128_random_bits() {
+        let (a, b) = (resume_token(), resume_token());
+        assert_ne!(a, b);
+        let hex = a.strip_prefix("lambda-ci-").unwrap();
+        assert_eq!(hex.len(), 32, "{a}");
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{a}");
     }
 
     #[test]
