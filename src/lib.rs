@@ -48,7 +48,7 @@ pub async fn run(config: RunConfig) -> Result<u8, Error> {
 enum First {
     Runner(Result<Stats, tokio::task::JoinError>),
     Reporters(Result<Reporters, tokio::task::JoinError>),
-    Signal(&'static str, u8),
+    Signal(cleanup::Signal),
 }
 
 /// Runs `lambda-ci run`, sending its events to `reporters`.
@@ -67,6 +67,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     let engine = Engine::connect().await?;
     let run_id = run_id();
     let owned = OwnedContainers::default();
+    let (stop, stopped) = tokio::sync::watch::channel(None);
     let runner = Runner {
         engine: engine.clone(),
         owned: owned.clone(),
@@ -93,6 +94,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             None => std::env::temp_dir().join(format!("lambda-ci-{run_id}")),
         },
         run_id: run_id.clone(),
+        stop: stopped,
     };
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let mut reporting = reporters.spawn(received);
@@ -100,7 +102,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     let first = tokio::select! {
         ran = &mut running => First::Runner(ran),
         reported = &mut reporting => First::Reporters(reported),
-        (word, code) = cleanup::interrupted() => First::Signal(word, code),
+        signal = cleanup::interrupted() => First::Signal(signal),
     };
     // The reporter loop ends before the runner only when a reporter panicked (or in the
     // instant the runner finishes): then the runner is stopped too.
@@ -112,12 +114,26 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             }
             (running.await, reported)
         }
-        First::Signal(word, code) => {
-            // Stop the runner first so that it creates nothing more, then remove what exists.
-            running.abort();
-            let _ = running.await;
-            cleanup::after_abort(&owned, &engine, &run_id, word).await;
-            return Ok(code);
+        First::Signal(signal) => {
+            // The runner starts nothing more, cuts the case in flight and reports the rest as
+            // not run; the reporters then write every report. Then what exists is removed.
+            let _ = stop.send(Some(signal.reason()));
+            let aborts = running.abort_handle();
+            let finishing = async { (running.await, reporting.await) };
+            match cleanup::finish_stopped(finishing, signal.word, &run_id).await {
+                Some(Some((_, Ok(mut reporters)))) => {
+                    if let Err(e) = reporters.finish() {
+                        let _ = writeln!(std::io::stderr(), "error: {}", error::one_line(&e));
+                    }
+                }
+                Some(_) => aborts.abort(),
+                None => {
+                    aborts.abort();
+                    return Ok(signal.code);
+                }
+            }
+            cleanup::after_abort(&owned, &engine, &run_id, signal.word).await;
+            return Ok(signal.code);
         }
     };
     match (ran, reported) {

@@ -354,7 +354,11 @@ impl<W: Write> Console<W> {
                         .set_message(format!("{}: {}", case.suite.function, case.name));
                 }
             }
-            EventKind::CaseFinished { case, result } => self.case_line(case, result),
+            EventKind::CaseFinished { case, result } => {
+                // A case a stopped run did not start has no CaseStarted.
+                self.suite_header(case);
+                self.case_line(case, result);
+            }
             EventKind::SnapshotRecorded { case, change } => {
                 self.suite_header(case);
                 let what = match change {

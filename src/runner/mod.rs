@@ -51,6 +51,9 @@ pub struct Runner {
     pub update_snapshots: bool,
     /// Where the whole actual value of a failure with a cut diff is written.
     pub attachments: std::path::PathBuf,
+    /// Set, with the reason (`interrupted by SIGINT`), when the run is to stop early: no case
+    /// starts after it, the one in flight is cut, and every case not run is reported skipped.
+    pub stop: tokio::sync::watch::Receiver<Option<String>>,
 }
 
 /// Stamps events and sends them to the reporters; a reporter that has gone away does not stop
@@ -95,12 +98,28 @@ impl Runner {
                 })
                 .collect(),
         });
-        let images = self.prepare_images(&out).await;
-        let delivery = self.choose_delivery(&images, &out).await;
-        let engine_arch = self.engine.architecture().await;
-        let engine_arch = engine_arch.as_deref().and_then(Architecture::from_engine);
+        let prepared = self
+            .unless_stopped(async {
+                let images = self.prepare_images(&out).await;
+                let delivery = self.choose_delivery(&images, &out).await;
+                let engine_arch = self.engine.architecture().await;
+                (images, delivery, engine_arch)
+            })
+            .await;
         let mut stats = Stats::default();
         for (seq, unit) in self.plan.units.iter().enumerate() {
+            let Some((images, delivery, engine_arch)) = &prepared else {
+                // Stopped before any image was ready: every case is reported not run.
+                let reason = self.stopped().unwrap_or_default();
+                for &case_id in &unit.cases {
+                    let suite = &suites[unit.suite.0];
+                    let case = CaseRef::new(&SuiteRef::new(unit.suite, suite), case_id, suite);
+                    self.not_run(case, &reason, &mut stats, &out);
+                }
+                continue;
+            };
+            let (delivery, engine_arch) = (*delivery, engine_arch.as_deref());
+            let engine_arch = engine_arch.and_then(Architecture::from_engine);
             let f = &suites[unit.suite.0].function;
             let image = images.of(unit.suite, f);
             if image.is_ok()
@@ -156,6 +175,10 @@ impl Runner {
         for &case_id in &unit.cases {
             let case = &suite.cases[case_id.index];
             let case_ref = CaseRef::new(&worker_ref.suite, case_id, suite);
+            if let Some(reason) = self.stopped() {
+                self.not_run(case_ref, &reason, stats, out);
+                continue;
+            }
             out.emit(EventKind::CaseStarted {
                 case: case_ref.clone(),
             });
@@ -180,7 +203,16 @@ impl Runner {
                     invoke_host: &self.invoke_host,
                     own_network: self.engine.own_network.as_deref(),
                 };
-                match self.boot(id, suite, placement, worker.take()).await {
+                let booted = self
+                    .unless_stopped(self.boot(id, suite, placement, worker.take()))
+                    .await;
+                let Some(booted) = booted else {
+                    // Stopped while booting: the cleanup removes what the boot created.
+                    let reason = self.stopped().unwrap_or_default();
+                    self.not_run(case_ref, &reason, stats, out);
+                    continue;
+                };
+                match booted {
                     Ok((booted, ready)) => {
                         out.emit(EventKind::ContainerReady {
                             worker: worker_ref.clone(),
@@ -206,7 +238,19 @@ impl Runner {
             let mut recorded = None;
             let result = match (&mut worker, &problem) {
                 (Some(w), None) => {
-                    let invocation = w.invoke(&case.event, &case.context).await;
+                    let invoked = self.unless_stopped(w.invoke(&case.event, &case.context));
+                    let Some(invocation) = invoked.await else {
+                        // Cut in flight; its container is removed when the worker retires.
+                        let reason = self.stopped().unwrap_or_default();
+                        let verdict = Verdict::Skipped(format!("cut short: {reason} while it ran"));
+                        let result = CaseResult::not_run(verdict, Vec::new());
+                        stats.record(&result.verdict);
+                        out.emit(EventKind::CaseFinished {
+                            case: case_ref,
+                            result: Box::new(result),
+                        });
+                        continue;
+                    };
                     lost = invocation.outcome.container_lost();
                     let lines: Vec<&str> =
                         invocation.logs.iter().map(|l| l.text.as_str()).collect();
@@ -274,6 +318,40 @@ impl Runner {
                 invoke_url: kept.invoke_url,
             });
         }
+    }
+
+    /// Why the run is stopping, once it is.
+    fn stopped(&self) -> Option<String> {
+        self.stop.borrow().clone()
+    }
+
+    /// `work`'s result, or `None` when the run is stopped first (then `work` is dropped).
+    async fn unless_stopped<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        let mut stop = self.stop.clone();
+        if stop.borrow().is_some() {
+            return None;
+        }
+        let stopped = async move {
+            // A dropped sender never stops the run.
+            if stop.wait_for(Option::is_some).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            done = work => Some(done),
+            () = stopped => None,
+        }
+    }
+
+    /// Reports a case the stopped run does not run, as skipped with the reason.
+    fn not_run(&self, case: CaseRef, reason: &str, stats: &mut Stats, out: &Emitter) {
+        let result =
+            CaseResult::not_run(Verdict::Skipped(format!("not run: {reason}")), Vec::new());
+        stats.record(&result.verdict);
+        out.emit(EventKind::CaseFinished {
+            case,
+            result: Box::new(result),
+        });
     }
 
     /// Writes the whole actual value of each failure whose diff was cut to a file of its own,
