@@ -41,7 +41,17 @@ use crate::runner::Runner;
 /// failing cases are not errors.
 pub async fn run(config: RunConfig) -> Result<u8, Error> {
     let reporters = Reporters::for_run(&config);
-    run_with(config, reporters).await
+    let github = report::github_mode(&config).then(|| report::github_files(&config));
+    match run_with(config, reporters).await {
+        // Nothing ran, and GitHub is told so where it looks: annotations, summary, outputs.
+        Err(Error::Load(errors)) if let Some(files) = github => {
+            if let Err(e) = report::github::load_failed(&mut std::io::stdout(), &files, &errors) {
+                let _ = writeln!(std::io::stderr(), "error: {}", error::one_line(&e));
+            }
+            Err(Error::Load(errors))
+        }
+        other => other,
+    }
 }
 
 /// Which part of a run ended first.
@@ -54,6 +64,13 @@ enum First {
 /// Runs `lambda-ci run`, sending its events to `reporters`.
 pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Error> {
     let suites = suite::load_paths(&config.paths).map_err(Error::Load)?;
+    let plan = Plan::new(&suites, &config.selection);
+    if plan.case_count() == 0 {
+        let _ = writeln!(std::io::stderr(), "{}", nothing_selected(&config, &suites));
+        return Ok(exit::NO_CASES);
+    }
+    let planned: Vec<&suite::Suite> = plan.units.iter().map(|u| &suites[u.suite.0]).collect();
+    config.check_inherited_credentials(&planned)?;
     let snapshots =
         snapshot::Snapshots::load(&suites).map_err(|e| Error::Load(suite::LoadErrors(e)))?;
     let update_snapshots = config.update_snapshots && !config::in_ci();
@@ -71,7 +88,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     let runner = Runner {
         engine: engine.clone(),
         owned: owned.clone(),
-        plan: Plan::new(&suites, &config.selection),
+        plan,
         suites: Arc::new(suites),
         unpacked: unpacked.clone(),
         pull: config.pull,
@@ -163,6 +180,36 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             Ok(exit::INTERNAL)
         }
     }
+}
+
+/// The warning for a selection that leaves no case, naming what selected nothing.
+fn nothing_selected(config: &RunConfig, suites: &[suite::Suite]) -> String {
+    let cases: usize = suites.iter().map(|s| s.cases.len()).sum();
+    let selection = &config.selection;
+    let mut what: Vec<String> = selection
+        .given_filters
+        .iter()
+        .map(|f| format!("--filter {f:?}"))
+        .collect();
+    what.extend(
+        selection
+            .given_partition
+            .iter()
+            .map(|p| format!("--partition {p}")),
+    );
+    let what = if what.is_empty() {
+        "the suites hold no case".to_string()
+    } else {
+        format!(
+            "{} selects none of the {cases} case{} in the suites",
+            what.join(" with "),
+            if cases == 1 { "" } else { "s" }
+        )
+    };
+    format!(
+        "warning: {what}; nothing was run (exit code {})\nhint: `lambda-ci list` with the same paths shows every case as `suite::case`",
+        exit::NO_CASES
+    )
 }
 
 /// A short id unique enough to tell concurrent runs' containers apart.

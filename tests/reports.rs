@@ -116,3 +116,61 @@ fn a_huge_value_is_cut_in_every_report_and_kept_whole_in_its_attachment() {
     let whole = std::fs::read_to_string(attachment).unwrap();
     assert!(whole.contains(&huge));
 }
+
+// Regression: `--junit` and `--json` on one path overwrote each other without a word.
+#[test]
+fn junit_and_json_on_the_same_path_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let out = lambda_ci()
+        .env("DOCKER_HOST", "unix:///nonexistent")
+        .arg("run")
+        .arg(fixture("pass.yaml"))
+        .arg("--junit")
+        .arg(&report)
+        .arg("--json")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--junit") && err.contains("--json"), "{err}");
+    assert!(err.contains("name the same file"), "{err}");
+    assert!(!report.exists());
+}
+
+// Regression: `inherit` with no credentials in the environment passed empty values to the
+// functions without a word.
+#[test]
+fn inherit_without_credentials_is_refused_before_any_container_starts() {
+    let (_s, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.echo\n  code: CODE\n  aws_credentials: inherit\ncases:\n  - name: a\n",
+    );
+    for flag in [&[][..], &["--aws-credentials", "inherit"][..]] {
+        let out = lambda_ci()
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env("AWS_SECRET_ACCESS_KEY", "")
+            .args(["run", "--pull", "never"])
+            .args(flag)
+            .arg(&suite)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"),
+            "{err}"
+        );
+        assert!(err.contains("--aws-credentials placeholder"), "{err}");
+        assert!(containers_of(&suite).is_empty());
+    }
+    // With credentials given, the run goes ahead.
+    let out = lambda_ci()
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

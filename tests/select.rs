@@ -168,3 +168,33 @@ fn list_prints_one_line_per_case_whatever_its_name_holds() {
         "{first:?}"
     );
 }
+
+// Regression: a `--filter` or `--partition` that selected nothing ran 0 cases and exited 0, so
+// a misspelt filter passed in CI.
+#[test]
+fn an_empty_selection_exits_with_no_cases() {
+    for args in [
+        &["--filter", "no-such-case"][..],
+        &["--filter", "hello::nothing*", "--partition", "1/2"][..],
+    ] {
+        let out = lambda_ci()
+            .env("DOCKER_HOST", "unix:///nonexistent")
+            .arg("run")
+            .arg(root().join("cases"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(i32::from(lambda_ci::exit::NO_CASES)),
+            "{err}"
+        );
+        assert_eq!(lambda_ci::exit::NO_CASES, 5);
+        assert!(
+            err.contains(&format!("warning: --filter \"{}\"", args[1])),
+            "{err}"
+        );
+        assert!(err.contains("nothing was run"), "{err}");
+    }
+}

@@ -74,14 +74,7 @@ impl<W: Write> Github<W> {
     /// A suite file as GitHub resolves annotation paths: relative to the workspace (the
     /// repository root) when it lies inside it, whatever directory the run started in.
     fn annotated_file(&self, file: &std::path::Path) -> String {
-        let inside = self.files.workspace.as_ref().and_then(|ws| {
-            let absolute = std::path::absolute(file).ok()?;
-            absolute
-                .strip_prefix(ws)
-                .ok()
-                .map(std::path::Path::to_path_buf)
-        });
-        inside.as_deref().unwrap_or(file).display().to_string()
+        annotated_file(self.files.workspace.as_deref(), file)
     }
 
     fn end_group(&mut self) {
@@ -212,6 +205,77 @@ impl<W: Write> Reporter for Github<W> {
             None => Ok(()),
         }
     }
+}
+
+/// A suite file as GitHub resolves annotation paths: relative to the workspace when inside it.
+fn annotated_file(workspace: Option<&std::path::Path>, file: &std::path::Path) -> String {
+    let inside = workspace.and_then(|ws| {
+        let absolute = std::path::absolute(file).ok()?;
+        absolute
+            .strip_prefix(ws)
+            .ok()
+            .map(std::path::Path::to_path_buf)
+    });
+    inside.as_deref().unwrap_or(file).display().to_string()
+}
+
+/// When the suites cannot be loaded, GitHub is still told: an `::error` annotation at each
+/// problem's `file:line:col`, a job summary saying nothing was run and why, and step outputs
+/// (all counts 0, `load_errors` the number of problems).
+pub fn load_failed(
+    out: &mut impl Write,
+    files: &GithubFiles,
+    errors: &crate::suite::LoadErrors,
+) -> Result<(), ReportError> {
+    let n = errors.0.len();
+    let title = "lambda-ci: the suites could not be loaded";
+    let mut rows = String::new();
+    for e in &errors.0 {
+        let file = annotated_file(files.workspace.as_deref(), &e.file);
+        let mut props = format!("file={}", property(&file));
+        let mut at = file.clone();
+        if let Some(pos) = e.pos {
+            props.push_str(&format!(",line={},col={}", pos.line, pos.column));
+            at.push_str(&format!(":{}:{}", pos.line, pos.column));
+        }
+        let mut message = text::message(&e.message);
+        if let Some(hint) = &e.hint {
+            message.push_str(&format!("\nhint: {}", text::message(hint)));
+        }
+        let _ = writeln!(
+            out,
+            "::error {props},title={}::{}",
+            property(title),
+            data(&message)
+        );
+        rows.push_str(&format!(
+            "- <code>{}</code>: {}\n",
+            html(&text::one_line(&at)),
+            text::message_lines(&message)
+                .iter()
+                .map(|l| html(l))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        ));
+    }
+    let _ = out.flush();
+    let fail = |what, path: &PathBuf, source| ReportError {
+        what,
+        path: path.clone(),
+        source,
+    };
+    if let Some(path) = &files.summary {
+        let text = format!(
+            "## ❌ {title}\n\n{n} problem{} in the suites; nothing was run.\n\n{rows}\n",
+            if n == 1 { "" } else { "s" }
+        );
+        append(path, &text).map_err(|e| fail("GitHub step summary", path, e))?;
+    }
+    if let Some(path) = &files.outputs {
+        let text = format!("total=0\npassed=0\nfailed=0\nerrors=0\nskipped=0\nload_errors={n}\n");
+        append(path, &text).map_err(|e| fail("GitHub output", path, e))?;
+    }
+    Ok(())
 }
 
 fn append(path: &PathBuf, text: &str) -> std::io::Result<()> {

@@ -75,6 +75,28 @@ pub struct ReportError {
     pub source: std::io::Error,
 }
 
+/// Whether the run reports in GitHub mode: `--reporter github`, or `auto` under
+/// `GITHUB_ACTIONS=true`.
+pub fn github_mode(config: &RunConfig) -> bool {
+    match config.reporter {
+        ReporterMode::Github => true,
+        ReporterMode::Human => false,
+        ReporterMode::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+    }
+}
+
+/// Where GitHub reads a step's summary and outputs, from its environment.
+pub fn github_files(config: &RunConfig) -> github::GithubFiles {
+    let var = |name| std::env::var_os(name).map(std::path::PathBuf::from);
+    github::GithubFiles {
+        summary: var("GITHUB_STEP_SUMMARY"),
+        outputs: var("GITHUB_OUTPUT"),
+        junit: config.junit.clone(),
+        json: config.json.clone(),
+        workspace: var("GITHUB_WORKSPACE"),
+    }
+}
+
 /// Several reporters fed the same events.
 #[derive(Default)]
 pub struct Reporters(pub Vec<Box<dyn Reporter + Send>>);
@@ -84,22 +106,10 @@ impl Reporters {
     /// is a terminal and NO_COLOR/CLICOLOR allow), and JUnit with `--junit`.
     pub fn for_run(config: &RunConfig) -> Reporters {
         let mut reporters = Reporters::default();
-        let github = match config.reporter {
-            ReporterMode::Github => true,
-            ReporterMode::Human => false,
-            ReporterMode::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
-        };
+        let github = github_mode(config);
         if github {
             // First, so that a suite's group opens before the console writes into it.
-            let var = |name| std::env::var_os(name).map(std::path::PathBuf::from);
-            let files = github::GithubFiles {
-                summary: var("GITHUB_STEP_SUMMARY"),
-                outputs: var("GITHUB_OUTPUT"),
-                junit: config.junit.clone(),
-                json: config.json.clone(),
-                workspace: var("GITHUB_WORKSPACE"),
-            };
-            reporters.push(github::Github::new(std::io::stdout(), files));
+            reporters.push(github::Github::new(std::io::stdout(), github_files(config)));
         }
         let color =
             anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
