@@ -290,4 +290,8 @@ fn sigint_mid_run_writes_every_report_with_what_ran_and_what_did_not() {
         "{text}"
     );
     assert_summary(&text, "1 passed, 0 failed, 2 skipped");
+    assert!(
+        text.contains("  SKIP  never (0 ms)\n        not run: interrupted by SIGINT\n"),
+        "{text}"
+    );
 }

@@ -122,7 +122,12 @@ impl<W: Write> Console<W> {
         // A name with a line break must not start a line of its own (a CI log would read it).
         let _ = writeln!(self.buf, "  {word} {} {took}", visible(&case.name));
         match &result.verdict {
-            Verdict::Pass | Verdict::Skipped(_) => {}
+            Verdict::Pass => {}
+            // Why: --fail-fast, or a signal that stopped the run.
+            Verdict::Skipped(reason) => {
+                let reason = self.paint(&text::first_line(reason), Style::new().dimmed());
+                let _ = writeln!(self.buf, "        {reason}");
+            }
             Verdict::Fail(failures) => {
                 for f in failures {
                     let at = case.suite.locate(f.pos, case.line);
