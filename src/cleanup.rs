@@ -105,3 +105,32 @@ pub async fn after_abort(owned: &OwnedContainers, engine: &Engine, run_id: &str,
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Regression guard: while a stopped run finishes its reports, a second signal still
+    // exits at once rather than waiting for them.
+    #[tokio::test]
+    async fn a_second_signal_stops_waiting_for_the_reports() {
+        let started = std::time::Instant::now();
+        let second = async {
+            // The handler is in place once finish_stopped is polled; then signal ourselves.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let pid = std::process::id().to_string();
+            let _ = tokio::process::Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .await;
+            std::future::pending::<()>().await
+        };
+        let finishing = std::future::pending::<()>();
+        let finished = tokio::select! {
+            f = finish_stopped(finishing, "interrupted", "r1") => f,
+            () = second => unreachable!(),
+        };
+        assert_eq!(finished, None);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
