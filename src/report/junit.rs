@@ -55,7 +55,7 @@ impl Reporter for Junit {
                     let mut ts = TestSuite::new(text::xml(&suite.file.display().to_string()));
                     ts.set_timestamp(at);
                     ts.extra
-                        .insert("hostname".into(), self.hostname.as_str().into());
+                        .insert("hostname".into(), text::xml(&self.hostname).into());
                     ts.add_property(("function", text::xml(&suite.function).as_str()));
                     ts.add_property(("image", text::xml(&suite.image).as_str()));
                     if let Some(handler) = &suite.handler {
