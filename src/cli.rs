@@ -184,6 +184,15 @@ impl RunArgs {
     pub fn validate(self) -> Result<RunConfig, Error> {
         check_output("--junit", self.junit.as_deref(), "report.xml")?;
         check_output("--json", self.json.as_deref(), "report.json")?;
+        if let (Some(junit), Some(json)) = (&self.junit, &self.json)
+            && same_file(junit, json)
+        {
+            return Err(Error::Usage(format!(
+                "--junit {} and --json {} name the same file, so one report would overwrite the other; give each its own, e.g. --junit report.xml --json report.json",
+                junit.display(),
+                json.display()
+            )));
+        }
         Ok(RunConfig {
             selection: self.select.selection()?,
             fail_fast: self.fail_fast,
@@ -219,6 +228,30 @@ impl RunArgs {
     }
 }
 
+/// Whether two paths name one file: the same absolute path, or (when both exist) one file
+/// reached by links.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::path::{Component, PathBuf};
+    // `a/../b` is `b` here: the report's directory is checked to exist, so no link hides it.
+    let absolute = |p: &std::path::Path| {
+        let mut out = PathBuf::new();
+        for c in std::path::absolute(p).ok()?.components() {
+            match c {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                c => out.push(c),
+            }
+        }
+        Some(out)
+    };
+    if absolute(a).is_some_and(|a| Some(a) == absolute(b)) {
+        return true;
+    }
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
 /// A report file a run will write: not a directory, and in a directory that exists.
 fn check_output(flag: &str, path: Option<&std::path::Path>, example: &str) -> Result<(), Error> {
     let Some(path) = path else {
@@ -242,4 +275,30 @@ fn check_output(flag: &str, path: Option<&std::path::Path>, example: &str) -> Re
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(args: &[&str]) -> Result<RunConfig, Error> {
+        let cli = Cli::try_parse_from(["lambda-ci", "run"].iter().chain(args)).unwrap();
+        match cli.command {
+            Command::Run(run) => run.validate(),
+            Command::List(_) => unreachable!(),
+        }
+    }
+
+    // Regression: `--junit` and `--json` on one path overwrote each other without a word.
+    #[test]
+    fn junit_and_json_on_the_same_path_are_refused() {
+        let err = run_args(&["--junit", "src/r", "--json", "./src/../src/r"]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("--junit src/r and --json ./src/../src/r name the same file"),
+            "{text}"
+        );
+        assert_eq!(err.exit_code(), crate::exit::INVALID_INPUT);
+        assert!(run_args(&["--junit", "r.xml", "--json", "r.json"]).is_ok());
+    }
 }

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use crate::docker::PullPolicy;
+use crate::error::Error;
 use crate::select::Selection;
-use crate::suite::Credentials;
+use crate::suite::{Credentials, Suite};
 
 /// Everything `lambda-ci run` needs, validated.
 #[derive(Debug, Clone)]
@@ -78,6 +79,37 @@ pub fn in_ci() -> bool {
 }
 
 impl RunConfig {
+    /// Refuses `inherit` credentials (by `--aws-credentials` or a suite that will run) when
+    /// the caller has none to pass: the functions would see empty values, which AWS SDKs read
+    /// as no credentials and some code as real ones.
+    pub fn check_inherited_credentials(&self, suites: &[&Suite]) -> Result<(), Error> {
+        let inheriting: Vec<String> = suites
+            .iter()
+            .filter(|s| {
+                self.aws_credentials.unwrap_or(s.function.aws_credentials) == Credentials::Inherit
+            })
+            .map(|s| s.file.display().to_string())
+            .collect();
+        let missing: Vec<&str> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+            .into_iter()
+            .filter(|v| std::env::var(v).map_or(true, |x| x.is_empty()))
+            .collect();
+        if inheriting.is_empty() || missing.is_empty() {
+            return Ok(());
+        }
+        let asked = if self.aws_credentials == Some(Credentials::Inherit) {
+            "--aws-credentials inherit".to_string()
+        } else {
+            format!("`aws_credentials: inherit` in {}", inheriting.join(", "))
+        };
+        Err(Error::Usage(format!(
+            "{asked} passes your AWS credentials to the functions, but {} {} not set; export {} (from a profile: eval \"$(aws configure export-credentials --format env)\"), or use placeholder credentials (--aws-credentials placeholder)",
+            missing.join(" and "),
+            if missing.len() == 1 { "is" } else { "are" },
+            if missing.len() == 1 { "it" } else { "them" },
+        )))
+    }
+
     /// The settings as the JSON report records them.
     pub fn settings(&self) -> serde_json::Value {
         serde_json::json!({

@@ -8,6 +8,9 @@ pub const CASES_FAILED: u8 = 1;
 pub const INVALID_INPUT: u8 = 2;
 /// The infrastructure failed: the Docker engine cannot be reached, a report cannot be written.
 pub const INFRASTRUCTURE: u8 = 3;
+/// `--filter` or `--partition` selected no case, so nothing was run (pytest's 5 too): a
+/// misspelt filter must not pass in CI.
+pub const NO_CASES: u8 = 5;
 /// The run was interrupted by Ctrl-C (SIGINT); its containers were removed.
 pub const INTERRUPTED: u8 = 130;
 /// The run was stopped by SIGTERM; its containers were removed.

@@ -42,19 +42,36 @@ use crate::runner::Runner;
 /// failing cases are not errors.
 pub async fn run(config: RunConfig) -> Result<u8, Error> {
     let reporters = Reporters::for_run(&config);
-    run_with(config, reporters).await
+    let github = report::github_mode(&config).then(|| report::github_files(&config));
+    match run_with(config, reporters).await {
+        // Nothing ran, and GitHub is told so where it looks: annotations, summary, outputs.
+        Err(Error::Load(errors)) if let Some(files) = github => {
+            if let Err(e) = report::github::load_failed(&mut std::io::stdout(), &files, &errors) {
+                let _ = writeln!(std::io::stderr(), "error: {}", error::one_line(&e));
+            }
+            Err(Error::Load(errors))
+        }
+        other => other,
+    }
 }
 
 /// Which part of a run ended first.
 enum First {
     Runner(Result<Stats, tokio::task::JoinError>),
     Reporters(Result<Reporters, tokio::task::JoinError>),
-    Signal(&'static str, u8),
+    Signal(cleanup::Signal),
 }
 
 /// Runs `lambda-ci run`, sending its events to `reporters`.
 pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Error> {
     let suites = suite::load_paths(&config.paths).map_err(Error::Load)?;
+    let plan = Plan::new(&suites, &config.selection);
+    if plan.case_count() == 0 {
+        let _ = writeln!(std::io::stderr(), "{}", nothing_selected(&config, &suites));
+        return Ok(exit::NO_CASES);
+    }
+    let planned: Vec<&suite::Suite> = plan.units.iter().map(|u| &suites[u.suite.0]).collect();
+    config.check_inherited_credentials(&planned)?;
     let snapshots =
         snapshot::Snapshots::load(&suites).map_err(|e| Error::Load(suite::LoadErrors(e)))?;
     let update_snapshots = config.update_snapshots && !config::in_ci();
@@ -68,10 +85,11 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     let engine = Engine::connect().await?;
     let run_id = run_id();
     let owned = OwnedContainers::default();
+    let (stop, stopped) = tokio::sync::watch::channel(None);
     let runner = Runner {
         engine: engine.clone(),
         owned: owned.clone(),
-        plan: Plan::new(&suites, &config.selection),
+        plan,
         suites: Arc::new(suites),
         unpacked: unpacked.clone(),
         pull: config.pull,
@@ -97,6 +115,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             None => std::env::temp_dir().join(format!("lambda-ci-{run_id}")),
         },
         run_id: run_id.clone(),
+        stop: stopped,
     };
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let mut reporting = reporters.spawn(received);
@@ -104,7 +123,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     let first = tokio::select! {
         ran = &mut running => First::Runner(ran),
         reported = &mut reporting => First::Reporters(reported),
-        (word, code) = cleanup::interrupted() => First::Signal(word, code),
+        signal = cleanup::interrupted() => First::Signal(signal),
     };
     // The reporter loop ends before the runner only when a reporter panicked (or in the
     // instant the runner finishes): then the runner is stopped too.
@@ -116,12 +135,26 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             }
             (running.await, reported)
         }
-        First::Signal(word, code) => {
-            // Stop the runner first so that it creates nothing more, then remove what exists.
-            running.abort();
-            let _ = running.await;
-            cleanup::after_abort(&owned, &engine, &run_id, word).await;
-            return Ok(code);
+        First::Signal(signal) => {
+            // The runner starts nothing more, cuts the case in flight and reports the rest as
+            // not run; the reporters then write every report. Then what exists is removed.
+            let _ = stop.send(Some(signal.reason()));
+            let aborts = running.abort_handle();
+            let finishing = async { (running.await, reporting.await) };
+            match cleanup::finish_stopped(finishing, signal.word, &run_id).await {
+                Some(Some((_, Ok(mut reporters)))) => {
+                    if let Err(e) = reporters.finish() {
+                        let _ = writeln!(std::io::stderr(), "error: {}", error::one_line(&e));
+                    }
+                }
+                Some(_) => aborts.abort(),
+                None => {
+                    aborts.abort();
+                    return Ok(signal.code);
+                }
+            }
+            cleanup::after_abort(&owned, &engine, &run_id, signal.word).await;
+            return Ok(signal.code);
         }
     };
     match (ran, reported) {
@@ -151,6 +184,36 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             Ok(exit::INTERNAL)
         }
     }
+}
+
+/// The warning for a selection that leaves no case, naming what selected nothing.
+fn nothing_selected(config: &RunConfig, suites: &[suite::Suite]) -> String {
+    let cases: usize = suites.iter().map(|s| s.cases.len()).sum();
+    let selection = &config.selection;
+    let mut what: Vec<String> = selection
+        .given_filters
+        .iter()
+        .map(|f| format!("--filter {f:?}"))
+        .collect();
+    what.extend(
+        selection
+            .given_partition
+            .iter()
+            .map(|p| format!("--partition {p}")),
+    );
+    let what = if what.is_empty() {
+        "the suites hold no case".to_string()
+    } else {
+        format!(
+            "{} selects none of the {cases} case{} in the suites",
+            what.join(" with "),
+            if cases == 1 { "" } else { "s" }
+        )
+    };
+    format!(
+        "warning: {what}; nothing was run (exit code {})\nhint: `lambda-ci list` with the same paths shows every case as `suite::case`",
+        exit::NO_CASES
+    )
 }
 
 /// A short id unique enough to tell concurrent runs' containers apart.

@@ -8,6 +8,7 @@ use crate::config::ListConfig;
 use crate::error::Error;
 use crate::exit;
 use crate::plan::Plan;
+use crate::report::visible;
 use crate::suite;
 
 /// One listed case.
@@ -46,9 +47,19 @@ pub fn list(config: &ListConfig, out: &mut impl Write) -> Result<u8, Error> {
             serde_json::to_string_pretty(&doc).unwrap_or_default()
         )
     } else {
-        listed
-            .iter()
-            .try_for_each(|l| writeln!(out, "{}::{}\t{}:{}", l.suite, l.case, l.file, l.line))
+        // One line per case whatever a name holds: its line breaks, tabs and escapes are shown
+        // as `\u{..}` (tab too, since it separates the fields); `--json` has the names as given.
+        let field = |s: &str| visible(s).replace('\t', "\\u{9}");
+        listed.iter().try_for_each(|l| {
+            writeln!(
+                out,
+                "{}::{}\t{}:{}",
+                field(l.suite),
+                field(l.case),
+                field(&l.file),
+                l.line
+            )
+        })
     };
     // A closed stdout (`| head`) is the reader's choice, not a failure.
     let _ = written;

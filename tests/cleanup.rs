@@ -178,3 +178,112 @@ fn keep_leaves_the_container_running_and_says_how_to_reach_it() {
     let answer = answer.unwrap_or_else(|| panic!("no curl line in\n{text}"));
     assert_eq!(String::from_utf8_lossy(&answer.stdout), "{}", "{curl:?}");
 }
+
+/// Waits until `suite`'s container has started `n` invocations.
+fn wait_for_invocations(suite: &Path, n: usize) {
+    let started = Instant::now();
+    loop {
+        if let Some(id) = containers_of(suite).into_iter().next() {
+            let logs = Command::new("docker").args(["logs", &id]).output().unwrap();
+            if String::from_utf8_lossy(&logs.stdout)
+                .matches("START RequestId:")
+                .count()
+                >= n
+            {
+                return;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{n} invocations did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// Regression: after SIGINT no JUnit, JSON, job summary or step outputs were written, and the
+// GitHub log ended inside `::stop-commands::` with no `::endgroup::`.
+#[test]
+fn sigint_mid_run_writes_every_report_with_what_ran_and_what_did_not() {
+    let (dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: quick\n    event: {seconds: 0}\n    expect:\n      response: {slept: true}\n  - name: sleeps\n    event: {seconds: 25}\n  - name: never\n    event: {seconds: 0}\n",
+    );
+    let file = |name: &str| dir.path().join(name);
+    let child = lambda_ci()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", file("summary.md"))
+        .env("GITHUB_OUTPUT", file("outputs"))
+        .args(["run", "--pull", "never", "--junit"])
+        .arg(file("report.xml"))
+        .arg("--json")
+        .arg(file("report.json"))
+        .arg(&suite)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_invocations(&suite, 2);
+    let signalled = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(15),
+        "the run did not stop at once"
+    );
+    assert!(
+        containers_of(&suite).is_empty(),
+        "containers left after SIGINT"
+    );
+
+    let xml = std::fs::read_to_string(file("report.xml")).expect("a JUnit report");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let root = doc.root_element();
+    assert_eq!(
+        (root.attribute("tests"), root.attribute("skipped")),
+        (Some("3"), Some("2")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("cut short: interrupted by SIGINT while it ran"),
+        "{xml}"
+    );
+    assert!(xml.contains("not run: interrupted by SIGINT"), "{xml}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file("report.json")).unwrap()).unwrap();
+    assert_eq!(json["totals"]["passed"], 1, "{json}");
+    assert_eq!(json["totals"]["skipped"], 2, "{json}");
+    let verdicts: Vec<&str> = json["suites"][0]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["pass", "skipped", "skipped"]);
+    let summary = std::fs::read_to_string(file("summary.md")).expect("a job summary");
+    assert!(summary.contains("| skipped | 2 |"), "{summary}");
+    let outputs = std::fs::read_to_string(file("outputs")).expect("step outputs");
+    assert!(
+        outputs.starts_with("total=3\npassed=1\nfailed=0\nerrors=0\nskipped=2\n"),
+        "{outputs}"
+    );
+    // Workflow commands are resumed and the group closed.
+    let stop = text
+        .lines()
+        .find_map(|l| l.strip_prefix("::stop-commands::"))
+        .unwrap_or_else(|| panic!("no stop-commands in\n{text}"));
+    assert!(
+        text.contains(&format!("::{stop}::\n::endgroup::\n")),
+        "{text}"
+    );
+    assert_summary(&text, "1 passed, 0 failed, 2 skipped");
+    assert!(
+        text.contains("  SKIP  never (0 ms)\n        not run: interrupted by SIGINT\n"),
+        "{text}"
+    );
+}

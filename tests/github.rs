@@ -61,7 +61,7 @@ fn github_mode_annotates_failures_at_their_line_and_writes_summary_and_outputs()
         .iter()
         .find(|l| {
             l.contains(
-                "title=suite / 100%25 <b>bold</b> %3A%3Aerror%3A%3A a%2Cb%0Asecond line ]]>::",
+                "title=suite / 100%25 <b>bold</b> %3A%3Aerror%3A%3A a%2Cb\\u{a}second line ]]>::",
             )
         })
         .unwrap_or_else(|| panic!("no escaped annotation in\n{text}"));
@@ -121,5 +121,44 @@ fn the_json_report_follows_its_published_schema() {
         checked.status.success(),
         "{}",
         String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
+// Regression: in GitHub mode, suites that could not be loaded left no annotation, job summary
+// or step outputs: the pull request showed nothing at the faulty lines.
+#[test]
+fn load_errors_in_github_mode_are_annotated_summarised_and_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, outputs) = (dir.path().join("summary.md"), dir.path().join("output"));
+    let out = lambda_ci()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_WORKSPACE", root())
+        .args(["run", "--pull", "never"])
+        .arg(fixture("bad"))
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let annotations: Vec<&str> = text.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(annotations.len(), 5, "{text}");
+    assert!(
+        text.contains("::error file=tests/fixtures/bad/typos.yaml,line=8,col=7,title=lambda-ci%3A the suites could not be loaded::unknown field `respnse` in `expect`%0Ahint: did you mean `response`?"),
+        "{text}"
+    );
+    let summary = std::fs::read_to_string(&summary).expect("a job summary");
+    assert!(
+        summary.starts_with("## ❌ lambda-ci: the suites could not be loaded\n\n5 problems in the suites; nothing was run."),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("<code>tests/fixtures/bad/typos.yaml:8:7</code>"),
+        "{summary}"
+    );
+    let outputs = std::fs::read_to_string(&outputs).expect("step outputs");
+    assert_eq!(
+        outputs,
+        "total=0\npassed=0\nfailed=0\nerrors=0\nskipped=0\nload_errors=5\n"
     );
 }

@@ -147,3 +147,56 @@ fn fail_fast_skips_everything_after_the_first_case_that_does_not_pass() {
     // The skipped suite never booted a container.
     assert!(!stderr(&out).contains("booting pass"), "{}", stderr(&out));
 }
+
+// Regression: a case name with a line break, a tab or ESC broke `list`'s one line per case.
+#[test]
+fn list_prints_one_line_per_case_whatever_its_name_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("s.yaml");
+    std::fs::write(
+        &suite,
+        "function:\n  image: x\ncases:\n  - name: \"two\\nlines\\tand \\e[2J\\e]0;t\\a esc\"\n  - name: plain\n",
+    )
+    .unwrap();
+    let out = lambda_ci().arg("list").arg(&suite).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(text.lines().count(), 2, "{text:?}");
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    let first = text.lines().next().unwrap();
+    assert_eq!(first.matches('\t').count(), 1, "{first:?}");
+    assert!(
+        first.starts_with("s::two\\u{a}lines\\u{9}and "),
+        "{first:?}"
+    );
+}
+
+// Regression: a `--filter` or `--partition` that selected nothing ran 0 cases and exited 0, so
+// a misspelt filter passed in CI.
+#[test]
+fn an_empty_selection_exits_with_no_cases() {
+    for args in [
+        &["--filter", "no-such-case"][..],
+        &["--filter", "hello::nothing*", "--partition", "1/2"][..],
+    ] {
+        let out = lambda_ci()
+            .env("DOCKER_HOST", "unix:///nonexistent")
+            .arg("run")
+            .arg(root().join("cases"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(i32::from(lambda_ci::exit::NO_CASES)),
+            "{err}"
+        );
+        assert_eq!(lambda_ci::exit::NO_CASES, 5);
+        assert!(
+            err.contains(&format!("warning: --filter \"{}\"", args[1])),
+            "{err}"
+        );
+        assert!(err.contains("nothing was run"), "{err}");
+    }
+}

@@ -106,6 +106,18 @@ pub(super) async fn remove(engine: &Engine, id: &str) -> Result<(), bollard::err
         Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
         }) => Ok(()),
+        // Another removal is under way (a dropped container's): done when it is gone.
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 409, ..
+        }) => {
+            for _ in 0..100 {
+                if engine.docker.inspect_container(id, None).await.is_err() {
+                    return Ok(());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Ok(())
+        }
         other => other,
     }
 }

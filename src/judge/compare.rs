@@ -34,14 +34,34 @@ pub enum MismatchKind {
 impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let path = &self.path;
+        // A value is quoted cut, as in every message: the diff and the attachment have it whole.
+        let quote = |v: &Value| {
+            let text = v.to_string();
+            match text.chars().count() {
+                n if n > super::QUOTED => {
+                    format!(
+                        "{} ({n} characters in all)",
+                        super::shorten(&text, super::QUOTED)
+                    )
+                }
+                _ => text,
+            }
+        };
         match &self.kind {
             MismatchKind::Value { expected, actual } => {
-                write!(f, "{path}: expected {expected}, got {actual}")
+                write!(
+                    f,
+                    "{path}: expected {}, got {}",
+                    quote(expected),
+                    quote(actual)
+                )
             }
             MismatchKind::MissingKey { expected } => {
-                write!(f, "{path}: missing (expected {expected})")
+                write!(f, "{path}: missing (expected {})", quote(expected))
             }
-            MismatchKind::ExtraKey { actual } => write!(f, "{path}: unexpected key (got {actual})"),
+            MismatchKind::ExtraKey { actual } => {
+                write!(f, "{path}: unexpected key (got {})", quote(actual))
+            }
             MismatchKind::Type { expected, actual } => {
                 write!(f, "{path}: expected {expected}, got {actual}")
             }
@@ -191,6 +211,20 @@ pub fn project(expected: &Value, actual: &Value) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    // Regression: a 5 MB value made a 5 MB difference line in every report.
+    #[test]
+    fn huge_values_in_a_difference_are_quoted_cut() {
+        let huge = "x".repeat(5_000_000);
+        let lines = exact(json!({"a": "short"}), json!({"a": huge}));
+        assert_eq!(
+            lines,
+            vec![format!(
+                "$.a: expected \"short\", got \"{}… (5000002 characters in all)",
+                "x".repeat(199)
+            )]
+        );
+    }
 
     fn exact(e: Value, a: Value) -> Vec<String> {
         compare(&e, &a, Mode::Exact)

@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use owo_colors::{OwoColorize, Style};
 
-use super::{Reporter, readable_lines, visible};
+use super::{Reporter, readable_lines, text, visible};
 use crate::docker::LogLine;
 use crate::event::{CaseRef, CaseResult, Event, EventKind};
 use crate::judge::Verdict;
@@ -95,9 +95,13 @@ impl<W: Write> Console<W> {
             return;
         }
         self.current_suite = Some(case.suite.id);
-        let name = self.paint(&case.suite.function, Style::new().bold());
+        let name = self.paint(&visible(&case.suite.function), Style::new().bold());
         let rest = self.paint(
-            &format!("{} ({})", case.suite.file.display(), case.suite.image),
+            &visible(&format!(
+                "{} ({})",
+                case.suite.file.display(),
+                case.suite.image
+            )),
             Style::new().dimmed(),
         );
         let _ = writeln!(self.buf, "\n{name}  {rest}");
@@ -118,13 +122,19 @@ impl<W: Write> Console<W> {
         // A name with a line break must not start a line of its own (a CI log would read it).
         let _ = writeln!(self.buf, "  {word} {} {took}", visible(&case.name));
         match &result.verdict {
-            Verdict::Pass | Verdict::Skipped(_) => {}
+            Verdict::Pass => {}
+            // Why: --fail-fast, or a signal that stopped the run.
+            Verdict::Skipped(reason) => {
+                let reason = self.paint(&text::first_line(reason), Style::new().dimmed());
+                let _ = writeln!(self.buf, "        {reason}");
+            }
             Verdict::Fail(failures) => {
                 for f in failures {
                     let at = case.suite.locate(f.pos, case.line);
-                    let _ = writeln!(self.buf, "        {at}: {}", f.message);
+                    self.message(&at, &f.message);
                     for m in &f.mismatches {
-                        let _ = writeln!(self.buf, "          {m}");
+                        let _ =
+                            writeln!(self.buf, "          {}", text::first_line(&m.to_string()));
                     }
                     if let Some(diff) = &f.diff {
                         self.diff(diff);
@@ -143,10 +153,21 @@ impl<W: Write> Console<W> {
                     .push((case.clone(), crate::judge::headline(failures)));
             }
             Verdict::Error(message) => {
-                let _ = writeln!(self.buf, "        {}: {message}", case.suite.at(case.line));
+                self.message(&case.suite.at(case.line), message);
                 self.logs(&result.logs);
                 self.failures.push((case.clone(), message.clone()));
             }
+        }
+    }
+
+    /// A message at `at`, made visible and cut ([`text::message_lines`]); its further lines
+    /// indented under the first.
+    fn message(&mut self, at: &str, message: &str) {
+        let mut lines = text::message_lines(message).into_iter();
+        let first = lines.next().unwrap_or_default();
+        let _ = writeln!(self.buf, "        {}: {first}", visible(at));
+        for line in lines {
+            let _ = writeln!(self.buf, "          {line}");
         }
     }
 
@@ -326,7 +347,7 @@ impl<W: Write> Console<W> {
                 );
             }
             EventKind::Warning { message, .. } => {
-                let line = format!("warning: {message}");
+                let line = format!("warning: {}", text::message(message));
                 self.progress
                     .suspend(|| writeln!(std::io::stderr(), "{line}"))
                     .ok();
@@ -340,7 +361,11 @@ impl<W: Write> Console<W> {
                         .set_message(format!("{}: {}", case.suite.function, case.name));
                 }
             }
-            EventKind::CaseFinished { case, result } => self.case_line(case, result),
+            EventKind::CaseFinished { case, result } => {
+                // A case a stopped run did not start has no CaseStarted.
+                self.suite_header(case);
+                self.case_line(case, result);
+            }
             EventKind::SnapshotRecorded { case, change } => {
                 self.suite_header(case);
                 let what = match change {
@@ -373,13 +398,13 @@ impl<W: Write> Console<W> {
                 if !self.failures.is_empty() {
                     let _ = writeln!(self.buf, "\nnot passed:");
                     for (case, message) in &self.failures {
-                        let first = message.lines().next().unwrap_or_default();
                         let _ = writeln!(
                             self.buf,
-                            "  {}: {} / {}: {first}",
-                            case.suite.at(case.line),
-                            case.suite.function,
-                            visible(&case.name)
+                            "  {}: {} / {}: {}",
+                            visible(&case.suite.at(case.line)),
+                            visible(&case.suite.function),
+                            visible(&case.name),
+                            text::first_line(message)
                         );
                     }
                 }
@@ -414,15 +439,32 @@ mod tests {
         insta::assert_snapshot!(render(false));
     }
 
+    // Regression: this test accepted plain bold, so it held with every colour gone.
     #[test]
     fn colour_only_when_asked() {
         assert!(!render(false).contains('\u{1b}'));
         let coloured = render(true);
+        // PASS in bold green, FAIL in bold red, ERROR in bold yellow, whatever order
+        // owo-colors writes bold and colour in.
+        for (word, colour) in [("PASS", "32"), ("FAIL", "31"), ("ERROR", "33")] {
+            let bold_colour = [
+                format!("\u{1b}[1;{colour}m{word}"),
+                format!("\u{1b}[{colour};1m{word}"),
+                format!("\u{1b}[{colour}m\u{1b}[1m{word}"),
+                format!("\u{1b}[1m\u{1b}[{colour}m{word}"),
+            ];
+            assert!(
+                bold_colour.iter().any(|s| coloured.contains(s.as_str())),
+                "{word} is not in colour {colour}: {coloured:?}"
+            );
+        }
         assert!(
-            coloured.contains("\u{1b}[32m")
-                || coloured.contains("\u{1b}[1;32m")
-                || coloured.contains("\u{1b}[1m"),
-            "{coloured:?}"
+            coloured.contains("\u{1b}[31m-"),
+            "removed diff lines in red: {coloured:?}"
+        );
+        assert!(
+            coloured.contains("\u{1b}[32m+"),
+            "added diff lines in green: {coloured:?}"
         );
     }
 }

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{ReportError, Reporter};
+use super::{ReportError, Reporter, text};
 use crate::event::{CaseRef, Event, EventKind, Stats};
 use crate::judge::Verdict;
 use crate::plan::SuiteId;
@@ -56,13 +56,9 @@ pub struct Github<W: Write> {
 
 impl<W: Write> Github<W> {
     pub fn new(out: W, files: GithubFiles) -> Github<W> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
         Github {
             out,
-            resume: format!("lambda-ci-{nanos:x}-{:x}", std::process::id()),
+            resume: resume_token(),
             files,
             group: None,
             problems: Vec::new(),
@@ -78,14 +74,7 @@ impl<W: Write> Github<W> {
     /// A suite file as GitHub resolves annotation paths: relative to the workspace (the
     /// repository root) when it lies inside it, whatever directory the run started in.
     fn annotated_file(&self, file: &std::path::Path) -> String {
-        let inside = self.files.workspace.as_ref().and_then(|ws| {
-            let absolute = std::path::absolute(file).ok()?;
-            absolute
-                .strip_prefix(ws)
-                .ok()
-                .map(std::path::Path::to_path_buf)
-        });
-        inside.as_deref().unwrap_or(file).display().to_string()
+        annotated_file(self.files.workspace.as_deref(), file)
     }
 
     fn end_group(&mut self) {
@@ -108,11 +97,17 @@ impl<W: Write> Github<W> {
                 props.push_str(&format!(",col={col}"));
             }
             let title = format!("{} / {}", p.case.suite.function, p.case.name);
-            props.push_str(&format!(",title={}", property(&title)));
-            let mut message = p.message.clone();
-            for line in p.differences.iter().chain(&p.diff) {
+            props.push_str(&format!(",title={}", property(&text::one_line(&title))));
+            let mut message = text::message(&p.message);
+            // The diff is cut already (diff::MAX_LINES lines of diff::MAX_LINE_CHARS).
+            for line in p
+                .differences
+                .iter()
+                .map(|d| text::first_line(d))
+                .chain(p.diff.clone())
+            {
                 message.push('\n');
-                message.push_str(line);
+                message.push_str(&line);
             }
             let _ = writeln!(self.out, "::error {props}::{}", data(&message));
         }
@@ -153,7 +148,7 @@ impl<W: Write> Reporter for Github<W> {
                 self.end_group();
                 self.group = Some(case.suite.id);
                 let name = format!("{} ({})", case.suite.function, case.suite.file.display());
-                let _ = writeln!(self.out, "::group::{}", data(&name));
+                let _ = writeln!(self.out, "::group::{}", data(&text::one_line(&name)));
                 let _ = writeln!(self.out, "::stop-commands::{}", self.resume);
             }
             EventKind::CaseFinished { case, result } => {
@@ -212,12 +207,97 @@ impl<W: Write> Reporter for Github<W> {
     }
 }
 
+/// A suite file as GitHub resolves annotation paths: relative to the workspace when inside it.
+fn annotated_file(workspace: Option<&std::path::Path>, file: &std::path::Path) -> String {
+    let inside = workspace.and_then(|ws| {
+        let absolute = std::path::absolute(file).ok()?;
+        absolute
+            .strip_prefix(ws)
+            .ok()
+            .map(std::path::Path::to_path_buf)
+    });
+    inside.as_deref().unwrap_or(file).display().to_string()
+}
+
+/// When the suites cannot be loaded, GitHub is still told: an `::error` annotation at each
+/// problem's `file:line:col`, a job summary saying nothing was run and why, and step outputs
+/// (all counts 0, `load_errors` the number of problems).
+pub fn load_failed(
+    out: &mut impl Write,
+    files: &GithubFiles,
+    errors: &crate::suite::LoadErrors,
+) -> Result<(), ReportError> {
+    let n = errors.0.len();
+    let title = "lambda-ci: the suites could not be loaded";
+    let mut rows = String::new();
+    for e in &errors.0 {
+        let file = annotated_file(files.workspace.as_deref(), &e.file);
+        let mut props = format!("file={}", property(&file));
+        let mut at = file.clone();
+        if let Some(pos) = e.pos {
+            props.push_str(&format!(",line={},col={}", pos.line, pos.column));
+            at.push_str(&format!(":{}:{}", pos.line, pos.column));
+        }
+        let mut message = text::message(&e.message);
+        if let Some(hint) = &e.hint {
+            message.push_str(&format!("\nhint: {}", text::message(hint)));
+        }
+        let _ = writeln!(
+            out,
+            "::error {props},title={}::{}",
+            property(title),
+            data(&message)
+        );
+        rows.push_str(&format!(
+            "- <code>{}</code>: {}\n",
+            html(&text::one_line(&at)),
+            text::message_lines(&message)
+                .iter()
+                .map(|l| html(l))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        ));
+    }
+    let _ = out.flush();
+    let fail = |what, path: &PathBuf, source| ReportError {
+        what,
+        path: path.clone(),
+        source,
+    };
+    if let Some(path) = &files.summary {
+        let text = format!(
+            "## ❌ {title}\n\n{n} problem{} in the suites; nothing was run.\n\n{rows}\n",
+            if n == 1 { "" } else { "s" }
+        );
+        append(path, &text).map_err(|e| fail("GitHub step summary", path, e))?;
+    }
+    if let Some(path) = &files.outputs {
+        let text = format!("total=0\npassed=0\nfailed=0\nerrors=0\nskipped=0\nload_errors={n}\n");
+        append(path, &text).map_err(|e| fail("GitHub output", path, e))?;
+    }
+    Ok(())
+}
+
 fn append(path: &PathBuf, text: &str) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)?;
     file.write_all(text.as_bytes())
+}
+
+/// A token no one can guess, so that nothing a function logs can turn workflow commands back
+/// on: 128 random bits from the operating system.
+fn resume_token() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No random source at all: still unique to this process and instant, never empty.
+        let seed = std::collections::hash_map::RandomState::new();
+        let n = std::hash::BuildHasher::hash_one(&seed, std::time::SystemTime::now());
+        bytes[..8].copy_from_slice(&n.to_le_bytes());
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("lambda-ci-{hex}")
 }
 
 /// A workflow command's message, escaped as GitHub requires.
@@ -264,15 +344,24 @@ fn summary(stats: &Stats, problems: &[Problem]) -> String {
         let kind = if p.rank == 0 { "error" } else { "failed" };
         let mut section = format!(
             "### {kind}: <code>{}</code> / <code>{}</code>\n\n<code>{}:{}{}</code>: {}\n\n",
-            html(&p.case.suite.function),
-            html(&p.case.name),
-            html(&p.case.suite.file.display().to_string()),
+            html(&text::one_line(&p.case.suite.function)),
+            html(&text::one_line(&p.case.name)),
+            html(&text::one_line(&p.case.suite.file.display().to_string())),
             p.line,
             p.column.map(|c| format!(":{c}")).unwrap_or_default(),
-            html(&p.message)
+            // One Markdown line whatever the message holds: its line breaks cannot start a
+            // heading or a list of their own.
+            text::message_lines(&p.message)
+                .iter()
+                .map(|l| html(l))
+                .collect::<Vec<_>>()
+                .join("<br>")
         );
         for difference in &p.differences {
-            section.push_str(&format!("- <code>{}</code>\n", html(difference)));
+            section.push_str(&format!(
+                "- <code>{}</code>\n",
+                html(&text::first_line(difference))
+            ));
         }
         if !p.differences.is_empty() {
             section.push('\n');
@@ -338,6 +427,17 @@ mod tests {
         assert_eq!(html("<b>|`x`]]>"), "&lt;b&gt;&#124;&#96;x&#96;]]&gt;");
         assert_eq!(fence("no ticks"), "```");
         assert_eq!(fence("has ```` four"), "`````");
+    }
+
+    // Regression: the token was derived from the clock and the process id, which a function
+    // can guess and log to turn workflow commands back on inside a group.
+    #[test]
+    fn the_stop_commands_token_is_128_random_bits() {
+        let (a, b) = (resume_token(), resume_token());
+        assert_ne!(a, b);
+        let hex = a.strip_prefix("lambda-ci-").unwrap();
+        assert_eq!(hex.len(), 32, "{a}");
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{a}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{ReportError, ReportFile, Reporter, readable_lines};
+use super::{ReportError, ReportFile, Reporter, readable_lines, text};
 use crate::event::{CaseResult, Event, EventKind};
 use crate::judge::Verdict;
 use crate::plan::{CaseId, SuiteId};
@@ -74,7 +74,7 @@ fn case_json(name: &str, line: usize, result: &CaseResult) -> Value {
             let first = failures.first();
             (
                 "fail",
-                Some(crate::judge::headline(failures)),
+                Some(text::cut(&crate::judge::headline(failures))),
                 first.and_then(|f| f.pos).map(location_json),
                 failures
                     .iter()
@@ -85,8 +85,8 @@ fn case_json(name: &str, line: usize, result: &CaseResult) -> Value {
                 failures.iter().map(failure_json).collect(),
             )
         }
-        Verdict::Error(m) => ("error", Some(m.clone()), None, vec![], None, vec![]),
-        Verdict::Skipped(m) => ("skipped", Some(m.clone()), None, vec![], None, vec![]),
+        Verdict::Error(m) => ("error", Some(text::cut(m)), None, vec![], None, vec![]),
+        Verdict::Skipped(m) => ("skipped", Some(text::cut(m)), None, vec![], None, vec![]),
     };
     let reported = &result.reported;
     json!({
@@ -118,7 +118,7 @@ fn location_json(p: crate::suite::Pos) -> Value {
 }
 
 fn mismatch_json(m: &crate::judge::Mismatch) -> Value {
-    json!({"path": m.path, "text": m.to_string(), "kind": m.kind})
+    json!({"path": text::cut(&m.path), "text": text::cut(&m.to_string()), "kind": m.kind})
 }
 
 /// One check that does not hold: which, where, why, its differences and diff, and the file
@@ -126,7 +126,7 @@ fn mismatch_json(m: &crate::judge::Mismatch) -> Value {
 fn failure_json(f: &crate::judge::Failure) -> Value {
     json!({
         "check": f.check,
-        "message": f.message,
+        "message": text::cut(&f.message),
         "location": f.pos.map(location_json),
         "differences": f.mismatches.iter().map(mismatch_json).collect::<Vec<_>>(),
         "diff": f.diff.as_ref().map(|d| d.to_plain()),

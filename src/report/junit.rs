@@ -1,15 +1,16 @@
 //! JUnit XML: one `<testsuite>` per suite file, keyed by the suite's id whatever order its
 //! cases finish in, written once when the run finishes.
 //!
-//! quick-junit escapes text and drops characters XML cannot hold, so any log content makes a
-//! well-formed file.
+//! Every string written (attributes, properties, bodies) first goes through [`text::xml`],
+//! which escapes what XML 1.0 cannot hold, and messages are cut like every report's
+//! ([`text::message`]), so any log, response or name makes a well-formed file.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{ReportError, ReportFile, Reporter, readable_lines};
+use super::{ReportError, ReportFile, Reporter, readable_lines, text};
 use crate::event::{Event, EventKind};
 use crate::judge::Verdict;
 use crate::plan::SuiteId;
@@ -51,17 +52,17 @@ impl Reporter for Junit {
                 self.report.set_timestamp(at);
                 for planned in suites {
                     let suite = &planned.suite;
-                    let mut ts = TestSuite::new(suite.file.display().to_string());
+                    let mut ts = TestSuite::new(text::xml(&suite.file.display().to_string()));
                     ts.set_timestamp(at);
                     ts.extra
-                        .insert("hostname".into(), self.hostname.as_str().into());
-                    ts.add_property(("function", suite.function.as_str()));
-                    ts.add_property(("image", suite.image.as_str()));
+                        .insert("hostname".into(), text::xml(&self.hostname).into());
+                    ts.add_property(("function", text::xml(&suite.function).as_str()));
+                    ts.add_property(("image", text::xml(&suite.image).as_str()));
                     if let Some(handler) = &suite.handler {
-                        ts.add_property(("handler", handler.as_str()));
+                        ts.add_property(("handler", text::xml(handler).as_str()));
                     }
                     ts.add_property(("platform", suite.architecture.platform()));
-                    ts.add_property(("run", run_id.as_str()));
+                    ts.add_property(("run", text::xml(run_id).as_str()));
                     self.suites.insert(suite.id, ts);
                     // Cases are told apart by classname and name: a function name that two
                     // suites share gets its file added.
@@ -75,7 +76,7 @@ impl Reporter for Junit {
                     } else {
                         suite.function.clone()
                     };
-                    self.classnames.insert(suite.id, classname);
+                    self.classnames.insert(suite.id, text::xml(&classname));
                 }
             }
             EventKind::ArtifactsDelivered { copied, .. } => {
@@ -97,10 +98,10 @@ impl Reporter for Junit {
                             body.push_str(&format!(
                                 "{}: {}",
                                 case.suite.locate(f.pos, case.line),
-                                f.message
+                                text::message(&f.message)
                             ));
                             for m in &f.mismatches {
-                                body.push_str(&format!("\n  {m}"));
+                                body.push_str(&format!("\n  {}", text::first_line(&m.to_string())));
                             }
                             if let Some(diff) = &f.diff {
                                 body.push_str("\n\n");
@@ -109,40 +110,44 @@ impl Reporter for Junit {
                         }
                         let first = failures.first();
                         let at = case.suite.locate(first.and_then(|f| f.pos), case.line);
-                        s.set_message(format!("{at}: {}", crate::judge::headline(failures)))
+                        let headline = crate::judge::headline(failures);
+                        s.set_message(text::xml(&format!("{at}: {}", text::message(&headline))))
                             .set_type("mismatch")
-                            .set_description(body);
+                            .set_description(text::xml(&body));
                         s
                     }
                     Verdict::Skipped(reason) => {
                         let mut s = TestCaseStatus::skipped();
-                        s.set_message(reason.as_str());
+                        s.set_message(text::xml(&text::message(reason)));
                         s
                     }
                     Verdict::Error(message) => {
                         let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
                         // GitLab shows the body, not the message.
+                        let message = text::xml(&text::message(message));
                         s.set_message(message.as_str())
                             .set_type("infrastructure")
-                            .set_description(message.as_str());
+                            .set_description(message);
                         s
                     }
                 };
-                let mut tc = TestCase::new(case.name.as_str(), status);
-                let classname = self.classnames.get(&case.suite.id);
-                tc.set_classname(classname.map_or(case.suite.function.as_str(), String::as_str));
+                let mut tc = TestCase::new(text::xml(&case.name), status);
+                let classname = self.classnames.get(&case.suite.id).cloned();
+                tc.set_classname(classname.unwrap_or_else(|| text::xml(&case.suite.function)));
                 tc.set_time(result.duration);
                 let started = event.at.checked_sub(result.duration).unwrap_or(event.at);
                 tc.set_timestamp(chrono::DateTime::<chrono::Utc>::from(started).fixed_offset());
-                tc.extra
-                    .insert("file".into(), case.suite.file.display().to_string().into());
+                tc.extra.insert(
+                    "file".into(),
+                    text::xml(&case.suite.file.display().to_string()).into(),
+                );
                 tc.extra.insert("line".into(), case.line.to_string().into());
                 // Jenkins' attachments plugin (and GitLab) pick files up from these lines.
                 let attachments: Vec<String> = match &result.verdict {
                     Verdict::Fail(failures) => failures
                         .iter()
                         .filter_map(|f| f.attachment.as_ref())
-                        .map(|p| format!("[[ATTACHMENT|{}]]", p.display()))
+                        .map(|p| text::xml(&format!("[[ATTACHMENT|{}]]", p.display())))
                         .collect(),
                     _ => Vec::new(),
                 };
@@ -198,6 +203,33 @@ mod tests {
         let xml = std::fs::read_to_string(&path).unwrap();
         roxmltree::Document::parse(&xml).expect("well-formed XML");
         insta::assert_snapshot!(xml);
+    }
+
+    // Regression: U+FFFE/U+FFFF (and lone C0 controls) in a log line, an error message or a
+    // case name made a file no XML reader accepts.
+    #[test]
+    fn junit_is_well_formed_whatever_names_messages_and_logs_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.xml");
+        let mut junit = Junit::new(path.clone());
+        for event in
+            crate::report::sample::hostile_events("\u{fffe}\u{ffff}\u{1}\u{b}\u{1b}x\t", true)
+        {
+            junit.report(&event);
+        }
+        junit.finish().unwrap();
+        let xml = std::fs::read_to_string(&path).unwrap();
+        assert!(xml.chars().all(text::is_xml_char), "{xml:?}");
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let names: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .filter_map(|n| n.attribute("name"))
+            .collect();
+        assert_eq!(
+            names[0], "greets by name\\u{fffe}\\u{ffff}\\u{1}\\u{b}\\u{1b}x  ",
+            "{xml}"
+        );
     }
 
     #[test]

@@ -9,12 +9,14 @@ pub mod json;
 pub mod junit;
 #[cfg(test)]
 pub(crate) mod sample;
+pub mod text;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
 use crate::config::{ReporterMode, RunConfig};
 use crate::event::Event;
+pub use text::visible;
 
 /// Something that consumes the run's events.
 pub trait Reporter {
@@ -73,6 +75,28 @@ pub struct ReportError {
     pub source: std::io::Error,
 }
 
+/// Whether the run reports in GitHub mode: `--reporter github`, or `auto` under
+/// `GITHUB_ACTIONS=true`.
+pub fn github_mode(config: &RunConfig) -> bool {
+    match config.reporter {
+        ReporterMode::Github => true,
+        ReporterMode::Human => false,
+        ReporterMode::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+    }
+}
+
+/// Where GitHub reads a step's summary and outputs, from its environment.
+pub fn github_files(config: &RunConfig) -> github::GithubFiles {
+    let var = |name| std::env::var_os(name).map(std::path::PathBuf::from);
+    github::GithubFiles {
+        summary: var("GITHUB_STEP_SUMMARY"),
+        outputs: var("GITHUB_OUTPUT"),
+        junit: config.junit.clone(),
+        json: config.json.clone(),
+        workspace: var("GITHUB_WORKSPACE"),
+    }
+}
+
 /// Several reporters fed the same events.
 #[derive(Default)]
 pub struct Reporters(pub Vec<Box<dyn Reporter + Send>>);
@@ -82,22 +106,10 @@ impl Reporters {
     /// is a terminal and NO_COLOR/CLICOLOR allow), and JUnit with `--junit`.
     pub fn for_run(config: &RunConfig) -> Reporters {
         let mut reporters = Reporters::default();
-        let github = match config.reporter {
-            ReporterMode::Github => true,
-            ReporterMode::Human => false,
-            ReporterMode::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
-        };
+        let github = github_mode(config);
         if github {
             // First, so that a suite's group opens before the console writes into it.
-            let var = |name| std::env::var_os(name).map(std::path::PathBuf::from);
-            let files = github::GithubFiles {
-                summary: var("GITHUB_STEP_SUMMARY"),
-                outputs: var("GITHUB_OUTPUT"),
-                junit: config.junit.clone(),
-                json: config.json.clone(),
-                workspace: var("GITHUB_WORKSPACE"),
-            };
-            reporters.push(github::Github::new(std::io::stdout(), files));
+            reporters.push(github::Github::new(std::io::stdout(), github_files(config)));
         }
         let color =
             anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
@@ -153,49 +165,91 @@ impl Reporter for Reporters {
     }
 }
 
-/// Log text made safe to show anywhere: ANSI CSI sequences (colours, cursor moves) are
-/// removed, other control characters except tab become visible `\u{..}` escapes.
-pub fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            // CSI: ESC [ parameter and intermediate bytes, then one final byte in @..~.
-            chars.next();
-            while let Some(&n) = chars.peek() {
-                chars.next();
-                if ('@'..='~').contains(&n) {
-                    break;
-                }
-            }
-        } else if c.is_control() && c != '\t' {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Log lines as a reader should see them: runtimes join a multi-line message with CR so it
-/// stays one log event, so CR splits it back into lines; each is made [`visible`].
+/// stays one log event, so CR splits it back into lines; each is made [`visible`] and cut to
+/// [`text::MAX_LINE_CHARS`].
 pub fn readable_lines(logs: &[crate::docker::LogLine]) -> impl Iterator<Item = String> + '_ {
     logs.iter()
         .flat_map(|line| line.text.split('\r'))
-        .map(visible)
+        .map(|l| text::cut_line(&visible(l)))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::visible;
+    use super::*;
 
+    /// What every reporter writes for `events`: console, GitHub log, summary and outputs,
+    /// JUnit and JSON.
+    fn render_all(events: &[Event]) -> Vec<(&'static str, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str| dir.path().join(name);
+        let mut console = console::Console::new(Vec::new(), false, console::Progress::Off);
+        let files = github::GithubFiles {
+            summary: Some(file("summary.md")),
+            outputs: Some(file("outputs")),
+            ..Default::default()
+        };
+        let mut github = github::Github::new(Vec::new(), files);
+        let mut junit = junit::Junit::new(file("junit.xml"));
+        let mut json = json::Json::new(file("report.json"), serde_json::json!({}));
+        for event in events {
+            console.report(event);
+            github.report(event);
+            junit.report(event);
+            json.report(event);
+        }
+        let read = |name: &str| std::fs::read_to_string(file(name)).unwrap();
+        vec![
+            ("console", String::from_utf8(console.into_inner()).unwrap()),
+            ("github", String::from_utf8(github.into_inner()).unwrap()),
+            ("summary", read("summary.md")),
+            ("junit", read("junit.xml")),
+            ("json", read("report.json")),
+        ]
+    }
+
+    // Regression: a 5 MB message made a 5 MB line in the console, the annotation, JUnit, the
+    // summary (which then dropped the case) and the JSON report.
     #[test]
-    fn colours_are_dropped_and_other_controls_made_visible() {
-        assert_eq!(visible("\u{1b}[31mred\u{1b}[0m ok"), "red ok");
-        assert_eq!(
-            visible("a\u{0}b\u{7}\u{1b}\u{7f}\tc"),
-            "a\\u{0}b\\u{7}\\u{1b}\\u{7f}\tc"
-        );
-        assert_eq!(visible("]]> <tag> &"), "]]> <tag> &");
+    fn huge_values_are_cut_in_every_report() {
+        let huge = "x".repeat(5_000_000);
+        for (what, out) in render_all(&sample::hostile_events(&huge, false)) {
+            assert!(out.len() < 100_000, "{what}: {} bytes", out.len());
+            // JSON keeps a line break as `\n`, so its lines are its strings.
+            let longest = out.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+            assert!(
+                longest < text::MAX_LINE_CHARS * 4,
+                "{what}: a line of {longest}"
+            );
+            assert!(
+                out.contains("more characters cut"),
+                "{what}: no note of the cut"
+            );
+        }
+    }
+
+    // Regression: an error message's line breaks wrote Markdown into the job summary, and its
+    // control and ANSI bytes reached the terminal raw.
+    #[test]
+    fn hostile_messages_and_names_inject_nothing() {
+        let hostile =
+            "\u{fffe}\u{ffff}\u{1}\u{1b}[2J\u{1b}]0;title\u{7}\r\n## ✅ all passed\n::warning::x";
+        for (what, out) in render_all(&sample::hostile_events(hostile, true)) {
+            assert!(!out.contains('\u{1b}'), "{what}: a raw ESC in {out:?}");
+            // JSON holds any character, escaped or not, and its readers take them all.
+            let json = what == "json";
+            assert!(
+                json || !out.contains('\u{fffe}') && !out.contains('\u{ffff}'),
+                "{what}"
+            );
+            // A JUnit body keeps a message's lines, where no reader looks for Markdown.
+            let body = what == "junit";
+            assert!(
+                body || !out
+                    .lines()
+                    .any(|l| l.starts_with("## ✅ all") || l.starts_with("::warning::")),
+                "{what}: a line of its own in\n{out}"
+            );
+        }
     }
 }

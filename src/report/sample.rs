@@ -198,3 +198,38 @@ pub fn events() -> Vec<Event> {
         event(1234, EventKind::RunFinished { stats }),
     ]
 }
+
+/// The same run with `hostile` added to every message, difference and log line, and with
+/// `in_names` to every case name.
+pub fn hostile_events(hostile: &str, in_names: bool) -> Vec<Event> {
+    let mut events = events();
+    let names = if in_names { hostile } else { "" };
+    for event in &mut events {
+        match &mut event.kind {
+            EventKind::RunStarted { suites, .. } => {
+                for case in suites.iter_mut().flat_map(|s| s.cases.iter_mut()) {
+                    case.name.push_str(names);
+                }
+            }
+            EventKind::CaseStarted { case } => case.name.push_str(names),
+            EventKind::CaseFinished { case, result } => {
+                case.name.push_str(names);
+                result.logs.push(line(hostile));
+                match &mut result.verdict {
+                    Verdict::Error(message) => message.push_str(hostile),
+                    Verdict::Fail(failures) => {
+                        for f in failures {
+                            f.message.push_str(hostile);
+                            for m in &mut f.mismatches {
+                                m.path.push_str(hostile);
+                            }
+                        }
+                    }
+                    Verdict::Pass | Verdict::Skipped(_) => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    events
+}

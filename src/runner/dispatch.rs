@@ -72,6 +72,8 @@ pub(crate) struct Dispatcher {
     started: Instant,
     redactor: Redactor,
     cancellation: Cancellation,
+    /// Why the run stops early (a signal), once it does.
+    stop: tokio::sync::watch::Receiver<Option<String>>,
     stats: Stats,
     /// Why cases no longer start, once they do not.
     cancelled: Option<String>,
@@ -87,7 +89,7 @@ impl Dispatcher {
         out: UnboundedSender<Event>,
         planned: &[(SuiteId, Vec<CaseId>)],
         redactor: Redactor,
-        cancellation: Cancellation,
+        (cancellation, stop): (Cancellation, tokio::sync::watch::Receiver<Option<String>>),
     ) -> (Dispatcher, Emitter, DispatchInbox) {
         let (to, inbox) = tokio::sync::mpsc::unbounded_channel();
         let dispatcher = Dispatcher {
@@ -95,6 +97,7 @@ impl Dispatcher {
             started: Instant::now(),
             redactor,
             cancellation,
+            stop,
             stats: Stats::default(),
             cancelled: None,
             suites: HashMap::new(),
@@ -110,7 +113,9 @@ impl Dispatcher {
             match message {
                 Message::Event(kind) => self.event(kind),
                 Message::Start { case, reply } => {
-                    let skip = self.cancelled.clone();
+                    let stopped = self.stop.borrow().clone();
+                    let stopped = stopped.map(|reason| format!("not run: {reason}"));
+                    let skip = stopped.or_else(|| self.cancelled.clone());
                     self.event(EventKind::CaseStarted { case: case.clone() });
                     if let Some(reason) = &skip {
                         let result = CaseResult::not_run(Verdict::Skipped(reason.clone()), vec![]);

@@ -60,6 +60,9 @@ pub struct Runner {
     pub update_snapshots: bool,
     /// Where the whole actual value of a failure with a cut diff is written.
     pub attachments: std::path::PathBuf,
+    /// Set, with the reason (`interrupted by SIGINT`), when the run is to stop early: no case
+    /// starts after it, the ones in flight are cut, and every case not run is reported skipped.
+    pub stop: tokio::sync::watch::Receiver<Option<String>>,
 }
 
 /// What every executor of a run shares: the bounds on containers, the images, and how
@@ -83,8 +86,12 @@ impl Runner {
         let suites = &self.suites;
         let planned = self.plan.suites();
         let redactor = self.redactor();
-        let (dispatcher, out, inbox) =
-            dispatch::Dispatcher::new(events, &planned, redactor.clone(), self.cancellation);
+        let (dispatcher, out, inbox) = dispatch::Dispatcher::new(
+            events,
+            &planned,
+            redactor.clone(),
+            (self.cancellation, self.stop.clone()),
+        );
         let dispatching = tokio::spawn(dispatcher.run(inbox));
         out.emit(EventKind::RunStarted {
             run_id: self.run_id.clone(),
@@ -127,6 +134,30 @@ impl Runner {
         }
         drop(out);
         dispatching.await.unwrap_or_default()
+    }
+
+    /// Why the run is stopping, once it is.
+    fn stopped(&self) -> Option<String> {
+        self.stop.borrow().clone()
+    }
+
+    /// `work`'s result, or `None` when the run is stopped first (then `work` is dropped, and
+    /// with it any container it had: containers are removed when dropped).
+    async fn unless_stopped<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        let mut stop = self.stop.clone();
+        if stop.borrow().is_some() {
+            return None;
+        }
+        let stopped = async move {
+            // A dropped sender never stops the run.
+            if stop.wait_for(Option::is_some).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            done = work => Some(done),
+            () = stopped => None,
+        }
     }
 
     /// The secrets of this run: the caller's credentials, when a function inherits them.

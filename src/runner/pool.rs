@@ -59,7 +59,11 @@ impl Runner {
     /// Runs one function's cases on a pool of its containers.
     pub(super) async fn run_pool(&self, unit: &Unit, shared: &Shared, out: Emitter) {
         let suite = &self.suites[unit.suite.0];
-        let image = self.image(&shared.images, unit.suite, &out).await;
+        let image = self.unless_stopped(self.image(&shared.images, unit.suite, &out));
+        // Stopped first: every case is then reported not run when it asks to start.
+        let image = image
+            .await
+            .unwrap_or_else(|| Err(self.stopped().unwrap_or_default()));
         let pool = Pool {
             unit,
             suite,
@@ -144,9 +148,14 @@ impl Runner {
                 out.emit(EventKind::ContainerStarting {
                     worker: worker_ref(id),
                 });
-                let booted = {
+                let booted = self.unless_stopped(async {
                     let _booting = shared.boots.acquire().await;
                     self.boot(pool, id, shared, out, worker.take()).await
+                });
+                let Some(booted) = booted.await else {
+                    // Stopped while booting: what the boot created went with its future.
+                    self.cut_short(case_ref, false, out);
+                    continue;
                 };
                 match booted {
                     Ok((booted, ready)) => {
@@ -175,7 +184,13 @@ impl Runner {
             let mut recorded = None;
             let result = match (&mut worker, pool.problem()) {
                 (Some(w), None) => {
-                    let invocation = w.invoke(&case.event, &case.context).await;
+                    let invoked = self.unless_stopped(w.invoke(&case.event, &case.context));
+                    let Some(invocation) = invoked.await else {
+                        // Cut in flight; its container is removed with the worker.
+                        self.cut_short(case_ref, true, out);
+                        lost = true;
+                        continue;
+                    };
                     lost = invocation.outcome.container_lost();
                     served += 1;
                     let (verdict, change) = self.judge(pool, case_id, &invocation, shared);
@@ -220,6 +235,21 @@ impl Runner {
                 invoke_url: kept.invoke_url,
             });
         }
+    }
+
+    /// Reports a case the stopping run did not finish, as skipped with why.
+    fn cut_short(&self, case: CaseRef, in_flight: bool, out: &Emitter) {
+        let reason = self.stopped().unwrap_or_default();
+        let reason = if in_flight {
+            format!("cut short: {reason} while it ran")
+        } else {
+            format!("not run: {reason}")
+        };
+        let result = CaseResult::not_run(Verdict::Skipped(reason), Vec::new());
+        out.emit(EventKind::CaseFinished {
+            case,
+            result: Box::new(result),
+        });
     }
 
     /// The verdict on one invocation, with the snapshot it recorded when it changed one.

@@ -156,7 +156,10 @@ async fn fail_fast_skips_what_starts_after_the_first_failure_and_counts_it() {
         tx,
         &plan(&[3]),
         Redactor::default(),
-        Cancellation { max_fail: Some(1) },
+        (
+            Cancellation { max_fail: Some(1) },
+            tokio::sync::watch::channel(None).1,
+        ),
     );
     let running = tokio::spawn(dispatcher.run(inbox));
     emitter.emit(EventKind::SuiteStarted { suite: suite(0) });
