@@ -16,7 +16,7 @@ use crate::error::one_line;
 use crate::event::{
     CaseRef, CaseResult, Event, EventKind, PlannedSuite, Stats, SuiteRef, WorkerRef,
 };
-use crate::judge::{self, Evidence, Snapshot, Verdict};
+use crate::judge::{self, Evidence, LogsSeen, Snapshot, Verdict};
 use crate::plan::{CaseId, Plan, Unit};
 use crate::snapshot::{Change, Snapshots};
 use crate::suite::{Architecture, Credentials, Suite};
@@ -206,13 +206,15 @@ impl Runner {
             let mut recorded = None;
             let result = match (&mut worker, &problem) {
                 (Some(w), None) => {
-                    let invocation = w.invoke(&case.event, &case.context).await;
+                    let rules: Vec<_> = case.expect.log_rules().collect();
+                    let invocation = w.invoke(&case.event, &case.context, &rules).await;
                     lost = invocation.outcome.container_lost();
-                    let lines: Vec<&str> =
-                        invocation.logs.iter().map(|l| l.text.as_str()).collect();
                     let evidence = Evidence {
                         outcome: &invocation.outcome,
-                        logs: &lines,
+                        logs: LogsSeen {
+                            lines: invocation.log_lines,
+                            found: &invocation.found,
+                        },
                         duration: invocation.reported.duration,
                     };
                     let stored = self.snapshots.get(unit.suite.0, &case.name);
