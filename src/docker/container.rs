@@ -3,17 +3,18 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, Mount, MountType, NetworkConnectRequest,
-    PortBinding,
+    ContainerCreateBody, EndpointSettings, HostConfig, HostConfigLogConfig, Mount, MountType,
+    NetworkConnectRequest, PortBinding,
 };
 use bollard::query_parameters::CreateContainerOptions;
 
 use super::copy::copy_artifacts;
 use super::owned::{OwnedContainers, remove};
-use super::{Engine, LogLine, Logs};
+use super::{Engine, Framing, LogLine, Logs};
 
 /// Everything needed to create a container.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +78,8 @@ pub enum StartError {
     },
     #[error("cannot start the container")]
     Start(#[source] bollard::errors::Error),
+    #[error("cannot attach to the container to read its output")]
+    Attach(#[source] bollard::errors::Error),
     #[error("{what}")]
     Copy {
         what: String,
@@ -150,11 +153,12 @@ impl Drop for Container {
 }
 
 impl Container {
-    /// Creates and starts a container for `spec`.
+    /// Creates and starts a container for `spec`, its output read as `framing` says.
     pub async fn start(
         engine: &Engine,
         owned: &OwnedContainers,
         spec: &ContainerSpec,
+        framing: Arc<dyn Framing>,
     ) -> Result<Container, StartError> {
         let (mut mounts, volumes) = copy_artifacts(engine, owned, spec).await?;
         mounts.extend(
@@ -190,6 +194,7 @@ impl Container {
             network_mode: spec.network.clone(),
             extra_hosts: Some(spec.extra_hosts.clone()),
             tmpfs: Some(spec.tmpfs.iter().cloned().collect()),
+            log_config: Some(log_config()),
             ..Default::default()
         };
         let body = ContainerCreateBody {
@@ -225,13 +230,22 @@ impl Container {
                 return Err(give_back(StartError::Start(e)).await);
             }
         }
+        // Attached before it starts, so that not a byte of its output is missed.
+        let logs = match Logs::attach(engine, &id, framing).await {
+            Ok(logs) => logs,
+            Err(e) => {
+                let _ = remove(engine, &id).await;
+                owned.forget(&id);
+                return Err(give_back(StartError::Attach(e)).await);
+            }
+        };
         if let Err(e) = engine.docker.start_container(&id, None).await {
             let _ = remove(engine, &id).await;
             owned.forget(&id);
             return Err(give_back(StartError::Start(e)).await);
         }
         let mut container = Container {
-            logs: Logs::follow(engine, &id),
+            logs,
             id,
             name: spec.name.clone(),
             port: 0,
@@ -273,7 +287,7 @@ impl Container {
         self.logs
             .settle(Duration::from_millis(100), Duration::from_secs(1))
             .await;
-        let logs = self.logs.since(0);
+        let logs = self.logs.so_far();
         self.remove().await;
         Err(StartError::Exited { how, logs })
     }
@@ -313,6 +327,20 @@ impl Container {
             self.owned.remove_volume(&self.engine, volume).await;
         }
         self.settled = true;
+    }
+}
+
+/// The engine's own log of the container, which lambda-ci does not read (it attaches): a
+/// json-file log capped at 3 × 10 MB, whatever the engine's default, so that a flood cannot fill
+/// its disk, nothing is sent to a remote log driver, and `docker logs` works on a kept
+/// container.
+fn log_config() -> HostConfigLogConfig {
+    HostConfigLogConfig {
+        typ: Some("json-file".into()),
+        config: Some(HashMap::from([
+            ("max-size".to_string(), "10m".to_string()),
+            ("max-file".to_string(), "3".to_string()),
+        ])),
     }
 }
 

@@ -1,15 +1,31 @@
-//! Follows a container's output and splits it into lines, with marks so that a reader can
-//! claim the lines written between two points and release them.
+//! Reads a container's output as it is written and keeps it in bounded windows: the reader
+//! watches one window at a time (an invocation), whose first and last lines are kept and whose
+//! every line is shown to the reader's matchers on the way.
+//!
+//! The output is read by attaching to the container before it starts, not from the engine's
+//! log file: a json-file log that rotates under a following reader loses lines, and Docker
+//! 20.10's follower stops delivering anything after a rotation it fell behind. An attached
+//! reader gets every byte, and a slow one holds the container's writes back instead.
+//! What a line means (where a window opens and closes, what is noise) is the reader's
+//! [`Framing`]: this module knows nothing of what runs in the container.
+
+mod lines;
+mod window;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bollard::container::LogOutput;
-use bollard::query_parameters::LogsOptions;
+use bollard::query_parameters::AttachContainerOptions;
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 
 use super::Engine;
+use lines::{Line, Splitter};
+use window::Window;
+
+pub use lines::READ_BYTES;
+pub use window::{KEPT_LINES, LINE_BYTES, Taken};
 
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -27,176 +43,217 @@ pub struct LogLine {
     pub text: String,
 }
 
-#[derive(Default)]
-struct Buffer {
-    /// How many lines were claimed and dropped from the front; marks count from the start.
-    base: usize,
-    lines: Vec<LogLine>,
-    partial: [Vec<u8>; 2],
+/// Says whether a line (its first [`READ_BYTES`]) is what the reader looks for.
+pub type Matcher = Box<dyn Fn(&str) -> bool + Send>;
+
+/// What a line means to the windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Opens a watched window: what came before it in the window is dropped.
+    Opens,
+    /// Closes the window it opened: what follows goes to the next one.
+    Closes,
+    /// Left out of a watched window.
+    Noise,
+    Plain,
+}
+
+/// What the lines of a container's output mean.
+pub trait Framing: Send + Sync {
+    fn role(&self, stream: LogStream, text: &str) -> Role;
+    /// Where, in the end of a line, a line of the framing starts that was written right after
+    /// output with no newline (and so shares its line); never at 0.
+    fn glued(&self, stream: LogStream, end: &[u8]) -> Option<usize>;
+}
+
+struct State {
+    splitter: Splitter,
+    framing: Arc<dyn Framing>,
+    /// The window being filled, or closed and waiting to be taken.
+    current: Window,
+    /// What comes after `current` closed.
+    next: Option<Window>,
     ended: bool,
 }
 
-impl Buffer {
-    fn push(&mut self, stream: LogStream, bytes: &[u8]) {
-        let slot = &mut self.partial[stream as usize];
-        slot.extend_from_slice(bytes);
-        while let Some(at) = slot.iter().position(|b| *b == b'\n') {
-            let mut line: Vec<u8> = slot.drain(..=at).collect();
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            self.lines.push(LogLine {
-                stream,
-                text: String::from_utf8_lossy(&line).into_owned(),
-            });
+impl State {
+    fn new(framing: Arc<dyn Framing>) -> State {
+        State {
+            splitter: Splitter::default(),
+            framing,
+            current: Window::default(),
+            next: None,
+            ended: false,
         }
     }
 
-    /// The lines after absolute index `mark` that are still held.
-    fn after(&self, mark: usize) -> &[LogLine] {
-        let from = mark.saturating_sub(self.base).min(self.lines.len());
-        &self.lines[from..]
+    fn push(&mut self, stream: LogStream, bytes: &[u8]) {
+        let mut splitter = std::mem::take(&mut self.splitter);
+        splitter.push(stream, bytes, &mut |line| self.route(line));
+        self.splitter = splitter;
     }
 
-    /// The unfinished last line of each stream.
-    fn partial_lines(&self) -> impl Iterator<Item = LogLine> + '_ {
-        [LogStream::Stdout, LogStream::Stderr]
-            .into_iter()
-            .filter(|stream| !self.partial[*stream as usize].is_empty())
-            .map(|stream| LogLine {
-                stream,
-                text: String::from_utf8_lossy(&self.partial[stream as usize]).into_owned(),
-            })
-    }
-
-    /// Turns the unfinished lines into lines: the output has ended.
+    /// The output ended, or an unfinished line is needed now: it becomes a line.
     fn flush(&mut self) {
-        let rest: Vec<LogLine> = self.partial_lines().collect();
-        self.partial = Default::default();
-        self.lines.extend(rest);
+        let mut splitter = std::mem::take(&mut self.splitter);
+        splitter.flush(&mut |line| self.route(line));
+        self.splitter = splitter;
+    }
+
+    fn route(&mut self, line: Line) {
+        let glued = self.framing.glued(line.stream, line.tail());
+        if let Some(at) = glued.filter(|at| *at > 0) {
+            let (text, framing) = line.split_end(at);
+            self.route(text);
+            self.route(framing);
+            return;
+        }
+        let role = self
+            .framing
+            .role(line.stream, &String::from_utf8_lossy(&line.bytes));
+        let window = if self.current.is_closed() {
+            self.next.get_or_insert_with(Window::default)
+        } else {
+            &mut self.current
+        };
+        window.push(line, role);
     }
 }
 
-/// The output of one container, collected in the background as it is written.
+/// The output of one container, read in the background as it is written.
 #[derive(Clone)]
 pub struct Logs {
-    buffer: Arc<Mutex<Buffer>>,
+    state: Arc<Mutex<State>>,
     notify: Arc<Notify>,
 }
 
 impl Logs {
-    /// Starts following the container's stdout and stderr from its start.
-    pub fn follow(engine: &Engine, id: &str) -> Logs {
-        let logs = Logs {
-            buffer: Arc::default(),
-            notify: Arc::default(),
-        };
-        let options = LogsOptions {
-            follow: true,
+    /// Attaches to the container's stdout and stderr; call it before the container starts so
+    /// that nothing it writes is missed.
+    pub async fn attach(
+        engine: &Engine,
+        id: &str,
+        framing: Arc<dyn Framing>,
+    ) -> Result<Logs, bollard::errors::Error> {
+        let options = AttachContainerOptions {
+            stream: true,
             stdout: true,
             stderr: true,
             ..Default::default()
         };
-        let mut stream = engine.docker.logs(id, Some(options));
+        let attached = engine.docker.attach_container(id, Some(options)).await?;
+        let logs = Logs::new(framing);
         let task_logs = logs.clone();
+        let (mut output, input) = (attached.output, attached.input);
         tokio::spawn(async move {
-            while let Some(Ok(chunk)) = stream.next().await {
-                let (kind, bytes) = match chunk {
+            // Held so that the connection stays whole while output is read.
+            let _input = input;
+            while let Some(Ok(chunk)) = output.next().await {
+                let (stream, bytes) = match chunk {
                     LogOutput::StdOut { message } | LogOutput::Console { message } => {
                         (LogStream::Stdout, message)
                     }
                     LogOutput::StdErr { message } => (LogStream::Stderr, message),
                     LogOutput::StdIn { .. } => continue,
                 };
-                task_logs.lock().push(kind, &bytes);
+                task_logs.lock().push(stream, &bytes);
                 task_logs.notify.notify_waiters();
             }
-            let mut buffer = task_logs.lock();
-            buffer.flush();
-            buffer.ended = true;
-            drop(buffer);
+            let mut state = task_logs.lock();
+            state.flush();
+            state.ended = true;
+            drop(state);
             task_logs.notify.notify_waiters();
         });
-        logs
+        Ok(logs)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Buffer> {
-        // A panic while holding the lock leaves lines that are still worth reading.
-        self.buffer.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Output that has already ended with `lines`, for tests of what reads it.
-    #[cfg(test)]
-    pub(crate) fn ended_with(lines: &[&str]) -> Logs {
-        let logs = Logs {
-            buffer: Arc::default(),
+    fn new(framing: Arc<dyn Framing>) -> Logs {
+        Logs {
+            state: Arc::new(Mutex::new(State::new(framing))),
             notify: Arc::default(),
-        };
-        for l in lines {
-            logs.lock()
-                .push(LogStream::Stdout, format!("{l}\n").as_bytes());
         }
-        logs.lock().ended = true;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves lines that are still worth reading.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Output that has already ended after `chunks`, for tests of what reads it.
+    #[cfg(test)]
+    pub(crate) fn ended_with(framing: Arc<dyn Framing>, chunks: &[(LogStream, &str)]) -> Logs {
+        let logs = Logs::new(framing);
+        let mut state = logs.lock();
+        for (stream, chunk) in chunks {
+            state.push(*stream, chunk.as_bytes());
+        }
+        state.flush();
+        state.ended = true;
+        drop(state);
         logs
     }
 
-    /// The number of complete lines so far: a mark for [`Logs::since`].
-    pub fn mark(&self) -> usize {
-        let buffer = self.lock();
-        buffer.base + buffer.lines.len()
+    /// Output that is still being written, and a way to write more, for tests.
+    #[cfg(test)]
+    pub(crate) fn written(framing: Arc<dyn Framing>) -> (Logs, impl Fn(LogStream, &str)) {
+        let logs = Logs::new(framing);
+        let writer = logs.clone();
+        let write = move |stream: LogStream, chunk: &str| {
+            writer.lock().push(stream, chunk.as_bytes());
+            writer.notify.notify_waiters();
+        };
+        (logs, write)
     }
 
-    /// Every line after `mark`, including an unfinished last line.
-    pub fn since(&self, mark: usize) -> Vec<LogLine> {
-        let buffer = self.lock();
-        let mut lines = buffer.after(mark).to_vec();
-        lines.extend(buffer.partial_lines());
-        lines
+    /// Starts watching the output that comes next, with `matchers`; what was written before
+    /// and not yet taken is dropped.
+    pub fn watch(&self, matchers: Vec<Matcher>) {
+        let mut state = self.lock();
+        if !state.current.opened {
+            state.current = Window::default();
+            state.next = None;
+        }
+        state.current.arm(matchers);
     }
 
-    /// The complete lines from mark `from` up to mark `to`.
-    pub fn between(&self, from: usize, to: usize) -> Vec<LogLine> {
-        let buffer = self.lock();
-        let lines = buffer.after(from);
-        let n = to.saturating_sub(from.max(buffer.base)).min(lines.len());
-        lines[..n].to_vec()
-    }
-
-    /// Waits until `find`, given the lines after `mark`, returns how many of them make up what
-    /// the reader waits for; returns the mark just past them, or `None` if they did not come
-    /// within `limit` or the output ended.
-    pub async fn wait_for(
-        &self,
-        mark: usize,
-        limit: Duration,
-        find: impl Fn(&[LogLine]) -> Option<usize>,
-    ) -> Option<usize> {
+    /// Waits until the window closes, at most `limit`; whether it did.
+    pub async fn closed(&self, limit: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let notified = self.notify.notified();
             {
-                let buffer = self.lock();
-                if let Some(n) = find(buffer.after(mark)) {
-                    return Some(mark.max(buffer.base) + n);
+                let state = self.lock();
+                if state.current.is_closed() {
+                    return true;
                 }
-                if buffer.ended {
-                    return None;
+                if state.ended {
+                    return false;
                 }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return None;
+                return false;
             }
         }
     }
 
-    /// Drops the lines before `mark`: they were claimed by an invocation, and a long-lived
-    /// container must not hold its whole output in memory.
-    pub fn release(&self, mark: usize) {
-        let mut buffer = self.lock();
-        let n = mark.saturating_sub(buffer.base).min(buffer.lines.len());
-        buffer.lines.drain(..n);
-        buffer.base += n;
+    /// Takes the window: through its closing line (changed by `amend`) if it closed, else
+    /// everything so far with any unfinished line. What follows goes to a new window.
+    pub fn take(&self, amend: impl FnOnce(&mut String)) -> Taken {
+        let mut state = self.lock();
+        if !state.current.is_closed() {
+            state.flush();
+        }
+        let next = state.next.take().unwrap_or_default();
+        std::mem::replace(&mut state.current, next).take(amend)
+    }
+
+    /// What the window holds so far, with any unfinished line, leaving it in place: what a
+    /// container wrote before it failed to boot.
+    pub fn so_far(&self) -> Vec<LogLine> {
+        let mut state = self.lock();
+        state.flush();
+        state.current.lines()
     }
 
     /// Waits until no new output has come for `quiet`, at most `limit` in all.
@@ -219,65 +276,57 @@ impl Logs {
 mod tests {
     use super::*;
 
-    #[test]
-    fn lines_are_split_across_chunks() {
-        let mut b = Buffer::default();
-        b.push(LogStream::Stdout, b"START RequestId: 1\nhel");
-        b.push(LogStream::Stderr, b"warn\n");
-        b.push(LogStream::Stdout, b"lo\r\nEND RequestId: 1\n");
-        b.push(
-            LogStream::Stdout,
-            b"REPORT RequestId: 1\tDuration: 1 ms\t\n",
-        );
-        b.push(LogStream::Stdout, b"\xff\xfe\n");
-        let texts: Vec<_> = b.lines.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(
-            texts,
-            vec![
-                "START RequestId: 1",
-                "warn",
-                "hello",
-                "END RequestId: 1",
-                "REPORT RequestId: 1\tDuration: 1 ms\t",
-                "\u{fffd}\u{fffd}"
-            ]
-        );
-        assert_eq!(b.lines[1].stream, LogStream::Stderr);
+    /// `<` opens, `>` closes, `~` is noise; `|` glued at the end of a line is framing.
+    struct Marks;
+
+    impl Framing for Marks {
+        fn role(&self, _: LogStream, text: &str) -> Role {
+            match text.chars().next() {
+                Some('<') => Role::Opens,
+                Some('>') => Role::Closes,
+                Some('~') => Role::Noise,
+                _ => Role::Plain,
+            }
+        }
+
+        fn glued(&self, _: LogStream, end: &[u8]) -> Option<usize> {
+            end.iter().position(|b| *b == b'>').filter(|at| *at > 0)
+        }
+    }
+
+    fn texts(taken: &Taken) -> Vec<&str> {
+        taken.lines.iter().map(|l| l.text.as_str()).collect()
     }
 
     #[tokio::test]
-    async fn released_lines_are_dropped_but_marks_stay_valid() {
-        let logs = Logs::ended_with(&["a", "b", "c", "d"]);
-        logs.release(2);
-        assert_eq!(logs.lock().lines.len(), 2);
-        assert_eq!(logs.mark(), 4);
-        let texts: Vec<_> = logs.since(3).into_iter().map(|l| l.text).collect();
-        assert_eq!(texts, vec!["d"]);
-        assert_eq!(logs.since(0).len(), 2);
-        let texts: Vec<_> = logs.between(2, 3).into_iter().map(|l| l.text).collect();
-        assert_eq!(texts, vec!["c"]);
+    async fn windows_follow_one_another_and_glued_framing_is_split_off() {
+        let (logs, write) = Logs::written(Arc::new(Marks));
+        logs.watch(vec![Box::new(|t: &str| t == "b")]);
+        write(LogStream::Stdout, "spill\n<1\na\nno newline>1\nafter\n");
+        assert!(logs.closed(Duration::from_millis(10)).await);
+        let first = logs.take(|t| t.push_str(" amended"));
+        assert_eq!(texts(&first), vec!["<1", "a", "no newline", ">1 amended"]);
+        assert!(first.closed);
+        assert_eq!(first.found, vec![None]);
+        // Output between windows is dropped once the next one is watched.
+        logs.watch(vec![Box::new(|t: &str| t == "b")]);
+        write(LogStream::Stdout, "<2\nb\nunfinish");
+        assert!(!logs.closed(Duration::from_millis(10)).await);
+        let second = logs.take(|_| {});
+        assert_eq!(texts(&second), vec!["<2", "b", "unfinish"]);
+        assert_eq!(second.found, vec![Some("b".into())]);
+        assert!(!second.closed);
     }
 
     #[tokio::test]
-    async fn waiting_ends_at_what_was_found_or_at_the_end_of_output() {
-        let logs = Logs::ended_with(&["a", "b", "c"]);
-        let found = |lines: &[LogLine]| lines.iter().position(|l| l.text == "b").map(|i| i + 1);
-        assert_eq!(
-            logs.wait_for(0, Duration::from_millis(10), found).await,
-            Some(2)
+    async fn what_a_failed_boot_wrote_is_all_there_and_stays() {
+        let logs = Logs::ended_with(
+            Arc::new(Marks),
+            &[(LogStream::Stderr, "~info\n"), (LogStream::Stdout, "panic")],
         );
-        assert_eq!(
-            logs.wait_for(2, Duration::from_millis(10), found).await,
-            None
-        );
-    }
-
-    #[test]
-    fn flush_keeps_an_unfinished_line() {
-        let mut b = Buffer::default();
-        b.push(LogStream::Stderr, b"panic: boom");
-        assert!(b.lines.is_empty());
-        b.flush();
-        assert_eq!(b.lines[0].text, "panic: boom");
+        let texts = |lines: Vec<LogLine>| lines.into_iter().map(|l| l.text).collect::<Vec<_>>();
+        assert_eq!(texts(logs.so_far()), vec!["~info", "panic"]);
+        assert_eq!(texts(logs.so_far()), vec!["~info", "panic"]);
+        assert!(!logs.closed(Duration::from_millis(10)).await);
     }
 }

@@ -14,7 +14,9 @@ use bollard::Docker;
 pub use build::{BuildError, build_image, context_tar};
 pub use container::{Artifact, Container, ContainerSpec, Delivery, StartError, State};
 pub use image::{ImageError, PullPolicy, PullProgress, ensure_image};
-pub use logs::{LogLine, LogStream, Logs};
+pub use logs::{
+    Framing, KEPT_LINES, LINE_BYTES, LogLine, LogStream, Logs, Matcher, READ_BYTES, Role, Taken,
+};
 pub use owned::OwnedContainers;
 pub use probe::{PathProbe, probe_local_paths};
 

@@ -79,10 +79,28 @@ impl Failure {
 #[derive(Debug, Clone, Copy)]
 pub struct Evidence<'a> {
     pub outcome: &'a Outcome,
-    /// The invocation's log lines.
-    pub logs: &'a [&'a str],
+    /// What the invocation's log lines showed the case's `logs:` entries.
+    pub logs: LogsSeen<'a>,
     /// The handler's time, from RIE's REPORT line.
     pub duration: Option<Duration>,
+}
+
+/// What the case's `logs:` entries found in every log line of the invocation, as the lines
+/// were written: the log reader sees them all, while only the first and last are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct LogsSeen<'a> {
+    /// How many lines the invocation wrote.
+    pub lines: u64,
+    /// For each entry of [`Expectation::log_rules`], in order, the first line it found.
+    pub found: &'a [Option<String>],
+}
+
+impl LogsSeen<'static> {
+    /// No lines: the invocation wrote none, or the case has no `logs:` entries.
+    pub const NONE: LogsSeen<'static> = LogsSeen {
+        lines: 0,
+        found: &[],
+    };
 }
 
 /// How a `snapshot` check treats the stored snapshot.
@@ -142,6 +160,7 @@ pub fn judge(expect: &Expectation, evidence: Evidence<'_>, snapshot: Snapshot<'_
     let seen = seen.as_ref();
     let mut failures = Vec::new();
     let mut recorded = None;
+    let mut found = evidence.logs.found.iter();
     for check in &expect.checks {
         let failure = match (&check.kind, &seen) {
             (
@@ -151,7 +170,12 @@ pub fn judge(expect: &Expectation, evidence: Evidence<'_>, snapshot: Snapshot<'_
                 },
                 _,
             ) => error::expected_failure(outcome, error_type.as_ref(), message.as_ref(), check.pos),
-            (CheckKind::Log(rule), _) => log(rule, evidence.logs, check),
+            (CheckKind::Log(rule), _) => log(
+                rule,
+                evidence.logs.lines,
+                found.next().and_then(Option::as_deref),
+                check,
+            ),
             (CheckKind::MaxDuration { millis }, _) => {
                 max_duration(*millis, evidence.duration, check)
             }
@@ -401,40 +425,27 @@ fn differ(
     Some(failure)
 }
 
-fn log(rule: &LogRule, lines: &[&str], check: &Check) -> Option<Failure> {
+/// One `logs:` entry, judged on the first of the invocation's `lines` lines it `found`.
+fn log(rule: &LogRule, lines: u64, found: Option<&str>, check: &Check) -> Option<Failure> {
     let fail = |message: String| Some(Failure::new("logs", message, Some(check.pos)));
-    match rule {
-        LogRule::Contains(text) => {
-            if lines.iter().any(|l| l.contains(text.as_str())) {
-                None
-            } else {
-                fail(format!(
-                    "logs contains: no line of the invocation's {} holds {text:?}",
-                    count_lines(lines.len())
-                ))
-            }
-        }
-        LogRule::NotContains(text) => match lines.iter().find(|l| l.contains(text.as_str())) {
-            Some(line) => fail(format!(
-                "logs not_contains: a line holds {text:?}: {:?}",
-                shorten(line, QUOTED)
-            )),
-            None => None,
-        },
-        LogRule::Matches(re) => {
-            if lines.iter().any(|l| re.regex.is_match(l)) {
-                None
-            } else {
-                fail(format!(
-                    "logs matches: no line of the invocation's {} matches {re}",
-                    count_lines(lines.len())
-                ))
-            }
-        }
+    match (rule, found) {
+        (LogRule::Contains(text), None) => fail(format!(
+            "logs contains: no line of the invocation's {} holds {text:?}",
+            count_lines(lines)
+        )),
+        (LogRule::NotContains(text), Some(line)) => fail(format!(
+            "logs not_contains: a line holds {text:?}: {:?}",
+            shorten(line, QUOTED)
+        )),
+        (LogRule::Matches(re), None) => fail(format!(
+            "logs matches: no line of the invocation's {} matches {re}",
+            count_lines(lines)
+        )),
+        _ => None,
     }
 }
 
-fn count_lines(n: usize) -> String {
+fn count_lines(n: u64) -> String {
     if n == 1 {
         "1 log line".into()
     } else {

@@ -42,13 +42,22 @@ pub(super) fn expect(kinds: Vec<CheckKind>) -> Expectation {
 }
 
 pub(super) fn run(e: &Expectation, outcome: &Outcome) -> Verdict {
+    // What the log reader would find in these lines for each `logs:` entry.
+    let lines = [
+        "START RequestId: 1",
+        "user 42 signed in",
+        "END RequestId: 1",
+    ];
+    let found: Vec<Option<String>> = e
+        .log_rules()
+        .map(|rule| lines.iter().find(|l| rule.finds(l)).map(|l| l.to_string()))
+        .collect();
     let evidence = Evidence {
         outcome,
-        logs: &[
-            "START RequestId: 1",
-            "user 42 signed in",
-            "END RequestId: 1",
-        ],
+        logs: LogsSeen {
+            lines: lines.len() as u64,
+            found: &found,
+        },
         duration: Some(Duration::from_millis(12)),
     };
     judge(

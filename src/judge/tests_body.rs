@@ -19,7 +19,7 @@ fn check(kind: CheckKind) -> Expectation {
 fn verdict(e: &Expectation, outcome: &Outcome) -> Verdict {
     let evidence = Evidence {
         outcome,
-        logs: &[],
+        logs: LogsSeen::NONE,
         duration: None,
     };
     let file = std::path::Path::new("s.snap.yaml");

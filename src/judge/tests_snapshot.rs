@@ -45,7 +45,7 @@ fn snapshots_compare_record_and_report_a_missing_one() {
     let r = ok(api(200, json!({"id": 1, "at": "now"})));
     let evidence = Evidence {
         outcome: &r,
-        logs: &[],
+        logs: LogsSeen::NONE,
         duration: None,
     };
     let missing = judge(
@@ -85,7 +85,7 @@ fn snapshots_compare_record_and_report_a_missing_one() {
     let changed = ok(api(200, json!({"id": 2, "at": "later"})));
     let evidence = Evidence {
         outcome: &changed,
-        logs: &[],
+        logs: LogsSeen::NONE,
         duration: None,
     };
     let f = failures(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{ReportError, ReportFile, Reporter, readable_lines, text};
+use super::{ReportError, ReportFile, Reporter, text, whole_lines};
 use crate::event::{CaseResult, Event, EventKind};
 use crate::judge::Verdict;
 use crate::plan::{CaseId, SuiteId};
@@ -109,7 +109,7 @@ fn case_json(name: &str, line: usize, result: &CaseResult) -> Value {
         "differences": differences,
         "diff": diff,
         "failures": failures,
-        "logs": readable_lines(&result.logs).collect::<Vec<_>>(),
+        "logs": whole_lines(&result.logs).collect::<Vec<_>>(),
     })
 }
 

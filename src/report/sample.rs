@@ -160,7 +160,7 @@ pub fn events() -> Vec<Event> {
                         &expect,
                         judge::Evidence {
                             outcome: &outcome,
-                            logs: &[],
+                            logs: judge::LogsSeen::NONE,
                             duration: None,
                         },
                         judge::Snapshot::Compare {

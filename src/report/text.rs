@@ -35,7 +35,12 @@ pub fn visible(text: &str) -> String {
 
 /// `line` cut after [`MAX_LINE_CHARS`] characters, with a note of how many more there were.
 pub fn cut_line(line: &str) -> String {
-    match line.char_indices().nth(MAX_LINE_CHARS) {
+    cut_line_at(line, MAX_LINE_CHARS)
+}
+
+/// `line` cut after `max` characters, with a note of how many more there were.
+pub fn cut_line_at(line: &str, max: usize) -> String {
+    match line.char_indices().nth(max) {
         None => line.to_string(),
         Some((end, _)) => {
             let more = line[end..].chars().count();

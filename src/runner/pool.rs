@@ -12,7 +12,7 @@ use super::{Emitter, Runner, Shared, attach};
 use crate::docker::{Delivery, LogLine};
 use crate::error::one_line;
 use crate::event::{CaseRef, CaseResult, EventKind, Stats, SuiteRef, WorkerRef};
-use crate::judge::{self, Evidence, Snapshot, Verdict};
+use crate::judge::{self, Evidence, LogsSeen, Snapshot, Verdict};
 use crate::plan::{CaseId, Unit, WorkerId};
 use crate::snapshot::Change;
 use crate::suite::{Isolation, Suite};
@@ -184,7 +184,8 @@ impl Runner {
             let mut recorded = None;
             let result = match (&mut worker, pool.problem()) {
                 (Some(w), None) => {
-                    let invoked = self.unless_stopped(w.invoke(&case.event, &case.context));
+                    let rules: Vec<_> = case.expect.log_rules().collect();
+                    let invoked = self.unless_stopped(w.invoke(&case.event, &case.context, &rules));
                     let Some(invocation) = invoked.await else {
                         // Cut in flight; its container is removed with the worker.
                         self.cut_short(case_ref, true, out);
@@ -262,10 +263,12 @@ impl Runner {
     ) -> (Verdict, Option<Change>) {
         let suite = pool.suite;
         let case = &suite.cases[case_id.index];
-        let lines: Vec<&str> = invocation.logs.iter().map(|l| l.text.as_str()).collect();
         let evidence = Evidence {
             outcome: &invocation.outcome,
-            logs: &lines,
+            logs: LogsSeen {
+                lines: invocation.log_lines,
+                found: &invocation.found,
+            },
             duration: invocation.reported.duration,
         };
         let stored = self.snapshots.get(case_id.suite.0, &case.name);

@@ -27,6 +27,15 @@ impl Expectation {
             .any(|c| matches!(c.kind, CheckKind::Error { .. }))
     }
 
+    /// The `logs:` entries, in the order written: the log reader is given them before the
+    /// invocation and reports, in this order, what each found.
+    pub fn log_rules(&self) -> impl Iterator<Item = &LogRule> {
+        self.checks.iter().filter_map(|c| match &c.kind {
+            CheckKind::Log(rule) => Some(rule),
+            _ => None,
+        })
+    }
+
     /// Whether a check compares against the case's stored snapshot.
     pub fn has_snapshot(&self) -> bool {
         self.checks
@@ -287,6 +296,17 @@ pub enum LogRule {
     NotContains(String),
     /// `matches`: some line matches the regex.
     Matches(Pattern),
+}
+
+impl LogRule {
+    /// Whether `line` is what the rule looks for: it holds the text (`contains`,
+    /// `not_contains`) or matches the regex.
+    pub fn finds(&self, line: &str) -> bool {
+        match self {
+            LogRule::Contains(text) | LogRule::NotContains(text) => line.contains(text.as_str()),
+            LogRule::Matches(re) => re.regex.is_match(line),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,58 +2,115 @@
 //! its REPORT line says.
 //!
 //! RIE writes `START`, the function's output, `END` and `REPORT` to stdout before it answers
-//! the invocation, and only one invocation runs at a time, so the lines written between two
-//! marks belong to the invocation between them. START and END/REPORT ids may differ, so lines
-//! are matched by order, not by id.
+//! the invocation, and only one invocation runs at a time, so an invocation's lines run from
+//! the first START after it was sent to the REPORT after that. START and END/REPORT ids may
+//! differ, so lines are matched by order, not by id. RIE's own diagnostics go to stderr.
 
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use crate::docker::{LogLine, LogStream, Logs};
+use regex::bytes::Regex;
+
+use crate::docker::{Framing, LogLine, LogStream, Logs, Role, Taken};
 use crate::outcome::Reported;
+use crate::suite::check::LogRule;
 
 /// How long to wait for an invocation's REPORT line after RIE answered.
 const REPORT_WAIT: Duration = Duration::from_secs(2);
-/// The most log lines kept for one invocation: the first and last halves are kept.
-pub const MAX_LINES: usize = 2000;
 
-/// The log lines of the invocation that ran after `mark`, and the mark for the next one.
-/// A `completed` invocation (RIE answered 200) ends with its REPORT line, which RIE writes
-/// before answering; otherwise (502, lost connection) there is no REPORT and the output is
-/// taken once it settles. Claimed lines are released; at most [`MAX_LINES`] are kept, and
-/// RIE's own informational lines are left out.
-pub async fn claim(logs: &Logs, mark: usize, completed: bool) -> (Vec<LogLine>, usize) {
-    let end = if completed {
-        logs.wait_for(mark, REPORT_WAIT, through_report).await
-    } else {
-        None
-    };
-    let (mut lines, next) = match end {
-        Some(end) => {
-            let mut lines = logs.between(mark, end);
-            // Output before START is the previous invocation's spill-over.
-            let start = lines.iter().position(is_start).unwrap_or(0);
-            lines.drain(..start);
-            (lines, end)
-        }
-        None => {
-            logs.settle(Duration::from_millis(100), Duration::from_secs(1))
-                .await;
-            (logs.since(mark), logs.mark())
-        }
-    };
-    logs.release(next);
-    lines.retain(|l| !is_rie_info(l));
-    if lines.len() > MAX_LINES {
-        let omitted = lines.len() - MAX_LINES;
-        let tail = lines.split_off(lines.len() - MAX_LINES / 2);
-        lines.truncate(MAX_LINES / 2);
-        lines.push(LogLine {
-            stream: LogStream::Stdout,
-            text: format!("[lambda-ci: {omitted} lines omitted]"),
-        });
-        lines.extend(tail);
+/// RIE's framing of its output.
+pub struct RieFraming;
+
+impl RieFraming {
+    pub fn framing() -> Arc<dyn Framing> {
+        Arc::new(RieFraming)
     }
-    (lines, next)
+}
+
+/// RIE's lines, each to the end of a line: output written with no newline just before one of
+/// them shares its line.
+static GLUED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?:START RequestId: [0-9A-Za-z-]+ Version: \S+",
+        r"|END RequestId: [0-9A-Za-z-]+",
+        r"|REPORT RequestId: [0-9A-Za-z-]+\t(?:[A-Za-z ]+: [0-9.]+ (?:ms|MB)\t)+)$",
+    ))
+    .expect("a valid pattern")
+});
+
+/// RIE's own diagnostics (logrus: `01 Dec 2026 19:52:50,569 [ERROR] (rapid) ...`).
+static RAPID: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"^\d\d \w{3} \d{4} \d\d:\d\d:\d\d,\d{3} \[[A-Z]+\] \(rapid\) ")
+        .expect("a valid pattern")
+});
+
+impl Framing for RieFraming {
+    fn role(&self, stream: LogStream, text: &str) -> Role {
+        if stream == LogStream::Stderr && RAPID.is_match(text) {
+            Role::Noise
+        } else if text.starts_with("START RequestId:") {
+            Role::Opens
+        } else if text.starts_with("REPORT RequestId:") {
+            Role::Closes
+        } else {
+            Role::Plain
+        }
+    }
+
+    fn glued(&self, stream: LogStream, end: &[u8]) -> Option<usize> {
+        if stream != LogStream::Stdout {
+            return None;
+        }
+        // Anchored at the end, so the search runs back from there: cheap on long lines.
+        GLUED.find(end).map(|m| m.start()).filter(|at| *at > 0)
+    }
+}
+
+/// The log lines of the invocation that ran since [`Logs::watch`]. A `completed` invocation
+/// (RIE answered 200) ends with its REPORT line, which RIE writes before answering; otherwise
+/// (502, lost connection) there is no REPORT and the output is taken once it settles. A
+/// `timed_out` invocation's REPORT ends `Status: timeout`, as the service's does.
+pub async fn claim(logs: &Logs, completed: bool, timed_out: bool) -> Taken {
+    let closed = completed && logs.closed(REPORT_WAIT).await;
+    if !closed {
+        logs.settle(Duration::from_millis(100), Duration::from_secs(1))
+            .await;
+    }
+    logs.take(|report| {
+        if timed_out && !report.contains("\tStatus: ") {
+            if !report.ends_with('\t') {
+                report.push('\t');
+            }
+            report.push_str("Status: timeout");
+        }
+    })
+}
+
+/// Adds the line the service logs for a timed-out invocation, before its END line:
+/// `<timestamp> <request id> Task timed out after N.NN seconds`, as `message` (RIE's answer)
+/// words it; the case's `logs:` rules see it like any other line.
+pub fn log_timeout(taken: &mut Taken, message: &str, rules: &[&LogRule]) {
+    let request_id = reported(&taken.lines).request_id.unwrap_or_default();
+    let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
+    let text = format!("{at} {request_id} {}", message.trim());
+    for (found, rule) in taken.found.iter_mut().zip(rules) {
+        if found.is_none() && rule.finds(&text) {
+            *found = Some(text.clone());
+        }
+    }
+    let end = taken
+        .lines
+        .iter()
+        .position(|l| l.text.starts_with("END RequestId:") || is_report(l))
+        .unwrap_or(taken.lines.len());
+    taken.lines.insert(
+        end,
+        LogLine {
+            stream: LogStream::Stdout,
+            text,
+        },
+    );
+    taken.seen += 1;
 }
 
 /// What the invocation's REPORT line says, if it has one.
@@ -83,14 +140,6 @@ pub fn reported(lines: &[LogLine]) -> Reported {
     }
 }
 
-/// How many lines after a mark make up the first invocation that STARTs there: through its
-/// REPORT line.
-fn through_report(lines: &[LogLine]) -> Option<usize> {
-    let start = lines.iter().position(is_start)?;
-    let report = lines[start..].iter().position(is_report)?;
-    Some(start + report + 1)
-}
-
 fn is_start(line: &LogLine) -> bool {
     line.text.starts_with("START RequestId:")
 }
@@ -99,67 +148,145 @@ fn is_report(line: &LogLine) -> bool {
     line.text.starts_with("REPORT RequestId:")
 }
 
-/// RIE's own informational lines (`[INFO] (rapid) ...` on stderr) say nothing about the case.
-fn is_rie_info(line: &LogLine) -> bool {
-    line.stream == LogStream::Stderr && line.text.contains("[INFO] (rapid)")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::KEPT_LINES;
+
+    const OUT: LogStream = LogStream::Stdout;
+    const ERR: LogStream = LogStream::Stderr;
+    const REPORT: &str = "REPORT RequestId: 1\tInit Duration: 0.07 ms\tDuration: 1000.00 ms\tBilled Duration: 1000 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t";
+
+    fn texts(taken: &Taken) -> Vec<&str> {
+        taken.lines.iter().map(|l| l.text.as_str()).collect()
+    }
 
     // Regression: a late REPORT of the previous invocation must not end the next one's logs.
     #[tokio::test]
     async fn invocations_are_matched_by_order_not_by_any_report() {
-        let logs = Logs::ended_with(&[
-            "REPORT RequestId: 0",
-            "START RequestId: 1",
-            "out",
-            "END RequestId: 1",
-            "REPORT RequestId: 1",
-            "START RequestId: 2",
-        ]);
-        let wait = Duration::from_millis(10);
-        assert_eq!(logs.wait_for(0, wait, through_report).await, Some(5));
-        assert_eq!(logs.wait_for(5, wait, through_report).await, None);
-    }
-
-    #[tokio::test]
-    async fn a_completed_invocation_claims_start_to_report() {
-        let logs = Logs::ended_with(&[
-            "spill",
-            "START RequestId: 1",
-            "out",
-            "END RequestId: 1",
-            "REPORT RequestId: 1",
-            "later",
-        ]);
-        let (lines, next) = claim(&logs, 0, true).await;
-        let texts: Vec<_> = lines.iter().map(|l| l.text.as_str()).collect();
+        let (logs, write) = Logs::written(RieFraming::framing());
+        logs.watch(Vec::new());
+        write(
+            OUT,
+            "REPORT RequestId: 0\t\nSTART RequestId: 1 Version: $LATEST\nout\n",
+        );
+        assert!(!logs.closed(Duration::from_millis(10)).await);
+        write(
+            OUT,
+            "END RequestId: 1\nREPORT RequestId: 1\t\nSTART RequestId: 2\n",
+        );
+        let taken = claim(&logs, true, false).await;
         assert_eq!(
-            texts,
+            texts(&taken),
             vec![
-                "START RequestId: 1",
+                "START RequestId: 1 Version: $LATEST",
                 "out",
                 "END RequestId: 1",
-                "REPORT RequestId: 1"
+                "REPORT RequestId: 1\t"
             ]
         );
-        assert_eq!(next, 5);
-        let (rest, _) = claim(&logs, next, false).await;
-        assert_eq!(rest.len(), 1);
     }
 
     #[tokio::test]
-    async fn floods_keep_head_and_tail() {
-        let many: Vec<String> = (0..MAX_LINES + 10).map(|i| format!("line {i}")).collect();
-        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
-        let (lines, _) = claim(&Logs::ended_with(&refs), 0, false).await;
-        assert_eq!(lines.len(), MAX_LINES + 1);
-        assert_eq!(lines[MAX_LINES / 2].text, "[lambda-ci: 10 lines omitted]");
+    async fn an_invocation_that_did_not_complete_takes_what_came() {
+        let logs = Logs::ended_with(
+            RieFraming::framing(),
+            &[
+                (OUT, "START RequestId: 1 Version: $LATEST\npanic: bo"),
+                (OUT, "om"),
+            ],
+        );
+        logs.watch(Vec::new());
+        let taken = claim(&logs, false, false).await;
         assert_eq!(
-            lines.last().unwrap().text,
-            format!("line {}", MAX_LINES + 9)
+            texts(&taken),
+            vec!["START RequestId: 1 Version: $LATEST", "panic: boom"]
+        );
+        assert!(!taken.closed);
+    }
+
+    // Regression: output with no final newline ran into RIE's END line, so a line check failed.
+    #[tokio::test]
+    async fn unterminated_output_is_split_from_the_end_line() {
+        let (logs, write) = Logs::written(RieFraming::framing());
+        logs.watch(vec![Box::new(|t: &str| t == "writing to stdout")]);
+        write(OUT, "START RequestId: 1 Version: $LATEST\n");
+        write(OUT, "writing to stdoutEND RequestId: 1\n");
+        write(OUT, "late writeSTART RequestId: 2 Version: $LATEST\n");
+        write(OUT, &format!("no newline{REPORT}\n"));
+        let taken = claim(&logs, true, false).await;
+        assert_eq!(
+            texts(&taken),
+            vec![
+                "START RequestId: 1 Version: $LATEST",
+                "writing to stdout",
+                "END RequestId: 1",
+                "late write",
+                "START RequestId: 2 Version: $LATEST",
+                "no newline",
+                REPORT,
+            ]
+        );
+        assert_eq!(taken.found, vec![Some("writing to stdout".into())]);
+        // A function's own text that merely mentions a request id stays whole.
+        let mention = b"got END RequestId: for you";
+        assert_eq!(RieFraming.glued(OUT, mention), None);
+        assert_eq!(RieFraming.glued(ERR, b"xEND RequestId: 1"), None);
+    }
+
+    // Regression: RIE's `[ERROR] (rapid)` and `[WARNING] (rapid)` lines around a timeout were
+    // kept with the function's logs; only `[INFO]` was left out.
+    #[tokio::test]
+    async fn rie_diagnostics_are_left_out_and_a_timeout_is_reported_as_the_service_does() {
+        let (logs, write) = Logs::written(RieFraming::framing());
+        logs.watch(vec![Box::new(|t: &str| t.contains("(rapid)"))]);
+        write(OUT, "START RequestId: 1 Version: $LATEST\ngoing to sleep\n");
+        for level in ["INFO", "ERROR", "WARNING"] {
+            write(
+                ERR,
+                &format!("01 Dec 2026 19:52:50,569 [{level}] (rapid) Reset initiated: Timeout\n"),
+            );
+        }
+        write(ERR, "my own [ERROR] (rapid) line\n");
+        write(OUT, &format!("END RequestId: 1\n{REPORT}\n"));
+        let taken = claim(&logs, true, true).await;
+        assert_eq!(
+            texts(&taken),
+            vec![
+                "START RequestId: 1 Version: $LATEST",
+                "going to sleep",
+                "my own [ERROR] (rapid) line",
+                "END RequestId: 1",
+                &format!("{REPORT}Status: timeout"),
+            ]
+        );
+        assert_eq!(
+            taken.found,
+            vec![Some("my own [ERROR] (rapid) line".into())]
+        );
+        assert_eq!(
+            reported(&taken.lines).duration,
+            Some(Duration::from_secs(1))
+        );
+    }
+
+    // Regression: after a flood the REPORT fields were lost; START and REPORT stay kept.
+    #[tokio::test]
+    async fn a_flood_keeps_start_and_report() {
+        let (logs, write) = Logs::written(RieFraming::framing());
+        logs.watch(Vec::new());
+        write(OUT, "START RequestId: 1 Version: $LATEST\n");
+        let flood: String = (0..KEPT_LINES * 3).map(|i| format!("line {i}\n")).collect();
+        write(OUT, &flood);
+        write(OUT, &format!("END RequestId: 1\n{REPORT}\n"));
+        let taken = claim(&logs, true, false).await;
+        let r = reported(&taken.lines);
+        assert_eq!(r.request_id.as_deref(), Some("1"));
+        assert_eq!(r.duration, Some(Duration::from_secs(1)));
+        assert_eq!(taken.seen, KEPT_LINES as u64 * 3 + 3);
+        assert_eq!(
+            taken.lines[KEPT_LINES / 2].text,
+            format!("[lambda-ci: {} lines omitted]", KEPT_LINES * 2 + 3)
         );
     }
 

@@ -11,13 +11,13 @@ mod rie;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use claim::MAX_LINES;
 pub use function::{Blueprint, CallerCredentials, Placement};
 pub use rie::{Answer, GRACE};
 
 use crate::docker::{Container, Engine, LogLine, OwnedContainers, StartError, State};
 use crate::outcome::{Outcome, Reported, TransportError};
 use crate::suite::InvokeContext;
+use crate::suite::check::LogRule;
 use rie::Rie;
 
 /// How long a container may take from start until RIE answers.
@@ -88,8 +88,14 @@ pub struct Invocation {
     /// RIE's HTTP answer, when one came.
     pub answer: Option<Answer>,
     pub outcome: Outcome,
-    /// The invocation's log lines, START to REPORT.
+    /// The invocation's log lines, START to REPORT: the first and last of them (see
+    /// [`crate::docker::KEPT_LINES`]).
     pub logs: Vec<LogLine>,
+    /// How many log lines the invocation wrote, kept or not.
+    pub log_lines: u64,
+    /// For each log rule given to [`Worker::invoke`], the first line it found, seen as the
+    /// lines were written.
+    pub found: Vec<Option<String>>,
     /// The HTTP round trip.
     pub round_trip: Duration,
     /// What RIE's REPORT line says.
@@ -104,8 +110,6 @@ pub struct Worker {
     blueprint: Arc<Blueprint>,
     container: Container,
     rie: Rie,
-    /// The log mark where the next invocation's lines begin.
-    mark: usize,
 }
 
 impl Worker {
@@ -130,7 +134,7 @@ impl Worker {
             }
             other => BootError::Container(other),
         };
-        let mut container = Container::start(engine, owned, &spec)
+        let mut container = Container::start(engine, owned, &spec, claim::RieFraming::framing())
             .await
             .map_err(cannot_run)?;
         let rie = Rie::new(
@@ -143,7 +147,7 @@ impl Worker {
         while !rie.probe().await {
             container = container.still_running().await.map_err(cannot_run)?;
             if started.elapsed() > READY_LIMIT {
-                let logs = container.logs.since(0);
+                let logs = container.logs.so_far();
                 container.remove().await;
                 return Err(BootError::NoAnswer { logs });
             }
@@ -161,30 +165,44 @@ impl Worker {
             blueprint,
             container,
             rie,
-            mark: 0,
         };
         Ok((worker, ready))
     }
 
-    /// Sends one event and classifies what comes back, with the invocation's log lines.
+    /// Sends one event and classifies what comes back, with the invocation's log lines; each
+    /// of `rules` sees every line as it is written.
     pub async fn invoke(
         &mut self,
         event: &serde_json::Value,
         context: &InvokeContext,
+        rules: &[&LogRule],
     ) -> Invocation {
+        let matchers = rules
+            .iter()
+            .map(|rule| {
+                let rule = (*rule).clone();
+                Box::new(move |line: &str| rule.finds(line)) as crate::docker::Matcher
+            })
+            .collect();
+        self.container.logs.watch(matchers);
         let (answer, round_trip) = self.rie.invoke(event, context).await;
         let outcome = match &answer {
             Ok(a) => Outcome::classify(a.status, &a.body),
             Err(error) => self.transport_failure(error.clone()).await,
         };
         let completed = matches!(&answer, Ok(a) if a.status == 200);
-        let (logs, next) = claim::claim(&self.container.logs, self.mark, completed).await;
-        self.mark = next;
+        let timed_out = matches!(outcome, Outcome::Timeout { .. });
+        let mut taken = claim::claim(&self.container.logs, completed, timed_out).await;
+        if let Outcome::Timeout { message } = &outcome {
+            claim::log_timeout(&mut taken, message, rules);
+        }
         Invocation {
             answer: answer.ok(),
             outcome,
-            reported: claim::reported(&logs),
-            logs,
+            reported: claim::reported(&taken.lines),
+            logs: taken.lines,
+            log_lines: taken.seen,
+            found: taken.found,
             round_trip,
         }
     }

@@ -1,0 +1,136 @@
+//! Function logs end to end: floods past the engine's log cap, lines too long to keep,
+//! output with no final newline, and a timeout, read from the real RIE on the real engine.
+
+mod common;
+
+use common::{assert_summary, fixture, run, stdout};
+use serde_json::Value;
+
+/// Runs `suite` with a JSON report; the output and the report's cases.
+fn run_reported(suite: &str) -> (std::process::Output, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let out = run(&[fixture(suite)], &["--json", json.to_str().unwrap()]);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let cases = report["suites"][0]["cases"].as_array().unwrap().clone();
+    (out, cases)
+}
+
+fn logs(case: &Value) -> Vec<&str> {
+    case["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect()
+}
+
+// Regression: after one invocation logged more than the engine's 3 x 10 MB json-file cap, the
+// log follower stopped and later cases had no logs and no REPORT (`logs:` and
+// `max_duration_ms` failed at random).
+#[test]
+fn cases_after_a_flood_past_the_engine_log_cap_keep_their_logs() {
+    let (out, cases) = run_reported("logs-flood.yaml");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_summary(&text, "3 passed, 0 failed");
+    for case in &cases {
+        let lines = logs(case);
+        assert!(lines[0].starts_with("START RequestId: "), "{lines:?}");
+        assert!(lines.last().unwrap().starts_with("REPORT RequestId: "));
+        assert!(case["handler_duration_ms"].is_number(), "{}", case["name"]);
+    }
+}
+
+// Regression: the omitted-lines note undercounted what a flood lost (147,436 said, about
+// 200,000 gone); the report keeps 1,000 + 1,000 lines and counts the rest exactly.
+#[test]
+fn a_flood_keeps_its_first_and_last_lines_and_counts_the_rest_exactly() {
+    let (_, cases) = run_reported("logs-flood.yaml");
+    let lines = logs(&cases[0]);
+    assert_eq!(lines.len(), 2001);
+    assert_eq!(
+        lines[1],
+        format!("flood line 1 of 200000 {}", "x".repeat(160))
+    );
+    // 200,000 lines, START, END and REPORT, less the 2,000 kept.
+    assert_eq!(lines[1000], "[lambda-ci: 198003 lines omitted]");
+    assert!(lines[1001].starts_with("flood line 199003 of 200000 "));
+    assert!(lines[1998].starts_with("flood line 200000 of 200000 "));
+    assert!(lines[1999].starts_with("END RequestId: "));
+}
+
+// Regression: a 30 MB line was held whole and printed cut at 12 MB; a kept line holds its
+// first 8 KiB and says how much more there was.
+#[test]
+fn a_30_mb_line_is_kept_cut_with_a_note_of_how_much() {
+    let (out, cases) = run_reported("logs-lines.yaml");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let lines = logs(&cases[0]);
+    let note = format!(
+        "{}… [lambda-ci: {} more bytes of this line omitted]",
+        "y".repeat(8192),
+        31_457_280 - 8192
+    );
+    assert_eq!(lines[1], note);
+    assert_eq!(lines[2], "after the long line");
+}
+
+// Regression: output with no final newline ran into RIE's END line (`writing to
+// stdoutEND RequestId: …`), so a line check failed.
+#[test]
+fn output_without_a_final_newline_is_a_line_of_its_own() {
+    let (out, cases) = run_reported("logs-lines.yaml");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let lines = logs(&cases[1]);
+    assert_eq!(lines[1], "writing to stdoutwriting to stderr");
+    assert!(lines[2].starts_with("END RequestId: "), "{lines:?}");
+}
+
+// Regression: `logs:` checks saw only the 2,000 kept lines; they see every line of a flood,
+// and say how many there were.
+#[test]
+fn logs_checks_fail_on_lines_the_report_leaves_out() {
+    let out = run(&[fixture("logs-cut.yaml")], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let quoted = format!("flood line 150000 of 200000 {}", "x".repeat(160));
+    for expected in [
+        format!(
+            "logs-cut.yaml:13:24: logs not_contains: a line holds \"flood line 150000 of\": \"{quoted}\""
+        ),
+        "logs-cut.yaml:14:20: logs contains: no line of the invocation's 200003 log lines holds \"no such line\"".to_string(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
+    }
+}
+
+// Regression: a timed-out case's logs carried RIE's `[ERROR] (rapid)` and `[WARNING] (rapid)`
+// lines, and not what the service logs for a timeout: the `<time> <id> Task timed out after
+// N.NN seconds` line before END, and a REPORT ending `Status: timeout`.
+#[test]
+fn a_timeout_is_logged_as_the_service_logs_it_without_rie_diagnostics() {
+    let (out, cases) = run_reported("logs-timeout.yaml");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let timed_out = logs(&cases[0]);
+    let report = timed_out.last().unwrap();
+    assert!(report.starts_with("REPORT RequestId: "), "{timed_out:?}");
+    assert!(report.ends_with("\tStatus: timeout"), "{report:?}");
+    let line = regex::Regex::new(
+        r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z [0-9a-f-]{36} Task timed out after 1\.\d{2} seconds$",
+    )
+    .unwrap();
+    let at = timed_out.iter().position(|l| line.is_match(l));
+    let end = timed_out
+        .iter()
+        .position(|l| l.starts_with("END RequestId:"));
+    assert!(at.is_some() && at < end, "{timed_out:?}");
+    for case in &cases {
+        assert!(
+            logs(case).iter().all(|l| !l.contains("(rapid)")),
+            "{:?}",
+            logs(case)
+        );
+    }
+}
