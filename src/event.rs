@@ -200,6 +200,15 @@ pub enum EventKind {
         file: PathBuf,
         error: Option<String>,
     },
+    /// What runs right now, sent as it changes and ahead of the suites' ordered events: for
+    /// a live status line, never for a report (its content depends on timing).
+    Progress {
+        /// Cases with a verdict, of `total` planned.
+        done: usize,
+        total: usize,
+        /// What is booting or running, oldest first: `booting hello`, `hello › greets`.
+        active: Vec<String>,
+    },
     /// The run is over.
     RunFinished { stats: Stats },
 }

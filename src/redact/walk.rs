@@ -206,6 +206,7 @@ impl Redact for EventKind {
             | EventKind::ContainerReady { .. }
             | EventKind::ContainerKept { .. }
             | EventKind::CaseStarted { .. }
+            | EventKind::Progress { .. }
             | EventKind::RunFinished { .. } => {}
         }
     }

@@ -90,6 +90,21 @@ impl<W: Write> Console<W> {
         }
     }
 
+    /// The live status line: cases done of all, elapsed, and what is booting and running.
+    fn live(&self, done: usize, total: usize, active: &[String]) {
+        const SHOWN: usize = 3;
+        let mut what: Vec<String> = active.iter().take(SHOWN).map(|a| visible(a)).collect();
+        if active.len() > SHOWN {
+            what.push(format!("+{} more", active.len() - SHOWN));
+        }
+        self.progress.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("static template"),
+        );
+        self.progress.enable_steady_tick(Duration::from_millis(100));
+        self.progress
+            .set_message(format!("{done}/{total} cases · {}", what.join(", ")));
+    }
+
     fn suite_header(&mut self, case: &CaseRef) {
         if self.current_suite == Some(case.suite.id) {
             return;
@@ -115,8 +130,13 @@ impl<W: Write> Console<W> {
             Verdict::Skipped(_) => ("SKIP ", Style::new().dimmed()),
         };
         let word = self.paint(word, style);
+        // A cold start's init apart from the round trip, as Lambda's REPORT has it.
+        let init = match result.reported.init {
+            Some(init) => format!(", cold, init {}", millis(init)),
+            None => String::new(),
+        };
         let took = self.paint(
-            &format!("({})", millis(result.duration)),
+            &format!("({}{init})", millis(result.duration)),
             Style::new().dimmed(),
         );
         // A name with a line break must not start a line of its own (a CI log would read it).
@@ -354,6 +374,16 @@ impl<W: Write> Console<W> {
             }
             // The suite's header comes with its first case or container.
             EventKind::SuiteStarted { .. } | EventKind::SuiteFinished { .. } => {}
+            // On a terminal only: off one, the log must read the same however the run went.
+            EventKind::Progress {
+                done,
+                total,
+                active,
+            } => {
+                if !self.plain_progress && !self.progress.is_hidden() {
+                    self.live(*done, *total, active);
+                }
+            }
             EventKind::CaseStarted { case } => {
                 self.suite_header(case);
                 if !self.plain_progress {

@@ -142,6 +142,15 @@ impl Reporter for Junit {
                     text::xml(&case.suite.file.display().to_string()).into(),
                 );
                 tc.extra.insert("line".into(), case.line.to_string().into());
+                // The handler's own time, and the init time of a cold start, apart.
+                let reported = &result.reported;
+                let ms = |d: std::time::Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
+                if let Some(handler) = reported.duration {
+                    tc.add_property(("handler_ms", ms(handler).as_str()));
+                }
+                if let Some(init) = reported.init {
+                    tc.add_property(("init_ms", ms(init).as_str()));
+                }
                 // Jenkins' attachments plugin (and GitLab) pick files up from these lines.
                 let attachments: Vec<String> = match &result.verdict {
                     Verdict::Fail(failures) => failures

@@ -80,6 +80,51 @@ pub(crate) struct Dispatcher {
     /// Each suite's counts, and when it started.
     suites: HashMap<SuiteId, (Instant, Stats)>,
     order: Order,
+    live: Live,
+}
+
+/// What runs right now, for [`EventKind::Progress`].
+#[derive(Default)]
+struct Live {
+    total: usize,
+    done: usize,
+    /// By what it is (a case or a container slot), in the order it began.
+    active: Vec<(String, String)>,
+}
+
+impl Live {
+    /// Whether `kind` changes what runs, keeping track of it.
+    fn saw(&mut self, kind: &EventKind) -> bool {
+        let container = |w: &crate::event::WorkerRef| format!("{:?}", w.id);
+        match kind {
+            EventKind::ContainerStarting { worker } => self
+                .active
+                .push((container(worker), format!("booting {}", worker.suite.function))),
+            EventKind::ContainerReady { worker, .. } | EventKind::ContainerFailed { worker, .. } => {
+                let key = container(worker);
+                self.active.retain(|(k, _)| *k != key);
+            }
+            EventKind::CaseStarted { case } => self.active.push((
+                format!("{:?}", case.id),
+                format!("{} › {}", case.suite.function, case.name),
+            )),
+            EventKind::CaseFinished { case, .. } => {
+                let key = format!("{:?}", case.id);
+                self.active.retain(|(k, _)| *k != key);
+                self.done += 1;
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn progress(&self) -> EventKind {
+        EventKind::Progress {
+            done: self.done,
+            total: self.total,
+            active: self.active.iter().map(|(_, what)| what.clone()).collect(),
+        }
+    }
 }
 
 impl Dispatcher {
@@ -102,6 +147,10 @@ impl Dispatcher {
             cancelled: None,
             suites: HashMap::new(),
             order: Order::new(planned),
+            live: Live {
+                total: planned.iter().map(|(_, cases)| cases.len()).sum(),
+                ..Live::default()
+            },
         };
         (dispatcher, Emitter { to }, DispatchInbox(inbox))
     }
@@ -174,6 +223,9 @@ impl Dispatcher {
         }
         if !self.redactor.is_empty() {
             kind.redact(&self.redactor);
+        }
+        if self.live.saw(&kind) {
+            self.send(self.live.progress());
         }
         for ready in self.order.take(kind) {
             self.send(ready);

@@ -176,9 +176,15 @@ async fn fail_fast_skips_what_starts_after_the_first_failure_and_counts_it() {
     let stats = running.await.unwrap();
     assert_eq!((stats.errors, stats.skipped), (1, 2));
     let mut events = Vec::new();
+    let mut progress = Vec::new();
     while let Some(e) = rx.recv().await {
-        events.push(e.kind);
+        match e.kind {
+            EventKind::Progress { done, active, .. } => progress.push((done, active.len())),
+            kind => events.push(kind),
+        }
     }
+    // Live progress: each case running, then done.
+    assert_eq!(progress, [(0, 1), (1, 0), (1, 1), (2, 0), (2, 1), (3, 0)]);
     assert_eq!(
         names(&events),
         [
