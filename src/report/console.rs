@@ -132,6 +132,9 @@ impl<W: Write> Console<W> {
         let word = self.paint(word, style);
         // A cold start's init apart from the round trip, as Lambda's REPORT has it.
         let init = match result.reported.init {
+            Some(init) if init < Duration::from_millis(10) => {
+                format!(", cold, init {:.2} ms", init.as_secs_f64() * 1000.0)
+            }
             Some(init) => format!(", cold, init {}", millis(init)),
             None => String::new(),
         };
