@@ -110,18 +110,7 @@ fn the_json_report_follows_its_published_schema() {
             .is_some_and(|id| id.len() == 36),
         "{first}"
     );
-    // Checked by an independent validator (PyPI `jsonschema`, installed by scripts/test.sh).
-    let checked = std::process::Command::new("python3")
-        .args(["-c", "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\njsonschema.validate(json.load(open(sys.argv[2])), schema, format_checker=jsonschema.FormatChecker())\nprint('valid')"])
-        .arg(root().join("schema/report-v1.json"))
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(
-        checked.status.success(),
-        "{}",
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    assert_valid_report(&report);
 }
 
 // Regression: in GitHub mode, suites that could not be loaded left no annotation, job summary

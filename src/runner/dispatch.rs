@@ -97,10 +97,12 @@ impl Live {
     fn saw(&mut self, kind: &EventKind) -> bool {
         let container = |w: &crate::event::WorkerRef| format!("{:?}", w.id);
         match kind {
-            EventKind::ContainerStarting { worker } => self
-                .active
-                .push((container(worker), format!("booting {}", worker.suite.function))),
-            EventKind::ContainerReady { worker, .. } | EventKind::ContainerFailed { worker, .. } => {
+            EventKind::ContainerStarting { worker } => self.active.push((
+                container(worker),
+                format!("booting {}", worker.suite.function),
+            )),
+            EventKind::ContainerReady { worker, .. }
+            | EventKind::ContainerFailed { worker, .. } => {
                 let key = container(worker);
                 self.active.retain(|(k, _)| *k != key);
             }

@@ -202,3 +202,19 @@ pub fn docker_build(tag: &str, context: &Path) {
         String::from_utf8_lossy(&built.stderr)
     );
 }
+
+/// Checks a JSON report against its published schema with an independent validator (PyPI
+/// `jsonschema`, installed by scripts/test.sh).
+pub fn assert_valid_report(report: &Path) {
+    let checked = Command::new("python3")
+        .args(["-c", "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\njsonschema.validate(json.load(open(sys.argv[2])), schema, format_checker=jsonschema.FormatChecker())\nprint('valid')"])
+        .arg(root().join("schema/report-v1.json"))
+        .arg(report)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
