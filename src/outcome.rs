@@ -1,7 +1,8 @@
 //! What one invocation amounted to, classified the way Lambda would describe it. Pure data:
 //! the worker produces it, the judge reads it, reporters show it.
 
-/// A response body: JSON when it parses as JSON, text otherwise.
+/// A response body: JSON when it parses as JSON (nested at most [`crate::json::MAX_DEPTH`]
+/// levels), text otherwise.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type", content = "value", rename_all = "lowercase")]
 pub enum Body {
@@ -11,7 +12,7 @@ pub enum Body {
 
 impl Body {
     pub fn parse(bytes: &[u8]) -> Body {
-        match serde_json::from_slice(bytes) {
+        match crate::json::parse(bytes) {
             Ok(v) => Body::Json(v),
             Err(_) => Body::Text(String::from_utf8_lossy(bytes).into_owned()),
         }
