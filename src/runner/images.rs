@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
@@ -16,12 +17,25 @@ use crate::event::EventKind;
 use crate::plan::SuiteId;
 use crate::suite::{Architecture, Function, Suite};
 
+/// Why an image cannot be had: said in full once, by the first case that needs it, and in
+/// brief by every case after it, so that one missing image does not fill the report.
+#[derive(Debug, Clone)]
+pub(super) struct ImageProblem {
+    /// What the unit's first case says: the whole message, with the fix, when it is the
+    /// first case of the run to need the image; else the brief.
+    pub(super) first: String,
+    /// A few words, and where the whole message is.
+    pub(super) brief: String,
+}
+
 /// Every image of the run, or why it cannot be had.
 pub(super) struct Images {
     /// Base and `image:` images, by name and architecture.
-    pulled: HashMap<(String, Architecture), Result<(), String>>,
+    pulled: HashMap<(String, Architecture), Result<(), (String, String)>>,
     /// Built images, by suite.
-    built: HashMap<SuiteId, Result<String, String>>,
+    built: HashMap<SuiteId, Result<String, (String, String)>>,
+    /// The full messages said already, with the case that said each.
+    told: Mutex<HashMap<String, String>>,
 }
 
 impl Images {
@@ -36,16 +50,39 @@ impl Images {
         built.or(pulled)
     }
 
-    /// The image a suite's function boots, or why there is none.
-    pub(super) fn of(&self, suite: SuiteId, function: &Function) -> Result<String, String> {
-        if let Some(built) = self.built.get(&suite) {
-            return built.clone();
-        }
-        let key = (function.image.clone(), function.architecture);
-        match self.pulled.get(&key) {
-            Some(Err(problem)) => Err(problem.clone()),
-            _ => Ok(function.image.clone()),
-        }
+    /// The image a suite's function boots, or why there is none: in full when `first_case`
+    /// is the first to need it, else in brief, naming the case that said it in full.
+    pub(super) fn of(
+        &self,
+        suite: SuiteId,
+        function: &Function,
+        first_case: &str,
+    ) -> Result<String, ImageProblem> {
+        let problem = match self.built.get(&suite) {
+            Some(Ok(image)) => return Ok(image.clone()),
+            Some(Err(problem)) => problem,
+            None => {
+                let key = (function.image.clone(), function.architecture);
+                match self.pulled.get(&key) {
+                    Some(Err(problem)) => problem,
+                    _ => return Ok(function.image.clone()),
+                }
+            }
+        };
+        let (full, brief) = problem;
+        let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+        let teller = told
+            .entry(full.clone())
+            .or_insert_with(|| first_case.to_string());
+        let brief = format!("{brief} (the error is shown in full at {teller})");
+        Err(ImageProblem {
+            first: if teller == first_case {
+                full.clone()
+            } else {
+                brief.clone()
+            },
+            brief,
+        })
     }
 }
 
@@ -90,10 +127,11 @@ impl Runner {
         let mut images = Images {
             pulled: HashMap::new(),
             built: HashMap::new(),
+            told: Mutex::default(),
         };
         // The same build (context, Dockerfile, args, platform) is built once, whoever names it.
         type BuildKey = (std::path::PathBuf, String, String, Architecture);
-        let mut builds: HashMap<BuildKey, Result<String, String>> = HashMap::new();
+        let mut builds: HashMap<BuildKey, Result<String, (String, String)>> = HashMap::new();
         for unit in &self.plan.units {
             let suite = &self.suites[unit.suite.0];
             let function = &suite.function;
@@ -120,7 +158,12 @@ impl Runner {
     }
 
     /// Makes sure `image` is present for `arch`, pulling it as the policy allows.
-    async fn pull(&self, image: &str, arch: Architecture, out: &Emitter) -> Result<(), String> {
+    async fn pull(
+        &self,
+        image: &str,
+        arch: Architecture,
+        out: &Emitter,
+    ) -> Result<(), (String, String)> {
         out.emit(EventKind::ImageChecking {
             image: image.to_string(),
         });
@@ -132,7 +175,7 @@ impl Runner {
             out.emit(EventKind::ImagePulling(p));
         })
         .await
-        .map_err(|e| one_line(&e))?;
+        .map_err(|e| (one_line(&e), e.brief()))?;
         out.emit(EventKind::ImageReady {
             image: image.to_string(),
             pulled,
@@ -143,7 +186,14 @@ impl Runner {
 
     /// Builds the image of `suite`'s function, tagged `lambda-ci/<suite>:<content hash>`, unless
     /// an image of that tag exists already.
-    async fn build(&self, suite: &Suite, out: &Emitter) -> Result<String, String> {
+    async fn build(&self, suite: &Suite, out: &Emitter) -> Result<String, (String, String)> {
+        self.build_image(suite, out).await.map_err(|full| {
+            let brief = format!("the image of {} could not be built", suite.function.name);
+            (full, brief)
+        })
+    }
+
+    async fn build_image(&self, suite: &Suite, out: &Emitter) -> Result<String, String> {
         let function = &suite.function;
         let Some(build) = &function.build else {
             return Ok(function.image.clone());

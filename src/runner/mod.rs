@@ -102,7 +102,10 @@ impl Runner {
         let mut stats = Stats::default();
         for (seq, unit) in self.plan.units.iter().enumerate() {
             let f = &suites[unit.suite.0].function;
-            let image = images.of(unit.suite, f);
+            let first_case = unit.cases.first().map_or(String::new(), |c| {
+                format!("{} / {}", f.name, suites[unit.suite.0].cases[c.index].name)
+            });
+            let image = images.of(unit.suite, f, &first_case);
             if image.is_ok()
                 && let Some(engine_arch) = engine_arch.filter(|a| *a != f.architecture)
             {
@@ -138,7 +141,7 @@ impl Runner {
         &self,
         id: WorkerId,
         unit: &Unit,
-        (image, delivery): (Result<String, String>, Delivery),
+        (image, delivery): (Result<String, images::ImageProblem>, Delivery),
         stats: &mut Stats,
         out: &Emitter,
     ) {
@@ -151,7 +154,7 @@ impl Runner {
         let mut lost = false;
         // Once a container cannot be booted, the remaining cases end with the same error; the
         // first of them carries what the container wrote.
-        let mut problem = image.as_ref().err().cloned();
+        let mut problem = image.as_ref().err().map(|p| p.first.clone());
         let mut problem_logs = Vec::new();
         for &case_id in &unit.cases {
             let case = &suite.cases[case_id.index];
@@ -248,10 +251,17 @@ impl Runner {
                         reported: invocation.reported,
                     }
                 }
-                _ => CaseResult::not_run(
-                    Verdict::Error(problem.clone().unwrap_or_default()),
-                    std::mem::take(&mut problem_logs),
-                ),
+                _ => {
+                    let result = CaseResult::not_run(
+                        Verdict::Error(problem.clone().unwrap_or_default()),
+                        std::mem::take(&mut problem_logs),
+                    );
+                    // An image problem is said in full once; the cases after refer to it.
+                    if let Err(p) = &image {
+                        problem = Some(p.brief.clone());
+                    }
+                    result
+                }
             };
             stats.record(&result.verdict);
             out.emit(EventKind::CaseFinished {
