@@ -35,6 +35,7 @@ pub fn load_paths_warning(paths: &[PathBuf]) -> (Result<Vec<Suite>, LoadErrors>,
         if path.is_dir() {
             let mut walk = Walk::new();
             walk.dir(path, &mut errors);
+            walk.files.sort();
             warnings.append(&mut walk.warnings);
             for file in walk.files {
                 if seen.insert(file.clone()) {
