@@ -5,10 +5,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-/// The deepest nesting of arrays and objects accepted. Judging, diffing, serialising and
-/// dropping a value recurse once per level; this many levels stay well inside a 2 MiB thread
-/// stack even in a debug build.
-pub const MAX_DEPTH: usize = 1_000;
+/// The deepest nesting of arrays and objects accepted. Serialising, cloning and dropping a
+/// value recurse once per level: this many levels fit in half of a tokio worker's 2 MiB stack
+/// even in a debug build (measured: 1,000 do not), and comparison grows its stack as it goes.
+pub const MAX_DEPTH: usize = 512;
 
 /// Why a text is not JSON that lambda-ci takes.
 #[derive(Debug, thiserror::Error)]
@@ -103,17 +103,20 @@ mod tests {
     }
 
     /// Judges a response body of `levels` levels against an expectation of the same shape
-    /// with a different leaf, on a thread with tokio's 2 MiB stack, and renders the failure.
+    /// with a different leaf, on a thread with half of a tokio worker's 2 MiB stack, and
+    /// renders the failure.
     fn judge_deep(levels: usize) -> String {
         use crate::judge::{Evidence, Snapshot, Verdict, judge};
         use crate::outcome::Outcome;
         use crate::suite::{Check, CheckKind, Expectation, Mode, Pos};
         std::thread::Builder::new()
-            .stack_size(2 * 1024 * 1024)
+            .stack_size(1024 * 1024)
             .spawn(move || {
                 let body = nested(levels);
                 let outcome = Outcome::classify(200, body.as_bytes());
-                let expected = parse(body.replace('1', "2").as_bytes()).unwrap();
+                // Past the bound, expect a shallow array: suites nest at most 64 levels.
+                let expected = parse(body.replace('1', "2").as_bytes())
+                    .unwrap_or_else(|_| serde_json::json!([[2]]));
                 let expect = Expectation {
                     checks: vec![Check {
                         kind: CheckKind::Response {
@@ -165,7 +168,7 @@ mod tests {
         // Past the bound, the response is text: judged, not crashed on.
         let past = judge_deep(10_000);
         assert!(
-            past.contains("a string"),
+            past.contains(r#"+\"[[[["#),
             "{}",
             &past[..past.len().min(400)]
         );

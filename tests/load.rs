@@ -124,3 +124,31 @@ fn an_unreachable_engine_is_worded_for_users_with_the_real_default() {
     );
     assert!(err.contains("DOCKER_HOST, set here to \"tcp://127.0.0.1:1\"; unset it to use the default socket, unix:///var/run/docker.sock"), "{err}");
 }
+
+// A valid response nested 500 levels deep was judged "a string" (serde_json stops at 128).
+#[test]
+fn a_response_nested_500_deep_is_judged_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = dir.path().join("code");
+    std::fs::create_dir(&code).unwrap();
+    std::fs::write(
+        code.join("deep.py"),
+        "def handler(event, context):\n    v = 1\n    for _ in range(event['levels']):\n        v = [v]\n    return v\n",
+    )
+    .unwrap();
+    let suite = dir.path().join("deep.yaml");
+    std::fs::write(
+        &suite,
+        "function:\n  runtime: python3.11\n  handler: deep.handler\n  code: code\ncases:\n  - name: deep\n    event: {levels: 500}\n    expect:\n      assert:\n        - {path: '$', type: array}\n        - {path: '$[0][0][0]', type: array}\n",
+    )
+    .unwrap();
+    let out = run(std::slice::from_ref(&suite), &[]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        &text[..text.len().min(2000)]
+    );
+    common::assert_summary(&text, "1 passed, 0 failed");
+}

@@ -166,7 +166,7 @@ fn an_event_file_nested_500_deep_loads_and_a_hostile_depth_is_refused() {
     );
     let errs = load_paths(&[file]).unwrap_err().to_string();
     assert!(
-        errs.contains("is not valid JSON: nested more than 1000 levels deep"),
+        errs.contains("is not valid JSON: nested more than 512 levels deep"),
         "{errs}"
     );
 }
