@@ -155,6 +155,25 @@ pub fn error_words(e: &serde_saphyr::Error) -> (String, Option<String>) {
                 ),
             )
         }
+        serde_saphyr::Error::MultipleDocuments { .. } => (
+            "more than one YAML document (a `---` line starts another)".into(),
+            Some("a suite file holds one document: remove the `---`, or split the file".into()),
+        ),
+        serde_saphyr::Error::RecursiveReferencesRequireWeakTypes { .. } => (
+            "an alias refers to the mapping or list it is in".into(),
+            Some("an alias (`*name`) must not refer to its own anchor (`&name`)".into()),
+        ),
+        serde_saphyr::Error::BinaryNotUtf8 { .. } => (
+            "a `!!binary` value that is not UTF-8 text".into(),
+            Some("write the value as text".into()),
+        ),
+        serde_saphyr::Error::Unexpected {
+            expected: "string scalar",
+            ..
+        } => (
+            "a mapping key must be text".into(),
+            Some("write the key as a plain or quoted string".into()),
+        ),
         _ => {
             let message = e.to_string();
             // The parser's message carries its own position; keep only the words.

@@ -358,6 +358,16 @@ fn yaml_errors_are_worded_for_users() {
         ));
     }
     bomb.push_str("cases: *g\n");
+    let errs = errors_of(&format!("{}---\ncases: []\n", suite("  - name: a\n")));
+    assert!(errs.contains("more than one YAML document"), "{errs}");
+    assert!(!errs.contains("from_str_multiple"), "{errs}");
+    let errs = errors_of("a: &x\n  b: *x\ncases: []\n");
+    assert!(
+        errs.contains("an alias refers to the mapping or list it is in"),
+        "{errs}"
+    );
+    let errs = errors_of("? [a, b]\n: 1\ncases: []\n");
+    assert!(errs.contains("a mapping key must be text"), "{errs}");
     let errs = errors_of(&bomb);
     assert!(
         errs.contains("the document is too large: more than 250,000 values"),
@@ -390,4 +400,17 @@ fn a_handler_that_is_not_module_function_is_refused_for_runtimes_that_need_one()
         "function:\n  runtime: java21\n  handler: Handler\n  code: code\ncases:\n  - name: a\n",
     );
     load_paths(&[file]).unwrap();
+}
+
+// A snapshot file is read as a suite is: a FIFO in its place would block the run.
+#[test]
+fn a_fifo_in_place_of_a_snapshot_file_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.snap.yaml");
+    mkfifo(&path);
+    let e = crate::snapshot::SnapshotFile::load(&path).unwrap_err();
+    assert_eq!(
+        e.message,
+        "the snapshot file is a FIFO (named pipe), not a regular file"
+    );
 }
