@@ -152,3 +152,56 @@ fn a_response_nested_500_deep_is_judged_as_json() {
     );
     common::assert_summary(&text, "1 passed, 0 failed");
 }
+
+/// `text` with timings replaced, as they vary from run to run.
+fn without_timings(text: &str) -> String {
+    let ms = regex::Regex::new(r"\(\d+ ms\)$").unwrap();
+    let secs = regex::Regex::new(r"^finished in [0-9.]+ s$").unwrap();
+    let line = ms.replace(text.trim_end(), "(N ms)");
+    secs.replace(&line, "finished in N s").into_owned()
+}
+
+// The README's opening example showed a run of cases/ that no longer happens.
+#[test]
+fn the_readmes_example_output_is_what_run_cases_prints() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let block = readme
+        .split("```console\n$ lambda-ci run cases/\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README opens with a console block of `lambda-ci run cases/`");
+    // As a user types it, from the repository's root.
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("run.xml");
+    let out = common::lambda_ci()
+        .args(["run", "cases/", "--pull", "never", "--junit"])
+        .arg(&junit)
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let run_id = common::run_id_in(&junit).expect("the report names its run");
+    assert!(common::containers_of_run(&run_id).is_empty());
+    let printed: Vec<String> = stdout(&out)
+        .lines()
+        .chain(stderr(&out).lines())
+        .map(without_timings)
+        .collect();
+    // Every line shown is printed, in the order shown among stdout's; `...` stands for lines
+    // left out.
+    let mut at = 0;
+    for line in block.lines().filter(|l| l.trim() != "...") {
+        let line = without_timings(line);
+        if line.starts_with("code and layers:") {
+            assert!(printed.contains(&line), "not printed: {line:?}");
+            continue;
+        }
+        match printed[at..].iter().position(|p| *p == line) {
+            Some(i) => at += i + 1,
+            None => panic!(
+                "the README shows {line:?}, which `lambda-ci run cases/` does not print (in that order):\n{}",
+                printed.join("\n")
+            ),
+        }
+    }
+}
