@@ -239,7 +239,7 @@ impl Ctx<'_> {
 }
 
 /// `path` with `.` and `..` components folded away, as written (no symlinks are followed).
-fn normalised(path: &Path) -> PathBuf {
+pub(crate) fn normalised(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for part in path.components() {

@@ -397,9 +397,11 @@ fn reserved(name: &str) -> Option<&'static str> {
 pub(crate) fn bootstrap_problem(code: &Path, zip: Option<&Path>) -> Option<(String, String)> {
     use std::os::unix::fs::PermissionsExt;
     let bootstrap = code.join("bootstrap");
+    // Shown without the `..` of a path relative to the suite.
+    let bootstrap_shown = super::fields::normalised(&bootstrap);
     let shown = match zip {
         Some(zip) => format!("`bootstrap` in {}", zip.display()),
-        None => bootstrap.display().to_string(),
+        None => bootstrap_shown.display().to_string(),
     };
     match std::fs::metadata(&bootstrap) {
         Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => None,
@@ -407,7 +409,7 @@ pub(crate) fn bootstrap_problem(code: &Path, zip: Option<&Path>) -> Option<(Stri
             format!("{shown} is not executable"),
             match zip {
                 Some(_) => "run `chmod +x bootstrap` before zipping; zips made on Windows carry no modes, build them with a tool that sets them".into(),
-                None => format!("run `chmod +x {}`", bootstrap.display()),
+                None => format!("run `chmod +x {}`", bootstrap_shown.display()),
             },
         )),
         _ => Some((

@@ -308,6 +308,23 @@ fn path_hints_name_the_suites_directory_and_normalised_paths() {
     );
 }
 
+// The same holds for the `bootstrap` a custom runtime's code lacks.
+#[test]
+fn a_missing_bootstrap_is_named_by_its_normalised_path() {
+    let dir = dir_with_code();
+    let file = write(
+        dir.path(),
+        "s.yaml",
+        "function:\n  runtime: provided.al2023\n  code: ./code/../code\ncases:\n  - name: a\n",
+    );
+    let errs = load_paths(&[file]).unwrap_err().to_string();
+    let bootstrap = dir.path().join("code/bootstrap");
+    assert!(
+        errs.contains(&format!("({} does not exist)", bootstrap.display())),
+        "{errs}"
+    );
+}
+
 /// `path` relative to `base`, through `..` as needed.
 fn pathdiff(path: &Path, base: &Path) -> PathBuf {
     let ups = base.components().count() - 1;
