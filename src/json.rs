@@ -173,4 +173,42 @@ mod tests {
             &past[..past.len().min(400)]
         );
     }
+
+    // A `body:` written as a JSON string deeper than 128 levels was compared as text.
+    #[test]
+    fn a_body_written_as_deep_json_text_is_compared_as_json() {
+        use crate::judge::{Evidence, Snapshot, Verdict, judge};
+        use crate::outcome::Outcome;
+        use crate::suite::{Check, CheckKind, Expectation, Mode, Pos};
+        let response = serde_json::json!({"statusCode": 200, "body": nested(200)});
+        let outcome = Outcome::classify(200, response.to_string().as_bytes());
+        let expect = Expectation {
+            checks: vec![Check {
+                kind: CheckKind::Body {
+                    value: Value::String(nested(200).replace('1', "2")),
+                    mode: Mode::Exact,
+                },
+                pos: Pos::default(),
+            }],
+            ignore: Vec::new(),
+            pos: None,
+        };
+        let evidence = Evidence {
+            outcome: &outcome,
+            logs: &[],
+            duration: None,
+        };
+        let file = std::path::Path::new("s.snap.yaml");
+        let verdict = judge(&expect, evidence, Snapshot::Compare { stored: None, file }).verdict;
+        let Verdict::Fail(failures) = verdict else {
+            panic!("{verdict:?}")
+        };
+        // Compared as JSON, the difference is at the leaf, not the whole text.
+        let text = format!("{:?}", failures[0]);
+        assert!(
+            text.contains("[0][0][0]"),
+            "{}",
+            &text[..text.len().min(700)]
+        );
+    }
 }
