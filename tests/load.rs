@@ -75,7 +75,7 @@ fn a_missing_image_is_named_in_full_once_per_image() {
     let out = run(&suites, &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    let full = "image lambda-ci/absent:never is not present locally and --pull never forbids pulling it; run `docker pull lambda-ci/absent:never` first";
+    let full = "image lambda-ci/absent:never is not present locally and --pull never forbids pulling it; run `docker pull lambda-ci/absent:never` first, or build it (`docker build -t lambda-ci/absent:never .`)";
     // Once where it happens, once in the closing list of what did not pass.
     assert_eq!(text.matches(full).count(), 2, "{text}");
     let brief = "image lambda-ci/absent:never is not present locally (the error is shown in full at first / one)";

@@ -32,11 +32,11 @@ pub struct PullProgress {
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     #[error(
-        "image {image} is not present locally and --pull never forbids pulling it; run `docker pull {image}` first"
+        "image {image} is not present locally and --pull never forbids pulling it; run `docker pull {image}` first, or build it (`docker build -t {image} .`)"
     )]
     Absent { image: String },
     #[error(
-        "image {image} could not be pulled: {message}; check the name and your registry access (`docker pull {image}`)"
+        "image {image} could not be pulled: {message}; check the name and your registry access (`docker pull {image}`), or build it (`docker build -t {image} .`)"
     )]
     Pull { image: String, message: String },
     #[error(
