@@ -27,37 +27,25 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, LoadErrors> {
 
 /// [`load_paths`], with the warnings returned instead of printed.
 pub fn load_paths_warning(paths: &[PathBuf]) -> (Result<Vec<Suite>, LoadErrors>, Vec<LoadError>) {
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    let mut suites = Vec::new();
+    let mut found = Found::default();
     let mut seen = HashSet::new();
     for path in paths {
         if path.is_dir() {
             let mut walk = Walk::new();
-            walk.dir(path, &mut errors);
+            walk.dir(path, &mut found.errors);
             walk.files.sort();
-            warnings.append(&mut walk.warnings);
+            found.warnings.append(&mut walk.warnings);
             for file in walk.files {
                 if seen.insert(file.clone()) {
-                    let mut found = Found {
-                        suites: &mut suites,
-                        errors: &mut errors,
-                        warnings: &mut warnings,
-                    };
                     load_file(&file, false, &mut found);
                 }
             }
         } else if path.exists() {
             if seen.insert(path.clone()) {
-                let mut found = Found {
-                    suites: &mut suites,
-                    errors: &mut errors,
-                    warnings: &mut warnings,
-                };
                 load_file(path, true, &mut found);
             }
         } else {
-            errors.push(LoadError {
+            found.errors.push(LoadError {
                 file: path.clone(),
                 pos: None,
                 message: "no such file or directory".into(),
@@ -65,6 +53,11 @@ pub fn load_paths_warning(paths: &[PathBuf]) -> (Result<Vec<Suite>, LoadErrors>,
             });
         }
     }
+    let Found {
+        suites,
+        mut errors,
+        mut warnings,
+    } = found;
     if suites.is_empty() && errors.is_empty() {
         errors.push(LoadError {
             file: paths.first().cloned().unwrap_or_default(),
@@ -85,11 +78,12 @@ pub fn load_paths_warning(paths: &[PathBuf]) -> (Result<Vec<Suite>, LoadErrors>,
     }
 }
 
-/// Where the files of one load go.
-struct Found<'a> {
-    suites: &'a mut Vec<Suite>,
-    errors: &'a mut Vec<LoadError>,
-    warnings: &'a mut Vec<LoadError>,
+/// What one load found: suites, problems, and what was skipped that looks like a suite.
+#[derive(Default)]
+struct Found {
+    suites: Vec<Suite>,
+    errors: Vec<LoadError>,
+    warnings: Vec<LoadError>,
 }
 
 fn load_file(file: &Path, explicit: bool, found: &mut Found) {
