@@ -30,9 +30,10 @@ pub(super) struct ImageProblem {
 
 /// Every image of the run, or why it cannot be had.
 pub(super) struct Images {
-    /// Base and `image:` images, by name and architecture.
+    /// Base and `image:` images, by name and architecture; a problem is its whole message and
+    /// its brief one.
     pulled: HashMap<(String, Architecture), Result<(), (String, String)>>,
-    /// Built images, by suite.
+    /// Built images, by suite, likewise.
     built: HashMap<SuiteId, Result<String, (String, String)>>,
     /// The full messages said already, with the case that said each.
     told: Mutex<HashMap<String, String>>,
