@@ -17,13 +17,13 @@ mod image;
 pub mod node;
 pub mod read;
 pub mod runtime;
-mod walk;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_expect;
 #[cfg(test)]
 mod tests_load;
+mod walk;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

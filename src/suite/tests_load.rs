@@ -385,6 +385,21 @@ fn yaml_errors_are_worded_for_users() {
     );
     let errs = errors_of("? [a, b]\n: 1\ncases: []\n");
     assert!(errs.contains("a mapping key must be text"), "{errs}");
+    let deep = format!("{}1{}", "[".repeat(70), "]".repeat(70));
+    let text = suite(&format!("  - name: a\n    event: {deep}\n"));
+    // Loading runs on the main thread's 8 MiB stack; a debug build's YAML parser needs more
+    // than a test thread's 2 MiB for 64 levels.
+    let errs = std::thread::Builder::new()
+        .stack_size(8 * 1024 * 1024)
+        .spawn(move || errors_of(&text))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(
+        errs.contains("invalid YAML: nested more than 64 levels deep"),
+        "{errs}"
+    );
+    assert!(errs.contains("name it with `event_file`"), "{errs}");
     let errs = errors_of(&bomb);
     assert!(
         errs.contains("the document is too large: more than 250,000 values"),
