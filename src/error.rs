@@ -32,13 +32,14 @@ impl Error {
     /// A hint for the user, printed after the error and its causes.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Docker(e) => Some(format!(
-                "is the engine running (`docker info`)? lambda-ci connects to DOCKER_HOST if set, else {}",
-                if e.host.is_empty() {
-                    "the default socket"
-                } else {
-                    e.host.as_str()
-                }
+            Error::Docker(e) if e.from_env => Some(format!(
+                "is the engine running (`docker info`)? lambda-ci connects to DOCKER_HOST, set here to {:?}; unset it to use the default socket, {}",
+                e.host,
+                crate::docker::DEFAULT_HOST
+            )),
+            Error::Docker(_) => Some(format!(
+                "is the engine running (`docker info`)? DOCKER_HOST is not set, so lambda-ci connects to the default socket, {}; set DOCKER_HOST to reach another engine",
+                crate::docker::DEFAULT_HOST
             )),
             _ => None,
         }

@@ -13,6 +13,7 @@ pub mod docker;
 pub mod error;
 pub mod event;
 pub mod exit;
+pub mod json;
 pub mod judge;
 pub mod list;
 pub mod outcome;

@@ -3,7 +3,8 @@
 
 use base64::Engine as _;
 
-/// A response body: JSON when it parses as JSON, text when it is UTF-8, bytes otherwise.
+/// A response body: JSON when it parses as JSON (nested at most [`crate::json::MAX_DEPTH`]
+/// levels), text when it is UTF-8, bytes otherwise.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type", content = "value", rename_all = "lowercase")]
 pub enum Body {
@@ -18,7 +19,7 @@ const SHOWN_BYTES: usize = 16;
 
 impl Body {
     pub fn parse(bytes: &[u8]) -> Body {
-        if let Ok(v) = serde_json::from_slice(bytes) {
+        if let Ok(v) = crate::json::parse(bytes) {
             return Body::Json(v);
         }
         match std::str::from_utf8(bytes) {

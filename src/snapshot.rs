@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::judge::{Diff, canonical};
 use crate::suite::node::{self, Pos};
+use crate::suite::read::{ReadError, SUITE_LIMIT, read_limited};
 use crate::suite::{LoadError, Suite};
 
 const HEADER: &str = "# Snapshots of the cases of {suite} that say `snapshot: true`: one response per case,\n# bodies decoded and ignored paths left out. Written by `lambda-ci run --update-snapshots`;\n# review changes to it like code.\n";
@@ -40,15 +41,16 @@ impl SnapshotFile {
             path: path.clone(),
             ..SnapshotFile::default()
         };
-        let text = match std::fs::read_to_string(&path) {
+        // Read as suites are: a regular file only, of bounded size.
+        let read = read_limited(&path, SUITE_LIMIT).and_then(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|_| ReadError::Io(std::io::Error::other("not valid UTF-8 text")))
+        });
+        let text = match read {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(file),
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(file),
             Err(e) => {
-                return Err(problem(
-                    &path,
-                    None,
-                    format!("cannot read the snapshot file: {e}"),
-                ));
+                return Err(problem(&path, None, format!("the snapshot file {e}")));
             }
         };
         let root = node::parse(&text).map_err(|e| {

@@ -32,11 +32,11 @@ pub struct PullProgress {
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     #[error(
-        "image {image} is not present locally and --pull never forbids pulling it; run `docker pull {image}` first"
+        "image {image} is not present locally and --pull never forbids pulling it; run `docker pull {image}` first, or build it (`docker build -t {image} .`)"
     )]
     Absent { image: String },
     #[error(
-        "image {image} could not be pulled: {message}; check the name and your registry access (`docker pull {image}`)"
+        "image {image} could not be pulled: {message}; check the name and your registry access (`docker pull {image}`), or build it (`docker build -t {image} .`)"
     )]
     Pull { image: String, message: String },
     #[error(
@@ -48,12 +48,37 @@ pub enum ImageError {
         want: String,
         platform: String,
     },
+    #[error(
+        "image {image} is present for {have} only, and the function is built for {want}; its {want} variant could not be pulled ({message}): build or pull it for {platform} (`docker pull --platform {platform} {image}`), or set the function's `architecture` to match"
+    )]
+    OtherArchitectureOnly {
+        image: String,
+        have: String,
+        want: String,
+        platform: String,
+        message: String,
+    },
     #[error("image {image} could not be inspected")]
     Inspect {
         image: String,
         #[source]
         source: bollard::errors::Error,
     },
+}
+
+impl ImageError {
+    /// What happened, in a few words, for the cases after the first that needed the image.
+    pub fn brief(&self) -> String {
+        match self {
+            ImageError::Absent { image } => format!("image {image} is not present locally"),
+            ImageError::Pull { image, .. } => format!("image {image} could not be pulled"),
+            ImageError::OtherArchitecture { image, have, .. }
+            | ImageError::OtherArchitectureOnly { image, have, .. } => {
+                format!("image {image} is present for {have} only")
+            }
+            ImageError::Inspect { image, .. } => format!("image {image} could not be inspected"),
+        }
+    }
 }
 
 /// Ensures `image` is present for `platform` (`linux/arm64`; `arch` is its architecture as
@@ -65,9 +90,12 @@ pub async fn ensure_image(
     policy: PullPolicy,
     mut progress: impl FnMut(PullProgress),
 ) -> Result<(), ImageError> {
+    // An image present for another architecture only: if the pull fails, that is the news.
+    let mut other_arch = None;
     let present = match engine.docker.inspect_image(image).await {
         Ok(info) => match info.architecture {
             Some(have) if have != arch => {
+                other_arch = Some(have.clone());
                 if policy == PullPolicy::Never {
                     return Err(ImageError::OtherArchitecture {
                         image: image.to_string(),
@@ -107,6 +135,27 @@ pub async fn ensure_image(
         platform: platform.to_string(),
         ..Default::default()
     };
+    let pulled = pull(engine, image, options, &mut progress).await;
+    match (pulled, other_arch) {
+        (Err(ImageError::Pull { message, .. }), Some(have)) => {
+            Err(ImageError::OtherArchitectureOnly {
+                image: image.to_string(),
+                have,
+                want: arch.to_string(),
+                platform: platform.to_string(),
+                message,
+            })
+        }
+        (pulled, _) => pulled,
+    }
+}
+
+async fn pull(
+    engine: &Engine,
+    image: &str,
+    options: CreateImageOptions,
+    progress: &mut impl FnMut(PullProgress),
+) -> Result<(), ImageError> {
     let mut layers: std::collections::HashMap<String, (u64, u64)> = Default::default();
     let mut stream = engine.docker.create_image(Some(options), None, None);
     while let Some(item) = stream.next().await {

@@ -27,13 +27,40 @@ pub const RUN_LABEL: &str = "lambda-ci.run";
 /// The label naming the suite file a container serves.
 pub const SUITE_LABEL: &str = "lambda-ci.suite";
 
+/// The default engine address, when `DOCKER_HOST` is not set.
+pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
 /// The Docker engine could not be reached.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot reach the Docker engine at {host}")]
+#[error("cannot reach the Docker engine at {}", if .host.is_empty() { "\"\" (DOCKER_HOST is empty)" } else { .host.as_str() })]
 pub struct ConnectError {
     pub host: String,
+    /// Whether `DOCKER_HOST` named the address, rather than the default.
+    pub from_env: bool,
     #[source]
-    pub source: bollard::errors::Error,
+    pub cause: EngineCause,
+}
+
+/// Why the engine did not answer, in a user's words: the HTTP client's own layers ("hyper
+/// legacy client", "client error (Connect)") are left out.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EngineCause(pub String);
+
+impl EngineCause {
+    fn of(e: &bollard::errors::Error) -> EngineCause {
+        let chain: Vec<String> = crate::error::chain(e).map(|c| c.to_string()).collect();
+        let root = chain.last().cloned().unwrap_or_default();
+        let dns = chain.iter().any(|c| c == "dns error");
+        let words = if dns {
+            format!("cannot resolve the engine's host name: {root}")
+        } else if let bollard::errors::Error::UnsupportedURISchemeError { .. } = e {
+            "the address is not unix://, tcp://, http:// or https://".to_string()
+        } else {
+            root
+        };
+        EngineCause(words)
+    }
 }
 
 /// A connection to the Docker engine, as `DOCKER_HOST` (or the default socket) names it.
@@ -52,11 +79,12 @@ pub struct Engine {
 impl Engine {
     /// Connects and agrees on an API version; fails when no engine answers.
     pub async fn connect() -> Result<Engine, ConnectError> {
-        let host =
-            std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-        let fail = |source| ConnectError {
+        let from_env = std::env::var_os("DOCKER_HOST").is_some();
+        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| DEFAULT_HOST.into());
+        let fail = |source: bollard::errors::Error| ConnectError {
             host: host.clone(),
-            source,
+            from_env,
+            cause: EngineCause::of(&source),
         };
         let docker = Docker::connect_with_defaults().map_err(fail)?;
         let docker = docker.negotiate_version().await.map_err(fail)?;

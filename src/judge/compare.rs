@@ -113,7 +113,19 @@ pub fn number_order(a: &serde_json::Number, b: &serde_json::Number) -> std::cmp:
     x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Less)
 }
 
+/// The stack left below which a level of comparison continues on a fresh segment, and that
+/// segment's size: values nest up to [`crate::json::MAX_DEPTH`] levels, more than a thread's
+/// stack holds levels of `walk` in a debug build.
+const RED_ZONE: usize = 64 * 1024;
+const SEGMENT: usize = 1024 * 1024;
+
 fn walk(expected: &Value, actual: &Value, mode: Mode, path: String, out: &mut Vec<Mismatch>) {
+    stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+        walk_level(expected, actual, mode, path, out)
+    })
+}
+
+fn walk_level(expected: &Value, actual: &Value, mode: Mode, path: String, out: &mut Vec<Mismatch>) {
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
             for (k, ev) in e {
@@ -187,6 +199,10 @@ fn walk(expected: &Value, actual: &Value, mode: Mode, path: String, out: &mut Ve
 
 /// The part of `actual` that a subset expectation speaks about, so the diff shows only that.
 pub fn project(expected: &Value, actual: &Value) -> Value {
+    stacker::maybe_grow(RED_ZONE, SEGMENT, || project_level(expected, actual))
+}
+
+fn project_level(expected: &Value, actual: &Value) -> Value {
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => Value::Object(
             a.iter()

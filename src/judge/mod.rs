@@ -333,7 +333,7 @@ impl Seen {
                 if holds {
                     return None;
                 }
-                match serde_json::from_str::<Value>(e) {
+                match crate::json::parse(e.as_bytes()) {
                     Ok(json) if structured(&json) && structured(actual) => json,
                     _ => {
                         let text = text.unwrap_or_else(|| actual.to_string());

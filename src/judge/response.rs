@@ -30,7 +30,7 @@ pub fn body_text(response: &Value) -> Option<String> {
 /// when it is JSON, else the text.
 pub fn decoded_body(response: &Value) -> Option<Value> {
     let text = body_text(response)?;
-    Some(serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    Some(crate::json::parse(text.as_bytes()).unwrap_or(Value::String(text)))
 }
 
 /// The response with its `body` decoded, the form every path that enters `$.body` reads and

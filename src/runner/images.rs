@@ -20,16 +20,34 @@ use crate::suite::{Architecture, Suite};
 /// The same build (context, Dockerfile, args, platform) is built once, whoever names it.
 type BuildKey = (std::path::PathBuf, String, String, Architecture);
 
+/// Why an image cannot be had: its whole message with the fix, and a few words.
+type Problem = (String, String);
+
+/// Why a suite's image cannot be had, as its cases say it: in full once in the run, by the
+/// first case (in declaration order) that needs the image, and in brief by every other case,
+/// so that one missing image does not fill the report.
+#[derive(Debug, Clone)]
+pub(super) struct ImageProblem {
+    /// What the suite's first case says: the whole message when it is the first case of the
+    /// run to need the image, else the brief.
+    pub(super) first: String,
+    /// A few words, and where the whole message is.
+    pub(super) brief: String,
+}
+
 /// Every image of the run, each made ready once by whichever executor needs it first while
 /// the others wait for the same result: a suite starts as soon as its own image is ready,
 /// and different images are prepared at the same time.
 pub(super) struct Images {
     /// Base and `image:` images, by name and architecture.
-    pulled: HashMap<(String, Architecture), OnceCell<Result<(), String>>>,
+    pulled: HashMap<(String, Architecture), OnceCell<Result<(), Problem>>>,
     /// Built images, by what is built.
-    built: HashMap<BuildKey, OnceCell<Result<String, String>>>,
+    built: HashMap<BuildKey, OnceCell<Result<String, Problem>>>,
     /// Which build each suite with `build:` needs.
     build_of: HashMap<SuiteId, BuildKey>,
+    /// For each suite, the first case of the run that needs the same image (its suite, and
+    /// `function / case`): the one that tells its problem in full.
+    teller: HashMap<SuiteId, (SuiteId, String)>,
 }
 
 impl Runner {
@@ -39,46 +57,72 @@ impl Runner {
             pulled: HashMap::new(),
             built: HashMap::new(),
             build_of: HashMap::new(),
+            teller: HashMap::new(),
         };
+        let mut tellers: HashMap<String, (SuiteId, String)> = HashMap::new();
         for unit in &self.plan.units {
-            let function = &self.suites[unit.suite.0].function;
+            let suite = &self.suites[unit.suite.0];
+            let function = &suite.function;
             let arch = function.architecture;
-            match &function.build {
+            let which = match &function.build {
                 Some(build) => {
                     let args = format!("{:?}", build.args);
                     let key = (build.context.clone(), build.dockerfile.clone(), args, arch);
                     images.built.entry(key.clone()).or_default();
-                    images.build_of.insert(unit.suite, key);
+                    images.build_of.insert(unit.suite, key.clone());
+                    format!("{key:?}")
                 }
                 None => {
                     let key = (function.image.clone(), arch);
-                    images.pulled.entry(key).or_default();
+                    images.pulled.entry(key.clone()).or_default();
+                    format!("{key:?}")
                 }
-            }
+            };
+            let first = unit.cases.first().map_or(String::new(), |c| {
+                format!("{} / {}", function.name, suite.cases[c.index].name)
+            });
+            let teller = tellers.entry(which).or_insert((unit.suite, first)).clone();
+            images.teller.insert(unit.suite, teller);
         }
         images
     }
 
     /// The image `suite`'s function boots, made ready (checked, pulled or built) by the
-    /// first to ask; or why there is none.
+    /// first to ask; or why there is none, as the suite's cases say it.
     pub(super) async fn image(
         &self,
         images: &Images,
         suite: SuiteId,
         out: &Emitter,
-    ) -> Result<String, String> {
+    ) -> Result<String, ImageProblem> {
         let loaded = &self.suites[suite.0];
         let function = &loaded.function;
-        if let Some(key) = images.build_of.get(&suite) {
-            let cell = &images.built[key];
-            return cell.get_or_init(|| self.build(loaded, out)).await.clone();
-        }
-        let (image, arch) = (function.image.clone(), function.architecture);
-        let cell = &images.pulled[&(image.clone(), arch)];
-        cell.get_or_init(|| self.pull(&function.image, arch, out))
-            .await
-            .clone()
-            .map(|()| image)
+        let ready = match images.build_of.get(&suite) {
+            Some(key) => {
+                let cell = &images.built[key];
+                cell.get_or_init(|| self.build(loaded, out)).await.clone()
+            }
+            None => {
+                let (image, arch) = (function.image.clone(), function.architecture);
+                let cell = &images.pulled[&(image.clone(), arch)];
+                cell.get_or_init(|| self.pull(&function.image, arch, out))
+                    .await
+                    .clone()
+                    .map(|()| image)
+            }
+        };
+        ready.map_err(|(full, brief)| {
+            let (teller, case) = images
+                .teller
+                .get(&suite)
+                .cloned()
+                .unwrap_or((suite, String::new()));
+            let brief = format!("{brief} (the error is shown in full at {case})");
+            ImageProblem {
+                first: if teller == suite { full } else { brief.clone() },
+                brief,
+            }
+        })
     }
 
     /// How artifacts reach this run's containers: as `--mount` says, or for `auto` as a probe
@@ -115,7 +159,12 @@ impl Runner {
     }
 
     /// Makes sure `image` is present for `arch`, pulling it as the policy allows.
-    async fn pull(&self, image: &str, arch: Architecture, out: &Emitter) -> Result<(), String> {
+    async fn pull(
+        &self,
+        image: &str,
+        arch: Architecture,
+        out: &Emitter,
+    ) -> Result<(), (String, String)> {
         out.emit(EventKind::ImageChecking {
             image: image.to_string(),
         });
@@ -127,7 +176,7 @@ impl Runner {
             out.emit(EventKind::ImagePulling(p));
         })
         .await
-        .map_err(|e| one_line(&e))?;
+        .map_err(|e| (one_line(&e), e.brief()))?;
         out.emit(EventKind::ImageReady {
             image: image.to_string(),
             pulled,
@@ -138,7 +187,14 @@ impl Runner {
 
     /// Builds the image of `suite`'s function, tagged `lambda-ci/<suite>:<content hash>`, unless
     /// an image of that tag exists already.
-    async fn build(&self, suite: &Suite, out: &Emitter) -> Result<String, String> {
+    async fn build(&self, suite: &Suite, out: &Emitter) -> Result<String, (String, String)> {
+        self.build_image(suite, out).await.map_err(|full| {
+            let brief = format!("the image of {} could not be built", suite.function.name);
+            (full, brief)
+        })
+    }
+
+    async fn build_image(&self, suite: &Suite, out: &Emitter) -> Result<String, String> {
         let function = &suite.function;
         let Some(build) = &function.build else {
             return Ok(function.image.clone());

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::join_all;
 use tokio::sync::OnceCell;
 
+use super::images::ImageProblem;
 use super::{Emitter, Runner, Shared, attach};
 use crate::docker::{Delivery, LogLine};
 use crate::error::one_line;
@@ -25,7 +26,7 @@ struct Pool<'a> {
     suite_ref: SuiteRef,
     queue: Mutex<VecDeque<CaseId>>,
     /// The image, or why there is none.
-    image: Result<String, String>,
+    image: Result<String, ImageProblem>,
     /// Made once, for every container of the pool.
     blueprint: OnceCell<Result<Arc<Blueprint>, String>>,
     /// Once a container cannot be booted, every remaining case ends with this error; the
@@ -61,15 +62,19 @@ impl Runner {
         let suite = &self.suites[unit.suite.0];
         let image = self.unless_stopped(self.image(&shared.images, unit.suite, &out));
         // Stopped first: every case is then reported not run when it asks to start.
-        let image = image
-            .await
-            .unwrap_or_else(|| Err(self.stopped().unwrap_or_default()));
+        let image = image.await.unwrap_or_else(|| {
+            let reason = self.stopped().unwrap_or_default();
+            Err(ImageProblem {
+                first: reason.clone(),
+                brief: reason,
+            })
+        });
         let pool = Pool {
             unit,
             suite,
             suite_ref: SuiteRef::new(unit.suite, suite),
             queue: Mutex::new(unit.cases.iter().copied().collect()),
-            problem: Mutex::new(image.as_ref().err().map(|e| (e.clone(), Vec::new()))),
+            problem: Mutex::new(image.as_ref().err().map(|e| (e.first.clone(), Vec::new()))),
             image,
             blueprint: OnceCell::new(),
             started: std::sync::Once::new(),
@@ -206,6 +211,10 @@ impl Runner {
                 }
                 (_, problem) => {
                     let (message, logs) = problem.unwrap_or_default();
+                    // An image problem is said in full once; the cases after refer to it.
+                    if let (Err(p), Some(told)) = (&pool.image, lock(&pool.problem).as_mut()) {
+                        told.0.clone_from(&p.brief);
+                    }
                     CaseResult::not_run(Verdict::Error(message), logs)
                 }
             };

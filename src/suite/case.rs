@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::expect::Declared;
 use super::fields::Ctx;
 use super::node::{Node, Pos, Value};
+use super::read::{EVENT_LIMIT, ReadError, read_limited, thousands};
 use super::{Case, InvokeContext, Isolation};
 
 /// The most bytes the Invoke API accepts in `X-Amz-Client-Context`, base64-encoded.
@@ -95,6 +96,10 @@ impl Ctx<'_> {
             (None, Some(file)) => self.event_file(file),
             (None, None) => Some(serde_json::json!({})),
         };
+        let event = match (event, f.get("event").or(f.get("event_file"))) {
+            (Some(event), Some(at)) => self.event_size(at.pos, &event).map(|()| event),
+            (event, _) => event,
+        };
         let client_context = match f.get("client_context") {
             None => Some(None),
             Some(c) => self.client_context(c).map(Some),
@@ -148,33 +153,53 @@ impl Ctx<'_> {
 
     fn event_file(&mut self, node: &Node) -> Option<serde_json::Value> {
         let path = self.file(node, "`event_file`")?;
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let bytes = match read_limited(&path, EVENT_LIMIT) {
+            Ok(bytes) => bytes,
             Err(e) => {
+                let hint = matches!(e, ReadError::TooLarge { .. }).then(|| {
+                    "Lambda refuses a synchronous invocation's payload over 6 MB (RIE would cut it short)".to_string()
+                });
                 self.error(
                     Some(node.pos),
-                    format!("cannot read `event_file` {}: {e}", path.display()),
-                    None,
+                    format!("`event_file` {} {e}", path.display()),
+                    hint,
                 );
                 return None;
             }
         };
-        match serde_json::from_str(&text) {
+        match crate::json::parse(&bytes) {
             Ok(v) => Some(v),
             Err(e) => {
+                let at = match e.position() {
+                    Some((line, column)) => format!(" (at {}:{line}:{column})", path.display()),
+                    None => String::new(),
+                };
                 self.error(
                     Some(node.pos),
-                    format!(
-                        "`event_file` {} is not valid JSON: {e} (at {}:{}:{})",
-                        path.display(),
-                        path.display(),
-                        e.line(),
-                        e.column()
-                    ),
+                    format!("`event_file` {} is not valid JSON: {e}{at}", path.display()),
                     None,
                 );
                 None
             }
         }
+    }
+
+    /// Refuses an event Lambda would refuse: over its synchronous payload limit once
+    /// serialised, as it is sent.
+    fn event_size(&mut self, pos: Pos, event: &serde_json::Value) -> Option<()> {
+        let size = serde_json::to_vec(event).map_or(0, |v| v.len()) as u64;
+        if size <= EVENT_LIMIT {
+            return Some(());
+        }
+        self.error(
+            Some(pos),
+            format!(
+                "the event is {} bytes as JSON, over Lambda's limit of {} bytes for a synchronous invocation's payload",
+                thousands(size),
+                thousands(EVENT_LIMIT)
+            ),
+            Some("RIE would cut it short and the function would fail to read it; send a smaller event".into()),
+        );
+        None
     }
 }

@@ -1,7 +1,7 @@
 //! Parametrised cases: an entry of `cases:` with `each:` rows stands for one case per row, its
 //! `{{name}}` placeholders in `name`, `event` and `expect` filled from the row.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -45,6 +45,15 @@ impl Ctx<'_> {
         }
         let mut cases = Vec::new();
         let mut ok = true;
+        // Every name some row gives: a placeholder one row lacks is that row's mistake.
+        let named: HashSet<&str> = rows
+            .iter()
+            .filter_map(|r| match &r.value {
+                Value::Map(vars) => Some(vars.iter().map(|(k, _)| k.name.as_str())),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         for row in rows {
             let Value::Map(vars) = &row.value else {
                 self.wrong_kind(
@@ -55,8 +64,12 @@ impl Ctx<'_> {
                 ok = false;
                 continue;
             };
-            let vars: HashMap<&str, &Node> =
-                vars.iter().map(|(k, v)| (k.name.as_str(), v)).collect();
+            let vars = Row {
+                vars: vars.iter().map(|(k, v)| (k.name.as_str(), v)).collect(),
+                keys: vars.iter().map(|(k, _)| k).collect(),
+                pos: row.pos,
+                named_elsewhere: &named,
+            };
             let mut filled: Vec<(Key, Node)> = Vec::new();
             for (key, value) in entries {
                 if key.name == "each" {
@@ -96,7 +109,7 @@ impl Ctx<'_> {
     /// `node` with every placeholder filled from `vars`. A string that is only a placeholder
     /// takes the row's value as it is (a number stays a number); elsewhere the value is
     /// written into the text.
-    fn fill(&mut self, node: &Node, vars: &HashMap<&str, &Node>) -> Option<Node> {
+    fn fill(&mut self, node: &Node, vars: &Row) -> Option<Node> {
         let value = match &node.value {
             Value::String(s) => {
                 if let Some(c) = PLACEHOLDER.captures(s)
@@ -144,12 +157,7 @@ impl Ctx<'_> {
     }
 
     /// `text` with each placeholder replaced by the row's value as text.
-    fn interpolate(
-        &mut self,
-        node: &Node,
-        text: &str,
-        vars: &HashMap<&str, &Node>,
-    ) -> Option<String> {
+    fn interpolate(&mut self, node: &Node, text: &str, vars: &Row) -> Option<String> {
         let mut out = String::new();
         let mut last = 0;
         let mut ok = true;
@@ -166,31 +174,63 @@ impl Ctx<'_> {
         ok.then_some(out)
     }
 
-    fn var<'n>(
-        &mut self,
-        node: &Node,
-        name: &str,
-        vars: &HashMap<&str, &'n Node>,
-    ) -> Option<&'n Node> {
-        if let Some(v) = vars.get(name) {
+    fn var<'n>(&mut self, node: &Node, name: &str, vars: &Row<'n>) -> Option<&'n Node> {
+        if let Some(v) = vars.vars.get(name) {
             return Some(v);
         }
-        let mut known: Vec<&str> = vars.keys().copied().collect();
+        let mut known: Vec<&str> = vars.keys.iter().map(|k| k.name.as_str()).collect();
         known.sort_unstable();
-        let hint = match closest(name, known.iter().copied()) {
-            Some(k) => format!(
-                "did you mean `{{{{{k}}}}}`? the row has: {}",
-                known.join(", ")
-            ),
-            None => format!("the row has: {}", known.join(", ")),
+        let has = if known.is_empty() {
+            "nothing".to_string()
+        } else {
+            known.join(", ")
         };
-        self.error(
-            Some(node.pos),
-            format!("placeholder `{{{{{name}}}}}` has no value in an `each` row"),
-            Some(hint),
-        );
+        let near = closest(name, known.iter().copied())
+            .and_then(|k| vars.keys.iter().find(|key| key.name == k));
+        let placeholder = format!("{{{{{name}}}}}");
+        if vars.named_elsewhere.contains(name) || near.is_none() {
+            // Other rows give the name (or none gives anything like it): this row lacks it.
+            let (pos, hint) = match near {
+                Some(key) => (
+                    key.pos,
+                    format!("did you mean `{name}` rather than `{}`?", key.name),
+                ),
+                None => (vars.pos, format!("add `{name}:` to the row; it has: {has}")),
+            };
+            self.error(
+                Some(pos),
+                format!(
+                    "this `each` row (line {}) has no `{name}` for placeholder `{placeholder}`",
+                    vars.pos.line
+                ),
+                Some(hint),
+            );
+        } else if let Some(key) = near {
+            // No row gives the name, and this one gives a close one: the placeholder may be
+            // the typo, or every row's key.
+            self.error(
+                Some(node.pos),
+                format!(
+                    "placeholder `{placeholder}` has no value in the `each` row at line {}",
+                    vars.pos.line
+                ),
+                Some(format!(
+                    "the row has `{0}`: write `{{{{{0}}}}}`, or name it `{name}` in the rows",
+                    key.name
+                )),
+            );
+        }
         None
     }
+}
+
+/// One `each:` row, as placeholders read it.
+struct Row<'n> {
+    vars: HashMap<&'n str, &'n Node>,
+    keys: Vec<&'n Key>,
+    pos: super::node::Pos,
+    /// The names any row of the entry gives.
+    named_elsewhere: &'n HashSet<&'n str>,
 }
 
 /// Where `each:` is written in a case entry.

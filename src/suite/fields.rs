@@ -206,19 +206,52 @@ impl Ctx<'_> {
             } else {
                 "does not exist".to_string()
             };
+            // Shown as the user would look for it: absolute, without `.` and `..`.
+            let dir = self.shown_dir();
             self.error(
                 Some(node.pos),
                 format!(
                     "{what} `{raw}` {problem} (resolved to {})",
-                    resolved.display()
+                    normalised(&dir.join(&raw)).display()
                 ),
                 Some(format!(
                     "paths are relative to the suite file's directory, {}",
-                    self.dir().display()
+                    dir.display()
                 )),
             );
             return None;
         }
         Some(resolved)
     }
+
+    /// The suite file's directory, absolute and with symlinks resolved where it exists.
+    fn shown_dir(&self) -> PathBuf {
+        let dir = self.dir();
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        std::fs::canonicalize(&dir)
+            .or_else(|_| std::path::absolute(&dir))
+            .unwrap_or(dir)
+    }
+}
+
+/// `path` with `.` and `..` components folded away, as written (no symlinks are followed).
+pub(crate) fn normalised(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(part);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

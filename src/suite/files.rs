@@ -2,36 +2,50 @@
 //! suite document to the decoders, collecting every problem in every file.
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::diagnostics::{LoadError, LoadErrors};
 use super::expect::Declared;
 use super::fields::Ctx;
 use super::node::{self, Node, Value};
+use super::read::{ReadError, SUITE_LIMIT, read_head, read_limited, thousands, utf8_problem};
+use super::walk::Walk;
 use super::{Isolation, Suite};
 
 /// Loads every suite under `paths`. A file given explicitly must be a suite; in a directory,
-/// any `.yaml`/`.yml` file with a top-level `cases:` key is one.
+/// any `.yaml`/`.yml` file with a top-level `cases:` key is one. What the search skipped that
+/// looks like a suite is said on stderr.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, LoadErrors> {
-    let mut errors = Vec::new();
-    let mut suites = Vec::new();
+    let (loaded, warnings) = load_paths_warning(paths);
+    let mut stderr = std::io::stderr().lock();
+    for w in warnings {
+        let _ = writeln!(stderr, "warning: {w}");
+    }
+    loaded
+}
+
+/// [`load_paths`], with the warnings returned instead of printed.
+pub fn load_paths_warning(paths: &[PathBuf]) -> (Result<Vec<Suite>, LoadErrors>, Vec<LoadError>) {
+    let mut found = Found::default();
     let mut seen = HashSet::new();
     for path in paths {
         if path.is_dir() {
-            let mut files = Vec::new();
-            walk(path, &mut files, &mut errors);
-            files.sort();
-            for file in files {
+            let mut walk = Walk::new();
+            walk.dir(path, &mut found.errors);
+            walk.files.sort();
+            found.warnings.append(&mut walk.warnings);
+            for file in walk.files {
                 if seen.insert(file.clone()) {
-                    load_file(&file, false, &mut suites, &mut errors);
+                    load_file(&file, false, &mut found);
                 }
             }
-        } else if path.is_file() {
+        } else if path.exists() {
             if seen.insert(path.clone()) {
-                load_file(path, true, &mut suites, &mut errors);
+                load_file(path, true, &mut found);
             }
         } else {
-            errors.push(LoadError {
+            found.errors.push(LoadError {
                 file: path.clone(),
                 pos: None,
                 message: "no such file or directory".into(),
@@ -39,6 +53,11 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, LoadErrors> {
             });
         }
     }
+    let Found {
+        suites,
+        mut errors,
+        mut warnings,
+    } = found;
     if suites.is_empty() && errors.is_empty() {
         errors.push(LoadError {
             file: paths.first().cloned().unwrap_or_default(),
@@ -47,71 +66,75 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, LoadErrors> {
             hint: Some("a suite is a .yaml or .yml file with a top-level `cases:` key".into()),
         });
     }
+    // A placeholder used twice, or a problem both checks of a key see, is said once.
+    let mut said = HashSet::new();
+    warnings.retain(|w| said.insert(w.to_string()));
+    let mut said = HashSet::new();
+    errors.retain(|e| said.insert(e.to_string()));
     if errors.is_empty() {
-        Ok(suites)
+        (Ok(suites), warnings)
     } else {
-        Err(LoadErrors(errors))
+        (Err(LoadErrors(errors)), warnings)
     }
 }
 
-/// Collects `.yaml`/`.yml` files under `dir`, skipping hidden directories and not following
-/// symlinked ones (monorepos are full of symlink loops). A directory that cannot be read is
-/// reported and the walk goes on.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            errors.push(LoadError {
-                file: dir.to_path_buf(),
-                pos: None,
-                message: format!("cannot read directory: {e}"),
-                hint: None,
-            });
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            if !hidden {
-                walk(&path, out, errors);
-            }
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) {
-            out.push(path);
-        }
-    }
+/// What one load found: suites, problems, and what was skipped that looks like a suite.
+#[derive(Default)]
+struct Found {
+    suites: Vec<Suite>,
+    errors: Vec<LoadError>,
+    warnings: Vec<LoadError>,
 }
 
-fn load_file(file: &Path, explicit: bool, suites: &mut Vec<Suite>, errors: &mut Vec<LoadError>) {
+fn load_file(file: &Path, explicit: bool, found: &mut Found) {
     let mut ctx = Ctx {
         file,
         errors: Vec::new(),
     };
-    let text = match std::fs::read(file) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                if explicit || looks_like_suite(e.as_bytes()) {
-                    ctx.error(
-                        None,
-                        "not valid UTF-8 text",
-                        Some("save the suite as UTF-8".into()),
-                    );
-                }
-                errors.extend(ctx.errors);
-                return;
-            }
-        },
+    let bytes = match read_limited(file, SUITE_LIMIT) {
+        Ok(bytes) => bytes,
         Err(e) => {
-            ctx.error(None, format!("cannot read file: {e}"), None);
-            errors.extend(ctx.errors);
+            let hint = match e {
+                ReadError::TooLarge { .. } => Some(format!(
+                    "suite files are at most {} bytes (10 MiB); put large events in `event_file`s",
+                    thousands(SUITE_LIMIT)
+                )),
+                ReadError::NotAFile { .. } => {
+                    Some("a suite is a regular .yaml or .yml file".to_string())
+                }
+                ReadError::Io(_) => None,
+            };
+            ctx.error(None, e.to_string(), hint);
+            // A stray special or data file in a searched directory is not worth stopping the
+            // run for; a suite that cannot be read is.
+            let stops = explicit
+                || match e {
+                    ReadError::Io(_) => true,
+                    ReadError::TooLarge { .. } => {
+                        read_head(file, 64 * 1024).is_ok_and(|head| looks_like_suite(&head))
+                    }
+                    ReadError::NotAFile { .. } => false,
+                };
+            if stops {
+                found.errors.extend(ctx.errors);
+            } else {
+                for mut w in ctx.errors {
+                    w.message = format!("skipped: {}", w.message);
+                    found.warnings.push(w);
+                }
+            }
+            return;
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            if explicit || looks_like_suite(e.as_bytes()) {
+                let valid = e.utf8_error().valid_up_to();
+                let (pos, message, hint) = utf8_problem(e.as_bytes(), valid);
+                ctx.error(Some(pos), message, Some(hint));
+            }
+            found.errors.extend(ctx.errors);
             return;
         }
     };
@@ -122,15 +145,10 @@ fn load_file(file: &Path, explicit: bool, suites: &mut Vec<Suite>, errors: &mut 
             // that looks like a suite is reported.
             if explicit || looks_like_suite(text.as_bytes()) {
                 let pos = node::error_pos(&e);
-                let message = e.to_string();
-                // The parser's message carries its own position; keep only the words.
-                let message = message
-                    .split_once(" at line ")
-                    .map(|(m, _)| m.to_string())
-                    .unwrap_or(message);
-                ctx.error(pos, format!("invalid YAML: {message}"), None);
+                let (message, hint) = node::error_words(&e);
+                ctx.error(pos, format!("invalid YAML: {message}"), hint);
             }
-            errors.extend(ctx.errors);
+            found.errors.extend(ctx.errors);
             return;
         }
     };
@@ -144,14 +162,55 @@ fn load_file(file: &Path, explicit: bool, suites: &mut Vec<Suite>, errors: &mut 
                     "a suite has `function:` and `cases:` at its top level; see the README".into(),
                 ),
             );
+        } else if let Some((pos, key)) = near_miss(&root) {
+            // Skipped silently, a mistyped key would make a suite vanish from CI unnoticed.
+            found.warnings.push(LoadError {
+                file: file.to_path_buf(),
+                pos: Some(pos),
+                message: match key {
+                    Some(key) => format!(
+                        "skipped: looks like a suite, but has `{key}:` where a suite has `cases:`"
+                    ),
+                    None => {
+                        "skipped: has `function:` but no top-level `cases:`, so it is not a suite"
+                            .into()
+                    }
+                },
+                hint: Some("a suite has `function:` and `cases:` at its top level".into()),
+            });
         }
-        errors.extend(ctx.errors);
+        found.errors.extend(ctx.errors);
         return;
     }
     let suite = ctx.suite(&root);
     match suite {
-        Some(suite) if ctx.errors.is_empty() => suites.push(suite),
-        _ => errors.extend(ctx.errors),
+        Some(suite) if ctx.errors.is_empty() => found.suites.push(suite),
+        _ => found.errors.extend(ctx.errors),
+    }
+}
+
+/// In a YAML mapping without `cases:`, a top-level key that is probably a mistyped `cases`
+/// (`case:`, `Cases:`, `testcases:`), or `None` with the position of `function:` when the file
+/// has that but nothing like `cases:`.
+fn near_miss(root: &Node) -> Option<(super::Pos, Option<String>)> {
+    let Value::Map(entries) = &root.value else {
+        return None;
+    };
+    let has_function = entries.iter().any(|(k, _)| k.name == "function");
+    let typo = entries.iter().find(|(k, _)| {
+        let lower = k.name.to_lowercase();
+        let close = strsim::damerau_levenshtein(&lower, "cases") <= 2;
+        // Keys like `bases:` are close too: without `function:` only a key that says
+        // "case" counts.
+        (close && has_function) || lower.contains("case")
+    });
+    match typo {
+        Some((k, _)) => Some((k.pos, Some(k.name.clone()))),
+        None if has_function => entries
+            .iter()
+            .find(|(k, _)| k.name == "function")
+            .map(|(k, _)| (k.pos, None)),
+        None => None,
     }
 }
 

@@ -53,7 +53,12 @@ impl Ctx<'_> {
         };
         let code_node = f.get("code");
         let handler = match f.get("handler") {
-            Some(h) => self.string(h, "`handler`").map(Some),
+            Some(h) => self
+                .string(h, "`handler`")
+                .filter(|handler| {
+                    self.handler_shape(h, handler, runtime_id.as_deref(), image.as_deref())
+                })
+                .map(Some),
             None if by_runtime && !custom_runtime => {
                 self.error(
                     Some(node.pos),
@@ -134,7 +139,10 @@ impl Ctx<'_> {
         ok &= architecture.is_some();
         let network = match f.get("network") {
             None => Some(None),
-            Some(n) => self.string(n, "`network`").map(Some),
+            Some(n) => self
+                .string(n, "`network`")
+                .filter(|name| self.network_mode(n, name))
+                .map(Some),
         };
         let add_hosts = match f.get("add_hosts") {
             None => Some(BTreeMap::new()),
@@ -238,6 +246,7 @@ impl Ctx<'_> {
                 continue;
             }
             match self.scalar(value, &format!("environment variable `{}`", key.name)) {
+                Some(text) if !self.log_setting(&key.name, value, &text) => ok = false,
                 Some(text) => {
                     env.insert(key.name.clone(), text);
                 }
@@ -245,6 +254,121 @@ impl Ctx<'_> {
             }
         }
         ok.then_some(env)
+    }
+}
+
+/// Runtimes whose handler is `module.function` (`file.function`, `file.method`): their
+/// runtime splits it at the last dot, and without one every invocation fails at init.
+fn dotted_handler(runtime: Option<&str>, image: Option<&str>) -> Option<&'static str> {
+    let family = |name: &str| {
+        [
+            ("python", "Python"),
+            ("nodejs", "Node.js"),
+            ("ruby", "Ruby"),
+        ]
+        .into_iter()
+        .find(|(prefix, _)| name.starts_with(prefix))
+        .map(|(_, family)| family)
+    };
+    match (runtime, image) {
+        (Some(runtime), _) => family(runtime),
+        (None, Some(image)) => image
+            .strip_prefix("public.ecr.aws/lambda/")
+            .and_then(family),
+        _ => None,
+    }
+}
+
+/// The values of the logging variables that RIE and the runtimes read: an unknown `LOG_LEVEL`
+/// makes RIE exit before it serves anything (it reads it with logrus: any case), and Lambda
+/// takes only these spellings of the other two.
+const LOG_SETTINGS: &[(&str, &[&str], bool)] = &[
+    (
+        "LOG_LEVEL",
+        &[
+            "trace", "debug", "info", "warn", "warning", "error", "fatal", "panic",
+        ],
+        true,
+    ),
+    (
+        "AWS_LAMBDA_LOG_LEVEL",
+        &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"],
+        false,
+    ),
+    ("AWS_LAMBDA_LOG_FORMAT", &["JSON", "Text"], false),
+];
+
+impl Ctx<'_> {
+    /// Whether `handler` has the shape its runtime needs; says why not.
+    fn handler_shape(
+        &mut self,
+        node: &Node,
+        handler: &str,
+        runtime: Option<&str>,
+        image: Option<&str>,
+    ) -> bool {
+        let Some(family) = dotted_handler(runtime, image) else {
+            return true;
+        };
+        let fine = handler
+            .rsplit_once('.')
+            .is_some_and(|(module, function)| !module.is_empty() && !function.is_empty());
+        if !fine {
+            self.error(
+                Some(node.pos),
+                format!("`handler: {handler}` is not `module.function`"),
+                Some(format!(
+                    "{family} handlers name a file and a function in it: `app.handler` is the function `handler` in the file app"
+                )),
+            );
+        }
+        fine
+    }
+
+    /// Whether `network` is one lambda-ci can use; says why not.
+    fn network_mode(&mut self, node: &Node, name: &str) -> bool {
+        let why = match name {
+            "host" => {
+                "on the host network the engine publishes no ports, so lambda-ci could not reach RIE in the container"
+            }
+            "none" => "a container without a network cannot be invoked",
+            _ if name.starts_with("container:") => {
+                "a container sharing another's network gets no ports of its own, so lambda-ci could not reach RIE in it"
+            }
+            _ => return true,
+        };
+        self.error(
+            Some(node.pos),
+            format!("`network: {name}` is not supported: {why}"),
+            Some("join a user-defined network (`docker network create ci`) by its name; to reach a service on the host, add `add_hosts: {my-host: host-gateway}`".into()),
+        );
+        false
+    }
+
+    /// Whether a logging variable has a value RIE and the runtime take; says why not.
+    fn log_setting(&mut self, name: &str, node: &Node, value: &str) -> bool {
+        let Some((_, valid, any_case)) = LOG_SETTINGS.iter().find(|(n, _, _)| *n == name) else {
+            return true;
+        };
+        let fine = valid
+            .iter()
+            .any(|v| *v == value || (*any_case && v.eq_ignore_ascii_case(value)));
+        if !fine {
+            let consequence = if name == "LOG_LEVEL" {
+                "RIE reads it too, and exits at start on any other value"
+            } else {
+                "Lambda takes no other value"
+            };
+            self.error(
+                Some(node.pos),
+                format!("`{name}: {value}` is not a valid value"),
+                Some(format!(
+                    "{name} takes one of: {} ({consequence})",
+                    valid.join(", ")
+                )),
+            );
+        }
+        fine
     }
 }
 
@@ -273,9 +397,11 @@ fn reserved(name: &str) -> Option<&'static str> {
 pub(crate) fn bootstrap_problem(code: &Path, zip: Option<&Path>) -> Option<(String, String)> {
     use std::os::unix::fs::PermissionsExt;
     let bootstrap = code.join("bootstrap");
+    // Shown without the `..` of a path relative to the suite.
+    let bootstrap_shown = super::fields::normalised(&bootstrap);
     let shown = match zip {
         Some(zip) => format!("`bootstrap` in {}", zip.display()),
-        None => bootstrap.display().to_string(),
+        None => bootstrap_shown.display().to_string(),
     };
     match std::fs::metadata(&bootstrap) {
         Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => None,
@@ -283,7 +409,7 @@ pub(crate) fn bootstrap_problem(code: &Path, zip: Option<&Path>) -> Option<(Stri
             format!("{shown} is not executable"),
             match zip {
                 Some(_) => "run `chmod +x bootstrap` before zipping; zips made on Windows carry no modes, build them with a tool that sets them".into(),
-                None => format!("run `chmod +x {}`", bootstrap.display()),
+                None => format!("run `chmod +x {}`", bootstrap_shown.display()),
             },
         )),
         _ => Some((

@@ -15,18 +15,22 @@ mod files;
 pub(crate) mod function;
 mod image;
 pub mod node;
+pub mod read;
 pub mod runtime;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_expect;
+#[cfg(test)]
+mod tests_load;
+mod walk;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use check::{Check, CheckKind, Expectation, Mode};
 pub use diagnostics::{LoadError, LoadErrors};
-pub use files::load_paths;
+pub use files::{load_paths, load_paths_warning};
 pub use node::Pos;
 
 /// One suite file: a function and the cases run against it.

@@ -112,6 +112,80 @@ pub fn error_pos(e: &serde_saphyr::Error) -> Option<Pos> {
     })
 }
 
+/// A YAML error in a user's words, with a hint when there is one to give: the parser's own
+/// words name its options and internal counters.
+pub fn error_words(e: &serde_saphyr::Error) -> (String, Option<String>) {
+    use serde_saphyr::budget::BudgetBreach;
+    let mut inner = e;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = inner
+    {
+        inner = error;
+    }
+    match inner {
+        serde_saphyr::Error::DuplicateMappingKey { key, .. } => (
+            match key {
+                Some(key) => format!("duplicate key `{key}`"),
+                None => "duplicate key".to_string(),
+            },
+            Some("a key may appear only once in a mapping; remove or rename one of them".into()),
+        ),
+        serde_saphyr::Error::Budget { breach, .. } => {
+            let what = match breach {
+                BudgetBreach::Depth { .. } => {
+                    return (
+                        "nested more than 64 levels deep".into(),
+                        Some("put a deeply nested event in a JSON file and name it with `event_file`".into()),
+                    );
+                }
+                BudgetBreach::Nodes { .. } => "more than 250,000 values",
+                BudgetBreach::Aliases { .. } | BudgetBreach::AliasAnchorRatio { .. } => {
+                    "too many aliases (`*name`)"
+                }
+                BudgetBreach::Events { .. } => "more than 1,000,000 YAML events",
+                BudgetBreach::Anchors { .. } => "too many anchors (`&name`)",
+                BudgetBreach::ScalarBytes { .. } => "more than 64 MiB of text",
+                _ => "too large",
+            };
+            (
+                format!("the document is too large: {what} once aliases are expanded"),
+                Some(
+                    "suites are far smaller; aliases that expand to aliases multiply (a YAML bomb)"
+                        .into(),
+                ),
+            )
+        }
+        serde_saphyr::Error::MultipleDocuments { .. } => (
+            "more than one YAML document (a `---` line starts another)".into(),
+            Some("a suite file holds one document: remove the `---`, or split the file".into()),
+        ),
+        serde_saphyr::Error::RecursiveReferencesRequireWeakTypes { .. } => (
+            "an alias refers to the mapping or list it is in".into(),
+            Some("an alias (`*name`) must not refer to its own anchor (`&name`)".into()),
+        ),
+        serde_saphyr::Error::BinaryNotUtf8 { .. } => (
+            "a `!!binary` value that is not UTF-8 text".into(),
+            Some("write the value as text".into()),
+        ),
+        serde_saphyr::Error::Unexpected {
+            expected: "string scalar",
+            ..
+        } => (
+            "a mapping key must be text".into(),
+            Some("write the key as a plain or quoted string".into()),
+        ),
+        _ => {
+            let message = e.to_string();
+            // The parser's message carries its own position; keep only the words.
+            let message = message
+                .split_once(" at line ")
+                .map(|(m, _)| m.to_string())
+                .unwrap_or(message);
+            (message, None)
+        }
+    }
+}
+
 fn pos_of<T>(s: &Spanned<T>) -> Pos {
     Pos {
         line: s.referenced.line() as usize,

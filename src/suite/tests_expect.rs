@@ -277,7 +277,7 @@ fn rows_sharing_a_name_are_numbered_and_unknown_placeholders_named() {
     let errs = load("  - name: x {{nme}}\n    each: [{name: 1}]\n").unwrap_err();
     assert_eq!(
         errs,
-        vec!["6:11: placeholder `{{nme}}` has no value in an `each` row"]
+        vec!["6:11: placeholder `{{nme}}` has no value in the `each` row at line 7"]
     );
     let errs = load("  - name: x\n    each: []\n").unwrap_err();
     assert_eq!(errs, vec!["7:5: `each` is empty"]);
