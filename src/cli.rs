@@ -224,6 +224,7 @@ impl RunArgs {
                 AwsCredentials::Placeholder => Credentials::Placeholder,
                 AwsCredentials::Inherit => Credentials::Inherit,
             }),
+            env: crate::config::Environment::read(),
         })
     }
 }

@@ -6,6 +6,7 @@ use crate::docker::PullPolicy;
 use crate::error::Error;
 use crate::select::Selection;
 use crate::suite::{Credentials, Suite};
+use crate::worker::CallerCredentials;
 
 /// Everything `lambda-ci run` needs, validated.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct RunConfig {
     pub reporter: ReporterMode,
     /// `--update-snapshots`: record what `snapshot` checks see (refused under CI).
     pub update_snapshots: bool,
+    /// What the run takes from its environment, read once.
+    pub env: Environment,
 }
 
 impl Default for RunConfig {
@@ -57,6 +60,7 @@ impl Default for RunConfig {
             jobs: default_jobs(),
             reporter: ReporterMode::default(),
             update_snapshots: false,
+            env: Environment::default(),
         }
     }
 }
@@ -68,14 +72,47 @@ pub fn default_jobs() -> usize {
     (2 * cpus).max(4)
 }
 
-/// Whether this runs in CI, as CI services say (`CI=true`): snapshots are then never written.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| {
-        !matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "" | "0" | "false" | "no"
-        )
-    })
+/// What a run takes from the environment it runs in, read once when the configuration is
+/// made: nothing below reads the environment again. [`Environment::default`] is an empty one
+/// (not CI, not GitHub, no credentials), as tests want.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// `CI` says this runs in CI: snapshots are then never written.
+    pub ci: bool,
+    /// `GITHUB_ACTIONS=true`: `--reporter auto` reports in GitHub mode.
+    pub github_actions: bool,
+    /// `GITHUB_STEP_SUMMARY`, `GITHUB_OUTPUT`, `GITHUB_WORKSPACE`.
+    pub github_summary: Option<PathBuf>,
+    pub github_output: Option<PathBuf>,
+    pub github_workspace: Option<PathBuf>,
+    /// The caller's AWS credentials, for functions that inherit them.
+    pub caller: CallerCredentials,
+    /// Where a run without `--junit` writes whole actual values (the system's temp dir).
+    pub temp_dir: PathBuf,
+}
+
+impl Environment {
+    /// The environment of this process.
+    pub fn read() -> Environment {
+        let path = |name| std::env::var_os(name).map(PathBuf::from);
+        Environment {
+            ci: std::env::var("CI").is_ok_and(|v| is_set(&v)),
+            github_actions: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+            github_summary: path("GITHUB_STEP_SUMMARY"),
+            github_output: path("GITHUB_OUTPUT"),
+            github_workspace: path("GITHUB_WORKSPACE"),
+            caller: CallerCredentials::from_env(),
+            temp_dir: std::env::temp_dir(),
+        }
+    }
+}
+
+/// Whether a flag variable is set the way CI services set it (`CI=true`, `CI=1`).
+fn is_set(value: &str) -> bool {
+    !matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "false" | "no"
+    )
 }
 
 impl RunConfig {
@@ -90,9 +127,10 @@ impl RunConfig {
             })
             .map(|s| s.file.display().to_string())
             .collect();
+        let given = self.env.caller.pairs();
         let missing: Vec<&str> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
             .into_iter()
-            .filter(|v| std::env::var(v).map_or(true, |x| x.is_empty()))
+            .filter(|v| !given.iter().any(|(k, _)| k == v))
             .collect();
         if inheriting.is_empty() || missing.is_empty() {
             return Ok(());

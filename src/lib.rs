@@ -6,6 +6,7 @@
 //! shows, with every step sent as an [`event`] from the runner to the reporters.
 
 pub mod artifact;
+pub mod chain;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
@@ -75,7 +76,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     config.check_inherited_credentials(&planned)?;
     let snapshots =
         snapshot::Snapshots::load(&suites).map_err(|e| Error::Load(suite::LoadErrors(e)))?;
-    let update_snapshots = config.update_snapshots && !config::in_ci();
+    let update_snapshots = config.update_snapshots && !config.env.ci;
     if config.update_snapshots && !update_snapshots {
         let _ = writeln!(
             std::io::stderr(),
@@ -90,8 +91,8 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     let runner = Runner {
         engine: engine.clone(),
         owned: owned.clone(),
-        plan,
         suites: Arc::new(suites),
+        prepared: Default::default(),
         unpacked: unpacked.clone(),
         pull: config.pull,
         credentials: config.aws_credentials,
@@ -104,7 +105,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             .invoke_host
             .clone()
             .unwrap_or_else(|| engine.host.clone()),
-        caller: worker::CallerCredentials::from_env(),
+        caller: config.env.caller.clone(),
         keep: config.keep,
         snapshots,
         update_snapshots,
@@ -113,14 +114,14 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
                 .parent()
                 .map(|d| d.join("lambda-ci-actual"))
                 .unwrap_or_else(|| "lambda-ci-actual".into()),
-            None => std::env::temp_dir().join(format!("lambda-ci-{run_id}")),
+            None => config.env.temp_dir.join(format!("lambda-ci-{run_id}")),
         },
         run_id: run_id.clone(),
         stop: stopped,
     };
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let mut reporting = reporters.spawn(received);
-    let mut running = tokio::spawn(async move { runner.execute(events).await });
+    let mut running = tokio::spawn(async move { runner.execute(&plan, events).await });
     let first = tokio::select! {
         ran = &mut running => First::Runner(ran),
         reported = &mut reporting => First::Reporters(reported),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::one_line;
+use crate::chain::one_line;
 use crate::suite::function::bootstrap_problem;
 use crate::suite::{LoadError, LoadErrors, Package, Suite};
 

@@ -49,7 +49,7 @@ pub struct EngineCause(pub String);
 
 impl EngineCause {
     fn of(e: &bollard::errors::Error) -> EngineCause {
-        let chain: Vec<String> = crate::error::chain(e).map(|c| c.to_string()).collect();
+        let chain: Vec<String> = crate::chain::chain(e).map(|c| c.to_string()).collect();
         let root = chain.last().cloned().unwrap_or_default();
         let dns = chain.iter().any(|c| c == "dns error");
         let words = if dns {

@@ -81,19 +81,19 @@ pub fn github_mode(config: &RunConfig) -> bool {
     match config.reporter {
         ReporterMode::Github => true,
         ReporterMode::Human => false,
-        ReporterMode::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+        ReporterMode::Auto => config.env.github_actions,
     }
 }
 
-/// Where GitHub reads a step's summary and outputs, from its environment.
+/// Where GitHub reads a step's summary and outputs, as its environment says.
 pub fn github_files(config: &RunConfig) -> github::GithubFiles {
-    let var = |name| std::env::var_os(name).map(std::path::PathBuf::from);
+    let env = &config.env;
     github::GithubFiles {
-        summary: var("GITHUB_STEP_SUMMARY"),
-        outputs: var("GITHUB_OUTPUT"),
+        summary: env.github_summary.clone(),
+        outputs: env.github_output.clone(),
         junit: config.junit.clone(),
         json: config.json.clone(),
-        workspace: var("GITHUB_WORKSPACE"),
+        workspace: env.github_workspace.clone(),
     }
 }
 

@@ -7,21 +7,14 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use tokio::sync::OnceCell;
-
+use super::prepared::{ImageKey, Problem};
 use super::{Emitter, Runner};
+use crate::chain::one_line;
 use crate::config::MountMode;
 use crate::docker::{self, Delivery, PathProbe};
-use crate::error::one_line;
 use crate::event::EventKind;
-use crate::plan::SuiteId;
+use crate::plan::{Plan, SuiteId};
 use crate::suite::{Architecture, Suite};
-
-/// The same build (context, Dockerfile, args, platform) is built once, whoever names it.
-type BuildKey = (std::path::PathBuf, String, String, Architecture);
-
-/// Why an image cannot be had: its whole message with the fix, and a few words.
-type Problem = (String, String);
 
 /// Why a suite's image cannot be had, as its cases say it: in full once in the run, by the
 /// first case (in declaration order) that needs the image, and in brief by every other case,
@@ -35,85 +28,66 @@ pub(super) struct ImageProblem {
     pub(super) brief: String,
 }
 
-/// Every image of the run, each made ready once by whichever executor needs it first while
-/// the others wait for the same result: a suite starts as soon as its own image is ready,
-/// and different images are prepared at the same time.
-pub(super) struct Images {
-    /// Base and `image:` images, by name and architecture.
-    pulled: HashMap<(String, Architecture), OnceCell<Result<(), Problem>>>,
-    /// Built images, by what is built.
-    built: HashMap<BuildKey, OnceCell<Result<String, Problem>>>,
-    /// Which build each suite with `build:` needs.
-    build_of: HashMap<SuiteId, BuildKey>,
-    /// For each suite, the first case of the run that needs the same image (its suite, and
-    /// `function / case`): the one that tells its problem in full.
-    teller: HashMap<SuiteId, (SuiteId, String)>,
-}
+/// For each suite of a plan, the first case of the plan that needs the same image (its suite,
+/// and `function / case`): the one that tells the image's problem in full.
+pub(super) struct Tellers(HashMap<SuiteId, (SuiteId, String)>);
 
 impl Runner {
-    /// The images the plan needs, none of them prepared yet.
-    pub(super) fn plan_images(&self) -> Images {
-        let mut images = Images {
-            pulled: HashMap::new(),
-            built: HashMap::new(),
-            build_of: HashMap::new(),
-            teller: HashMap::new(),
-        };
-        let mut tellers: HashMap<String, (SuiteId, String)> = HashMap::new();
-        for unit in &self.plan.units {
-            let suite = &self.suites[unit.suite.0];
-            let function = &suite.function;
-            let arch = function.architecture;
-            let which = match &function.build {
-                Some(build) => {
-                    let args = format!("{:?}", build.args);
-                    let key = (build.context.clone(), build.dockerfile.clone(), args, arch);
-                    images.built.entry(key.clone()).or_default();
-                    images.build_of.insert(unit.suite, key.clone());
-                    format!("{key:?}")
-                }
-                None => {
-                    let key = (function.image.clone(), arch);
-                    images.pulled.entry(key.clone()).or_default();
-                    format!("{key:?}")
-                }
-            };
-            let first = unit.cases.first().map_or(String::new(), |c| {
-                format!("{} / {}", function.name, suite.cases[c.index].name)
-            });
-            let teller = tellers.entry(which).or_insert((unit.suite, first)).clone();
-            images.teller.insert(unit.suite, teller);
+    /// Which image `suite`'s function boots.
+    pub(super) fn image_key(&self, suite: SuiteId) -> ImageKey {
+        let function = &self.suites[suite.0].function;
+        let arch = function.architecture;
+        match &function.build {
+            Some(build) => {
+                let args = format!("{:?}", build.args);
+                ImageKey::Build(build.context.clone(), build.dockerfile.clone(), args, arch)
+            }
+            None => ImageKey::Pull(function.image.clone(), arch),
         }
-        images
     }
 
-    /// The image `suite`'s function boots, made ready (checked, pulled or built) by the
-    /// first to ask; or why there is none, as the suite's cases say it.
+    /// Who tells each image's problem in `plan`.
+    pub(super) fn tellers(&self, plan: &Plan) -> Tellers {
+        let mut first: HashMap<ImageKey, (SuiteId, String)> = HashMap::new();
+        let mut tellers = HashMap::new();
+        for unit in &plan.units {
+            let suite = &self.suites[unit.suite.0];
+            let case = unit.cases.first().map_or(String::new(), |c| {
+                format!("{} / {}", suite.function.name, suite.cases[c.index].name)
+            });
+            let key = self.image_key(unit.suite);
+            let teller = first.entry(key).or_insert((unit.suite, case)).clone();
+            tellers.insert(unit.suite, teller);
+        }
+        Tellers(tellers)
+    }
+
+    /// The image `suite`'s function boots, made ready (checked, pulled or built) once by the
+    /// first to ask, in this plan or an earlier one; or why there is none, as the suite's cases
+    /// say it.
     pub(super) async fn image(
         &self,
-        images: &Images,
+        tellers: &Tellers,
         suite: SuiteId,
         out: &Emitter,
     ) -> Result<String, ImageProblem> {
         let loaded = &self.suites[suite.0];
-        let function = &loaded.function;
-        let ready = match images.build_of.get(&suite) {
-            Some(key) => {
-                let cell = &images.built[key];
-                cell.get_or_init(|| self.build(loaded, out)).await.clone()
-            }
-            None => {
-                let (image, arch) = (function.image.clone(), function.architecture);
-                let cell = &images.pulled[&(image.clone(), arch)];
-                cell.get_or_init(|| self.pull(&function.image, arch, out))
-                    .await
-                    .clone()
-                    .map(|()| image)
-            }
-        };
+        let key = self.image_key(suite);
+        let cell = self.prepared.image(key.clone());
+        let ready = cell
+            .get_or_init(|| async {
+                match &key {
+                    ImageKey::Build(..) => self.build(loaded, out).await,
+                    ImageKey::Pull(image, arch) => {
+                        self.pull(image, *arch, out).await.map(|()| image.clone())
+                    }
+                }
+            })
+            .await
+            .clone();
         ready.map_err(|(full, brief)| {
-            let (teller, case) = images
-                .teller
+            let (teller, case) = tellers
+                .0
                 .get(&suite)
                 .cloned()
                 .unwrap_or((suite, String::new()));
@@ -159,12 +133,7 @@ impl Runner {
     }
 
     /// Makes sure `image` is present for `arch`, pulling it as the policy allows.
-    async fn pull(
-        &self,
-        image: &str,
-        arch: Architecture,
-        out: &Emitter,
-    ) -> Result<(), (String, String)> {
+    async fn pull(&self, image: &str, arch: Architecture, out: &Emitter) -> Result<(), Problem> {
         out.emit(EventKind::ImageChecking {
             image: image.to_string(),
         });
@@ -187,7 +156,7 @@ impl Runner {
 
     /// Builds the image of `suite`'s function, tagged `lambda-ci/<suite>:<content hash>`, unless
     /// an image of that tag exists already.
-    async fn build(&self, suite: &Suite, out: &Emitter) -> Result<String, (String, String)> {
+    async fn build(&self, suite: &Suite, out: &Emitter) -> Result<String, Problem> {
         self.build_image(suite, out).await.map_err(|full| {
             let brief = format!("the image of {} could not be built", suite.function.name);
             (full, brief)

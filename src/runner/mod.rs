@@ -6,16 +6,17 @@ mod attach;
 mod dispatch;
 mod images;
 mod pool;
+mod prepared;
 
 use std::sync::Arc;
 
 use futures_util::future::join_all;
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::sync::{OnceCell, Semaphore};
 
 use crate::artifact::Unpacked;
 use crate::config::MountMode;
-use crate::docker::{Delivery, Engine, OwnedContainers, PullPolicy};
+use crate::docker::{Engine, OwnedContainers, PullPolicy};
 use crate::event::{CaseRef, Event, EventKind, PlannedSuite, Stats, SuiteRef};
 use crate::plan::{Plan, SuiteId};
 use crate::redact::{MIN_SECRET_CHARS, Redactor};
@@ -25,6 +26,7 @@ use crate::worker::CallerCredentials;
 
 pub use dispatch::Cancellation;
 pub(crate) use dispatch::Emitter;
+pub use prepared::Prepared;
 
 /// How many containers may boot at the same time, whatever `--jobs` allows to run.
 const BOOTS_AT_ONCE: usize = 4;
@@ -36,7 +38,8 @@ pub struct Runner {
     pub suites: Arc<Vec<Suite>>,
     /// Where each zipped artifact was unpacked.
     pub unpacked: Arc<Unpacked>,
-    pub plan: Plan,
+    /// What is prepared (images, blueprints, how artifacts are delivered), kept across plans.
+    pub prepared: Prepared,
     pub pull: PullPolicy,
     /// `--aws-credentials`: overrides every function's `aws_credentials`.
     pub credentials: Option<Credentials>,
@@ -72,19 +75,19 @@ struct Shared {
     jobs: Semaphore,
     /// One permit per container booting.
     boots: Semaphore,
-    images: images::Images,
-    delivery: OnceCell<Delivery>,
+    /// Who tells each image's problem in full.
+    tellers: images::Tellers,
     /// The engine's own instruction set, when it says.
     engine_arch: Option<Architecture>,
     redactor: Redactor,
 }
 
 impl Runner {
-    /// Runs every unit of the plan, sending events to `events`, and returns the counts.
-    /// Failing cases are data, not errors.
-    pub async fn execute(&self, events: UnboundedSender<Event>) -> Stats {
+    /// Runs every unit of `plan`, sending events to `events`, and returns the counts.
+    /// Failing cases are data, not errors. What is prepared for it stays for the next plan.
+    pub async fn execute(&self, plan: &Plan, events: UnboundedSender<Event>) -> Stats {
         let suites = &self.suites;
-        let planned = self.plan.suites();
+        let planned = plan.suites();
         let redactor = self.redactor();
         let (dispatcher, out, inbox) = dispatch::Dispatcher::new(
             events,
@@ -112,14 +115,12 @@ impl Runner {
         let shared = Shared {
             jobs: Semaphore::new(self.jobs.max(1)),
             boots: Semaphore::new(BOOTS_AT_ONCE.min(self.jobs.max(1))),
-            images: self.plan_images(),
-            delivery: OnceCell::new(),
+            tellers: self.tellers(plan),
             engine_arch: engine_arch.as_deref().and_then(Architecture::from_engine),
             redactor,
         };
         join_all(
-            self.plan
-                .units
+            plan.units
                 .iter()
                 .map(|unit| self.run_pool(unit, &shared, out.clone())),
         )

@@ -6,12 +6,11 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::join_all;
-use tokio::sync::OnceCell;
 
 use super::images::ImageProblem;
 use super::{Emitter, Runner, Shared, attach};
+use crate::chain::one_line;
 use crate::docker::{Delivery, LogLine};
-use crate::error::one_line;
 use crate::event::{CaseRef, CaseResult, EventKind, Stats, SuiteRef, WorkerRef};
 use crate::judge::{self, Evidence, LogsSeen, Snapshot, Verdict};
 use crate::plan::{CaseId, Unit, WorkerId};
@@ -27,8 +26,6 @@ struct Pool<'a> {
     queue: Mutex<VecDeque<CaseId>>,
     /// The image, or why there is none.
     image: Result<String, ImageProblem>,
-    /// Made once, for every container of the pool.
-    blueprint: OnceCell<Result<Arc<Blueprint>, String>>,
     /// Once a container cannot be booted, every remaining case ends with this error; the
     /// first of them carries what the container wrote.
     problem: Mutex<Option<(String, Vec<LogLine>)>>,
@@ -60,7 +57,7 @@ impl Runner {
     /// Runs one function's cases on a pool of its containers.
     pub(super) async fn run_pool(&self, unit: &Unit, shared: &Shared, out: Emitter) {
         let suite = &self.suites[unit.suite.0];
-        let image = self.unless_stopped(self.image(&shared.images, unit.suite, &out));
+        let image = self.unless_stopped(self.image(&shared.tellers, unit.suite, &out));
         // Stopped first: every case is then reported not run when it asks to start.
         let image = image.await.unwrap_or_else(|| {
             let reason = self.stopped().unwrap_or_default();
@@ -76,7 +73,6 @@ impl Runner {
             queue: Mutex::new(unit.cases.iter().copied().collect()),
             problem: Mutex::new(image.as_ref().err().map(|e| (e.first.clone(), Vec::new()))),
             image,
-            blueprint: OnceCell::new(),
             started: std::sync::Once::new(),
         };
         let slots = suite.concurrency.clamp(1, unit.cases.len().max(1));
@@ -155,7 +151,7 @@ impl Runner {
                 });
                 let booted = self.unless_stopped(async {
                     let _booting = shared.boots.acquire().await;
-                    self.boot(pool, id, shared, out, worker.take()).await
+                    self.boot(pool, id, out, worker.take()).await
                 });
                 let Some(booted) = booted.await else {
                     // Stopped while booting: what the boot created went with its future.
@@ -318,7 +314,6 @@ impl Runner {
         &self,
         pool: &Pool<'_>,
         id: WorkerId,
-        shared: &Shared,
         out: &Emitter,
         lost: Option<Worker>,
     ) -> Result<(Worker, crate::worker::Ready), BootError> {
@@ -326,10 +321,12 @@ impl Runner {
             return lost.replace().await;
         }
         let image = pool.image.as_deref().unwrap_or_default();
-        let blueprint = pool
-            .blueprint
+        // Made once for every container of the function, in this plan and the next.
+        let cell = self.prepared.blueprint(pool.unit.suite);
+        let blueprint = cell
             .get_or_init(|| async {
-                let delivery = *shared
+                let delivery = *self
+                    .prepared
                     .delivery
                     .get_or_init(|| self.choose_delivery(image, out))
                     .await;

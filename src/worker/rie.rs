@@ -114,7 +114,7 @@ impl Rie {
         } else {
             // The innermost cause says what happened ("connection closed before message completed").
             TransportError::Broken {
-                cause: crate::error::root_cause(e).to_string(),
+                cause: crate::chain::root_cause(e).to_string(),
             }
         }
     }

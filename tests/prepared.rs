@@ -1,0 +1,83 @@
+//! End-to-end test of what a runner keeps from one plan to the next, as a long-running server
+//! will: images checked once, blueprints made once, and one function's part rebuilt alone.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use lambda_ci::docker::{Engine, OwnedContainers, PullPolicy};
+use lambda_ci::event::EventKind;
+use lambda_ci::plan::{Plan, SuiteId};
+use lambda_ci::runner::{Cancellation, Runner};
+
+#[test]
+fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let py = fixture("functions/py");
+    let paths = vec![
+        write_suite(
+            dir.path(),
+            "one",
+            ("python3.11", &py),
+            "  handler: app.echo\n",
+            "  - name: a\n",
+        ),
+        write_suite(
+            dir.path(),
+            "two",
+            ("python3.11", &py),
+            "  handler: app.echo\n",
+            "  - name: b\n",
+        ),
+    ];
+    let suites = lambda_ci::suite::load_paths(&paths).unwrap();
+    let plan = Plan::new(&suites, &Default::default());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let engine = Engine::connect().await.unwrap();
+        let owned = OwnedContainers::default();
+        let run_id = format!("prepared{}", std::process::id());
+        let runner = Runner {
+            engine: engine.clone(),
+            owned: owned.clone(),
+            unpacked: Arc::new(lambda_ci::artifact::Unpacked::unpack(&suites).unwrap()),
+            snapshots: lambda_ci::snapshot::Snapshots::load(&suites).unwrap(),
+            suites: Arc::new(suites),
+            prepared: Default::default(),
+            pull: PullPolicy::Never,
+            credentials: None,
+            caller: Default::default(),
+            mount: Default::default(),
+            invoke_host: engine.host.clone(),
+            cancellation: Cancellation::default(),
+            jobs: 4,
+            keep: false,
+            run_id: run_id.clone(),
+            update_snapshots: false,
+            attachments: dir.path().join("actual"),
+            stop: tokio::sync::watch::channel(None).1,
+        };
+        let mut seen = Vec::new();
+        for round in 0..3 {
+            if round == 2 {
+                runner.rebuild(SuiteId(1));
+            }
+            let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+            let stats = runner.execute(&plan, events).await;
+            assert_eq!(stats.passed, 2, "round {round}");
+            let mut checks = 0;
+            while let Some(e) = received.recv().await {
+                if matches!(e.kind, EventKind::ImageChecking { .. }) {
+                    checks += 1;
+                }
+            }
+            seen.push(checks);
+        }
+        owned.sweep(&engine, &run_id).await;
+        // The image is checked by the first plan only; a rebuild of a function that is not
+        // built from a context keeps its image.
+        assert_eq!(seen, [1, 0, 0]);
+        assert_eq!(containers_of_run(&run_id), Vec::<String>::new());
+    });
+}
