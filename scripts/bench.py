@@ -52,9 +52,10 @@ def timed(args, **kw):
 
 # ---- suites -----------------------------------------------------------------------------
 
-def suite(dir_, name, handler, cases, extra=""):
+def suite(dir_, name, handler, cases, top=""):
+    """A suite file; `top` holds suite keys (`concurrency: 2\\n`) beside `function:`."""
     lines = [f"function:\n  name: {name}\n  runtime: python3.11\n  handler: {handler}\n"
-             f"  code: {CODE}\n{extra}cases:\n"]
+             f"  code: {CODE}\n{top}cases:\n"]
     for i, (event, expect) in enumerate(cases, 1):
         lines.append(f"  - name: case {i}\n    event: {json.dumps(event)}\n"
                      f"    expect:\n      response: {json.dumps(expect)}\n")
@@ -82,7 +83,7 @@ def supports(flag_or_key, dir_):
     if flag_or_key.startswith("--"):
         out = subprocess.run([str(BIN), "run", "--help"], capture_output=True, text=True)
         return flag_or_key in out.stdout
-    probe = suite(dir_, "probe", "app.echo", [({}, {})], f"  {flag_or_key}\n")
+    probe = suite(dir_, "probe", "app.echo", [({}, {})], f"{flag_or_key}\n")
     out = subprocess.run([str(BIN), "list", str(probe)], capture_output=True, text=True)
     return out.returncode == 0
 
@@ -219,13 +220,16 @@ class Table:
     def __init__(self):
         self.rows = []
 
-    def add(self, bench, what, seconds, note=""):
-        self.rows.append((bench, what, statistics.median(seconds), seconds, note))
-        print(f"  {bench}: {what}: median {statistics.median(seconds):.3f} s "
+    def add(self, bench, what, seconds, note="", unit="s"):
+        if unit == "ms":
+            seconds = [x * 1000 for x in seconds]
+        self.rows.append((bench, what, statistics.median(seconds), seconds, note, unit))
+        print(f"  {bench}: {what}: median {statistics.median(seconds):.3f} {unit} "
               f"({', '.join(f'{s:.3f}' for s in seconds)}) {note}", flush=True)
 
     def median(self, bench, what):
         return next(r[2] for r in self.rows if r[0] == bench and r[1] == what)
+
 
 
 def rounds_of(n, contenders):
@@ -284,7 +288,7 @@ def bench_pool(table, n, work):
         return
     contenders = {}
     for k in (1, 2, 4):
-        p = suite(work, f"pool{k}", "app.sleep", cases, f"  concurrency: {k}\n")
+        p = suite(work, f"pool{k}", "app.sleep", cases, f"concurrency: {k}\n")
         contenders[f"lambda-ci run, concurrency: {k}"] = (lambda p=p: lambda_ci([p])[0])
     for name, secs in rounds_of(n, contenders).items():
         table.add("a pool: 200 cases of 20 ms", name, secs)
@@ -307,18 +311,18 @@ def bench_cost(table, n, work):
             p.invoke(e)
         bare.append((time.perf_counter() - t0) / 1000)
         p.remove()
-    table.add("cost", "lambda-ci, time per case (1,000 − 50 cases)", per_case)
-    table.add("cost", "bare persistent client, time per invocation", bare)
+    table.add("cost", "lambda-ci, time per case (1,000 − 50 cases)", per_case, "", "ms")
+    table.add("cost", "bare persistent client, time per invocation", bare, "", "ms")
     over = statistics.median(per_case) - statistics.median(bare)
     print(f"  cost: overhead per invocation {over * 1000:.3f} ms; "
           f"peak RSS for 1,000 cases {statistics.median(rss):.1f} MB; "
           f"lambda-ci CPU per case {statistics.median(cpu) * 1000:.3f} ms")
     table.rows.append(("cost", "overhead per invocation over the bare client",
-                       over, [], f"{over * 1000:.3f} ms"))
+                       over, [], f"{over * 1000:.3f} ms", "s"))
     table.rows.append(("cost", "peak RSS, 1,000 cases in one suite", 0, [],
-                       f"{statistics.median(rss):.1f} MB"))
+                       f"{statistics.median(rss):.1f} MB", "s"))
     table.rows.append(("cost", "lambda-ci's own CPU time per case", 0, [],
-                       f"{statistics.median(cpu) * 1000:.3f} ms"))
+                       f"{statistics.median(cpu) * 1000:.3f} ms", "s"))
 
 
 # ---- BENCHMARKS.md ----------------------------------------------------------------------
@@ -337,8 +341,8 @@ def machine():
 def render(table, command):
     out = [BEGIN, "", f"`{command}` on {time.strftime('%Y-%m-%d')}, {machine()}.", "",
            "| benchmark | contender | median | rounds | note |", "|---|---|---|---|---|"]
-    for bench, what, med, secs, note in table.rows:
-        shown = f"{med:.3f} s" if secs else ""
+    for bench, what, med, secs, note, unit in table.rows:
+        shown = f"{med:.3f} {unit}" if secs else ""
         rounds = ", ".join(f"{s:.3f}" for s in secs)
         out.append(f"| {bench} | {what} | {shown} | {rounds} | {note} |")
     out += ["", END]
