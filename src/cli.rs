@@ -85,7 +85,7 @@ pub struct RunArgs {
     pub max_fail: Option<u64>,
 
     /// How many containers may serve cases at once, across every function
-    /// [default: twice the CPUs, at least 4].
+    /// [default: one per CPU, at least 2].
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
     pub jobs: Option<u64>,
 

@@ -65,11 +65,16 @@ impl Default for RunConfig {
     }
 }
 
-/// `--jobs` when not given: container work waits on the engine and the function far more
-/// than on this process, so more containers than CPUs keep the machine busy.
+/// `--jobs` when not given: one container per CPU, at least 2. More than that barely speeds a
+/// run up (the engine and the runtimes' starts are the limit), and it slows every cold start,
+/// which a function's short timeout then turns into a wrong verdict.
 pub fn default_jobs() -> usize {
-    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (2 * cpus).max(4)
+    cpus().max(2)
+}
+
+/// How many CPUs this process may use.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// What a run takes from the environment it runs in, read once when the configuration is

@@ -28,8 +28,11 @@ pub use dispatch::Cancellation;
 pub(crate) use dispatch::Emitter;
 pub use prepared::Prepared;
 
-/// How many containers may boot at the same time, whatever `--jobs` allows to run.
-const BOOTS_AT_ONCE: usize = 4;
+/// How many containers may boot at the same time, whatever `--jobs` allows to run: booting is
+/// the heaviest part of a container's life, so no more than one per CPU.
+fn boots_at_once() -> usize {
+    crate::config::cpus().max(2)
+}
 
 /// Executes a plan against an engine.
 pub struct Runner {
@@ -114,7 +117,7 @@ impl Runner {
         let engine_arch = self.engine.architecture().await;
         let shared = Shared {
             jobs: Semaphore::new(self.jobs.max(1)),
-            boots: Semaphore::new(BOOTS_AT_ONCE.min(self.jobs.max(1))),
+            boots: Semaphore::new(boots_at_once().min(self.jobs.max(1))),
             tellers: self.tellers(plan),
             engine_arch: engine_arch.as_deref().and_then(Architecture::from_engine),
             redactor,
