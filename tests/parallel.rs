@@ -320,3 +320,34 @@ fn sigterm_during_a_parallel_run_leaves_no_container() {
         assert_eq!(containers_of(suite), Vec::<String>::new());
     }
 }
+
+// The GitHub log (groups, stopped commands, annotations worst first) and the job summary
+// read the same whatever `-j` is.
+#[test]
+fn github_mode_reports_the_same_with_j4_as_with_j1() {
+    let dir = tempfile::tempdir().unwrap();
+    let suites = several_suites(dir.path());
+    let token = regex::Regex::new(r"[0-9a-f]{32}").unwrap();
+    let mut seen = Vec::new();
+    for jobs in ["1", "4"] {
+        let summary = dir.path().join(format!("summary-{jobs}.md"));
+        let out = lambda_ci()
+            .args(["run", "--pull", "never", "--reporter", "github", "-j", jobs])
+            .args(&suites)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        let log = token.replace_all(&stdout(&out), "TOKEN").into_owned();
+        seen.push((
+            masked(&log),
+            masked(&std::fs::read_to_string(&summary).unwrap()),
+        ));
+    }
+    assert!(seen[0].0.contains("::group::"), "{}", seen[0].0);
+    assert_eq!(seen[0].0, seen[1].0, "GitHub log");
+    assert_eq!(seen[0].1, seen[1].1, "job summary");
+    for suite in &suites {
+        assert_eq!(containers_of(suite), Vec::<String>::new());
+    }
+}
