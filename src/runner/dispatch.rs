@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::event::{CaseRef, CaseResult, Event, EventKind, Stats};
 use crate::judge::Verdict;
-use crate::plan::{CaseId, SuiteId};
+use crate::plan::{CaseId, SuiteId, WorkerId};
 use crate::redact::{Redact, Redactor};
 
 /// What executors send the dispatcher.
@@ -88,36 +88,44 @@ pub(crate) struct Dispatcher {
 struct Live {
     total: usize,
     done: usize,
-    /// By what it is (a case or a container slot), in the order it began.
-    active: Vec<(String, String)>,
+    /// What runs, in the order it began, and how it is shown.
+    active: Vec<(Activity, String)>,
+}
+
+/// Something that runs: a container booting, or a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Activity {
+    Booting(WorkerId),
+    Case(CaseId),
 }
 
 impl Live {
     /// Whether `kind` changes what runs, keeping track of it.
     fn saw(&mut self, kind: &EventKind) -> bool {
-        let container = |w: &crate::event::WorkerRef| format!("{:?}", w.id);
         match kind {
             EventKind::ContainerStarting { worker } => self.active.push((
-                container(worker),
+                Activity::Booting(worker.id),
                 format!("booting {}", worker.suite.function),
             )),
             EventKind::ContainerReady { worker, .. }
             | EventKind::ContainerFailed { worker, .. } => {
-                let key = container(worker);
-                self.active.retain(|(k, _)| *k != key);
+                self.ended(Activity::Booting(worker.id));
             }
             EventKind::CaseStarted { case } => self.active.push((
-                format!("{:?}", case.id),
+                Activity::Case(case.id),
                 format!("{} › {}", case.suite.function, case.name),
             )),
             EventKind::CaseFinished { case, .. } => {
-                let key = format!("{:?}", case.id);
-                self.active.retain(|(k, _)| *k != key);
+                self.ended(Activity::Case(case.id));
                 self.done += 1;
             }
             _ => return false,
         }
         true
+    }
+
+    fn ended(&mut self, what: Activity) {
+        self.active.retain(|(a, _)| *a != what);
     }
 
     fn progress(&self) -> EventKind {
@@ -165,7 +173,7 @@ impl Dispatcher {
                 Message::Event(kind) => self.event(kind),
                 Message::Start { case, reply } => {
                     let stopped = self.stop.borrow().clone();
-                    let stopped = stopped.map(|reason| format!("not run: {reason}"));
+                    let stopped = stopped.map(|reason| super::not_run(&reason));
                     let skip = stopped.or_else(|| self.cancelled.clone());
                     self.event(EventKind::CaseStarted { case: case.clone() });
                     if let Some(reason) = &skip {

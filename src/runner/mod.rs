@@ -34,6 +34,16 @@ fn boots_at_once() -> usize {
     crate::config::cpus().max(2)
 }
 
+/// A lock whose holder panicked still guards data a report can use: take it anyway.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Why a case the stopping run never started is skipped.
+fn not_run(reason: &str) -> String {
+    format!("not run: {reason}")
+}
+
 /// Executes a plan against an engine.
 pub struct Runner {
     pub engine: Engine,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::join_all;
 
 use super::images::ImageProblem;
-use super::{Emitter, Runner, Shared, attach};
+use super::{Emitter, Runner, Shared, attach, lock, not_run};
 use crate::chain::one_line;
 use crate::docker::{Delivery, LogLine};
 use crate::event::{CaseRef, CaseResult, EventKind, Stats, SuiteRef, WorkerRef};
@@ -47,10 +47,6 @@ impl Pool<'_> {
         let (message, logs) = problem.as_mut()?;
         Some((message.clone(), std::mem::take(logs)))
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Runner {
@@ -249,7 +245,7 @@ impl Runner {
         let reason = if in_flight {
             format!("cut short: {reason} while it ran")
         } else {
-            format!("not run: {reason}")
+            not_run(&reason)
         };
         let result = CaseResult::not_run(Verdict::Skipped(reason), Vec::new());
         out.emit(EventKind::CaseFinished {
@@ -335,7 +331,7 @@ impl Runner {
             .await;
         match blueprint {
             Ok(blueprint) => Worker::boot(id, &self.engine, &self.owned, blueprint.clone()).await,
-            Err(message) => Err(BootError::Blueprint(message.clone())),
+            Err(e) => Err(BootError::Layers(e.clone())),
         }
     }
 
@@ -345,7 +341,7 @@ impl Runner {
         suite: &Suite,
         image: &str,
         delivery: Delivery,
-    ) -> Result<Arc<Blueprint>, String> {
+    ) -> Result<Arc<Blueprint>, Arc<std::io::Error>> {
         let placement = Placement {
             image,
             delivery,
@@ -362,6 +358,6 @@ impl Runner {
             &self.run_id,
         )
         .map(Arc::new)
-        .map_err(|e| one_line(&BootError::Layers(e)))
+        .map_err(Arc::new)
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use super::Runner;
+use super::{Runner, lock};
 use crate::docker::Delivery;
 use crate::plan::SuiteId;
 use crate::suite::Architecture;
@@ -28,8 +28,8 @@ pub(super) enum ImageKey {
 /// A value made once by whichever executor needs it first, the others waiting for it.
 type Once<T> = Arc<OnceCell<T>>;
 
-/// A function's blueprint, or why it cannot be made.
-type Made = Result<Arc<Blueprint>, String>;
+/// A function's blueprint, or why it cannot be made (its layers could not be merged).
+type Made = Result<Arc<Blueprint>, Arc<std::io::Error>>;
 
 /// What the runner has prepared; empty at first, filled as plans need it.
 #[derive(Default)]
@@ -37,10 +37,6 @@ pub struct Prepared {
     images: Mutex<HashMap<ImageKey, Once<Result<String, Problem>>>>,
     pub(super) delivery: OnceCell<Delivery>,
     blueprints: Mutex<HashMap<SuiteId, Once<Made>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn cell<K: Eq + std::hash::Hash, T>(map: &Mutex<HashMap<K, Once<T>>>, key: K) -> Once<T> {

@@ -29,9 +29,7 @@ pub use crate::plan::WorkerId;
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
     #[error("cannot merge the layers into one directory for /opt")]
-    Layers(#[source] std::io::Error),
-    #[error("{0}")]
-    Blueprint(String),
+    Layers(#[source] Arc<std::io::Error>),
     #[error(transparent)]
     Container(#[from] StartError),
     #[error(
