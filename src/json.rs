@@ -102,13 +102,37 @@ mod tests {
         );
     }
 
+    /// The verdict on `outcome` against one check of `kind`, as the judge gives it.
+    fn judge_one(
+        kind: crate::suite::CheckKind,
+        outcome: &crate::outcome::Outcome,
+    ) -> crate::judge::Verdict {
+        use crate::judge::{Evidence, LogsSeen, Snapshot, judge};
+        use crate::suite::{Check, Expectation, Pos};
+        let expect = Expectation {
+            checks: vec![Check {
+                kind,
+                pos: Pos::default(),
+            }],
+            ignore: Vec::new(),
+            pos: None,
+        };
+        let evidence = Evidence {
+            outcome,
+            logs: LogsSeen::NONE,
+            duration: None,
+        };
+        let file = std::path::Path::new("s.snap.yaml");
+        judge(&expect, evidence, Snapshot::Compare { stored: None, file }).verdict
+    }
+
     /// Judges a response body of `levels` levels against an expectation of the same shape
     /// with a different leaf, on a thread with half of a tokio worker's 2 MiB stack, and
     /// renders the failure.
     fn judge_deep(levels: usize) -> String {
-        use crate::judge::{Evidence, Snapshot, Verdict, judge};
+        use crate::judge::Verdict;
         use crate::outcome::Outcome;
-        use crate::suite::{Check, CheckKind, Expectation, Mode, Pos};
+        use crate::suite::{CheckKind, Mode};
         std::thread::Builder::new()
             .stack_size(1024 * 1024)
             .spawn(move || {
@@ -117,25 +141,11 @@ mod tests {
                 // Past the bound, expect a shallow array: suites nest at most 64 levels.
                 let expected = parse(body.replace('1', "2").as_bytes())
                     .unwrap_or_else(|_| serde_json::json!([[2]]));
-                let expect = Expectation {
-                    checks: vec![Check {
-                        kind: CheckKind::Response {
-                            value: expected,
-                            mode: Mode::Exact,
-                        },
-                        pos: Pos::default(),
-                    }],
-                    ignore: Vec::new(),
-                    pos: None,
+                let kind = CheckKind::Response {
+                    value: expected,
+                    mode: Mode::Exact,
                 };
-                let evidence = Evidence {
-                    outcome: &outcome,
-                    logs: crate::judge::LogsSeen::NONE,
-                    duration: None,
-                };
-                let file = std::path::Path::new("s.snap.yaml");
-                let snapshot = Snapshot::Compare { stored: None, file };
-                match judge(&expect, evidence, snapshot).verdict {
+                match judge_one(kind, &outcome) {
                     Verdict::Fail(failures) => failures
                         .iter()
                         .map(|f| {
@@ -177,29 +187,16 @@ mod tests {
     // A `body:` written as a JSON string deeper than 128 levels was compared as text.
     #[test]
     fn a_body_written_as_deep_json_text_is_compared_as_json() {
-        use crate::judge::{Evidence, Snapshot, Verdict, judge};
+        use crate::judge::Verdict;
         use crate::outcome::Outcome;
-        use crate::suite::{Check, CheckKind, Expectation, Mode, Pos};
+        use crate::suite::{CheckKind, Mode};
         let response = serde_json::json!({"statusCode": 200, "body": nested(200)});
         let outcome = Outcome::classify(200, response.to_string().as_bytes());
-        let expect = Expectation {
-            checks: vec![Check {
-                kind: CheckKind::Body {
-                    value: Value::String(nested(200).replace('1', "2")),
-                    mode: Mode::Exact,
-                },
-                pos: Pos::default(),
-            }],
-            ignore: Vec::new(),
-            pos: None,
+        let kind = CheckKind::Body {
+            value: Value::String(nested(200).replace('1', "2")),
+            mode: Mode::Exact,
         };
-        let evidence = Evidence {
-            outcome: &outcome,
-            logs: crate::judge::LogsSeen::NONE,
-            duration: None,
-        };
-        let file = std::path::Path::new("s.snap.yaml");
-        let verdict = judge(&expect, evidence, Snapshot::Compare { stored: None, file }).verdict;
+        let verdict = judge_one(kind, &outcome);
         let Verdict::Fail(failures) = verdict else {
             panic!("{verdict:?}")
         };

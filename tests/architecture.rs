@@ -50,8 +50,8 @@ fn arm64_on_an_engine_without_emulation_is_one_clear_error_per_case() {
     }
 }
 
-#[test]
-fn an_image_present_only_for_another_architecture_says_how_to_get_the_right_one() {
+/// Runs an x86_64 suite of the arm64-only stand-in image with `extra` arguments.
+fn run_arm64_image_as_x86_64(extra: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let suite = dir.path().join("x86.yaml");
     std::fs::write(
@@ -59,11 +59,32 @@ fn an_image_present_only_for_another_architecture_says_how_to_get_the_right_one(
         "function:\n  image: lambda-ci/arm64-rie:standin\ncases:\n  - name: only\n",
     )
     .unwrap();
-    let out = run(std::slice::from_ref(&suite), &[]);
+    run(std::slice::from_ref(&suite), extra)
+}
+
+#[test]
+fn an_image_present_only_for_another_architecture_says_how_to_get_the_right_one() {
+    let out = run_arm64_image_as_x86_64(&[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
         text.contains("image lambda-ci/arm64-rie:standin is present for arm64 only, and the function is built for amd64; pull its amd64 variant: `docker pull --platform linux/amd64 lambda-ci/arm64-rie:standin`"),
+        "{text}"
+    );
+}
+
+// An arm64-only local image in an x86_64 suite was reported as "could not be pulled".
+#[test]
+fn an_arm64_only_local_image_that_cannot_be_pulled_for_x86_64_says_so() {
+    let out = run_arm64_image_as_x86_64(&["--pull", "missing"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("image lambda-ci/arm64-rie:standin is present for arm64 only, and the function is built for amd64; its amd64 variant could not be pulled ("),
+        "{text}"
+    );
+    assert!(
+        text.contains("`docker pull --platform linux/amd64 lambda-ci/arm64-rie:standin`"),
         "{text}"
     );
 }

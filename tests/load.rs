@@ -82,29 +82,6 @@ fn a_missing_image_is_named_in_full_once_per_image() {
     assert_eq!(text.matches(brief).count(), 10, "{text}");
 }
 
-// An arm64-only local image in an x86_64 suite was reported as "could not be pulled".
-#[test]
-fn an_arm64_only_local_image_that_cannot_be_pulled_for_x86_64_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let suite = dir.path().join("x86.yaml");
-    std::fs::write(
-        &suite,
-        "function:\n  image: lambda-ci/arm64-rie:standin\ncases:\n  - name: only\n",
-    )
-    .unwrap();
-    let out = run(std::slice::from_ref(&suite), &["--pull", "missing"]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(
-        text.contains("image lambda-ci/arm64-rie:standin is present for arm64 only, and the function is built for amd64; its amd64 variant could not be pulled ("),
-        "{text}"
-    );
-    assert!(
-        text.contains("`docker pull --platform linux/amd64 lambda-ci/arm64-rie:standin`"),
-        "{text}"
-    );
-}
-
 // The engine error quoted the HTTP client's internals, and the hint showed DOCKER_HOST's value
 // as the default.
 #[test]
