@@ -3,7 +3,7 @@
 one process: interleaved rounds, medians, ratios (ratios survive a noisy machine), and the
 table written into BENCHMARKS.md between its markers.
 
-    scripts/bench.py [--rounds N] [--only one,repo,pool,cost] [--no-sam] [--no-build] [--write]
+    scripts/bench.py [--rounds N] [--only one,repo,pool,phases,cost] [--no-sam] [--no-build] [--write]
 
 Needs the stand-in images (scripts/standin-images.sh) and, for the SAM rows, SAM CLI
 (`pip install aws-sam-cli`, found on PATH or in $SAM); the SAM rows are left out without it.
@@ -325,6 +325,65 @@ def bench_cost(table, n, work):
                        f"{statistics.median(cpu) * 1000:.3f} ms", "s"))
 
 
+def docker_events(since, until):
+    """The engine's container events between two wall-clock times, lambda-ci's only."""
+    out = sh("docker", "events", "--since", f"{since:.6f}", "--until", f"{until:.6f}",
+             "--filter", "type=container", "--filter", "label=lambda-ci",
+             "--format", "{{json .}}")
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def bench_phases(table, n, work):
+    """Where the time of one 50-case suite goes, from the engine's event stamps, the JSON
+    report's round trips and the process's own start and end."""
+    s = suite(work, "phases", "app.echo", echo_cases(50))
+    listed = suite(work, "listed", "app.echo", echo_cases(50))
+    names = ["process start and YAML (lambda-ci list)",
+             "connect, image check (to the probe's create)",
+             "mount probe (create → removed)",
+             "blueprint, create (→ create)",
+             "attach, start (create → start)",
+             "ready, first invoke with init",
+             "49 warm invokes (round trips)",
+             "judging, events between cases",
+             "removal (kill → destroyed)",
+             "sweep, reports, exit (destroyed → exit)"]
+    phases = {name: [] for name in names}
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run([str(BIN), "list", str(listed)], check=True, capture_output=True)
+        phases[names[0]].append(time.perf_counter() - t0)
+        report = Path(work) / "phases.json"
+        start = time.time()
+        subprocess.run([str(BIN), "run", str(s), "--pull", "never", "--json", str(report)],
+                       check=True, capture_output=True)
+        end = time.time()
+        time.sleep(0.2)
+        events = docker_events(start - 0.01, time.time())
+        at = {}
+        for e in events:
+            name = e["Actor"]["Attributes"].get("name", "")
+            who = "probe" if name.endswith("-probe") else "fn"
+            at.setdefault((who, e["Action"].split(":")[0]), e["timeNano"] / 1e9)
+        cases = json.loads(report.read_text())["suites"][0]["cases"]
+        trips = [c["timings"]["round_trip_ms"] / 1000 for c in cases]
+        first, warm = trips[0], sum(trips[1:])
+        ready_and_between = at[("fn", "kill")] - at[("fn", "start")] - first - warm
+        probe = ("probe", "create") in at
+        phases[names[1]].append((at[("probe", "create")] if probe else at[("fn", "create")]) - start)
+        phases[names[2]].append(at[("probe", "destroy")] - at[("probe", "create")] if probe else 0)
+        phases[names[3]].append(at[("fn", "create")] - (at[("probe", "destroy")] if probe else at[("fn", "create")]))
+        phases[names[4]].append(at[("fn", "start")] - at[("fn", "create")])
+        # RIE answers its readiness probe before the first invoke, which carries the init.
+        phases[names[5]].append(first + max(0.0, ready_and_between - 0.0))
+        phases[names[6]].append(warm)
+        phases[names[7]].append(0.0)
+        phases[names[8]].append(at[("fn", "destroy")] - at[("fn", "kill")])
+        phases[names[9]].append(end - at[("fn", "destroy")])
+    for name in names:
+        table.add("where the time goes: one suite, 50 cases", name, phases[name], "", "ms")
+
+
 # ---- BENCHMARKS.md ----------------------------------------------------------------------
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -352,7 +411,7 @@ def render(table, command):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--only", default="one,repo,pool,cost")
+    ap.add_argument("--only", default="one,repo,pool,phases,cost")
     ap.add_argument("--no-sam", action="store_true")
     ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
     ap.add_argument("--no-build", action="store_true", help="use target/release as it is")
@@ -374,6 +433,8 @@ def main():
             bench_repo(table, args.rounds, work, sam)
         if "pool" in only:
             bench_pool(table, args.rounds, work)
+        if "phases" in only:
+            bench_phases(table, args.rounds, work)
         if "cost" in only:
             bench_cost(table, max(1, args.rounds // 2), work)
     command = "scripts/bench.py " + " ".join(sys.argv[1:])

@@ -12,7 +12,8 @@ use crate::suite::{Architecture, Suite};
 pub struct SuiteId(pub usize);
 
 /// Identifies a worker: the function (by its suite) it serves, its slot in that function's
-/// pool, and how many containers the slot booted before the current one.
+/// pool, and how many containers the slot booted before the current one (in any plan of the
+/// runner).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct WorkerId {
     pub suite: SuiteId,

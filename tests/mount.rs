@@ -76,6 +76,88 @@ fn auto_binds_where_the_engine_sees_this_machines_files_and_says_so() {
     );
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The names of the containers run `run_id` created since `since` (Unix seconds), from the
+/// engine's event log.
+fn created_in_run(run_id: &str, since: u64) -> Vec<String> {
+    let until = unix_now() + 1;
+    let out = Command::new("docker")
+        .args(["events", "--since", &since.to_string()])
+        .args(["--until", &until.to_string()])
+        .args(["--filter", &format!("label=lambda-ci.run={run_id}")])
+        .args([
+            "--filter",
+            "event=create",
+            "--format",
+            "{{.Actor.Attributes.name}}",
+        ])
+        .output()
+        .unwrap();
+    stdout(&out).lines().map(str::to_string).collect()
+}
+
+/// Runs `suite` with `--mount auto` and a JUnit report; its exit code, stderr and the names
+/// of the containers it created.
+fn run_auto(suite: &std::path::Path) -> (Option<i32>, String, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("run.xml");
+    let since = unix_now() - 1;
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--junit"])
+        .arg(&junit)
+        .arg(suite)
+        .output()
+        .unwrap();
+    let run_id = run_id_in(&junit).expect("a report");
+    (
+        out.status.code(),
+        stderr(&out),
+        created_in_run(&run_id, since),
+    )
+}
+
+// Regression: the mount probe cost a container of its own before the first one could boot.
+#[test]
+fn auto_finds_out_with_the_first_container_and_probes_apart_only_without_a_small_file() {
+    let seen = "code and layers: bind-mounted read-only (the engine sees this machine's files)";
+    let (code, err, created) = run_auto(&fixture("pass.yaml"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains(seen), "{err}");
+    assert!(!created.is_empty(), "{created:?}");
+    assert!(
+        !created.iter().any(|n| n.ends_with("-probe")),
+        "{created:?}"
+    );
+
+    // Code with no file at its top: nothing there to read back, so a throwaway container
+    // probes with a marker of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("code/pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("__init__.py"), "").unwrap();
+    std::fs::write(
+        pkg.join("app.py"),
+        "def handler(event, context):\n    return event\n",
+    )
+    .unwrap();
+    let suite = dir.path().join("nested.yaml");
+    std::fs::write(
+        &suite,
+        "function:\n  runtime: python3.11\n  handler: pkg.app.handler\n  code: code\ncases:\n  - name: echo\n    event: {a: 1}\n    expect:\n      response: {a: 1}\n",
+    )
+    .unwrap();
+    let (code, err, created) = run_auto(&suite);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains(seen), "{err}");
+    assert!(created.iter().any(|n| n.ends_with("-probe")), "{created:?}");
+}
+
 /// A service container on a user network, removed (with its network) when dropped.
 struct Service {
     name: String,

@@ -137,18 +137,9 @@ impl Drop for Container {
         if self.settled {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let (engine, owned) = (self.engine.clone(), self.owned.clone());
-        let (id, volumes) = (self.id.clone(), std::mem::take(&mut self.volumes));
-        runtime.spawn(async move {
-            let _ = remove(&engine, &id).await;
-            owned.forget(&id);
-            for volume in &volumes {
-                owned.remove_volume(&engine, volume).await;
-            }
-        });
+        let volumes = std::mem::take(&mut self.volumes);
+        self.owned
+            .remove_later(&self.engine, self.id.clone(), volumes);
     }
 }
 
@@ -317,6 +308,13 @@ impl Container {
             self.owned.forget_volume(volume);
         }
         self.settled = true;
+    }
+
+    /// Removes the container, then its volumes, in the background: the run's sweep waits for
+    /// it.
+    pub fn remove_later(self) {
+        // Dropped unsettled, it is removed so.
+        drop(self);
     }
 
     /// Removes the container, then its volumes.

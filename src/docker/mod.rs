@@ -18,7 +18,7 @@ pub use logs::{
     Framing, KEPT_LINES, LINE_BYTES, LogLine, LogStream, Logs, Matcher, READ_BYTES, Role, Taken,
 };
 pub use owned::OwnedContainers;
-pub use probe::{PathProbe, probe_local_paths};
+pub use probe::{PathProbe, Witness, probe_local_paths};
 
 /// The label every container of lambda-ci carries, so leftovers can be found and swept.
 pub const LABEL: &str = "lambda-ci";
@@ -74,6 +74,8 @@ pub struct Engine {
     /// the engine's socket), the network it is on: published ports on the engine's loopback
     /// are out of its reach, containers on that network are not.
     pub own_network: Option<String>,
+    /// The engine's CPU architecture, as its version says.
+    arch: Option<String>,
 }
 
 impl Engine {
@@ -88,12 +90,14 @@ impl Engine {
         };
         let docker = Docker::connect_with_defaults().map_err(fail)?;
         let docker = docker.negotiate_version().await.map_err(fail)?;
-        docker.ping().await.map_err(fail)?;
+        // Reaches the engine in the version negotiated, and says its architecture.
+        let version = docker.version().await.map_err(fail)?;
         let own_network = own_network(&docker).await;
         Ok(Engine {
             docker,
             host: published_host(&host),
             own_network,
+            arch: version.arch,
         })
     }
 
@@ -102,9 +106,9 @@ impl Engine {
         self.docker.inspect_image(image).await.is_ok()
     }
 
-    /// The engine's CPU architecture as it names it (`x86_64`, `aarch64`), if it says.
-    pub async fn architecture(&self) -> Option<String> {
-        self.docker.info().await.ok()?.architecture
+    /// The engine's CPU architecture as it names it (`amd64`, `arm64`), if it says.
+    pub fn architecture(&self) -> Option<&str> {
+        self.arch.as_deref()
     }
 }
 

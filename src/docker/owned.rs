@@ -15,6 +15,8 @@ use super::{Engine, RUN_LABEL};
 pub struct OwnedContainers {
     ids: Arc<Mutex<HashSet<String>>>,
     volumes: Arc<Mutex<HashSet<String>>>,
+    /// Removals under way in the background, which [`OwnedContainers::sweep`] waits for.
+    removing: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl OwnedContainers {
@@ -51,9 +53,33 @@ impl OwnedContainers {
         self.forget_volume(name);
     }
 
+    /// Removes a container (then its volumes) in the background, while the run goes on.
+    pub(super) fn remove_later(&self, engine: &Engine, id: String, volumes: Vec<String>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (engine, owned) = (engine.clone(), self.clone());
+        let removal = runtime.spawn(async move {
+            let _ = remove(&engine, &id).await;
+            owned.forget(&id);
+            for volume in &volumes {
+                owned.remove_volume(&engine, volume).await;
+            }
+        });
+        let mut removing = self.removing.lock().unwrap_or_else(|e| e.into_inner());
+        removing.retain(|r| !r.is_finished());
+        removing.push(removal);
+    }
+
     /// Removes every container still owned, and any other container labelled with `run_id`
-    /// (one whose creation was cut short before its id came back).
+    /// (one whose creation was cut short before its id came back), once the removals under
+    /// way have ended.
     pub async fn sweep(&self, engine: &Engine, run_id: &str) {
+        let removing =
+            std::mem::take(&mut *self.removing.lock().unwrap_or_else(|e| e.into_inner()));
+        for removal in removing {
+            let _ = removal.await;
+        }
         let mut ids: HashSet<String> = self.ids().drain().collect();
         let options = ListContainersOptions {
             all: true,

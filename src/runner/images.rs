@@ -10,8 +10,7 @@ use sha2::{Digest, Sha256};
 use super::prepared::{ImageKey, Problem};
 use super::{Emitter, Runner};
 use crate::chain::one_line;
-use crate::config::MountMode;
-use crate::docker::{self, Delivery, PathProbe};
+use crate::docker;
 use crate::event::EventKind;
 use crate::plan::{Plan, SuiteId};
 use crate::suite::{Architecture, Suite};
@@ -97,39 +96,6 @@ impl Runner {
                 brief,
             }
         })
-    }
-
-    /// How artifacts reach this run's containers: as `--mount` says, or for `auto` as a probe
-    /// of the engine with `image` (one that is ready) finds; the choice is announced.
-    pub(super) async fn choose_delivery(&self, image: &str, out: &Emitter) -> Delivery {
-        let (delivery, reason) = match self.mount {
-            MountMode::Bind => (Delivery::BindReadOnly, "--mount bind".to_string()),
-            MountMode::Copy => (Delivery::Copy, "--mount copy".to_string()),
-            MountMode::Auto => {
-                let labels = HashMap::from([
-                    (docker::LABEL.to_string(), "1".to_string()),
-                    (docker::RUN_LABEL.to_string(), self.run_id.clone()),
-                ]);
-                let name = format!("lambda-ci-{}-probe", self.run_id);
-                match docker::probe_local_paths(&self.engine, &self.owned, image, &name, &labels)
-                    .await
-                {
-                    PathProbe::Seen => (
-                        Delivery::BindReadOnly,
-                        "the engine sees this machine's files".to_string(),
-                    ),
-                    PathProbe::Unseen(why) => (
-                        Delivery::Copy,
-                        format!("the engine cannot see this machine's files: {why}"),
-                    ),
-                }
-            }
-        };
-        out.emit(EventKind::ArtifactsDelivered {
-            copied: delivery == Delivery::Copy,
-            reason,
-        });
-        delivery
     }
 
     /// Makes sure `image` is present for `arch`, pulling it as the policy allows.

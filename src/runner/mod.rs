@@ -3,6 +3,7 @@
 //! which alone counts, cancels and talks to the reporters. Knows nothing of reporters.
 
 mod attach;
+mod delivery;
 mod dispatch;
 mod images;
 mod pool;
@@ -124,12 +125,14 @@ impl Runner {
                 .collect(),
         });
         self.warn_unredacted(&out, &redactor);
-        let engine_arch = self.engine.architecture().await;
         let shared = Shared {
             jobs: Semaphore::new(self.jobs.max(1)),
             boots: Semaphore::new(boots_at_once().min(self.jobs.max(1))),
             tellers: self.tellers(plan),
-            engine_arch: engine_arch.as_deref().and_then(Architecture::from_engine),
+            engine_arch: self
+                .engine
+                .architecture()
+                .and_then(Architecture::from_engine),
             redactor,
         };
         join_all(

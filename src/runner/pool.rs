@@ -3,20 +3,20 @@
 //! written, on one warm container.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use futures_util::future::join_all;
 
 use super::images::ImageProblem;
 use super::{Emitter, Runner, Shared, attach, lock, not_run};
 use crate::chain::one_line;
-use crate::docker::{Delivery, LogLine};
+use crate::docker::LogLine;
 use crate::event::{CaseRef, CaseResult, EventKind, Stats, SuiteRef, WorkerRef};
 use crate::judge::{self, Evidence, LogsSeen, Snapshot, Verdict};
 use crate::plan::{CaseId, Unit, WorkerId};
 use crate::snapshot::Change;
 use crate::suite::{Isolation, Suite};
-use crate::worker::{Blueprint, BootError, Placement, Worker};
+use crate::worker::{BootError, Worker};
 
 /// One function's queue of cases and what its containers share.
 struct Pool<'a> {
@@ -117,7 +117,7 @@ impl Runner {
         let mut id = WorkerId {
             suite: pool.unit.suite,
             slot,
-            generation: 0,
+            generation: self.prepared.generation(pool.unit.suite, slot),
         };
         let worker_ref = |id| WorkerRef {
             id,
@@ -228,8 +228,9 @@ impl Runner {
         }
         // A container being removed serves nothing: the next one may start meanwhile.
         drop(serving);
+        self.prepared.used(id);
         if let Some(w) = worker
-            && let Some(kept) = w.retire(self.keep && !lost).await
+            && let Some(kept) = w.retire(self.keep && !lost)
         {
             out.emit(EventKind::ContainerKept {
                 worker: worker_ref(id),
@@ -317,47 +318,7 @@ impl Runner {
             return lost.replace().await;
         }
         let image = pool.image.as_deref().unwrap_or_default();
-        // Made once for every container of the function, in this plan and the next.
-        let cell = self.prepared.blueprint(pool.unit.suite);
-        let blueprint = cell
-            .get_or_init(|| async {
-                let delivery = *self
-                    .prepared
-                    .delivery
-                    .get_or_init(|| self.choose_delivery(image, out))
-                    .await;
-                self.blueprint(pool.suite, image, delivery)
-            })
-            .await;
-        match blueprint {
-            Ok(blueprint) => Worker::boot(id, &self.engine, &self.owned, blueprint.clone()).await,
-            Err(e) => Err(BootError::Layers(e.clone())),
-        }
-    }
-
-    /// What every container of `suite`'s function is made from.
-    fn blueprint(
-        &self,
-        suite: &Suite,
-        image: &str,
-        delivery: Delivery,
-    ) -> Result<Arc<Blueprint>, Arc<std::io::Error>> {
-        let placement = Placement {
-            image,
-            delivery,
-            invoke_host: &self.invoke_host,
-            own_network: self.engine.own_network.as_deref(),
-        };
-        let credentials = self.credentials.unwrap_or(suite.function.aws_credentials);
-        Blueprint::new(
-            &suite.function,
-            placement,
-            &self.unpacked,
-            (credentials, &self.caller),
-            &suite.file,
-            &self.run_id,
-        )
-        .map(Arc::new)
-        .map_err(Arc::new)
+        let suite = (pool.unit.suite, pool.suite);
+        self.boot_first(suite, image, id, out).await
     }
 }

@@ -10,7 +10,7 @@ use tokio::sync::OnceCell;
 
 use super::{Runner, lock};
 use crate::docker::Delivery;
-use crate::plan::SuiteId;
+use crate::plan::{SuiteId, WorkerId};
 use crate::suite::Architecture;
 use crate::worker::Blueprint;
 
@@ -36,7 +36,12 @@ type Made = Result<Arc<Blueprint>, Arc<std::io::Error>>;
 pub struct Prepared {
     images: Mutex<HashMap<ImageKey, Once<Result<String, Problem>>>>,
     pub(super) delivery: OnceCell<Delivery>,
+    /// Held by the container that finds out how artifacts reach the containers.
+    pub(super) finding: tokio::sync::Mutex<()>,
     blueprints: Mutex<HashMap<SuiteId, Once<Made>>>,
+    /// For each pool slot, the generation its next container takes: a later plan never
+    /// reuses the name of a container still being removed.
+    generations: Mutex<HashMap<(SuiteId, usize), usize>>,
 }
 
 fn cell<K: Eq + std::hash::Hash, T>(map: &Mutex<HashMap<K, Once<T>>>, key: K) -> Once<T> {
@@ -47,6 +52,19 @@ impl Prepared {
     /// The cell of an image, made ready by the first to ask.
     pub(super) fn image(&self, key: ImageKey) -> Once<Result<String, Problem>> {
         cell(&self.images, key)
+    }
+
+    /// The generation of the next container of `suite`'s pool slot `slot`.
+    pub(super) fn generation(&self, suite: SuiteId, slot: usize) -> usize {
+        lock(&self.generations)
+            .get(&(suite, slot))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Records that the slot of `last` is done with generations up to `last`'s.
+    pub(super) fn used(&self, last: WorkerId) {
+        lock(&self.generations).insert((last.suite, last.slot), last.generation + 1);
     }
 
     /// The cell of a function's blueprint, made by its first container.

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::artifact::Unpacked;
-use crate::docker::{Artifact, ContainerSpec, Delivery, LABEL, RUN_LABEL, SUITE_LABEL};
+use crate::docker::{Artifact, ContainerSpec, Delivery, LABEL, RUN_LABEL, SUITE_LABEL, Witness};
 use crate::suite::{Architecture, Credentials, Function};
 
 /// The port RIE listens on inside the container.
@@ -187,6 +187,16 @@ impl Blueprint {
             name,
             ..self.spec.clone()
         }
+    }
+
+    /// A small file of the bind-mounted artifacts, by which a container shows that the engine
+    /// sees this machine's files.
+    pub fn witness(&self) -> Option<Witness> {
+        self.spec
+            .artifacts
+            .iter()
+            .filter(|a| a.delivery == Delivery::BindReadOnly)
+            .find_map(|a| Witness::of(&a.source, &a.target))
     }
 
     /// Leaves the merged layers on disk for a container kept after the run.

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 pub use function::{Blueprint, CallerCredentials, Placement};
 pub use rie::{Answer, GRACE};
 
-use crate::docker::{Container, Engine, LogLine, OwnedContainers, StartError, State};
+use crate::docker::{
+    Container, Engine, LogLine, OwnedContainers, PathProbe, StartError, State, Witness,
+};
 use crate::outcome::{Outcome, Reported, TransportError};
 use crate::suite::InvokeContext;
 use crate::suite::check::LogRule;
@@ -39,6 +41,9 @@ pub enum BootError {
         arch: &'static str,
         logs: Vec<LogLine>,
     },
+    /// A container booted with a witness that it did not show; it was removed.
+    #[error("the engine cannot see this machine's files: {0}")]
+    Unseen(String),
     #[error("RIE in the container did not answer within {} s", READY_LIMIT.as_secs())]
     NoAnswer {
         /// What the container wrote meanwhile.
@@ -61,6 +66,13 @@ impl BootError {
     pub fn into_logs(mut self) -> Vec<LogLine> {
         self.logs_mut().map(std::mem::take).unwrap_or_default()
     }
+}
+
+/// A witness for a booting container to show, and who is told what it showed, as soon as that
+/// is known: other containers need not wait for this one to answer.
+pub struct Witnessing<'a> {
+    pub witness: Witness,
+    pub told: Box<dyn FnOnce(&PathProbe) + Send + 'a>,
 }
 
 /// A container that answers.
@@ -112,11 +124,15 @@ pub struct Worker {
 
 impl Worker {
     /// Boots a container from `blueprint`, named by `id`, and waits until RIE in it answers.
+    /// With a `witness`, the container must show it too, or it is removed and
+    /// [`BootError::Unseen`] says why. RIE starts the function only when the first invocation
+    /// comes, so no code runs from files the witness would not vouch for.
     pub async fn boot(
         id: WorkerId,
         engine: &Engine,
         owned: &OwnedContainers,
         blueprint: Arc<Blueprint>,
+        witness: Option<Witnessing<'_>>,
     ) -> Result<(Worker, Ready), BootError> {
         let started = Instant::now();
         let spec = blueprint.spec(id);
@@ -132,9 +148,20 @@ impl Worker {
             }
             other => BootError::Container(other),
         };
-        let mut container = Container::start(engine, owned, &spec, claim::RieFraming::framing())
-            .await
-            .map_err(cannot_run)?;
+        let framing = claim::RieFraming::framing();
+        let container = match Container::start(engine, owned, &spec, framing).await {
+            Ok(container) => container,
+            // An engine that cannot see a bind mount's source refuses the container.
+            Err(StartError::Create {
+                source: bollard::errors::Error::DockerResponseServerError { message, .. },
+                ..
+            }) if let Some(witnessing) = witness => {
+                let why = format!("it refused a bind mount of a local directory ({message})");
+                (witnessing.told)(&PathProbe::Unseen(why.clone()));
+                return Err(BootError::Unseen(why));
+            }
+            Err(e) => return Err(cannot_run(e)),
+        };
         let rie = Rie::new(
             match &container.address {
                 Some(address) => base_url(address, function::RIE_PORT),
@@ -142,15 +169,36 @@ impl Worker {
             },
             blueprint.timeout,
         );
-        while !rie.probe().await {
-            container = container.still_running().await.map_err(cannot_run)?;
-            if started.elapsed() > READY_LIMIT {
-                let logs = container.logs.so_far();
-                container.remove().await;
-                return Err(BootError::NoAnswer { logs });
+        let container_id = container.id.clone();
+        let shown = async {
+            let witnessing = witness?;
+            let shown = witnessing.witness.seen_in(engine, &container_id).await;
+            (witnessing.told)(&shown);
+            Some(shown)
+        };
+        let ready = async {
+            let mut container = container;
+            while !rie.probe().await {
+                container = container.still_running().await.map_err(cannot_run)?;
+                if started.elapsed() > READY_LIMIT {
+                    let logs = container.logs.so_far();
+                    container.remove().await;
+                    return Err(BootError::NoAnswer { logs });
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            Ok(container)
+        };
+        let (shown, container) = tokio::join!(shown, ready);
+        let container = match (shown, container) {
+            (Some(PathProbe::Unseen(why)), container) => {
+                if let Ok(container) = container {
+                    container.remove().await;
+                }
+                return Err(BootError::Unseen(why));
+            }
+            (_, container) => container?,
+        };
         let ready = Ready {
             name: container.name.clone(),
             invoke_url: rie.invoke_url(),
@@ -215,14 +263,14 @@ impl Worker {
         };
         let blueprint = self.blueprint.clone();
         self.container.remove().await;
-        Self::boot(id, &engine, &owned, blueprint).await
+        Self::boot(id, &engine, &owned, blueprint, None).await
     }
 
-    /// Ends the worker: removes its container, or with `keep` leaves it running (with its
-    /// files) and says how to reach it.
-    pub async fn retire(self, keep: bool) -> Option<Kept> {
+    /// Ends the worker: removes its container in the background (the run's sweep waits for
+    /// it), or with `keep` leaves it running (with its files) and says how to reach it.
+    pub fn retire(self, keep: bool) -> Option<Kept> {
         if !keep {
-            self.container.remove().await;
+            self.container.remove_later();
             return None;
         }
         self.blueprint.keep_files();

@@ -1,0 +1,159 @@
+//! How artifacts reach this run's containers, and each function's blueprint. `--mount bind`
+//! and `--mount copy` say it; for `auto` the run's first container finds out: it boots with its
+//! artifacts bind-mounted and shows a small file of them (a [`crate::docker::Witness`]) while
+//! RIE in it gets ready. The other containers wait for that answer alone, not for the first one
+//! to answer; artifacts with no small file to witness are probed by a throwaway container.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{Emitter, Runner};
+use crate::config::MountMode;
+use crate::docker::{self, Delivery, PathProbe};
+use crate::event::EventKind;
+use crate::plan::{SuiteId, WorkerId};
+use crate::suite::Suite;
+use crate::worker::{Blueprint, BootError, Placement, Ready, Witnessing, Worker};
+
+impl Runner {
+    /// The first container of `suite`'s function (`id`), booted from its blueprint; when no
+    /// container of the run has found out yet how artifacts reach them, this one does.
+    pub(super) async fn boot_first(
+        &self,
+        (suite_id, suite): (SuiteId, &Suite),
+        image: &str,
+        id: WorkerId,
+        out: &Emitter,
+    ) -> Result<(Worker, Ready), BootError> {
+        loop {
+            if let Some(delivery) = self.prepared.delivery.get() {
+                let cell = self.prepared.blueprint(suite_id);
+                let made = cell
+                    .get_or_init(|| async { self.blueprint(suite, image, *delivery) })
+                    .await;
+                let blueprint = made.clone().map_err(BootError::Layers)?;
+                return Worker::boot(id, &self.engine, &self.owned, blueprint, None).await;
+            }
+            if self.mount != MountMode::Auto {
+                let delivery = self.delivery_as_told(out);
+                self.prepared
+                    .delivery
+                    .get_or_init(|| async { delivery })
+                    .await;
+                continue;
+            }
+            // One container finds out at a time; the others wait, then look again.
+            let finding = self.prepared.finding.lock().await;
+            if self.prepared.delivery.get().is_some() {
+                continue;
+            }
+            let bind = self
+                .blueprint(suite, image, Delivery::BindReadOnly)
+                .map_err(BootError::Layers)?;
+            let Some(witness) = bind.witness() else {
+                let probed = self.probe(image, out).await;
+                let _ = self.prepared.delivery.set(probed);
+                continue;
+            };
+            let told = Box::new(move |shown: &PathProbe| {
+                let (delivery, reason) = decided(shown);
+                if self.prepared.delivery.set(delivery).is_ok() {
+                    announce(delivery, reason, out);
+                }
+                drop(finding);
+            });
+            let witnessing = Witnessing { witness, told };
+            let booted = Worker::boot(
+                id,
+                &self.engine,
+                &self.owned,
+                bind.clone(),
+                Some(witnessing),
+            )
+            .await;
+            match booted {
+                // Removed before it served: the run copies, this container too.
+                Err(BootError::Unseen(_)) => continue,
+                booted => {
+                    if self.prepared.delivery.get() == Some(&Delivery::BindReadOnly) {
+                        let cell = self.prepared.blueprint(suite_id);
+                        cell.get_or_init(|| async { Ok(bind) }).await;
+                    }
+                    return booted;
+                }
+            }
+        }
+    }
+
+    /// What `--mount bind` or `--mount copy` says, announced.
+    fn delivery_as_told(&self, out: &Emitter) -> Delivery {
+        let (delivery, reason) = match self.mount {
+            MountMode::Copy => (Delivery::Copy, "--mount copy"),
+            _ => (Delivery::BindReadOnly, "--mount bind"),
+        };
+        announce(delivery, reason.to_string(), out);
+        delivery
+    }
+
+    /// What a throwaway container with `image` (one that is ready) finds, announced.
+    async fn probe(&self, image: &str, out: &Emitter) -> Delivery {
+        let labels = HashMap::from([
+            (docker::LABEL.to_string(), "1".to_string()),
+            (docker::RUN_LABEL.to_string(), self.run_id.clone()),
+        ]);
+        let name = format!("lambda-ci-{}-probe", self.run_id);
+        let shown =
+            docker::probe_local_paths(&self.engine, &self.owned, image, &name, &labels).await;
+        let (delivery, reason) = decided(&shown);
+        announce(delivery, reason, out);
+        delivery
+    }
+
+    /// What every container of `suite`'s function is made from.
+    pub(super) fn blueprint(
+        &self,
+        suite: &Suite,
+        image: &str,
+        delivery: Delivery,
+    ) -> Result<Arc<Blueprint>, Arc<std::io::Error>> {
+        let placement = Placement {
+            image,
+            delivery,
+            invoke_host: &self.invoke_host,
+            own_network: self.engine.own_network.as_deref(),
+        };
+        let credentials = self.credentials.unwrap_or(suite.function.aws_credentials);
+        Blueprint::new(
+            &suite.function,
+            placement,
+            &self.unpacked,
+            (credentials, &self.caller),
+            &suite.file,
+            &self.run_id,
+        )
+        .map(Arc::new)
+        .map_err(Arc::new)
+    }
+}
+
+/// The delivery a probe's finding calls for, and why.
+fn decided(shown: &PathProbe) -> (Delivery, String) {
+    match shown {
+        PathProbe::Seen => (
+            Delivery::BindReadOnly,
+            "the engine sees this machine's files".to_string(),
+        ),
+        PathProbe::Unseen(why) => (
+            Delivery::Copy,
+            format!("the engine cannot see this machine's files: {why}"),
+        ),
+    }
+}
+
+/// Says once in the run how artifacts reach the containers, and why.
+fn announce(delivery: Delivery, reason: String, out: &Emitter) {
+    out.emit(EventKind::ArtifactsDelivered {
+        copied: delivery == Delivery::Copy,
+        reason,
+    });
+}
