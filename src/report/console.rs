@@ -4,9 +4,10 @@
 use std::io::Write;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use owo_colors::{OwoColorize, Style};
 
+use super::progress::LiveArea;
+pub use super::progress::Progress;
 use super::{Reporter, readable_lines, text, visible};
 use crate::docker::LogLine;
 use crate::event::{CaseRef, CaseResult, Event, EventKind};
@@ -15,26 +16,13 @@ use crate::judge::diff::{Diff, Side};
 use crate::plan::SuiteId;
 use crate::snapshot::Change;
 
-/// How progress (image checks, boots) is shown on stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// A spinner on a terminal; plain lines when stderr is not one.
-    Interactive,
-    /// Plain lines always: in a CI log, where workflow commands must start their line.
-    Plain,
-    /// None.
-    Off,
-}
-
 /// Renders events for a person at a terminal or reading a CI log.
 pub struct Console<W: Write> {
     out: W,
     /// What one event writes, handed to `out` at once with the progress line hidden.
     buf: Vec<u8>,
     color: bool,
-    progress: ProgressBar,
-    /// Whether progress lines are printed plainly (stderr is not a terminal).
-    plain_progress: bool,
+    progress: LiveArea,
     current_suite: Option<SuiteId>,
     failures: Vec<(CaseRef, String)>,
 }
@@ -43,22 +31,11 @@ impl<W: Write> Console<W> {
     /// A console writing results to `out`; `color` switches ANSI styling on. `progress` shows
     /// spinners and bars on stderr when it is a terminal.
     pub fn new(out: W, color: bool, progress: Progress) -> Console<W> {
-        let target = match progress {
-            Progress::Interactive => ProgressDrawTarget::stderr(),
-            Progress::Plain | Progress::Off => ProgressDrawTarget::hidden(),
-        };
-        let bar = ProgressBar::with_draw_target(None, target);
-        let plain_progress = match progress {
-            Progress::Interactive => bar.is_hidden(),
-            Progress::Plain => true,
-            Progress::Off => false,
-        };
         Console {
             out,
             buf: Vec::new(),
             color,
-            progress: bar,
-            plain_progress,
+            progress: LiveArea::new(progress),
             current_suite: None,
             failures: Vec::new(),
         }
@@ -77,19 +54,6 @@ impl<W: Write> Console<W> {
         }
     }
 
-    fn status(&self, message: String) {
-        if self.plain_progress {
-            // A closed stderr (`2>&1 | head`) must not stop the run.
-            let _ = writeln!(std::io::stderr(), "{message}");
-        } else {
-            self.progress.set_style(
-                ProgressStyle::with_template("{spinner} {msg}").expect("static template"),
-            );
-            self.progress.enable_steady_tick(Duration::from_millis(100));
-            self.progress.set_message(message);
-        }
-    }
-
     /// The live status line: cases done of all, elapsed, and what is booting and running.
     fn live(&self, done: usize, total: usize, active: &[String]) {
         const SHOWN: usize = 3;
@@ -97,12 +61,8 @@ impl<W: Write> Console<W> {
         if active.len() > SHOWN {
             what.push(format!("+{} more", active.len() - SHOWN));
         }
-        self.progress.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("static template"),
-        );
-        self.progress.enable_steady_tick(Duration::from_millis(100));
         self.progress
-            .set_message(format!("{done}/{total} cases · {}", what.join(", ")));
+            .live(format!("{done}/{total} cases · {}", what.join(", ")));
     }
 
     fn suite_header(&mut self, case: &CaseRef) {
@@ -292,37 +252,23 @@ impl<W: Write> Console<W> {
                     if cases == 1 { "" } else { "s" },
                 );
             }
-            EventKind::ImageChecking { image } => self.status(format!("checking image {image}")),
-            EventKind::ImagePulling(p) => {
-                if self.plain_progress {
-                    return;
-                }
-                if p.total > 0 {
-                    self.progress.set_style(
-                        ProgressStyle::with_template(
-                            "{spinner} pulling {msg} {bytes}/{total_bytes} {wide_bar}",
-                        )
-                        .expect("static template"),
-                    );
-                    self.progress.set_length(p.total);
-                    self.progress.set_position(p.current);
-                }
-                self.progress.set_message(p.image.clone());
+            EventKind::ImageChecking { image } => {
+                self.progress.status(format!("checking image {image}"));
             }
+            EventKind::ImagePulling(p) => self.progress.pulling(p),
             EventKind::ImageReady {
                 image,
                 pulled,
                 took,
             } => {
+                self.progress.pulled(image);
                 if *pulled {
                     let line = format!("pulled {image} in {:.1} s", took.as_secs_f64());
-                    self.progress
-                        .suspend(|| writeln!(std::io::stderr(), "{line}"))
-                        .ok();
+                    self.progress.println(&line);
                 }
             }
             EventKind::ImageBuilding { image, line } => {
-                self.status(format!("building {image}: {line}"));
+                self.progress.status(format!("building {image}: {line}"));
             }
             EventKind::ImageBuilt {
                 image,
@@ -334,9 +280,7 @@ impl<W: Write> Console<W> {
                 } else {
                     format!("built {image} in {:.1} s", took.as_secs_f64())
                 };
-                self.progress
-                    .suspend(|| writeln!(std::io::stderr(), "{line}"))
-                    .ok();
+                self.progress.println(&line);
             }
             EventKind::ArtifactsDelivered { copied, reason } => {
                 let how = if *copied {
@@ -345,17 +289,14 @@ impl<W: Write> Console<W> {
                     "bind-mounted read-only"
                 };
                 let line = format!("code and layers: {how} ({reason})");
-                self.progress
-                    .suspend(|| writeln!(std::io::stderr(), "{line}"))
-                    .ok();
+                self.progress.println(&line);
             }
             EventKind::ContainerStarting { worker } => {
                 let suite = &worker.suite;
-                self.status(format!("booting {} ({})", suite.function, suite.image));
+                self.progress
+                    .status(format!("booting {} ({})", suite.function, suite.image));
             }
-            EventKind::ContainerReady { .. } => {
-                self.progress.set_message("");
-            }
+            EventKind::ContainerReady { .. } => self.progress.idle(),
             // Each case of the suite reports the failure; the first carries the output.
             EventKind::ContainerFailed { .. } => {}
             EventKind::ContainerKept {
@@ -371,9 +312,7 @@ impl<W: Write> Console<W> {
             }
             EventKind::Warning { message, .. } => {
                 let line = format!("warning: {}", text::message(message));
-                self.progress
-                    .suspend(|| writeln!(std::io::stderr(), "{line}"))
-                    .ok();
+                self.progress.println(&line);
             }
             // The suite's header comes with its first case or container.
             EventKind::SuiteStarted { .. } | EventKind::SuiteFinished { .. } => {}
@@ -383,15 +322,15 @@ impl<W: Write> Console<W> {
                 total,
                 active,
             } => {
-                if !self.plain_progress && !self.progress.is_hidden() {
+                if self.progress.drawn() {
                     self.live(*done, *total, active);
                 }
             }
             EventKind::CaseStarted { case } => {
                 self.suite_header(case);
-                if !self.plain_progress {
+                if !self.progress.plain() {
                     self.progress
-                        .set_message(format!("{}: {}", case.suite.function, case.name));
+                        .live(format!("{}: {}", case.suite.function, case.name));
                 }
             }
             EventKind::CaseFinished { case, result } => {
@@ -427,7 +366,7 @@ impl<W: Write> Console<W> {
                 };
             }
             EventKind::RunFinished { stats } => {
-                self.progress.finish_and_clear();
+                self.progress.clear();
                 if !self.failures.is_empty() {
                     let _ = writeln!(self.buf, "\nnot passed:");
                     for (case, message) in &self.failures {

@@ -7,6 +7,7 @@ pub mod console;
 pub mod github;
 pub mod json;
 pub mod junit;
+mod progress;
 #[cfg(test)]
 pub(crate) mod sample;
 pub mod text;
