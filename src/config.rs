@@ -125,32 +125,7 @@ impl RunConfig {
     /// the caller has none to pass: the functions would see empty values, which AWS SDKs read
     /// as no credentials and some code as real ones.
     pub fn check_inherited_credentials(&self, suites: &[&Suite]) -> Result<(), Error> {
-        let inheriting: Vec<String> = suites
-            .iter()
-            .filter(|s| {
-                self.aws_credentials.unwrap_or(s.function.aws_credentials) == Credentials::Inherit
-            })
-            .map(|s| s.file.display().to_string())
-            .collect();
-        let given = self.env.caller.pairs();
-        let missing: Vec<&str> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
-            .into_iter()
-            .filter(|v| !given.iter().any(|(k, _)| k == v))
-            .collect();
-        if inheriting.is_empty() || missing.is_empty() {
-            return Ok(());
-        }
-        let asked = if self.aws_credentials == Some(Credentials::Inherit) {
-            "--aws-credentials inherit".to_string()
-        } else {
-            format!("`aws_credentials: inherit` in {}", inheriting.join(", "))
-        };
-        Err(Error::Usage(format!(
-            "{asked} passes your AWS credentials to the functions, but {} {} not set; export {} (from a profile: eval \"$(aws configure export-credentials --format env)\"), or use placeholder credentials (--aws-credentials placeholder)",
-            missing.join(" and "),
-            if missing.len() == 1 { "is" } else { "are" },
-            if missing.len() == 1 { "it" } else { "them" },
-        )))
+        check_inherited(self.aws_credentials, &self.env.caller, suites)
     }
 
     /// The settings as the JSON report records them.
@@ -195,6 +170,78 @@ pub enum MountMode {
     Bind,
     /// Copies through the archive API, on any engine.
     Copy,
+}
+
+/// That functions inheriting the caller's credentials get some: `given_flag` is
+/// `--aws-credentials`.
+fn check_inherited(
+    given_flag: Option<Credentials>,
+    caller: &CallerCredentials,
+    suites: &[&Suite],
+) -> Result<(), Error> {
+    let inheriting: Vec<String> = suites
+        .iter()
+        .filter(|s| given_flag.unwrap_or(s.function.aws_credentials) == Credentials::Inherit)
+        .map(|s| s.file.display().to_string())
+        .collect();
+    let given = caller.pairs();
+    let missing: Vec<&str> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+        .into_iter()
+        .filter(|v| !given.iter().any(|(k, _)| k == v))
+        .collect();
+    if inheriting.is_empty() || missing.is_empty() {
+        return Ok(());
+    }
+    let asked = if given_flag == Some(Credentials::Inherit) {
+        "--aws-credentials inherit".to_string()
+    } else {
+        format!("`aws_credentials: inherit` in {}", inheriting.join(", "))
+    };
+    Err(Error::Usage(format!(
+        "{asked} passes your AWS credentials to the functions, but {} {} not set; export {} (from a profile: eval \"$(aws configure export-credentials --format env)\"), or use placeholder credentials (--aws-credentials placeholder)",
+        missing.join(" and "),
+        if missing.len() == 1 { "is" } else { "are" },
+        if missing.len() == 1 { "it" } else { "them" },
+    )))
+}
+
+impl ServeConfig {
+    /// Refuses to start when functions inherit the caller's credentials and there are none
+    /// (see [`RunConfig::check_inherited_credentials`]).
+    pub fn check_inherited_credentials(&self, suites: &[&Suite]) -> Result<(), Error> {
+        check_inherited(self.aws_credentials, &self.env.caller, suites)
+    }
+}
+
+/// Everything `lambda-ci serve` needs, validated.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Suite files, or directories searched for suites, whose functions are served.
+    pub paths: Vec<PathBuf>,
+    /// One function described by flags, served instead of suites.
+    pub inline: Option<InlineFunction>,
+    pub host: String,
+    pub port: u16,
+    /// Boot every container at start rather than on the first calls.
+    pub warm: bool,
+    pub pull: PullPolicy,
+    pub mount: MountMode,
+    pub invoke_host: Option<String>,
+    pub aws_credentials: Option<Credentials>,
+    pub env: Environment,
+}
+
+/// A function given by `serve`'s flags rather than by a suite.
+#[derive(Debug, Clone)]
+pub struct InlineFunction {
+    pub name: String,
+    pub runtime: String,
+    pub handler: String,
+    pub code: PathBuf,
+    pub layers: Vec<PathBuf>,
+    pub environment: Vec<(String, String)>,
+    pub memory: Option<u64>,
+    pub timeout: Option<u64>,
 }
 
 /// Everything `lambda-ci list` needs, validated.

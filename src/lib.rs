@@ -23,6 +23,7 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod select;
+pub mod serve;
 pub mod snapshot;
 pub mod suite;
 pub mod worker;
@@ -219,7 +220,7 @@ fn nothing_selected(config: &RunConfig, suites: &[suite::Suite]) -> String {
 }
 
 /// A short id unique enough to tell concurrent runs' containers apart.
-fn run_id() -> String {
+pub(crate) fn run_id() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

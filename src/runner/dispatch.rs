@@ -59,6 +59,33 @@ impl Emitter {
     }
 }
 
+/// An emitter for `serve`, where nothing is planned and nothing waits: every event is stamped,
+/// redacted and passed on at once.
+pub(crate) fn live(events: UnboundedSender<Event>, redactor: Redactor) -> Emitter {
+    let (to, mut inbox) = tokio::sync::mpsc::unbounded_channel();
+    let started = Instant::now();
+    tokio::spawn(async move {
+        while let Some(message) = inbox.recv().await {
+            match message {
+                Message::Event(mut kind) => {
+                    if !redactor.is_empty() {
+                        kind.redact(&redactor);
+                    }
+                    let _ = events.send(Event {
+                        at: SystemTime::now(),
+                        elapsed: started.elapsed(),
+                        kind,
+                    });
+                }
+                Message::Start { reply, .. } => {
+                    let _ = reply.send(None);
+                }
+            }
+        }
+    });
+    Emitter { to }
+}
+
 /// When the dispatcher stops cases from starting.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Cancellation {

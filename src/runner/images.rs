@@ -31,6 +31,13 @@ pub(super) struct ImageProblem {
 /// and `function / case`): the one that tells the image's problem in full.
 pub(super) struct Tellers(HashMap<SuiteId, (SuiteId, String)>);
 
+impl Tellers {
+    /// No case tells first: every suite tells its image's problem in full.
+    pub(super) fn none() -> Tellers {
+        Tellers(HashMap::new())
+    }
+}
+
 impl Runner {
     /// Which image `suite`'s function boots.
     pub(super) fn image_key(&self, suite: SuiteId) -> ImageKey {

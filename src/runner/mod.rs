@@ -8,6 +8,7 @@ mod dispatch;
 mod images;
 mod pool;
 mod prepared;
+mod slot;
 
 use std::sync::Arc;
 
@@ -26,12 +27,13 @@ use crate::suite::{Architecture, Credentials, Suite};
 use crate::worker::CallerCredentials;
 
 pub use dispatch::Cancellation;
-pub(crate) use dispatch::Emitter;
+pub(crate) use dispatch::{Emitter, live};
 pub use prepared::Prepared;
+pub(crate) use slot::{NoWorker, Slot};
 
 /// How many containers may boot at the same time, whatever `--jobs` allows to run: booting is
 /// the heaviest part of a container's life, so no more than one per CPU.
-fn boots_at_once() -> usize {
+pub(crate) fn boots_at_once() -> usize {
     crate::config::cpus().max(2)
 }
 
@@ -153,6 +155,16 @@ impl Runner {
         dispatching.await.unwrap_or_default()
     }
 
+    /// The image `suite`'s function boots, made ready once; or why there is none, in full.
+    pub(crate) async fn image_ready(
+        &self,
+        suite: SuiteId,
+        out: &Emitter,
+    ) -> Result<String, String> {
+        let tellers = images::Tellers::none();
+        self.image(&tellers, suite, out).await.map_err(|p| p.first)
+    }
+
     /// Why the run is stopping, once it is.
     fn stopped(&self) -> Option<String> {
         self.stop.borrow().clone()
@@ -178,7 +190,7 @@ impl Runner {
     }
 
     /// The secrets of this run: the caller's credentials, when a function inherits them.
-    fn redactor(&self) -> Redactor {
+    pub(crate) fn redactor(&self) -> Redactor {
         match self.inheriting().next() {
             Some(_) => Redactor::new(self.caller.pairs()),
             None => Redactor::default(),

@@ -8,15 +8,14 @@ use std::sync::Mutex;
 use futures_util::future::join_all;
 
 use super::images::ImageProblem;
+use super::slot::{NoWorker, Slot};
 use super::{Emitter, Runner, Shared, attach, lock, not_run};
-use crate::chain::one_line;
 use crate::docker::LogLine;
-use crate::event::{CaseRef, CaseResult, EventKind, Stats, SuiteRef, WorkerRef};
+use crate::event::{CaseRef, CaseResult, EventKind, Stats, SuiteRef};
 use crate::judge::{self, Evidence, LogsSeen, Snapshot, Verdict};
-use crate::plan::{CaseId, Unit, WorkerId};
+use crate::plan::{CaseId, Unit};
 use crate::snapshot::Change;
 use crate::suite::{Isolation, Suite};
-use crate::worker::{BootError, Worker};
 
 /// One function's queue of cases and what its containers share.
 struct Pool<'a> {
@@ -114,19 +113,8 @@ impl Runner {
             return;
         };
         self.begin(pool, shared, out);
-        let mut id = WorkerId {
-            suite: pool.unit.suite,
-            slot,
-            generation: self.prepared.generation(pool.unit.suite, slot),
-        };
-        let worker_ref = |id| WorkerRef {
-            id,
-            suite: pool.suite_ref.clone(),
-        };
-        let mut worker: Option<Worker> = None;
-        let mut lost = false;
-        // How many cases the current container has served.
-        let mut served = 0;
+        let mut slot = Slot::new(self, (pool.unit.suite, pool.suite), slot);
+        let image = pool.image.as_deref().unwrap_or_default();
         while let Some(case_id) = pool.next_case() {
             let case = &pool.suite.cases[case_id.index];
             let case_ref = CaseRef::new(&pool.suite_ref, case_id, pool.suite);
@@ -135,62 +123,41 @@ impl Runner {
             }
             // A cold case gets a container that has served nothing, and serves no other.
             let cold = case.isolation.unwrap_or(pool.suite.isolation) == Isolation::Cold;
-            if cold && served > 0 && !lost && worker.take().is_some() {
-                id.generation += 1;
+            if cold {
+                slot.make_fresh();
             }
-            if pool.problem().is_none() && (worker.is_none() || lost) {
-                if lost {
-                    id.generation += 1;
-                }
-                out.emit(EventKind::ContainerStarting {
-                    worker: worker_ref(id),
-                });
-                let booted = self.unless_stopped(async {
-                    let _booting = shared.boots.acquire().await;
-                    self.boot(pool, id, out, worker.take()).await
-                });
-                let Some(booted) = booted.await else {
-                    // Stopped while booting: what the boot created went with its future.
-                    self.cut_short(case_ref, false, out);
-                    continue;
-                };
-                match booted {
-                    Ok((booted, ready)) => {
-                        out.emit(EventKind::ContainerReady {
-                            worker: worker_ref(id),
-                            name: ready.name,
-                            invoke_url: ready.invoke_url,
-                            took: ready.took,
-                        });
-                        worker = Some(booted);
-                        served = 0;
+            let ready = match pool.problem() {
+                Some(problem) => Err(problem),
+                None => match slot.worker(self, image, &shared.boots, out).await {
+                    Ok(worker) => Ok(worker),
+                    Err(NoWorker::Stopped) => {
+                        self.cut_short(case_ref, false, out);
+                        continue;
                     }
-                    Err(e) => {
-                        let message = one_line(&e);
-                        let logs = e.into_logs();
-                        out.emit(EventKind::ContainerFailed {
-                            worker: worker_ref(id),
-                            message: message.clone(),
-                            logs: logs.clone(),
-                        });
+                    Err(NoWorker::Failed { message, logs }) => {
                         lock(&pool.problem).get_or_insert((message, logs));
+                        Err(pool.problem().unwrap_or_default())
                     }
-                }
-                lost = false;
-            }
+                },
+            };
             let mut recorded = None;
-            let result = match (&mut worker, pool.problem()) {
-                (Some(w), None) => {
+            let result = match ready {
+                Ok(w) => {
                     let rules: Vec<_> = case.expect.log_rules().collect();
-                    let invoked = self.unless_stopped(w.invoke(&case.event, &case.context, &rules));
+                    let payload = case.event.to_string();
+                    let invoked = self.unless_stopped(w.invoke(
+                        payload.as_bytes(),
+                        &case.context,
+                        &rules,
+                        None,
+                    ));
                     let Some(invocation) = invoked.await else {
                         // Cut in flight; its container is removed with the worker.
                         self.cut_short(case_ref, true, out);
-                        lost = true;
+                        slot.cut();
                         continue;
                     };
-                    lost = invocation.outcome.container_lost();
-                    served += 1;
+                    slot.served(invocation.outcome.container_lost());
                     let (verdict, change) = self.judge(pool, case_id, &invocation, shared);
                     recorded = change;
                     CaseResult {
@@ -201,8 +168,7 @@ impl Runner {
                         reported: invocation.reported,
                     }
                 }
-                (_, problem) => {
-                    let (message, logs) = problem.unwrap_or_default();
+                Err((message, logs)) => {
                     // An image problem is said in full once; the cases after refer to it.
                     if let (Err(p), Some(told)) = (&pool.image, lock(&pool.problem).as_mut()) {
                         told.0.clone_from(&p.brief);
@@ -222,22 +188,13 @@ impl Runner {
             }
             // Dropping a cold case's container removes it in the background while the next
             // one boots.
-            if cold && !lost && !pool.is_empty() && worker.take().is_some() {
-                id.generation += 1;
+            if cold && !pool.is_empty() {
+                slot.make_fresh();
             }
         }
         // A container being removed serves nothing: the next one may start meanwhile.
         drop(serving);
-        self.prepared.used(id);
-        if let Some(w) = worker
-            && let Some(kept) = w.retire(self.keep && !lost)
-        {
-            out.emit(EventKind::ContainerKept {
-                worker: worker_ref(id),
-                name: kept.name,
-                invoke_url: kept.invoke_url,
-            });
-        }
+        slot.retire(self, self.keep, out);
     }
 
     /// Reports a case the stopping run did not finish, as skipped with why.
@@ -304,21 +261,5 @@ impl Runner {
             &shared.redactor,
         );
         (verdict, recorded)
-    }
-
-    /// A fresh container for the pool: the lost one's replacement, or the first.
-    async fn boot(
-        &self,
-        pool: &Pool<'_>,
-        id: WorkerId,
-        out: &Emitter,
-        lost: Option<Worker>,
-    ) -> Result<(Worker, crate::worker::Ready), BootError> {
-        if let Some(lost) = lost {
-            return lost.replace().await;
-        }
-        let image = pool.image.as_deref().unwrap_or_default();
-        let suite = (pool.unit.suite, pool.suite);
-        self.boot_first(suite, image, id, out).await
     }
 }

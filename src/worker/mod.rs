@@ -15,7 +15,7 @@ pub use function::{Blueprint, CallerCredentials, Placement};
 pub use rie::{Answer, GRACE};
 
 use crate::docker::{
-    Container, Engine, LogLine, OwnedContainers, PathProbe, StartError, State, Witness,
+    Container, Engine, LogLine, Matcher, OwnedContainers, PathProbe, StartError, State, Witness,
 };
 use crate::outcome::{Outcome, Reported, TransportError};
 use crate::suite::InvokeContext;
@@ -215,23 +215,26 @@ impl Worker {
         Ok((worker, ready))
     }
 
-    /// Sends one event and classifies what comes back, with the invocation's log lines; each
-    /// of `rules` sees every line as it is written.
+    /// Sends one payload (an event's JSON) and classifies what comes back, with the
+    /// invocation's log lines; each of `rules` sees every line as it is written, and so does
+    /// `tap`.
     pub async fn invoke(
         &mut self,
-        event: &serde_json::Value,
+        payload: &[u8],
         context: &InvokeContext,
         rules: &[&LogRule],
+        tap: Option<Matcher>,
     ) -> Invocation {
-        let matchers = rules
+        let mut matchers: Vec<Matcher> = rules
             .iter()
             .map(|rule| {
                 let rule = (*rule).clone();
-                Box::new(move |line: &str| rule.finds(line)) as crate::docker::Matcher
+                Box::new(move |line: &str| rule.finds(line)) as Matcher
             })
             .collect();
+        matchers.extend(tap);
         self.container.logs.watch(matchers);
-        let (answer, round_trip) = self.rie.invoke(event, context).await;
+        let (answer, round_trip) = self.rie.invoke(payload, context).await;
         let outcome = match &answer {
             Ok(a) => Outcome::classify(a.status, &a.body),
             Err(error) => self.transport_failure(error.clone()).await,
@@ -248,7 +251,7 @@ impl Worker {
             reported: claim::reported(&taken.lines),
             logs: taken.lines,
             log_lines: taken.seen,
-            found: taken.found,
+            found: taken.found.into_iter().take(rules.len()).collect(),
             round_trip,
         }
     }

@@ -60,21 +60,21 @@ impl Rie {
         matches!(answer, Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND)
     }
 
-    /// Sends one event and returns the answer with its round trip. `&mut self`: RIE exits on a
+    /// Sends one payload and returns the answer with its round trip. `&mut self`: RIE exits on a
     /// second request while one is in flight, so a client never sends two at once.
     pub async fn invoke(
         &mut self,
-        event: &serde_json::Value,
+        payload: &[u8],
         context: &InvokeContext,
     ) -> (Result<Answer, TransportError>, Duration) {
         let started = Instant::now();
-        let answer = self.send(event, context).await;
+        let answer = self.send(payload, context).await;
         (answer, started.elapsed())
     }
 
     async fn send(
         &self,
-        event: &serde_json::Value,
+        payload: &[u8],
         context: &InvokeContext,
     ) -> Result<Answer, TransportError> {
         let mut request = self
@@ -89,7 +89,7 @@ impl Rie {
             request = request.header("X-Amzn-Trace-Id", trace_id);
         }
         let response = request
-            .body(event.to_string())
+            .body(payload.to_vec())
             .timeout(self.deadline)
             .send()
             .await

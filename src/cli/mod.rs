@@ -10,6 +10,9 @@ use crate::error::Error;
 use crate::select::Selection;
 use crate::suite::Credentials;
 
+mod serve;
+pub use serve::ServeArgs;
+
 /// Tests AWS Lambda functions locally, in their real base images, before they are deployed.
 #[derive(Debug, Parser)]
 #[command(name = "lambda-ci", version, about)]
@@ -24,6 +27,9 @@ pub enum Command {
     Run(RunArgs),
     /// List the cases a run would execute, without Docker.
     List(ListArgs),
+    /// Serve functions over the Lambda Invoke API (what SDKs, the AWS CLI and curl call),
+    /// each in its base image, until Ctrl-C.
+    Serve(ServeArgs),
 }
 
 /// Which suites and cases: shared by `run` and `list`.
@@ -179,6 +185,25 @@ impl From<Pull> for PullPolicy {
     }
 }
 
+impl From<Mount> for MountMode {
+    fn from(mount: Mount) -> MountMode {
+        match mount {
+            Mount::Auto => MountMode::Auto,
+            Mount::Bind => MountMode::Bind,
+            Mount::Copy => MountMode::Copy,
+        }
+    }
+}
+
+impl From<AwsCredentials> for Credentials {
+    fn from(c: AwsCredentials) -> Credentials {
+        match c {
+            AwsCredentials::Placeholder => Credentials::Placeholder,
+            AwsCredentials::Inherit => Credentials::Inherit,
+        }
+    }
+}
+
 impl RunArgs {
     /// Checks what can be checked before anything runs.
     pub fn validate(self) -> Result<RunConfig, Error> {
@@ -215,15 +240,8 @@ impl RunArgs {
             keep: self.keep,
             update_snapshots: self.update_snapshots,
             invoke_host: self.invoke_host,
-            mount: match self.mount {
-                Mount::Auto => MountMode::Auto,
-                Mount::Bind => MountMode::Bind,
-                Mount::Copy => MountMode::Copy,
-            },
-            aws_credentials: self.aws_credentials.map(|c| match c {
-                AwsCredentials::Placeholder => Credentials::Placeholder,
-                AwsCredentials::Inherit => Credentials::Inherit,
-            }),
+            mount: self.mount.into(),
+            aws_credentials: self.aws_credentials.map(Into::into),
             env: crate::config::Environment::read(),
         })
     }
@@ -286,7 +304,7 @@ mod tests {
         let cli = Cli::try_parse_from(["lambda-ci", "run"].iter().chain(args)).unwrap();
         match cli.command {
             Command::Run(run) => run.validate(),
-            Command::List(_) => unreachable!(),
+            _ => unreachable!(),
         }
     }
 

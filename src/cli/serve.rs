@@ -1,0 +1,205 @@
+//! `lambda-ci serve`'s flags: the suites whose functions to serve, or one function described by
+//! flags (the `docker run` of the method in one line), and where to listen.
+
+use std::path::PathBuf;
+
+use super::{AwsCredentials, Mount, Pull};
+use crate::config::{InlineFunction, ServeConfig};
+use crate::error::Error;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Suite files, or directories searched for suites, whose functions are served (default:
+    /// `cases`, unless `--handler` describes one function).
+    pub paths: Vec<PathBuf>,
+
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// The port to listen on (the port of `docker run -p 9000:8080`).
+    #[arg(long, default_value_t = 9000)]
+    pub port: u16,
+
+    /// One function to serve, instead of suites: its runtime (`python3.11`, `nodejs22.x`, ...).
+    #[arg(long, requires = "handler")]
+    pub runtime: Option<String>,
+
+    /// The function's handler (`app.handler`); with `--runtime` and `--code`.
+    #[arg(long, requires_all = ["runtime", "code"])]
+    pub handler: Option<String>,
+
+    /// The function's code: a directory or a .zip.
+    #[arg(long, requires = "handler")]
+    pub code: Option<PathBuf>,
+
+    /// A layer (a directory or a .zip); repeat for several, merged into /opt in order.
+    #[arg(long, value_name = "PATH", requires = "handler")]
+    pub layer: Vec<PathBuf>,
+
+    /// An environment variable of the function; repeat for several.
+    #[arg(long, value_name = "K=V", requires = "handler")]
+    pub env: Vec<String>,
+
+    /// The function's memory in MB (default 128).
+    #[arg(long, value_name = "MB", requires = "handler")]
+    pub memory: Option<u64>,
+
+    /// The function's timeout in seconds (default 3).
+    #[arg(long, value_name = "SECONDS", requires = "handler")]
+    pub timeout: Option<u64>,
+
+    /// The function's name (default `function`, the name RIE's own path uses).
+    #[arg(long, requires = "handler")]
+    pub name: Option<String>,
+
+    /// Boot every function's containers at start instead of on their first calls.
+    #[arg(long)]
+    pub warm: bool,
+
+    /// When to pull base images from their registry.
+    #[arg(long, value_enum, default_value_t = Pull::Missing)]
+    pub pull: Pull,
+
+    /// How code and layers reach the containers: `bind`, `copy`, or `auto` (finds out).
+    #[arg(long, value_enum, default_value_t = Mount::Auto)]
+    pub mount: Mount,
+
+    /// The host at which the function containers' published ports are reached.
+    #[arg(long, value_name = "HOST")]
+    pub invoke_host: Option<String>,
+
+    /// Which AWS credentials every function sees: `inherit` passes yours, `placeholder`
+    /// harmless stand-ins.
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub aws_credentials: Option<AwsCredentials>,
+}
+
+impl ServeArgs {
+    /// Checks what can be checked before anything starts.
+    pub fn validate(self) -> Result<ServeConfig, Error> {
+        let inline = match (self.runtime, self.handler, self.code) {
+            (Some(runtime), Some(handler), Some(code)) => {
+                if !self.paths.is_empty() {
+                    return Err(Error::Usage(
+                        "serve either the functions of suites (PATHS) or one function from --runtime, --handler and --code, not both".into(),
+                    ));
+                }
+                let mut environment = Vec::new();
+                for pair in self.env {
+                    let Some((k, v)) = pair.split_once('=') else {
+                        return Err(Error::Usage(format!(
+                            "--env {pair:?} is not K=V; write e.g. --env TABLE=orders"
+                        )));
+                    };
+                    environment.push((k.to_string(), v.to_string()));
+                }
+                Some(InlineFunction {
+                    name: self.name.unwrap_or_else(|| "function".into()),
+                    runtime,
+                    handler,
+                    code,
+                    layers: self.layer,
+                    environment,
+                    memory: self.memory,
+                    timeout: self.timeout,
+                })
+            }
+            _ => None,
+        };
+        let paths = match (&inline, self.paths.is_empty()) {
+            (None, true) => vec![PathBuf::from("cases")],
+            _ => self.paths,
+        };
+        Ok(ServeConfig {
+            paths,
+            inline,
+            host: self.host,
+            port: self.port,
+            warm: self.warm,
+            pull: self.pull.into(),
+            mount: self.mount.into(),
+            invoke_host: self.invoke_host,
+            aws_credentials: self.aws_credentials.map(Into::into),
+            env: crate::config::Environment::read(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::super::{Cli, Command};
+    use crate::config::ServeConfig;
+    use crate::error::Error;
+
+    fn serve_args(args: &[&str]) -> Result<ServeConfig, Error> {
+        let cli = Cli::try_parse_from(["lambda-ci", "serve"].iter().chain(args)).unwrap();
+        match cli.command {
+            Command::Serve(serve) => serve.validate(),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn suites_by_default_and_one_function_from_flags() {
+        let config = serve_args(&[]).unwrap();
+        assert_eq!(config.paths, [std::path::PathBuf::from("cases")]);
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 9000));
+        let config = serve_args(&[
+            "--runtime",
+            "python3.11",
+            "--handler",
+            "app.handler",
+            "--code",
+            "src",
+            "--env",
+            "A=1=2",
+            "--layer",
+            "l1",
+            "--layer",
+            "l2",
+            "--port",
+            "9100",
+        ])
+        .unwrap();
+        let f = config.inline.unwrap();
+        assert_eq!(f.name, "function");
+        assert_eq!(f.environment, [("A".to_string(), "1=2".to_string())]);
+        assert_eq!(f.layers.len(), 2);
+        assert!(config.paths.is_empty());
+        assert_eq!(config.port, 9100);
+    }
+
+    #[test]
+    fn flags_and_suites_together_or_a_bad_env_pair_are_refused() {
+        let both = serve_args(&[
+            "cases",
+            "--runtime",
+            "python3.11",
+            "--handler",
+            "a.b",
+            "--code",
+            "src",
+        ]);
+        assert!(both.unwrap_err().to_string().contains("not both"));
+        let bad = serve_args(&[
+            "--runtime",
+            "python3.11",
+            "--handler",
+            "a.b",
+            "--code",
+            "src",
+            "--env",
+            "NOEQUALS",
+        ]);
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("--env \"NOEQUALS\" is not K=V")
+        );
+        let missing = Cli::try_parse_from(["lambda-ci", "serve", "--handler", "a.b"]);
+        assert!(missing.is_err());
+    }
+}

@@ -1,0 +1,152 @@
+//! One container slot of a function's pool: the container it serves with, booted when first
+//! needed, replaced after it is lost, fresh for each cold call, retired at the end. The run's
+//! pools and `serve`'s drive slots alike; a slot lends its worker to one invocation at a time.
+
+use tokio::sync::Semaphore;
+
+use super::{Emitter, Runner};
+use crate::chain::one_line;
+use crate::docker::LogLine;
+use crate::event::{EventKind, SuiteRef, WorkerRef};
+use crate::plan::{SuiteId, WorkerId};
+use crate::suite::Suite;
+use crate::worker::{Kept, Worker};
+
+/// Why a slot has no worker to lend.
+pub(crate) enum NoWorker {
+    /// Its container could not be booted: why, and what it wrote.
+    Failed { message: String, logs: Vec<LogLine> },
+    /// The run stopped while it booted.
+    Stopped,
+}
+
+/// A slot of `suite`'s pool.
+pub(crate) struct Slot<'a> {
+    pub(crate) id: WorkerId,
+    suite: (SuiteId, &'a Suite),
+    suite_ref: SuiteRef,
+    worker: Option<Worker>,
+    /// The last invocation lost the container: the next one gets a fresh container.
+    lost: bool,
+    /// How many invocations the current container has served.
+    served: usize,
+}
+
+impl<'a> Slot<'a> {
+    /// Slot `slot` of `suite`'s pool, whose containers take the generations after the ones
+    /// the runner's earlier plans used.
+    pub(crate) fn new(runner: &Runner, suite: (SuiteId, &'a Suite), slot: usize) -> Slot<'a> {
+        Slot {
+            id: WorkerId {
+                suite: suite.0,
+                slot,
+                generation: runner.prepared.generation(suite.0, slot),
+            },
+            suite_ref: SuiteRef::new(suite.0, suite.1),
+            suite,
+            worker: None,
+            lost: false,
+            served: 0,
+        }
+    }
+
+    fn worker_ref(&self) -> WorkerRef {
+        WorkerRef {
+            id: self.id,
+            suite: self.suite_ref.clone(),
+        }
+    }
+
+    /// Whether the next invocation needs a container booted first.
+    pub(crate) fn needs_boot(&self) -> bool {
+        self.worker.is_none() || self.lost
+    }
+
+    /// Lets go of a container that has served, so that the next invocation gets one that has
+    /// served nothing (a cold call); dropped, it is removed in the background.
+    pub(crate) fn make_fresh(&mut self) {
+        if self.served > 0 && !self.lost && self.worker.take().is_some() {
+            self.id.generation += 1;
+        }
+    }
+
+    /// The worker to invoke, booted from `image` first when there is none or it was lost, at
+    /// most `boots` at once across the runner; the boot is announced on `out`.
+    pub(crate) async fn worker(
+        &mut self,
+        runner: &Runner,
+        image: &str,
+        boots: &Semaphore,
+        out: &Emitter,
+    ) -> Result<&mut Worker, NoWorker> {
+        if self.needs_boot() {
+            if self.lost {
+                self.id.generation += 1;
+            }
+            self.lost = false;
+            out.emit(EventKind::ContainerStarting {
+                worker: self.worker_ref(),
+            });
+            let (id, previous) = (self.id, self.worker.take());
+            let booted = runner.unless_stopped(async {
+                let _booting = boots.acquire().await;
+                match previous {
+                    Some(lost) => lost.replace().await,
+                    None => runner.boot_first(self.suite, image, id, out).await,
+                }
+            });
+            // Stopped while booting: what the boot created went with its future.
+            let booted = booted.await.ok_or(NoWorker::Stopped)?;
+            match booted {
+                Ok((booted, ready)) => {
+                    out.emit(EventKind::ContainerReady {
+                        worker: self.worker_ref(),
+                        name: ready.name,
+                        invoke_url: ready.invoke_url,
+                        took: ready.took,
+                    });
+                    self.worker = Some(booted);
+                    self.served = 0;
+                }
+                Err(e) => {
+                    let message = one_line(&e);
+                    let logs = e.into_logs();
+                    out.emit(EventKind::ContainerFailed {
+                        worker: self.worker_ref(),
+                        message: message.clone(),
+                        logs: logs.clone(),
+                    });
+                    return Err(NoWorker::Failed { message, logs });
+                }
+            }
+        }
+        Ok(self.worker.as_mut().expect("booted above"))
+    }
+
+    /// Records that the worker served one invocation, which lost its container or not.
+    pub(crate) fn served(&mut self, lost: bool) {
+        self.served += 1;
+        self.lost = lost;
+    }
+
+    /// Records that an invocation was cut in flight: its container may still be running it.
+    pub(crate) fn cut(&mut self) {
+        self.lost = true;
+    }
+
+    /// Ends the slot: its container is removed in the background, or with `keep` (and not
+    /// lost) left running; the runner's next plan starts after this slot's generations.
+    pub(crate) fn retire(self, runner: &Runner, keep: bool, out: &Emitter) {
+        runner.prepared.used(self.id);
+        let worker_ref = self.worker_ref();
+        if let Some(w) = self.worker
+            && let Some(Kept { name, invoke_url }) = w.retire(keep && !self.lost)
+        {
+            out.emit(EventKind::ContainerKept {
+                worker: worker_ref,
+                name,
+                invoke_url,
+            });
+        }
+    }
+}

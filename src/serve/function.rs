@@ -1,0 +1,191 @@
+//! One served function: a FIFO queue of calls in front of its pool of up to `concurrency:`
+//! containers, each a [`Slot`] of the runner that takes one call at a time. A container boots
+//! only when a call waits, none is idle and fewer than `concurrency` exist (or all at start with
+//! `--warm`); containers stay warm, and `isolation: cold` gives each call a fresh one.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{Notify, OnceCell, Semaphore, oneshot};
+
+use crate::docker::Matcher;
+use crate::plan::SuiteId;
+use crate::runner::{Emitter, NoWorker, Runner, Slot};
+use crate::suite::{InvokeContext, Isolation, Suite};
+use crate::worker::Invocation;
+
+/// One invocation waiting for a container.
+pub struct Call {
+    pub payload: Vec<u8>,
+    pub context: InvokeContext,
+    /// Where its log lines go as they are written.
+    pub tap: Option<Matcher>,
+    /// What it came to: the invocation, or why no container could take it.
+    pub reply: oneshot::Sender<Result<Invocation, String>>,
+}
+
+/// A function being served.
+pub struct Function {
+    pub name: String,
+    runner: Arc<Runner>,
+    suite: SuiteId,
+    queue: Mutex<VecDeque<Call>>,
+    /// Wakes an idle slot when a call comes.
+    waiting: Notify,
+    idle: AtomicUsize,
+    started: AtomicUsize,
+    /// How many calls may wait; more are refused (429).
+    limit: usize,
+    image: OnceCell<Result<String, String>>,
+    boots: Arc<Semaphore>,
+    out: Emitter,
+    slots: Mutex<tokio::task::JoinSet<()>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Function {
+    /// `suite`'s function on `runner`; at most `limit` calls wait.
+    pub fn new(
+        runner: Arc<Runner>,
+        suite: SuiteId,
+        limit: usize,
+        boots: Arc<Semaphore>,
+        out: Emitter,
+    ) -> Arc<Function> {
+        Arc::new(Function {
+            name: runner.suites[suite.0].function.name.clone(),
+            runner,
+            suite,
+            queue: Mutex::new(VecDeque::new()),
+            waiting: Notify::new(),
+            idle: AtomicUsize::new(0),
+            started: AtomicUsize::new(0),
+            limit,
+            image: OnceCell::new(),
+            boots,
+            out,
+            slots: Mutex::new(tokio::task::JoinSet::new()),
+        })
+    }
+
+    fn suite(&self) -> &Suite {
+        &self.runner.suites[self.suite.0]
+    }
+
+    /// The function's timeout.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.suite().function.timeout.into())
+    }
+
+    /// How many containers may serve at once.
+    fn concurrency(&self) -> usize {
+        self.suite().concurrency.max(1)
+    }
+
+    /// Queues `call`; hands it back when the queue is full.
+    pub fn call(self: &Arc<Self>, call: Call) -> Result<(), Call> {
+        {
+            let mut queue = lock(&self.queue);
+            if queue.len() >= self.limit {
+                return Err(call);
+            }
+            queue.push_back(call);
+        }
+        if self.idle.load(Ordering::SeqCst) == 0 {
+            self.add_slot(false);
+        }
+        self.waiting.notify_one();
+        Ok(())
+    }
+
+    /// Boots every container of the pool now (`--warm`), rather than on the first calls.
+    pub fn warm(self: &Arc<Self>) {
+        for _ in 0..self.concurrency() {
+            self.add_slot(true);
+        }
+    }
+
+    /// Starts one more slot, if fewer than `concurrency` run.
+    fn add_slot(self: &Arc<Self>, warm: bool) {
+        let n = self.started.fetch_add(1, Ordering::SeqCst);
+        if n >= self.concurrency() {
+            self.started.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        let me = self.clone();
+        lock(&self.slots).spawn(async move { me.serve(n, warm).await });
+    }
+
+    /// Stops every slot: calls in flight are cut, containers are dropped (and so removed in
+    /// the background; the runner's sweep waits for them).
+    pub async fn stop(&self) {
+        let mut slots = std::mem::take(&mut *lock(&self.slots));
+        slots.abort_all();
+        while slots.join_next().await.is_some() {}
+    }
+
+    async fn next_call(&self) -> Call {
+        loop {
+            if let Some(call) = lock(&self.queue).pop_front() {
+                return call;
+            }
+            self.idle.fetch_add(1, Ordering::SeqCst);
+            self.waiting.notified().await;
+            self.idle.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// The slot's worker, its container booted first when it needs one; or why there is
+    /// none (`None`: the server is stopping).
+    async fn ready<'s>(
+        &self,
+        runner: &Runner,
+        slot: &'s mut Slot<'_>,
+    ) -> Result<&'s mut crate::worker::Worker, Option<String>> {
+        let image = self
+            .image
+            .get_or_init(|| runner.image_ready(self.suite, &self.out))
+            .await
+            .clone()
+            .map_err(Some)?;
+        match slot.worker(runner, &image, &self.boots, &self.out).await {
+            Ok(worker) => Ok(worker),
+            Err(NoWorker::Failed { message, .. }) => Err(Some(message)),
+            Err(NoWorker::Stopped) => Err(None),
+        }
+    }
+
+    /// One slot: takes calls from the queue, one at a time, for as long as the server runs;
+    /// with `warm`, its container boots before the first call.
+    async fn serve(self: Arc<Self>, n: usize, warm: bool) {
+        let runner = self.runner.clone();
+        let suite = self.suite();
+        let mut slot = Slot::new(&runner, (self.suite, suite), n);
+        if warm && let Err(None) = self.ready(&runner, &mut slot).await {
+            return;
+        }
+        loop {
+            let call = self.next_call().await;
+            if suite.isolation == Isolation::Cold {
+                slot.make_fresh();
+            }
+            let worker = match self.ready(&runner, &mut slot).await {
+                Ok(worker) => worker,
+                Err(Some(why)) => {
+                    let _ = call.reply.send(Err(why));
+                    continue;
+                }
+                Err(None) => return,
+            };
+            let invocation = worker
+                .invoke(&call.payload, &call.context, &[], call.tap)
+                .await;
+            slot.served(invocation.outcome.container_lost());
+            let _ = call.reply.send(Ok(invocation));
+        }
+    }
+}

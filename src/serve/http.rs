@@ -1,0 +1,303 @@
+//! The HTTP side of `serve`: each connection, each Invoke request read (see [`super::api`]),
+//! queued on its function, and answered as the service answers; `Event` calls are answered at
+//! once and their outcome printed when it comes.
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use super::api::{self, InvocationType, ServiceError};
+use super::function::{Call, Function};
+use super::print::Printer;
+use crate::report::visible;
+use crate::suite::InvokeContext;
+use crate::worker::Invocation;
+
+/// How many invocation ids are remembered to spot SDK retries.
+const REMEMBERED_IDS: usize = 10_000;
+
+/// The endpoint: the functions by name, and what it prints.
+pub struct Api {
+    functions: HashMap<String, Arc<Function>>,
+    region: String,
+    printer: Printer,
+    /// The `amz-sdk-invocation-id`s seen, to tell a retry of the same call.
+    seen: Mutex<HashSet<String>>,
+}
+
+type Answer = Response<Full<Bytes>>;
+
+impl Api {
+    pub fn new(functions: &[Arc<Function>], printer: Printer) -> Api {
+        Api {
+            functions: functions
+                .iter()
+                .map(|f| (f.name.clone(), f.clone()))
+                .collect(),
+            region: "us-east-1".into(),
+            printer,
+            seen: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Serves connections from `listener` until the task is dropped.
+    pub async fn run(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let api = self.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let api = api.clone();
+                    async move { Ok::<_, Infallible>(api.handle(request).await) }
+                });
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    }
+
+    /// The function `name` names: itself, or with one function served, `function` (the name
+    /// in RIE's own path).
+    fn find(&self, name: &str) -> Option<&Arc<Function>> {
+        self.functions.get(name).or_else(|| {
+            (name == "function" && self.functions.len() == 1)
+                .then(|| self.functions.values().next())
+                .flatten()
+        })
+    }
+
+    async fn handle(&self, request: Request<Incoming>) -> Answer {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path().to_string();
+        let named = api::function_in_path(&path).filter(|_| parts.method == Method::POST);
+        let Some(named) = named else {
+            return refused(ServiceError::unknown_operation(
+                parts.method.as_str(),
+                &path,
+            ));
+        };
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let asked = match api::read_request(&named, parts.uri.query(), header) {
+            Ok(asked) => asked,
+            Err(e) => return refused(e),
+        };
+        let Some(function) = self.find(&asked.function).cloned() else {
+            return refused(ServiceError::not_found(&asked.function, &self.region));
+        };
+        let limit = match asked.invocation_type {
+            InvocationType::Event => api::ASYNC_LIMIT,
+            _ => api::SYNC_LIMIT,
+        };
+        let payload = match Limited::new(body, limit).collect().await {
+            Ok(collected) => collected.to_bytes().to_vec(),
+            Err(_) => return refused(ServiceError::too_large(limit)),
+        };
+        // No payload is an empty event, as the service takes it.
+        let payload = if payload.is_empty() {
+            b"{}".to_vec()
+        } else {
+            payload
+        };
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
+            return refused(ServiceError::not_json(&e.to_string()));
+        }
+        self.spot_retry(&parts.headers, &function);
+        let context = InvokeContext {
+            client_context: asked.client_context.clone(),
+            trace_id: header("x-amzn-trace-id").map(str::to_string),
+        };
+        if asked.invocation_type == InvocationType::DryRun {
+            return respond(StatusCode::NO_CONTENT, &new_request_id(), Vec::new());
+        }
+        let (reply, answer) = oneshot::channel();
+        let call = Call {
+            payload,
+            context,
+            tap: Some(self.printer.tap(&function.name)),
+            reply,
+        };
+        let started = Instant::now();
+        if function.call(call).is_err() {
+            let mut refused = refused(ServiceError::too_many());
+            let wait = function.timeout().as_secs().max(1).to_string();
+            if let Ok(value) = wait.parse() {
+                refused.headers_mut().insert("Retry-After", value);
+            }
+            return refused;
+        }
+        if asked.invocation_type == InvocationType::Event {
+            let (printer, name) = (self.printer.clone(), function.name.clone());
+            let id = new_request_id();
+            let queued = id.clone();
+            tokio::spawn(async move {
+                if let Ok(result) = answer.await {
+                    let (request_id, answered, _) = answered(&result);
+                    let words = outcome_words(&answered, &result);
+                    printer.of(&name, &format!("{request_id} (Event {queued}) {words}"));
+                }
+            });
+            return respond(StatusCode::ACCEPTED, &id, Vec::new());
+        }
+        let Ok(result) = answer.await else {
+            return refused(ServiceError::stopping());
+        };
+        self.answer(&function, result, asked.tail, started)
+    }
+
+    /// The answer to a synchronous call, and its line.
+    fn answer(
+        &self,
+        function: &Function,
+        result: Result<Invocation, String>,
+        tail: bool,
+        started: Instant,
+    ) -> Answer {
+        let (request_id, answered, log) = answered(&result);
+        let words = outcome_words(&answered, &result);
+        let took = started.elapsed().as_secs_f64() * 1000.0;
+        self.printer.of(
+            &function.name,
+            &format!("{request_id} {words} in {took:.1} ms"),
+        );
+        let mut response = respond(StatusCode::OK, &request_id, answered.body);
+        let headers = response.headers_mut();
+        if answered.function_error {
+            headers.insert("X-Amz-Function-Error", "Unhandled".parse().expect("ascii"));
+        }
+        if tail && let Ok(value) = log.parse() {
+            headers.insert("X-Amz-Log-Result", value);
+        }
+        response
+    }
+
+    /// Says when an SDK sent the same call again: its handler then ran twice.
+    fn spot_retry(&self, headers: &hyper::HeaderMap, function: &Function) {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let Some(id) = header("amz-sdk-invocation-id") else {
+            return;
+        };
+        let attempt = header("amz-sdk-request")
+            .and_then(|v| {
+                v.split(';')
+                    .find_map(|p| p.trim().strip_prefix("attempt="))
+                    .and_then(|n| n.parse::<u32>().ok())
+            })
+            .unwrap_or(1);
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= REMEMBERED_IDS {
+            seen.clear();
+        }
+        let again = !seen.insert(id.to_string());
+        if again && attempt > 1 {
+            let secs = function.timeout().as_secs();
+            self.printer.of(
+                &function.name,
+                &format!(
+                    "warning: the SDK retried call {id} (attempt {attempt}), so the handler ran again; give the client a read timeout of at least the function's timeout ({secs} s) and no retries, e.g. boto3's Config(read_timeout={}, retries={{'max_attempts': 0}})",
+                    secs + 1
+                ),
+            );
+        }
+    }
+}
+
+/// What a call came to: its request id, the answer, and its log for `X-Amz-Log-Result`.
+fn answered(result: &Result<Invocation, String>) -> (String, api::Answered, String) {
+    match result {
+        Ok(invocation) => {
+            let id = invocation
+                .reported
+                .request_id
+                .clone()
+                .unwrap_or_else(new_request_id);
+            let raw = invocation.answer.as_ref().map(|a| a.body.as_slice());
+            let answered = api::answer(&invocation.outcome, raw, &id);
+            let log = api::log_result(invocation.logs.iter().map(|l| l.text.as_str()));
+            (id, answered, log)
+        }
+        Err(why) => {
+            let doc =
+                serde_json::json!({"errorType": "LambdaCi.ContainerFailed", "errorMessage": why});
+            let answered = api::Answered {
+                body: doc.to_string().into_bytes(),
+                function_error: true,
+            };
+            (
+                new_request_id(),
+                answered,
+                api::log_result(std::iter::empty()),
+            )
+        }
+    }
+}
+
+/// How a call ended, in a few words (`200`, `200 Unhandled Sandbox.Timedout`), and its
+/// init time when it was cold.
+fn outcome_words(answered: &api::Answered, result: &Result<Invocation, String>) -> String {
+    let mut words = "200".to_string();
+    if answered.function_error {
+        let doc: serde_json::Value = serde_json::from_slice(&answered.body).unwrap_or_default();
+        let error_type = doc["errorType"].as_str().unwrap_or("error");
+        words = format!("200 Unhandled {}", visible(error_type));
+    }
+    if let Ok(Invocation {
+        reported: crate::outcome::Reported {
+            init: Some(init), ..
+        },
+        ..
+    }) = result
+    {
+        words.push_str(&format!(" (cold, init {} ms)", init.as_millis()));
+    }
+    words
+}
+
+/// A service error, as the service sends it.
+fn refused(error: ServiceError) -> Answer {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = respond(status, &new_request_id(), error.body());
+    if let Ok(value) = error.error_type.parse() {
+        response.headers_mut().insert("X-Amzn-ErrorType", value);
+    }
+    response
+}
+
+fn respond(status: StatusCode, request_id: &str, body: Vec<u8>) -> Answer {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert("Content-Type", "application/json".parse().expect("ascii"));
+    headers.insert("X-Amz-Executed-Version", "$LATEST".parse().expect("ascii"));
+    if let Ok(value) = request_id.parse() {
+        headers.insert("x-amzn-RequestId", value);
+    }
+    response
+}
+
+/// A request id shaped like the service's (a UUID).
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    let _ = getrandom::fill(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}

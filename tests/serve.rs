@@ -1,0 +1,341 @@
+//! End-to-end tests of `lambda-ci serve` with real clients: boto3 and the AWS CLI (PyPI) and
+//! curl against the Invoke API, on the real engine with the stand-in images.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A running `lambda-ci serve`, with what it printed; stopped with SIGINT when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let port = free_port();
+        let mut child = lambda_ci()
+            .args(["serve", "--pull", "never", "--port", &port.to_string()])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        let server = Server { child, port, lines };
+        server.wait_for("serving ");
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn printed(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    /// Waits until a printed line contains `text`.
+    fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.printed().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} in:\n{}",
+                self.printed()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops it as Ctrl-C does; its exit code.
+    fn interrupt(&mut self) -> Option<i32> {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "serve did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            self.interrupt();
+        }
+    }
+}
+
+/// Runs a Python script with `ENDPOINT` set; its output, asserting it succeeded.
+fn python(script: &str, endpoint: &str) -> String {
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .env("ENDPOINT", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{text}{err}");
+    text
+}
+
+/// Suites in a temporary directory: echo (two containers), fail and slow (1 s timeout).
+fn suites() -> (tempfile::TempDir, Vec<PathBuf>) {
+    let dir = tempfile::tempdir().unwrap();
+    let py = fixture("functions/py");
+    let one = |name: &str, handler: &str, extra: &str| {
+        let path = dir.path().join(format!("{name}.yaml"));
+        let text = format!(
+            "function:\n  name: {name}\n  runtime: python3.11\n  handler: {handler}\n  code: {}\n{extra}cases:\n  - name: a\n    event: {{}}\n",
+            py.display()
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let paths = vec![
+        one("echo", "app.echo", "concurrency: 2\n"),
+        one("fail", "app.fail", ""),
+        one("slow", "app.sleep", ""),
+    ];
+    let slow = std::fs::read_to_string(&paths[2]).unwrap();
+    std::fs::write(&paths[2], slow.replace("  code:", "  timeout: 1\n  code:")).unwrap();
+    (dir, paths)
+}
+
+fn args(paths: &[PathBuf]) -> Vec<&str> {
+    paths.iter().map(|p| p.to_str().unwrap()).collect()
+}
+
+const BOTO3: &str = r#"
+import base64, json, os, boto3
+from botocore.config import Config
+lam = boto3.client("lambda", endpoint_url=os.environ["ENDPOINT"],
+                   config=Config(read_timeout=30, retries={"max_attempts": 0}))
+def call(**kw):
+    r = lam.invoke(**kw)
+    return r, r["Payload"].read()
+for name in ["echo", "echo:live", "arn:aws:lambda:us-east-1:000000000000:function:echo",
+             "000000000000:function:echo"]:
+    r, body = call(FunctionName=name, Payload=json.dumps({"n": name}))
+    assert r["StatusCode"] == 200 and json.loads(body) == {"n": name}, (name, r, body)
+    assert "FunctionError" not in r and r["ExecutedVersion"] == "$LATEST", r
+r, body = call(FunctionName="echo", Qualifier="$LATEST", Payload=b'{"q": 1}')
+assert json.loads(body) == {"q": 1}
+r, body = call(FunctionName="fail", Payload=json.dumps({"message": "no"}))
+assert r["StatusCode"] == 200 and r["FunctionError"] == "Unhandled", r
+assert json.loads(body)["errorMessage"] == "no", body
+r, body = call(FunctionName="slow", Payload=json.dumps({"seconds": 3}))
+doc = json.loads(body)
+assert r["FunctionError"] == "Unhandled" and doc["errorType"] == "Sandbox.Timedout", (r, doc)
+assert "Task timed out after 1.00 seconds" in doc["errorMessage"], doc
+assert r["ResponseMetadata"]["RequestId"] in doc["errorMessage"], (r, doc)
+try:
+    lam.invoke(FunctionName="nope", Payload=b"{}")
+    raise SystemExit("no error for a missing function")
+except lam.exceptions.ResourceNotFoundException as e:
+    assert "function:nope" in str(e), e
+r, body = call(FunctionName="echo", Payload=b"{}", LogType="Tail")
+log = base64.b64decode(r["LogResult"]).decode()
+assert "REPORT RequestId: " + r["ResponseMetadata"]["RequestId"] in log, log
+r = lam.invoke(FunctionName="echo", InvocationType="Event", Payload=b'{"async": true}')
+assert r["StatusCode"] == 202, r
+r = lam.invoke(FunctionName="echo", InvocationType="DryRun", Payload=b"{}")
+assert r["StatusCode"] == 204, r
+try:
+    lam.invoke(FunctionName="echo", Payload=b"not json")
+    raise SystemExit("no error for a body that is not JSON")
+except lam.exceptions.InvalidRequestContentException:
+    pass
+ctx = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
+r, body = call(FunctionName="echo", Payload=b"{}", ClientContext=ctx)
+assert r["StatusCode"] == 200
+print("boto3 ok")
+"#;
+
+#[test]
+fn boto3_invokes_by_name_arn_and_qualifier_and_reads_errors_logs_and_types() {
+    let (_dir, paths) = suites();
+    let mut server = Server::start(&args(&paths));
+    assert!(python(BOTO3, &server.url()).contains("boto3 ok"));
+    // The Event call's outcome is printed once it ran.
+    server.wait_for("(Event ");
+    let printed = server.printed();
+    assert!(
+        printed.contains("200 Unhandled Sandbox.Timedout"),
+        "{printed}"
+    );
+    assert!(printed.contains("echo | START RequestId: "), "{printed}");
+    assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
+    for suite in &paths {
+        assert_eq!(containers_of(suite), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn a_bad_client_context_is_refused_and_the_server_goes_on() {
+    let (_dir, paths) = suites();
+    let server = Server::start(&args(&paths[..1]));
+    let call = |headers: &[&str]| {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"]);
+        for h in headers {
+            cmd.args(["-H", h]);
+        }
+        let url = format!("{}/2015-03-31/functions/echo/invocations", server.url());
+        stdout(&cmd.args([&url, "-d", "{}"]).output().unwrap())
+    };
+    assert_eq!(call(&["X-Amz-Client-Context: %%%"]), "400");
+    assert_eq!(call(&[]), "200");
+}
+
+#[test]
+fn the_seed_curl_line_and_the_aws_cli_reach_one_function_given_by_flags() {
+    let code = fixture("functions/py");
+    let server = Server::start(&[
+        "--runtime",
+        "python3.11",
+        "--handler",
+        "app.echo",
+        "--code",
+        code.to_str().unwrap(),
+    ]);
+    let url = format!("{}/2015-03-31/functions/function/invocations", server.url());
+    let out = Command::new("curl")
+        .args(["-s", "-X", "POST", &url, "-d", r#"{"seed": true}"#])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out).trim(), r#"{"seed": true}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.json");
+    let out = Command::new("aws")
+        .args(["lambda", "invoke", "--endpoint-url", &server.url()])
+        .args(["--function-name", "function", "--payload", r#"{"cli": 1}"#])
+        .arg(&file)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains(r#""StatusCode": 200"#),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), r#"{"cli": 1}"#);
+}
+
+const CONCURRENT: &str = r#"
+import json, os, threading, boto3
+from botocore.config import Config
+lam = boto3.client("lambda", endpoint_url=os.environ["ENDPOINT"],
+                   config=Config(read_timeout=60, retries={"max_attempts": 0}, max_pool_connections=20))
+results = {}
+def one(i):
+    r = lam.invoke(FunctionName="echo", Payload=json.dumps({"i": i}))
+    results[i] = (r["StatusCode"], "FunctionError" in r, json.loads(r["Payload"].read()))
+threads = [threading.Thread(target=one, args=(i,)) for i in range(10)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+assert sorted(results) == list(range(10)), results
+for i, (status, failed, body) in results.items():
+    assert status == 200 and not failed and body == {"i": i}, (i, status, failed, body)
+print("concurrent ok")
+"#;
+
+/// The START and END lines of a container's log alternate strictly: one invocation at a time.
+fn alternates(log: &str) -> bool {
+    let marks: Vec<&str> = log
+        .lines()
+        .filter_map(|l| {
+            l.starts_with("START RequestId")
+                .then_some("S")
+                .or(l.starts_with("END RequestId").then_some("E"))
+        })
+        .collect();
+    marks.chunks(2).all(|pair| pair == ["S", "E"])
+}
+
+#[test]
+fn ten_concurrent_callers_on_two_containers_are_all_answered_one_at_a_time_each() {
+    let (_dir, paths) = suites();
+    let server = Server::start(&args(&paths[..1]));
+    assert!(python(CONCURRENT, &server.url()).contains("concurrent ok"));
+    let containers = containers_of(&paths[0]);
+    assert!(
+        !containers.is_empty() && containers.len() <= 2,
+        "{containers:?}"
+    );
+    for id in &containers {
+        let log = Command::new("docker").args(["logs", id]).output().unwrap();
+        let text = format!("{}{}", stdout(&log), stderr(&log));
+        assert!(alternates(&text), "{text}");
+        assert!(!text.contains("panic"), "{text}");
+    }
+}
+
+#[test]
+fn a_retried_call_is_reported_as_a_second_run_of_the_handler() {
+    let (_dir, paths) = suites();
+    let server = Server::start(&args(&paths[..1]));
+    let url = format!("{}/2015-03-31/functions/echo/invocations", server.url());
+    for attempt in [1, 2] {
+        let out = Command::new("curl")
+            .args(["-s", "-X", "POST", &url, "-d", "{}"])
+            .args([
+                "-H",
+                "amz-sdk-invocation-id: 4f9c3a52-0000-4000-8000-000000000001",
+            ])
+            .args(["-H", &format!("amz-sdk-request: attempt={attempt}; max=5")])
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&out), "{}");
+    }
+    server.wait_for("the SDK retried call 4f9c3a52-0000-4000-8000-000000000001 (attempt 2)");
+}
+
+#[test]
+fn a_port_in_use_is_an_error_naming_port() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = lambda_ci()
+        .args(["serve", "--port", &port])
+        .arg(fixture("pass.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--port"), "{}", stderr(&out));
+    assert!(containers_of(Path::new(&fixture("pass.yaml"))).is_empty());
+}
