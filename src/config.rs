@@ -206,6 +206,19 @@ fn check_inherited(
 }
 
 impl ServeConfig {
+    /// What to keep out of what is printed: the caller's credentials, when a function of
+    /// `suites` inherits them.
+    pub fn redactor(&self, suites: &[Suite]) -> crate::redact::Redactor {
+        let inherits = suites.iter().any(|s| {
+            self.aws_credentials.unwrap_or(s.function.aws_credentials) == Credentials::Inherit
+        });
+        if inherits {
+            crate::redact::Redactor::new(self.env.caller.pairs())
+        } else {
+            crate::redact::Redactor::default()
+        }
+    }
+
     /// Refuses to start when functions inherit the caller's credentials and there are none
     /// (see [`RunConfig::check_inherited_credentials`]).
     pub fn check_inherited_credentials(&self, suites: &[&Suite]) -> Result<(), Error> {
@@ -224,6 +237,10 @@ pub struct ServeConfig {
     pub port: u16,
     /// Boot every container at start rather than on the first calls.
     pub warm: bool,
+    /// Replace a function's containers when its files change (`--no-watch` turns it off).
+    pub watch: bool,
+    /// Poll for changes rather than rely on inotify (`--poll`).
+    pub poll: bool,
     pub pull: PullPolicy,
     pub mount: MountMode,
     pub invoke_host: Option<String>,

@@ -26,6 +26,7 @@ pub mod select;
 pub mod serve;
 pub mod snapshot;
 pub mod suite;
+pub mod watch;
 pub mod worker;
 
 use std::io::Write;

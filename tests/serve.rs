@@ -339,3 +339,92 @@ fn a_port_in_use_is_an_error_naming_port() {
     assert!(stderr(&out).contains("--port"), "{}", stderr(&out));
     assert!(containers_of(Path::new(&fixture("pass.yaml"))).is_empty());
 }
+
+/// A call through curl: status code and body.
+fn curl_call(url: &str, payload: &str) -> (String, String) {
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            "POST",
+            url,
+            "-d",
+            payload,
+        ])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let (body, code) = text.rsplit_once('\n').unwrap_or((&text, ""));
+    (code.to_string(), body.to_string())
+}
+
+#[test]
+fn a_code_change_replaces_only_its_function_and_a_call_in_flight_answers_from_the_old_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = dir.path().join("code");
+    std::fs::create_dir(&code).unwrap();
+    let app = |version: &str| {
+        format!(
+            "import time\nVERSION = {version:?}\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return {{'version': VERSION}}\n"
+        )
+    };
+    std::fs::write(code.join("app.py"), app("v1")).unwrap();
+    let versioned = dir.path().join("versioned.yaml");
+    std::fs::write(
+        &versioned,
+        format!(
+            "function:\n  name: versioned\n  runtime: python3.11\n  handler: app.handler\n  code: {}\n  timeout: 10\ncases:\n  - name: a\n    event: {{}}\n",
+            code.display()
+        ),
+    )
+    .unwrap();
+    let (_suites, paths) = suites();
+    let server = Server::start(&[versioned.to_str().unwrap(), paths[0].to_str().unwrap()]);
+    let url = |f: &str| format!("{}/2015-03-31/functions/{f}/invocations", server.url());
+    assert_eq!(
+        curl_call(&url("versioned"), "{}"),
+        ("200".into(), r#"{"version": "v1"}"#.into())
+    );
+    assert_eq!(curl_call(&url("echo"), r#"{"a": 1}"#).0, "200");
+    let echo_before = containers_of(&paths[0]);
+
+    let slow = {
+        let url = url("versioned");
+        std::thread::spawn(move || curl_call(&url, r#"{"sleep": 3}"#))
+    };
+    std::thread::sleep(Duration::from_millis(800));
+    std::fs::write(code.join("app.py"), app("v2")).unwrap();
+    server.wait_for("versioned serving the new version");
+    // The call in flight finishes on the old container, with the old code.
+    assert_eq!(
+        slow.join().unwrap(),
+        ("200".into(), r#"{"version": "v1"}"#.into())
+    );
+    assert_eq!(
+        curl_call(&url("versioned"), "{}"),
+        ("200".into(), r#"{"version": "v2"}"#.into())
+    );
+    // The other function kept its container.
+    assert_eq!(containers_of(&paths[0]), echo_before);
+    assert_eq!(
+        curl_call(&url("echo"), r#"{"a": 2}"#),
+        ("200".into(), r#"{"a": 2}"#.into())
+    );
+
+    // A suite that no longer loads keeps the old version serving, and says where it broke.
+    let good = std::fs::read_to_string(&versioned).unwrap();
+    std::fs::write(
+        &versioned,
+        good.replace("  timeout: 10\n", "  timeout: 10\n  tmeout: 3\n"),
+    )
+    .unwrap();
+    server.wait_for("keeps serving as before");
+    assert!(
+        server.printed().contains("versioned.yaml:"),
+        "{}",
+        server.printed()
+    );
+    assert_eq!(curl_call(&url("versioned"), "{}").1, r#"{"version": "v2"}"#);
+}

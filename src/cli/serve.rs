@@ -57,6 +57,15 @@ pub struct ServeArgs {
     #[arg(long)]
     pub warm: bool,
 
+    /// Do not replace a function's containers when its suite, code or layers change.
+    #[arg(long)]
+    pub no_watch: bool,
+
+    /// Poll for changes (every 250 ms) instead of relying on inotify, which does not reach
+    /// WSL2's Windows drives, Docker Desktop mounts or network file systems.
+    #[arg(long, conflicts_with = "no_watch")]
+    pub poll: bool,
+
     /// When to pull base images from their registry.
     #[arg(long, value_enum, default_value_t = Pull::Missing)]
     pub pull: Pull,
@@ -117,6 +126,8 @@ impl ServeArgs {
             host: self.host,
             port: self.port,
             warm: self.warm,
+            watch: !self.no_watch,
+            poll: self.poll,
             pull: self.pull.into(),
             mount: self.mount.into(),
             invoke_host: self.invoke_host,

@@ -190,7 +190,7 @@ impl Runner {
     }
 
     /// The secrets of this run: the caller's credentials, when a function inherits them.
-    pub(crate) fn redactor(&self) -> Redactor {
+    fn redactor(&self) -> Redactor {
         match self.inheriting().next() {
             Some(_) => Redactor::new(self.caller.pairs()),
             None => Redactor::default(),

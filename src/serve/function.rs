@@ -4,7 +4,7 @@
 //! `--warm`); containers stay warm, and `isolation: cold` gives each call a fresh one.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, OnceCell, Semaphore, oneshot};
@@ -35,6 +35,8 @@ pub struct Function {
     waiting: Notify,
     idle: AtomicUsize,
     started: AtomicUsize,
+    /// Replaced by a new version: its slots finish the calls queued, then retire.
+    draining: AtomicBool,
     /// How many calls may wait; more are refused (429).
     limit: usize,
     image: OnceCell<Result<String, String>>,
@@ -64,6 +66,7 @@ impl Function {
             waiting: Notify::new(),
             idle: AtomicUsize::new(0),
             started: AtomicUsize::new(0),
+            draining: AtomicBool::new(false),
             limit,
             image: OnceCell::new(),
             boots,
@@ -72,7 +75,8 @@ impl Function {
         })
     }
 
-    fn suite(&self) -> &Suite {
+    /// The suite that declares the function, as it was when this version was made.
+    pub fn suite(&self) -> &Suite {
         &self.runner.suites[self.suite.0]
     }
 
@@ -96,7 +100,7 @@ impl Function {
             queue.push_back(call);
         }
         if self.idle.load(Ordering::SeqCst) == 0 {
-            self.add_slot(false);
+            self.add_slot(None);
         }
         self.waiting.notify_one();
         Ok(())
@@ -105,19 +109,34 @@ impl Function {
     /// Boots every container of the pool now (`--warm`), rather than on the first calls.
     pub fn warm(self: &Arc<Self>) {
         for _ in 0..self.concurrency() {
-            self.add_slot(true);
+            self.add_slot(Some(oneshot::channel().0));
         }
     }
 
-    /// Starts one more slot, if fewer than `concurrency` run.
-    fn add_slot(self: &Arc<Self>, warm: bool) {
+    /// Boots one container and waits until it answers; or why it cannot.
+    pub async fn boot_one(self: &Arc<Self>) -> Result<(), String> {
+        let (booted, answer) = oneshot::channel();
+        self.add_slot(Some(booted));
+        answer.await.unwrap_or(Err("the server is stopping".into()))
+    }
+
+    /// Takes no more calls: the slots finish those queued, then retire, and their containers
+    /// are removed.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+        self.waiting.notify_waiters();
+    }
+
+    /// Starts one more slot, if fewer than `concurrency` run; with `booted`, its container
+    /// boots at once and `booted` hears how that went.
+    fn add_slot(self: &Arc<Self>, booted: Option<oneshot::Sender<Result<(), String>>>) {
         let n = self.started.fetch_add(1, Ordering::SeqCst);
         if n >= self.concurrency() {
             self.started.fetch_sub(1, Ordering::SeqCst);
             return;
         }
         let me = self.clone();
-        lock(&self.slots).spawn(async move { me.serve(n, warm).await });
+        lock(&self.slots).spawn(async move { me.serve(n, booted).await });
     }
 
     /// Stops every slot: calls in flight are cut, containers are dropped (and so removed in
@@ -128,13 +147,18 @@ impl Function {
         while slots.join_next().await.is_some() {}
     }
 
-    async fn next_call(&self) -> Call {
+    /// The next call, or none once the function drains and its queue is empty.
+    async fn next_call(&self) -> Option<Call> {
         loop {
+            let notified = self.waiting.notified();
             if let Some(call) = lock(&self.queue).pop_front() {
-                return call;
+                return Some(call);
+            }
+            if self.draining.load(Ordering::SeqCst) {
+                return None;
             }
             self.idle.fetch_add(1, Ordering::SeqCst);
-            self.waiting.notified().await;
+            notified.await;
             self.idle.fetch_sub(1, Ordering::SeqCst);
         }
     }
@@ -159,17 +183,20 @@ impl Function {
         }
     }
 
-    /// One slot: takes calls from the queue, one at a time, for as long as the server runs;
-    /// with `warm`, its container boots before the first call.
-    async fn serve(self: Arc<Self>, n: usize, warm: bool) {
+    /// One slot: takes calls from the queue, one at a time, until the function drains; with
+    /// `booted`, its container boots before the first call and `booted` hears how it went.
+    async fn serve(self: Arc<Self>, n: usize, booted: Option<oneshot::Sender<Result<(), String>>>) {
         let runner = self.runner.clone();
         let suite = self.suite();
         let mut slot = Slot::new(&runner, (self.suite, suite), n);
-        if warm && let Err(None) = self.ready(&runner, &mut slot).await {
-            return;
+        if let Some(booted) = booted {
+            match self.ready(&runner, &mut slot).await {
+                Ok(_) => drop(booted.send(Ok(()))),
+                Err(None) => return,
+                Err(Some(why)) => drop(booted.send(Err(why))),
+            }
         }
-        loop {
-            let call = self.next_call().await;
+        while let Some(call) = self.next_call().await {
             if suite.isolation == Isolation::Cold {
                 slot.make_fresh();
             }
@@ -187,5 +214,6 @@ impl Function {
             slot.served(invocation.outcome.container_lost());
             let _ = call.reply.send(Ok(invocation));
         }
+        slot.retire(&runner, false, &self.out);
     }
 }

@@ -25,7 +25,8 @@ const REMEMBERED_IDS: usize = 10_000;
 
 /// The endpoint: the functions by name, and what it prints.
 pub struct Api {
-    functions: HashMap<String, Arc<Function>>,
+    /// Swapped whole when a function's new version is ready.
+    functions: std::sync::RwLock<HashMap<String, Arc<Function>>>,
     region: String,
     printer: Printer,
     /// The `amz-sdk-invocation-id`s seen, to tell a retry of the same call.
@@ -37,10 +38,12 @@ type Answer = Response<Full<Bytes>>;
 impl Api {
     pub fn new(functions: &[Arc<Function>], printer: Printer) -> Api {
         Api {
-            functions: functions
-                .iter()
-                .map(|f| (f.name.clone(), f.clone()))
-                .collect(),
+            functions: std::sync::RwLock::new(
+                functions
+                    .iter()
+                    .map(|f| (f.name.clone(), f.clone()))
+                    .collect(),
+            ),
             region: "us-east-1".into(),
             printer,
             seen: Mutex::new(HashSet::new()),
@@ -69,12 +72,27 @@ impl Api {
 
     /// The function `name` names: itself, or with one function served, `function` (the name
     /// in RIE's own path).
-    fn find(&self, name: &str) -> Option<&Arc<Function>> {
-        self.functions.get(name).or_else(|| {
-            (name == "function" && self.functions.len() == 1)
-                .then(|| self.functions.values().next())
+    fn find(&self, name: &str) -> Option<Arc<Function>> {
+        let functions = self.functions.read().unwrap_or_else(|e| e.into_inner());
+        let found = functions.get(name).or_else(|| {
+            (name == "function" && functions.len() == 1)
+                .then(|| functions.values().next())
                 .flatten()
-        })
+        });
+        found.cloned()
+    }
+
+    /// The functions served now.
+    pub fn current(&self) -> Vec<Arc<Function>> {
+        let functions = self.functions.read().unwrap_or_else(|e| e.into_inner());
+        functions.values().cloned().collect()
+    }
+
+    /// Serves `function` from now on in place of the version of the same name, which is
+    /// handed back.
+    pub fn swap(&self, function: Arc<Function>) -> Option<Arc<Function>> {
+        let mut functions = self.functions.write().unwrap_or_else(|e| e.into_inner());
+        functions.insert(function.name.clone(), function)
     }
 
     async fn handle(&self, request: Request<Incoming>) -> Answer {
@@ -92,7 +110,7 @@ impl Api {
             Ok(asked) => asked,
             Err(e) => return refused(e),
         };
-        let Some(function) = self.find(&asked.function).cloned() else {
+        let Some(function) = self.find(&asked.function) else {
             return refused(ServiceError::not_found(&asked.function, &self.region));
         };
         let limit = match asked.invocation_type {

@@ -7,6 +7,7 @@ mod api;
 mod function;
 mod http;
 mod print;
+mod reload;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -26,6 +27,23 @@ use print::Printer;
 /// How many calls may wait for one function's containers; more are refused with 429.
 const QUEUE_LIMIT: usize = 1000;
 
+/// What the server keeps while it runs: the engine, its containers, what it prints, and
+/// every version of every function it served.
+struct Server {
+    config: ServeConfig,
+    scratch: tempfile::TempDir,
+    engine: Engine,
+    owned: OwnedContainers,
+    /// This server's run ids: one per set of functions made (at start, then per reload).
+    run_ids: Vec<String>,
+    stop: tokio::sync::watch::Sender<Option<String>>,
+    printer: Printer,
+    out: runner::Emitter,
+    boots: Arc<Semaphore>,
+    /// Every version of every function, current or draining, stopped at the end.
+    every: Vec<Arc<Function>>,
+}
+
 /// Serves until interrupted; the exit code.
 pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
     let scratch = tempfile::Builder::new()
@@ -33,83 +51,118 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
         .tempdir()
         .map_err(|e| Error::Usage(format!("cannot make a temporary directory: {e}")))?;
     let suites = load(&config, scratch.path())?;
-    let planned: Vec<&Suite> = suites.iter().collect();
-    config.check_inherited_credentials(&planned)?;
-    let unpacked = Arc::new(Unpacked::unpack(&suites).map_err(Error::Load)?);
+    config.check_inherited_credentials(&suites.iter().collect::<Vec<_>>())?;
     let engine = Engine::connect().await?;
     let address = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&address)
         .await
         .map_err(|e| Error::Usage(listen_error(&address, &e)))?;
-    let run_id = crate::run_id();
-    let owned = OwnedContainers::default();
-    let (stop, stopped) = tokio::sync::watch::channel(None);
     let names: Vec<String> = suites.iter().map(|s| s.function.name.clone()).collect();
-    let runner = Arc::new(Runner {
-        engine: engine.clone(),
-        owned: owned.clone(),
-        suites: Arc::new(suites),
-        prepared: Default::default(),
-        unpacked,
-        pull: config.pull,
-        credentials: config.aws_credentials,
-        cancellation: Default::default(),
-        jobs: usize::MAX,
-        mount: config.mount,
-        invoke_host: config
-            .invoke_host
-            .clone()
-            .unwrap_or_else(|| engine.host.clone()),
-        caller: config.env.caller.clone(),
-        keep: false,
-        snapshots: Default::default(),
-        update_snapshots: false,
-        attachments: scratch.path().join("actual"),
-        run_id: run_id.clone(),
-        stop: stopped,
-    });
-    let printer = Printer::new(names.clone());
+    let printer = Printer::new(names);
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
-    let out = runner::live(events, runner.redactor());
     tokio::spawn(printer.clone().events(received));
-    let boots = Arc::new(Semaphore::new(runner::boots_at_once()));
-    let functions: Vec<Arc<Function>> = (0..names.len())
-        .map(|i| {
-            let (runner, boots) = (runner.clone(), boots.clone());
-            Function::new(runner, SuiteId(i), QUEUE_LIMIT, boots, out.clone())
-        })
-        .collect();
-    let base = format!("http://{address}/2015-03-31/functions");
-    for f in &functions {
-        printer.of(&f.name, &format!("{base}/{}/invocations", f.name));
-    }
-    if let [only] = functions.as_slice() {
-        printer.of(
-            &only.name,
-            &format!("{base}/function/invocations (RIE's path)"),
-        );
-    }
-    printer.line(&format!(
-        "serving {} function{} on http://{address} (AWS SDKs: endpoint_url=\"http://{address}\"); Ctrl-C stops and removes the containers",
-        functions.len(),
-        if functions.len() == 1 { "" } else { "s" }
-    ));
-    if config.warm {
-        for f in &functions {
-            f.warm();
-        }
-    }
-    let api = Arc::new(http::Api::new(&functions, printer.clone()));
-    let serving = tokio::spawn(api.run(listener));
-    let signal = crate::cleanup::interrupted().await;
+    let redactor = config.redactor(&suites);
+    let mut server = Server {
+        scratch,
+        engine,
+        owned: OwnedContainers::default(),
+        run_ids: Vec::new(),
+        stop: tokio::sync::watch::channel(None).0,
+        printer,
+        out: runner::live(events, redactor),
+        boots: Arc::new(Semaphore::new(runner::boots_at_once())),
+        every: Vec::new(),
+        config,
+    };
+    let functions = server.functions(suites)?;
+    server.announce(&functions, &address);
+    let api = Arc::new(http::Api::new(&functions, server.printer.clone()));
+    let serving = tokio::spawn(api.clone().run(listener));
+    let signal = server.until_stopped(&api).await;
     serving.abort();
-    let _ = stop.send(Some(format!("{} by {}", signal.word, signal.name)));
-    printer.line(&format!("{}: removing the containers", signal.word));
-    for f in &functions {
+    let _ = server
+        .stop
+        .send(Some(format!("{} by {}", signal.word, signal.name)));
+    server
+        .printer
+        .line(&format!("{}: removing the containers", signal.word));
+    for f in &server.every {
         f.stop().await;
     }
-    owned.sweep(&engine, &run_id).await;
+    for run_id in &server.run_ids {
+        server.owned.sweep(&server.engine, run_id).await;
+    }
     Ok(crate::exit::SUCCESS)
+}
+
+impl Server {
+    /// The functions of `suites`, on a runner of their own.
+    fn functions(&mut self, suites: Vec<Suite>) -> Result<Vec<Arc<Function>>, Error> {
+        let unpacked = Arc::new(Unpacked::unpack(&suites).map_err(Error::Load)?);
+        let run_id = match self.run_ids.first() {
+            Some(first) => format!("{first}-{}", self.run_ids.len()),
+            None => crate::run_id(),
+        };
+        self.run_ids.push(run_id.clone());
+        let config = &self.config;
+        let count = suites.len();
+        let runner = Arc::new(Runner {
+            engine: self.engine.clone(),
+            owned: self.owned.clone(),
+            suites: Arc::new(suites),
+            prepared: Default::default(),
+            unpacked,
+            pull: config.pull,
+            credentials: config.aws_credentials,
+            cancellation: Default::default(),
+            jobs: usize::MAX,
+            mount: config.mount,
+            invoke_host: config
+                .invoke_host
+                .clone()
+                .unwrap_or_else(|| self.engine.host.clone()),
+            caller: config.env.caller.clone(),
+            keep: false,
+            snapshots: Default::default(),
+            update_snapshots: false,
+            attachments: self.scratch.path().join("actual"),
+            run_id,
+            stop: self.stop.subscribe(),
+        });
+        let made: Vec<Arc<Function>> = (0..count)
+            .map(|i| {
+                let (runner, boots) = (runner.clone(), self.boots.clone());
+                Function::new(runner, SuiteId(i), QUEUE_LIMIT, boots, self.out.clone())
+            })
+            .collect();
+        self.every.extend(made.iter().cloned());
+        Ok(made)
+    }
+
+    /// Prints each function's URL, and boots them with `--warm`.
+    fn announce(&self, functions: &[Arc<Function>], address: &str) {
+        let base = format!("http://{address}/2015-03-31/functions");
+        for f in functions {
+            self.printer
+                .of(&f.name, &format!("{base}/{}/invocations", f.name));
+        }
+        if let [only] = functions {
+            self.printer.of(
+                &only.name,
+                &format!("{base}/function/invocations (RIE's path)"),
+            );
+        }
+        self.printer.line(&format!(
+            "serving {} function{} on http://{address} (AWS SDKs: endpoint_url=\"http://{address}\"); Ctrl-C stops and removes the containers",
+            functions.len(),
+            if functions.len() == 1 { "" } else { "s" }
+        ));
+        if self.config.warm {
+            for f in functions {
+                f.warm();
+            }
+        }
+    }
 }
 
 /// The suites to serve, one per function name: the first that declares a name serves it.

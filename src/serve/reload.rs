@@ -1,0 +1,141 @@
+//! Hot reload for `serve`: when a served function's suite file, code, layers or build context
+//! change on this machine, its containers are replaced blue/green — the new version's first
+//! container is ready before the old version takes no more calls, and calls already taken
+//! finish on the old one. Other functions are untouched. A suite that no longer loads keeps
+//! the old version serving, and its errors are printed at their lines.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures_util::future::join_all;
+
+use super::function::Function;
+use super::http::Api;
+use super::{Server, load};
+use crate::cleanup::{self, Signal};
+use crate::error::Error;
+use crate::watch::{self, Watcher};
+
+impl Server {
+    /// Serves until a signal comes, reloading functions as their files change (unless
+    /// `--no-watch`).
+    pub(super) async fn until_stopped(&mut self, api: &Api) -> Signal {
+        let signal = cleanup::interrupted();
+        tokio::pin!(signal);
+        if !self.config.watch {
+            return signal.await;
+        }
+        loop {
+            let sources: Vec<PathBuf> = api
+                .current()
+                .iter()
+                .flat_map(|f| watch::sources(f.suite()))
+                .collect();
+            let mut watcher = match Watcher::new(&sources, self.config.poll) {
+                Ok(watcher) => watcher,
+                Err(e) => {
+                    let why = crate::chain::one_line(&e);
+                    self.printer
+                        .line(&format!("warning: hot reload is off: {why}"));
+                    return signal.await;
+                }
+            };
+            tokio::select! {
+                s = &mut signal => return s,
+                changed = watcher.changed() => match changed {
+                    Some(changed) => self.reload(api, &changed).await,
+                    None => return signal.await,
+                },
+            }
+        }
+    }
+
+    /// Replaces the functions that `changed` touches with their new versions.
+    async fn reload(&mut self, api: &Api, changed: &[PathBuf]) {
+        let hit: Vec<Arc<Function>> = api
+            .current()
+            .into_iter()
+            .filter(|f| {
+                let sources = watch::sources(f.suite());
+                changed
+                    .iter()
+                    .any(|c| sources.iter().any(|s| c.starts_with(s)))
+            })
+            .collect();
+        if hit.is_empty() {
+            return;
+        }
+        let names: Vec<String> = hit.iter().map(|f| f.name.clone()).collect();
+        let loaded = match load(&self.config, self.scratch.path()) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                self.printed_error(&e);
+                self.printer.line(&format!(
+                    "{} keep{} serving as before; fix the suite and save it again",
+                    names.join(", "),
+                    if names.len() == 1 { "s" } else { "" }
+                ));
+                return;
+            }
+        };
+        let fresh: Vec<_> = loaded
+            .into_iter()
+            .filter(|s| names.contains(&s.function.name))
+            .collect();
+        for name in names
+            .iter()
+            .filter(|n| !fresh.iter().any(|s| &s.function.name == *n))
+        {
+            self.printer.of(
+                name,
+                "is no longer declared by its suites: still serving the version before",
+            );
+        }
+        let functions = match self.functions(fresh) {
+            Ok(functions) => functions,
+            Err(e) => {
+                self.printed_error(&e);
+                return;
+            }
+        };
+        for f in &functions {
+            self.printer.of(&f.name, "changed: booting the new version");
+        }
+        let booted = join_all(functions.iter().map(|f| f.boot_one())).await;
+        for (f, booted) in functions.iter().zip(booted) {
+            match booted {
+                Ok(()) => {
+                    if let Some(old) = api.swap(f.clone()) {
+                        old.drain();
+                    }
+                    self.printer.of(
+                        &f.name,
+                        "serving the new version; the old one finishes the calls it took",
+                    );
+                }
+                Err(why) => {
+                    self.printer.of(
+                        &f.name,
+                        &format!(
+                            "the new version cannot boot ({why}): still serving the one before"
+                        ),
+                    );
+                    f.stop().await;
+                }
+            }
+        }
+    }
+
+    fn printed_error(&self, e: &Error) {
+        match e {
+            Error::Load(errors) => {
+                for problem in &errors.0 {
+                    self.printer.line(&format!("error: {problem}"));
+                }
+            }
+            other => self
+                .printer
+                .line(&format!("error: {}", crate::chain::one_line(other))),
+        }
+    }
+}
