@@ -24,6 +24,8 @@ pub enum Command {
     Run(RunArgs),
     /// List the cases a run would execute, without Docker.
     List(ListArgs),
+    /// Print a sample event (`lambda-ci event list` names the kinds), changed with `--set`.
+    Event(crate::events::EventArgs),
 }
 
 /// Which suites and cases: shared by `run` and `list`.
@@ -286,7 +288,7 @@ mod tests {
         let cli = Cli::try_parse_from(["lambda-ci", "run"].iter().chain(args)).unwrap();
         match cli.command {
             Command::Run(run) => run.validate(),
-            Command::List(_) => unreachable!(),
+            _ => unreachable!(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod config;
 pub mod docker;
 pub mod error;
 pub mod event;
+pub mod events;
 pub mod exit;
 pub mod json;
 pub mod judge;

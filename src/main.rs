@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::List(args) => args
             .validate()
             .and_then(|config| lambda_ci::list::list(&config, &mut std::io::stdout())),
+        Command::Event(args) => lambda_ci::events::event(&args, &mut std::io::stdout()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
