@@ -96,3 +96,62 @@ fn an_unknown_kind_or_a_bad_set_path_exits_2_with_the_fix() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("write it as `path=value`"));
 }
+
+#[test]
+fn every_template_goes_through_a_function_and_comes_back_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases = String::new();
+    for kind in kinds() {
+        let printed = event(&[&kind]);
+        let template: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+        // JSON is YAML: the expected response is the printed template, as it is.
+        cases.push_str(&format!(
+            "  - name: {kind}\n    event_template: {kind}\n    expect:\n      response: {template}\n"
+        ));
+    }
+    let suite = write_suite(
+        dir.path(),
+        "echo",
+        ("python3.11", &fixture("functions/py")),
+        "  handler: app.echo\n",
+        &cases,
+    );
+    let out = run(&[suite], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert_summary(&text, "19 passed, 0 failed");
+}
+
+#[test]
+fn a_case_changes_its_template_and_an_unknown_template_stops_the_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write_suite(
+        dir.path(),
+        "echo",
+        ("python3.11", &fixture("functions/py")),
+        "  handler: app.echo\n",
+        "  - name: an order message\n    event_template: sqs\n    event: {Records: [{body: hello, messageId: m-1}]}\n    expect:\n      response_contains: {Records: [{body: hello, md5OfBody: 5d41402abc4b2a76b9719d911017c592, messageId: m-1}]}\n  - name: a PUT\n    event_template: apigw-v2\n    event: {requestContext: {http: {method: PUT}}}\n    expect:\n      assert:\n        - {path: $.requestContext.http.method, equals: PUT}\n        - {path: $.requestContext.http.path, equals: /orders}\n        - {path: $.version, equals: \"2.0\"}\n",
+    );
+    let out = run(std::slice::from_ref(&suite), &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert_summary(&text, "2 passed, 0 failed");
+
+    let bad = write_suite(
+        dir.path(),
+        "bad",
+        ("python3.11", &fixture("functions/py")),
+        "  handler: app.echo\n",
+        "  - name: typo\n    event_template: dynamo-db\n",
+    );
+    let out = run(std::slice::from_ref(&bad), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{}:8:21: unknown `event_template` `dynamo-db`\n  hint: did you mean `dynamodb`?",
+            bad.display()
+        )),
+        "{err}"
+    );
+}
