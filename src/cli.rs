@@ -26,6 +26,8 @@ pub enum Command {
     List(ListArgs),
     /// Print a sample event (`lambda-ci event list` names the kinds), changed with `--set`.
     Event(crate::events::EventArgs),
+    /// Write a first suite, `cases/<function>.yaml`, for the function in a directory.
+    Init(crate::init::InitArgs),
 }
 
 /// Which suites and cases: shared by `run` and `list`.

@@ -15,6 +15,7 @@ pub mod error;
 pub mod event;
 pub mod events;
 pub mod exit;
+pub mod init;
 pub mod json;
 pub mod judge;
 pub mod list;
