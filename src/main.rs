@@ -31,6 +31,10 @@ fn main() -> ExitCode {
         Command::List(args) => args
             .validate()
             .and_then(|config| lambda_ci::list::list(&config, &mut std::io::stdout())),
+        Command::Event(args) => lambda_ci::events::event(&args, &mut std::io::stdout()),
+        Command::Init(args) => {
+            lambda_ci::init::init(&args, &mut std::io::stdout(), &mut std::io::stderr())
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

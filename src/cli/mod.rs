@@ -30,6 +30,10 @@ pub enum Command {
     /// Serve functions over the Lambda Invoke API (what SDKs, the AWS CLI and curl call),
     /// each in its base image, until Ctrl-C.
     Serve(ServeArgs),
+    /// Print a sample event (`lambda-ci event list` names the kinds), changed with `--set`.
+    Event(crate::events::EventArgs),
+    /// Write a first suite, `cases/<function>.yaml`, for the function in a directory.
+    Init(crate::init::InitArgs),
 }
 
 /// Which suites and cases: shared by `run` and `list`.

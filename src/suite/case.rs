@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::edge::EdgeTrigger;
 use super::expect::Declared;
 use super::fields::Ctx;
 use super::node::{Node, Pos, Value};
@@ -12,7 +13,13 @@ use super::{Case, InvokeContext, Isolation};
 const CLIENT_CONTEXT_LIMIT: usize = 3583;
 
 impl Ctx<'_> {
-    pub(super) fn cases(&mut self, node: &Node, defaults: &Declared) -> Option<Vec<Case>> {
+    /// `edge` is the function's Lambda@Edge trigger, which CloudFront templates follow.
+    pub(super) fn cases(
+        &mut self,
+        node: &Node,
+        defaults: &Declared,
+        edge: Option<EdgeTrigger>,
+    ) -> Option<Vec<Case>> {
         let Value::Seq(items) = &node.value else {
             self.wrong_kind(node, "`cases`", "a list");
             return None;
@@ -36,7 +43,7 @@ impl Ctx<'_> {
             }
         }
         for item in &entries {
-            match self.case(item, defaults) {
+            match self.case(item, defaults, edge) {
                 Some(case) => {
                     if let Some(first) = names.get(&case.name) {
                         self.error(
@@ -59,11 +66,17 @@ impl Ctx<'_> {
         ok.then_some(cases)
     }
 
-    fn case(&mut self, node: &Node, defaults: &Declared) -> Option<Case> {
+    fn case(
+        &mut self,
+        node: &Node,
+        defaults: &Declared,
+        edge: Option<EdgeTrigger>,
+    ) -> Option<Case> {
         const FIELDS: &[&str] = &[
             "name",
             "event",
             "event_file",
+            "event_template",
             "client_context",
             "trace_id",
             "isolation",
@@ -96,7 +109,21 @@ impl Ctx<'_> {
             (None, Some(file)) => self.event_file(file),
             (None, None) => Some(serde_json::json!({})),
         };
-        let event = match (event, f.get("event").or(f.get("event_file"))) {
+        let event = match f.get("event_template") {
+            Some(t) => event.and_then(|over| {
+                let given = f
+                    .get("event")
+                    .or(f.get("event_file"))
+                    .map(|at| (over, at.pos));
+                self.templated(t, given, edge)
+            }),
+            None => event,
+        };
+        let sized = f
+            .get("event")
+            .or(f.get("event_file"))
+            .or(f.get("event_template"));
+        let event = match (event, sized) {
             (Some(event), Some(at)) => self.event_size(at.pos, &event).map(|()| event),
             (event, _) => event,
         };
@@ -128,6 +155,56 @@ impl Ctx<'_> {
             expect: expect?,
             pos: node.pos,
         })
+    }
+
+    /// The event made from the catalogue's template `node` names, with `over` (the case's
+    /// `event` or `event_file`) merged over it and its derived fields recomputed.
+    fn templated(
+        &mut self,
+        node: &Node,
+        over: Option<(serde_json::Value, Pos)>,
+        edge: Option<EdgeTrigger>,
+    ) -> Option<serde_json::Value> {
+        let name = self.string(node, "`event_template`")?;
+        let Some(kind) = crate::events::Kind::named(&name) else {
+            self.error(
+                Some(node.pos),
+                format!("unknown `event_template` `{name}`"),
+                Some(crate::events::unknown_hint(&name)),
+            );
+            return None;
+        };
+        if let Some((over, at)) = &over
+            && !over.is_object()
+        {
+            self.error(
+                Some(*at),
+                format!(
+                    "with `event_template`, the case's event must be a mapping of the fields to change, not {}",
+                    super::node::json_kind(over)
+                ),
+                Some("objects merge into the template's, key by key; write the whole event without `event_template` to replace it".into()),
+            );
+            return None;
+        }
+        if let (Some(trigger), Some(sent_to)) = (edge, kind.edge)
+            && trigger.name() != sent_to
+        {
+            self.error(
+                Some(node.pos),
+                format!(
+                    "`{name}` is a {sent_to} event, but the function's `edge:` is {}",
+                    trigger.name()
+                ),
+                Some(format!(
+                    "use `event_template: cloudfront-{}`, the event CloudFront sends to a {} function",
+                    trigger.name(),
+                    trigger.name()
+                )),
+            );
+            return None;
+        }
+        Some(kind.build(over.map(|(v, _)| v), edge.map(EdgeTrigger::name)))
     }
 
     /// A client context: a mapping, within the Invoke API's limit once encoded.

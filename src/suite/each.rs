@@ -15,7 +15,7 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The fields of a case that placeholders fill.
-const FILLED: &[&str] = &["name", "event", "expect"];
+const FILLED: &[&str] = &["name", "event", "event_template", "expect"];
 
 impl Ctx<'_> {
     /// The case entries an entry of `cases:` stands for: itself, or one per `each:` row, each

@@ -23,6 +23,8 @@ mod tests;
 mod tests_expect;
 #[cfg(test)]
 mod tests_load;
+#[cfg(test)]
+mod tests_template;
 mod walk;
 
 use std::collections::BTreeMap;

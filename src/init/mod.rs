@@ -1,0 +1,291 @@
+//! `lambda-ci init`: writes a first suite, `cases/<function>.yaml`, for the function in a
+//! project directory, commented field by field, whose one case passes on the first run.
+
+mod detect;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub use detect::{Detected, detect};
+
+use crate::error::Error;
+use crate::exit;
+
+/// `lambda-ci init [DIR]`
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The project: the directory holding the function's code (its built code, as deployed).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// Runs `lambda-ci init`: detects the function in the directory, writes its suite, and says
+/// what it wrote on `out`, warnings on `err`.
+pub fn init(args: &InitArgs, out: &mut impl Write, err: &mut impl Write) -> Result<u8, Error> {
+    let dir = &args.dir;
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is not a directory; run `lambda-ci init` in the project's directory, or name it",
+            dir.display()
+        )));
+    }
+    let Some(found) = detect(dir) else {
+        return Err(Error::Usage(format!(
+            "found no Lambda function in {}: no `bootstrap`, no package.json or index/app .js/.mjs/.cjs exporting `handler`, no .py file defining `handler` or `lambda_handler`; run `lambda-ci init` where the built function is, or write the suite by hand (README, \"The suite format\")",
+            shown(dir).display()
+        )));
+    };
+    let name = function_name(dir);
+    let suite = dir.join("cases").join(format!("{name}.yaml"));
+    // `./cases/x.yaml` is shown as `cases/x.yaml`, as the user would type it.
+    let suite = suite
+        .strip_prefix(".")
+        .map_or(suite.clone(), Path::to_path_buf);
+    let written = std::fs::create_dir_all(dir.join("cases")).and_then(|()| {
+        // `create_new`: an existing suite is never replaced, even one made a moment ago.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&suite)?;
+        file.write_all(render(&name, &found).as_bytes())
+    });
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::Usage(format!(
+                "{} already exists; `lambda-ci init` never overwrites a suite: add cases to it by hand, or move it away and run `lambda-ci init` again",
+                suite.display()
+            )));
+        }
+        Err(e) => {
+            return Err(Error::Usage(format!(
+                "cannot write {}: {e}; check that the directory is writable",
+                suite.display()
+            )));
+        }
+    }
+    let handler = found
+        .handler
+        .as_deref()
+        .map_or(String::new(), |h| format!(", handler {h}"));
+    let _ = writeln!(
+        out,
+        "wrote {}: {} function `{name}`{handler} ({})\nrun it with: lambda-ci run",
+        suite.display(),
+        found.runtime,
+        found.found
+    );
+    if let Some(warning) = &found.warning {
+        let _ = writeln!(err, "warning: {warning}");
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// The function's name: the project directory's, as Lambda allows names (letters, digits,
+/// `-`, `_`), or `function`.
+fn function_name(dir: &Path) -> String {
+    let name: String = shown(dir)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let name = name.trim_matches('-');
+    if name.is_empty() {
+        "function".into()
+    } else {
+        name.chars().take(64).collect()
+    }
+}
+
+/// `dir` as the user would look for it: absolute, links resolved where it exists.
+fn shown(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir)
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// The column where the suite's comments start, as in the README's examples.
+const COMMENT_AT: usize = 33;
+
+/// One line of the suite: `text`, then its comment at [`COMMENT_AT`].
+fn line(text: &str, comment: &str) -> String {
+    format!(
+        "{text:<width$}# {comment}\n",
+        width = COMMENT_AT.max(text.len() + 1)
+    )
+}
+
+/// The suite's text: every field with a comment saying what it is and what else it could be.
+fn render(name: &str, found: &Detected) -> String {
+    let image = crate::suite::runtime::image_of(found.runtime).unwrap_or_default();
+    // Quoted, so that a name such as `123` or `true` stays a name.
+    let quoted = serde_json::to_string(name).unwrap_or_default();
+    let mut text = format!(
+        "# The test suite of `{name}`, written by `lambda-ci init`; run it with `lambda-ci run`.\n\
+         # Found: {}.\n\
+         # Every key is explained in lambda-ci's README, \"The suite format\". Paths are relative\n\
+         # to this file.\n\
+         function:\n",
+        found.found
+    );
+    text += &line(
+        &format!("  name: {quoted}"),
+        "the function's name (AWS_LAMBDA_FUNCTION_NAME)",
+    );
+    text += &line(
+        &format!("  runtime: {}", found.runtime),
+        &format!("the Lambda runtime, run in its base image {image}"),
+    );
+    text += &match &found.handler {
+        Some(h) => line(
+            &format!("  handler: {h}"),
+            "the file and the function in it that Lambda calls",
+        ),
+        None => line(
+            "  # handler: bootstrap",
+            "a custom runtime runs `bootstrap`, which reads the handler itself",
+        ),
+    };
+    text += &line(
+        "  code: ..",
+        "the built code, as deployed: a directory or the .zip you upload",
+    );
+    text += &line("  timeout: 3", "seconds, as in Lambda (default 3)");
+    text += &line(
+        "  memory: 128",
+        "MB, the container's memory limit (default 128)",
+    );
+    text += &line(
+        "  # environment: {TABLE: orders}",
+        "variables the function reads",
+    );
+    text += "cases:\n";
+    text += &line(
+        "  - name: answers an empty event",
+        "unique in the suite; reports show it",
+    );
+    text += &line(
+        "    event: {}",
+        "sent as JSON; or `event_file: events/x.json`, or a sample",
+    );
+    text += &line(
+        "",
+        "event to change: `event_template: apigw-v2` (`lambda-ci event list`)",
+    );
+    text += "    # Without `expect:` a case passes when the invocation succeeds (no error, no timeout).\n\
+             \x20   # Say what must come back once you know, for example:\n\
+             \x20   # expect:\n\
+             \x20   #   response_contains: {statusCode: 200}\n";
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn init_in(dir: &Path) -> (Result<u8, Error>, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let args = InitArgs {
+            dir: dir.to_path_buf(),
+        };
+        let result = init(&args, &mut out, &mut err);
+        (
+            result,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    fn project(name: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        (root, dir)
+    }
+
+    #[test]
+    fn the_written_suite_loads_as_the_function_it_found() {
+        let (_root, dir) = project(
+            "orders api",
+            &[("app.py", "def handler(e, c):\n    return e\n")],
+        );
+        let (result, out, _) = init_in(&dir);
+        assert_eq!(result.unwrap(), exit::SUCCESS);
+        let suite = dir.join("cases/orders-api.yaml");
+        assert!(out.contains(&format!("wrote {}", suite.display())), "{out}");
+        let loaded = crate::suite::load_paths(std::slice::from_ref(&suite))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let function = &loaded[0].function;
+        assert_eq!(function.name, "orders-api");
+        assert_eq!(function.runtime.as_deref(), Some(detect::PYTHON));
+        assert_eq!(function.handler.as_deref(), Some("app.handler"));
+        assert_eq!(
+            function.code.as_ref().unwrap().path.canonicalize().unwrap(),
+            dir.canonicalize().unwrap()
+        );
+        assert_eq!(loaded[0].cases.len(), 1);
+        // Every field line says what it is.
+        let text = std::fs::read_to_string(&suite).unwrap();
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("  ") && l.contains(':'))
+        {
+            assert!(line.contains('#'), "uncommented: {line}");
+        }
+    }
+
+    #[test]
+    fn a_custom_runtime_suite_names_no_handler_and_a_numeric_name_stays_text() {
+        let (_root, dir) = project("2024", &[("bootstrap", "#!/bin/sh\n")]);
+        init_in(&dir).0.unwrap();
+        let text = std::fs::read_to_string(dir.join("cases/2024.yaml")).unwrap();
+        assert!(text.contains("runtime: provided.al2023"), "{text}");
+        assert!(text.contains("name: \"2024\""), "{text}");
+        assert!(!text.contains("\n  handler:"), "{text}");
+    }
+
+    // Regression guard: `init` must never replace a suite someone wrote.
+    #[test]
+    fn an_existing_suite_is_never_overwritten() {
+        let (_root, dir) = project("svc", &[("index.js", "exports.handler = async () => 1;")]);
+        std::fs::create_dir(dir.join("cases")).unwrap();
+        std::fs::write(dir.join("cases/svc.yaml"), "mine").unwrap();
+        let (result, _, _) = init_in(&dir);
+        let err = result.unwrap_err();
+        assert_eq!(err.exit_code(), exit::INVALID_INPUT);
+        assert!(
+            err.to_string().contains(&format!(
+                "{} already exists",
+                dir.join("cases/svc.yaml").display()
+            )),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("cases/svc.yaml")).unwrap(),
+            "mine"
+        );
+    }
+
+    #[test]
+    fn a_directory_without_a_function_is_a_usage_error() {
+        let (_root, dir) = project("docs", &[("README.md", "words")]);
+        let err = init_in(&dir).0.unwrap_err();
+        assert_eq!(err.exit_code(), exit::INVALID_INPUT);
+        assert!(
+            err.to_string().contains("found no Lambda function in"),
+            "{err}"
+        );
+        assert!(!dir.join("cases").exists());
+    }
+}
