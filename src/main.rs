@@ -24,6 +24,10 @@ fn main() -> ExitCode {
             Ok(settings) => runtime.block_on(lambda_ci::run(settings)),
             Err(e) => Err(e),
         },
+        Command::Watch(args) => match args.run.validate() {
+            Ok(config) => runtime.block_on(lambda_ci::watch::watch(config, args.poll)),
+            Err(e) => Err(e),
+        },
         Command::Serve(args) => match args.validate() {
             Ok(config) => runtime.block_on(lambda_ci::serve::serve(config)),
             Err(e) => Err(e),

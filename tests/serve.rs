@@ -3,19 +3,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 
-/// A running `lambda-ci serve`, with what it printed; stopped with SIGINT when dropped.
+/// A running `lambda-ci serve`.
 struct Server {
-    child: Child,
+    process: Background,
     port: u16,
-    lines: Arc<Mutex<Vec<String>>>,
 }
 
 fn free_port() -> u16 {
@@ -29,28 +26,12 @@ fn free_port() -> u16 {
 impl Server {
     fn start(args: &[&str]) -> Server {
         let port = free_port();
-        let mut child = lambda_ci()
-            .args(["serve", "--pull", "never", "--port", &port.to_string()])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let lines = lines.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    lines.lock().unwrap().push(line);
-                }
-            });
-        }
-        let server = Server { child, port, lines };
-        server.wait_for("serving ");
-        server
+        let mut cmd = lambda_ci();
+        cmd.args(["serve", "--pull", "never", "--port", &port.to_string()])
+            .args(args);
+        let process = Background::start(cmd);
+        process.wait_for("serving ");
+        Server { process, port }
     }
 
     fn url(&self) -> String {
@@ -58,41 +39,15 @@ impl Server {
     }
 
     fn printed(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
+        self.process.printed()
     }
 
-    /// Waits until a printed line contains `text`.
     fn wait_for(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.printed().contains(text) {
-            assert!(
-                Instant::now() < deadline,
-                "no {text:?} in:\n{}",
-                self.printed()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.process.wait_for(text);
     }
 
-    /// Stops it as Ctrl-C does; its exit code.
     fn interrupt(&mut self) -> Option<i32> {
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "serve did not stop");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            self.interrupt();
-        }
+        self.process.interrupt()
     }
 }
 

@@ -30,6 +30,8 @@ pub enum Command {
     /// Serve functions over the Lambda Invoke API (what SDKs, the AWS CLI and curl call),
     /// each in its base image, until Ctrl-C.
     Serve(ServeArgs),
+    /// Run the suites, then again after each change, only the suites the change affects.
+    Watch(WatchArgs),
     /// Print a sample event (`lambda-ci event list` names the kinds), changed with `--set`.
     Event(crate::events::EventArgs),
     /// Write a first suite, `cases/<function>.yaml`, for the function in a directory.
@@ -79,6 +81,17 @@ impl ListArgs {
             json: self.json,
         })
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Poll for changes (every 250 ms) instead of relying on inotify, which does not reach
+    /// WSL2's Windows drives, Docker Desktop mounts or network file systems.
+    #[arg(long)]
+    pub poll: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -230,6 +230,8 @@ impl Ctx<'_> {
 
     fn event_file(&mut self, node: &Node) -> Option<serde_json::Value> {
         let path = self.file(node, "`event_file`")?;
+        self.inputs
+            .push(std::path::absolute(&path).unwrap_or_else(|_| path.clone()));
         let bytes = match read_limited(&path, EVENT_LIMIT) {
             Ok(bytes) => bytes,
             Err(e) => {

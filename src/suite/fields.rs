@@ -16,6 +16,8 @@ fn is_zip(path: &Path) -> bool {
 pub(super) struct Ctx<'a> {
     pub(super) file: &'a Path,
     pub(super) errors: Vec<LoadError>,
+    /// The other files the suite reads (`event_file`s), absolute.
+    pub(super) inputs: Vec<PathBuf>,
 }
 
 /// The entries of a mapping whose keys were checked against the allowed ones.

@@ -90,6 +90,7 @@ fn load_file(file: &Path, explicit: bool, found: &mut Found) {
     let mut ctx = Ctx {
         file,
         errors: Vec::new(),
+        inputs: Vec::new(),
     };
     let bytes = match read_limited(file, SUITE_LIMIT) {
         Ok(bytes) => bytes,
@@ -269,6 +270,7 @@ impl Ctx<'_> {
             concurrency: concurrency? as usize,
             isolation: isolation?,
             cases: cases?,
+            inputs: std::mem::take(&mut self.inputs),
         })
     }
 

@@ -46,6 +46,8 @@ pub struct Suite {
     /// `isolation:`: whether cases share warm containers or each gets a fresh one.
     pub isolation: Isolation,
     pub cases: Vec<Case>,
+    /// The other files it reads: its cases' `event_file`s, absolute.
+    pub inputs: Vec<PathBuf>,
 }
 
 impl Suite {

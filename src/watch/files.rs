@@ -1,5 +1,5 @@
-//! Watching what suites are made of, on this machine: each suite's file, its code and layers
-//! (directories or zips), its `build:` context and its snapshot file. Changes come in debounced
+//! Watching what suites are made of, on this machine: each suite's file, its event files, its
+//! code and layers (directories or zips), its `build:` context and its snapshot file. Changes come in debounced
 //! batches (one save is several events; an editor's atomic save is a rename), a zip still being
 //! written is waited for, and `--poll` polls where inotify does not reach (WSL2, network file
 //! systems).
@@ -19,10 +19,12 @@ const QUIET: Duration = Duration::from_millis(300);
 /// How often `--poll` looks.
 const POLL_EVERY: Duration = Duration::from_millis(250);
 
-/// The paths a suite is made of: its file, code, layers, build context and snapshot file.
+/// The paths a suite is made of: its file, event files, code, layers, build context and
+/// snapshot file.
 pub fn sources(suite: &Suite) -> Vec<PathBuf> {
     let f = &suite.function;
     let mut paths = vec![absolute(&suite.file), absolute(&suite.snapshot_file())];
+    paths.extend(suite.inputs.iter().cloned());
     paths.extend(f.code.iter().map(|p| p.path.clone()));
     paths.extend(f.layers.iter().map(|p| p.path.clone()));
     paths.extend(f.build.iter().map(|b| b.context.clone()));
@@ -208,12 +210,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("app.py"), "v = 0\n").unwrap();
         let mut watcher = Watcher::new(&[dir.path().to_path_buf()], true).unwrap();
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        std::fs::write(dir.path().join("app.py"), "v = 1 # longer\n").unwrap();
-        let batch = tokio::time::timeout(Duration::from_secs(10), watcher.changed())
+        // Saved again and again: on a loaded machine the first scan may come after a save.
+        let file = dir.path().join("app.py");
+        let saving = tokio::spawn(async move {
+            for i in 1.. {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                std::fs::write(&file, "v = 1\n".repeat(i)).unwrap();
+            }
+        });
+        let batch = tokio::time::timeout(Duration::from_secs(20), watcher.changed())
             .await
             .expect("a batch")
             .unwrap();
+        saving.abort();
         assert!(batch.iter().any(|p| p.ends_with("app.py")), "{batch:?}");
     }
 }
