@@ -3,7 +3,7 @@
 one process: interleaved rounds, medians, ratios (ratios survive a noisy machine), and the
 table written into BENCHMARKS.md between its markers.
 
-    scripts/bench.py [--rounds N] [--only one,repo,pool,phases,cost] [--no-sam] [--no-build] [--write]
+    scripts/bench.py [--rounds N] [--only one,repo,pool,phases,watch,cost] [--no-sam] [--no-build] [--write]
 
 Needs the stand-in images (scripts/standin-images.sh) and, for the SAM rows, SAM CLI
 (`pip install aws-sam-cli`, found on PATH or in $SAM); the SAM rows are left out without it.
@@ -382,6 +382,48 @@ def bench_phases(table, n, work):
         table.add("where the time goes: one suite, 50 cases", name, phases[name], "", "ms")
 
 
+def bench_watch(table, n, work):
+    """`lambda-ci watch` over ten functions: from saving one function's code to its verdict
+    on screen (the run's summary line)."""
+    base = Path(work) / "watched"
+    base.mkdir()
+    for i in range(10):
+        code = base / f"code{i}"
+        code.mkdir()
+        (code / "app.py").write_text("def handler(event, context):\n    return {'v': 0}\n")
+        (base / f"fn{i}.yaml").write_text(
+            f"function:\n  name: fn{i}\n  runtime: python3.11\n  handler: app.handler\n"
+            f"  code: code{i}\ncases:\n  - name: answers\n    event: {{}}\n")
+    p = subprocess.Popen([str(BIN), "watch", str(base), "--pull", "never"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+    lines = []
+    def read():
+        for line in p.stdout:
+            lines.append((time.perf_counter(), line))
+    threading.Thread(target=read, daemon=True).start()
+    def wait(count):
+        deadline = time.time() + 60
+        while sum("watching 10 suites" in l for _, l in lines) < count:
+            if time.time() > deadline:
+                raise RuntimeError("watch did not answer:\n" + "".join(l for _, l in lines))
+            time.sleep(0.005)
+    wait(1)
+    took = []
+    for r in range(n):
+        time.sleep(0.5)
+        seen = len(lines)
+        t0 = time.perf_counter()
+        (base / "code3" / "app.py").write_text(
+            f"def handler(event, context):\n    return {{'v': {r + 1}}}\n")
+        wait(r + 2)
+        verdict = next(t for t, l in lines[seen:] if " passed, " in l)
+        took.append(verdict - t0)
+    p.send_signal(2)
+    p.wait(timeout=30)
+    table.add("watch: ten functions, one saved", "save → its verdict on screen", took,
+              "300 ms of it is the debounce")
+
+
 # ---- BENCHMARKS.md ----------------------------------------------------------------------
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -409,7 +451,7 @@ def render(table, command):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--only", default="one,repo,pool,phases,cost")
+    ap.add_argument("--only", default="one,repo,pool,phases,watch,cost")
     ap.add_argument("--no-sam", action="store_true")
     ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
     ap.add_argument("--no-build", action="store_true", help="use target/release as it is")
@@ -431,6 +473,8 @@ def main():
             bench_repo(table, args.rounds, work, sam)
         if "pool" in only:
             bench_pool(table, args.rounds, work)
+        if "watch" in only:
+            bench_watch(table, args.rounds, work)
         if "phases" in only:
             bench_phases(table, args.rounds, work)
         if "cost" in only:

@@ -314,12 +314,19 @@ fn check_output(flag: &str, path: Option<&std::path::Path>, example: &str) -> Re
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
+    /// The command `lambda-ci <command> <args>` parses to.
+    pub(crate) fn parsed(command: &str, args: &[&str]) -> Command {
+        let argv = ["lambda-ci", command]
+            .into_iter()
+            .chain(args.iter().copied());
+        Cli::try_parse_from(argv).unwrap().command
+    }
+
     fn run_args(args: &[&str]) -> Result<RunConfig, Error> {
-        let cli = Cli::try_parse_from(["lambda-ci", "run"].iter().chain(args)).unwrap();
-        match cli.command {
+        match parsed("run", args) {
             Command::Run(run) => run.validate(),
             _ => unreachable!(),
         }

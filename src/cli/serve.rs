@@ -141,13 +141,12 @@ impl ServeArgs {
 mod tests {
     use clap::Parser;
 
-    use super::super::{Cli, Command};
+    use super::super::Command;
     use crate::config::ServeConfig;
     use crate::error::Error;
 
     fn serve_args(args: &[&str]) -> Result<ServeConfig, Error> {
-        let cli = Cli::try_parse_from(["lambda-ci", "serve"].iter().chain(args)).unwrap();
-        match cli.command {
+        match super::super::tests::parsed("serve", args) {
             Command::Serve(serve) => serve.validate(),
             _ => unreachable!(),
         }
@@ -185,32 +184,23 @@ mod tests {
 
     #[test]
     fn flags_and_suites_together_or_a_bad_env_pair_are_refused() {
-        let both = serve_args(&[
-            "cases",
+        let function = [
             "--runtime",
             "python3.11",
             "--handler",
             "a.b",
             "--code",
             "src",
-        ]);
+        ];
+        let both = serve_args(&[&["cases"], &function[..]].concat());
         assert!(both.unwrap_err().to_string().contains("not both"));
-        let bad = serve_args(&[
-            "--runtime",
-            "python3.11",
-            "--handler",
-            "a.b",
-            "--code",
-            "src",
-            "--env",
-            "NOEQUALS",
-        ]);
+        let bad = serve_args(&[&function[..], &["--env", "NOEQUALS"]].concat());
         assert!(
             bad.unwrap_err()
                 .to_string()
                 .contains("--env \"NOEQUALS\" is not K=V")
         );
-        let missing = Cli::try_parse_from(["lambda-ci", "serve", "--handler", "a.b"]);
+        let missing = super::super::Cli::try_parse_from(["lambda-ci", "serve", "--handler", "a.b"]);
         assert!(missing.is_err());
     }
 }

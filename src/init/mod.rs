@@ -84,19 +84,11 @@ pub fn init(args: &InitArgs, out: &mut impl Write, err: &mut impl Write) -> Resu
 /// The function's name: the project directory's, as Lambda allows names (letters, digits,
 /// `-`, `_`), or `function`.
 fn function_name(dir: &Path) -> String {
-    let name: String = shown(dir)
+    let base = shown(dir)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+        .unwrap_or_default();
+    let name = crate::suite::safe_name(&base);
     let name = name.trim_matches('-');
     if name.is_empty() {
         "function".into()

@@ -155,17 +155,7 @@ impl Runner {
         ));
         let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let stem = suite.file.file_stem().unwrap_or_default().to_string_lossy();
-        let name: String = stem
-            .to_ascii_lowercase()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
+        let name = crate::suite::safe_name(&stem.to_ascii_lowercase());
         let image = format!("lambda-ci/{name}:{}", &hex[..12]);
         let cached = self.engine.has_image(&image).await;
         if !cached {

@@ -35,6 +35,20 @@ pub use diagnostics::{LoadError, LoadErrors};
 pub use files::{load_paths, load_paths_warning};
 pub use node::Pos;
 
+/// `text` with every character but ASCII letters, digits, `-` and `_` made a `-`: what
+/// function names, container names and image tags allow.
+pub fn safe_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// One suite file: a function and the cases run against it.
 #[derive(Debug, Clone)]
 pub struct Suite {

@@ -292,15 +292,7 @@ fn log_stream(run_id: &str) -> String {
 }
 
 fn container_name_part(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
+    crate::suite::safe_name(name)
 }
 
 /// Copies `layers` in order into a fresh directory, later layers overwriting earlier ones.
