@@ -3,7 +3,7 @@
 one process: interleaved rounds, medians, ratios (ratios survive a noisy machine), and the
 table written into BENCHMARKS.md between its markers.
 
-    scripts/bench.py [--rounds N] [--only one,repo,pool,phases,watch,cost] [--no-sam] [--no-build] [--write]
+    scripts/bench.py [--rounds N] [--only one,repo,pool,phases,watch,serve,cost] [--no-sam] [--no-build] [--write]
 
 Needs the stand-in images (scripts/standin-images.sh) and, for the SAM rows, SAM CLI
 (`pip install aws-sam-cli`, found on PATH or in $SAM); the SAM rows are left out without it.
@@ -424,6 +424,66 @@ def bench_watch(table, n, work):
               "300 ms of it is the debounce")
 
 
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_serve(table, n, work):
+    """`lambda-ci serve` under load: 1,000 calls from 50 concurrent keep-alive clients to one
+    function with `concurrency: 4`; throughput, latency percentiles, and the server's RSS."""
+    s = suite(work, "served", "app.echo", [({}, {})], "concurrency: 4\n")
+    port = free_port()
+    p = subprocess.Popen([str(BIN), "serve", str(s), "--pull", "never", "--port", str(port),
+                          "--no-watch"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = "/2015-03-31/functions/served/invocations"
+    deadline = time.time() + 30
+    while True:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("POST", path, b"{}")
+            c.getresponse().read()
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+    throughput, p50, p95, p99, rss = [], [], [], [], []
+    for _ in range(n):
+        latencies = []
+        lock = threading.Lock()
+        def client(k):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            for i in range(20):
+                t0 = time.perf_counter()
+                conn.request("POST", path, json.dumps({"id": k * 20 + i}))
+                conn.getresponse().read()
+                with lock:
+                    latencies.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(50)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        took = time.perf_counter() - t0
+        latencies.sort()
+        throughput.append(1000 / took)
+        p50.append(latencies[499])
+        p95.append(latencies[949])
+        p99.append(latencies[989])
+        rss.append(rss_mb(p.pid))
+    p.send_signal(2)
+    p.wait(timeout=30)
+    what = "serve: 1,000 calls, 50 clients, concurrency 4"
+    table.add(what, "throughput", throughput, "calls per second", unit="calls/s")
+    table.add(what, "latency p50", p50, "", "ms")
+    table.add(what, "latency p95", p95, "", "ms")
+    table.add(what, "latency p99", p99, "", "ms")
+    table.rows.append((what, "server RSS after each round", 0, [],
+                       ", ".join(f"{r:.1f} MB" for r in rss), "s"))
+
+
 # ---- BENCHMARKS.md ----------------------------------------------------------------------
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -451,7 +511,7 @@ def render(table, command):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--only", default="one,repo,pool,phases,watch,cost")
+    ap.add_argument("--only", default="one,repo,pool,phases,watch,serve,cost")
     ap.add_argument("--no-sam", action="store_true")
     ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
     ap.add_argument("--no-build", action="store_true", help="use target/release as it is")
@@ -473,6 +533,8 @@ def main():
             bench_repo(table, args.rounds, work, sam)
         if "pool" in only:
             bench_pool(table, args.rounds, work)
+        if "serve" in only:
+            bench_serve(table, args.rounds, work)
         if "watch" in only:
             bench_watch(table, args.rounds, work)
         if "phases" in only:

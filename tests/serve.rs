@@ -383,3 +383,68 @@ fn a_code_change_replaces_only_its_function_and_a_call_in_flight_answers_from_th
     );
     assert_eq!(curl_call(&url("versioned"), "{}").1, r#"{"version": "v2"}"#);
 }
+
+const LOAD: &str = r#"
+import http.client, json, os, socket, threading
+from urllib.parse import urlparse
+url = urlparse(os.environ["ENDPOINT"])
+path = "/2015-03-31/functions/echo/invocations"
+answers, errors = {}, []
+lock = threading.Lock()
+def client(c):
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    for k in range(20):
+        i = c * 20 + k
+        conn.request("POST", path, json.dumps({"id": i}))
+        r = conn.getresponse()
+        body = r.read()
+        with lock:
+            if r.status != 200 or r.getheader("X-Amz-Function-Error"):
+                errors.append((i, r.status, body))
+            answers.setdefault(i, []).append(json.loads(body))
+def walk_away():
+    # Calls whose clients go before the answer comes: they must not wedge the queue.
+    for _ in range(5):
+        s = socket.create_connection((url.hostname, url.port))
+        body = json.dumps({"id": -1}).encode()
+        s.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                  + str(len(body)).encode() + b"\r\n\r\n" + body)
+        s.close()
+threads = [threading.Thread(target=client, args=(c,)) for c in range(50)]
+threads.append(threading.Thread(target=walk_away))
+[t.start() for t in threads]
+[t.join() for t in threads]
+assert not errors, errors[:5]
+assert sorted(answers) == list(range(1000)), len(answers)
+for i, got in answers.items():
+    assert got == [{"id": i}], (i, got)
+print("load ok")
+"#;
+
+#[test]
+fn a_thousand_calls_from_fifty_clients_are_each_answered_once_with_their_own_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("echo.yaml");
+    std::fs::write(
+        &suite,
+        format!(
+            "function:\n  name: echo\n  runtime: python3.11\n  handler: app.echo\n  code: {}\nconcurrency: 4\ncases:\n  - name: a\n    event: {{}}\n",
+            fixture("functions/py").display()
+        ),
+    )
+    .unwrap();
+    let mut server = Server::start(&[suite.to_str().unwrap()]);
+    assert!(python(LOAD, &server.url()).contains("load ok"));
+    let containers = containers_of(&suite);
+    assert!(
+        !containers.is_empty() && containers.len() <= 4,
+        "{containers:?}"
+    );
+    for id in &containers {
+        let log = Command::new("docker").args(["logs", id]).output().unwrap();
+        let text = format!("{}{}", stdout(&log), stderr(&log));
+        assert!(alternates(&text), "{text}");
+    }
+    assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
+    assert!(containers_of(&suite).is_empty());
+}
