@@ -7,6 +7,7 @@
 
 pub mod artifact;
 pub mod chain;
+pub mod clean;
 pub mod cleanup;
 pub mod cli;
 pub mod config;

@@ -24,6 +24,14 @@ fn main() -> ExitCode {
             Ok(settings) => runtime.block_on(lambda_ci::run(settings)),
             Err(e) => Err(e),
         },
+        Command::Clean(args) => {
+            let only = args.run.as_deref();
+            runtime.block_on(lambda_ci::clean::clean(
+                args.dry_run,
+                only,
+                &mut std::io::stdout(),
+            ))
+        }
         Command::Watch(args) => match args.run.validate() {
             Ok(config) => runtime.block_on(lambda_ci::watch::watch(config, args.poll)),
             Err(e) => Err(e),

@@ -32,6 +32,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run the suites, then again after each change, only the suites the change affects.
     Watch(WatchArgs),
+    /// Remove the containers and volumes lambda-ci runs left behind (killed runs, `--keep`).
+    Clean(CleanArgs),
     /// Print a sample event (`lambda-ci event list` names the kinds), changed with `--set`.
     Event(crate::events::EventArgs),
     /// Write a first suite, `cases/<function>.yaml`, for the function in a directory.
@@ -81,6 +83,18 @@ impl ListArgs {
             json: self.json,
         })
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CleanArgs {
+    /// Say what would be removed, and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Only what this run left (its id is in the JUnit report's `run` property and in the
+    /// container names, `lambda-ci-RUN-...`).
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -192,7 +192,7 @@ impl Container {
             image: Some(spec.image.clone()),
             cmd: spec.cmd.clone(),
             env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
-            labels: Some(spec.labels.clone()),
+            labels: Some(super::owned_by_me(&spec.labels)),
             exposed_ports: Some(vec![spec.port.clone()]),
             host_config: Some(host_config),
             ..Default::default()

@@ -41,7 +41,7 @@ pub(super) async fn copy_artifacts(
         let name = format!("{}-{}", spec.name, volumes.len());
         let request = VolumeCreateRequest {
             name: Some(name.clone()),
-            labels: Some(spec.labels.clone()),
+            labels: Some(super::owned_by_me(&spec.labels)),
             ..Default::default()
         };
         engine
@@ -77,7 +77,7 @@ async fn fill(
     let helper = format!("{}-copy", spec.name);
     let body = ContainerCreateBody {
         image: Some(spec.image.clone()),
-        labels: Some(spec.labels.clone()),
+        labels: Some(super::owned_by_me(&spec.labels)),
         host_config: Some(HostConfig {
             mounts: Some(mounts),
             ..Default::default()

@@ -5,15 +5,19 @@ mod build;
 mod container;
 mod copy;
 mod image;
+mod leftovers;
 mod logs;
 mod owned;
 mod probe;
+
+use std::collections::HashMap;
 
 use bollard::Docker;
 
 pub use build::{BuildError, build_image, context_tar};
 pub use container::{Artifact, Container, ContainerSpec, Delivery, StartError, State};
 pub use image::{ImageError, PullPolicy, PullProgress, ensure_image};
+pub use leftovers::{Kind as LeftoverKind, Leftover, leftovers, remove_leftover};
 pub use logs::{
     Framing, KEPT_LINES, LINE_BYTES, LogLine, LogStream, Logs, Matcher, READ_BYTES, Role, Taken,
 };
@@ -26,6 +30,22 @@ pub const LABEL: &str = "lambda-ci";
 pub const RUN_LABEL: &str = "lambda-ci.run";
 /// The label naming the suite file a container serves.
 pub const SUITE_LABEL: &str = "lambda-ci.suite";
+/// The label naming the process that made a container or volume: `host/pid`, so that
+/// `lambda-ci clean` leaves a live run's alone.
+pub const OWNER_LABEL: &str = "lambda-ci.owner";
+
+/// This process, as [`OWNER_LABEL`] names it.
+pub fn owner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!("{}/{}", host.trim(), std::process::id())
+}
+
+/// `labels`, with this process as their owner.
+pub(crate) fn owned_by_me(labels: &HashMap<String, String>) -> HashMap<String, String> {
+    let mut labels = labels.clone();
+    labels.insert(OWNER_LABEL.to_string(), owner());
+    labels
+}
 
 /// The default engine address, when `DOCKER_HOST` is not set.
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";

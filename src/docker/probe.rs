@@ -96,7 +96,7 @@ pub async fn probe_local_paths(
     );
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
-        labels: Some(labels.clone()),
+        labels: Some(super::owned_by_me(labels)),
         host_config: Some(HostConfig {
             mounts: Some(vec![Mount {
                 target: Some("/lambda-ci-probe".into()),

@@ -1,0 +1,106 @@
+//! End-to-end tests of `lambda-ci clean`: what killed runs and `--keep` left is removed, by
+//! lambda-ci's labels only, and a live lambda-ci's containers are left alone.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn clean(args: &[&str]) -> (Option<i32>, String) {
+    let out = lambda_ci().arg("clean").args(args).output().unwrap();
+    (
+        out.status.code(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
+/// The run id in a lambda-ci container's labels.
+fn run_of(container: &str) -> String {
+    let out = Command::new("docker")
+        .args([
+            "inspect",
+            "-f",
+            "{{index .Config.Labels \"lambda-ci.run\"}}",
+            container,
+        ])
+        .output()
+        .unwrap();
+    stdout(&out).trim().to_string()
+}
+
+#[test]
+fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
+    let (dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 20}\n",
+    );
+    let mut child = lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let container = loop {
+        if let Some(id) = containers_of(&suite).first() {
+            break id.clone();
+        }
+        assert!(Instant::now() < deadline, "no container came");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let run = run_of(&container);
+    // While the run lives, its container is left alone.
+    let (code, text) = clean(&["--run", &run]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("left alone: container lambda-ci-"), "{text}");
+    assert_eq!(containers_of(&suite), std::slice::from_ref(&container));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        containers_of(&suite),
+        std::slice::from_ref(&container),
+        "SIGKILL leaves it"
+    );
+
+    let (code, text) = clean(&["--dry-run", "--run", &run]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!("would remove container lambda-ci-{run}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 container and 0 volumes would be removed"),
+        "{text}"
+    );
+    assert_eq!(containers_of(&suite), std::slice::from_ref(&container));
+
+    let (code, text) = clean(&["--run", &run]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("1 container and 0 volumes removed"), "{text}");
+    assert!(containers_of(&suite).is_empty());
+    drop(dir);
+}
+
+#[test]
+fn kept_containers_and_their_copy_volumes_are_cleaned_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let out = lambda_ci()
+        .args([
+            "run", "--pull", "never", "--keep", "--mount", "copy", "--junit",
+        ])
+        .arg(&junit)
+        .arg(fixture("pass.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let run = run_id_in(&junit).unwrap();
+    assert!(!containers_of_run(&run).is_empty());
+    assert!(!volumes_of_run(&run).is_empty());
+    let (code, text) = clean(&["--run", &run]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(containers_of_run(&run).is_empty(), "{text}");
+    assert!(volumes_of_run(&run).is_empty(), "{text}");
+}
