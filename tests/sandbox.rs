@@ -152,3 +152,46 @@ fn client_context_reaches_the_handler() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_summary(&text, "3 passed, 0 failed");
 }
+
+#[test]
+fn a_handler_has_no_capabilities_no_new_privileges_and_ports_only_on_loopback() {
+    let (dir, suite) = suite(
+        "app.privileges",
+        "",
+        "  - name: no raw sockets, no capabilities\n    expect:\n      response: {raw_socket: Operation not permitted, no_new_privs: '1', capabilities: '0000000000000000'}\n",
+    );
+    let junit = dir.path().join("r.xml");
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--keep", "--junit"])
+        .arg(&junit)
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let run_id = run_id_in(&junit).unwrap();
+    let kept = containers_of_run(&run_id);
+    let inspect = |format: &str| {
+        let out = std::process::Command::new("docker")
+            .args(["inspect", "-f", format, &kept[0]])
+            .output()
+            .unwrap();
+        stdout(&out).trim().to_string()
+    };
+    let ports = inspect(
+        "{{range $p, $b := .HostConfig.PortBindings}}{{range $b}}{{.HostIp}} {{end}}{{end}}",
+    );
+    let privileges =
+        inspect("{{.HostConfig.Privileged}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}}");
+    let network = inspect("{{.HostConfig.NetworkMode}}");
+    let mounts = inspect("{{range .Mounts}}{{.Destination}}:{{.RW}} {{end}}");
+    for id in &kept {
+        std::process::Command::new("docker")
+            .args(["rm", "-f", id])
+            .output()
+            .unwrap();
+    }
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(ports, "127.0.0.1");
+    assert_eq!(privileges, "false [ALL] [no-new-privileges]");
+    assert!(network != "host", "{network}");
+    assert!(mounts.contains("/var/task:false"), "{mounts}");
+}

@@ -186,6 +186,10 @@ impl Container {
             extra_hosts: Some(spec.extra_hosts.clone()),
             tmpfs: Some(spec.tmpfs.iter().cloned().collect()),
             log_config: Some(log_config()),
+            // As in Lambda: no capabilities, and nothing gains privileges by exec.
+            cap_drop: Some(vec!["ALL".into()]),
+            security_opt: Some(vec!["no-new-privileges".into()]),
+            privileged: Some(false),
             ..Default::default()
         };
         let body = ContainerCreateBody {
