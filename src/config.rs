@@ -212,10 +212,21 @@ impl ServeConfig {
         let inherits = suites.iter().any(|s| {
             self.aws_credentials.unwrap_or(s.function.aws_credentials) == Credentials::Inherit
         });
+        let planned: Vec<&Suite> = suites.iter().collect();
+        let caller = self
+            .env
+            .caller
+            .clone()
+            .with_vars(&planned)
+            .unwrap_or_default();
+        let mut secrets = caller.vars().to_vec();
         if inherits {
-            crate::redact::Redactor::new(self.env.caller.pairs())
-        } else {
+            secrets.extend(caller.pairs().iter().cloned());
+        }
+        if secrets.is_empty() {
             crate::redact::Redactor::default()
+        } else {
+            crate::redact::Redactor::new(&secrets)
         }
     }
 

@@ -79,6 +79,12 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     }
     let planned: Vec<&suite::Suite> = plan.units.iter().map(|u| &suites[u.suite.0]).collect();
     config.check_inherited_credentials(&planned)?;
+    let caller = config
+        .env
+        .caller
+        .clone()
+        .with_vars(&planned)
+        .map_err(Error::Usage)?;
     let snapshots =
         snapshot::Snapshots::load(&suites).map_err(|e| Error::Load(suite::LoadErrors(e)))?;
     let update_snapshots = config.update_snapshots && !config.env.ci;
@@ -110,7 +116,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             .invoke_host
             .clone()
             .unwrap_or_else(|| engine.host.clone()),
-        caller: config.env.caller.clone(),
+        caller,
         keep: config.keep,
         snapshots,
         update_snapshots,

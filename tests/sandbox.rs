@@ -195,3 +195,52 @@ fn a_handler_has_no_capabilities_no_new_privileges_and_ports_only_on_loopback() 
     assert!(network != "host", "{network}");
     assert!(mounts.contains("/var/task:false"), "{mounts}");
 }
+
+#[test]
+fn caller_variables_in_environment_reach_the_function_and_never_a_report() {
+    let secret = "s3cr3t-from-the-caller-42";
+    let (dir, suite) = suite(
+        "app.env",
+        "  environment:\n    DB_URL: postgres://app:${LAMBDA_CI_TEST_DB_PASSWORD}@db/orders\n    PRICE: $$5 and $${NOT_A_VAR}\n",
+        "  - name: sees the value\n    event: {names: [DB_URL, PRICE]}\n    expect:\n      response: {DB_URL: 'postgres://app:s3cr3t-from-the-caller-42@db/orders', PRICE: '$5 and ${NOT_A_VAR}'}\n\
+         \x20 - name: fails so that its response is reported\n    event: {names: [DB_URL]}\n    expect:\n      response: {DB_URL: other}\n",
+    );
+    let (junit, json) = (dir.path().join("r.xml"), dir.path().join("r.json"));
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--junit"])
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .arg(&suite)
+        .env("LAMBDA_CI_TEST_DB_PASSWORD", secret)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_summary(&stdout(&out), "1 passed, 1 failed");
+    let reports = [
+        text,
+        std::fs::read_to_string(&junit).unwrap(),
+        std::fs::read_to_string(&json).unwrap(),
+    ];
+    for report in &reports {
+        assert!(!report.contains(secret), "{report}");
+    }
+    assert!(
+        reports[0].contains("postgres://app:[redacted]@db/orders"),
+        "{}",
+        reports[0]
+    );
+
+    // Not set: refused before anything runs, at the line that asks for it.
+    let out = lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .env_remove("LAMBDA_CI_TEST_DB_PASSWORD")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("suite.yaml:7:13: `${LAMBDA_CI_TEST_DB_PASSWORD}` takes LAMBDA_CI_TEST_DB_PASSWORD from your environment, but it is not set"), "{err}");
+    assert!(containers_of(&suite).is_empty());
+}

@@ -191,9 +191,14 @@ impl Runner {
 
     /// The secrets of this run: the caller's credentials, when a function inherits them.
     fn redactor(&self) -> Redactor {
-        match self.inheriting().next() {
-            Some(_) => Redactor::new(self.caller.pairs()),
-            None => Redactor::default(),
+        let mut secrets = self.caller.vars().to_vec();
+        if self.inheriting().next().is_some() {
+            secrets.extend(self.caller.pairs().iter().cloned());
+        }
+        if secrets.is_empty() {
+            Redactor::default()
+        } else {
+            Redactor::new(&secrets)
         }
     }
 
@@ -209,7 +214,12 @@ impl Runner {
     /// are shown as they are.
     fn warn_unredacted(&self, out: &Emitter, redactor: &Redactor) {
         let skipped = redactor.skipped();
-        let Some((id, suite)) = self.inheriting().next() else {
+        let with_vars = self
+            .suites
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| (!s.function.caller_vars.is_empty()).then_some((SuiteId(i), s)));
+        let Some((id, suite)) = self.inheriting().next().or(with_vars) else {
             return;
         };
         if skipped.is_empty() {

@@ -105,6 +105,13 @@ impl Server {
         };
         self.run_ids.push(run_id.clone());
         let config = &self.config;
+        let planned: Vec<&Suite> = suites.iter().collect();
+        let caller = config
+            .env
+            .caller
+            .clone()
+            .with_vars(&planned)
+            .map_err(Error::Usage)?;
         let count = suites.len();
         let runner = Arc::new(Runner {
             engine: self.engine.clone(),
@@ -121,7 +128,7 @@ impl Server {
                 .invoke_host
                 .clone()
                 .unwrap_or_else(|| self.engine.host.clone()),
-            caller: config.env.caller.clone(),
+            caller,
             keep: false,
             snapshots: Default::default(),
             update_snapshots: false,

@@ -108,7 +108,7 @@ impl Ctx<'_> {
             },
         };
         let environment = match f.get("environment") {
-            None => Some(BTreeMap::new()),
+            None => Some((BTreeMap::new(), Vec::new())),
             Some(e) => self.environment(e),
         };
         let timeout = match f.get("timeout") {
@@ -161,7 +161,8 @@ impl Ctx<'_> {
             custom_runtime,
             code: code?,
             layers: layers?,
-            environment: environment?,
+            environment: environment.clone()?.0,
+            caller_vars: environment?.1,
             timeout: timeout?,
             memory: memory?,
             runtime: runtime_id,
@@ -210,12 +211,18 @@ impl Ctx<'_> {
         Some(hosts)
     }
 
-    fn environment(&mut self, node: &Node) -> Option<BTreeMap<String, String>> {
+    /// The variables, and the caller's variables their values take (`${NAME}`).
+    #[allow(clippy::type_complexity)]
+    fn environment(
+        &mut self,
+        node: &Node,
+    ) -> Option<(BTreeMap<String, String>, Vec<(String, super::Pos)>)> {
         let Value::Map(entries) = &node.value else {
             self.wrong_kind(node, "`environment`", "a mapping of names to values");
             return None;
         };
         let mut env = BTreeMap::new();
+        let mut from_caller = Vec::new();
         let mut ok = true;
         for (key, value) in entries {
             let valid_name = !key.name.is_empty()
@@ -247,13 +254,21 @@ impl Ctx<'_> {
             }
             match self.scalar(value, &format!("environment variable `{}`", key.name)) {
                 Some(text) if !self.log_setting(&key.name, value, &text) => ok = false,
-                Some(text) => {
-                    env.insert(key.name.clone(), text);
-                }
+                Some(text) => match super::vars::references(&text) {
+                    Ok(names) => {
+                        from_caller.extend(names.into_iter().map(|n| (n, value.pos)));
+                        env.insert(key.name.clone(), text);
+                    }
+                    Err(why) => {
+                        let what = format!("environment variable `{}`: {why}", key.name);
+                        self.error(Some(value.pos), what, None);
+                        ok = false;
+                    }
+                },
                 None => ok = false,
             }
         }
-        ok.then_some(env)
+        ok.then_some((env, from_caller))
     }
 }
 

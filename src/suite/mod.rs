@@ -25,6 +25,7 @@ mod tests_expect;
 mod tests_load;
 #[cfg(test)]
 mod tests_template;
+pub mod vars;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -93,6 +94,8 @@ pub struct Function {
     /// Layers, in order: later ones win where files collide.
     pub layers: Vec<Package>,
     pub environment: BTreeMap<String, String>,
+    /// The caller's variables its `environment:` takes with `${NAME}`, each with where.
+    pub caller_vars: Vec<(String, Pos)>,
     /// Seconds, covering init and handler, as in Lambda.
     pub timeout: u32,
     /// Megabytes, enforced as the container's memory limit.

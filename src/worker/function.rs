@@ -25,25 +25,64 @@ const PLACEHOLDER_CREDENTIALS: [(&str, &str); 3] = [
     ("AWS_SESSION_TOKEN", "lambda-ci-placeholder-session-token"),
 ];
 
-/// The caller's AWS credentials, read once per run for functions that inherit them.
+/// What functions take from the caller's environment, read once per run: the AWS
+/// credentials, for functions that inherit them, and the variables `environment:` values
+/// name with `${NAME}`. All of it is secret, kept out of every report.
 #[derive(Debug, Clone, Default)]
-pub struct CallerCredentials(Vec<(String, String)>);
+pub struct CallerCredentials {
+    credentials: Vec<(String, String)>,
+    vars: Vec<(String, String)>,
+}
 
 impl CallerCredentials {
     /// Those of `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` that are set.
     pub fn from_env() -> CallerCredentials {
-        CallerCredentials(
-            PLACEHOLDER_CREDENTIALS
+        CallerCredentials {
+            credentials: PLACEHOLDER_CREDENTIALS
                 .iter()
                 .filter_map(|(k, _)| Some((k.to_string(), std::env::var(k).ok()?)))
                 .filter(|(_, v)| !v.is_empty())
                 .collect(),
-        )
+            vars: Vec::new(),
+        }
     }
 
-    /// The variables and their values: secrets, to be kept out of every report.
+    /// The credentials and their values.
     pub fn pairs(&self) -> &[(String, String)] {
-        &self.0
+        &self.credentials
+    }
+
+    /// The `${NAME}` variables and their values.
+    pub fn vars(&self) -> &[(String, String)] {
+        &self.vars
+    }
+
+    /// With the variables that `suites` take with `${NAME}`, read from this process's
+    /// environment; one that is not set is an error naming where it is asked for.
+    pub fn with_vars(mut self, suites: &[&crate::suite::Suite]) -> Result<Self, String> {
+        for suite in suites {
+            for (name, pos) in &suite.function.caller_vars {
+                if self.vars.iter().any(|(n, _)| n == name) {
+                    continue;
+                }
+                let Some(value) = std::env::var_os(name) else {
+                    return Err(format!(
+                        "{}:{}:{}: `${{{name}}}` takes {name} from your environment, but it is not set; export it (`export {name}=...`), or write `$${{{name}}}` for the literal text",
+                        suite.file.display(),
+                        pos.line,
+                        pos.column
+                    ));
+                };
+                self.vars
+                    .push((name.clone(), value.to_string_lossy().into_owned()));
+            }
+        }
+        Ok(self)
+    }
+
+    fn var(&self, name: &str) -> String {
+        let found = self.vars.iter().find(|(n, _)| n == name);
+        found.map(|(_, v)| v.clone()).unwrap_or_default()
     }
 }
 
@@ -269,7 +308,7 @@ fn environment(
     }
     match credentials {
         Credentials::Placeholder => env.extend(PLACEHOLDER_CREDENTIALS.map(|(k, v)| pair(k, v))),
-        Credentials::Inherit => env.extend(caller.0.iter().cloned()),
+        Credentials::Inherit => env.extend(caller.credentials.iter().cloned()),
     }
     // Lambda sets both region variables to the same value; a user's AWS_REGION moves both.
     let mut user = function.environment.clone();
@@ -278,7 +317,7 @@ fn environment(
     }
     for (k, v) in user {
         env.retain(|(name, _)| *name != k);
-        env.push((k, v));
+        env.push((k, crate::suite::vars::substitute(&v, |n| caller.var(n))));
     }
     env
 }
@@ -365,6 +404,7 @@ mod tests {
             }),
             layers: vec![],
             environment: [("AWS_REGION".to_string(), "eu-west-1".to_string())].into(),
+            caller_vars: Vec::new(),
             timeout: 7,
             memory: 256,
             runtime: Some("provided.al2023".into()),
