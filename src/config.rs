@@ -97,6 +97,12 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// The caller's credentials, with the variables `suites` take with `${NAME}`; one not set
+    /// is an error naming where it is asked for.
+    pub fn caller_for(&self, suites: &[&Suite]) -> Result<CallerCredentials, Error> {
+        self.caller.clone().with_vars(suites).map_err(Error::Usage)
+    }
+
     /// The environment of this process.
     pub fn read() -> Environment {
         let path = |name| std::env::var_os(name).map(PathBuf::from);

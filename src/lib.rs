@@ -79,12 +79,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     }
     let planned: Vec<&suite::Suite> = plan.units.iter().map(|u| &suites[u.suite.0]).collect();
     config.check_inherited_credentials(&planned)?;
-    let caller = config
-        .env
-        .caller
-        .clone()
-        .with_vars(&planned)
-        .map_err(Error::Usage)?;
+    let caller = config.env.caller_for(&planned)?;
     let snapshots =
         snapshot::Snapshots::load(&suites).map_err(|e| Error::Load(suite::LoadErrors(e)))?;
     let update_snapshots = config.update_snapshots && !config.env.ci;

@@ -85,19 +85,13 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
 
 #[test]
 fn kept_containers_and_their_copy_volumes_are_cleaned_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("r.xml");
-    let out = lambda_ci()
-        .args([
-            "run", "--pull", "never", "--keep", "--mount", "copy", "--junit",
-        ])
-        .arg(&junit)
-        .arg(fixture("pass.yaml"))
-        .output()
-        .unwrap();
+    let KeptRun {
+        out,
+        run_id: run,
+        kept,
+    } = run_kept(&fixture("pass.yaml"), &["--mount", "copy"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let run = run_id_in(&junit).unwrap();
-    assert!(!containers_of_run(&run).is_empty());
+    assert!(!kept.is_empty());
     assert!(!volumes_of_run(&run).is_empty());
     let (code, text) = clean(&["--run", &run]);
     assert_eq!(code, Some(0), "{text}");

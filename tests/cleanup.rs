@@ -144,20 +144,11 @@ fn a_container_killed_mid_case_is_an_error_and_the_next_case_gets_a_fresh_one() 
 
 #[test]
 fn keep_leaves_the_container_running_and_says_how_to_reach_it() {
-    let (dir, suite) = temp_suite(
+    let (_dir, suite) = temp_suite(
         "function:\n  runtime: python3.11\n  handler: app.echo\n  code: CODE\ncases:\n  - name: a\n",
     );
-    let junit = dir.path().join("report.xml");
-    let out = lambda_ci()
-        .args(["run", "--pull", "never", "--keep", "--junit"])
-        .arg(&junit)
-        .arg(&suite)
-        .output()
-        .unwrap();
+    let KeptRun { out, kept, .. } = run_kept(&suite, &[]);
     let text = stdout(&out);
-    // The leftover check of the other tests finds a container that is left.
-    let run_id = run_id_in(&junit).expect("the report names its run");
-    let kept = containers_of_run(&run_id);
     let curl = text
         .lines()
         .find_map(|l| l.split_once(": curl ")?.1.split_once("  (remove")?.0.into())

@@ -21,20 +21,10 @@ fn copy_mode_passes_the_example_suites_and_zips_as_bind_mode_does() {
 
 #[test]
 fn copied_code_stays_read_only_to_the_function_and_no_bind_mount_is_made() {
-    let (dir, suite) = temp_suite(
+    let (_dir, suite) = temp_suite(
         "function:\n  runtime: python3.11\n  handler: app.write\n  code: CODE\ncases:\n  - name: code is read-only\n    event: {path: /var/task/new.txt}\n    expect:\n      response: {written: false, errno: 30, error: Read-only file system}\n  - name: tmp is writable\n    event: {path: /tmp/a.txt}\n    expect:\n      response: {written: true}\n",
     );
-    let junit = dir.path().join("report.xml");
-    let out = lambda_ci()
-        .args([
-            "run", "--pull", "never", "--mount", "copy", "--keep", "--junit",
-        ])
-        .arg(&junit)
-        .arg(&suite)
-        .output()
-        .unwrap();
-    let run_id = run_id_in(&junit).expect("a report");
-    let kept = containers_of_run(&run_id);
+    let KeptRun { out, run_id, kept } = run_kept(&suite, &["--mount", "copy"]);
     let mounts = kept.first().map(|id| {
         let inspect = Command::new("docker")
             .args([

@@ -155,20 +155,12 @@ fn client_context_reaches_the_handler() {
 
 #[test]
 fn a_handler_has_no_capabilities_no_new_privileges_and_ports_only_on_loopback() {
-    let (dir, suite) = suite(
+    let (_dir, suite) = suite(
         "app.privileges",
         "",
         "  - name: no raw sockets, no capabilities\n    expect:\n      response: {raw_socket: Operation not permitted, no_new_privs: '1', capabilities: '0000000000000000'}\n",
     );
-    let junit = dir.path().join("r.xml");
-    let out = lambda_ci()
-        .args(["run", "--pull", "never", "--keep", "--junit"])
-        .arg(&junit)
-        .arg(&suite)
-        .output()
-        .unwrap();
-    let run_id = run_id_in(&junit).unwrap();
-    let kept = containers_of_run(&run_id);
+    let KeptRun { out, kept, .. } = run_kept(&suite, &[]);
     let inspect = |format: &str| {
         let out = std::process::Command::new("docker")
             .args(["inspect", "-f", format, &kept[0]])

@@ -230,6 +230,16 @@ for i, (status, failed, body) in results.items():
 print("concurrent ok")
 "#;
 
+/// Each container's log shows one invocation at a time, and no RIE panic.
+fn assert_one_call_at_a_time(containers: &[String]) {
+    for id in containers {
+        let log = Command::new("docker").args(["logs", id]).output().unwrap();
+        let text = format!("{}{}", stdout(&log), stderr(&log));
+        assert!(alternates(&text), "{text}");
+        assert!(!text.contains("panic"), "{text}");
+    }
+}
+
 /// The START and END lines of a container's log alternate strictly: one invocation at a time.
 fn alternates(log: &str) -> bool {
     let marks: Vec<&str> = log
@@ -253,12 +263,7 @@ fn ten_concurrent_callers_on_two_containers_are_all_answered_one_at_a_time_each(
         !containers.is_empty() && containers.len() <= 2,
         "{containers:?}"
     );
-    for id in &containers {
-        let log = Command::new("docker").args(["logs", id]).output().unwrap();
-        let text = format!("{}{}", stdout(&log), stderr(&log));
-        assert!(alternates(&text), "{text}");
-        assert!(!text.contains("panic"), "{text}");
-    }
+    assert_one_call_at_a_time(&containers);
 }
 
 #[test]
@@ -440,11 +445,7 @@ fn a_thousand_calls_from_fifty_clients_are_each_answered_once_with_their_own_res
         !containers.is_empty() && containers.len() <= 4,
         "{containers:?}"
     );
-    for id in &containers {
-        let log = Command::new("docker").args(["logs", id]).output().unwrap();
-        let text = format!("{}{}", stdout(&log), stderr(&log));
-        assert!(alternates(&text), "{text}");
-    }
+    assert_one_call_at_a_time(&containers);
     assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
     assert!(containers_of(&suite).is_empty());
 }

@@ -106,12 +106,7 @@ impl Server {
         self.run_ids.push(run_id.clone());
         let config = &self.config;
         let planned: Vec<&Suite> = suites.iter().collect();
-        let caller = config
-            .env
-            .caller
-            .clone()
-            .with_vars(&planned)
-            .map_err(Error::Usage)?;
+        let caller = config.env.caller_for(&planned)?;
         let count = suites.len();
         let runner = Arc::new(Runner {
             engine: self.engine.clone(),

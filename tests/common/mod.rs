@@ -305,3 +305,28 @@ impl Drop for Background {
         }
     }
 }
+
+/// What a `lambda-ci run --keep` left: its output, its run id and its containers (the caller
+/// removes them).
+pub struct KeptRun {
+    pub out: Output,
+    pub run_id: String,
+    pub kept: Vec<String>,
+}
+
+/// Runs `suite` with `--keep` and `extra` flags, reading its run id from its JUnit report.
+pub fn run_kept(suite: &Path, extra: &[&str]) -> KeptRun {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--keep"])
+        .args(extra)
+        .arg("--junit")
+        .arg(&junit)
+        .arg(suite)
+        .output()
+        .unwrap();
+    let run_id = run_id_in(&junit).expect("the report names its run");
+    let kept = containers_of_run(&run_id);
+    KeptRun { out, run_id, kept }
+}
