@@ -74,6 +74,10 @@ pub enum Outcome {
         error_type: Option<String>,
         message: Option<String>,
         body: Body,
+        /// The engine reported the container out of memory during the invocation: the
+        /// runtime was killed for exceeding the function's `memory`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        out_of_memory: bool,
     },
     /// No answer from RIE: connection refused or reset, or the host-side deadline passed.
     Transport {
@@ -175,6 +179,7 @@ impl Outcome {
             error_type,
             message,
             body: parsed,
+            out_of_memory: false,
         }
     }
 }

@@ -131,13 +131,28 @@ fn twenty_cases_share_one_warm_container() {
 
 #[test]
 fn a_crashing_runtime_and_an_oom_kill_are_failures_and_the_next_case_still_runs() {
-    let out = run(&[fixture("crash.yaml"), fixture("oom.yaml")], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let suites = [
+        fixture("crash.yaml"),
+        fixture("oom.yaml"),
+        fixture("killed.yaml"),
+    ];
+    let out = run(&suites, &["--json", json.to_str().unwrap()]);
     let text = stdout(&out);
     assert!(text.matches("Runtime.ExitError").count() >= 2, "{text}");
     assert!(text.contains("exit status 3"), "{text}");
     assert!(text.contains("FAIL  and again"), "{text}");
-    assert!(text.contains("signal: killed; the runtime was killed, most likely for exceeding the function's `memory`"), "{text}");
-    assert_summary(&text, "0 passed, 3 failed");
+    // Out of memory for certain, from the engine's `oom` event; a SIGKILL of another kind is not.
+    assert!(text.contains("signal: killed; out of memory: the engine killed the runtime for exceeding the function's `memory`"), "{text}");
+    assert!(text.contains("signal: killed; the runtime was killed by SIGKILL, and the engine reported no out-of-memory"), "{text}");
+    assert_summary(&text, "0 passed, 4 failed");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let oom =
+        |suite: usize| report["suites"][suite]["cases"][0]["outcome"]["out_of_memory"].clone();
+    assert_eq!(oom(1), serde_json::json!(true));
+    assert_eq!(oom(2), serde_json::Value::Null);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bollard::models::{
@@ -127,6 +128,10 @@ pub struct Container {
     volumes: Vec<String>,
     /// Removed or kept: nothing is left for dropping it to do.
     settled: bool,
+    /// How many times the engine reported the container out of memory.
+    ooms: Arc<AtomicU64>,
+    /// Follows the engine's `oom` events for the container; ends with it.
+    oom_watch: tokio::task::JoinHandle<()>,
 }
 
 /// A container dropped without being removed or kept (a future cancelled, a panic) is
@@ -134,6 +139,7 @@ pub struct Container {
 /// left to do it.
 impl Drop for Container {
     fn drop(&mut self) {
+        self.oom_watch.abort();
         if self.settled {
             return;
         }
@@ -234,7 +240,10 @@ impl Container {
                 return Err(give_back(StartError::Attach(e)).await);
             }
         };
+        let ooms = Arc::new(AtomicU64::new(0));
+        let oom_watch = tokio::spawn(follow_ooms(engine.clone(), id.clone(), ooms.clone()));
         if let Err(e) = engine.docker.start_container(&id, None).await {
+            oom_watch.abort();
             let _ = remove(engine, &id).await;
             owned.forget(&id);
             return Err(give_back(StartError::Start(e)).await);
@@ -249,6 +258,8 @@ impl Container {
             owned: owned.clone(),
             volumes,
             settled: false,
+            ooms,
+            oom_watch,
         };
         match published_port(engine, &container.id, &spec.port).await {
             Some((port, networks)) => {
@@ -285,6 +296,11 @@ impl Container {
         let logs = self.logs.so_far();
         self.remove().await;
         Err(StartError::Exited { how, logs })
+    }
+
+    /// How many times the engine has reported the container out of memory.
+    pub fn oom_count(&self) -> u64 {
+        self.ooms.load(Ordering::SeqCst)
     }
 
     /// Whether the container still runs, and if not how it ended.
@@ -329,6 +345,26 @@ impl Container {
             self.owned.remove_volume(&self.engine, volume).await;
         }
         self.settled = true;
+    }
+}
+
+/// Counts the engine's `oom` events for container `id`: the kernel killed a process of it for
+/// exceeding its memory limit (the container itself may keep running).
+async fn follow_ooms(engine: Engine, id: String, ooms: Arc<AtomicU64>) {
+    use futures_util::StreamExt;
+    let filters = HashMap::from([
+        ("container".to_string(), vec![id]),
+        ("event".to_string(), vec!["oom".to_string()]),
+    ]);
+    let options = bollard::query_parameters::EventsOptions {
+        filters: Some(filters),
+        ..Default::default()
+    };
+    let mut events = engine.docker.events(Some(options));
+    while let Some(event) = events.next().await {
+        if event.is_ok() {
+            ooms.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
 

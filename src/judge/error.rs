@@ -57,15 +57,19 @@ pub(super) fn what_happened(outcome: &Outcome) -> String {
             error_type,
             message,
             body,
+            out_of_memory,
         } => {
             let what = match (error_type, message) {
                 (Some(t), Some(m)) => format!("{t}: {m}"),
                 _ if body.to_string().trim().is_empty() => "an empty answer".to_string(),
                 _ => shorten(&body.to_string(), QUOTED),
             };
-            // The kernel's OOM killer shows up only as a killed runtime.
-            let oom = if what.contains("signal: killed") {
-                "; the runtime was killed, most likely for exceeding the function's `memory`"
+            // The kernel's OOM killer shows up as a killed runtime; the engine's `oom` event
+            // says it for certain.
+            let oom = if *out_of_memory {
+                "; out of memory: the engine killed the runtime for exceeding the function's `memory`"
+            } else if what.contains("signal: killed") {
+                "; the runtime was killed by SIGKILL, and the engine reported no out-of-memory"
             } else {
                 ""
             };

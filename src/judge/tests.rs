@@ -356,6 +356,7 @@ fn an_empty_error_expectation_accepts_any_failure() {
         error_type: None,
         message: None,
         body: Body::Text(String::new()),
+        out_of_memory: false,
     };
     assert_eq!(run(&any, &crash), Verdict::Pass);
     assert!(matches!(run(&any, &ok(json!(1))), Verdict::Fail(_)));
@@ -377,6 +378,7 @@ fn timeouts_init_errors_and_infrastructure() {
         error_type: Some("Runtime.ImportModuleError".into()),
         message: Some("Unable to import module 'nope'".into()),
         body: Body::Text(String::new()),
+        out_of_memory: false,
     };
     let f = failures(run(&Expectation::default(), &init));
     assert!(

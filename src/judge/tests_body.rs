@@ -93,6 +93,7 @@ fn an_init_error_document_can_be_asserted_on() {
             "errorType": "Runtime.ImportModuleError",
             "errorMessage": "Unable to import module 'app': No module named 'requests'"
         })),
+        out_of_memory: false,
     };
     let mut e = check(CheckKind::Error {
         error_type: Some(TextMatch::Exact("Runtime.ImportModuleError".into())),

@@ -267,6 +267,13 @@ pub fn answer(outcome: &Outcome, raw: Option<&[u8]>, request_id: &str) -> Answer
             format!("RequestId: {request_id} Error: {message}"),
         ),
         Outcome::RuntimeFailure {
+            out_of_memory: true,
+            ..
+        } => failed(
+            "Runtime.OutOfMemory",
+            format!("RequestId: {request_id} Error: Runtime exited with error: signal: killed"),
+        ),
+        Outcome::RuntimeFailure {
             error_type,
             message,
             ..

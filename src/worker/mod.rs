@@ -234,11 +234,13 @@ impl Worker {
             .collect();
         matchers.extend(tap);
         self.container.logs.watch(matchers);
+        let ooms = self.container.oom_count();
         let (answer, round_trip) = self.rie.invoke(payload, context).await;
         let outcome = match &answer {
             Ok(a) => Outcome::classify(a.status, &a.body),
             Err(error) => self.transport_failure(error.clone()).await,
         };
+        let outcome = self.out_of_memory(outcome, ooms).await;
         let completed = matches!(&answer, Ok(a) if a.status == 200);
         let timed_out = matches!(outcome, Outcome::Timeout { .. });
         let mut taken = claim::claim(&self.container.logs, completed, timed_out).await;
@@ -283,6 +285,28 @@ impl Worker {
         };
         self.container.keep();
         Some(kept)
+    }
+
+    /// A runtime failure during which the engine reported the container out of memory
+    /// (before the invocation it had reported `before`) is one for certain. The engine's event
+    /// may come a moment after RIE's answer, so it is waited for briefly.
+    async fn out_of_memory(&self, mut outcome: Outcome, before: u64) -> Outcome {
+        if let Outcome::RuntimeFailure {
+            out_of_memory,
+            message: Some(message),
+            ..
+        } = &mut outcome
+            && message.contains("signal: killed")
+        {
+            for _ in 0..10 {
+                if self.container.oom_count() > before {
+                    *out_of_memory = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        outcome
     }
 
     /// What a lost connection means: the engine may take a moment to record that the container
