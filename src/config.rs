@@ -212,30 +212,6 @@ fn check_inherited(
 }
 
 impl ServeConfig {
-    /// What to keep out of what is printed: the caller's credentials, when a function of
-    /// `suites` inherits them.
-    pub fn redactor(&self, suites: &[Suite]) -> crate::redact::Redactor {
-        let inherits = suites.iter().any(|s| {
-            self.aws_credentials.unwrap_or(s.function.aws_credentials) == Credentials::Inherit
-        });
-        let planned: Vec<&Suite> = suites.iter().collect();
-        let caller = self
-            .env
-            .caller
-            .clone()
-            .with_vars(&planned)
-            .unwrap_or_default();
-        let mut secrets = caller.vars().to_vec();
-        if inherits {
-            secrets.extend(caller.pairs().iter().cloned());
-        }
-        if secrets.is_empty() {
-            crate::redact::Redactor::default()
-        } else {
-            crate::redact::Redactor::new(&secrets)
-        }
-    }
-
     /// Refuses to start when functions inherit the caller's credentials and there are none
     /// (see [`RunConfig::check_inherited_credentials`]).
     pub fn check_inherited_credentials(&self, suites: &[&Suite]) -> Result<(), Error> {

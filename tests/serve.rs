@@ -449,3 +449,39 @@ fn a_thousand_calls_from_fifty_clients_are_each_answered_once_with_their_own_res
     assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
     assert!(containers_of(&suite).is_empty());
 }
+
+// Regression: serve printed the function's log lines as written, secrets and all.
+#[test]
+fn what_serve_prints_never_shows_an_inherited_secret() {
+    let secret = "caller-secret-key-0123456789";
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("leaky.yaml");
+    std::fs::write(
+        &suite,
+        format!(
+            "function:\n  name: leaky\n  runtime: python3.11\n  handler: app.leak\n  code: {}\n  aws_credentials: inherit\ncases:\n  - name: a\n    event: {{}}\n",
+            fixture("functions/py").display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut cmd = lambda_ci();
+    cmd.args(["serve", "--pull", "never", "--port", &port.to_string()])
+        .arg(&suite)
+        .env("AWS_ACCESS_KEY_ID", "caller-access-key-id-42")
+        .env("AWS_SECRET_ACCESS_KEY", secret);
+    let mut server = Server {
+        process: Background::start(cmd),
+        port,
+    };
+    server.wait_for("serving ");
+    let url = format!("{}/2015-03-31/functions/leaky/invocations", server.url());
+    // The caller gets the function's answer as it is: only what is printed is redacted.
+    let (code, body) = curl_call(&url, "{}");
+    assert_eq!(code, "200");
+    assert!(body.contains("isBase64Encoded"), "{body}");
+    server.wait_for("leaky | raw: [redacted]");
+    assert_eq!(server.interrupt(), Some(0));
+    let printed = server.printed();
+    assert!(!printed.contains(secret), "{printed}");
+}

@@ -59,18 +59,15 @@ impl Emitter {
     }
 }
 
-/// An emitter for `serve`, where nothing is planned and nothing waits: every event is stamped,
-/// redacted and passed on at once.
-pub(crate) fn live(events: UnboundedSender<Event>, redactor: Redactor) -> Emitter {
+/// An emitter for `serve`, where nothing is planned and nothing waits: every event is stamped
+/// and passed on at once (what `serve` prints is redacted where it is printed).
+pub(crate) fn live(events: UnboundedSender<Event>) -> Emitter {
     let (to, mut inbox) = tokio::sync::mpsc::unbounded_channel();
     let started = Instant::now();
     tokio::spawn(async move {
         while let Some(message) = inbox.recv().await {
             match message {
-                Message::Event(mut kind) => {
-                    if !redactor.is_empty() {
-                        kind.redact(&redactor);
-                    }
+                Message::Event(kind) => {
                     let _ = events.send(Event {
                         at: SystemTime::now(),
                         elapsed: started.elapsed(),

@@ -189,17 +189,15 @@ impl Runner {
         }
     }
 
-    /// The secrets of this run: the caller's credentials, when a function inherits them.
+    /// The secrets of this run: the `${NAME}` values, and the caller's credentials when a
+    /// function inherits them.
     fn redactor(&self) -> Redactor {
-        let mut secrets = self.caller.vars().to_vec();
-        if self.inheriting().next().is_some() {
-            secrets.extend(self.caller.pairs().iter().cloned());
-        }
-        if secrets.is_empty() {
-            Redactor::default()
-        } else {
-            Redactor::new(&secrets)
-        }
+        Redactor::new(&self.secrets())
+    }
+
+    /// What this runner's reports must not show (see [`CallerCredentials::secrets`]).
+    pub(crate) fn secrets(&self) -> Vec<(String, String)> {
+        self.caller.secrets(self.inheriting().next().is_some())
     }
 
     /// The suites whose functions get the caller's credentials.

@@ -42,6 +42,8 @@ struct Server {
     boots: Arc<Semaphore>,
     /// Every version of every function, current or draining, stopped at the end.
     every: Vec<Arc<Function>>,
+    /// The secrets of every runner made, kept out of what is printed.
+    secrets: Vec<(String, String)>,
 }
 
 /// Serves until interrupted; the exit code.
@@ -61,7 +63,6 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
     let printer = Printer::new(names);
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(printer.clone().events(received));
-    let redactor = config.redactor(&suites);
     let mut server = Server {
         scratch,
         engine,
@@ -69,9 +70,10 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
         run_ids: Vec::new(),
         stop: tokio::sync::watch::channel(None).0,
         printer,
-        out: runner::live(events, redactor),
+        out: runner::live(events),
         boots: Arc::new(Semaphore::new(runner::boots_at_once())),
         every: Vec::new(),
+        secrets: Vec::new(),
         config,
     };
     let functions = server.functions(suites)?;
@@ -131,6 +133,8 @@ impl Server {
             run_id,
             stop: self.stop.subscribe(),
         });
+        self.secrets.extend(runner.secrets());
+        self.printer.redact(&self.secrets);
         let made: Vec<Arc<Function>> = (0..count)
             .map(|i| {
                 let (runner, boots) = (runner.clone(), self.boots.clone());

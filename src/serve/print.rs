@@ -3,13 +3,14 @@
 //! line per call, and SDK retries that ran a handler twice.
 
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use owo_colors::{AnsiColors, OwoColorize};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::docker::Matcher;
 use crate::event::{Event, EventKind};
+use crate::redact::Redactor;
 use crate::report::visible;
 
 const COLORS: [AnsiColors; 6] = [
@@ -28,6 +29,8 @@ pub struct Printer {
     /// The longest function name, so that prefixes line up.
     width: usize,
     names: Arc<Vec<String>>,
+    /// The secrets of every function served: no printed line shows them.
+    redactor: Arc<RwLock<Redactor>>,
 }
 
 impl Printer {
@@ -38,7 +41,13 @@ impl Printer {
             color,
             width: names.iter().map(String::len).max().unwrap_or(0),
             names: Arc::new(names),
+            redactor: Arc::default(),
         }
+    }
+
+    /// Keeps `secrets` out of every line printed from now on.
+    pub fn redact(&self, secrets: &[(String, String)]) {
+        *self.redactor.write().unwrap_or_else(|e| e.into_inner()) = Redactor::new(secrets);
     }
 
     /// `name`, padded, in its colour.
@@ -51,8 +60,11 @@ impl Printer {
         padded.color(COLORS[i % COLORS.len()]).to_string()
     }
 
-    /// One line, as it is.
+    /// One line, its secrets redacted.
     pub fn line(&self, text: &str) {
+        let redactor = self.redactor.read().unwrap_or_else(|e| e.into_inner());
+        let clean = redactor.find_and_replace(text);
+        let text = clean.as_deref().unwrap_or(text);
         let mut out = std::io::stdout().lock();
         // A closed stdout (`| head`) must not stop the server.
         let _ = writeln!(out, "{text}");

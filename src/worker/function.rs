@@ -57,6 +57,16 @@ impl CallerCredentials {
         &self.vars
     }
 
+    /// What is to be kept out of every report: the `${NAME}` values, and the credentials when
+    /// a function `inherits` them.
+    pub fn secrets(&self, inherits: bool) -> Vec<(String, String)> {
+        let mut secrets = self.vars.clone();
+        if inherits {
+            secrets.extend(self.credentials.iter().cloned());
+        }
+        secrets
+    }
+
     /// With the variables that `suites` take with `${NAME}`, read from this process's
     /// environment; one that is not set is an error naming where it is asked for.
     pub fn with_vars(mut self, suites: &[&crate::suite::Suite]) -> Result<Self, String> {
