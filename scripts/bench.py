@@ -173,6 +173,7 @@ def sam_start_lambda(sam, template, calls):
     parallel)."""
     port = free_port()
     env = dict(os.environ, SAM_CLI_TELEMETRY="0")
+    before = set(sam_containers())
     t0 = time.perf_counter()
     server = subprocess.Popen(
         [sam, "local", "start-lambda", "-t", str(template), "-p", str(port),
@@ -200,6 +201,14 @@ def sam_start_lambda(sam, template, calls):
     finally:
         os.killpg(server.pid, 15)
         server.wait()
+        # SAM stopped while it still created a warm container leaves that one running.
+        left = [c for c in sam_containers() if c not in before]
+        if left:
+            sh("docker", "rm", "-f", *left)
+
+
+def sam_containers():
+    return sh("docker", "ps", "-aq", "--filter", "label=sam.cli.container.type=lambda").split()
 
 
 def sam_invoke(sam, template, event, times):

@@ -76,8 +76,7 @@ fn describe(leftover: &Leftover) -> String {
 fn live_owner(owner: Option<&str>) -> Option<u32> {
     let (host, pid) = owner?.rsplit_once('/')?;
     let pid: u32 = pid.parse().ok()?;
-    let here = docker::owner();
-    let (this_host, _) = here.rsplit_once('/')?;
+    let (this_host, _) = docker::owner().rsplit_once('/')?;
     if host != this_host {
         return None;
     }

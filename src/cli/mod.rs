@@ -139,10 +139,6 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    /// When to pull base images from their registry.
-    #[arg(long, value_enum, default_value_t = Pull::Missing)]
-    pub pull: Pull,
-
     /// Leave the containers running after the run and print how to reach them.
     #[arg(long)]
     pub keep: bool,
@@ -151,6 +147,17 @@ pub struct RunArgs {
     /// print what changed. Ignored when CI=true: CI never writes snapshots.
     #[arg(long)]
     pub update_snapshots: bool,
+
+    #[command(flatten)]
+    pub containers: ContainerArgs,
+}
+
+/// How function containers are made and reached: shared by `run`, `watch` and `serve`.
+#[derive(Debug, clap::Args)]
+pub struct ContainerArgs {
+    /// When to pull base images from their registry.
+    #[arg(long, value_enum, default_value_t = Pull::Missing)]
+    pub pull: Pull,
 
     /// How code and layers reach the containers: `bind` mounts them, `copy` copies them in
     /// (for engines that cannot see this machine's files), `auto` finds out.
@@ -267,12 +274,12 @@ impl RunArgs {
             paths: self.select.paths,
             junit: self.junit,
             json: self.json,
-            pull: self.pull.into(),
+            pull: self.containers.pull.into(),
             keep: self.keep,
             update_snapshots: self.update_snapshots,
-            invoke_host: self.invoke_host,
-            mount: self.mount.into(),
-            aws_credentials: self.aws_credentials.map(Into::into),
+            invoke_host: self.containers.invoke_host,
+            mount: self.containers.mount.into(),
+            aws_credentials: self.containers.aws_credentials.map(Into::into),
             env: crate::config::Environment::read(),
         })
     }

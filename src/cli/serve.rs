@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{AwsCredentials, Mount, Pull};
+use super::ContainerArgs;
 use crate::config::{InlineFunction, ServeConfig};
 use crate::error::Error;
 
@@ -66,22 +66,8 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with = "no_watch")]
     pub poll: bool,
 
-    /// When to pull base images from their registry.
-    #[arg(long, value_enum, default_value_t = Pull::Missing)]
-    pub pull: Pull,
-
-    /// How code and layers reach the containers: `bind`, `copy`, or `auto` (finds out).
-    #[arg(long, value_enum, default_value_t = Mount::Auto)]
-    pub mount: Mount,
-
-    /// The host at which the function containers' published ports are reached.
-    #[arg(long, value_name = "HOST")]
-    pub invoke_host: Option<String>,
-
-    /// Which AWS credentials every function sees: `inherit` passes yours, `placeholder`
-    /// harmless stand-ins.
-    #[arg(long, value_enum, value_name = "WHICH")]
-    pub aws_credentials: Option<AwsCredentials>,
+    #[command(flatten)]
+    pub containers: ContainerArgs,
 }
 
 impl ServeArgs {
@@ -128,10 +114,10 @@ impl ServeArgs {
             warm: self.warm,
             watch: !self.no_watch,
             poll: self.poll,
-            pull: self.pull.into(),
-            mount: self.mount.into(),
-            invoke_host: self.invoke_host,
-            aws_credentials: self.aws_credentials.map(Into::into),
+            pull: self.containers.pull.into(),
+            mount: self.containers.mount.into(),
+            invoke_host: self.containers.invoke_host,
+            aws_credentials: self.containers.aws_credentials.map(Into::into),
             env: crate::config::Environment::read(),
         })
     }

@@ -34,16 +34,19 @@ pub const SUITE_LABEL: &str = "lambda-ci.suite";
 /// `lambda-ci clean` leaves a live run's alone.
 pub const OWNER_LABEL: &str = "lambda-ci.owner";
 
-/// This process, as [`OWNER_LABEL`] names it.
-pub fn owner() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    format!("{}/{}", host.trim(), std::process::id())
+/// This process, as [`OWNER_LABEL`] names it; read once.
+pub fn owner() -> &'static str {
+    static OWNER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OWNER.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        format!("{}/{}", host.trim(), std::process::id())
+    })
 }
 
 /// `labels`, with this process as their owner.
 pub(crate) fn owned_by_me(labels: &HashMap<String, String>) -> HashMap<String, String> {
     let mut labels = labels.clone();
-    labels.insert(OWNER_LABEL.to_string(), owner());
+    labels.insert(OWNER_LABEL.to_string(), owner().to_string());
     labels
 }
 

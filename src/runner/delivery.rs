@@ -53,6 +53,7 @@ impl Runner {
             let Some(witness) = bind.witness() else {
                 let probed = self.probe(image, out).await;
                 let _ = self.prepared.delivery.set(probed);
+                self.keep_bound(suite_id, bind).await;
                 continue;
             };
             let told = Box::new(move |shown: &PathProbe| {
@@ -75,13 +76,19 @@ impl Runner {
                 // Removed before it served: the run copies, this container too.
                 Err(BootError::Unseen(_)) => continue,
                 booted => {
-                    if self.prepared.delivery.get() == Some(&Delivery::BindReadOnly) {
-                        let cell = self.prepared.blueprint(suite_id);
-                        cell.get_or_init(|| async { Ok(bind) }).await;
-                    }
+                    self.keep_bound(suite_id, bind).await;
                     return booted;
                 }
             }
+        }
+    }
+
+    /// Keeps `bind`, made before the run knew how artifacts reach the containers, as the
+    /// function's blueprint when they are bind-mounted: its layers are not merged again.
+    async fn keep_bound(&self, suite: SuiteId, bind: Arc<Blueprint>) {
+        if self.prepared.delivery.get() == Some(&Delivery::BindReadOnly) {
+            let cell = self.prepared.blueprint(suite);
+            cell.get_or_init(|| async { Ok(bind) }).await;
         }
     }
 

@@ -93,8 +93,16 @@ pub fn run(suites: &[PathBuf], extra: &[&str]) -> Output {
     let out = cmd.output().expect("run lambda-ci");
     match run_id_in(&junit) {
         Some(id) => {
+            let left = containers_of_run(&id);
+            // Removed before the failure is reported, so that one failing test does not leave
+            // them on the engine for the next.
+            for container in &left {
+                let _ = Command::new("docker")
+                    .args(["rm", "-f", container])
+                    .output();
+            }
             assert_eq!(
-                containers_of_run(&id),
+                left,
                 Vec::<String>::new(),
                 "run {id} left containers behind"
             );
