@@ -13,34 +13,27 @@ use crate::config::RunConfig;
 use crate::error::Error;
 use crate::suite::{self, Suite};
 
-/// Watches until interrupted; the exit code.
+/// Watches until interrupted; the exit code. The watcher runs all along, so a file saved
+/// while a run is under way counts too: the next run follows it.
 pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
     let terminal = std::io::stdout().is_terminal();
+    let (mut loaded, mut broken) = match suite::load_paths_warning(&config.paths).0 {
+        Ok(suites) => (suites, false),
+        Err(_) => (Vec::new(), true),
+    };
+    let mut watched = to_watch(&config, &loaded);
+    let mut watcher = start(&watched, poll)?;
     let mut code = run_once(config.clone()).await?;
     loop {
         if stopped_by_signal(code) {
             return Ok(code);
         }
-        let (loaded, problems) = match suite::load_paths_warning(&config.paths).0 {
-            Ok(suites) => (suites, None),
-            Err(errors) => (Vec::new(), Some(errors)),
-        };
-        let mut watched: Vec<PathBuf> = loaded.iter().flat_map(sources).collect();
-        // The paths given, so that new and broken suite files are seen too.
-        watched.extend(
-            config
-                .paths
-                .iter()
-                .filter_map(|p| std::path::absolute(p).ok()),
-        );
         say(&format!(
             "watching {} suite{} for changes; Ctrl-C stops",
             loaded.len(),
             if loaded.len() == 1 { "" } else { "s" }
         ));
-        let mut watcher =
-            Watcher::new(&watched, poll).map_err(|e| Error::Usage(crate::chain::one_line(&e)))?;
-        let files = loop {
+        let (files, now) = loop {
             let changed = tokio::select! {
                 changed = watcher.changed() => changed.unwrap_or_default(),
                 _ = crate::cleanup::interrupted() => return Ok(crate::exit::SUCCESS),
@@ -51,15 +44,24 @@ pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
                         say(&format!("error: {problem}"));
                     }
                     say("fix the suite and save it again");
+                    broken = true;
                 }
                 Ok(now) => {
-                    let files = to_run(&changed, &now, &loaded, problems.is_some());
+                    let files = to_run(&changed, &now, &loaded, broken);
                     if !files.is_empty() {
-                        break files;
+                        break (files, now);
                     }
                 }
             }
         };
+        broken = false;
+        // Suites may now be made of other files.
+        let now_watched = to_watch(&config, &now);
+        if now_watched != watched {
+            watched = now_watched;
+            watcher = start(&watched, poll)?;
+        }
+        loaded = now;
         if terminal {
             // Clear the screen and go home, as watch tools do.
             print!("\x1b[2J\x1b[H");
@@ -68,6 +70,23 @@ pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
         run.paths = files;
         code = run_once(run).await?;
     }
+}
+
+/// What to watch for `suites`: what they are made of, and the paths given, so that new and
+/// broken suite files are seen too.
+fn to_watch(config: &RunConfig, suites: &[Suite]) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = suites.iter().flat_map(sources).collect();
+    paths.extend(
+        config
+            .paths
+            .iter()
+            .filter_map(|p| std::path::absolute(p).ok()),
+    );
+    paths
+}
+
+fn start(paths: &[PathBuf], poll: bool) -> Result<Watcher, Error> {
+    Watcher::new(paths, poll).map_err(|e| Error::Usage(crate::chain::one_line(&e)))
 }
 
 /// The suite files a change calls for: those it affects, those new since `before`, and all
