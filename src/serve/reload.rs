@@ -25,20 +25,33 @@ impl Server {
         if !self.config.watch {
             return signal.await;
         }
+        // Made again only when the functions come to be made of other files: a file saved
+        // while a reload is under way still counts.
+        let mut watching: Option<(Vec<PathBuf>, Watcher)> = None;
         loop {
-            let sources: Vec<PathBuf> = api
+            let mut sources: Vec<PathBuf> = api
                 .current()
                 .iter()
                 .flat_map(|f| watch::sources(f.suite()))
                 .collect();
-            let mut watcher = match Watcher::new(&sources, self.config.poll) {
-                Ok(watcher) => watcher,
-                Err(e) => {
-                    let why = crate::chain::one_line(&e);
-                    self.printer
-                        .line(&format!("warning: hot reload is off: {why}"));
-                    return signal.await;
+            sources.sort();
+            sources.dedup();
+            if watching
+                .as_ref()
+                .is_none_or(|(watched, _)| *watched != sources)
+            {
+                match Watcher::new(&sources, self.config.poll) {
+                    Ok(watcher) => watching = Some((sources, watcher)),
+                    Err(e) => {
+                        let why = crate::chain::one_line(&e);
+                        self.printer
+                            .line(&format!("warning: hot reload is off: {why}"));
+                        return signal.await;
+                    }
                 }
+            }
+            let Some((_, watcher)) = watching.as_mut() else {
+                return signal.await;
             };
             tokio::select! {
                 s = &mut signal => return s,
