@@ -22,6 +22,8 @@ pub struct RunConfig {
     pub keep: bool,
     /// Overrides every function's `aws_credentials`.
     pub aws_credentials: Option<Credentials>,
+    /// `--runtime-api`: overrides every suite's `runtime_api`.
+    pub runtime_api: Option<crate::suite::RuntimeApi>,
     /// How code and layers reach the containers.
     pub mount: MountMode,
     /// `--invoke-host`: the host the containers' published ports are reached at.
@@ -52,6 +54,7 @@ impl Default for RunConfig {
             pull: PullPolicy::default(),
             keep: false,
             aws_credentials: None,
+            runtime_api: None,
             mount: MountMode::default(),
             invoke_host: None,
             selection: Selection::default(),
@@ -147,6 +150,7 @@ impl RunConfig {
             "pull": self.pull,
             "mount": self.mount,
             "aws_credentials": self.aws_credentials,
+            "runtime_api": self.runtime_api,
             "invoke_host": self.invoke_host,
             "junit": self.junit.as_ref().map(|p| p.display().to_string()),
         })
@@ -238,6 +242,7 @@ pub struct ServeConfig {
     pub mount: MountMode,
     pub invoke_host: Option<String>,
     pub aws_credentials: Option<Credentials>,
+    pub runtime_api: Option<crate::suite::RuntimeApi>,
     pub env: Environment,
 }
 

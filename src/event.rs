@@ -137,6 +137,9 @@ pub enum EventKind {
         cached: bool,
         took: Duration,
     },
+    /// Functions that asked for lambda-ci's Runtime API run under RIE instead, and why; said
+    /// once per run.
+    RuntimeApiFallback { reason: String },
     /// How code and layers reach this run's containers, and why.
     ArtifactsDelivered {
         /// Copied through the Engine API rather than bind-mounted.

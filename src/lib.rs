@@ -102,6 +102,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         unpacked: unpacked.clone(),
         pull: config.pull,
         credentials: config.aws_credentials,
+        runtime_api: config.runtime_api,
         cancellation: runner::Cancellation {
             max_fail: config.max_fail,
         },

@@ -174,6 +174,31 @@ pub struct ContainerArgs {
     /// harmless stand-ins.
     #[arg(long, value_enum, value_name = "WHICH")]
     pub aws_credentials: Option<AwsCredentials>,
+
+    /// What serves the Runtime API in every function's container, whatever its suite says:
+    /// `lambda-ci` (the default) answers as the Lambda service does, `rie` is the Runtime
+    /// Interface Emulator in the base image.
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub runtime_api: Option<RuntimeApiArg>,
+}
+
+/// `--runtime-api`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuntimeApiArg {
+    /// lambda-ci's own agent.
+    #[value(name = "lambda-ci")]
+    LambdaCi,
+    /// The Runtime Interface Emulator.
+    Rie,
+}
+
+impl From<RuntimeApiArg> for crate::suite::RuntimeApi {
+    fn from(arg: RuntimeApiArg) -> crate::suite::RuntimeApi {
+        match arg {
+            RuntimeApiArg::LambdaCi => crate::suite::RuntimeApi::LambdaCi,
+            RuntimeApiArg::Rie => crate::suite::RuntimeApi::Rie,
+        }
+    }
 }
 
 /// `--reporter`.
@@ -280,6 +305,7 @@ impl RunArgs {
             invoke_host: self.containers.invoke_host,
             mount: self.containers.mount.into(),
             aws_credentials: self.containers.aws_credentials.map(Into::into),
+            runtime_api: self.containers.runtime_api.map(Into::into),
             env: crate::config::Environment::read(),
         })
     }

@@ -118,6 +118,7 @@ impl ServeArgs {
             mount: self.containers.mount.into(),
             invoke_host: self.containers.invoke_host,
             aws_credentials: self.containers.aws_credentials.map(Into::into),
+            runtime_api: self.containers.runtime_api.map(Into::into),
             env: crate::config::Environment::read(),
         })
     }

@@ -25,6 +25,8 @@ pub struct ContainerSpec {
     pub image: String,
     /// The platform to run, as `linux/arm64`; the engine's own when `None`.
     pub platform: Option<String>,
+    /// In place of the image's entrypoint.
+    pub entrypoint: Option<Vec<String>>,
     pub cmd: Option<Vec<String>>,
     pub env: Vec<(String, String)>,
     /// Host files the container needs, and how each reaches it.
@@ -200,6 +202,7 @@ impl Container {
         };
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
+            entrypoint: spec.entrypoint.clone(),
             cmd: spec.cmd.clone(),
             env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             labels: Some(super::owned_by_me(&spec.labels)),

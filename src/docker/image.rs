@@ -28,6 +28,19 @@ pub struct PullProgress {
     pub status: String,
 }
 
+/// How an image starts by itself: its entrypoint and command.
+pub async fn launch(
+    engine: &Engine,
+    image: &str,
+) -> Result<(Vec<String>, Vec<String>), bollard::errors::Error> {
+    let info = engine.docker.inspect_image(image).await?;
+    let config = info.config.unwrap_or_default();
+    Ok((
+        config.entrypoint.unwrap_or_default(),
+        config.cmd.unwrap_or_default(),
+    ))
+}
+
 /// Why an image cannot be had.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {

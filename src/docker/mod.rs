@@ -16,7 +16,7 @@ use bollard::Docker;
 
 pub use build::{BuildError, build_image, context_tar};
 pub use container::{Artifact, Container, ContainerSpec, Delivery, StartError, State};
-pub use image::{ImageError, PullPolicy, PullProgress, ensure_image};
+pub use image::{ImageError, PullPolicy, PullProgress, ensure_image, launch};
 pub use leftovers::{Kind as LeftoverKind, Leftover, leftovers, remove_leftover};
 pub use logs::{
     Framing, KEPT_LINES, LINE_BYTES, LogLine, LogStream, Logs, Matcher, READ_BYTES, Role, Taken,

@@ -202,6 +202,7 @@ impl Redact for EventKind {
             | EventKind::ImageReady { .. }
             | EventKind::ImageBuilt { .. }
             | EventKind::ArtifactsDelivered { .. }
+            | EventKind::RuntimeApiFallback { .. }
             | EventKind::ContainerStarting { .. }
             | EventKind::ContainerReady { .. }
             | EventKind::ContainerKept { .. }

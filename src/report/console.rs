@@ -282,6 +282,9 @@ impl<W: Write> Console<W> {
                 };
                 self.progress.println(&line);
             }
+            EventKind::RuntimeApiFallback { reason } => {
+                self.progress.println(&format!("runtime API: {reason}"));
+            }
             EventKind::ArtifactsDelivered { copied, reason } => {
                 let how = if *copied {
                     "copied into each container"

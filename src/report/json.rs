@@ -149,6 +149,9 @@ impl Reporter for Json {
                     );
                 }
             }
+            EventKind::RuntimeApiFallback { reason } => {
+                self.run.insert("runtime_api_fallback", json!(reason));
+            }
             EventKind::ArtifactsDelivered { copied, reason } => {
                 let mount = if *copied { "copy" } else { "bind" };
                 self.run

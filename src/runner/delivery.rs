@@ -12,8 +12,10 @@ use crate::config::MountMode;
 use crate::docker::{self, Delivery, PathProbe};
 use crate::event::EventKind;
 use crate::plan::{SuiteId, WorkerId};
+use crate::suite::RuntimeApi;
 use crate::suite::Suite;
-use crate::worker::{Blueprint, BootError, Placement, Ready, Witnessing, Worker};
+use crate::worker::{Blueprint, BootError, Placement, Ready, Starter, Witnessing, Worker};
+use std::sync::atomic::Ordering;
 
 impl Runner {
     /// The first container of `suite`'s function (`id`), booted from its blueprint; when no
@@ -29,7 +31,7 @@ impl Runner {
             if let Some(delivery) = self.prepared.delivery.get() {
                 let cell = self.prepared.blueprint(suite_id);
                 let made = cell
-                    .get_or_init(|| async { self.blueprint(suite, image, *delivery) })
+                    .get_or_init(|| async { self.blueprint(suite, image, *delivery, out).await })
                     .await;
                 let blueprint = made.clone().map_err(BootError::Layers)?;
                 return Worker::boot(id, &self.engine, &self.owned, blueprint, None).await;
@@ -48,7 +50,8 @@ impl Runner {
                 continue;
             }
             let bind = self
-                .blueprint(suite, image, Delivery::BindReadOnly)
+                .blueprint(suite, image, Delivery::BindReadOnly, out)
+                .await
                 .map_err(BootError::Layers)?;
             let Some(witness) = bind.witness() else {
                 let probed = self.probe(image, out).await;
@@ -117,17 +120,20 @@ impl Runner {
     }
 
     /// What every container of `suite`'s function is made from.
-    pub(super) fn blueprint(
+    pub(super) async fn blueprint(
         &self,
         suite: &Suite,
         image: &str,
         delivery: Delivery,
+        out: &Emitter,
     ) -> Result<Arc<Blueprint>, Arc<std::io::Error>> {
+        let starter = self.starter(suite, image, out).await;
         let placement = Placement {
             image,
             delivery,
             invoke_host: &self.invoke_host,
             own_network: self.engine.own_network.as_deref(),
+            starter: &starter,
         };
         let credentials = self.credentials.unwrap_or(suite.function.aws_credentials);
         Blueprint::new(
@@ -140,6 +146,45 @@ impl Runner {
         )
         .map(Arc::new)
         .map_err(Arc::new)
+    }
+}
+
+impl Runner {
+    /// What starts `suite`'s runtime: lambda-ci's agent unless `--runtime-api` or the suite
+    /// asks for RIE, or the agent cannot run there (said once per run).
+    async fn starter(&self, suite: &Suite, image: &str, out: &Emitter) -> Starter {
+        let asked = self.runtime_api.or(suite.runtime_api).unwrap_or_default();
+        if asked == RuntimeApi::Rie {
+            return Starter::Rie;
+        }
+        let fallback = |reason: String| {
+            if !self.prepared.fell_back.swap(true, Ordering::Relaxed) {
+                out.emit(EventKind::RuntimeApiFallback { reason });
+            }
+            Starter::Rie
+        };
+        if let Some(why) = crate::worker::agent_unavailable(suite.function.architecture) {
+            return fallback(why);
+        }
+        let dir = match crate::worker::agent_on_disk() {
+            Ok(dir) => dir,
+            Err(e) => {
+                return fallback(format!(
+                    "lambda-ci's agent cannot be written to {} ({e}); functions run under the base image's RIE",
+                    std::env::temp_dir().display()
+                ));
+            }
+        };
+        match docker::launch(&self.engine, image).await {
+            Ok((entrypoint, cmd)) => Starter::Agent {
+                dir,
+                entrypoint,
+                cmd,
+            },
+            Err(e) => fallback(format!(
+                "image {image} could not be inspected for its entrypoint ({e}); its function runs under RIE"
+            )),
+        }
     }
 }
 

@@ -59,6 +59,8 @@ pub struct Runner {
     pub pull: PullPolicy,
     /// `--aws-credentials`: overrides every function's `aws_credentials`.
     pub credentials: Option<Credentials>,
+    /// `--runtime-api`: overrides every suite's `runtime_api`.
+    pub runtime_api: Option<crate::suite::RuntimeApi>,
     /// The caller's credentials, for functions that inherit them.
     pub caller: CallerCredentials,
     /// How code and layers reach the containers.

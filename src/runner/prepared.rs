@@ -42,6 +42,8 @@ pub struct Prepared {
     /// For each pool slot, the generation its next container takes: a later plan never
     /// reuses the name of a container still being removed.
     generations: Mutex<HashMap<(SuiteId, usize), usize>>,
+    /// Whether the run said that functions fell back to RIE.
+    pub(super) fell_back: std::sync::atomic::AtomicBool,
 }
 
 fn cell<K: Eq + std::hash::Hash, T>(map: &Mutex<HashMap<K, Once<T>>>, key: K) -> Once<T> {

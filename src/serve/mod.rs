@@ -118,6 +118,7 @@ impl Server {
             unpacked,
             pull: config.pull,
             credentials: config.aws_credentials,
+            runtime_api: config.runtime_api,
             cancellation: Default::default(),
             jobs: usize::MAX,
             mount: config.mount,

@@ -95,6 +95,9 @@ impl Printer {
                 EventKind::ImageBuilt { image, cached, .. } if !cached => {
                     self.line(&format!("built {image}"));
                 }
+                EventKind::RuntimeApiFallback { reason } => {
+                    self.line(&format!("runtime API: {reason}"));
+                }
                 EventKind::ArtifactsDelivered { copied, reason } => {
                     let how = if copied {
                         "copied into each container"

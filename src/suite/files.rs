@@ -11,7 +11,7 @@ use super::fields::Ctx;
 use super::node::{self, Node, Value};
 use super::read::{ReadError, SUITE_LIMIT, read_head, read_limited, thousands, utf8_problem};
 use super::walk::Walk;
-use super::{Isolation, Suite};
+use super::{Isolation, RuntimeApi, Suite};
 
 /// Loads every suite under `paths`. A file given explicitly must be a suite; in a directory,
 /// any `.yaml`/`.yml` file with a top-level `cases:` key is one. What the search skipped that
@@ -231,7 +231,14 @@ impl Ctx<'_> {
         let top = self.fields(
             root,
             "the suite",
-            &["function", "defaults", "concurrency", "isolation", "cases"],
+            &[
+                "function",
+                "defaults",
+                "concurrency",
+                "isolation",
+                "runtime_api",
+                "cases",
+            ],
         )?;
         let function = match top.get("function") {
             Some(f) => self.function(f),
@@ -263,12 +270,17 @@ impl Ctx<'_> {
             None => Some(Isolation::Warm),
             Some(i) => self.choice(i, "`isolation`", Isolation::NAMED),
         };
+        let runtime_api = match top.get("runtime_api") {
+            None => Some(None),
+            Some(r) => self.choice(r, "`runtime_api`", RuntimeApi::NAMED).map(Some),
+        };
         defaults?;
         Some(Suite {
             file: self.file.to_path_buf(),
             function: function?,
             concurrency: concurrency? as usize,
             isolation: isolation?,
+            runtime_api: runtime_api?,
             cases: cases?,
             inputs: std::mem::take(&mut self.inputs),
         })

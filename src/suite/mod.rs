@@ -60,6 +60,8 @@ pub struct Suite {
     pub concurrency: usize,
     /// `isolation:`: whether cases share warm containers or each gets a fresh one.
     pub isolation: Isolation,
+    /// `runtime_api:`: what serves the Runtime API, when the suite chooses.
+    pub runtime_api: Option<RuntimeApi>,
     pub cases: Vec<Case>,
     /// The other files it reads: its cases' `event_file`s, absolute.
     pub inputs: Vec<PathBuf>,
@@ -218,6 +220,32 @@ impl Isolation {
     /// Every choice by its name in suites.
     pub const NAMED: &[(&'static str, Isolation)] =
         &[("warm", Isolation::Warm), ("cold", Isolation::Cold)];
+}
+
+/// What serves the Runtime API in a function's container: lambda-ci's own agent, faithful to
+/// the service, or the Runtime Interface Emulator the base image carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum RuntimeApi {
+    #[default]
+    #[serde(rename = "lambda-ci")]
+    LambdaCi,
+    #[serde(rename = "rie")]
+    Rie,
+}
+
+impl RuntimeApi {
+    /// Every choice by its name in suites and on the command line.
+    pub const NAMED: &[(&'static str, RuntimeApi)] = &[
+        ("lambda-ci", RuntimeApi::LambdaCi),
+        ("rie", RuntimeApi::Rie),
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RuntimeApi::LambdaCi => "lambda-ci",
+            RuntimeApi::Rie => "rie",
+        }
+    }
 }
 
 /// Files as they are deployed: a directory, or a `.zip` exactly as uploaded to Lambda.

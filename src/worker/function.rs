@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::artifact::Unpacked;
 use crate::docker::{Artifact, ContainerSpec, Delivery, LABEL, RUN_LABEL, SUITE_LABEL, Witness};
-use crate::suite::{Architecture, Credentials, Function};
+use crate::suite::{Architecture, Credentials, Function, RuntimeApi};
 
 /// The port RIE listens on inside the container.
 pub const RIE_PORT: u16 = 8080;
@@ -96,6 +96,30 @@ impl CallerCredentials {
     }
 }
 
+/// What starts the runtime in a function's container.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Starter {
+    /// The image's entrypoint, which starts RIE.
+    Rie,
+    /// lambda-ci's agent, in place of the image's entrypoint, which it runs with the
+    /// image's command (or the handler) to start the runtime.
+    Agent {
+        /// The directory on this machine holding the agent.
+        dir: PathBuf,
+        entrypoint: Vec<String>,
+        cmd: Vec<String>,
+    },
+}
+
+impl Starter {
+    pub fn api(&self) -> RuntimeApi {
+        match self {
+            Starter::Rie => RuntimeApi::Rie,
+            Starter::Agent { .. } => RuntimeApi::LambdaCi,
+        }
+    }
+}
+
 /// Where a function's containers run and how they are reached: the image, how artifacts get
 /// in, and the host their published port is reached at.
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +130,7 @@ pub struct Placement<'a> {
     /// The network lambda-ci's own container is on, when it runs in one: the function's
     /// containers join it and are reached there.
     pub own_network: Option<&'a str>,
+    pub starter: &'a Starter,
 }
 
 /// What every container of one function is made from; the same for a replacement.
@@ -121,6 +146,8 @@ pub struct Blueprint {
     pub architecture: Architecture,
     /// The host the containers' published port is reached at.
     pub invoke_host: String,
+    /// What serves the Runtime API in the containers.
+    pub api: RuntimeApi,
     /// The merged layers mounted at /opt, removed when the blueprint goes unless kept.
     merged_layers: Mutex<Option<tempfile::TempDir>>,
 }
@@ -141,6 +168,7 @@ impl Blueprint {
             delivery,
             invoke_host,
             own_network,
+            starter,
         } = placement;
         // Inside a container, lambda-ci reaches the function on its own network; a function
         // on a network of the suite's choosing joins lambda-ci's network as well.
@@ -174,12 +202,36 @@ impl Blueprint {
         };
         let memory = i64::from(function.memory) * 1024 * 1024;
         let env = environment(function, credentials, run_id);
+        let (entrypoint, cmd) = match starter {
+            Starter::Rie => (None, function.handler.clone().map(|h| vec![h])),
+            Starter::Agent {
+                dir,
+                entrypoint,
+                cmd,
+            } => {
+                artifacts.push(read_only(dir, super::agent::DIR, delivery));
+                // The image's entrypoint, with the handler in place of its command.
+                let mut command = entrypoint.clone();
+                match &function.handler {
+                    Some(handler) => command.push(handler.clone()),
+                    None => command.extend(cmd.iter().cloned()),
+                }
+                let handler = function.handler.clone().or_else(|| cmd.first().cloned());
+                let version = function
+                    .runtime
+                    .as_deref()
+                    .map(super::agent::runtime_version);
+                let agent = super::agent::entrypoint(handler.as_deref(), version.as_deref());
+                (Some(agent), Some(command))
+            }
+        };
         Ok(Blueprint {
             spec: ContainerSpec {
                 name: String::new(),
                 image: image.to_string(),
                 platform: Some(function.architecture.platform().to_string()),
-                cmd: function.handler.clone().map(|h| vec![h]),
+                entrypoint,
+                cmd,
                 env,
                 artifacts,
                 memory_bytes: Some(memory),
@@ -220,6 +272,7 @@ impl Blueprint {
             timeout: Duration::from_secs(function.timeout.into()),
             architecture: function.architecture,
             invoke_host: invoke_host.to_string(),
+            api: starter.api(),
             merged_layers: Mutex::new(merged_layers),
         })
     }
@@ -442,6 +495,7 @@ mod tests {
                 delivery: Delivery::BindReadOnly,
                 invoke_host: "127.0.0.1",
                 own_network: None,
+                starter: &Starter::Rie,
             },
             &Unpacked::default(),
             (Credentials::Placeholder, &CallerCredentials::default()),

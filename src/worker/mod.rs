@@ -4,23 +4,26 @@
 //! `&mut self`: a worker can never have two invocations in flight. Parallelism means more
 //! workers, each with a container of its own.
 
+mod agent;
 mod claim;
+mod endpoint;
 mod function;
-mod rie;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use function::{Blueprint, CallerCredentials, Placement};
-pub use rie::{Answer, GRACE};
+pub use agent::unavailable as agent_unavailable;
+pub use agent::{on_disk as agent_on_disk, runtime_version};
+pub use endpoint::{Answer, GRACE};
+pub use function::{Blueprint, CallerCredentials, Placement, Starter};
 
 use crate::docker::{
     Container, Engine, LogLine, Matcher, OwnedContainers, PathProbe, StartError, State, Witness,
 };
 use crate::outcome::{Outcome, Reported, TransportError};
-use crate::suite::InvokeContext;
 use crate::suite::check::LogRule;
-use rie::Rie;
+use crate::suite::{InvokeContext, RuntimeApi};
+use endpoint::Endpoint;
 
 /// How long a container may take from start until RIE answers.
 const READY_LIMIT: Duration = Duration::from_secs(30);
@@ -119,14 +122,15 @@ pub struct Worker {
     owned: OwnedContainers,
     blueprint: Arc<Blueprint>,
     container: Container,
-    rie: Rie,
+    endpoint: Endpoint,
 }
 
 impl Worker {
-    /// Boots a container from `blueprint`, named by `id`, and waits until RIE in it answers.
-    /// With a `witness`, the container must show it too, or it is removed and
-    /// [`BootError::Unseen`] says why. RIE starts the function only when the first invocation
-    /// comes, so no code runs from files the witness would not vouch for.
+    /// Boots a container from `blueprint`, named by `id`, and waits until it answers: RIE, or
+    /// the agent once the function's init phase is over. With a `witness`, the container must
+    /// show it too, or it is removed and [`BootError::Unseen`] says why. RIE starts the
+    /// function only when the first invocation comes, and the agent is told to hold its init
+    /// until the witness is seen, so no code runs from files the witness would not vouch for.
     pub async fn boot(
         id: WorkerId,
         engine: &Engine,
@@ -135,7 +139,12 @@ impl Worker {
         witness: Option<Witnessing<'_>>,
     ) -> Result<(Worker, Ready), BootError> {
         let started = Instant::now();
-        let spec = blueprint.spec(id);
+        let mut spec = blueprint.spec(id);
+        // The agent starts the runtime at once; with a witness to show, only once it is seen.
+        let hold = witness.is_some() && blueprint.api == RuntimeApi::LambdaCi;
+        if hold && let Some(entrypoint) = spec.entrypoint.as_mut() {
+            entrypoint.insert(1, "--hold-init".into());
+        }
         let cannot_run = |e: StartError| match e {
             // The kernel refused the image's binaries: they are for another architecture.
             StartError::Exited { logs, .. }
@@ -148,7 +157,10 @@ impl Worker {
             }
             other => BootError::Container(other),
         };
-        let framing = claim::RieFraming::framing();
+        let framing = match blueprint.api {
+            RuntimeApi::Rie => claim::RieFraming::framing(),
+            RuntimeApi::LambdaCi => agent::AgentFraming::framing(),
+        };
         let container = match Container::start(engine, owned, &spec, framing).await {
             Ok(container) => container,
             // An engine that cannot see a bind mount's source refuses the container.
@@ -162,12 +174,13 @@ impl Worker {
             }
             Err(e) => return Err(cannot_run(e)),
         };
-        let rie = Rie::new(
+        let endpoint = Endpoint::new(
             match &container.address {
                 Some(address) => base_url(address, function::RIE_PORT),
                 None => base_url(&blueprint.invoke_host, container.port),
             },
             blueprint.timeout,
+            blueprint.api,
         );
         let container_id = container.id.clone();
         let shown = async {
@@ -178,7 +191,7 @@ impl Worker {
         };
         let ready = async {
             let mut container = container;
-            while !rie.probe().await {
+            while !endpoint.probe().await {
                 container = container.still_running().await.map_err(cannot_run)?;
                 if started.elapsed() > READY_LIMIT {
                     let logs = container.logs.so_far();
@@ -199,9 +212,12 @@ impl Worker {
             }
             (_, container) => container?,
         };
+        if hold {
+            endpoint.start_init().await;
+        }
         let ready = Ready {
             name: container.name.clone(),
-            invoke_url: rie.invoke_url(),
+            invoke_url: endpoint.invoke_url(),
             took: started.elapsed(),
         };
         let worker = Worker {
@@ -210,7 +226,7 @@ impl Worker {
             owned: owned.clone(),
             blueprint,
             container,
-            rie,
+            endpoint,
         };
         Ok((worker, ready))
     }
@@ -235,16 +251,19 @@ impl Worker {
         matchers.extend(tap);
         self.container.logs.watch(matchers);
         let ooms = self.container.oom_count();
-        let (answer, round_trip) = self.rie.invoke(payload, context).await;
+        let (answer, round_trip) = self.endpoint.invoke(payload, context).await;
         let outcome = match &answer {
-            Ok(a) => Outcome::classify(a.status, &a.body),
+            Ok(a) => self.endpoint.outcome(a),
             Err(error) => self.transport_failure(error.clone()).await,
         };
         let outcome = self.out_of_memory(outcome, ooms).await;
         let completed = matches!(&answer, Ok(a) if a.status == 200);
         let timed_out = matches!(outcome, Outcome::Timeout { .. });
         let mut taken = claim::claim(&self.container.logs, completed, timed_out).await;
-        if let Outcome::Timeout { message } = &outcome {
+        // RIE writes no line for a timeout; the agent writes its REPORT as the service does.
+        if let Outcome::Timeout { message } = &outcome
+            && self.endpoint.api() == RuntimeApi::Rie
+        {
             claim::log_timeout(&mut taken, message, rules);
         }
         Invocation {
@@ -281,7 +300,7 @@ impl Worker {
         self.blueprint.keep_files();
         let kept = Kept {
             name: self.container.name.clone(),
-            invoke_url: self.rie.invoke_url(),
+            invoke_url: self.endpoint.invoke_url(),
         };
         self.container.keep();
         Some(kept)

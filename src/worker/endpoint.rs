@@ -1,44 +1,48 @@
-//! The HTTP client for the Runtime Interface Emulator in one container: a readiness probe and
-//! one invocation at a time.
+//! The HTTP client for what serves the invoke path in one container (RIE, or lambda-ci's
+//! agent): a readiness probe and one invocation at a time.
 
 use std::time::{Duration, Instant};
 
 use base64::prelude::{BASE64_STANDARD, Engine as _};
 
 use crate::outcome::TransportError;
-use crate::suite::InvokeContext;
+use crate::suite::{InvokeContext, RuntimeApi};
 
 /// The invoke path RIE serves; the name segment must be literally `function`.
 const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
 
-/// How long the host waits beyond the function's own timeout before giving up on RIE.
+/// How long the host waits beyond the function's own timeout before giving up on an answer.
 pub const GRACE: Duration = Duration::from_secs(5);
 
-/// A client for one container's RIE.
-pub struct Rie {
+/// A client for one container's invoke path.
+pub struct Endpoint {
     client: reqwest::Client,
     base: String,
     deadline: Duration,
+    api: RuntimeApi,
 }
 
-/// An HTTP answer from RIE, as it came.
+/// An HTTP answer, as it came.
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
+    /// What the agent says the invocation amounted to (RIE says nothing).
+    pub outcome: Option<String>,
 }
 
-impl Rie {
-    /// RIE at `base` (`http://host:port`), for a function whose timeout is `timeout`.
-    pub fn new(base: String, timeout: Duration) -> Rie {
+impl Endpoint {
+    /// `api` at `base` (`http://host:port`), for a function whose timeout is `timeout`.
+    pub fn new(base: String, timeout: Duration, api: RuntimeApi) -> Endpoint {
         let client = reqwest::Client::builder()
             .no_proxy()
             .build()
             .expect("a plain-HTTP client with no TLS always builds");
-        Rie {
+        Endpoint {
             client,
             base,
             deadline: timeout + GRACE,
+            api,
         }
     }
 
@@ -47,21 +51,52 @@ impl Rie {
         format!("{}{INVOKE_PATH}", self.base)
     }
 
-    /// Whether RIE's own HTTP server answers. RIE answers `GET /` with 404; a bare TCP connect
-    /// is no proof (Docker's port proxy accepts before RIE listens), and the invoke path is
-    /// never used to probe since RIE runs the function whatever the method.
+    /// Whether the server in the container answers. A bare TCP connect is no proof (Docker's
+    /// port proxy accepts before anything listens). RIE answers `GET /` with 404, and its
+    /// invoke path is never used to probe since RIE runs the function whatever the method;
+    /// the agent has a path of its own.
     pub async fn probe(&self) -> bool {
+        let (path, expected) = match self.api {
+            RuntimeApi::Rie => ("/", reqwest::StatusCode::NOT_FOUND),
+            RuntimeApi::LambdaCi => (super::agent::READY_PATH, reqwest::StatusCode::OK),
+        };
         let answer = self
             .client
-            .get(format!("{}/", self.base))
+            .get(format!("{}{path}", self.base))
             .timeout(Duration::from_millis(500))
             .send()
             .await;
-        matches!(answer, Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND)
+        matches!(answer, Ok(r) if r.status() == expected)
+    }
+
+    /// Tells an agent that holds its init (`--hold-init`) to begin it; the first invocation
+    /// would begin it otherwise, so a failure here costs nothing but time.
+    pub async fn start_init(&self) {
+        let _ = self
+            .client
+            .post(format!("{}{}", self.base, super::agent::INIT_PATH))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await;
+    }
+
+    /// What an answer amounted to, as the server in the container tells it.
+    pub fn outcome(&self, answer: &Answer) -> crate::outcome::Outcome {
+        match self.api {
+            RuntimeApi::Rie => crate::outcome::Outcome::classify(answer.status, &answer.body),
+            RuntimeApi::LambdaCi => {
+                super::agent::outcome(answer.outcome.as_deref(), answer.status, &answer.body)
+            }
+        }
+    }
+
+    pub fn api(&self) -> RuntimeApi {
+        self.api
     }
 
     /// Sends one payload and returns the answer with its round trip. `&mut self`: RIE exits on a
-    /// second request while one is in flight, so a client never sends two at once.
+    /// second request while one is in flight (the agent queues it), so a client never sends
+    /// two at once.
     pub async fn invoke(
         &mut self,
         payload: &[u8],
@@ -95,12 +130,21 @@ impl Rie {
             .await
             .map_err(|e| self.transport_error(&e))?;
         let status = response.status().as_u16();
+        let outcome = response
+            .headers()
+            .get(super::agent::OUTCOME)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = response
             .bytes()
             .await
             .map_err(|e| self.transport_error(&e))?
             .to_vec();
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status,
+            body,
+            outcome,
+        })
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> TransportError {

@@ -1,0 +1,180 @@
+//! The caller's side, on the container's published port: the Invoke API's invocation path,
+//! answered as the service answers it (HTTP 200, `X-Amz-Function-Error: Unhandled` and an
+//! error document for every failure), and with `Lambda-Ci-Outcome` saying which failure it
+//! was, so lambda-ci never has to guess from a body's shape.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::api::{Body, json};
+use crate::sandbox::{Answer, ErrorReport, Sandbox};
+
+pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
+pub const READY_PATH: &str = "/lambda-ci/ready";
+/// Starts the init phase of an agent told to hold it (`--hold-init`).
+pub const INIT_PATH: &str = "/lambda-ci/init";
+
+/// The most a caller may send, as the Invoke API takes.
+const MAX_REQUEST: usize = 6 * 1024 * 1024;
+
+/// The header that says what an invocation amounted to.
+pub const OUTCOME: &str = "Lambda-Ci-Outcome";
+
+pub async fn serve(listener: TcpListener, sandbox: Arc<Sandbox>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let sandbox = sandbox.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let sandbox = sandbox.clone();
+                async move { Ok::<_, Infallible>(handle(&sandbox, request).await) }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(sandbox: &Arc<Sandbox>, request: Request<Incoming>) -> Response<Body> {
+    match (request.method(), request.uri().path()) {
+        // Ready once the init phase is over, so that no invocation's time includes it.
+        (&Method::GET, READY_PATH) if sandbox.settled() => {
+            Response::new(Full::new(Bytes::from_static(b"lambda-ci-agent\n")))
+        }
+        (&Method::GET, READY_PATH) => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"message":"initialising"}"#,
+        ),
+        (&Method::POST, INIT_PATH) => {
+            sandbox.boot();
+            json(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
+        }
+        (&Method::POST, INVOKE_PATH) => invoke(sandbox, request).await,
+        _ => json(
+            StatusCode::NOT_FOUND,
+            r#"{"Type":"User","message":"Unknown path: invoke POST /2015-03-31/functions/function/invocations"}"#,
+        ),
+    }
+}
+
+async fn invoke(sandbox: &Arc<Sandbox>, request: Request<Incoming>) -> Response<Body> {
+    let text = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    // The Invoke API takes the client context in base64; the runtime is given its JSON text.
+    let client_context = text("X-Amz-Client-Context").and_then(|c| {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(c).ok()?;
+        String::from_utf8(decoded).ok()
+    });
+    let trace_id = text("X-Amzn-Trace-Id");
+    let payload = match Limited::new(request.into_body(), MAX_REQUEST)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                r#"{"Type":"User","message":"Request must be smaller than 6291456 bytes for the InvokeFunction operation"}"#,
+            );
+        }
+    };
+    let request = crate::sandbox::Request {
+        payload,
+        client_context,
+        trace_id,
+    };
+    let (id, answer) = sandbox.invoke(request).await;
+    answered(&id, answer, sandbox.config.timeout.as_secs_f64())
+}
+
+fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
+    let failed = |error_type: &str, message: String| {
+        serde_json::json!({"errorType": error_type, "errorMessage": message}).to_string()
+    };
+    let (outcome, body, content_type, function_error) = match answer {
+        Answer::Response { body, content_type } => ("response", body, content_type, false),
+        Answer::FunctionError(error) => ("error", document(error), None, true),
+        Answer::InitError(error) => ("init-error", document(error), None, true),
+        Answer::Timeout => {
+            let message =
+                format!("RequestId: {id} Error: Task timed out after {timeout_secs:.2} seconds");
+            (
+                "timeout",
+                failed("Sandbox.Timedout", message).into(),
+                None,
+                true,
+            )
+        }
+        Answer::Exit(how) => {
+            let message = if how.is_empty() {
+                format!("RequestId: {id} Error: Runtime exited without providing a reason")
+            } else {
+                format!("RequestId: {id} Error: Runtime exited with error: {how}")
+            };
+            (
+                "exit",
+                failed("Runtime.ExitError", message).into(),
+                None,
+                true,
+            )
+        }
+        Answer::TooLarge => {
+            let message =
+                "Response payload size exceeded maximum allowed payload size (6291556 bytes).";
+            let body = failed("Function.ResponseSizeTooLarge", message.into());
+            ("too-large", body.into(), None, true)
+        }
+    };
+    let mut response = Response::new(Full::new(body));
+    let headers = response.headers_mut();
+    let content_type = content_type.unwrap_or_else(|| "application/json".into());
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        headers.insert(http::header::CONTENT_TYPE, value);
+    }
+    if function_error {
+        headers.insert(
+            "X-Amz-Function-Error",
+            HeaderValue::from_static("Unhandled"),
+        );
+    }
+    headers.insert(OUTCOME, HeaderValue::from_static(outcome));
+    headers.insert(
+        "X-Amz-Executed-Version",
+        HeaderValue::from_static("$LATEST"),
+    );
+    if let Ok(value) = HeaderValue::from_str(id) {
+        headers.insert("X-Amzn-RequestId", value);
+    }
+    response
+}
+
+/// The error document a runtime posted, or one made from its type header when it posted none.
+fn document(error: ErrorReport) -> Bytes {
+    if !error.body.iter().all(u8::is_ascii_whitespace) {
+        return error.body;
+    }
+    let error_type = error.error_type.unwrap_or_else(|| "Runtime.Unknown".into());
+    serde_json::json!({"errorType": error_type, "errorMessage": ""})
+        .to_string()
+        .into()
+}

@@ -1,0 +1,189 @@
+//! The container's output: the runtime's stdout and stderr, read from pipes and written line by
+//! line to the agent's own, with the platform's lines (`START`, `END`, `REPORT`...) between
+//! them in the order things happened. Before a platform line is written, whatever the runtime
+//! wrote before it is read out of the pipes first, and an unfinished line is ended, so a
+//! runtime's last words before `/response` always come before `END`.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::unix::AsyncFd;
+
+/// A line longer than this is written in pieces.
+const LINE_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+struct Source {
+    id: u64,
+    fd: Arc<AsyncFd<std::io::PipeReader>>,
+    stream: Stream,
+    partial: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Inner {
+    sources: Vec<Source>,
+    next_id: u64,
+}
+
+#[derive(Default)]
+pub struct Output {
+    inner: Mutex<Inner>,
+}
+
+impl Output {
+    /// Forwards what is written to `reader`'s pipe to this process's `stream`, until the pipe's
+    /// last writer closes it.
+    pub fn follow(self: &Arc<Self>, reader: std::io::PipeReader, stream: Stream) {
+        if let Err(e) = set_nonblocking(&reader) {
+            diagnose(&format!("cannot read the runtime's output: {e}"));
+            return;
+        }
+        // SAFETY: the pipe's read end is owned by the AsyncFd for as long as it lives, and a
+        // PipeReader's descriptor never changes.
+        let registered =
+            unsafe { AsyncFd::register_with_interest(reader, tokio::io::Interest::READABLE) };
+        let fd = match registered {
+            Ok(fd) => Arc::new(fd),
+            Err(e) => {
+                diagnose(&format!("cannot read the runtime's output: {e}"));
+                return;
+            }
+        };
+        let id = {
+            let mut inner = self.lock();
+            inner.next_id += 1;
+            let id = inner.next_id;
+            inner.sources.push(Source {
+                id,
+                fd: fd.clone(),
+                stream,
+                partial: Vec::new(),
+            });
+            id
+        };
+        let output = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok(mut guard) = fd.readable().await else {
+                    break;
+                };
+                let ended = {
+                    let mut inner = output.lock();
+                    let ended = match inner.sources.iter_mut().find(|s| s.id == id) {
+                        Some(source) => drain(source),
+                        None => true,
+                    };
+                    if ended {
+                        if let Some(at) = inner.sources.iter().position(|s| s.id == id) {
+                            let mut source = inner.sources.remove(at);
+                            end_line(&mut source);
+                        }
+                    }
+                    ended
+                };
+                if ended {
+                    break;
+                }
+                guard.clear_ready();
+            }
+        });
+    }
+
+    /// Writes a line of the platform's to stdout, after everything written before it.
+    pub fn platform(&self, line: &str) {
+        let mut inner = self.lock();
+        for source in inner.sources.iter_mut() {
+            drain(source);
+            end_line(source);
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(line.as_bytes());
+        let _ = out.write_all(b"\n");
+        let _ = out.flush();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Reads what the pipe holds now and writes its finished lines; true at end of file.
+fn drain(source: &mut Source) -> bool {
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match source.fd.get_ref().read(&mut buf) {
+            Ok(0) => return true,
+            Ok(n) => {
+                source.partial.extend_from_slice(&buf[..n]);
+                write_lines(source);
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Writes the finished lines of `source.partial`, and pieces of a line grown too long.
+fn write_lines(source: &mut Source) {
+    let mut start = 0;
+    let bytes = std::mem::take(&mut source.partial);
+    let mut out = Vec::new();
+    for (at, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            out.extend_from_slice(&bytes[start..=at]);
+            start = at + 1;
+        } else if at + 1 - start >= LINE_BYTES {
+            out.extend_from_slice(&bytes[start..=at]);
+            out.push(b'\n');
+            start = at + 1;
+        }
+    }
+    source.partial = bytes[start..].to_vec();
+    write(source.stream, &out);
+}
+
+/// Ends an unfinished line: what follows starts a line of its own.
+fn end_line(source: &mut Source) {
+    if source.partial.is_empty() {
+        return;
+    }
+    let mut line = std::mem::take(&mut source.partial);
+    line.push(b'\n');
+    write(source.stream, &line);
+}
+
+fn write(stream: Stream, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    let _ = match stream {
+        Stream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).and_then(|()| out.flush())
+        }
+        Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+    };
+}
+
+/// The agent's own diagnostics, on stderr, marked so they are told apart from the function's.
+pub fn diagnose(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "[lambda-ci agent] {message}");
+}
+
+fn set_nonblocking(reader: &std::io::PipeReader) -> std::io::Result<()> {
+    let fd = reader.as_raw_fd();
+    // SAFETY: fcntl on a descriptor this process owns, with no pointers involved.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! Starting the runtime in a process group of its own, its output piped to [`Output`], and
+//! saying how it ended in the words the service uses (Go's `exec.ExitError`).
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::output::{Output, Stream};
+
+/// A started runtime: its process group, and a task that says how it ended.
+pub struct Started {
+    pub pgid: i32,
+    pub ended: tokio::task::JoinHandle<String>,
+}
+
+/// Starts `config.command` with the Runtime API's address in its environment.
+pub fn start(config: &Config, output: &Arc<Output>) -> Result<Started, String> {
+    let (out_r, out_w) = std::io::pipe().map_err(|e| e.to_string())?;
+    let (err_r, err_w) = std::io::pipe().map_err(|e| e.to_string())?;
+    let mut command = tokio::process::Command::new(&config.command[0]);
+    command
+        .args(&config.command[1..])
+        .env("AWS_LAMBDA_RUNTIME_API", config.runtime_api())
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out_w))
+        .stderr(Stdio::from(err_w))
+        .process_group(0);
+    if let Some(handler) = &config.handler
+        && std::env::var_os("_HANDLER").is_none()
+    {
+        command.env("_HANDLER", handler);
+    }
+    let spawned = command.spawn();
+    // The pipes' write ends go with the command: only the runtime holds them now.
+    drop(command);
+    let mut child =
+        spawned.map_err(|e| format!("fork/exec {}: {}", config.command[0], error_text(&e)))?;
+    output.follow(out_r, Stream::Stdout);
+    output.follow(err_r, Stream::Stderr);
+    let pgid = child.id().map(|id| id as i32).unwrap_or(0);
+    let ended = tokio::spawn(async move {
+        match child.wait().await {
+            Ok(status) => describe(status),
+            Err(e) => format!("wait: {e}"),
+        }
+    });
+    Ok(Started { pgid, ended })
+}
+
+/// Sends `signal` to every process of the group.
+pub fn signal(pgid: i32, signal: i32) {
+    if pgid > 0 {
+        // SAFETY: kill(2) with a plain process group id and signal number.
+        unsafe {
+            libc::kill(-pgid, signal);
+        }
+    }
+}
+
+/// `exit status 3`, `signal: killed`; empty for a clean exit, which gives no reason.
+pub fn describe(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return if code == 0 {
+            String::new()
+        } else {
+            format!("exit status {code}")
+        };
+    }
+    let Some(number) = status.signal() else {
+        return "exit status unknown".into();
+    };
+    let name = match number {
+        libc::SIGHUP => "hangup".to_string(),
+        libc::SIGINT => "interrupt".to_string(),
+        libc::SIGQUIT => "quit".to_string(),
+        libc::SIGILL => "illegal instruction".to_string(),
+        libc::SIGTRAP => "trace/breakpoint trap".to_string(),
+        libc::SIGABRT => "aborted".to_string(),
+        libc::SIGBUS => "bus error".to_string(),
+        libc::SIGFPE => "floating point exception".to_string(),
+        libc::SIGKILL => "killed".to_string(),
+        libc::SIGSEGV => "segmentation fault".to_string(),
+        libc::SIGPIPE => "broken pipe".to_string(),
+        libc::SIGTERM => "terminated".to_string(),
+        other => format!("signal {other}"),
+    };
+    let core = if status.core_dumped() {
+        " (core dumped)"
+    } else {
+        ""
+    };
+    format!("signal: {name}{core}")
+}
+
+fn error_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ends_are_worded_as_the_service_words_them() {
+        assert_eq!(describe(ExitStatus::from_raw(3 << 8)), "exit status 3");
+        assert_eq!(describe(ExitStatus::from_raw(0)), "");
+        assert_eq!(
+            describe(ExitStatus::from_raw(libc::SIGKILL)),
+            "signal: killed"
+        );
+        assert_eq!(
+            describe(ExitStatus::from_raw(libc::SIGSEGV | 0x80)),
+            "signal: segmentation fault (core dumped)"
+        );
+    }
+}

@@ -1,0 +1,682 @@
+//! The execution environment's life, as the service leads it: init when the container starts
+//! (limited to 10 s, then retried inside the first invocation under the function's timeout),
+//! one invocation at a time, answered as soon as the runtime posts its result but finished
+//! only when the runtime asks for the next event, and a reset after a timeout or a crash (the
+//! runtime killed, re-initialised by the next invocation; `/tmp` stays).
+//!
+//! Every runtime the sandbox starts is a generation with a Runtime API listener of its own; a
+//! reset ends the listener and every connection to it, so nothing a dead runtime asked for can
+//! take an event meant for the next one.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::output::{Output, diagnose};
+use crate::{api, process};
+
+/// How long a killed runtime may take to be gone.
+const KILL_WAIT: Duration = Duration::from_secs(2);
+
+/// One event for the runtime, with what `/next` says of it.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: String,
+    pub payload: Bytes,
+    pub deadline_ms: u64,
+    pub trace_id: String,
+    pub client_context: Option<String>,
+    pub cognito_identity: Option<String>,
+}
+
+/// What the caller sends.
+pub struct Request {
+    pub payload: Bytes,
+    pub client_context: Option<String>,
+    pub trace_id: Option<String>,
+}
+
+/// An error the runtime reported: its document as posted, and the type header.
+#[derive(Debug, Clone)]
+pub struct ErrorReport {
+    pub body: Bytes,
+    pub error_type: Option<String>,
+}
+
+/// What the runtime answered an invocation with.
+#[derive(Debug)]
+pub enum Reply {
+    Response {
+        body: Bytes,
+        content_type: Option<String>,
+    },
+    Error(ErrorReport),
+    /// It posted more than the service takes.
+    TooLarge,
+}
+
+/// What an invocation amounted to, for the caller.
+#[derive(Debug)]
+pub enum Answer {
+    Response {
+        body: Bytes,
+        content_type: Option<String>,
+    },
+    FunctionError(ErrorReport),
+    InitError(ErrorReport),
+    Timeout,
+    /// The runtime ended: how (`exit status 3`), empty when it gave no reason.
+    Exit(String),
+    TooLarge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Init,
+    Invoke,
+}
+
+enum Init {
+    /// No runtime: the next invocation initialises one.
+    Needed,
+    Running {
+        started: Instant,
+        phase: Phase,
+    },
+    /// `report`: the next REPORT line carries `took` as its `Init Duration`.
+    Done {
+        took: Duration,
+        report: bool,
+    },
+    Failed {
+        error: ErrorReport,
+    },
+}
+
+struct Runtime {
+    generation: u64,
+    pgid: i32,
+    /// How it ended, once it has.
+    ended: Option<String>,
+    server: tokio::task::AbortHandle,
+}
+
+struct Current {
+    id: String,
+    generation: u64,
+    /// Waiting for the runtime's `/next`.
+    event: Option<Event>,
+    delivered: Option<Instant>,
+    reply: Option<Reply>,
+    replied_at: Option<Instant>,
+    /// The runtime asked for the next event after replying.
+    finished: bool,
+}
+
+struct State {
+    generation: u64,
+    runtime: Option<Runtime>,
+    init: Init,
+    current: Option<Current>,
+}
+
+impl State {
+    fn live(&self, generation: u64) -> bool {
+        self.runtime
+            .as_ref()
+            .is_some_and(|r| r.generation == generation)
+    }
+
+    fn ended(&self) -> Option<String> {
+        self.runtime.as_ref().and_then(|r| r.ended.clone())
+    }
+}
+
+/// Why the runtime's call cannot be taken.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    InvalidRequestId,
+    InvalidStateTransition,
+}
+
+pub struct Sandbox {
+    pub config: Config,
+    pub output: Arc<Output>,
+    state: Mutex<State>,
+    tick: watch::Sender<u64>,
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Sandbox {
+    pub fn new(config: Config, output: Arc<Output>) -> Arc<Sandbox> {
+        Arc::new(Sandbox {
+            config,
+            output,
+            state: Mutex::new(State {
+                generation: 0,
+                runtime: None,
+                init: Init::Needed,
+                current: None,
+            }),
+            tick: watch::Sender::new(0),
+            gate: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn changed(&self) {
+        self.tick.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Waits until `f` finds what it looks for in the state, or `deadline` passes (`None`).
+    async fn wait_for<T>(
+        &self,
+        deadline: Option<tokio::time::Instant>,
+        mut f: impl FnMut(&mut State) -> Option<T>,
+    ) -> Option<T> {
+        let mut ticks = self.tick.subscribe();
+        loop {
+            ticks.borrow_and_update();
+            if let Some(found) = f(&mut self.lock()) {
+                return Some(found);
+            }
+            match deadline {
+                Some(deadline) => {
+                    tokio::select! {
+                        _ = ticks.changed() => {}
+                        _ = tokio::time::sleep_until(deadline) => return None,
+                    }
+                }
+                None => {
+                    let _ = ticks.changed().await;
+                }
+            }
+        }
+    }
+
+    /// Whether the init phase is over (or never began): the sandbox can take an invocation
+    /// without waiting for it.
+    pub fn settled(&self) -> bool {
+        !matches!(
+            self.lock().init,
+            Init::Running {
+                phase: Phase::Init,
+                ..
+            }
+        )
+    }
+
+    /// Starts the runtime as the container starts, and ends the init phase after its limit;
+    /// nothing when a runtime was started already (by an invocation that came first).
+    pub fn boot(self: &Arc<Self>) {
+        if self.lock().generation > 0 {
+            return;
+        }
+        let generation = self.start_runtime(Phase::Init);
+        let this = self.clone();
+        tokio::spawn(async move {
+            let limit = tokio::time::Instant::now() + this.config.init_limit;
+            let started = Instant::now();
+            let settled = this
+                .wait_for(Some(limit), |s| match &s.init {
+                    Init::Running { .. } if s.live(generation) => s.ended().map(Err),
+                    _ => Some(Ok(())),
+                })
+                .await;
+            let took = ms(started.elapsed());
+            match settled {
+                None => {
+                    this.output.platform(&format!(
+                        "INIT_REPORT Init Duration: {took:.2} ms\tPhase: init\tStatus: timeout"
+                    ));
+                    this.reset(generation).await;
+                }
+                Some(Err(_)) => {
+                    this.output.platform(&format!(
+                        "INIT_REPORT Init Duration: {took:.2} ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError"
+                    ));
+                    this.reset(generation).await;
+                }
+                Some(Ok(())) => {
+                    if let Init::Failed { error } = &this.lock().init {
+                        let kind = error.error_type.as_deref().unwrap_or("Runtime.Unknown");
+                        this.output.platform(&format!(
+                            "INIT_REPORT Init Duration: {took:.2} ms\tPhase: init\tStatus: error\tError Type: {kind}"
+                        ));
+                    }
+                }
+            }
+        });
+    }
+
+    /// Starts a runtime of a new generation, with its Runtime API listener; returns the
+    /// generation.
+    fn start_runtime(self: &Arc<Self>, phase: Phase) -> u64 {
+        self.output.platform(&format!(
+            "INIT_START Runtime Version: {}\tRuntime Version ARN: arn:aws:lambda:{}::runtime:lambda-ci",
+            self.config.runtime_version, self.config.region
+        ));
+        let listener = api::listen(self.config.runtime_port);
+        let mut state = self.lock();
+        state.generation += 1;
+        let generation = state.generation;
+        let (server, listening) = match listener {
+            Ok(listener) => {
+                let task = tokio::spawn(api::serve(listener, self.clone(), generation));
+                (task.abort_handle(), Ok(()))
+            }
+            Err(e) => {
+                let why = format!("cannot serve the Runtime API: {e}");
+                (tokio::spawn(async {}).abort_handle(), Err(why))
+            }
+        };
+        let started = listening.and_then(|()| process::start(&self.config, &self.output));
+        let (pgid, ended) = match started {
+            Ok(started) => {
+                let this = self.clone();
+                tokio::spawn(async move {
+                    let how = started.ended.await.unwrap_or_else(|e| e.to_string());
+                    let mut state = this.lock();
+                    if let Some(runtime) = state.runtime.as_mut()
+                        && runtime.generation == generation
+                    {
+                        runtime.ended = Some(how);
+                    }
+                    drop(state);
+                    this.changed();
+                });
+                (started.pgid, None)
+            }
+            Err(why) => {
+                diagnose(&why);
+                (0, Some(why))
+            }
+        };
+        state.runtime = Some(Runtime {
+            generation,
+            pgid,
+            ended,
+            server,
+        });
+        state.init = Init::Running {
+            started: Instant::now(),
+            phase,
+        };
+        drop(state);
+        self.changed();
+        generation
+    }
+
+    /// Kills generation `generation`'s runtime, if it is still the live one, and ends its
+    /// Runtime API; the next invocation initialises a new one.
+    async fn reset(&self, generation: u64) {
+        let pgid = {
+            let state = self.lock();
+            match &state.runtime {
+                Some(r) if r.generation == generation => r.pgid,
+                _ => return,
+            }
+        };
+        process::signal(pgid, libc::SIGKILL);
+        let deadline = tokio::time::Instant::now() + KILL_WAIT;
+        self.wait_for(Some(deadline), |s| {
+            (!s.live(generation) || s.ended().is_some()).then_some(())
+        })
+        .await;
+        let mut state = self.lock();
+        if state.live(generation) {
+            if let Some(runtime) = state.runtime.take() {
+                runtime.server.abort();
+            }
+            state.init = Init::Needed;
+            state.current = None;
+        }
+        drop(state);
+        self.changed();
+    }
+
+    /// One invocation, from the caller's request to what it amounted to; the request id with
+    /// it. The sandbox stays busy after the answer until the runtime asks for the next event.
+    pub async fn invoke(self: &Arc<Self>, request: Request) -> (String, Answer) {
+        let gate = self.gate.clone().lock_owned().await;
+        let id = crate::ids::request_id();
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        self.output.platform(&format!(
+            "START RequestId: {id} Version: {}",
+            self.config.version
+        ));
+        let init = match self.ready(deadline).await {
+            Ready::Done(init) => init,
+            Ready::Failed(error) => {
+                let generation = self.lock().generation;
+                self.reset(generation).await;
+                let kind = error.error_type.clone();
+                self.end(
+                    &id,
+                    started.elapsed(),
+                    None,
+                    Some(("error", kind.as_deref())),
+                );
+                return (id, Answer::InitError(error));
+            }
+            Ready::Ended(how) => {
+                let generation = self.lock().generation;
+                self.reset(generation).await;
+                let status = Some(("error", Some("Runtime.ExitError")));
+                self.end(&id, started.elapsed(), None, status);
+                return (id, Answer::Exit(how));
+            }
+            Ready::Deadline | Ready::Retry => {
+                let generation = self.lock().generation;
+                self.reset(generation).await;
+                self.end(&id, started.elapsed(), None, Some(("timeout", None)));
+                return (id, Answer::Timeout);
+            }
+        };
+        let event = Event {
+            id: id.clone(),
+            payload: request.payload,
+            deadline_ms: crate::ids::epoch_ms() + self.config.timeout.as_millis() as u64,
+            trace_id: request.trace_id.unwrap_or_else(crate::ids::trace_id),
+            client_context: request.client_context,
+            cognito_identity: None,
+        };
+        let generation = {
+            let mut state = self.lock();
+            let generation = state.generation;
+            state.current = Some(Current {
+                id: id.clone(),
+                generation,
+                event: Some(event),
+                delivered: None,
+                reply: None,
+                replied_at: None,
+                finished: false,
+            });
+            generation
+        };
+        self.changed();
+        let handed = Instant::now();
+        let got = self
+            .wait_for(Some(deadline), |s| {
+                if let Some(reply) = s.current.as_mut().and_then(|c| c.reply.take()) {
+                    return Some(Ok(reply));
+                }
+                s.ended().map(Err)
+            })
+            .await;
+        let ran = |s: &State| {
+            let current = s.current.as_ref();
+            let from = current.and_then(|c| c.delivered).unwrap_or(handed);
+            let to = current
+                .and_then(|c| c.replied_at)
+                .unwrap_or_else(Instant::now);
+            to.saturating_duration_since(from)
+        };
+        match got {
+            Some(Ok(reply)) => {
+                let answer = match reply {
+                    Reply::Response { body, content_type } => {
+                        Answer::Response { body, content_type }
+                    }
+                    Reply::Error(error) => Answer::FunctionError(error),
+                    Reply::TooLarge => Answer::TooLarge,
+                };
+                let this = self.clone();
+                let finishing = id.clone();
+                tokio::spawn(async move {
+                    this.finish(finishing, generation, init, deadline).await;
+                    drop(gate);
+                });
+                (id, answer)
+            }
+            Some(Err(how)) => {
+                let duration = ran(&self.lock());
+                self.reset(generation).await;
+                let status = Some(("error", Some("Runtime.ExitError")));
+                self.end(&id, duration, init, status);
+                (id, Answer::Exit(how))
+            }
+            None => {
+                let duration = ran(&self.lock());
+                self.reset(generation).await;
+                self.end(
+                    &id,
+                    duration.max(self.config.timeout),
+                    init,
+                    Some(("timeout", None)),
+                );
+                (id, Answer::Timeout)
+            }
+        }
+    }
+
+    /// After the answer: waits for the runtime to ask for the next event, then logs END and
+    /// REPORT. A runtime that ends or runs past the deadline meanwhile is reset.
+    async fn finish(
+        &self,
+        id: String,
+        generation: u64,
+        init: Option<Duration>,
+        deadline: tokio::time::Instant,
+    ) {
+        let done = self
+            .wait_for(Some(deadline), |s| {
+                let current = s.current.as_ref()?;
+                if current.finished {
+                    return Some(Ok(()));
+                }
+                s.ended().map(Err)
+            })
+            .await;
+        let duration = {
+            let state = self.lock();
+            let current = state.current.as_ref();
+            match current.and_then(|c| Some((c.delivered?, c.replied_at?))) {
+                Some((from, to)) => to.saturating_duration_since(from),
+                None => Duration::ZERO,
+            }
+        };
+        match done {
+            Some(Ok(())) => {
+                self.lock().current = None;
+                self.end(&id, duration, init, None);
+            }
+            Some(Err(_)) => {
+                self.reset(generation).await;
+                self.end(
+                    &id,
+                    duration,
+                    init,
+                    Some(("error", Some("Runtime.ExitError"))),
+                );
+            }
+            None => {
+                self.reset(generation).await;
+                self.end(&id, self.config.timeout, init, Some(("timeout", None)));
+            }
+        }
+        self.changed();
+    }
+
+    /// Waits until a runtime is initialised, starting one when none is.
+    async fn ready(self: &Arc<Self>, deadline: tokio::time::Instant) -> Ready {
+        loop {
+            if matches!(self.lock().init, Init::Needed) {
+                self.start_runtime(Phase::Invoke);
+            }
+            let found = self
+                .wait_for(Some(deadline), |s| {
+                    let ended = s.ended();
+                    match &mut s.init {
+                        Init::Done { took, report } => {
+                            let init = std::mem::take(report).then_some(*took);
+                            Some(Ready::Done(init))
+                        }
+                        Init::Failed { error } => Some(Ready::Failed(error.clone())),
+                        Init::Needed => Some(Ready::Retry),
+                        // The init phase's own watchdog settles a runtime that ends in it.
+                        Init::Running {
+                            phase: Phase::Invoke,
+                            ..
+                        } => ended.map(Ready::Ended),
+                        Init::Running { .. } => None,
+                    }
+                })
+                .await;
+            match found {
+                Some(Ready::Retry) => continue,
+                Some(ready) => return ready,
+                None => return Ready::Deadline,
+            }
+        }
+    }
+
+    /// Logs END and REPORT for an invocation.
+    fn end(
+        &self,
+        id: &str,
+        duration: Duration,
+        init: Option<Duration>,
+        status: Option<(&str, Option<&str>)>,
+    ) {
+        self.output.platform(&format!("END RequestId: {id}"));
+        let duration_ms = ms(duration);
+        let mut line = format!(
+            "REPORT RequestId: {id}\tDuration: {duration_ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t",
+            duration_ms.ceil().max(1.0) as u64,
+            self.config.memory_mb,
+            max_memory_used_mb().unwrap_or(self.config.memory_mb),
+        );
+        if let Some(init) = init {
+            line.push_str(&format!("Init Duration: {:.2} ms\t", ms(init)));
+        }
+        if let Some((status, error_type)) = status {
+            line.push_str(&format!("Status: {status}\t"));
+            if let Some(kind) = error_type {
+                line.push_str(&format!("Error Type: {kind}\t"));
+            }
+        }
+        self.output.platform(&line);
+    }
+
+    // --- What the Runtime API asks of the sandbox -------------------------------------
+
+    /// The runtime of `generation` asks for its next event: this ends its init, or the
+    /// invocation it replied to. `None` when the generation is no longer the live one.
+    pub async fn next(&self, generation: u64) -> Option<Event> {
+        {
+            let mut state = self.lock();
+            if !state.live(generation) {
+                return None;
+            }
+            if let Init::Running { started, .. } = state.init {
+                state.init = Init::Done {
+                    took: started.elapsed(),
+                    report: true,
+                };
+            }
+            if let Some(current) = state.current.as_mut()
+                && current.generation == generation
+                && current.replied_at.is_some()
+            {
+                current.finished = true;
+            }
+        }
+        self.changed();
+        self.wait_for(None, |s| {
+            if !s.live(generation) {
+                return Some(None);
+            }
+            let current = s.current.as_mut()?;
+            if current.generation != generation {
+                return None;
+            }
+            let event = current.event.take()?;
+            current.delivered = Some(Instant::now());
+            Some(Some(event))
+        })
+        .await
+        .flatten()
+    }
+
+    /// Whether `id` is the invocation the runtime of `generation` may reply to now.
+    pub fn may_reply(&self, generation: u64, id: &str) -> Result<(), Refusal> {
+        let state = self.lock();
+        match state.current.as_ref() {
+            Some(c) if c.generation == generation && c.id == id && c.delivered.is_some() => {
+                if c.replied_at.is_some() {
+                    Err(Refusal::InvalidStateTransition)
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Err(Refusal::InvalidRequestId),
+        }
+    }
+
+    /// The runtime's reply to invocation `id`.
+    pub fn reply(&self, generation: u64, id: &str, reply: Reply) -> Result<(), Refusal> {
+        self.may_reply(generation, id)?;
+        if let Some(current) = self.lock().current.as_mut() {
+            current.reply = Some(reply);
+            current.replied_at = Some(Instant::now());
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// The runtime could not initialise: the error is served to the invocation that waits for
+    /// the init, or to the next one.
+    pub fn init_error(&self, generation: u64, error: ErrorReport) -> Result<(), Refusal> {
+        let mut state = self.lock();
+        if !state.live(generation) || !matches!(state.init, Init::Running { .. }) {
+            return Err(Refusal::InvalidStateTransition);
+        }
+        state.init = Init::Failed { error };
+        drop(state);
+        self.changed();
+        Ok(())
+    }
+
+    /// Ends the runtime when the agent is asked to stop.
+    pub fn kill(&self) {
+        if let Some(runtime) = &self.lock().runtime {
+            process::signal(runtime.pgid, libc::SIGKILL);
+        }
+    }
+}
+
+enum Ready {
+    /// Initialised; the init's duration when the REPORT line is still to say it.
+    Done(Option<Duration>),
+    Failed(ErrorReport),
+    Ended(String),
+    Deadline,
+    Retry,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The container's peak memory, as the cgroup counts it, in MB rounded up.
+fn max_memory_used_mb() -> Option<u64> {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()?
+            .trim()
+            .parse::<u64>()
+            .ok()
+    };
+    let bytes = read("/sys/fs/cgroup/memory.peak")
+        .or_else(|| read("/sys/fs/cgroup/memory/memory.max_usage_in_bytes"))?;
+    Some(bytes.div_ceil(1024 * 1024).max(1))
+}

@@ -1,0 +1,228 @@
+//! lambda-ci's agent (`agent/`) as a worker's way into its container: the static binary this
+//! crate embeds, where it is written on this machine to be delivered like code, how a
+//! container is made to start it in place of RIE, how its answers say what an invocation
+//! amounted to, and how its output is framed.
+//!
+//! The agent answers the invoke path as the Invoke API does and says in `Lambda-Ci-Outcome`
+//! which way the invocation went, so nothing is guessed from a body's shape: a handler that
+//! returns `{"errorType": ..., "errorMessage": ...}` succeeded.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::docker::{Framing, LogStream, Role};
+use crate::outcome::{Body, Outcome};
+use crate::suite::Architecture;
+
+/// The agent, built for [`TARGET`]; empty where none could be built.
+static BINARY: &[u8] = include_bytes!(env!("LAMBDA_CI_AGENT"));
+
+/// The target the agent was built for.
+const TARGET: &str = env!("LAMBDA_CI_AGENT_TARGET");
+
+/// Where the agent's directory is mounted in the container.
+pub const DIR: &str = "/var/lambda-ci";
+/// The agent's file name, in its directory on both sides.
+const FILE: &str = "lambda-ci-agent";
+
+/// The path lambda-ci probes to know the agent listens.
+pub const READY_PATH: &str = "/lambda-ci/ready";
+
+/// The path that begins the init of an agent told to hold it.
+pub const INIT_PATH: &str = "/lambda-ci/init";
+
+/// The header in which the agent says what an invocation amounted to.
+pub const OUTCOME: &str = "lambda-ci-outcome";
+
+/// Why a function's containers use RIE although lambda-ci's agent was asked for.
+pub fn unavailable(architecture: Architecture) -> Option<String> {
+    if BINARY.is_empty() {
+        return Some(format!(
+            "lambda-ci's agent is not built for this machine ({TARGET}); functions run under the base image's RIE"
+        ));
+    }
+    let arch = TARGET.split('-').next().unwrap_or_default();
+    let runs = match architecture {
+        Architecture::X86_64 => arch == "x86_64",
+        Architecture::Arm64 => arch == "aarch64",
+    };
+    (!runs).then(|| {
+        format!(
+            "{} functions run under the base image's RIE: lambda-ci's agent is built for {arch}",
+            architecture.name()
+        )
+    })
+}
+
+/// The directory on this machine that holds the agent, written there once for its content.
+pub fn on_disk() -> std::io::Result<PathBuf> {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(BINARY);
+    let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    // SAFETY: getuid(2) cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let dir = std::env::temp_dir().join(format!("lambda-ci-agent-{uid}-{short}"));
+    let file = dir.join(FILE);
+    if std::fs::metadata(&file).is_ok_and(|m| m.len() == BINARY.len() as u64) {
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(&dir)?;
+    let mode = |m| std::os::unix::fs::PermissionsExt::from_mode(m);
+    std::fs::set_permissions(&dir, mode(0o755))?;
+    let mut part = tempfile::NamedTempFile::new_in(&dir)?;
+    part.write_all(BINARY)?;
+    part.as_file().set_permissions(mode(0o755))?;
+    part.persist(&file).map_err(|e| e.error)?;
+    Ok(dir)
+}
+
+/// The container's entrypoint: the agent, told the command that starts the runtime.
+pub fn entrypoint(handler: Option<&str>, runtime_version: Option<&str>) -> Vec<String> {
+    let mut entrypoint = vec![format!("{DIR}/{FILE}")];
+    if let Some(handler) = handler {
+        entrypoint.extend(["--handler".to_string(), handler.to_string()]);
+    }
+    if let Some(version) = runtime_version {
+        entrypoint.extend(["--runtime-version".to_string(), version.to_string()]);
+    }
+    entrypoint.push("--".into());
+    entrypoint
+}
+
+/// `python:3.11` for `python3.11`: the runtime's name as `INIT_START` writes it.
+pub fn runtime_version(runtime: &str) -> String {
+    match runtime.find(|c: char| c.is_ascii_digit() || c == '.') {
+        Some(at) if at > 0 => {
+            let (name, version) = runtime.split_at(at);
+            format!("{name}:{}", version.trim_start_matches('.'))
+        }
+        _ => runtime.to_string(),
+    }
+}
+
+/// What an answer of the agent amounted to: `outcome` is its `Lambda-Ci-Outcome`.
+pub fn outcome(outcome: Option<&str>, status: u16, body: &[u8]) -> Outcome {
+    let document = || crate::json::parse(body).ok();
+    let field = |doc: &Option<serde_json::Value>, key: &str| {
+        doc.as_ref()
+            .and_then(|d| d.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    match outcome {
+        Some("response") => Outcome::Success {
+            body: Body::parse(body),
+        },
+        Some("error" | "init-error") => {
+            let doc = document();
+            Outcome::FunctionError {
+                error_type: field(&doc, "errorType").unwrap_or_default(),
+                message: field(&doc, "errorMessage").unwrap_or_default(),
+                body: doc.unwrap_or_else(|| {
+                    serde_json::Value::String(String::from_utf8_lossy(body).into_owned())
+                }),
+            }
+        }
+        Some("timeout") => {
+            let message = field(&document(), "errorMessage").unwrap_or_default();
+            // `RequestId: <id> Error: Task timed out after 3.00 seconds`: the part that says it.
+            let message = match message.split_once(" Error: ") {
+                Some((_, said)) => said.to_string(),
+                None => message,
+            };
+            Outcome::Timeout { message }
+        }
+        _ => {
+            let doc = document();
+            Outcome::RuntimeFailure {
+                status,
+                error_type: field(&doc, "errorType"),
+                message: field(&doc, "errorMessage"),
+                body: Body::parse(body),
+                out_of_memory: false,
+            }
+        }
+    }
+}
+
+/// The agent's framing: it writes `START` and `REPORT` on lines of their own, and marks its
+/// own diagnostics on stderr.
+pub struct AgentFraming;
+
+impl AgentFraming {
+    pub fn framing() -> Arc<dyn Framing> {
+        Arc::new(AgentFraming)
+    }
+}
+
+impl Framing for AgentFraming {
+    fn role(&self, stream: LogStream, text: &str) -> Role {
+        if stream == LogStream::Stderr && text.starts_with("[lambda-ci agent] ") {
+            Role::Noise
+        } else if stream == LogStream::Stdout && text.starts_with("START RequestId:") {
+            Role::Opens
+        } else if stream == LogStream::Stdout && text.starts_with("REPORT RequestId:") {
+            Role::Closes
+        } else {
+            Role::Plain
+        }
+    }
+
+    fn glued(&self, _: LogStream, _: &[u8]) -> Option<usize> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_agent_says_what_an_invocation_amounted_to() {
+        let shaped = br#"{"errorType": "X", "errorMessage": "y"}"#;
+        assert_eq!(
+            outcome(Some("response"), 200, shaped),
+            Outcome::Success {
+                body: Body::Json(json!({"errorType": "X", "errorMessage": "y"}))
+            }
+        );
+        assert!(matches!(
+            outcome(Some("error"), 200, shaped),
+            Outcome::FunctionError { error_type, message, .. } if error_type == "X" && message == "y"
+        ));
+        let timeout = br#"{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: 1 Error: Task timed out after 3.00 seconds"}"#;
+        assert_eq!(
+            outcome(Some("timeout"), 200, timeout),
+            Outcome::Timeout {
+                message: "Task timed out after 3.00 seconds".into()
+            }
+        );
+        let exit = br#"{"errorType":"Runtime.ExitError","errorMessage":"RequestId: 1 Error: Runtime exited with error: exit status 3"}"#;
+        assert!(matches!(
+            outcome(Some("exit"), 200, exit),
+            Outcome::RuntimeFailure { error_type: Some(t), message: Some(m), .. }
+                if t == "Runtime.ExitError" && m.ends_with("exit status 3")
+        ));
+    }
+
+    #[test]
+    fn runtime_versions_are_written_as_init_start_writes_them() {
+        assert_eq!(runtime_version("python3.11"), "python:3.11");
+        assert_eq!(runtime_version("nodejs22.x"), "nodejs:22.x");
+        assert_eq!(runtime_version("provided.al2023"), "provided:al2023");
+    }
+
+    #[test]
+    fn the_embedded_agent_is_static() {
+        if BINARY.is_empty() {
+            return;
+        }
+        // An ELF with no PT_INTERP program header needs no dynamic loader.
+        assert_eq!(&BINARY[..4], b"\x7fELF");
+        let dir = on_disk().unwrap();
+        let written = std::fs::read(dir.join(FILE)).unwrap();
+        assert_eq!(written.len(), BINARY.len());
+    }
+}
