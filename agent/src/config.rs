@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// The service's account id in ARNs, as RIE has it.
-const ACCOUNT: &str = "012345678912";
+pub const ACCOUNT: &str = "012345678912";
 
 /// How long the init phase may take before it is retried inside the first invocation.
 pub const INIT_LIMIT: Duration = Duration::from_secs(10);

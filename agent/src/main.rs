@@ -8,6 +8,8 @@
 
 mod api;
 mod config;
+mod extension_api;
+mod extensions;
 mod ids;
 mod invoke;
 mod output;
@@ -79,6 +81,6 @@ async fn run(config: Config) -> ExitCode {
         () = invoke::serve(listener, sandbox.clone()) => {}
         () = stop => {}
     }
-    sandbox.kill();
+    sandbox.stop().await;
     ExitCode::SUCCESS
 }

@@ -1,17 +1,15 @@
-//! The container's output: the runtime's stdout and stderr, read from pipes and written line by
-//! line to the agent's own, with the platform's lines (`START`, `END`, `REPORT`...) between
+//! The container's output: the runtime's stdout and stderr, read from pipes and written as they
+//! come to the agent's own, with the platform's lines (`START`, `END`, `REPORT`...) between
 //! them in the order things happened. Before a platform line is written, whatever the runtime
 //! wrote before it is read out of the pipes first, and an unfinished line is ended, so a
-//! runtime's last words before `/response` always come before `END`.
+//! runtime's last words before `/response` always come before `END`, on a line of their own.
+//! Nothing is held back waiting for a newline: a line of any length passes through.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::unix::AsyncFd;
-
-/// A line longer than this is written in pieces.
-const LINE_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
@@ -23,7 +21,8 @@ struct Source {
     id: u64,
     fd: Arc<AsyncFd<std::io::PipeReader>>,
     stream: Stream,
-    partial: Vec<u8>,
+    /// The last byte written was not a newline.
+    mid_line: bool,
 }
 
 #[derive(Default)]
@@ -64,7 +63,7 @@ impl Output {
                 id,
                 fd: fd.clone(),
                 stream,
-                partial: Vec::new(),
+                mid_line: false,
             });
             id
         };
@@ -121,8 +120,8 @@ fn drain(source: &mut Source) -> bool {
         match source.fd.get_ref().read(&mut buf) {
             Ok(0) => return true,
             Ok(n) => {
-                source.partial.extend_from_slice(&buf[..n]);
-                write_lines(source);
+                source.mid_line = buf[n - 1] != b'\n';
+                write(source.stream, &buf[..n]);
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -131,33 +130,11 @@ fn drain(source: &mut Source) -> bool {
     }
 }
 
-/// Writes the finished lines of `source.partial`, and pieces of a line grown too long.
-fn write_lines(source: &mut Source) {
-    let mut start = 0;
-    let bytes = std::mem::take(&mut source.partial);
-    let mut out = Vec::new();
-    for (at, b) in bytes.iter().enumerate() {
-        if *b == b'\n' {
-            out.extend_from_slice(&bytes[start..=at]);
-            start = at + 1;
-        } else if at + 1 - start >= LINE_BYTES {
-            out.extend_from_slice(&bytes[start..=at]);
-            out.push(b'\n');
-            start = at + 1;
-        }
-    }
-    source.partial = bytes[start..].to_vec();
-    write(source.stream, &out);
-}
-
 /// Ends an unfinished line: what follows starts a line of its own.
 fn end_line(source: &mut Source) {
-    if source.partial.is_empty() {
-        return;
+    if std::mem::take(&mut source.mid_line) {
+        write(source.stream, b"\n");
     }
-    let mut line = std::mem::take(&mut source.partial);
-    line.push(b'\n');
-    write(source.stream, &line);
 }
 
 fn write(stream: Stream, bytes: &[u8]) {

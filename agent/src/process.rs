@@ -14,19 +14,58 @@ pub struct Started {
     pub ended: tokio::task::JoinHandle<String>,
 }
 
-/// Starts `config.command` with the Runtime API's address in its environment.
+/// What an extension's environment lacks of the function's, as the service has it.
+const RUNTIME_ONLY: &[&str] = &[
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+    "AWS_XRAY_CONTEXT_MISSING",
+    "AWS_XRAY_DAEMON_ADDRESS",
+];
+
+/// Starts the runtime (`config.command`) with the Runtime API's address in its environment.
 pub fn start(config: &Config, output: &Arc<Output>) -> Result<Started, String> {
+    spawn(&config.command, config, output, false)
+}
+
+/// Starts the external extension at `path` as the service does: its environment is the
+/// function's without the runtime's own variables.
+pub fn start_extension(
+    path: &str,
+    config: &Config,
+    output: &Arc<Output>,
+) -> Result<Started, String> {
+    spawn(&[path.to_string()], config, output, true)
+}
+
+fn spawn(
+    argv: &[String],
+    config: &Config,
+    output: &Arc<Output>,
+    extension: bool,
+) -> Result<Started, String> {
     let (out_r, out_w) = std::io::pipe().map_err(|e| e.to_string())?;
     let (err_r, err_w) = std::io::pipe().map_err(|e| e.to_string())?;
-    let mut command = tokio::process::Command::new(&config.command[0]);
+    let mut command = tokio::process::Command::new(&argv[0]);
+    if extension {
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with('_') || RUNTIME_ONLY.contains(&name.as_ref()) {
+                command.env_remove(name.as_ref());
+            }
+        }
+    }
     command
-        .args(&config.command[1..])
+        .args(&argv[1..])
         .env("AWS_LAMBDA_RUNTIME_API", config.runtime_api())
         .stdin(Stdio::null())
         .stdout(Stdio::from(out_w))
         .stderr(Stdio::from(err_w))
         .process_group(0);
     if let Some(handler) = &config.handler
+        && !extension
         && std::env::var_os("_HANDLER").is_none()
     {
         command.env("_HANDLER", handler);
@@ -34,8 +73,7 @@ pub fn start(config: &Config, output: &Arc<Output>) -> Result<Started, String> {
     let spawned = command.spawn();
     // The pipes' write ends go with the command: only the runtime holds them now.
     drop(command);
-    let mut child =
-        spawned.map_err(|e| format!("fork/exec {}: {}", config.command[0], error_text(&e)))?;
+    let mut child = spawned.map_err(|e| format!("fork/exec {}: {}", argv[0], error_text(&e)))?;
     output.follow(out_r, Stream::Stdout);
     output.follow(err_r, Stream::Stderr);
     let pgid = child.id().map(|id| id as i32).unwrap_or(0);

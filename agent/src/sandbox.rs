@@ -14,12 +14,19 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::watch;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::config::Config;
+use crate::extensions::{self, Extension};
 use crate::output::{Output, diagnose};
 use crate::{api, process};
 
 /// How long a killed runtime may take to be gone.
 const KILL_WAIT: Duration = Duration::from_secs(2);
+
+/// How long a shutdown may take with external extensions, and the runtime's part of it.
+const SHUTDOWN_BUDGET: Duration = Duration::from_millis(2000);
+const RUNTIME_GRACE: Duration = Duration::from_millis(300);
 
 /// One event for the runtime, with what `/next` says of it.
 #[derive(Debug, Clone)]
@@ -85,6 +92,8 @@ enum Init {
     Running {
         started: Instant,
         phase: Phase,
+        /// The runtime asked for its first event; init ends when every extension has too.
+        runtime_ready: bool,
     },
     /// `report`: the next REPORT line carries `took` as its `Init Duration`.
     Done {
@@ -98,10 +107,14 @@ enum Init {
 
 struct Runtime {
     generation: u64,
+    /// The runtime's process group; 0 until it is started, after the extensions registered.
     pgid: i32,
+    /// The external extensions' process groups.
+    extension_pgids: Vec<i32>,
     /// How it ended, once it has.
     ended: Option<String>,
-    server: tokio::task::AbortHandle,
+    /// Serves this generation's Runtime API; ended (and awaited) at a reset.
+    server: Option<tokio::task::JoinHandle<()>>,
 }
 
 struct Current {
@@ -116,15 +129,17 @@ struct Current {
     finished: bool,
 }
 
-struct State {
+pub(crate) struct State {
     generation: u64,
     runtime: Option<Runtime>,
     init: Init,
     current: Option<Current>,
+    /// The extensions registered with the live generation.
+    pub(crate) extensions: Vec<Extension>,
 }
 
 impl State {
-    fn live(&self, generation: u64) -> bool {
+    pub(crate) fn live(&self, generation: u64) -> bool {
         self.runtime
             .as_ref()
             .is_some_and(|r| r.generation == generation)
@@ -160,22 +175,23 @@ impl Sandbox {
                 runtime: None,
                 init: Init::Needed,
                 current: None,
+                extensions: Vec::new(),
             }),
             tick: watch::Sender::new(0),
             gate: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn changed(&self) {
+    pub(crate) fn changed(&self) {
         self.tick.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Waits until `f` finds what it looks for in the state, or `deadline` passes (`None`).
-    async fn wait_for<T>(
+    pub(crate) async fn wait_for<T>(
         &self,
         deadline: Option<tokio::time::Instant>,
         mut f: impl FnMut(&mut State) -> Option<T>,
@@ -235,13 +251,13 @@ impl Sandbox {
                     this.output.platform(&format!(
                         "INIT_REPORT Init Duration: {took:.2} ms\tPhase: init\tStatus: timeout"
                     ));
-                    this.reset(generation).await;
+                    this.reset(generation, "timeout").await;
                 }
                 Some(Err(_)) => {
                     this.output.platform(&format!(
                         "INIT_REPORT Init Duration: {took:.2} ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError"
                     ));
-                    this.reset(generation).await;
+                    this.reset(generation, "failure").await;
                 }
                 Some(Ok(())) => {
                     if let Init::Failed { error } = &this.lock().init {
@@ -269,16 +285,97 @@ impl Sandbox {
         let (server, listening) = match listener {
             Ok(listener) => {
                 let task = tokio::spawn(api::serve(listener, self.clone(), generation));
-                (task.abort_handle(), Ok(()))
+                (task, Ok(()))
             }
             Err(e) => {
                 let why = format!("cannot serve the Runtime API: {e}");
-                (tokio::spawn(async {}).abort_handle(), Err(why))
+                (tokio::spawn(async {}), Err(why))
             }
         };
-        let started = listening.and_then(|()| process::start(&self.config, &self.output));
-        let (pgid, ended) = match started {
+        if let Err(why) = &listening {
+            diagnose(why);
+        }
+        state.runtime = Some(Runtime {
+            generation,
+            pgid: 0,
+            extension_pgids: Vec::new(),
+            ended: listening.err(),
+            server: Some(server),
+        });
+        state.init = Init::Running {
+            started: Instant::now(),
+            phase,
+            runtime_ready: false,
+        };
+        state.extensions.clear();
+        let launching = state.ended().is_none();
+        drop(state);
+        self.changed();
+        if launching {
+            let this = self.clone();
+            tokio::spawn(async move { this.launch(generation).await });
+        }
+        generation
+    }
+
+    /// Starts the external extensions, waits until each registered (or ended), then starts
+    /// the runtime: extension init comes before runtime init, as in the service.
+    async fn launch(self: &Arc<Self>, generation: u64) {
+        let mut names = Vec::new();
+        for path in extensions::external() {
+            let started = match process::start_extension(&path, &self.config, &self.output) {
+                Ok(started) => started,
+                Err(why) => {
+                    diagnose(&format!("extension {path} could not start: {why}"));
+                    continue;
+                }
+            };
+            {
+                let mut state = self.lock();
+                match state.runtime.as_mut() {
+                    Some(r) if r.generation == generation => r.extension_pgids.push(started.pgid),
+                    _ => {
+                        process::signal(started.pgid, libc::SIGKILL);
+                        return;
+                    }
+                }
+            }
+            let done = Arc::new(AtomicBool::new(false));
+            let (flag, this, ended) = (done.clone(), self.clone(), started.ended);
+            tokio::spawn(async move {
+                let _ = ended.await;
+                flag.store(true, Ordering::Relaxed);
+                this.changed();
+            });
+            let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+            names.push((name, done));
+        }
+        if !names.is_empty() {
+            let deadline = tokio::time::Instant::now() + self.config.init_limit;
+            self.wait_for(Some(deadline), |s| {
+                let registered = |name: &str| s.extensions.iter().any(|e| e.name == name);
+                let all = names
+                    .iter()
+                    .all(|(name, done)| registered(name) || done.load(Ordering::Relaxed));
+                (all || !s.live(generation)).then_some(())
+            })
+            .await;
+        }
+        let started = process::start(&self.config, &self.output);
+        let mut state = self.lock();
+        let Some(runtime) = state
+            .runtime
+            .as_mut()
+            .filter(|r| r.generation == generation)
+        else {
+            if let Ok(started) = started {
+                process::signal(started.pgid, libc::SIGKILL);
+            }
+            return;
+        };
+        match started {
             Ok(started) => {
+                runtime.pgid = started.pgid;
                 let this = self.clone();
                 tokio::spawn(async move {
                     let how = started.ended.await.unwrap_or_else(|e| e.to_string());
@@ -291,54 +388,130 @@ impl Sandbox {
                     drop(state);
                     this.changed();
                 });
-                (started.pgid, None)
             }
             Err(why) => {
                 diagnose(&why);
-                (0, Some(why))
+                runtime.ended = Some(why);
             }
-        };
-        state.runtime = Some(Runtime {
-            generation,
-            pgid,
-            ended,
-            server,
-        });
-        state.init = Init::Running {
-            started: Instant::now(),
-            phase,
-        };
+        }
         drop(state);
         self.changed();
-        generation
     }
 
-    /// Kills generation `generation`'s runtime, if it is still the live one, and ends its
-    /// Runtime API; the next invocation initialises a new one.
-    async fn reset(&self, generation: u64) {
-        let pgid = {
+    /// Ends init once the runtime and every extension have asked for their next event, and
+    /// logs each extension as the service does.
+    pub(crate) fn settle_init(&self, state: &mut State) {
+        if let Init::Running {
+            started,
+            runtime_ready: true,
+            ..
+        } = state.init
+            && state.extensions.iter().all(|e| e.idle)
+        {
+            state.init = Init::Done {
+                took: started.elapsed(),
+                report: true,
+            };
+            for extension in &state.extensions {
+                self.output.platform(&extensions::log_line(extension));
+            }
+        }
+    }
+
+    /// Whether `generation` is initialising: extensions may register only then.
+    pub(crate) fn initialising(state: &State, generation: u64) -> bool {
+        state.live(generation) && matches!(state.init, Init::Running { .. })
+    }
+
+    /// An extension failed to init: the init fails with its error.
+    pub(crate) fn extension_init_error(state: &mut State, error: ErrorReport) {
+        if matches!(state.init, Init::Running { .. }) {
+            state.init = Init::Failed { error };
+        }
+    }
+
+    /// Ends generation `generation`, if it is still the live one, as the service does: with
+    /// no extension the runtime is killed; with extensions it gets SIGTERM and 300 ms, and
+    /// each extension registered for it gets `SHUTDOWN` with `reason` and the rest of 2 s,
+    /// before everything is killed. The generation's Runtime API ends with it; the next
+    /// invocation initialises a new one.
+    pub(crate) async fn reset(&self, generation: u64, reason: &str) {
+        let (pgid, extension_pgids, graceful) = {
             let state = self.lock();
             match &state.runtime {
-                Some(r) if r.generation == generation => r.pgid,
+                Some(r) if r.generation == generation => (
+                    r.pgid,
+                    r.extension_pgids.clone(),
+                    !state.extensions.is_empty(),
+                ),
                 _ => return,
             }
         };
+        if graceful {
+            self.shut_down(generation, pgid, reason).await;
+        }
+        for extension in extension_pgids {
+            process::signal(extension, libc::SIGKILL);
+        }
         process::signal(pgid, libc::SIGKILL);
         let deadline = tokio::time::Instant::now() + KILL_WAIT;
         self.wait_for(Some(deadline), |s| {
             (!s.live(generation) || s.ended().is_some()).then_some(())
         })
         .await;
+        let server = {
+            let mut state = self.lock();
+            match state.runtime.as_mut() {
+                Some(r) if r.generation == generation => r.server.take(),
+                _ => return,
+            }
+        };
+        // Its listener and every connection to it are gone once the task is, before the next
+        // runtime may be started: that one's listener takes the same address.
+        if let Some(server) = server {
+            server.abort();
+            let _ = server.await;
+        }
         let mut state = self.lock();
         if state.live(generation) {
-            if let Some(runtime) = state.runtime.take() {
-                runtime.server.abort();
-            }
             state.init = Init::Needed;
             state.current = None;
+            state.runtime = None;
+            state.extensions.clear();
         }
         drop(state);
         self.changed();
+    }
+
+    /// The graceful part of a reset: SIGTERM to the runtime, `SHUTDOWN` to the extensions.
+    async fn shut_down(&self, generation: u64, pgid: i32, reason: &str) {
+        let budget = tokio::time::Instant::now() + SHUTDOWN_BUDGET;
+        process::signal(pgid, libc::SIGTERM);
+        let grace = tokio::time::Instant::now() + RUNTIME_GRACE;
+        self.wait_for(Some(grace), |s| {
+            (!s.live(generation) || s.ended().is_some()).then_some(())
+        })
+        .await;
+        process::signal(pgid, libc::SIGKILL);
+        let deadline_ms = crate::ids::epoch_ms() + SHUTDOWN_BUDGET.as_millis() as u64;
+        let told: Vec<String> = {
+            let mut state = self.lock();
+            let mut told = Vec::new();
+            for extension in state.extensions.iter_mut().filter(|e| e.shutdown) {
+                let event = extensions::shutdown_event(reason, deadline_ms);
+                extension.queue.push_back(event);
+                extension.idle = false;
+                told.push(extension.id.clone());
+            }
+            told
+        };
+        self.changed();
+        // Done when each has asked for its next event again, or the budget is spent.
+        self.wait_for(Some(budget), |s| {
+            let pending = s.extensions.iter().any(|e| told.contains(&e.id) && !e.idle);
+            (!pending || !s.live(generation)).then_some(())
+        })
+        .await;
     }
 
     /// One invocation, from the caller's request to what it amounted to; the request id with
@@ -356,7 +529,7 @@ impl Sandbox {
             Ready::Done(init) => init,
             Ready::Failed(error) => {
                 let generation = self.lock().generation;
-                self.reset(generation).await;
+                self.reset(generation, "failure").await;
                 let kind = error.error_type.clone();
                 self.end(
                     &id,
@@ -368,14 +541,14 @@ impl Sandbox {
             }
             Ready::Ended(how) => {
                 let generation = self.lock().generation;
-                self.reset(generation).await;
+                self.reset(generation, "failure").await;
                 let status = Some(("error", Some("Runtime.ExitError")));
                 self.end(&id, started.elapsed(), None, status);
                 return (id, Answer::Exit(how));
             }
             Ready::Deadline | Ready::Retry => {
                 let generation = self.lock().generation;
-                self.reset(generation).await;
+                self.reset(generation, "timeout").await;
                 self.end(&id, started.elapsed(), None, Some(("timeout", None)));
                 return (id, Answer::Timeout);
             }
@@ -388,9 +561,15 @@ impl Sandbox {
             client_context: request.client_context,
             cognito_identity: None,
         };
+        let invoke =
+            extensions::invoke_event(&id, event.deadline_ms, &self.config.arn(), &event.trace_id);
         let generation = {
             let mut state = self.lock();
             let generation = state.generation;
+            for extension in state.extensions.iter_mut().filter(|e| e.invoke) {
+                extension.queue.push_back(invoke.clone());
+                extension.idle = false;
+            }
             state.current = Some(Current {
                 id: id.clone(),
                 generation,
@@ -439,14 +618,14 @@ impl Sandbox {
             }
             Some(Err(how)) => {
                 let duration = ran(&self.lock());
-                self.reset(generation).await;
+                self.reset(generation, "failure").await;
                 let status = Some(("error", Some("Runtime.ExitError")));
                 self.end(&id, duration, init, status);
                 (id, Answer::Exit(how))
             }
             None => {
                 let duration = ran(&self.lock());
-                self.reset(generation).await;
+                self.reset(generation, "timeout").await;
                 self.end(
                     &id,
                     duration.max(self.config.timeout),
@@ -470,7 +649,7 @@ impl Sandbox {
         let done = self
             .wait_for(Some(deadline), |s| {
                 let current = s.current.as_ref()?;
-                if current.finished {
+                if current.finished && s.extensions.iter().all(|e| e.idle) {
                     return Some(Ok(()));
                 }
                 s.ended().map(Err)
@@ -490,7 +669,7 @@ impl Sandbox {
                 self.end(&id, duration, init, None);
             }
             Some(Err(_)) => {
-                self.reset(generation).await;
+                self.reset(generation, "failure").await;
                 self.end(
                     &id,
                     duration,
@@ -499,7 +678,7 @@ impl Sandbox {
                 );
             }
             None => {
-                self.reset(generation).await;
+                self.reset(generation, "timeout").await;
                 self.end(&id, self.config.timeout, init, Some(("timeout", None)));
             }
         }
@@ -558,10 +737,11 @@ impl Sandbox {
         if let Some(init) = init {
             line.push_str(&format!("Init Duration: {:.2} ms\t", ms(init)));
         }
+        // The service ends a REPORT that has a status with it, with no tab after.
         if let Some((status, error_type)) = status {
-            line.push_str(&format!("Status: {status}\t"));
+            line.push_str(&format!("Status: {status}"));
             if let Some(kind) = error_type {
-                line.push_str(&format!("Error Type: {kind}\t"));
+                line.push_str(&format!("\tError Type: {kind}"));
             }
         }
         self.output.platform(&line);
@@ -577,12 +757,10 @@ impl Sandbox {
             if !state.live(generation) {
                 return None;
             }
-            if let Init::Running { started, .. } = state.init {
-                state.init = Init::Done {
-                    took: started.elapsed(),
-                    report: true,
-                };
+            if let Init::Running { runtime_ready, .. } = &mut state.init {
+                *runtime_ready = true;
             }
+            self.settle_init(&mut state);
             if let Some(current) = state.current.as_mut()
                 && current.generation == generation
                 && current.replied_at.is_some()
@@ -646,10 +824,11 @@ impl Sandbox {
         Ok(())
     }
 
-    /// Ends the runtime when the agent is asked to stop.
-    pub fn kill(&self) {
-        if let Some(runtime) = &self.lock().runtime {
-            process::signal(runtime.pgid, libc::SIGKILL);
+    /// Ends the sandbox when the agent is asked to stop: extensions are told `spindown`.
+    pub async fn stop(&self) {
+        let generation = self.lock().runtime.as_ref().map(|r| r.generation);
+        if let Some(generation) = generation {
+            self.reset(generation, "spindown").await;
         }
     }
 }
