@@ -8,9 +8,15 @@ use serde_json::Value;
 
 /// Runs `suite` with a JSON report; the output and the report's cases.
 fn run_reported(suite: &str) -> (std::process::Output, Vec<Value>) {
+    run_reported_with(suite, &[])
+}
+
+fn run_reported_with(suite: &str, extra: &[&str]) -> (std::process::Output, Vec<Value>) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
-    let out = run(&[fixture(suite)], &["--json", json.to_str().unwrap()]);
+    let mut args = vec!["--json", json.to_str().unwrap()];
+    args.extend(extra);
+    let out = run(&[fixture(suite)], &args);
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let cases = report["suites"][0]["cases"].as_array().unwrap().clone();
     (out, cases)
@@ -77,10 +83,22 @@ fn a_30_mb_line_is_kept_cut_with_a_note_of_how_much() {
 }
 
 // Regression: output with no final newline ran into RIE's END line (`writing to
-// stdoutEND RequestId: …`), so a line check failed.
+// stdoutEND RequestId: …`), so a line check failed. lambda-ci's agent ends each unfinished
+// write's line before the next one from the other stream, and keeps their order; RIE writes
+// both to its stdout as they come, so there they share a line.
 #[test]
 fn output_without_a_final_newline_is_a_line_of_its_own() {
     let (out, cases) = run_reported("logs-lines.yaml");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let lines = logs(&cases[1]);
+    assert_eq!(
+        lines[1..3],
+        ["writing to stdout", "writing to stderr"],
+        "{lines:?}"
+    );
+    assert!(lines[3].starts_with("END RequestId: "), "{lines:?}");
+
+    let (out, cases) = run_reported_with("logs-lines.yaml", &["--runtime-api", "rie"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let lines = logs(&cases[1]);
     assert_eq!(lines[1], "writing to stdoutwriting to stderr");
@@ -106,8 +124,9 @@ fn logs_checks_fail_on_lines_the_report_leaves_out() {
 }
 
 // Regression: a timed-out case's logs carried RIE's `[ERROR] (rapid)` and `[WARNING] (rapid)`
-// lines, and not what the service logs for a timeout: the `<time> <id> Task timed out after
-// N.NN seconds` line before END, and a REPORT ending `Status: timeout`.
+// lines, and not what the service logs for a timeout: a REPORT ending `Status: timeout`, and
+// no `Task timed out` line (the service stopped writing it); under RIE, the older service's
+// `<time> <id> Task timed out after N.NN seconds` line before END.
 #[test]
 fn a_timeout_is_logged_as_the_service_logs_it_without_rie_diagnostics() {
     let (out, cases) = run_reported("logs-timeout.yaml");
@@ -116,6 +135,18 @@ fn a_timeout_is_logged_as_the_service_logs_it_without_rie_diagnostics() {
     let timed_out = logs(&cases[0]);
     let report = timed_out.last().unwrap();
     assert!(report.starts_with("REPORT RequestId: "), "{timed_out:?}");
+    assert!(report.ends_with("\tStatus: timeout"), "{report:?}");
+    assert!(
+        timed_out.iter().all(|l| !l.contains("Task timed out")),
+        "{timed_out:?}"
+    );
+    assert!(timed_out.contains(&"going to sleep"), "{timed_out:?}");
+
+    let (out, cases) = run_reported_with("logs-timeout.yaml", &["--runtime-api", "rie"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let timed_out = logs(&cases[0]);
+    let report = timed_out.last().unwrap();
     assert!(report.ends_with("\tStatus: timeout"), "{report:?}");
     let line = regex::Regex::new(
         r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z [0-9a-f-]{36} Task timed out after 1\.\d{2} seconds$",

@@ -50,7 +50,11 @@ fn copied_code_stays_read_only_to_the_function_and_no_bind_mount_is_made() {
             .unwrap();
     }
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(mounts.as_deref(), Some("volume:/var/task:false"));
+    // The code, and lambda-ci's agent, each copied into a read-only volume.
+    assert_eq!(
+        mounts.as_deref(),
+        Some("volume:/var/task:false volume:/var/lambda-ci:false")
+    );
 }
 
 #[test]

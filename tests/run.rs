@@ -79,7 +79,16 @@ fn a_timeout_fails_its_case_and_the_next_case_runs() {
 
 #[test]
 fn a_bad_handler_is_an_init_error() {
+    // As the service answers it: the runtime's `/init/error`, served to the invocation.
     let out = run(&[fixture("init-error.yaml")], &[]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("expected success, the function failed with Runtime.ImportModuleError: Unable to import module 'nope'"),
+        "{text}"
+    );
+    assert!(text.contains("PASS  init error is expected"), "{text}");
+    // RIE answers it with HTTP 502.
+    let out = run(&[fixture("init-error.yaml")], &["--runtime-api", "rie"]);
     let text = stdout(&out);
     assert!(
         text.contains("the runtime failed (HTTP 502): Runtime.ImportModuleError: Unable to import module 'nope'"),
@@ -338,8 +347,29 @@ fn an_unreachable_docker_engine_exits_3() {
 }
 
 #[test]
-fn a_container_that_exits_at_start_errors_every_case_and_shows_why() {
+fn a_runtime_that_cannot_start_fails_every_case_and_shows_why() {
+    // lambda-ci's agent stays up: every invocation tries to start the runtime again, as the
+    // service does, and answers with the way it ended.
     let out = run(&[fixture("no-handler.yaml")], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(text.matches("FAIL").count(), 2, "{text}");
+    assert!(
+        text.matches("Runtime.ExitError: RequestId: ").count() >= 2
+            && text.contains("Error: Runtime exited with error: exit status 142"),
+        "{text}"
+    );
+    assert!(
+        text.contains("entrypoint requires the handler name to be the first argument"),
+        "{text}"
+    );
+    assert_summary(&text, "0 passed, 2 failed");
+}
+
+#[test]
+fn a_container_that_exits_at_start_errors_every_case_and_shows_why() {
+    // Under RIE the entrypoint's exit ends the container.
+    let out = run(&[fixture("no-handler.yaml")], &["--runtime-api", "rie"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert_eq!(

@@ -80,7 +80,7 @@ fn placeholder_credentials_by_default_and_inherited_ones_never_reported() {
         "app.credentials",
         "",
         &format!(
-            "  - name: inherited by flag\n    expect:\n      response: {{AWS_ACCESS_KEY_ID: {}, AWS_SECRET_ACCESS_KEY: \"{}\", AWS_SESSION_TOKEN: \"\"}}\n",
+            "  - name: inherited by flag\n    expect:\n      response: {{AWS_ACCESS_KEY_ID: {}, AWS_SECRET_ACCESS_KEY: \"{}\", AWS_SESSION_TOKEN: null}}\n",
             secrets[0].1, secrets[1].1
         ),
     );
@@ -133,10 +133,10 @@ fn client_context_reaches_the_handler() {
         "app.invocation_context",
         "",
         &format!(
-            // RIE takes `X-Amzn-Trace-Id` but does not hand it to the runtime (it sends no
-            // Lambda-Runtime-Trace-Id), so the handler sees no trace; the README says so.
-            "  - name: python sees the client context\n    client_context: {{custom: {{tenant: acme}}, env: {{locale: en-GB}}}}\n    trace_id: \"{trace}\"\n    expect:\n      response: {{custom: {{tenant: acme}}, env: {{locale: en-GB}}, trace: null}}\n\
-             \x20 - name: and neither when not given\n    expect:\n      response: {{custom: null, env: null, trace: null}}\n"
+            // The trace reaches the handler as `Lambda-Runtime-Trace-Id`; with none given, the
+            // invocation gets one of its own, as in the service.
+            "  - name: python sees the client context\n    client_context: {{custom: {{tenant: acme}}, env: {{locale: en-GB}}}}\n    trace_id: \"{trace}\"\n    expect:\n      response: {{custom: {{tenant: acme}}, env: {{locale: en-GB}}, trace: \"{trace}\"}}\n\
+             \x20 - name: and neither when not given\n    expect:\n      response_contains: {{custom: null, env: null}}\n      assert:\n        - {{path: $.trace, matches: '^Root=1-[0-9a-f]{{8}}-[0-9a-f]{{24}};Parent=[0-9a-f]{{16}};Sampled=0$'}}\n"
         ),
     );
     let node_dir = tempfile::tempdir().unwrap();

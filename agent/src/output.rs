@@ -1,9 +1,11 @@
-//! The container's output: the runtime's stdout and stderr, read from pipes and written as they
-//! come to the agent's own, with the platform's lines (`START`, `END`, `REPORT`...) between
-//! them in the order things happened. Before a platform line is written, whatever the runtime
-//! wrote before it is read out of the pipes first, and an unfinished line is ended, so a
-//! runtime's last words before `/response` always come before `END`, on a line of their own.
-//! Nothing is held back waiting for a newline: a line of any length passes through.
+//! The container's output: the runtime's and the extensions' stdout and stderr, read from pipes
+//! and written as they come to the agent's stdout, with the platform's lines (`START`, `END`,
+//! `REPORT`...) between them in the order things happened. One stream, as the service's log
+//! stream is one: the engine's attach stream keeps no order between a container's stdout and
+//! stderr. Before a platform line is written, whatever was written before it is read out of
+//! the pipes first, and an unfinished line is ended, so a runtime's last words before
+//! `/response` always come before `END`, on a line of their own. Nothing is held back waiting
+//! for a newline: a line of any length passes through. The agent's own diagnostics go to stderr.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
@@ -21,14 +23,14 @@ struct Source {
     id: u64,
     fd: Arc<AsyncFd<std::io::PipeReader>>,
     stream: Stream,
-    /// The last byte written was not a newline.
-    mid_line: bool,
 }
 
 #[derive(Default)]
 struct Inner {
     sources: Vec<Source>,
     next_id: u64,
+    /// The source whose last write left a line unfinished.
+    mid_line: Option<u64>,
 }
 
 #[derive(Default)]
@@ -63,7 +65,6 @@ impl Output {
                 id,
                 fd: fd.clone(),
                 stream,
-                mid_line: false,
             });
             id
         };
@@ -75,15 +76,16 @@ impl Output {
                 };
                 let ended = {
                     let mut inner = output.lock();
-                    let ended = match inner.sources.iter_mut().find(|s| s.id == id) {
-                        Some(source) => drain(source),
+                    let Inner {
+                        sources, mid_line, ..
+                    } = &mut *inner;
+                    let ended = match sources.iter().find(|s| s.id == id) {
+                        Some(source) => drain(source, mid_line),
                         None => true,
                     };
                     if ended {
-                        if let Some(at) = inner.sources.iter().position(|s| s.id == id) {
-                            let mut source = inner.sources.remove(at);
-                            end_line(&mut source);
-                        }
+                        sources.retain(|s| s.id != id);
+                        end_line(mid_line);
                     }
                     ended
                 };
@@ -98,10 +100,13 @@ impl Output {
     /// Writes a line of the platform's to stdout, after everything written before it.
     pub fn platform(&self, line: &str) {
         let mut inner = self.lock();
-        for source in inner.sources.iter_mut() {
-            drain(source);
-            end_line(source);
+        let Inner {
+            sources, mid_line, ..
+        } = &mut *inner;
+        for source in sources.iter() {
+            drain(source, mid_line);
         }
+        end_line(mid_line);
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(line.as_bytes());
         let _ = out.write_all(b"\n");
@@ -113,15 +118,19 @@ impl Output {
     }
 }
 
-/// Reads what the pipe holds now and writes its finished lines; true at end of file.
-fn drain(source: &mut Source) -> bool {
+/// Reads what the pipe holds now and writes it, on a line of its own when another source left
+/// one unfinished; true at end of file.
+fn drain(source: &Source, mid_line: &mut Option<u64>) -> bool {
     let mut buf = [0u8; 64 * 1024];
     loop {
         match source.fd.get_ref().read(&mut buf) {
             Ok(0) => return true,
             Ok(n) => {
-                source.mid_line = buf[n - 1] != b'\n';
+                if mid_line.is_some_and(|other| other != source.id) {
+                    end_line(mid_line);
+                }
                 write(source.stream, &buf[..n]);
+                *mid_line = (buf[n - 1] != b'\n').then_some(source.id);
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -131,23 +140,18 @@ fn drain(source: &mut Source) -> bool {
 }
 
 /// Ends an unfinished line: what follows starts a line of its own.
-fn end_line(source: &mut Source) {
-    if std::mem::take(&mut source.mid_line) {
-        write(source.stream, b"\n");
+fn end_line(mid_line: &mut Option<u64>) {
+    if mid_line.take().is_some() {
+        write(Stream::Stdout, b"\n");
     }
 }
 
-fn write(stream: Stream, bytes: &[u8]) {
+fn write(_from: Stream, bytes: &[u8]) {
     if bytes.is_empty() {
         return;
     }
-    let _ = match stream {
-        Stream::Stdout => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes).and_then(|()| out.flush())
-        }
-        Stream::Stderr => std::io::stderr().lock().write_all(bytes),
-    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
 }
 
 /// The agent's own diagnostics, on stderr, marked so they are told apart from the function's.

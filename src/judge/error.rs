@@ -73,7 +73,13 @@ pub(super) fn what_happened(outcome: &Outcome) -> String {
             } else {
                 ""
             };
-            format!("the runtime failed (HTTP {status}): {what}{oom}")
+            // RIE answers such failures with an HTTP status of their own; lambda-ci's agent,
+            // as the service, with 200.
+            if *status == 200 {
+                format!("the runtime failed: {what}{oom}")
+            } else {
+                format!("the runtime failed (HTTP {status}): {what}{oom}")
+            }
         }
         Outcome::Transport { .. } | Outcome::ContainerExited { .. } => {
             infrastructure(outcome).unwrap_or_default()
