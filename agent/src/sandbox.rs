@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::watch;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use crate::config::Config;
 use crate::extensions::{self, Extension};
 use crate::output::{Output, diagnose};
@@ -111,6 +109,8 @@ struct Runtime {
     pgid: i32,
     /// The external extensions' process groups.
     extension_pgids: Vec<i32>,
+    /// The external extensions whose process ended, by name.
+    extensions_ended: Vec<String>,
     /// How it ended, once it has.
     ended: Option<String>,
     /// Serves this generation's Runtime API; ended (and awaited) at a reset.
@@ -143,6 +143,12 @@ impl State {
         self.runtime
             .as_ref()
             .is_some_and(|r| r.generation == generation)
+    }
+
+    fn extension_ended(&self, name: &str) -> bool {
+        self.runtime
+            .as_ref()
+            .is_some_and(|r| r.extensions_ended.iter().any(|n| n == name))
     }
 
     fn ended(&self) -> Option<String> {
@@ -299,6 +305,7 @@ impl Sandbox {
             generation,
             pgid: 0,
             extension_pgids: Vec::new(),
+            extensions_ended: Vec::new(),
             ended: listening.err(),
             server: Some(server),
         });
@@ -340,23 +347,26 @@ impl Sandbox {
                     }
                 }
             }
-            let done = Arc::new(AtomicBool::new(false));
-            let (flag, this, ended) = (done.clone(), self.clone(), started.ended);
+            let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+            let (this, ended, ending) = (self.clone(), started.ended, name.clone());
             tokio::spawn(async move {
                 let _ = ended.await;
-                flag.store(true, Ordering::Relaxed);
+                if let Some(runtime) = this.lock().runtime.as_mut()
+                    && runtime.generation == generation
+                {
+                    runtime.extensions_ended.push(ending);
+                }
                 this.changed();
             });
-            let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-            names.push((name, done));
+            names.push(name);
         }
         if !names.is_empty() {
             let deadline = tokio::time::Instant::now() + self.config.init_limit;
             self.wait_for(Some(deadline), |s| {
-                let registered = |name: &str| s.extensions.iter().any(|e| e.name == name);
+                let registered = |name: &String| s.extensions.iter().any(|e| &e.name == name);
                 let all = names
                     .iter()
-                    .all(|(name, done)| registered(name) || done.load(Ordering::Relaxed));
+                    .all(|name| registered(name) || s.extension_ended(name));
                 (all || !s.live(generation)).then_some(())
             })
             .await;
@@ -406,7 +416,10 @@ impl Sandbox {
             runtime_ready: true,
             ..
         } = state.init
-            && state.extensions.iter().all(|e| e.idle)
+            && state
+                .extensions
+                .iter()
+                .all(|e| e.idle || state.extension_ended(&e.name))
         {
             state.init = Init::Done {
                 took: started.elapsed(),
@@ -506,9 +519,12 @@ impl Sandbox {
             told
         };
         self.changed();
-        // Done when each has asked for its next event again, or the budget is spent.
+        // Done when each has asked for its next event again or ended, or the budget is spent.
         self.wait_for(Some(budget), |s| {
-            let pending = s.extensions.iter().any(|e| told.contains(&e.id) && !e.idle);
+            let pending = s
+                .extensions
+                .iter()
+                .any(|e| told.contains(&e.id) && !e.idle && !s.extension_ended(&e.name));
             (!pending || !s.live(generation)).then_some(())
         })
         .await;
@@ -649,7 +665,8 @@ impl Sandbox {
         let done = self
             .wait_for(Some(deadline), |s| {
                 let current = s.current.as_ref()?;
-                if current.finished && s.extensions.iter().all(|e| e.idle) {
+                let done = |e: &Extension| e.idle || s.extension_ended(&e.name);
+                if current.finished && s.extensions.iter().all(done) {
                     return Some(Ok(()));
                 }
                 s.ended().map(Err)

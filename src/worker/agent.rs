@@ -219,10 +219,22 @@ mod tests {
         if BINARY.is_empty() {
             return;
         }
-        // An ELF with no PT_INTERP program header needs no dynamic loader.
-        assert_eq!(&BINARY[..4], b"\x7fELF");
+        // A 64-bit ELF whose program headers ask for no interpreter (PT_INTERP, 3) needs no
+        // dynamic loader, and so no C library of the image's.
+        assert_eq!(&BINARY[..5], b"\x7fELF\x02");
+        let u64_at = |at: usize| u64::from_le_bytes(BINARY[at..at + 8].try_into().unwrap());
+        let u16_at = |at: usize| u16::from_le_bytes(BINARY[at..at + 2].try_into().unwrap());
+        let (table, size, count) = (u64_at(0x20) as usize, u16_at(0x36), u16_at(0x38));
+        let kinds: Vec<u32> = (0..usize::from(count))
+            .map(|i| {
+                let at = table + i * usize::from(size);
+                u32::from_le_bytes(BINARY[at..at + 4].try_into().unwrap())
+            })
+            .collect();
+        assert!(!kinds.is_empty());
+        assert!(!kinds.contains(&3), "the agent asks for a dynamic loader");
         let dir = on_disk().unwrap();
         let written = std::fs::read(dir.join(FILE)).unwrap();
-        assert_eq!(written.len(), BINARY.len());
+        assert_eq!(written, BINARY);
     }
 }

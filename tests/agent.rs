@@ -1,0 +1,225 @@
+//! lambda-ci's agent in place of RIE, with the real Python runtime client (awslambdaric) in
+//! the stand-in image: outcomes as the service says them, a reset in the same container, the
+//! extensions' events, and the binary itself, which needs no C library.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+fn python(dir: &Path, name: &str, function: &str, cases: &str) -> PathBuf {
+    write_suite(
+        dir,
+        name,
+        ("python3.11", &fixture("functions/py")),
+        function,
+        cases,
+    )
+}
+
+/// Runs `suite` with a JSON report; its cases.
+fn reported(suite: &Path, extra: &[&str]) -> (std::process::Output, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let mut args = vec!["--json", json.to_str().unwrap()];
+    args.extend(extra);
+    let out = run(&[suite.to_path_buf()], &args);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let cases = report["suites"][0]["cases"].as_array().unwrap().clone();
+    (out, cases)
+}
+
+fn logs(case: &Value) -> Vec<String> {
+    case["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_returned_error_shaped_document_is_a_success_as_in_the_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = python(
+        dir.path(),
+        "shaped",
+        "  handler: app.error_shaped\n",
+        "  - name: returns a document shaped like an error\n    expect:\n      response: {errorType: X, errorMessage: y}\n",
+    );
+    let out = run(std::slice::from_ref(&suite), &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_summary(&text, "1 passed, 0 failed");
+    // RIE's answer says nothing of how the handler ended: it is judged by its shape.
+    let out = run(&[suite], &["--runtime-api", "rie"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("expected success, the function failed with X: y"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_timeout_resets_the_runtime_in_the_same_container_and_tmp_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = python(
+        dir.path(),
+        "reset",
+        "  handler: app.remember\n  timeout: 1\n",
+        "  - name: first\n    expect:\n      response_contains: {process: 1, tmp: 1}\n\
+         \x20 - name: sleeps past the timeout\n    event: {sleep: 3}\n    expect:\n      error: {type: Sandbox.Timedout, message: Task timed out after 1.00 seconds}\n\
+         \x20 - name: a new runtime, the same /tmp\n    expect:\n      response_contains: {process: 1, tmp: 3}\n",
+    );
+    let (out, cases) = reported(&suite, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // The container's hostname: the same container served before and after the timeout.
+    assert_eq!(cases[0]["response"]["host"], cases[2]["response"]["host"]);
+    let timed_out = logs(&cases[1]);
+    assert!(
+        timed_out.last().unwrap().ends_with("\tStatus: timeout"),
+        "{timed_out:?}"
+    );
+    // The next invocation initialised the runtime again: its REPORT says how long that took.
+    assert!(cases[2]["timings"]["init_ms"].is_number(), "{}", cases[2]);
+}
+
+#[test]
+fn a_runtime_that_exits_is_a_runtime_exit_error_with_its_status() {
+    let out = run(&[fixture("crash.yaml")], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(
+        text.matches("Runtime.ExitError: RequestId: ").count(),
+        4,
+        "{text}"
+    );
+    assert!(
+        text.contains("Error: Runtime exited with error: exit status 3"),
+        "{text}"
+    );
+    assert!(!text.contains("HTTP 502"), "{text}");
+}
+
+#[test]
+fn a_response_over_the_limit_is_function_response_size_too_large() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = python(
+        dir.path(),
+        "large",
+        "  handler: app.too_large\n",
+        "  - name: answers 7 MB\n    expect:\n      error: {type: Function.ResponseSizeTooLarge, message: Response payload size exceeded maximum allowed payload size (6291556 bytes).}\n",
+    );
+    let (out, cases) = reported(&suite, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // The runtime was told 413, as the service tells it.
+    let logs = logs(&cases[0]);
+    assert!(
+        logs.iter().any(|l| l.contains("RequestEntityTooLarge")),
+        "{logs:?}"
+    );
+}
+
+#[test]
+fn an_external_extension_gets_invoke_and_shutdown_and_starts_again_after_a_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = python(
+        dir.path(),
+        "watched",
+        &format!(
+            "  handler: app.remember\n  timeout: 1\n  layers: [{}]\n",
+            fixture("functions/shutdown-layer").display()
+        ),
+        "  - name: first\n\
+         \x20 - name: sleeps past the timeout\n    event: {sleep: 3}\n    expect:\n      error: {type: Sandbox.Timedout}\n\
+         \x20 - name: after the reset\n",
+    );
+    let (out, cases) = reported(&suite, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for case in &cases {
+        let id = case["request_id"].as_str().unwrap();
+        let invoked = format!("[watcher] invoke \"requestId\":\"{id}\"");
+        assert!(
+            logs(case).contains(&invoked),
+            "{invoked} in {:?}",
+            logs(case)
+        );
+    }
+    let timed_out = logs(&cases[1]);
+    let told = "[watcher] shutdown \"shutdownReason\":\"timeout\"".to_string();
+    let end = timed_out
+        .iter()
+        .position(|l| l.starts_with("END RequestId:"));
+    let at = timed_out.iter().position(|l| *l == told);
+    assert!(at.is_some() && at < end, "{timed_out:?}");
+    // The extension is started again by the invocation after the reset, and logged as ready.
+    let after = logs(&cases[2]);
+    assert!(
+        after.contains(&"[watcher] registered".to_string()),
+        "{after:?}"
+    );
+    assert!(
+        after.contains(
+            &"EXTENSION\tName: watcher\tState: Ready\tEvents: [INVOKE, SHUTDOWN]".to_string()
+        ),
+        "{after:?}"
+    );
+}
+
+/// The agent lambda-ci wrote for this user, after a run.
+fn written_agent() -> PathBuf {
+    let mine = tempfile::NamedTempFile::new().unwrap();
+    let uid = std::os::unix::fs::MetadataExt::uid(&mine.as_file().metadata().unwrap());
+    let prefix = format!("lambda-ci-agent-{uid}-");
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path().join("lambda-ci-agent"))
+        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
+        .collect();
+    found.sort();
+    found.pop().expect("a run writes the agent").1
+}
+
+#[test]
+fn the_agent_runs_in_an_image_with_no_c_library_at_all() {
+    let out = run(&[fixture("pass.yaml")], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let agent = written_agent();
+    // An image of the agent alone: no libc, no loader, no shell.
+    let mut tar = tar::Builder::new(Vec::new());
+    tar.append_path_with_name(&agent, "agent").unwrap();
+    let tar = tar.into_inner().unwrap();
+    let image = format!("lambda-ci-test/agent-alone:{}", std::process::id());
+    let mut import = Command::new("docker")
+        .args(["import", "-", &image])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(import.stdin.as_mut().unwrap(), &tar).unwrap();
+    drop(import.stdin.take());
+    assert!(import.wait().unwrap().success());
+    let ran = Command::new("docker")
+        .args(["run", "--rm", &image, "/agent", "--version"])
+        .output()
+        .unwrap();
+    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ran.stdout).trim(),
+        format!("lambda-ci-agent {}", env!("CARGO_PKG_VERSION"))
+    );
+}
