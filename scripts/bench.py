@@ -3,7 +3,7 @@
 one process: interleaved rounds, medians, ratios (ratios survive a noisy machine), and the
 table written into BENCHMARKS.md between its markers.
 
-    scripts/bench.py [--rounds N] [--only one,repo,pool,phases,watch,serve,cost] [--no-sam] [--no-build] [--write]
+    scripts/bench.py [--rounds N] [--only one,repo,pool,phases,watch,serve,cost,api] [--no-sam] [--no-build] [--write]
 
 Needs the stand-in images (scripts/standin-images.sh) and, for the SAM rows, SAM CLI
 (`pip install aws-sam-cli`, found on PATH or in $SAM); the SAM rows are left out without it.
@@ -334,6 +334,41 @@ def bench_cost(table, n, work):
                        f"{statistics.median(cpu) * 1000:.3f} ms", "s"))
 
 
+def bench_api(table, n, work):
+    """lambda-ci's agent against RIE: what each warm invocation costs, and how long a run takes
+    to get past a timeout: the runtime reset in its container, or a fresh container."""
+    small = suite(work, "api50", "app.echo", echo_cases(50))
+    big = suite(work, "api1000", "app.echo", echo_cases(1000))
+    for api in ("lambda-ci", "rie"):
+        per = []
+        for _ in range(n):
+            t50 = lambda_ci([small], "--runtime-api", api)[0]
+            t1000 = lambda_ci([big], "--runtime-api", api)[0]
+            per.append((t1000 - t50) / 950)
+        table.add("runtime API: time per warm invocation (1,000 − 50 cases)",
+                  f"--runtime-api {api}", per, "", "ms")
+
+    def recovery(name, isolation):
+        path = Path(work) / f"{name}.yaml"
+        path.write_text(
+            f"function:\n  name: {name}\n  runtime: python3.11\n  handler: app.sleep\n"
+            f"  code: {CODE}\n  timeout: 1\ncases:\n"
+            "  - name: times out\n    event: {seconds: 3}\n"
+            "    expect: {error: {type: Sandbox.Timedout}}\n"
+            f"  - name: after\n    event: {{seconds: 0}}\n{isolation}"
+            "    expect: {response: {slept: true}}\n")
+        return path
+    warm = recovery("recover-warm", "")
+    cold = recovery("recover-cold", "    isolation: cold\n")
+    contenders = {
+        "timeout then a case: the agent resets the runtime in place": lambda: lambda_ci([warm])[0],
+        "timeout then a case: RIE resets in place": lambda: lambda_ci([warm], "--runtime-api", "rie")[0],
+        "timeout then a case in a fresh container (agent)": lambda: lambda_ci([cold])[0],
+    }
+    for name, secs in rounds_of(n, contenders).items():
+        table.add("runtime API: getting past a timeout (1 s)", name, secs)
+
+
 def docker_events(since, until):
     """The engine's container events between two wall-clock times, lambda-ci's only."""
     out = sh("docker", "events", "--since", f"{since:.6f}", "--until", f"{until:.6f}",
@@ -520,7 +555,7 @@ def render(table, command):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--only", default="one,repo,pool,phases,watch,serve,cost")
+    ap.add_argument("--only", default="one,repo,pool,phases,watch,serve,cost,api")
     ap.add_argument("--no-sam", action="store_true")
     ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
     ap.add_argument("--no-build", action="store_true", help="use target/release as it is")
@@ -550,6 +585,8 @@ def main():
             bench_phases(table, args.rounds, work)
         if "cost" in only:
             bench_cost(table, max(1, args.rounds // 2), work)
+        if "api" in only:
+            bench_api(table, max(1, args.rounds // 2), work)
     command = "scripts/bench.py " + " ".join(sys.argv[1:])
     text = render(table, command.strip())
     print(text)
