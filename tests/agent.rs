@@ -223,3 +223,52 @@ fn the_agent_runs_in_an_image_with_no_c_library_at_all() {
         format!("lambda-ci-agent {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn a_telemetry_extension_is_sent_platform_and_function_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = python(
+        dir.path(),
+        "observed",
+        &format!(
+            "  handler: app.telemetry_seen\n  layers: [{}]\n",
+            fixture("functions/telemetry-layer").display()
+        ),
+        "  - name: first\n  - name: what the extension was sent\n    event: {wait: true}\n",
+    );
+    let (out, cases) = reported(&suite, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let seen = &cases[1]["response"];
+    for kind in [
+        "platform.initStart",
+        "platform.initRuntimeDone",
+        "platform.initReport",
+        "platform.start",
+        "platform.runtimeDone",
+        "platform.report",
+        "function",
+    ] {
+        assert!(
+            seen["types"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(kind)),
+            "{kind} not in {seen}"
+        );
+    }
+    assert!(
+        seen["function"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("hello telemetry")),
+        "{seen}"
+    );
+    assert!(
+        seen["reports"]
+            .as_array()
+            .unwrap()
+            .contains(&cases[0]["request_id"]),
+        "{seen}"
+    );
+}

@@ -63,13 +63,10 @@ async fn handle(sandbox: &Sandbox, generation: u64, request: Request<Incoming>) 
     if let Some(rest) = path.strip_prefix("/2020-01-01/extension/") {
         return crate::extension_api::handle(sandbox, generation, request, rest).await;
     }
-    // What RIE answers: the Telemetry and Logs APIs are not served yet.
-    if path == "/2022-07-01/telemetry" {
-        return json(
-            StatusCode::ACCEPTED,
-            r#"{"errorMessage":"Telemetry API is not supported","errorType":"Telemetry.NotSupported"}"#,
-        );
+    if path == "/2022-07-01/telemetry" && request.method() == Method::PUT {
+        return crate::extension_api::subscribe(sandbox, request).await;
     }
+    // The older Logs API is not served: answered as RIE answers it.
     if path == "/2020-08-15/logs" {
         return json(
             StatusCode::ACCEPTED,

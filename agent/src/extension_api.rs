@@ -206,6 +206,29 @@ async fn error(
     Ok(json(StatusCode::ACCEPTED, r#"{"status":"OK"}"#))
 }
 
+/// `PUT /2022-07-01/telemetry`: a registered extension subscribes to the Telemetry API.
+pub async fn subscribe(sandbox: &Sandbox, request: Request<Incoming>) -> Response<Body> {
+    let subscribed = async {
+        let id = identifier(&request)?;
+        if !sandbox.lock().extensions.iter().any(|e| e.id == id) {
+            return Err(unknown());
+        }
+        let body = read(request).await?;
+        sandbox.output.telemetry.subscribe(&id, &body)
+    };
+    match subscribed.await {
+        Ok(()) => {
+            let mut ok = Response::new(Full::new(Bytes::from_static(b"OK")));
+            ok.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("text/plain"),
+            );
+            ok
+        }
+        Err(refused) => refusal(&refused),
+    }
+}
+
 fn identifier(request: &Request<Incoming>) -> Result<String, Refused> {
     header(request.headers(), "Lambda-Extension-Identifier").ok_or_else(|| {
         Refused::new(

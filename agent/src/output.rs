@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::unix::AsyncFd;
 
+use crate::telemetry::{Kind, Telemetry};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
     Stdout,
@@ -23,6 +25,10 @@ struct Source {
     id: u64,
     fd: Arc<AsyncFd<std::io::PipeReader>>,
     stream: Stream,
+    /// Whose output it is, for telemetry's records.
+    kind: Kind,
+    /// What is written of a line telemetry has not been given yet.
+    pending: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -36,12 +42,13 @@ struct Inner {
 #[derive(Default)]
 pub struct Output {
     inner: Mutex<Inner>,
+    pub telemetry: Arc<Telemetry>,
 }
 
 impl Output {
     /// Forwards what is written to `reader`'s pipe to this process's `stream`, until the pipe's
     /// last writer closes it.
-    pub fn follow(self: &Arc<Self>, reader: std::io::PipeReader, stream: Stream) {
+    pub fn follow(self: &Arc<Self>, reader: std::io::PipeReader, stream: Stream, kind: Kind) {
         if let Err(e) = set_nonblocking(&reader) {
             diagnose(&format!("cannot read the runtime's output: {e}"));
             return;
@@ -65,6 +72,8 @@ impl Output {
                 id,
                 fd: fd.clone(),
                 stream,
+                kind,
+                pending: Vec::new(),
             });
             id
         };
@@ -79,8 +88,14 @@ impl Output {
                     let Inner {
                         sources, mid_line, ..
                     } = &mut *inner;
-                    let ended = match sources.iter().find(|s| s.id == id) {
-                        Some(source) => drain(source, mid_line),
+                    let ended = match sources.iter_mut().find(|s| s.id == id) {
+                        Some(source) => {
+                            let ended = drain(source, mid_line, &output.telemetry);
+                            if ended {
+                                tell(source, &output.telemetry, true);
+                            }
+                            ended
+                        }
                         None => true,
                     };
                     if ended {
@@ -103,8 +118,9 @@ impl Output {
         let Inner {
             sources, mid_line, ..
         } = &mut *inner;
-        for source in sources.iter() {
-            drain(source, mid_line);
+        for source in sources.iter_mut() {
+            drain(source, mid_line, &self.telemetry);
+            tell(source, &self.telemetry, true);
         }
         end_line(mid_line);
         let mut out = std::io::stdout().lock();
@@ -120,7 +136,7 @@ impl Output {
 
 /// Reads what the pipe holds now and writes it, on a line of its own when another source left
 /// one unfinished; true at end of file.
-fn drain(source: &Source, mid_line: &mut Option<u64>) -> bool {
+fn drain(source: &mut Source, mid_line: &mut Option<u64>, telemetry: &Telemetry) -> bool {
     let mut buf = [0u8; 64 * 1024];
     loop {
         match source.fd.get_ref().read(&mut buf) {
@@ -131,11 +147,30 @@ fn drain(source: &Source, mid_line: &mut Option<u64>) -> bool {
                 }
                 write(source.stream, &buf[..n]);
                 *mid_line = (buf[n - 1] != b'\n').then_some(source.id);
+                if telemetry.wants(source.kind) {
+                    source.pending.extend_from_slice(&buf[..n]);
+                    tell(source, telemetry, false);
+                }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(_) => return true,
         }
+    }
+}
+
+/// Gives telemetry the finished lines of `source`, and with `all` the unfinished one too.
+fn tell(source: &mut Source, telemetry: &Telemetry, all: bool) {
+    let mut start = 0;
+    while let Some(at) = source.pending[start..].iter().position(|b| *b == b'\n') {
+        let line = &source.pending[start..start + at];
+        telemetry.line(source.kind, &String::from_utf8_lossy(line));
+        start += at + 1;
+    }
+    source.pending.drain(..start);
+    if (all || source.pending.len() > 256 * 1024) && !source.pending.is_empty() {
+        let line = std::mem::take(&mut source.pending);
+        telemetry.line(source.kind, &String::from_utf8_lossy(&line));
     }
 }
 

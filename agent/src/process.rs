@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::output::{Output, Stream};
+use crate::telemetry::Kind;
 
 /// A started runtime: its process group, and a task that says how it ended.
 pub struct Started {
@@ -74,8 +75,13 @@ fn spawn(
     // The pipes' write ends go with the command: only the runtime holds them now.
     drop(command);
     let mut child = spawned.map_err(|e| format!("fork/exec {}: {}", argv[0], error_text(&e)))?;
-    output.follow(out_r, Stream::Stdout);
-    output.follow(err_r, Stream::Stderr);
+    let kind = if extension {
+        Kind::Extension
+    } else {
+        Kind::Function
+    };
+    output.follow(out_r, Stream::Stdout, kind);
+    output.follow(err_r, Stream::Stderr, kind);
     let pgid = child.id().map(|id| id as i32).unwrap_or(0);
     let ended = tokio::spawn(async move {
         match child.wait().await {

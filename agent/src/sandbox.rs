@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use serde_json::json;
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -82,6 +83,15 @@ pub enum Answer {
 enum Phase {
     Init,
     Invoke,
+}
+
+impl Phase {
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Init => "init",
+            Phase::Invoke => "invoke",
+        }
+    }
 }
 
 enum Init {
@@ -284,6 +294,19 @@ impl Sandbox {
             "INIT_START Runtime Version: {}\tRuntime Version ARN: arn:aws:lambda:{}::runtime:lambda-ci",
             self.config.runtime_version, self.config.region
         ));
+        let telemetry = &self.output.telemetry;
+        telemetry.begin_init();
+        telemetry.platform(
+            "platform.initStart",
+            json!({
+                "initializationType": "on-demand",
+                "phase": phase.name(),
+                "runtimeVersion": self.config.runtime_version,
+                "runtimeVersionArn": format!("arn:aws:lambda:{}::runtime:lambda-ci", self.config.region),
+                "functionName": self.config.name,
+                "functionVersion": self.config.version,
+            }),
+        );
         let listener = api::listen(self.config.runtime_port);
         let mut state = self.lock();
         state.generation += 1;
@@ -413,8 +436,8 @@ impl Sandbox {
     pub(crate) fn settle_init(&self, state: &mut State) {
         if let Init::Running {
             started,
+            phase,
             runtime_ready: true,
-            ..
         } = state.init
             && state
                 .extensions
@@ -428,6 +451,22 @@ impl Sandbox {
             for extension in &state.extensions {
                 self.output.platform(&extensions::log_line(extension));
             }
+            let telemetry = &self.output.telemetry;
+            let phase = phase.name();
+            telemetry.platform(
+                "platform.initRuntimeDone",
+                json!({"initializationType": "on-demand", "phase": phase, "status": "success"}),
+            );
+            telemetry.platform(
+                "platform.initReport",
+                json!({
+                    "initializationType": "on-demand",
+                    "phase": phase,
+                    "status": "success",
+                    "metrics": {"durationMs": ms(started.elapsed())},
+                }),
+            );
+            telemetry.end_init();
         }
     }
 
@@ -541,31 +580,36 @@ impl Sandbox {
             "START RequestId: {id} Version: {}",
             self.config.version
         ));
+        let trace_id = request.trace_id.unwrap_or_else(crate::ids::trace_id);
+        self.output.telemetry.platform(
+            "platform.start",
+            json!({
+                "requestId": id,
+                "version": self.config.version,
+                "tracing": {"type": "X-Amzn-Trace-Id", "value": trace_id},
+            }),
+        );
         let init = match self.ready(deadline).await {
             Ready::Done(init) => init,
             Ready::Failed(error) => {
                 let generation = self.lock().generation;
                 self.reset(generation, "failure").await;
                 let kind = error.error_type.clone();
-                self.end(
-                    &id,
-                    started.elapsed(),
-                    None,
-                    Some(("error", kind.as_deref())),
-                );
+                let kind = kind.as_deref().unwrap_or("Runtime.Unknown");
+                self.end(&id, started.elapsed(), None, Ended::Failure(kind));
                 return (id, Answer::InitError(error));
             }
             Ready::Ended(how) => {
                 let generation = self.lock().generation;
                 self.reset(generation, "failure").await;
-                let status = Some(("error", Some("Runtime.ExitError")));
+                let status = Ended::Failure("Runtime.ExitError");
                 self.end(&id, started.elapsed(), None, status);
                 return (id, Answer::Exit(how));
             }
             Ready::Deadline | Ready::Retry => {
                 let generation = self.lock().generation;
                 self.reset(generation, "timeout").await;
-                self.end(&id, started.elapsed(), None, Some(("timeout", None)));
+                self.end(&id, started.elapsed(), None, Ended::Timeout);
                 return (id, Answer::Timeout);
             }
         };
@@ -573,7 +617,7 @@ impl Sandbox {
             id: id.clone(),
             payload: request.payload,
             deadline_ms: crate::ids::epoch_ms() + self.config.timeout.as_millis() as u64,
-            trace_id: request.trace_id.unwrap_or_else(crate::ids::trace_id),
+            trace_id,
             client_context: request.client_context,
             cognito_identity: None,
         };
@@ -617,17 +661,26 @@ impl Sandbox {
         };
         match got {
             Some(Ok(reply)) => {
-                let answer = match reply {
+                let (answer, error_type) = match reply {
                     Reply::Response { body, content_type } => {
-                        Answer::Response { body, content_type }
+                        (Answer::Response { body, content_type }, None)
                     }
-                    Reply::Error(error) => Answer::FunctionError(error),
-                    Reply::TooLarge => Answer::TooLarge,
+                    Reply::Error(error) => {
+                        let kind = error.error_type.clone();
+                        let kind = kind.or_else(|| error_type_of(&error.body));
+                        (Answer::FunctionError(error), Some(kind.unwrap_or_default()))
+                    }
+                    Reply::TooLarge => (
+                        Answer::TooLarge,
+                        Some("Function.ResponseSizeTooLarge".to_string()),
+                    ),
                 };
                 let this = self.clone();
                 let finishing = id.clone();
                 tokio::spawn(async move {
-                    this.finish(finishing, generation, init, deadline).await;
+                    let errored = error_type.as_deref();
+                    this.finish(finishing, generation, init, deadline, errored)
+                        .await;
                     drop(gate);
                 });
                 (id, answer)
@@ -635,19 +688,14 @@ impl Sandbox {
             Some(Err(how)) => {
                 let duration = ran(&self.lock());
                 self.reset(generation, "failure").await;
-                let status = Some(("error", Some("Runtime.ExitError")));
-                self.end(&id, duration, init, status);
+                self.end(&id, duration, init, Ended::Failure("Runtime.ExitError"));
                 (id, Answer::Exit(how))
             }
             None => {
                 let duration = ran(&self.lock());
                 self.reset(generation, "timeout").await;
-                self.end(
-                    &id,
-                    duration.max(self.config.timeout),
-                    init,
-                    Some(("timeout", None)),
-                );
+                let duration = duration.max(self.config.timeout);
+                self.end(&id, duration, init, Ended::Timeout);
                 (id, Answer::Timeout)
             }
         }
@@ -661,6 +709,7 @@ impl Sandbox {
         generation: u64,
         init: Option<Duration>,
         deadline: tokio::time::Instant,
+        error_type: Option<&str>,
     ) {
         let done = self
             .wait_for(Some(deadline), |s| {
@@ -683,20 +732,19 @@ impl Sandbox {
         match done {
             Some(Ok(())) => {
                 self.lock().current = None;
-                self.end(&id, duration, init, None);
+                let ended = match error_type {
+                    Some(kind) => Ended::FunctionError(kind),
+                    None => Ended::Success,
+                };
+                self.end(&id, duration, init, ended);
             }
             Some(Err(_)) => {
                 self.reset(generation, "failure").await;
-                self.end(
-                    &id,
-                    duration,
-                    init,
-                    Some(("error", Some("Runtime.ExitError"))),
-                );
+                self.end(&id, duration, init, Ended::Failure("Runtime.ExitError"));
             }
             None => {
                 self.reset(generation, "timeout").await;
-                self.end(&id, self.config.timeout, init, Some(("timeout", None)));
+                self.end(&id, self.config.timeout, init, Ended::Timeout);
             }
         }
         self.changed();
@@ -735,14 +783,8 @@ impl Sandbox {
         }
     }
 
-    /// Logs END and REPORT for an invocation.
-    fn end(
-        &self,
-        id: &str,
-        duration: Duration,
-        init: Option<Duration>,
-        status: Option<(&str, Option<&str>)>,
-    ) {
+    /// Logs END and REPORT for an invocation, and tells telemetry.
+    fn end(&self, id: &str, duration: Duration, init: Option<Duration>, ended: Ended<'_>) {
         self.output.platform(&format!("END RequestId: {id}"));
         let duration_ms = ms(duration);
         let mut line = format!(
@@ -755,13 +797,40 @@ impl Sandbox {
             line.push_str(&format!("Init Duration: {:.2} ms\t", ms(init)));
         }
         // The service ends a REPORT that has a status with it, with no tab after.
-        if let Some((status, error_type)) = status {
-            line.push_str(&format!("Status: {status}"));
-            if let Some(kind) = error_type {
-                line.push_str(&format!("\tError Type: {kind}"));
-            }
+        match ended {
+            Ended::Success | Ended::FunctionError(_) => {}
+            Ended::Failure(kind) => line.push_str(&format!("Status: error\tError Type: {kind}")),
+            Ended::Timeout => line.push_str("Status: timeout"),
         }
         self.output.platform(&line);
+        let (status, error_type) = match ended {
+            Ended::Success => ("success", None),
+            Ended::FunctionError(kind) => ("error", Some(kind)),
+            Ended::Failure(kind) => ("failure", Some(kind)),
+            Ended::Timeout => ("timeout", None),
+        };
+        let mut done = json!({
+            "requestId": id,
+            "status": status,
+            "metrics": {"durationMs": duration_ms},
+        });
+        let mut metrics = json!({
+            "durationMs": duration_ms,
+            "billedDurationMs": duration_ms.ceil().max(1.0) as u64,
+            "memorySizeMB": self.config.memory_mb,
+            "maxMemoryUsedMB": max_memory_used_mb().unwrap_or(self.config.memory_mb),
+        });
+        if let Some(init) = init {
+            metrics["initDurationMs"] = json!(ms(init));
+        }
+        let mut report = json!({"requestId": id, "status": status, "metrics": metrics});
+        if let Some(kind) = error_type.filter(|k| !k.is_empty()) {
+            done["errorType"] = json!(kind);
+            report["errorType"] = json!(kind);
+        }
+        let telemetry = &self.output.telemetry;
+        telemetry.platform("platform.runtimeDone", done);
+        telemetry.platform("platform.report", report);
     }
 
     // --- What the Runtime API asks of the sandbox -------------------------------------
@@ -848,6 +917,23 @@ impl Sandbox {
             self.reset(generation, "spindown").await;
         }
     }
+}
+
+/// How an invocation ended, for its REPORT line and telemetry.
+#[derive(Debug, Clone, Copy)]
+enum Ended<'a> {
+    Success,
+    /// The runtime reported an error of this type.
+    FunctionError(&'a str),
+    /// The runtime failed (ended, could not init): this type.
+    Failure(&'a str),
+    Timeout,
+}
+
+/// `errorType` of an error document.
+fn error_type_of(body: &[u8]) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+    Some(doc.get("errorType")?.as_str()?.to_string())
 }
 
 enum Ready {
