@@ -39,6 +39,15 @@ fn arm64_on_an_engine_without_emulation_is_one_clear_error_per_case() {
         "{}",
         stderr(&out)
     );
+    // lambda-ci's agent is built for this machine: the function runs under RIE, said once.
+    assert_eq!(
+        stderr(&out)
+            .matches("runtime API: arm64 functions run under the base image's RIE: lambda-ci's agent is built for x86_64")
+            .count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
     if !emulated {
         assert_eq!(
             text.matches("the engine cannot run arm64 containers (`exec format error`): install QEMU emulation for it (`docker run --privileged --rm tonistiigi/binfmt --install arm64`)").count(),
