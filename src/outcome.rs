@@ -98,6 +98,19 @@ pub struct Reported {
     pub duration: Option<std::time::Duration>,
     /// `Init Duration`, on an invocation that initialised the runtime.
     pub init: Option<std::time::Duration>,
+    /// How a streamed response arrived, for one that was streamed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<Streamed>,
+}
+
+/// How a streamed response arrived: its pieces, and when the first and last came after the
+/// invocation was sent.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Streamed {
+    pub chunks: u64,
+    pub bytes: u64,
+    pub first_chunk_ms: Option<f64>,
+    pub last_chunk_ms: Option<f64>,
 }
 
 /// Why no answer came from RIE.

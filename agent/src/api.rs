@@ -144,6 +144,9 @@ async fn response(
         );
     }
     let content_type = header(request.headers(), "Content-Type");
+    if mode.is_some() {
+        return stream(sandbox, generation, id, content_type, request).await;
+    }
     let collected = match Limited::new(request.into_body(), MAX_PAYLOAD)
         .collect()
         .await
@@ -177,6 +180,74 @@ async fn response(
     }
     let body = collected.to_bytes();
     accepted(sandbox.reply(generation, id, Reply::Response { body, content_type }))
+}
+
+/// Passes a streamed response to the caller piece by piece, and its failure, if the trailers
+/// say one, at the end.
+async fn stream(
+    sandbox: &Sandbox,
+    generation: u64,
+    id: &str,
+    content_type: Option<String>,
+    request: Request<Incoming>,
+) -> Response<Body> {
+    use crate::stream::{LIMIT, Piece};
+    let (pieces, taken) = tokio::sync::mpsc::channel(64);
+    let reply = Reply::Stream {
+        content_type,
+        pieces: taken,
+    };
+    if let Err(refusal) = sandbox.reply(generation, id, reply) {
+        return refused(refusal);
+    }
+    let mut body = request.into_body();
+    let mut total = 0;
+    let answer = loop {
+        match body.frame().await {
+            None => break accepted(Ok(())),
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    total += data.len();
+                    if total > LIMIT {
+                        let _ = pieces
+                            .send(Piece::Error {
+                                error_type: "Function.ResponseSizeTooLarge".into(),
+                                body: Bytes::from_static(b"Response payload size exceeded maximum allowed payload size (209715200 bytes)."),
+                            })
+                            .await;
+                        break json(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            r#"{"errorMessage":"Exceeded maximum allowed payload size (209715200 bytes).","errorType":"RequestEntityTooLarge"}"#,
+                        );
+                    }
+                    // A caller that went away takes nothing more; the runtime still finishes.
+                    let _ = pieces.send(Piece::Data(data.clone())).await;
+                } else if let Some(trailers) = frame.trailers_ref()
+                    && let Some(error_type) = header(trailers, "Lambda-Runtime-Function-Error-Type")
+                {
+                    use base64::Engine as _;
+                    let body = header(trailers, "Lambda-Runtime-Function-Error-Body")
+                        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                        .unwrap_or_default();
+                    let piece = Piece::Error {
+                        error_type,
+                        body: Bytes::from(body),
+                    };
+                    let _ = pieces.send(piece).await;
+                }
+            }
+            Some(Err(_)) => {
+                let piece = Piece::Error {
+                    error_type: "Runtime.TruncatedResponse".into(),
+                    body: Bytes::from_static(b"the runtime's streamed response was cut short"),
+                };
+                let _ = pieces.send(piece).await;
+                break truncated();
+            }
+        }
+    };
+    sandbox.stream_ended(generation, id);
+    answer
 }
 
 /// The error a runtime posts: its body (the error document) and type header.

@@ -17,7 +17,14 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::api::{Body, json};
+use crate::api::json;
+
+/// What the caller is answered with: whole, or streamed.
+type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
+fn whole(response: Response<Full<Bytes>>) -> Response<Body> {
+    response.map(BodyExt::boxed)
+}
 use crate::sandbox::{Answer, ErrorReport, Sandbox};
 
 pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
@@ -52,22 +59,22 @@ pub async fn serve(listener: TcpListener, sandbox: Arc<Sandbox>) {
 async fn handle(sandbox: &Arc<Sandbox>, request: Request<Incoming>) -> Response<Body> {
     match (request.method(), request.uri().path()) {
         // Ready once the init phase is over, so that no invocation's time includes it.
-        (&Method::GET, READY_PATH) if sandbox.settled() => {
-            Response::new(Full::new(Bytes::from_static(b"lambda-ci-agent\n")))
-        }
-        (&Method::GET, READY_PATH) => json(
+        (&Method::GET, READY_PATH) if sandbox.settled() => whole(Response::new(Full::new(
+            Bytes::from_static(b"lambda-ci-agent\n"),
+        ))),
+        (&Method::GET, READY_PATH) => whole(json(
             StatusCode::SERVICE_UNAVAILABLE,
             r#"{"message":"initialising"}"#,
-        ),
+        )),
         (&Method::POST, INIT_PATH) => {
             sandbox.boot();
-            json(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
+            whole(json(StatusCode::ACCEPTED, r#"{"status":"OK"}"#))
         }
         (&Method::POST, INVOKE_PATH) => invoke(sandbox, request).await,
-        _ => json(
+        _ => whole(json(
             StatusCode::NOT_FOUND,
             r#"{"Type":"User","message":"Unknown path: invoke POST /2015-03-31/functions/function/invocations"}"#,
-        ),
+        )),
     }
 }
 
@@ -92,10 +99,10 @@ async fn invoke(sandbox: &Arc<Sandbox>, request: Request<Incoming>) -> Response<
     {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            return json(
+            return whole(json(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 r#"{"Type":"User","message":"Request must be smaller than 6291456 bytes for the InvokeFunction operation"}"#,
-            );
+            ));
         }
     };
     let request = crate::sandbox::Request {
@@ -112,6 +119,10 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
         serde_json::json!({"errorType": error_type, "errorMessage": message}).to_string()
     };
     let (outcome, body, content_type, function_error) = match answer {
+        Answer::Stream {
+            content_type,
+            pieces,
+        } => return streamed(id, content_type, pieces),
         Answer::Response { body, content_type } => ("response", body, content_type, false),
         Answer::FunctionError(error) => ("error", document(error), None, true),
         Answer::InitError(error) => ("init-error", document(error), None, true),
@@ -145,7 +156,7 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
             ("too-large", body.into(), None, true)
         }
     };
-    let mut response = Response::new(Full::new(body));
+    let mut response = Response::new(Full::new(body).boxed());
     let headers = response.headers_mut();
     let content_type = content_type.unwrap_or_else(|| "application/json".into());
     if let Ok(value) = HeaderValue::from_str(&content_type) {
@@ -158,6 +169,32 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
         );
     }
     headers.insert(OUTCOME, HeaderValue::from_static(outcome));
+    headers.insert(
+        "X-Amz-Executed-Version",
+        HeaderValue::from_static("$LATEST"),
+    );
+    if let Ok(value) = HeaderValue::from_str(id) {
+        headers.insert("X-Amzn-RequestId", value);
+    }
+    response
+}
+
+/// A streamed answer: the pieces, framed, as they come; the runtime's content type beside.
+fn streamed(
+    id: &str,
+    content_type: Option<String>,
+    pieces: tokio::sync::mpsc::Receiver<crate::stream::Piece>,
+) -> Response<Body> {
+    let mut response = Response::new(crate::stream::Framed(pieces).boxed());
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(crate::stream::CONTENT_TYPE),
+    );
+    headers.insert(OUTCOME, HeaderValue::from_static("stream"));
+    if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert("Lambda-Ci-Content-Type", value);
+    }
     headers.insert(
         "X-Amz-Executed-Version",
         HeaderValue::from_static("$LATEST"),

@@ -81,8 +81,10 @@ pub struct Evidence<'a> {
     pub outcome: &'a Outcome,
     /// What the invocation's log lines showed the case's `logs:` entries.
     pub logs: LogsSeen<'a>,
-    /// The handler's time, from RIE's REPORT line.
+    /// The handler's time, from the REPORT line.
     pub duration: Option<Duration>,
+    /// How a streamed response arrived.
+    pub stream: Option<&'a crate::outcome::Streamed>,
 }
 
 /// What the case's `logs:` entries found in every log line of the invocation, as the lines
@@ -179,6 +181,13 @@ pub fn judge(expect: &Expectation, evidence: Evidence<'_>, snapshot: Snapshot<'_
             (CheckKind::MaxDuration { millis }, _) => {
                 max_duration(*millis, evidence.duration, check)
             }
+            (
+                CheckKind::Stream {
+                    min_chunks,
+                    first_chunk_within_ms,
+                },
+                _,
+            ) => streamed(*min_chunks, *first_chunk_within_ms, evidence.stream, check),
             (CheckKind::Snapshot, Some(seen)) => {
                 recorded = Some(seen.compared.clone());
                 match snapshot {
@@ -247,6 +256,7 @@ fn name(kind: &CheckKind) -> &'static str {
         CheckKind::Assert(_) => "assert",
         CheckKind::Log(_) => "logs",
         CheckKind::MaxDuration { .. } => "max_duration_ms",
+        CheckKind::Stream { .. } => "stream",
         CheckKind::Snapshot => "snapshot",
     }
 }
@@ -306,6 +316,7 @@ impl Seen {
             CheckKind::Error { .. }
             | CheckKind::Log(_)
             | CheckKind::MaxDuration { .. }
+            | CheckKind::Stream { .. }
             | CheckKind::Snapshot => None,
         }
     }
@@ -465,6 +476,44 @@ fn max_duration(millis: u64, duration: Option<Duration>, check: &Check) -> Optio
         )),
         Some(_) => None,
     }
+}
+
+fn streamed(
+    min_chunks: Option<u64>,
+    first_within: Option<u64>,
+    stream: Option<&crate::outcome::Streamed>,
+    check: &Check,
+) -> Option<Failure> {
+    let fail = |message: String| Some(Failure::new("stream", message, Some(check.pos)));
+    let Some(stream) = stream else {
+        return fail(
+            "expected a streamed response, the function answered whole (or lambda-ci's agent did not serve it: `runtime_api: rie` buffers streams)"
+                .into(),
+        );
+    };
+    if let Some(min) = min_chunks.filter(|min| stream.chunks < *min) {
+        let bytes = stream.bytes;
+        return fail(format!(
+            "expected at least {min} chunks, the response came in {} ({bytes} bytes)",
+            stream.chunks
+        ));
+    }
+    if let Some(within) = first_within {
+        match stream.first_chunk_ms {
+            None => {
+                return fail(format!(
+                    "expected a first chunk within {within} ms, none came"
+                ));
+            }
+            Some(first) if first > within as f64 => {
+                return fail(format!(
+                    "expected the first chunk within {within} ms, it came after {first:.0} ms"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 /// How many characters of a returned value or log line a message quotes.

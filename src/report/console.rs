@@ -98,8 +98,16 @@ impl<W: Write> Console<W> {
             Some(init) => format!(", cold, init {}", millis(init)),
             None => String::new(),
         };
+        // A streamed response: how many pieces, and when the first came.
+        let stream = match &result.reported.stream {
+            Some(s) => match s.first_chunk_ms {
+                Some(first) => format!(", streamed in {} chunks, first at {first:.0} ms", s.chunks),
+                None => ", streamed, no chunk".to_string(),
+            },
+            None => String::new(),
+        };
         let took = self.paint(
-            &format!("({}{init})", millis(result.duration)),
+            &format!("({}{init}{stream})", millis(result.duration)),
             Style::new().dimmed(),
         );
         // A name with a line break must not start a line of its own (a CI log would read it).

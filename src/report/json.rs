@@ -104,6 +104,7 @@ fn case_json(name: &str, line: usize, result: &CaseResult) -> Value {
             "init_ms": reported.init.map(millis),
         },
         "request_id": reported.request_id,
+        "stream": reported.stream,
         "outcome": result.outcome,
         "response": result.outcome.as_ref().and_then(|o| o.response()),
         "differences": differences,

@@ -229,6 +229,7 @@ impl Runner {
                 found: &invocation.found,
             },
             duration: invocation.reported.duration,
+            stream: invocation.reported.stream.as_ref(),
         };
         let stored = self.snapshots.get(case_id.suite.0, &case.name);
         let snapshot_file = suite.snapshot_file();

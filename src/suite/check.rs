@@ -84,6 +84,12 @@ pub enum CheckKind {
     Log(LogRule),
     /// `max_duration_ms`: the handler's time as RIE reports it.
     MaxDuration { millis: u64 },
+    /// `stream`: the response was streamed, in at least `min_chunks` pieces, the first within
+    /// `first_chunk_within_ms` of the invocation.
+    Stream {
+        min_chunks: Option<u64>,
+        first_chunk_within_ms: Option<u64>,
+    },
     /// `snapshot: true`: the response equals the case's stored snapshot.
     Snapshot,
 }

@@ -18,6 +18,7 @@ const KEYS: &[&str] = &[
     "assert",
     "logs",
     "max_duration_ms",
+    "stream",
     "ignore",
     "snapshot",
 ];
@@ -277,6 +278,31 @@ impl Ctx<'_> {
                     self.integer(value, "`max_duration_ms`", 1, 900_000, "milliseconds")?;
                 one(CheckKind::MaxDuration {
                     millis: millis.into(),
+                })
+            }
+            "stream" => {
+                let s = self.fields(value, "`stream`", &["min_chunks", "first_chunk_within_ms"])?;
+                let min_chunks = match s.get("min_chunks") {
+                    None => Some(None),
+                    Some(n) => self
+                        .integer(n, "`stream` `min_chunks`", 1, 1_000_000, "chunks")
+                        .map(|n| Some(n.into())),
+                };
+                let first = match s.get("first_chunk_within_ms") {
+                    None => Some(None),
+                    Some(n) => self
+                        .integer(
+                            n,
+                            "`stream` `first_chunk_within_ms`",
+                            1,
+                            900_000,
+                            "milliseconds",
+                        )
+                        .map(|n| Some(n.into())),
+                };
+                one(CheckKind::Stream {
+                    min_chunks: min_chunks?,
+                    first_chunk_within_ms: first?,
                 })
             }
             "snapshot" => match value.value {

@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::endpoint::Answer;
 use crate::docker::{Framing, LogStream, Role};
 use crate::outcome::{Body, Outcome};
 use crate::suite::Architecture;
@@ -101,8 +102,32 @@ pub fn runtime_version(runtime: &str) -> String {
     }
 }
 
-/// What an answer of the agent amounted to: `outcome` is its `Lambda-Ci-Outcome`.
-pub fn outcome(outcome: Option<&str>, status: u16, body: &[u8]) -> Outcome {
+/// What an answer of the agent amounted to, as its `Lambda-Ci-Outcome` says.
+pub fn outcome(answer: &Answer) -> Outcome {
+    if let Some(stream) = &answer.stream
+        && let Some((error_type, body)) = &stream.error
+    {
+        // A failure part way through a stream is a function error, its body the document.
+        let doc = crate::json::parse(body.as_bytes()).ok();
+        let message = doc
+            .as_ref()
+            .and_then(|d| d.get("errorMessage"))
+            .and_then(|m| m.as_str())
+            .map_or_else(|| body.clone(), str::to_string);
+        return Outcome::FunctionError {
+            error_type: error_type.clone(),
+            message,
+            body: doc.unwrap_or_else(|| serde_json::Value::String(body.clone())),
+        };
+    }
+    let kind = match answer.outcome.as_deref() {
+        Some("stream") => Some("response"),
+        other => other,
+    };
+    classify(kind, answer.status, &answer.body)
+}
+
+fn classify(outcome: Option<&str>, status: u16, body: &[u8]) -> Outcome {
     let document = || crate::json::parse(body).ok();
     let field = |doc: &Option<serde_json::Value>, key: &str| {
         doc.as_ref()
@@ -183,25 +208,25 @@ mod tests {
     fn the_agent_says_what_an_invocation_amounted_to() {
         let shaped = br#"{"errorType": "X", "errorMessage": "y"}"#;
         assert_eq!(
-            outcome(Some("response"), 200, shaped),
+            classify(Some("response"), 200, shaped),
             Outcome::Success {
                 body: Body::Json(json!({"errorType": "X", "errorMessage": "y"}))
             }
         );
         assert!(matches!(
-            outcome(Some("error"), 200, shaped),
+            classify(Some("error"), 200, shaped),
             Outcome::FunctionError { error_type, message, .. } if error_type == "X" && message == "y"
         ));
         let timeout = br#"{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: 1 Error: Task timed out after 3.00 seconds"}"#;
         assert_eq!(
-            outcome(Some("timeout"), 200, timeout),
+            classify(Some("timeout"), 200, timeout),
             Outcome::Timeout {
                 message: "Task timed out after 3.00 seconds".into()
             }
         );
         let exit = br#"{"errorType":"Runtime.ExitError","errorMessage":"RequestId: 1 Error: Runtime exited with error: exit status 3"}"#;
         assert!(matches!(
-            outcome(Some("exit"), 200, exit),
+            classify(Some("exit"), 200, exit),
             Outcome::RuntimeFailure { error_type: Some(t), message: Some(m), .. }
                 if t == "Runtime.ExitError" && m.ends_with("exit status 3")
         ));

@@ -137,6 +137,7 @@ pub fn reported(lines: &[LogLine]) -> Reported {
         request_id,
         duration: field("Duration:"),
         init: field("Init Duration:"),
+        stream: None,
     }
 }
 

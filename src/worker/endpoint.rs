@@ -29,6 +29,8 @@ pub struct Answer {
     pub body: Vec<u8>,
     /// What the agent says the invocation amounted to (RIE says nothing).
     pub outcome: Option<String>,
+    /// A streamed response, as it arrived.
+    pub stream: Option<super::streamed::Stream>,
 }
 
 impl Endpoint {
@@ -84,9 +86,7 @@ impl Endpoint {
     pub fn outcome(&self, answer: &Answer) -> crate::outcome::Outcome {
         match self.api {
             RuntimeApi::Rie => crate::outcome::Outcome::classify(answer.status, &answer.body),
-            RuntimeApi::LambdaCi => {
-                super::agent::outcome(answer.outcome.as_deref(), answer.status, &answer.body)
-            }
+            RuntimeApi::LambdaCi => super::agent::outcome(answer),
         }
     }
 
@@ -123,6 +123,7 @@ impl Endpoint {
         if let Some(trace_id) = &context.trace_id {
             request = request.header("X-Amzn-Trace-Id", trace_id);
         }
+        let sent = Instant::now();
         let response = request
             .body(payload.to_vec())
             .timeout(self.deadline)
@@ -135,6 +136,28 @@ impl Endpoint {
             .get(super::agent::OUTCOME)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        if outcome.as_deref() == Some("stream") {
+            let content_type = response
+                .headers()
+                .get("lambda-ci-content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let mut stream = super::streamed::Stream::new(content_type);
+            let mut response = response;
+            while let Some(bytes) = response
+                .chunk()
+                .await
+                .map_err(|e| self.transport_error(&e))?
+            {
+                stream.take(&bytes, sent);
+            }
+            return Ok(Answer {
+                status,
+                body: stream.response(),
+                outcome,
+                stream: Some(stream),
+            });
+        }
         let body = response
             .bytes()
             .await
@@ -144,6 +167,7 @@ impl Endpoint {
             status,
             body,
             outcome,
+            stream: None,
         })
     }
 

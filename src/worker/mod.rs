@@ -8,6 +8,7 @@ mod agent;
 mod claim;
 mod endpoint;
 mod function;
+mod streamed;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -266,10 +267,16 @@ impl Worker {
         {
             claim::log_timeout(&mut taken, message, rules);
         }
+        let mut reported = claim::reported(&taken.lines);
+        reported.stream = answer
+            .as_ref()
+            .ok()
+            .and_then(|a| a.stream.as_ref())
+            .map(streamed::Stream::stats);
         Invocation {
             answer: answer.ok(),
             outcome,
-            reported: claim::reported(&taken.lines),
+            reported,
             logs: taken.lines,
             log_lines: taken.seen,
             found: taken.found.into_iter().take(rules.len()).collect(),

@@ -112,6 +112,16 @@ impl Sandbox {
                         let kind = kind.or_else(|| error_type_of(&error.body));
                         (Answer::FunctionError(error), Some(kind.unwrap_or_default()))
                     }
+                    Reply::Stream {
+                        content_type,
+                        pieces,
+                    } => (
+                        Answer::Stream {
+                            content_type,
+                            pieces,
+                        },
+                        None,
+                    ),
                     Reply::TooLarge => (
                         Answer::TooLarge,
                         Some("Function.ResponseSizeTooLarge".to_string()),

@@ -64,6 +64,11 @@ pub enum Reply {
     Error(ErrorReport),
     /// It posted more than the service takes.
     TooLarge,
+    /// It streams its response: the pieces come as they are posted.
+    Stream {
+        content_type: Option<String>,
+        pieces: tokio::sync::mpsc::Receiver<crate::stream::Piece>,
+    },
 }
 
 /// What an invocation amounted to, for the caller.
@@ -79,6 +84,10 @@ pub enum Answer {
     /// The runtime ended: how (`exit status 3`), empty when it gave no reason.
     Exit(String),
     TooLarge,
+    Stream {
+        content_type: Option<String>,
+        pieces: tokio::sync::mpsc::Receiver<crate::stream::Piece>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -67,6 +67,17 @@ impl Sandbox {
         Ok(())
     }
 
+    /// A streamed response ended: the handler's time runs to here.
+    pub fn stream_ended(&self, generation: u64, id: &str) {
+        if let Some(current) = self.lock().current.as_mut()
+            && current.generation == generation
+            && current.id == id
+        {
+            current.replied_at = Some(Instant::now());
+        }
+        self.changed();
+    }
+
     /// The runtime could not initialise: the error is served to the invocation that waits for
     /// the init, or to the next one.
     pub fn init_error(&self, generation: u64, error: ErrorReport) -> Result<(), Refusal> {

@@ -1,0 +1,98 @@
+//! Functions built with AWS's Rust runtime client (`lambda_runtime` from crates.io, in
+//! tests/fixtures/rust-functions), run as custom runtimes: a plain one under lambda-ci's agent
+//! and under RIE, and one that streams its response with `run_with_streaming_response`'s
+//! channel, whose chunks arrive as the handler writes them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+/// The fixture functions, built once per machine (cargo's lock keeps concurrent tests to one
+/// build); the directory holding `bin` as `bootstrap`.
+fn function(bin: &str, dir: &Path) -> PathBuf {
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rust-functions");
+    let built = Command::new(env!("CARGO"))
+        .args(["build", "--locked", "--quiet", "--manifest-path"])
+        .arg(fixture("rust-functions/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .expect("cargo builds the Rust fixture functions");
+    assert!(built.success(), "the Rust fixture functions did not build");
+    let code = dir.join(bin);
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::copy(target.join("debug").join(bin), code.join("bootstrap")).unwrap();
+    code
+}
+
+fn suite(dir: &Path, name: &str, code: &Path, cases: &str) -> PathBuf {
+    write_suite(
+        dir,
+        name,
+        ("provided.al2023", code),
+        "  handler: bootstrap\n",
+        cases,
+    )
+}
+
+#[test]
+fn a_rust_lambda_runtime_function_passes_under_the_agent_and_under_rie() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = function("echo", dir.path());
+    let suite = suite(
+        dir.path(),
+        "rust-echo",
+        &code,
+        "  - name: echoes with its context\n    event: {a: 1}\n    expect:\n      response_contains: {event: {a: 1}, function_arn: \"arn:aws:lambda:us-east-1:012345678912:function:rust-echo\", remaining_ok: true}\n\
+         \x20 - name: fails\n    event: {fail: nope}\n    expect:\n      error: {message: nope}\n",
+    );
+    for api in ["lambda-ci", "rie"] {
+        let out = run(std::slice::from_ref(&suite), &["--runtime-api", api]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{api}: {text}");
+        assert_summary(&text, "2 passed, 0 failed");
+    }
+}
+
+#[test]
+fn a_streamed_response_arrives_in_chunks_spread_as_the_handler_sleeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = function("stream", dir.path());
+    let suite = suite(
+        dir.path(),
+        "rust-stream",
+        &code,
+        "  - name: streams four chunks\n    event: {chunks: 4, gap_ms: 300}\n    expect:\n      status: 200\n      body: \"chunk 1\\nchunk 2\\nchunk 3\\nchunk 4\\n\"\n      stream: {min_chunks: 4, first_chunk_within_ms: 250}\n",
+    );
+    let json = dir.path().join("report.json");
+    let out = run(
+        std::slice::from_ref(&suite),
+        &["--json", json.to_str().unwrap()],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("streamed in "), "{text}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_valid_report(&json);
+    let stream = &report["suites"][0]["cases"][0]["stream"];
+    assert!(stream["chunks"].as_u64().unwrap() >= 4, "{stream}");
+    let first = stream["first_chunk_ms"].as_f64().unwrap();
+    let last = stream["last_chunk_ms"].as_f64().unwrap();
+    // Three gaps of 300 ms between the first chunk of text and the last.
+    assert!(last - first >= 800.0, "{stream}");
+
+    // RIE buffers the stream whole: the check says so.
+    let out = run(std::slice::from_ref(&suite), &["--runtime-api", "rie"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("expected a streamed response, the function answered whole"),
+        "{text}"
+    );
+}
