@@ -121,6 +121,7 @@ mod tests {
             outcome,
             logs: LogsSeen::NONE,
             duration: None,
+            stream: None,
         };
         let file = std::path::Path::new("s.snap.yaml");
         judge(&expect, evidence, Snapshot::Compare { stored: None, file }).verdict

@@ -59,6 +59,7 @@ pub(super) fn run(e: &Expectation, outcome: &Outcome) -> Verdict {
             found: &found,
         },
         duration: Some(Duration::from_millis(12)),
+        stream: None,
     };
     judge(
         e,
@@ -413,4 +414,45 @@ fn text_responses_compare_as_text() {
             .to_plain()
             .contains("-hello\n+bye")
     );
+}
+
+#[test]
+fn a_stream_check_needs_a_streamed_response_in_enough_chunks_soon_enough() {
+    let e = expect(vec![CheckKind::Stream {
+        min_chunks: Some(4),
+        first_chunk_within_ms: Some(100),
+    }]);
+    let outcome = ok(json!("chunk 1\nchunk 2\n"));
+    let judged = |stream: Option<&crate::outcome::Streamed>| {
+        let evidence = Evidence {
+            outcome: &outcome,
+            logs: LogsSeen::NONE,
+            duration: None,
+            stream,
+        };
+        let stored = Snapshot::Compare {
+            stored: None,
+            file: std::path::Path::new("s.snap.yaml"),
+        };
+        match judge(&e, evidence, stored).verdict {
+            Verdict::Fail(failures) => Some(failures[0].message.clone()),
+            _ => None,
+        }
+    };
+    let streamed = |chunks, first| crate::outcome::Streamed {
+        chunks,
+        bytes: 16,
+        first_chunk_ms: Some(first),
+        last_chunk_ms: Some(first + 600.0),
+    };
+    assert_eq!(judged(Some(&streamed(4, 20.0))), None);
+    assert_eq!(
+        judged(Some(&streamed(2, 20.0))).as_deref(),
+        Some("expected at least 4 chunks, the response came in 2 (16 bytes)")
+    );
+    assert_eq!(
+        judged(Some(&streamed(5, 250.0))).as_deref(),
+        Some("expected the first chunk within 100 ms, it came after 250 ms")
+    );
+    assert!(judged(None).unwrap().starts_with("expected a streamed response"));
 }

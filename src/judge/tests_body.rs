@@ -21,6 +21,7 @@ fn verdict(e: &Expectation, outcome: &Outcome) -> Verdict {
         outcome,
         logs: LogsSeen::NONE,
         duration: None,
+        stream: None,
     };
     let file = std::path::Path::new("s.snap.yaml");
     judge(e, evidence, Snapshot::Compare { stored: None, file }).verdict

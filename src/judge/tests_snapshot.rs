@@ -47,6 +47,7 @@ fn snapshots_compare_record_and_report_a_missing_one() {
         outcome: &r,
         logs: LogsSeen::NONE,
         duration: None,
+        stream: None,
     };
     let missing = judge(
         &e,
@@ -87,6 +88,7 @@ fn snapshots_compare_record_and_report_a_missing_one() {
         outcome: &changed,
         logs: LogsSeen::NONE,
         duration: None,
+        stream: None,
     };
     let f = failures(
         judge(

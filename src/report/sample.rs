@@ -162,6 +162,7 @@ pub fn events() -> Vec<Event> {
                             outcome: &outcome,
                             logs: judge::LogsSeen::NONE,
                             duration: None,
+                            stream: None,
                         },
                         judge::Snapshot::Compare {
                             stored: None,
