@@ -272,3 +272,32 @@ fn a_telemetry_extension_is_sent_platform_and_function_records() {
         "{seen}"
     );
 }
+
+#[test]
+fn the_runtime_api_answers_as_the_service_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write_suite(
+        dir.path(),
+        "protocol",
+        ("provided.al2023", &fixture("functions/protocol")),
+        "  handler: bootstrap\n",
+        "  - name: wrong id, reply, second reply\n    expect:\n      assert:\n        - {path: $.deadline, matches: '^1[0-9]{12}$'}\n        - {path: $.arn, equals: \"arn:aws:lambda:us-east-1:012345678912:function:protocol\"}\n      logs:\n        contains:\n          - 'wrong id: 400 {\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}'\n          - 'first: 202 {\"status\":\"OK\"}'\n          - 'second: 403 {\"errorMessage\":\"State transition from RuntimeResponseSent to InvocationResponse failed for runtime. Error: State transition is not allowed\",\"errorType\":\"InvalidStateTransition\"}'\n",
+    );
+    let (out, cases) = reported(&suite, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // The deadline is the invocation's start plus the function's 3 s, in epoch milliseconds.
+    let deadline: u64 = cases[0]["response"]["deadline"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    assert!(
+        deadline > now - 60_000 && deadline < now + 3_000,
+        "{deadline} vs {now}"
+    );
+}

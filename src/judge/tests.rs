@@ -454,5 +454,9 @@ fn a_stream_check_needs_a_streamed_response_in_enough_chunks_soon_enough() {
         judged(Some(&streamed(5, 250.0))).as_deref(),
         Some("expected the first chunk within 100 ms, it came after 250 ms")
     );
-    assert!(judged(None).unwrap().starts_with("expected a streamed response"));
+    assert!(
+        judged(None)
+            .unwrap()
+            .starts_with("expected a streamed response")
+    );
 }
