@@ -96,3 +96,78 @@ fn a_streamed_response_arrives_in_chunks_spread_as_the_handler_sleeps() {
         "{text}"
     );
 }
+
+/// boto3's `invoke_with_response_stream` against `serve`: each event with when it came.
+const BOTO3_STREAM: &str = r#"
+import json, os, time, boto3
+client = boto3.client("lambda", endpoint_url=os.environ["ENDPOINT"])
+started = time.monotonic()
+answer = client.invoke_with_response_stream(
+    FunctionName="rust-stream", Payload=json.dumps({"chunks": 4, "gap_ms": 300}), LogType="Tail")
+for event in answer["EventStream"]:
+    at = (time.monotonic() - started) * 1000
+    if "PayloadChunk" in event:
+        print(json.dumps({"at": at, "chunk": event["PayloadChunk"]["Payload"].decode("latin-1")}))
+    if "InvokeComplete" in event:
+        print(json.dumps({"at": at, "complete": event["InvokeComplete"]}))
+"#;
+
+#[test]
+fn serve_streams_a_response_to_boto3_chunk_by_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = function("stream", dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = lambda_ci();
+    cmd.args(["serve", "--pull", "never", "--port", &port.to_string()])
+        .args([
+            "--runtime",
+            "provided.al2023",
+            "--handler",
+            "bootstrap",
+            "--name",
+            "rust-stream",
+            "--code",
+        ])
+        .arg(&code);
+    let mut server = Background::start(cmd);
+    server.wait_for("serving ");
+    let out = Command::new("python3")
+        .args(["-c", BOTO3_STREAM])
+        .env("ENDPOINT", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let chunks: Vec<&Value> = events.iter().filter(|e| e.get("chunk").is_some()).collect();
+    let joined: String = chunks
+        .iter()
+        .map(|c| c["chunk"].as_str().unwrap())
+        .collect();
+    assert!(
+        joined.ends_with("chunk 1\nchunk 2\nchunk 3\nchunk 4\n"),
+        "{joined:?}"
+    );
+    let first_text = chunks
+        .iter()
+        .find(|c| c["chunk"].as_str().unwrap().contains("chunk 1"))
+        .unwrap();
+    let last = chunks.last().unwrap();
+    // The pieces reached the client as the handler wrote them, not all at the end.
+    let spread = last["at"].as_f64().unwrap() - first_text["at"].as_f64().unwrap();
+    assert!(spread >= 800.0, "{events:?}");
+    let complete = &events.last().unwrap()["complete"];
+    assert!(complete.get("ErrorCode").is_none(), "{complete}");
+    assert!(complete["LogResult"].as_str().is_some(), "{complete}");
+    assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
+}

@@ -149,7 +149,7 @@ impl Runner {
                         payload.as_bytes(),
                         &case.context,
                         &rules,
-                        None,
+                        Default::default(),
                     ));
                     let Some(invocation) = invoked.await else {
                         // Cut in flight; its container is removed with the worker.

@@ -87,6 +87,15 @@ impl ServiceError {
     }
 
     /// A call cut short because the server stops.
+    /// `InvokeWithResponseStream` takes `RequestResponse` and `DryRun` only.
+    pub fn not_streamable() -> ServiceError {
+        ServiceError::new(
+            400,
+            "InvalidRequestContentException",
+            "InvokeWithResponseStream does not take X-Amz-Invocation-Type: Event; call Invoke for an asynchronous invocation",
+        )
+    }
+
     pub fn stopping() -> ServiceError {
         ServiceError::new(503, "ServiceException", "lambda-ci serve is stopping")
     }
@@ -124,6 +133,21 @@ pub fn function_in_path(path: &str) -> Option<String> {
     let name = path
         .strip_prefix("/2015-03-31/functions/")?
         .strip_suffix("/invocations")?;
+    if name.is_empty() || name.contains('/') {
+        return None;
+    }
+    let decoded = percent_encoding::percent_decode_str(name)
+        .decode_utf8()
+        .ok()?;
+    Some(decoded.into_owned())
+}
+
+/// The function named in the path of `InvokeWithResponseStream`
+/// (`/2021-11-15/functions/{name}/response-streaming-invocations`), percent-decoded.
+pub fn streaming_function_in_path(path: &str) -> Option<String> {
+    let name = path
+        .strip_prefix("/2021-11-15/functions/")?
+        .strip_suffix("/response-streaming-invocations")?;
     if name.is_empty() || name.contains('/') {
         return None;
     }

@@ -21,6 +21,8 @@ pub struct Call {
     pub context: InvokeContext,
     /// Where its log lines go as they are written.
     pub tap: Option<Matcher>,
+    /// Where the pieces of a streamed response go as they arrive.
+    pub pieces: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
     /// What it came to: the invocation, or why no container could take it.
     pub reply: oneshot::Sender<Result<Invocation, String>>,
 }
@@ -209,7 +211,15 @@ impl Function {
                 Err(None) => return,
             };
             let invocation = worker
-                .invoke(&call.payload, &call.context, &[], call.tap)
+                .invoke(
+                    &call.payload,
+                    &call.context,
+                    &[],
+                    crate::worker::Taps {
+                        lines: call.tap,
+                        pieces: call.pieces,
+                    },
+                )
                 .await;
             slot.served(invocation.outcome.container_lost());
             let _ = call.reply.send(Ok(invocation));

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use super::api::{self, InvocationType, ServiceError};
 use super::function::{Call, Function};
 use super::print::Printer;
+use super::stream;
 use crate::report::visible;
 use crate::suite::InvokeContext;
 use crate::worker::Invocation;
@@ -33,7 +34,8 @@ pub struct Api {
     seen: Mutex<HashSet<String>>,
 }
 
-type Answer = Response<Full<Bytes>>;
+/// An answer, whole or streamed.
+type Answer = Response<http_body_util::combinators::BoxBody<Bytes, Infallible>>;
 
 impl Api {
     pub fn new(functions: &[Arc<Function>], printer: Printer) -> Api {
@@ -98,7 +100,11 @@ impl Api {
     async fn handle(&self, request: Request<Incoming>) -> Answer {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path().to_string();
-        let named = api::function_in_path(&path).filter(|_| parts.method == Method::POST);
+        let streaming = api::streaming_function_in_path(&path);
+        let is_streaming = streaming.is_some();
+        let named = api::function_in_path(&path)
+            .or(streaming)
+            .filter(|_| parts.method == Method::POST);
         let Some(named) = named else {
             return refused(ServiceError::unknown_operation(
                 parts.method.as_str(),
@@ -113,6 +119,9 @@ impl Api {
         let Some(function) = self.find(&asked.function) else {
             return refused(ServiceError::not_found(&asked.function, &self.region));
         };
+        if is_streaming && asked.invocation_type == InvocationType::Event {
+            return refused(ServiceError::not_streamable());
+        }
         let limit = match asked.invocation_type {
             InvocationType::Event => api::ASYNC_LIMIT,
             _ => api::SYNC_LIMIT,
@@ -139,10 +148,18 @@ impl Api {
             return respond(StatusCode::NO_CONTENT, &new_request_id(), Vec::new());
         }
         let (reply, answer) = oneshot::channel();
+        let (pieces, streamed) = match is_streaming {
+            true => {
+                let (pieces, streamed) = tokio::sync::mpsc::unbounded_channel();
+                (Some(pieces), Some(streamed))
+            }
+            false => (None, None),
+        };
         let call = Call {
             payload,
             context,
             tap: Some(self.printer.tap(&function.name)),
+            pieces,
             reply,
         };
         let started = Instant::now();
@@ -167,10 +184,62 @@ impl Api {
             });
             return respond(StatusCode::ACCEPTED, &id, Vec::new());
         }
+        if let Some(streamed) = streamed {
+            return self.stream(function, streamed, answer, asked.tail, started);
+        }
         let Ok(result) = answer.await else {
             return refused(ServiceError::stopping());
         };
         self.answer(&function, result, asked.tail, started)
+    }
+
+    /// The answer to `InvokeWithResponseStream`: the pieces as they come, then how it ended.
+    fn stream(
+        &self,
+        function: Arc<Function>,
+        mut pieces: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+        answer: oneshot::Receiver<Result<Invocation, String>>,
+        tail: bool,
+        started: Instant,
+    ) -> Answer {
+        let (events, body) = tokio::sync::mpsc::unbounded_channel();
+        let printer = self.printer.clone();
+        tokio::spawn(async move {
+            let mut any = false;
+            while let Some(piece) = pieces.recv().await {
+                any = true;
+                let _ = events.send(stream::chunk(piece));
+            }
+            let result = answer
+                .await
+                .unwrap_or_else(|_| Err("the server is stopping".into()));
+            let (request_id, answered, log) = answered(&result);
+            // A response that came whole (or an error document) is one piece.
+            if !any && !answered.function_error {
+                let _ = events.send(stream::chunk(answered.body.clone()));
+            }
+            let details = String::from_utf8_lossy(&answered.body).into_owned();
+            let doc: serde_json::Value = serde_json::from_str(&details).unwrap_or_default();
+            let code = doc["errorType"].as_str().unwrap_or("Unhandled").to_string();
+            let error = answered
+                .function_error
+                .then_some((code.as_str(), details.as_str()));
+            let _ = events.send(stream::complete(error, tail.then_some(log.as_str())));
+            let words = outcome_words(&answered, &result);
+            let took = started.elapsed().as_secs_f64() * 1000.0;
+            printer.of(
+                &function.name,
+                &format!("{request_id} {words} (streamed) in {took:.1} ms"),
+            );
+        });
+        let mut response = Response::new(stream::Events(body).boxed());
+        let headers = response.headers_mut();
+        headers.insert("Content-Type", stream::CONTENT_TYPE.parse().expect("ascii"));
+        headers.insert("X-Amz-Executed-Version", "$LATEST".parse().expect("ascii"));
+        if let Ok(value) = new_request_id().parse() {
+            headers.insert("x-amzn-RequestId", value);
+        }
+        response
     }
 
     /// The answer to a synchronous call, and its line.
@@ -292,7 +361,7 @@ fn refused(error: ServiceError) -> Answer {
 }
 
 fn respond(status: StatusCode, request_id: &str, body: Vec<u8>) -> Answer {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+    let mut response = Response::new(Full::new(Bytes::from(body)).boxed());
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert("Content-Type", "application/json".parse().expect("ascii"));

@@ -8,6 +8,7 @@ mod function;
 mod http;
 mod print;
 mod reload;
+mod stream;
 
 use std::io::Write;
 use std::sync::Arc;

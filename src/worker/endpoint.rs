@@ -14,6 +14,9 @@ const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
 /// How long the host waits beyond the function's own timeout before giving up on an answer.
 pub const GRACE: Duration = Duration::from_secs(5);
 
+/// Where the pieces of a streamed response go as they arrive.
+pub type Pieces = tokio::sync::mpsc::UnboundedSender<Vec<u8>>;
+
 /// A client for one container's invoke path.
 pub struct Endpoint {
     client: reqwest::Client,
@@ -101,9 +104,10 @@ impl Endpoint {
         &mut self,
         payload: &[u8],
         context: &InvokeContext,
+        pieces: Option<Pieces>,
     ) -> (Result<Answer, TransportError>, Duration) {
         let started = Instant::now();
-        let answer = self.send(payload, context).await;
+        let answer = self.send(payload, context, pieces).await;
         (answer, started.elapsed())
     }
 
@@ -111,6 +115,7 @@ impl Endpoint {
         &self,
         payload: &[u8],
         context: &InvokeContext,
+        pieces: Option<Pieces>,
     ) -> Result<Answer, TransportError> {
         let mut request = self
             .client
@@ -149,7 +154,17 @@ impl Endpoint {
                 .await
                 .map_err(|e| self.transport_error(&e))?
             {
+                let before = stream.pieces.len();
                 stream.take(&bytes, sent);
+                if let Some(pieces) = &pieces {
+                    let new: usize = stream.pieces[before..].iter().map(|(_, n)| n).sum();
+                    let data = &stream.data[stream.data.len() - new..];
+                    let mut at = 0;
+                    for (_, n) in &stream.pieces[before..] {
+                        let _ = pieces.send(data[at..at + n].to_vec());
+                        at += n;
+                    }
+                }
             }
             return Ok(Answer {
                 status,

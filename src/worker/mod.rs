@@ -79,6 +79,14 @@ pub struct Witnessing<'a> {
     pub told: Box<dyn FnOnce(&PathProbe) + Send + 'a>,
 }
 
+/// Who watches an invocation as it happens, besides its checks: its log lines, and the pieces
+/// of a streamed response.
+#[derive(Default)]
+pub struct Taps {
+    pub lines: Option<Matcher>,
+    pub pieces: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+}
+
 /// A container that answers.
 #[derive(Debug, Clone)]
 pub struct Ready {
@@ -233,15 +241,16 @@ impl Worker {
     }
 
     /// Sends one payload (an event's JSON) and classifies what comes back, with the
-    /// invocation's log lines; each of `rules` sees every line as it is written, and so does
-    /// `tap`.
+    /// invocation's log lines; each of `rules` sees every line as it is written, and so do
+    /// `taps`, which also get each piece of a streamed response as it arrives.
     pub async fn invoke(
         &mut self,
         payload: &[u8],
         context: &InvokeContext,
         rules: &[&LogRule],
-        tap: Option<Matcher>,
+        taps: Taps,
     ) -> Invocation {
+        let Taps { lines: tap, pieces } = taps;
         let mut matchers: Vec<Matcher> = rules
             .iter()
             .map(|rule| {
@@ -252,7 +261,7 @@ impl Worker {
         matchers.extend(tap);
         self.container.logs.watch(matchers);
         let ooms = self.container.oom_count();
-        let (answer, round_trip) = self.endpoint.invoke(payload, context).await;
+        let (answer, round_trip) = self.endpoint.invoke(payload, context, pieces).await;
         let outcome = match &answer {
             Ok(a) => self.endpoint.outcome(a),
             Err(error) => self.transport_failure(error.clone()).await,
