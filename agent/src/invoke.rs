@@ -168,6 +168,12 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
             HeaderValue::from_static("Unhandled"),
         );
     }
+    said(headers, id, outcome);
+    response
+}
+
+/// What every answer says: how the invocation went, the version, the request id.
+fn said(headers: &mut http::HeaderMap, id: &str, outcome: &'static str) {
     headers.insert(OUTCOME, HeaderValue::from_static(outcome));
     headers.insert(
         "X-Amz-Executed-Version",
@@ -176,7 +182,6 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
     if let Ok(value) = HeaderValue::from_str(id) {
         headers.insert("X-Amzn-RequestId", value);
     }
-    response
 }
 
 /// A streamed answer: the pieces, framed, as they come; the runtime's content type beside.
@@ -191,17 +196,10 @@ fn streamed(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static(crate::stream::CONTENT_TYPE),
     );
-    headers.insert(OUTCOME, HeaderValue::from_static("stream"));
     if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
         headers.insert("Lambda-Ci-Content-Type", value);
     }
-    headers.insert(
-        "X-Amz-Executed-Version",
-        HeaderValue::from_static("$LATEST"),
-    );
-    if let Ok(value) = HeaderValue::from_str(id) {
-        headers.insert("X-Amzn-RequestId", value);
-    }
+    said(headers, id, "stream");
     response
 }
 

@@ -130,24 +130,22 @@ impl ServiceError {
 /// The function name of an invocation path, `/2015-03-31/functions/{FunctionName}/invocations`,
 /// percent-decoded; `None` for any other path.
 pub fn function_in_path(path: &str) -> Option<String> {
-    let name = path
-        .strip_prefix("/2015-03-31/functions/")?
-        .strip_suffix("/invocations")?;
-    if name.is_empty() || name.contains('/') {
-        return None;
-    }
-    let decoded = percent_encoding::percent_decode_str(name)
-        .decode_utf8()
-        .ok()?;
-    Some(decoded.into_owned())
+    name_between(path, "/2015-03-31/functions/", "/invocations")
 }
 
 /// The function named in the path of `InvokeWithResponseStream`
 /// (`/2021-11-15/functions/{name}/response-streaming-invocations`), percent-decoded.
 pub fn streaming_function_in_path(path: &str) -> Option<String> {
-    let name = path
-        .strip_prefix("/2021-11-15/functions/")?
-        .strip_suffix("/response-streaming-invocations")?;
+    name_between(
+        path,
+        "/2021-11-15/functions/",
+        "/response-streaming-invocations",
+    )
+}
+
+/// The one path segment between `prefix` and `suffix`, percent-decoded.
+fn name_between(path: &str, prefix: &str, suffix: &str) -> Option<String> {
+    let name = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
     if name.is_empty() || name.contains('/') {
         return None;
     }

@@ -47,6 +47,15 @@ fn the_path_label_is_percent_decoded() {
         None
     );
     assert_eq!(function_in_path("/2015-03-31/functions/a"), None);
+    assert_eq!(
+        streaming_function_in_path("/2021-11-15/functions/my%20fn/response-streaming-invocations")
+            .as_deref(),
+        Some("my fn")
+    );
+    assert_eq!(
+        streaming_function_in_path("/2015-03-31/functions/a/invocations"),
+        None
+    );
 }
 
 #[test]
