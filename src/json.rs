@@ -132,13 +132,12 @@ mod tests {
     /// renders the failure.
     fn judge_deep(levels: usize) -> String {
         use crate::judge::Verdict;
-        use crate::outcome::Outcome;
         use crate::suite::{CheckKind, Mode};
         std::thread::Builder::new()
             .stack_size(1024 * 1024)
             .spawn(move || {
                 let body = nested(levels);
-                let outcome = Outcome::classify(200, body.as_bytes());
+                let outcome = crate::worker::classify_rie(200, body.as_bytes());
                 // Past the bound, expect a shallow array: suites nest at most 64 levels.
                 let expected = parse(body.replace('1', "2").as_bytes())
                     .unwrap_or_else(|_| serde_json::json!([[2]]));
@@ -189,10 +188,9 @@ mod tests {
     #[test]
     fn a_body_written_as_deep_json_text_is_compared_as_json() {
         use crate::judge::Verdict;
-        use crate::outcome::Outcome;
         use crate::suite::{CheckKind, Mode};
         let response = serde_json::json!({"statusCode": 200, "body": nested(200)});
-        let outcome = Outcome::classify(200, response.to_string().as_bytes());
+        let outcome = crate::worker::classify_rie(200, response.to_string().as_bytes());
         let kind = CheckKind::Body {
             value: Value::String(nested(200).replace('1', "2")),
             mode: Mode::Exact,

@@ -1,7 +1,8 @@
 //! Functions built with AWS's Rust runtime client (`lambda_runtime` from crates.io, in
 //! tests/fixtures/rust-functions), run as custom runtimes: a plain one under lambda-ci's agent
 //! and under RIE, and one that streams its response with `run_with_streaming_response`'s
-//! channel, whose chunks arrive as the handler writes them.
+//! channel, whose chunks arrive as the handler writes them; and a telemetry extension built
+//! with AWS's `lambda-extension` crate, which parses every record it is sent.
 
 mod common;
 
@@ -14,6 +15,14 @@ use serde_json::Value;
 /// The fixture functions, built once per machine (cargo's lock keeps concurrent tests to one
 /// build); the directory holding `bin` as `bootstrap`.
 fn function(bin: &str, dir: &Path) -> PathBuf {
+    let code = dir.join(bin);
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::copy(built(bin), code.join("bootstrap")).unwrap();
+    code
+}
+
+/// The fixture binary `bin`, built.
+fn built(bin: &str) -> PathBuf {
     let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rust-functions");
     let built = Command::new(env!("CARGO"))
         .args(["build", "--locked", "--quiet", "--manifest-path"])
@@ -25,10 +34,7 @@ fn function(bin: &str, dir: &Path) -> PathBuf {
         .status()
         .expect("cargo builds the Rust fixture functions");
     assert!(built.success(), "the Rust fixture functions did not build");
-    let code = dir.join(bin);
-    std::fs::create_dir_all(&code).unwrap();
-    std::fs::copy(target.join("debug").join(bin), code.join("bootstrap")).unwrap();
-    code
+    target.join("debug").join(bin)
 }
 
 fn suite(dir: &Path, name: &str, code: &Path, cases: &str) -> PathBuf {
@@ -170,4 +176,57 @@ fn serve_streams_a_response_to_boto3_chunk_by_chunk() {
     assert!(complete.get("ErrorCode").is_none(), "{complete}");
     assert!(complete["LogResult"].as_str().is_some(), "{complete}");
     assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
+}
+
+#[test]
+fn a_lambda_extension_crate_telemetry_extension_parses_every_record_it_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = dir.path().join("layer");
+    std::fs::create_dir_all(layer.join("extensions")).unwrap();
+    std::fs::copy(built("telemetry"), layer.join("extensions/telemetry")).unwrap();
+    let suite = write_suite(
+        dir.path(),
+        "observed-by-rust",
+        ("python3.11", &fixture("functions/py")),
+        &format!(
+            "  handler: app.telemetry_seen\n  layers: [{}]\n",
+            layer.display()
+        ),
+        "  - name: first\n  - name: what the extension parsed\n    event: {wait: true}\n",
+    );
+    let json = dir.path().join("report.json");
+    let out = run(
+        std::slice::from_ref(&suite),
+        &["--json", json.to_str().unwrap()],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let cases = report["suites"][0]["cases"].as_array().unwrap();
+    // The crate rejects a batch it cannot parse whole: what it wrote, it parsed.
+    let seen = &cases[1]["response"];
+    let types = seen["types"].as_array().unwrap();
+    for kind in [
+        "platform.initStart",
+        "platform.start",
+        "platform.runtimeDone",
+        "platform.report",
+        "function",
+    ] {
+        assert!(types.contains(&Value::from(kind)), "{kind} not in {seen}");
+    }
+    assert!(
+        seen["reports"]
+            .as_array()
+            .unwrap()
+            .contains(&cases[0]["request_id"]),
+        "{seen}"
+    );
+    assert!(
+        seen["function"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("hello telemetry")),
+        "{seen}"
+    );
 }

@@ -88,7 +88,7 @@ impl Endpoint {
     /// What an answer amounted to, as the server in the container tells it.
     pub fn outcome(&self, answer: &Answer) -> crate::outcome::Outcome {
         match self.api {
-            RuntimeApi::Rie => crate::outcome::Outcome::classify(answer.status, &answer.body),
+            RuntimeApi::Rie => super::rie::classify(answer.status, &answer.body),
             RuntimeApi::LambdaCi => super::agent::outcome(answer),
         }
     }

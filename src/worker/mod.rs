@@ -8,6 +8,7 @@ mod agent;
 mod claim;
 mod endpoint;
 mod function;
+mod rie;
 mod streamed;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ pub use agent::unavailable as agent_unavailable;
 pub use agent::{on_disk as agent_on_disk, runtime_version};
 pub use endpoint::{Answer, GRACE};
 pub use function::{Blueprint, CallerCredentials, Placement, Starter};
+pub use rie::classify as classify_rie;
 
 use crate::docker::{
     Container, Engine, LogLine, Matcher, OwnedContainers, PathProbe, StartError, State, Witness,
