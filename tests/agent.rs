@@ -301,3 +301,27 @@ fn the_runtime_api_answers_as_the_service_does() {
         "{deadline} vs {now}"
     );
 }
+
+#[test]
+fn a_runtime_that_never_asks_for_the_next_event_is_reset_at_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write_suite(
+        dir.path(),
+        "stuck",
+        ("provided.al2023", &fixture("functions/stuck")),
+        "  handler: bootstrap\n  timeout: 1\n",
+        "  - name: answered, then stuck\n    expect:\n      response: {answered: true}\n\
+         \x20 - name: answered again by a new runtime\n    expect:\n      response: {answered: true}\n      logs: {contains: [answered, now hanging]}\n",
+    );
+    let started = std::time::Instant::now();
+    let (out, cases) = reported(&suite, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // The caller had its answer at /response; the invocation ran out its time, as REPORT says.
+    let first = logs(&cases[0]);
+    assert!(
+        first.last().unwrap().ends_with("\tStatus: timeout"),
+        "{first:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
