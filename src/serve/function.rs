@@ -22,7 +22,7 @@ pub struct Call {
     /// Where its log lines go as they are written.
     pub tap: Option<Matcher>,
     /// Where the pieces of a streamed response go as they arrive.
-    pub pieces: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+    pub pieces: Option<crate::worker::Pieces>,
     /// What it came to: the invocation, or why no container could take it.
     pub reply: oneshot::Sender<Result<Invocation, String>>,
 }

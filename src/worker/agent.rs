@@ -56,14 +56,20 @@ pub fn unavailable(architecture: Architecture) -> Option<String> {
     })
 }
 
-/// The directory on this machine that holds the agent, written there once for its content.
+/// The directory on this machine that holds the agent, written there once for its content
+/// (and again if it was removed meanwhile).
 pub fn on_disk() -> std::io::Result<PathBuf> {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(BINARY);
-    let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-    // SAFETY: getuid(2) cannot fail.
-    let uid = unsafe { libc::getuid() };
-    let dir = std::env::temp_dir().join(format!("lambda-ci-agent-{uid}-{short}"));
+    // Named for the user and the content, found once per process.
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let name = NAME.get_or_init(|| {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(BINARY);
+        let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        // SAFETY: getuid(2) cannot fail.
+        let uid = unsafe { libc::getuid() };
+        format!("lambda-ci-agent-{uid}-{short}")
+    });
+    let dir = std::env::temp_dir().join(name);
     let file = dir.join(FILE);
     if std::fs::metadata(&file).is_ok_and(|m| m.len() == BINARY.len() as u64) {
         return Ok(dir);
@@ -89,6 +95,12 @@ pub fn entrypoint(handler: Option<&str>, runtime_version: Option<&str>) -> Vec<S
     }
     entrypoint.push("--".into());
     entrypoint
+}
+
+/// Tells the agent of `entrypoint` (made by [`entrypoint`]) to start the runtime only when
+/// asked to, or by the first invocation.
+pub fn hold_init(entrypoint: &mut Vec<String>) {
+    entrypoint.insert(1, "--hold-init".into());
 }
 
 /// `python:3.11` for `python3.11`: the runtime's name as `INIT_START` writes it.

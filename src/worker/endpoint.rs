@@ -154,17 +154,11 @@ impl Endpoint {
                 .await
                 .map_err(|e| self.transport_error(&e))?
             {
-                let before = stream.pieces.len();
-                stream.take(&bytes, sent);
-                if let Some(pieces) = &pieces {
-                    let new: usize = stream.pieces[before..].iter().map(|(_, n)| n).sum();
-                    let data = &stream.data[stream.data.len() - new..];
-                    let mut at = 0;
-                    for (_, n) in &stream.pieces[before..] {
-                        let _ = pieces.send(data[at..at + n].to_vec());
-                        at += n;
+                stream.take(&bytes, sent, |piece| {
+                    if let Some(pieces) = &pieces {
+                        let _ = pieces.send(piece.to_vec());
                     }
-                }
+                });
             }
             return Ok(Answer {
                 status,

@@ -14,9 +14,9 @@ mod streamed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use agent::on_disk as agent_on_disk;
 pub use agent::unavailable as agent_unavailable;
-pub use agent::{on_disk as agent_on_disk, runtime_version};
-pub use endpoint::{Answer, GRACE};
+pub use endpoint::{Answer, GRACE, Pieces};
 pub use function::{Blueprint, CallerCredentials, Placement, Starter};
 pub use rie::classify as classify_rie;
 
@@ -86,7 +86,7 @@ pub struct Witnessing<'a> {
 #[derive(Default)]
 pub struct Taps {
     pub lines: Option<Matcher>,
-    pub pieces: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+    pub pieces: Option<Pieces>,
 }
 
 /// A container that answers.
@@ -154,7 +154,7 @@ impl Worker {
         // The agent starts the runtime at once; with a witness to show, only once it is seen.
         let hold = witness.is_some() && blueprint.api == RuntimeApi::LambdaCi;
         if hold && let Some(entrypoint) = spec.entrypoint.as_mut() {
-            entrypoint.insert(1, "--hold-init".into());
+            agent::hold_init(entrypoint);
         }
         let cannot_run = |e: StartError| match e {
             // The kernel refused the image's binaries: they are for another architecture.

@@ -36,8 +36,9 @@ impl Stream {
         }
     }
 
-    /// Takes the bytes that arrived at `at` (since `sent`).
-    pub fn take(&mut self, bytes: &[u8], sent: Instant) {
+    /// Takes the bytes that arrived now (timed from `sent`); each piece they complete is also
+    /// shown to `piece`.
+    pub fn take(&mut self, bytes: &[u8], sent: Instant, mut piece: impl FnMut(&[u8])) {
         self.pending.extend_from_slice(bytes);
         let at = sent.elapsed();
         let mut start = 0;
@@ -56,6 +57,7 @@ impl Stream {
                 b'D' => {
                     self.data.extend_from_slice(payload);
                     self.pieces.push((at, len));
+                    piece(payload);
                 }
                 b'E' => {
                     let doc: serde_json::Value =
@@ -135,7 +137,7 @@ mod tests {
         let mut stream = Stream::new(Some(HTTP_INTEGRATION.into()));
         let sent = Instant::now();
         for byte in &all {
-            stream.take(std::slice::from_ref(byte), sent);
+            stream.take(std::slice::from_ref(byte), sent, |_| {});
         }
         assert_eq!(stream.stats().chunks, 3);
         let response: serde_json::Value = serde_json::from_slice(&stream.response()).unwrap();
@@ -154,7 +156,7 @@ mod tests {
             b'E',
             br#"{"errorType":"Runtime.StreamError","errorBody":"{}"}"#,
         ));
-        stream.take(&all, Instant::now());
+        stream.take(&all, Instant::now(), |_| {});
         assert_eq!(stream.response(), b"partial");
         assert_eq!(
             stream.error,
