@@ -157,10 +157,7 @@ async fn response(
                 .is_some() =>
         {
             let _ = sandbox.reply(generation, id, Reply::TooLarge);
-            return json(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                r#"{"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"}"#,
-            );
+            return too_large();
         }
         Err(_) => return truncated(),
     };
@@ -265,10 +262,7 @@ async fn error_report(request: Request<Incoming>) -> Result<ErrorReport, Respons
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            Err(json(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                r#"{"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"}"#,
-            ))
+            Err(too_large())
         }
         Err(_) => Err(truncated()),
     }
@@ -301,6 +295,14 @@ fn refused(refusal: Refusal) -> Response<Body> {
             r#"{"errorMessage":"State transition from RuntimeResponseSent to InvocationResponse failed for runtime. Error: State transition is not allowed","errorType":"InvalidStateTransition"}"#,
         ),
     }
+}
+
+/// What the runtime is told of a result over the limit.
+fn too_large() -> Response<Body> {
+    json(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        r#"{"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"}"#,
+    )
 }
 
 fn truncated() -> Response<Body> {

@@ -25,7 +25,7 @@ type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 fn whole(response: Response<Full<Bytes>>) -> Response<Body> {
     response.map(BodyExt::boxed)
 }
-use crate::sandbox::{Answer, ErrorReport, Sandbox};
+use crate::sandbox::{Answer, ErrorReport, Reply, Sandbox};
 
 pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
 pub const READY_PATH: &str = "/lambda-ci/ready";
@@ -119,12 +119,14 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
         serde_json::json!({"errorType": error_type, "errorMessage": message}).to_string()
     };
     let (outcome, body, content_type, function_error) = match answer {
-        Answer::Stream {
+        Answer::Replied(Reply::Stream {
             content_type,
             pieces,
-        } => return streamed(id, content_type, pieces),
-        Answer::Response { body, content_type } => ("response", body, content_type, false),
-        Answer::FunctionError(error) => ("error", document(error), None, true),
+        }) => return streamed(id, content_type, pieces),
+        Answer::Replied(Reply::Response { body, content_type }) => {
+            ("response", body, content_type, false)
+        }
+        Answer::Replied(Reply::Error(error)) => ("error", document(error), None, true),
         Answer::InitError(error) => ("init-error", document(error), None, true),
         Answer::Timeout => {
             let message =
@@ -149,7 +151,7 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
                 true,
             )
         }
-        Answer::TooLarge => {
+        Answer::Replied(Reply::TooLarge) => {
             let message =
                 "Response payload size exceeded maximum allowed payload size (6291556 bytes).";
             let body = failed("Function.ResponseSizeTooLarge", message.into());

@@ -103,30 +103,19 @@ impl Sandbox {
         };
         match got {
             Some(Ok(reply)) => {
-                let (answer, error_type) = match reply {
-                    Reply::Response { body, content_type } => {
-                        (Answer::Response { body, content_type }, None)
-                    }
-                    Reply::Error(error) => {
-                        let kind = error.error_type.clone();
-                        let kind = kind.or_else(|| error_type_of(&error.body));
-                        (Answer::FunctionError(error), Some(kind.unwrap_or_default()))
-                    }
-                    Reply::Stream {
-                        content_type,
-                        pieces,
-                    } => (
-                        Answer::Stream {
-                            content_type,
-                            pieces,
-                        },
-                        None,
+                // The error, for the REPORT and telemetry.
+                let error_type = match &reply {
+                    Reply::Response { .. } | Reply::Stream { .. } => None,
+                    Reply::Error(error) => Some(
+                        error
+                            .error_type
+                            .clone()
+                            .or_else(|| error_type_of(&error.body))
+                            .unwrap_or_default(),
                     ),
-                    Reply::TooLarge => (
-                        Answer::TooLarge,
-                        Some("Function.ResponseSizeTooLarge".to_string()),
-                    ),
+                    Reply::TooLarge => Some("Function.ResponseSizeTooLarge".to_string()),
                 };
+                let answer = Answer::Replied(reply);
                 let this = self.clone();
                 let finishing = id.clone();
                 tokio::spawn(async move {

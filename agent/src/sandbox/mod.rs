@@ -74,20 +74,12 @@ pub enum Reply {
 /// What an invocation amounted to, for the caller.
 #[derive(Debug)]
 pub enum Answer {
-    Response {
-        body: Bytes,
-        content_type: Option<String>,
-    },
-    FunctionError(ErrorReport),
+    /// What the runtime answered the invocation with.
+    Replied(Reply),
     InitError(ErrorReport),
     Timeout,
     /// The runtime ended: how (`exit status 3`), empty when it gave no reason.
     Exit(String),
-    TooLarge,
-    Stream {
-        content_type: Option<String>,
-        pieces: tokio::sync::mpsc::Receiver<crate::stream::Piece>,
-    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
