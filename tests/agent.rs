@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use serde_json::Value;
 
 fn python(dir: &Path, name: &str, function: &str, cases: &str) -> PathBuf {
     write_suite(
@@ -18,27 +17,6 @@ fn python(dir: &Path, name: &str, function: &str, cases: &str) -> PathBuf {
         function,
         cases,
     )
-}
-
-/// Runs `suite` with a JSON report; its cases.
-fn reported(suite: &Path, extra: &[&str]) -> (std::process::Output, Vec<Value>) {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
-    let mut args = vec!["--json", json.to_str().unwrap()];
-    args.extend(extra);
-    let out = run(&[suite.to_path_buf()], &args);
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let cases = report["suites"][0]["cases"].as_array().unwrap().clone();
-    (out, cases)
-}
-
-fn logs(case: &Value) -> Vec<String> {
-    case["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]
@@ -75,12 +53,12 @@ fn a_timeout_resets_the_runtime_in_the_same_container_and_tmp_stays() {
          \x20 - name: sleeps past the timeout\n    event: {sleep: 3}\n    expect:\n      error: {type: Sandbox.Timedout, message: Task timed out after 1.00 seconds}\n\
          \x20 - name: a new runtime, the same /tmp\n    expect:\n      response_contains: {process: 1, tmp: 3}\n",
     );
-    let (out, cases) = reported(&suite, &[]);
+    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     // The container's hostname: the same container served before and after the timeout.
     assert_eq!(cases[0]["response"]["host"], cases[2]["response"]["host"]);
-    let timed_out = logs(&cases[1]);
+    let timed_out = case_logs(&cases[1]);
     assert!(
         timed_out.last().unwrap().ends_with("\tStatus: timeout"),
         "{timed_out:?}"
@@ -115,11 +93,11 @@ fn a_response_over_the_limit_is_function_response_size_too_large() {
         "  handler: app.too_large\n",
         "  - name: answers 7 MB\n    expect:\n      error: {type: Function.ResponseSizeTooLarge, message: Response payload size exceeded maximum allowed payload size (6291556 bytes).}\n",
     );
-    let (out, cases) = reported(&suite, &[]);
+    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     // The runtime was told 413, as the service tells it.
-    let logs = logs(&cases[0]);
+    let logs = case_logs(&cases[0]);
     assert!(
         logs.iter().any(|l| l.contains("RequestEntityTooLarge")),
         "{logs:?}"
@@ -140,35 +118,30 @@ fn an_external_extension_gets_invoke_and_shutdown_and_starts_again_after_a_reset
          \x20 - name: sleeps past the timeout\n    event: {sleep: 3}\n    expect:\n      error: {type: Sandbox.Timedout}\n\
          \x20 - name: after the reset\n",
     );
-    let (out, cases) = reported(&suite, &[]);
+    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     for case in &cases {
         let id = case["request_id"].as_str().unwrap();
         let invoked = format!("[watcher] invoke \"requestId\":\"{id}\"");
         assert!(
-            logs(case).contains(&invoked),
+            case_logs(case).contains(&invoked.as_str()),
             "{invoked} in {:?}",
-            logs(case)
+            case_logs(case)
         );
     }
-    let timed_out = logs(&cases[1]);
-    let told = "[watcher] shutdown \"shutdownReason\":\"timeout\"".to_string();
+    let timed_out = case_logs(&cases[1]);
+    let told = "[watcher] shutdown \"shutdownReason\":\"timeout\"";
     let end = timed_out
         .iter()
         .position(|l| l.starts_with("END RequestId:"));
     let at = timed_out.iter().position(|l| *l == told);
     assert!(at.is_some() && at < end, "{timed_out:?}");
     // The extension is started again by the invocation after the reset, and logged as ready.
-    let after = logs(&cases[2]);
+    let after = case_logs(&cases[2]);
+    assert!(after.contains(&"[watcher] registered"), "{after:?}");
     assert!(
-        after.contains(&"[watcher] registered".to_string()),
-        "{after:?}"
-    );
-    assert!(
-        after.contains(
-            &"EXTENSION\tName: watcher\tState: Ready\tEvents: [INVOKE, SHUTDOWN]".to_string()
-        ),
+        after.contains(&"EXTENSION\tName: watcher\tState: Ready\tEvents: [INVOKE, SHUTDOWN]"),
         "{after:?}"
     );
 }
@@ -236,11 +209,10 @@ fn a_telemetry_extension_is_sent_platform_and_function_records() {
         ),
         "  - name: first\n  - name: what the extension was sent\n    event: {wait: true}\n",
     );
-    let (out, cases) = reported(&suite, &[]);
+    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    let seen = &cases[1]["response"];
-    for kind in [
+    let kinds = [
         "platform.initStart",
         "platform.initRuntimeDone",
         "platform.initReport",
@@ -248,29 +220,8 @@ fn a_telemetry_extension_is_sent_platform_and_function_records() {
         "platform.runtimeDone",
         "platform.report",
         "function",
-    ] {
-        assert!(
-            seen["types"]
-                .as_array()
-                .unwrap()
-                .contains(&Value::from(kind)),
-            "{kind} not in {seen}"
-        );
-    }
-    assert!(
-        seen["function"]
-            .as_array()
-            .unwrap()
-            .contains(&Value::from("hello telemetry")),
-        "{seen}"
-    );
-    assert!(
-        seen["reports"]
-            .as_array()
-            .unwrap()
-            .contains(&cases[0]["request_id"]),
-        "{seen}"
-    );
+    ];
+    assert_telemetry_seen(&cases[1]["response"], &kinds, &cases[0]);
 }
 
 #[test]
@@ -283,7 +234,7 @@ fn the_runtime_api_answers_as_the_service_does() {
         "  handler: bootstrap\n",
         "  - name: wrong id, reply, second reply\n    expect:\n      assert:\n        - {path: $.deadline, matches: '^1[0-9]{12}$'}\n        - {path: $.arn, equals: \"arn:aws:lambda:us-east-1:012345678912:function:protocol\"}\n      logs:\n        contains:\n          - 'wrong id: 400 {\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}'\n          - 'first: 202 {\"status\":\"OK\"}'\n          - 'second: 403 {\"errorMessage\":\"State transition from RuntimeResponseSent to InvocationResponse failed for runtime. Error: State transition is not allowed\",\"errorType\":\"InvalidStateTransition\"}'\n",
     );
-    let (out, cases) = reported(&suite, &[]);
+    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     // The deadline is the invocation's start plus the function's 3 s, in epoch milliseconds.
@@ -314,11 +265,11 @@ fn a_runtime_that_never_asks_for_the_next_event_is_reset_at_the_deadline() {
          \x20 - name: answered again by a new runtime\n    expect:\n      response: {answered: true}\n      logs: {contains: [answered, now hanging]}\n",
     );
     let started = std::time::Instant::now();
-    let (out, cases) = reported(&suite, &[]);
+    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     // The caller had its answer at /response; the invocation ran out its time, as REPORT says.
-    let first = logs(&cases[0]);
+    let first = case_logs(&cases[0]);
     assert!(
         first.last().unwrap().ends_with("\tStatus: timeout"),
         "{first:?}"

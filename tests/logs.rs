@@ -3,32 +3,16 @@
 
 mod common;
 
-use common::{assert_summary, fixture, run, stdout};
+use common::{assert_summary, case_logs, fixture, run, stdout};
 use serde_json::Value;
 
-/// Runs `suite` with a JSON report; the output and the report's cases.
-fn run_reported(suite: &str) -> (std::process::Output, Vec<Value>) {
-    run_reported_with(suite, &[])
-}
-
+/// Runs the fixture `suite` with a JSON report; the output and the report's cases.
 fn run_reported_with(suite: &str, extra: &[&str]) -> (std::process::Output, Vec<Value>) {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
-    let mut args = vec!["--json", json.to_str().unwrap()];
-    args.extend(extra);
-    let out = run(&[fixture(suite)], &args);
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let cases = report["suites"][0]["cases"].as_array().unwrap().clone();
-    (out, cases)
+    common::run_reported(&[fixture(suite)], extra)
 }
 
-fn logs(case: &Value) -> Vec<&str> {
-    case["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap())
-        .collect()
+fn reported(suite: &str) -> (std::process::Output, Vec<Value>) {
+    run_reported_with(suite, &[])
 }
 
 // Regression: after one invocation logged more than the engine's 3 x 10 MB json-file cap, the
@@ -36,12 +20,12 @@ fn logs(case: &Value) -> Vec<&str> {
 // `max_duration_ms` failed at random).
 #[test]
 fn cases_after_a_flood_past_the_engine_log_cap_keep_their_logs() {
-    let (out, cases) = run_reported("logs-flood.yaml");
+    let (out, cases) = reported("logs-flood.yaml");
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_summary(&text, "3 passed, 0 failed");
     for case in &cases {
-        let lines = logs(case);
+        let lines = case_logs(case);
         assert!(lines[0].starts_with("START RequestId: "), "{lines:?}");
         assert!(lines.last().unwrap().starts_with("REPORT RequestId: "));
         assert!(case["handler_duration_ms"].is_number(), "{}", case["name"]);
@@ -52,8 +36,8 @@ fn cases_after_a_flood_past_the_engine_log_cap_keep_their_logs() {
 // 200,000 gone); the report keeps 1,000 + 1,000 lines and counts the rest exactly.
 #[test]
 fn a_flood_keeps_its_first_and_last_lines_and_counts_the_rest_exactly() {
-    let (_, cases) = run_reported("logs-flood.yaml");
-    let lines = logs(&cases[0]);
+    let (_, cases) = reported("logs-flood.yaml");
+    let lines = case_logs(&cases[0]);
     assert_eq!(lines.len(), 2001);
     assert_eq!(
         lines[1],
@@ -70,9 +54,9 @@ fn a_flood_keeps_its_first_and_last_lines_and_counts_the_rest_exactly() {
 // first 8 KiB and says how much more there was.
 #[test]
 fn a_30_mb_line_is_kept_cut_with_a_note_of_how_much() {
-    let (out, cases) = run_reported("logs-lines.yaml");
+    let (out, cases) = reported("logs-lines.yaml");
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let lines = logs(&cases[0]);
+    let lines = case_logs(&cases[0]);
     let note = format!(
         "{}… [lambda-ci: {} more bytes of this line omitted]",
         "y".repeat(8192),
@@ -88,9 +72,9 @@ fn a_30_mb_line_is_kept_cut_with_a_note_of_how_much() {
 // both to its stdout as they come, so there they share a line.
 #[test]
 fn output_without_a_final_newline_is_a_line_of_its_own() {
-    let (out, cases) = run_reported("logs-lines.yaml");
+    let (out, cases) = reported("logs-lines.yaml");
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let lines = logs(&cases[1]);
+    let lines = case_logs(&cases[1]);
     assert_eq!(
         lines[1..3],
         ["writing to stdout", "writing to stderr"],
@@ -100,7 +84,7 @@ fn output_without_a_final_newline_is_a_line_of_its_own() {
 
     let (out, cases) = run_reported_with("logs-lines.yaml", &["--runtime-api", "rie"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let lines = logs(&cases[1]);
+    let lines = case_logs(&cases[1]);
     assert_eq!(lines[1], "writing to stdoutwriting to stderr");
     assert!(lines[2].starts_with("END RequestId: "), "{lines:?}");
 }
@@ -129,10 +113,10 @@ fn logs_checks_fail_on_lines_the_report_leaves_out() {
 // `<time> <id> Task timed out after N.NN seconds` line before END.
 #[test]
 fn a_timeout_is_logged_as_the_service_logs_it_without_rie_diagnostics() {
-    let (out, cases) = run_reported("logs-timeout.yaml");
+    let (out, cases) = reported("logs-timeout.yaml");
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    let timed_out = logs(&cases[0]);
+    let timed_out = case_logs(&cases[0]);
     let report = timed_out.last().unwrap();
     assert!(report.starts_with("REPORT RequestId: "), "{timed_out:?}");
     assert!(report.ends_with("\tStatus: timeout"), "{report:?}");
@@ -145,7 +129,7 @@ fn a_timeout_is_logged_as_the_service_logs_it_without_rie_diagnostics() {
     let (out, cases) = run_reported_with("logs-timeout.yaml", &["--runtime-api", "rie"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    let timed_out = logs(&cases[0]);
+    let timed_out = case_logs(&cases[0]);
     let report = timed_out.last().unwrap();
     assert!(report.ends_with("\tStatus: timeout"), "{report:?}");
     let line = regex::Regex::new(
@@ -159,9 +143,9 @@ fn a_timeout_is_logged_as_the_service_logs_it_without_rie_diagnostics() {
     assert!(at.is_some() && at < end, "{timed_out:?}");
     for case in &cases {
         assert!(
-            logs(case).iter().all(|l| !l.contains("(rapid)")),
+            case_logs(case).iter().all(|l| !l.contains("(rapid)")),
             "{:?}",
-            logs(case)
+            case_logs(case)
         );
     }
 }

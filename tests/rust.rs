@@ -194,39 +194,16 @@ fn a_lambda_extension_crate_telemetry_extension_parses_every_record_it_is_sent()
         ),
         "  - name: first\n  - name: what the extension parsed\n    event: {wait: true}\n",
     );
-    let json = dir.path().join("report.json");
-    let out = run(
-        std::slice::from_ref(&suite),
-        &["--json", json.to_str().unwrap()],
-    );
+    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let cases = report["suites"][0]["cases"].as_array().unwrap();
     // The crate rejects a batch it cannot parse whole: what it wrote, it parsed.
-    let seen = &cases[1]["response"];
-    let types = seen["types"].as_array().unwrap();
-    for kind in [
+    let kinds = [
         "platform.initStart",
         "platform.start",
         "platform.runtimeDone",
         "platform.report",
         "function",
-    ] {
-        assert!(types.contains(&Value::from(kind)), "{kind} not in {seen}");
-    }
-    assert!(
-        seen["reports"]
-            .as_array()
-            .unwrap()
-            .contains(&cases[0]["request_id"]),
-        "{seen}"
-    );
-    assert!(
-        seen["function"]
-            .as_array()
-            .unwrap()
-            .contains(&Value::from("hello telemetry")),
-        "{seen}"
-    );
+    ];
+    assert_telemetry_seen(&cases[1]["response"], &kinds, &cases[0]);
 }

@@ -123,6 +123,41 @@ pub fn run(suites: &[PathBuf], extra: &[&str]) -> Output {
     out
 }
 
+/// Runs `suites` as [`run`] does, with `extra` and a JSON report; the output and the cases of
+/// the report's first suite.
+pub fn run_reported(suites: &[PathBuf], extra: &[&str]) -> (Output, Vec<serde_json::Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let mut args = vec!["--json", json.to_str().unwrap()];
+    args.extend(extra);
+    let out = run(suites, &args);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let cases = report["suites"][0]["cases"].as_array().unwrap().clone();
+    (out, cases)
+}
+
+/// A case's log lines, from a JSON report.
+pub fn case_logs(case: &serde_json::Value) -> Vec<&str> {
+    case["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect()
+}
+
+/// What `app.telemetry_seen` says a telemetry extension was sent (`seen`): a record of each of
+/// `kinds`, the handler's line, and the REPORT of the invocation `first` before it.
+pub fn assert_telemetry_seen(seen: &serde_json::Value, kinds: &[&str], first: &serde_json::Value) {
+    let has = |key: &str, value: &serde_json::Value| seen[key].as_array().unwrap().contains(value);
+    for kind in kinds {
+        assert!(has("types", &(*kind).into()), "{kind} not in {seen}");
+    }
+    assert!(has("function", &"hello telemetry".into()), "{seen}");
+    assert!(has("reports", &first["request_id"]), "{seen}");
+}
+
 /// How many cases the example suites in `cases/` hold: the `.yaml` files' `- name:` entries,
 /// with each `each:` row counted as a case.
 pub fn example_cases() -> usize {
