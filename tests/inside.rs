@@ -109,3 +109,49 @@ fn inside_a_container_auto_copies_and_reaches_functions_over_the_network() {
         assert!(containers_of(Path::new(suite)).is_empty(), "{suite}");
     }
 }
+
+/// As in a CI job container that mounts the workspace at the host's path but keeps its own
+/// `/tmp`: the code's files are seen by the engine, the agent lambda-ci writes to its temp
+/// directory is not. The engine refuses that bind mount, and `auto` copies everything.
+#[test]
+fn a_shared_workspace_with_a_private_temp_directory_copies() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    std::fs::copy(env!("CARGO_BIN_EXE_lambda-ci"), w.join("lambda-ci")).unwrap();
+    copy_tree(&root().join("cases"), &w.join("cases"));
+    copy_tree(&root().join("examples"), &w.join("examples"));
+    let shared = format!("{}:{}", w.display(), w.display());
+    // A temp directory of its own, at a path the engine's host does not have.
+    let private = format!("TMPDIR=/tmp/lambda-ci-private-{}", std::process::id());
+    let out = Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "-e",
+            "NO_COLOR=1",
+            "-e",
+            &private,
+            "-v",
+            "/var/run/docker.sock:/var/run/docker.sock",
+            "-v",
+            &shared,
+            "-w",
+        ])
+        .arg(w)
+        .args(["--entrypoint"])
+        .arg(w.join("lambda-ci"))
+        .arg("public.ecr.aws/lambda/provided:al2023")
+        .arg("run")
+        .arg(w.join("cases/hello.yaml"))
+        .args(["--pull", "never"])
+        .output()
+        .unwrap();
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}{err}");
+    assert!(text.contains(" passed, 0 failed"), "{text}");
+    assert!(
+        err.contains("code and layers: copied into each container (the engine cannot see this machine's files: "),
+        "{err}"
+    );
+    assert!(containers_of(&w.join("cases/hello.yaml")).is_empty());
+}
