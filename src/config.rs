@@ -103,7 +103,7 @@ impl Environment {
     /// The caller's credentials, with the variables `suites` take with `${NAME}`; one not set
     /// is an error naming where it is asked for.
     pub fn caller_for(&self, suites: &[&Suite]) -> Result<CallerCredentials, Error> {
-        self.caller.clone().with_vars(suites).map_err(Error::Usage)
+        self.caller.clone().with_vars(suites).map_err(Error::Load)
     }
 
     /// The environment of this process.

@@ -125,7 +125,7 @@ fn load_errors_in_github_mode_are_annotated_summarised_and_output() {
         .env("GITHUB_OUTPUT", &outputs)
         .env("GITHUB_WORKSPACE", root())
         .args(["run", "--pull", "never"])
-        .arg(fixture("bad"))
+        .args(["typos", "syntax", "no-bootstrap"].map(|f| fixture(&format!("bad/{f}.yaml"))))
         .output()
         .unwrap();
     let text = stdout(&out);
@@ -133,7 +133,7 @@ fn load_errors_in_github_mode_are_annotated_summarised_and_output() {
     let annotations: Vec<&str> = text.lines().filter(|l| l.starts_with("::error ")).collect();
     assert_eq!(annotations.len(), 5, "{text}");
     assert!(
-        text.contains("::error file=tests/fixtures/bad/typos.yaml,line=8,col=7,title=lambda-ci%3A the suites could not be loaded::unknown field `respnse` in `expect`%0Ahint: did you mean `response`?"),
+        text.contains("::error file=tests/fixtures/bad/typos.yaml,line=16,col=7,title=lambda-ci%3A the suites could not be loaded::unknown field `respnse` in `expect`%0Ahint: did you mean `response`?"),
         "{text}"
     );
     let summary = std::fs::read_to_string(&summary).expect("a job summary");
@@ -142,7 +142,7 @@ fn load_errors_in_github_mode_are_annotated_summarised_and_output() {
         "{summary}"
     );
     assert!(
-        summary.contains("<code>tests/fixtures/bad/typos.yaml:8:7</code>"),
+        summary.contains("<code>tests/fixtures/bad/typos.yaml:16:7</code>"),
         "{summary}"
     );
     let outputs = std::fs::read_to_string(&outputs).expect("step outputs");

@@ -291,13 +291,13 @@ fn invalid_suites_exit_2_with_every_problem_and_its_line() {
     let err = stderr(&out);
     let t = typos.display();
     for expected in [
-        format!("error: {t}:2:12: unknown runtime `python3.99`"),
+        format!("error: {t}:10:12: unknown runtime `python3.99`"),
         format!(
-            "error: {t}:8:7: unknown field `respnse` in `expect`\n  hint: did you mean `response`?"
+            "error: {t}:16:7: unknown field `respnse` in `expect`\n  hint: did you mean `response`?"
         ),
-        format!("error: {t}:9:5: duplicate case name `a`"),
-        "syntax.yaml:4:11: invalid YAML: unclosed bracket".to_string(),
-        "no-bootstrap.yaml:4:9: `code` has no `bootstrap`".to_string(),
+        format!("error: {t}:17:5: duplicate case name `a`"),
+        "syntax.yaml:8:11: invalid YAML: unclosed bracket".to_string(),
+        "no-bootstrap.yaml:7:9: `code` has no `bootstrap`".to_string(),
         "5 problems in the suites; nothing was run".to_string(),
     ] {
         assert!(err.contains(&expected), "missing {expected:?} in\n{err}");

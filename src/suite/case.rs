@@ -235,9 +235,12 @@ impl Ctx<'_> {
         let bytes = match read_limited(&path, EVENT_LIMIT) {
             Ok(bytes) => bytes,
             Err(e) => {
-                let hint = matches!(e, ReadError::TooLarge { .. }).then(|| {
-                    "Lambda refuses a synchronous invocation's payload over 6 MB (RIE would cut it short)".to_string()
-                });
+                let hint = match e {
+                    ReadError::TooLarge { .. } => Some(
+                        "Lambda refuses a synchronous invocation's payload over 6 MB (RIE would cut it short)".to_string(),
+                    ),
+                    _ => e.hint(),
+                };
                 self.error(
                     Some(node.pos),
                     format!("`event_file` {} {e}", path.display()),
@@ -249,14 +252,32 @@ impl Ctx<'_> {
         match crate::json::parse(&bytes) {
             Ok(v) => Some(v),
             Err(e) => {
-                let at = match e.position() {
-                    Some((line, column)) => format!(" (at {}:{line}:{column})", path.display()),
-                    None => String::new(),
+                // serde_json's words carry their own position; it is given once, as a path.
+                let words = e.to_string();
+                let words = words.split(" at line ").next().unwrap_or_default();
+                let (at, hint) = match e.position() {
+                    Some((line, column)) => (
+                        format!(" at {}:{line}:{column}", path.display()),
+                        format!(
+                            "an event file holds one JSON value; `python3 -m json.tool {}` shows where it breaks",
+                            path.display()
+                        ),
+                    ),
+                    None => (
+                        String::new(),
+                        format!(
+                            "JSON is read up to {} levels deep; flatten the event",
+                            crate::json::MAX_DEPTH
+                        ),
+                    ),
                 };
                 self.error(
                     Some(node.pos),
-                    format!("`event_file` {} is not valid JSON: {e}{at}", path.display()),
-                    None,
+                    format!(
+                        "`event_file` {} is not valid JSON: {words}{at}",
+                        path.display()
+                    ),
+                    Some(hint),
                 );
                 None
             }

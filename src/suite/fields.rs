@@ -128,9 +128,16 @@ impl Ctx<'_> {
         match n {
             Some(n) if (min..=max).contains(&n) => Some(n as u32),
             _ => {
+                let found = match &node.value {
+                    Value::Number(n) => format!("`{n}`"),
+                    Value::String(s) => format!("the text `{}`", shown(s)),
+                    other => other.kind().to_string(),
+                };
                 self.error(
                     Some(node.pos),
-                    format!("{what} must be a whole number of {unit} from {min} to {max}"),
+                    format!(
+                        "{what} must be a whole number of {unit} from {min} to {max}, found {found}"
+                    ),
                     None,
                 );
                 None
@@ -256,4 +263,15 @@ pub(crate) fn normalised(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// A value as quoted in a message: its first 40 characters, on one line.
+fn shown(text: &str) -> String {
+    let line: String = text.chars().take(40).collect();
+    let line = line.replace(['\n', '\r'], " ");
+    if text.chars().count() > 40 {
+        format!("{line}…")
+    } else {
+        line
+    }
 }

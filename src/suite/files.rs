@@ -40,7 +40,8 @@ pub fn load_paths_warning(paths: &[PathBuf]) -> (Result<Vec<Suite>, LoadErrors>,
                     load_file(&file, false, &mut found);
                 }
             }
-        } else if path.exists() {
+        } else if path.symlink_metadata().is_ok() {
+            // A dangling or looping symlink: reading it says which.
             if seen.insert(path.clone()) {
                 load_file(path, true, &mut found);
             }
@@ -103,7 +104,7 @@ fn load_file(file: &Path, explicit: bool, found: &mut Found) {
                 ReadError::NotAFile { .. } => {
                     Some("a suite is a regular .yaml or .yml file".to_string())
                 }
-                ReadError::Io(_) => None,
+                ReadError::Io(_) => e.hint(),
             };
             ctx.error(None, e.to_string(), hint);
             // A stray special or data file in a searched directory is not worth stopping the
@@ -156,13 +157,8 @@ fn load_file(file: &Path, explicit: bool, found: &mut Found) {
     let is_suite = matches!(&root.value, Value::Map(entries) if entries.iter().any(|(k, _)| k.name == "cases"));
     if !is_suite {
         if explicit {
-            ctx.error(
-                Some(root.pos),
-                "not a suite: no top-level `cases:` key",
-                Some(
-                    "a suite has `function:` and `cases:` at its top level; see the README".into(),
-                ),
-            );
+            let (pos, message, hint) = not_a_suite(&root);
+            ctx.error(Some(pos), message, Some(hint));
         } else if let Some((pos, key)) = near_miss(&root) {
             // Skipped silently, a mistyped key would make a suite vanish from CI unnoticed.
             found.warnings.push(LoadError {
@@ -187,6 +183,44 @@ fn load_file(file: &Path, explicit: bool, found: &mut Found) {
     match suite {
         Some(suite) if ctx.errors.is_empty() => found.suites.push(suite),
         _ => found.errors.extend(ctx.errors),
+    }
+}
+
+/// Why a file given by name, that parsed, is not a suite, and what to do about it.
+fn not_a_suite(root: &Node) -> (super::Pos, String, String) {
+    let shape = "a suite has `function:` and `cases:` at its top level; see the README";
+    match &root.value {
+        Value::Map(entries) if entries.is_empty() => (
+            root.pos,
+            "not a suite: the mapping is empty".into(),
+            shape.into(),
+        ),
+        Value::Map(_) => match near_miss(root) {
+            Some((pos, Some(key))) => (
+                pos,
+                format!("not a suite: `{key}:` where a suite has `cases:`"),
+                "did you mean `cases`? a suite has `function:` and `cases:` at its top level"
+                    .into(),
+            ),
+            _ => (
+                root.pos,
+                "not a suite: no top-level `cases:` key".into(),
+                shape.into(),
+            ),
+        },
+        Value::Null => (
+            root.pos,
+            "not a suite: the file is empty".into(),
+            shape.into(),
+        ),
+        other => (
+            root.pos,
+            format!(
+                "not a suite: the file holds {}, not a mapping",
+                other.kind()
+            ),
+            shape.into(),
+        ),
     }
 }
 

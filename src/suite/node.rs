@@ -181,9 +181,52 @@ pub fn error_words(e: &serde_saphyr::Error) -> (String, Option<String>) {
                 .split_once(" at line ")
                 .map(|(m, _)| m.to_string())
                 .unwrap_or(message);
-            (message, None)
+            let hint = syntax_hint(&message).map(str::to_string);
+            (message, hint)
         }
     }
+}
+
+/// What to do about the YAML parser's most common complaints.
+fn syntax_hint(message: &str) -> Option<&'static str> {
+    const HINTS: &[(&str, &str)] = &[
+        (
+            "unclosed quote",
+            "end the text with the quote it starts with; inside double quotes write `\\\"` for a quote",
+        ),
+        (
+            "unclosed bracket",
+            "close every `[` with `]` and every `{` with `}`, or write the value as a block",
+        ),
+        (
+            "tabs disallowed",
+            "indent with spaces: YAML does not allow tabs in indentation",
+        ),
+        (
+            "mapping values are not allowed",
+            "quote a value that holds `: ` (`\"a: b\"`), or put each key on a line of its own",
+        ),
+        (
+            "unknown escape character",
+            "in double quotes a backslash starts an escape: write `\\\\` for a backslash, or use single quotes",
+        ),
+        (
+            "unknown anchor",
+            "define the anchor (`&name`) before an alias (`*name`) uses it",
+        ),
+        (
+            "recursion limit exceeded",
+            "a suite nests at most 64 levels; put a deeply nested event in a JSON file and name it with `event_file`",
+        ),
+        (
+            "did not find expected",
+            "check the indentation and the brackets on this line and the one before",
+        ),
+    ];
+    HINTS
+        .iter()
+        .find(|(says, _)| message.contains(says))
+        .map(|(_, hint)| *hint)
 }
 
 fn pos_of<T>(s: &Spanned<T>) -> Pos {

@@ -48,7 +48,32 @@ impl fmt::Display for ReadError {
             ReadError::TooLarge { size: None, limit } => {
                 write!(f, "is over the limit of {} bytes", thousands(*limit))
             }
+            ReadError::Io(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                write!(f, "is a symbolic link that leads back to itself (a loop)")
+            }
+            ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                write!(f, "is a symbolic link to a file that does not exist")
+            }
+            ReadError::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                write!(f, "cannot be read: permission denied")
+            }
             ReadError::Io(e) => write!(f, "cannot be read: {e}"),
+        }
+    }
+}
+
+impl ReadError {
+    /// What to do about a file that could not be opened or read, when it is clear.
+    pub fn hint(&self) -> Option<String> {
+        let ReadError::Io(e) = self else {
+            return None;
+        };
+        if e.raw_os_error() == Some(libc::ELOOP) || e.kind() == std::io::ErrorKind::NotFound {
+            Some("point the link at a regular file, or remove it".into())
+        } else if e.kind() == std::io::ErrorKind::PermissionDenied {
+            Some("let the user running lambda-ci read it (`chmod a+r`)".into())
+        } else {
+            None
         }
     }
 }

@@ -169,7 +169,10 @@ fn missing_paths_and_bad_values() {
 fn invalid_yaml_points_at_the_line() {
     let errs = errors_of("function:\n  runtime: python3.11\ncases:\n  - name: [unclosed\n");
     assert_eq!(errs.len(), 1);
-    assert_eq!(errs[0], "4:11: invalid YAML: unclosed bracket '['");
+    assert_eq!(
+        errs[0],
+        "4:11: invalid YAML: unclosed bracket '[' (close every `[` with `]` and every `{` with `}`, or write the value as a block)"
+    );
 }
 
 #[test]
@@ -245,7 +248,7 @@ fn sandbox_and_invocation_context_keys_are_checked() {
     assert_eq!(
         errs,
         vec![
-            "5:22: `ephemeral_storage` must be a whole number of MB from 512 to 10240",
+            "5:22: `ephemeral_storage` must be a whole number of MB from 512 to 10240, found `256`",
             "6:20: unknown `aws_credentials` `inhert` (did you mean `inherit`? `aws_credentials` takes: placeholder, inherit)",
             "9:21: `client_context` must be a mapping, found a list",
             "11:21: `client_context` is 4028 bytes once base64-encoded; the Invoke API takes at most 3583",

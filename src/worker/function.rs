@@ -68,26 +68,39 @@ impl CallerCredentials {
     }
 
     /// With the variables that `suites` take with `${NAME}`, read from this process's
-    /// environment; one that is not set is an error naming where it is asked for.
-    pub fn with_vars(mut self, suites: &[&crate::suite::Suite]) -> Result<Self, String> {
+    /// environment; each one that is not set is an error at the line that asks for it.
+    pub fn with_vars(
+        mut self,
+        suites: &[&crate::suite::Suite],
+    ) -> Result<Self, crate::suite::LoadErrors> {
+        let mut unset = Vec::new();
         for suite in suites {
             for (name, pos) in &suite.function.caller_vars {
                 if self.vars.iter().any(|(n, _)| n == name) {
                     continue;
                 }
                 let Some(value) = std::env::var_os(name) else {
-                    return Err(format!(
-                        "{}:{}:{}: `${{{name}}}` takes {name} from your environment, but it is not set; export it (`export {name}=...`), or write `$${{{name}}}` for the literal text",
-                        suite.file.display(),
-                        pos.line,
-                        pos.column
-                    ));
+                    unset.push(crate::suite::LoadError {
+                        file: suite.file.clone(),
+                        pos: Some(*pos),
+                        message: format!(
+                            "`${{{name}}}` takes {name} from your environment, but it is not set"
+                        ),
+                        hint: Some(format!(
+                            "export it (`export {name}=...`), or write `$${{{name}}}` for the literal text"
+                        )),
+                    });
+                    continue;
                 };
                 self.vars
                     .push((name.clone(), value.to_string_lossy().into_owned()));
             }
         }
-        Ok(self)
+        if unset.is_empty() {
+            Ok(self)
+        } else {
+            Err(crate::suite::LoadErrors(unset))
+        }
     }
 
     fn var(&self, name: &str) -> String {
