@@ -128,6 +128,27 @@ fn load_file(file: &Path, explicit: bool, found: &mut Found) {
             return;
         }
     };
+    parse_into(file, explicit, bytes, found);
+}
+
+/// Loads the suite file `file` from `bytes`, as a file given by name, reading the files it
+/// names (code, event files) from the disk: the suite, or every problem found in it.
+pub fn load_bytes(file: &Path, bytes: Vec<u8>) -> Result<Suite, LoadErrors> {
+    let mut found = Found::default();
+    parse_into(file, true, bytes, &mut found);
+    match (found.suites.pop(), found.errors) {
+        (Some(suite), errors) if errors.is_empty() => Ok(suite),
+        (_, errors) => Err(LoadErrors(errors)),
+    }
+}
+
+/// Loads `file`'s `bytes` into what `found` holds; `explicit` when the file was named.
+fn parse_into(file: &Path, explicit: bool, bytes: Vec<u8>, found: &mut Found) {
+    let mut ctx = Ctx {
+        file,
+        errors: Vec::new(),
+        inputs: Vec::new(),
+    };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {

@@ -33,7 +33,7 @@ use std::path::PathBuf;
 
 pub use check::{Check, CheckKind, Expectation, Mode};
 pub use diagnostics::{LoadError, LoadErrors};
-pub use files::{load_paths, load_paths_warning};
+pub use files::{load_bytes, load_paths, load_paths_warning};
 pub use node::Pos;
 
 /// `text` with every character but ASCII letters, digits, `-` and `_` made a `-`: what
