@@ -88,7 +88,8 @@ pub async fn after_abort(owned: &OwnedContainers, engine: &Engine, run_id: &str,
     let sweeps = async {
         owned.sweep(engine, run_id).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        owned.sweep(engine, run_id).await;
+        let left = owned.sweep(engine, run_id).await;
+        OwnedContainers::say_left(&left, run_id);
     };
     tokio::select! {
         finished = tokio::time::timeout(Duration::from_secs(30), sweeps) => {

@@ -25,6 +25,7 @@ pub mod plan;
 pub mod redact;
 pub mod report;
 pub mod runner;
+pub mod scratch;
 pub mod select;
 pub mod serve;
 pub mod snapshot;
@@ -174,7 +175,8 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
                     unpacked.keep();
                 }
             } else {
-                owned.sweep(&engine, &run_id).await;
+                let left = owned.sweep(&engine, &run_id).await;
+                OwnedContainers::say_left(&left, &run_id);
             }
             reporters.finish()?;
             Ok(if stats.success() {
@@ -185,7 +187,8 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         }
         (Err(e), _) | (_, Err(e)) => {
             // A panic; its message is already on stderr. Leave nothing behind.
-            owned.sweep(&engine, &run_id).await;
+            let left = owned.sweep(&engine, &run_id).await;
+            OwnedContainers::say_left(&left, &run_id);
             let _ = writeln!(
                 std::io::stderr(),
                 "error: lambda-ci failed unexpectedly ({e}); its containers were removed"

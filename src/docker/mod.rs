@@ -202,6 +202,24 @@ fn published_host(docker_host: &str) -> String {
     }
 }
 
+/// Whether `e` (or a cause of it) is the engine not answering at all, rather than answering
+/// with a refusal: the connection was refused, closed or timed out.
+pub fn engine_gone(e: &(dyn std::error::Error + 'static)) -> bool {
+    use bollard::errors::Error as E;
+    crate::chain::chain(e).any(|cause| {
+        matches!(
+            cause.downcast_ref::<E>(),
+            Some(
+                E::HyperLegacyError { .. }
+                    | E::HyperResponseError { .. }
+                    | E::IOError { .. }
+                    | E::SocketNotFoundError(_)
+                    | E::RequestTimeoutError
+            )
+        )
+    })
+}
+
 /// Whether `host` names this machine's loopback.
 pub fn is_loopback(host: &str) -> bool {
     host == "localhost"

@@ -60,8 +60,10 @@ impl OwnedContainers {
         };
         let (engine, owned) = (engine.clone(), self.clone());
         let removal = runtime.spawn(async move {
-            let _ = remove(&engine, &id).await;
-            owned.forget(&id);
+            // One that could not be removed stays owned, for the sweep to try again.
+            if remove(&engine, &id).await.is_ok() {
+                owned.forget(&id);
+            }
             for volume in &volumes {
                 owned.remove_volume(&engine, volume).await;
             }
@@ -73,8 +75,9 @@ impl OwnedContainers {
 
     /// Removes every container still owned, and any other container labelled with `run_id`
     /// (one whose creation was cut short before its id came back), once the removals under
-    /// way have ended.
-    pub async fn sweep(&self, engine: &Engine, run_id: &str) {
+    /// way have ended. What could not be removed (an engine that stopped answering) is
+    /// returned, as `container ID` and `volume NAME`, and stays owned.
+    pub async fn sweep(&self, engine: &Engine, run_id: &str) -> Vec<String> {
         let removing =
             std::mem::take(&mut *self.removing.lock().unwrap_or_else(|e| e.into_inner()));
         for removal in removing {
@@ -92,8 +95,15 @@ impl OwnedContainers {
         if let Ok(list) = engine.docker.list_containers(Some(options)).await {
             ids.extend(list.into_iter().filter_map(|c| c.id));
         }
+        let mut left = Vec::new();
         for id in ids {
-            let _ = remove(engine, &id).await;
+            match remove(engine, &id).await {
+                Ok(()) => self.forget(&id),
+                Err(_) => {
+                    self.insert(&id);
+                    left.push(format!("container {}", &id[..id.len().min(12)]));
+                }
+            }
         }
         // Volumes go once no container uses them.
         let mut volumes: HashSet<String> = self.volumes().drain().collect();
@@ -107,11 +117,43 @@ impl OwnedContainers {
             volumes.extend(list.volumes.unwrap_or_default().into_iter().map(|v| v.name));
         }
         for name in volumes {
-            let _ = engine
+            let removed = engine
                 .docker
                 .remove_volume(&name, None::<RemoveVolumeOptions>)
                 .await;
+            match removed {
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                })
+                | Ok(()) => self.forget_volume(&name),
+                Err(_) => {
+                    self.insert_volume(&name);
+                    left.push(format!("volume {name}"));
+                }
+            }
         }
+        left.sort();
+        left
+    }
+
+    /// Says on stderr what [`OwnedContainers::sweep`] could not remove of run `run_id`, and
+    /// the command that removes it once the engine answers again.
+    pub fn say_left(left: &[String], run_id: &str) {
+        if left.is_empty() {
+            return;
+        }
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: the Docker engine did not remove {} of this run ({}); once it answers again, remove {} with `lambda-ci clean --run {run_id}`",
+            if left.len() == 1 {
+                "one thing".to_string()
+            } else {
+                format!("{} things", left.len())
+            },
+            left.join(", "),
+            if left.len() == 1 { "it" } else { "them" },
+        );
     }
 
     /// Forgets every container without removing it (`--keep`).

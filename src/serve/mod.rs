@@ -49,9 +49,7 @@ struct Server {
 
 /// Serves until interrupted; the exit code.
 pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
-    let scratch = tempfile::Builder::new()
-        .prefix("lambda-ci-serve-")
-        .tempdir()
+    let scratch = crate::scratch::dir("serve")
         .map_err(|e| Error::Usage(format!("cannot make a temporary directory: {e}")))?;
     let suites = load(&config, scratch.path())?;
     config.check_inherited_credentials(&suites.iter().collect::<Vec<_>>())?;
@@ -93,7 +91,8 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
         f.stop().await;
     }
     for run_id in &server.run_ids {
-        server.owned.sweep(&server.engine, run_id).await;
+        let left = server.owned.sweep(&server.engine, run_id).await;
+        crate::docker::OwnedContainers::say_left(&left, run_id);
     }
     Ok(crate::exit::SUCCESS)
 }
