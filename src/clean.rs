@@ -1,7 +1,8 @@
-//! `lambda-ci clean [--dry-run]`: removes the containers and volumes lambda-ci runs left
-//! behind — a run killed with SIGKILL, containers kept with `--keep` — found by lambda-ci's
-//! label, so nothing else on the engine is touched. Those of a lambda-ci process still running
-//! on this machine (a run, `serve`, `watch`) are left alone.
+//! `lambda-ci clean [--dry-run]`: removes the containers, volumes and temporary directories
+//! lambda-ci runs left behind — a run killed with SIGKILL, containers kept with `--keep` —
+//! found by lambda-ci's label (directories by their name, which carries the pid that made
+//! them), so nothing else is touched. Those of a lambda-ci process still running on this
+//! machine (a run, `serve`, `watch`) are left alone.
 
 use std::io::Write;
 
@@ -53,11 +54,62 @@ pub async fn clean(dry_run: bool, only: Option<&str>, out: &mut impl Write) -> R
             "removed"
         }
     );
+    // Temporary directories carry the pid of the process that made them: with `--run`,
+    // those of the processes that owned that run's containers.
+    let makers: Option<Vec<u32>> = only.map(|_| {
+        found
+            .iter()
+            .filter(|l| only.is_none_or(|run| l.run.as_deref() == Some(run)))
+            .filter_map(|l| own_pid(l.owner.as_deref()))
+            .collect()
+    });
+    failed += clean_temp_dirs(&std::env::temp_dir(), makers.as_deref(), dry_run, out);
     Ok(if failed > 0 {
         crate::exit::INFRASTRUCTURE
     } else {
         crate::exit::SUCCESS
     })
+}
+
+/// Removes (or with `dry_run` names) the temporary directories in `root` that lambda-ci
+/// processes which no longer run left; how many could not be removed.
+fn clean_temp_dirs(
+    root: &std::path::Path,
+    makers: Option<&[u32]>,
+    dry_run: bool,
+    out: &mut impl Write,
+) -> usize {
+    let mut left = crate::scratch::left_in(root, is_lambda_ci);
+    left.retain(|(_, pid)| makers.is_none_or(|m| m.contains(pid)));
+    let mut failed = 0;
+    for (dir, pid) in &left {
+        let what = format!(
+            "temporary directory {} (of pid {pid}, which has ended)",
+            dir.display()
+        );
+        if dry_run {
+            let _ = writeln!(out, "would remove {what}");
+        } else if let Err(e) = std::fs::remove_dir_all(dir) {
+            failed += 1;
+            let _ = writeln!(out, "error: cannot remove {what}: {e}");
+        } else {
+            let _ = writeln!(out, "removed {what}");
+        }
+    }
+    if !left.is_empty() {
+        let n = left.len() - failed;
+        let _ = writeln!(
+            out,
+            "{n} temporary director{} {}",
+            if n == 1 { "y" } else { "ies" },
+            if dry_run {
+                "would be removed (--dry-run: nothing was)"
+            } else {
+                "removed"
+            }
+        );
+    }
+    failed
 }
 
 fn describe(leftover: &Leftover) -> String {
@@ -74,14 +126,20 @@ fn describe(leftover: &Leftover) -> String {
 /// The pid of the lambda-ci process on this machine that `owner` (`host/pid`) names, if it
 /// still runs.
 fn live_owner(owner: Option<&str>) -> Option<u32> {
+    own_pid(owner).filter(|pid| is_lambda_ci(*pid))
+}
+
+/// The pid that `owner` (`host/pid`) names, when the host is this machine.
+fn own_pid(owner: Option<&str>) -> Option<u32> {
     let (host, pid) = owner?.rsplit_once('/')?;
-    let pid: u32 = pid.parse().ok()?;
     let (this_host, _) = docker::owner().rsplit_once('/')?;
-    if host != this_host {
-        return None;
-    }
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    (comm.trim() == "lambda-ci").then_some(pid)
+    (host == this_host).then(|| pid.parse().ok()).flatten()
+}
+
+/// Whether process `pid` on this machine is a lambda-ci.
+fn is_lambda_ci(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .is_ok_and(|comm| comm.trim() == "lambda-ci")
 }
 
 #[cfg(test)]

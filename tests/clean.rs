@@ -8,8 +8,13 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn clean(args: &[&str]) -> (Option<i32>, String) {
-    let out = lambda_ci().arg("clean").args(args).output().unwrap();
+fn clean(args: &[&str], temp: &std::path::Path) -> (Option<i32>, String) {
+    let out = lambda_ci()
+        .env("TMPDIR", temp)
+        .arg("clean")
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code(),
         format!("{}{}", stdout(&out), stderr(&out)),
@@ -30,12 +35,39 @@ fn run_of(container: &str) -> String {
     stdout(&out).trim().to_string()
 }
 
+/// The function's code, zipped as deployed, at `to`: unpacked into a temporary directory.
+fn zipped_code(to: &std::path::Path) {
+    use std::io::Write;
+    let mut out = zip::ZipWriter::new(std::fs::File::create(to).unwrap());
+    let app = std::fs::read(fixture("functions/py/app.py")).unwrap();
+    out.start_file("app.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    out.write_all(&app).unwrap();
+    out.finish().unwrap();
+}
+
+/// lambda-ci's temporary directories under `temp`.
+fn temp_dirs(temp: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(temp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("lambda-ci-unzip-"))
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
     let (dir, suite) = temp_suite(
-        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 20}\n",
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: code.zip\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 20}\n",
     );
+    zipped_code(&dir.path().join("code.zip"));
+    // A temp root of its own, so that what this run leaves is told from other runs'.
+    let temp = tempfile::tempdir().unwrap();
+    let temp = temp.path();
     let mut child = lambda_ci()
+        .env("TMPDIR", temp)
         .args(["run", "--pull", "never"])
         .arg(&suite)
         .stdout(std::process::Stdio::null())
@@ -52,7 +84,7 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
     };
     let run = run_of(&container);
     // While the run lives, its container is left alone.
-    let (code, text) = clean(&["--run", &run]);
+    let (code, text) = clean(&["--run", &run], temp);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("left alone: container lambda-ci-"), "{text}");
     assert_eq!(containers_of(&suite), std::slice::from_ref(&container));
@@ -63,8 +95,14 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
         std::slice::from_ref(&container),
         "SIGKILL leaves it"
     );
+    let unpacked = temp_dirs(temp);
+    assert_eq!(
+        unpacked.len(),
+        1,
+        "SIGKILL leaves the unpacked zip: {unpacked:?}"
+    );
 
-    let (code, text) = clean(&["--dry-run", "--run", &run]);
+    let (code, text) = clean(&["--dry-run", "--run", &run], temp);
     assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains(&format!("would remove container lambda-ci-{run}")),
@@ -74,12 +112,26 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
         text.contains("1 container and 0 volumes would be removed"),
         "{text}"
     );
+    assert!(
+        text.contains(&format!(
+            "would remove temporary directory {}",
+            temp.join(&unpacked[0]).display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 temporary directory would be removed"),
+        "{text}"
+    );
     assert_eq!(containers_of(&suite), std::slice::from_ref(&container));
+    assert_eq!(temp_dirs(temp), unpacked);
 
-    let (code, text) = clean(&["--run", &run]);
+    let (code, text) = clean(&["--run", &run], temp);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("1 container and 0 volumes removed"), "{text}");
+    assert!(text.contains("1 temporary directory removed"), "{text}");
     assert!(containers_of(&suite).is_empty());
+    assert!(temp_dirs(temp).is_empty());
     drop(dir);
 }
 
@@ -93,7 +145,8 @@ fn kept_containers_and_their_copy_volumes_are_cleaned_too() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(!kept.is_empty());
     assert!(!volumes_of_run(&run).is_empty());
-    let (code, text) = clean(&["--run", &run]);
+    let temp = tempfile::tempdir().unwrap();
+    let (code, text) = clean(&["--run", &run], temp.path());
     assert_eq!(code, Some(0), "{text}");
     assert!(containers_of_run(&run).is_empty(), "{text}");
     assert!(volumes_of_run(&run).is_empty(), "{text}");

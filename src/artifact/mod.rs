@@ -131,15 +131,12 @@ fn unpack_once(
     if let Some(dir) = by_content.get(&hash) {
         return Ok(dir.clone());
     }
-    let dir = tempfile::Builder::new()
-        .prefix("lambda-ci-unzip-")
-        .tempdir()
-        .map_err(|e| {
-            (
-                format!("cannot make a directory to unpack it into: {e}"),
-                None,
-            )
-        })?;
+    let dir = crate::scratch::dir("unzip").map_err(|e| {
+        (
+            format!("cannot make a directory to unpack it into: {e}"),
+            None,
+        )
+    })?;
     zip::unpack(archive, dir.path()).map_err(|e| (one_line(&e), e.hint()))?;
     // The root becomes /var/task or part of /opt: the function's user must be able to read it.
     let _ = std::fs::set_permissions(

@@ -79,10 +79,7 @@ pub async fn probe_local_paths(
     name: &str,
     labels: &HashMap<String, String>,
 ) -> PathProbe {
-    let dir = match tempfile::Builder::new()
-        .prefix("lambda-ci-probe-")
-        .tempdir()
-    {
+    let dir = match crate::scratch::dir("probe") {
         Ok(dir) => dir,
         Err(e) => return PathProbe::Unseen(format!("cannot make a probe directory: {e}")),
     };

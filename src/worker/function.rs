@@ -412,9 +412,7 @@ fn container_name_part(name: &str) -> String {
 
 /// Copies `layers` in order into a fresh directory, later layers overwriting earlier ones.
 fn merge_layers(layers: &[PathBuf]) -> std::io::Result<tempfile::TempDir> {
-    let dir = tempfile::Builder::new()
-        .prefix("lambda-ci-opt-")
-        .tempdir()?;
+    let dir = crate::scratch::dir("opt")?;
     for layer in layers {
         copy_tree(layer, dir.path())?;
     }
