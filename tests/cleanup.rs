@@ -278,3 +278,45 @@ fn sigint_mid_run_writes_every_report_with_what_ran_and_what_did_not() {
         "{text}"
     );
 }
+
+#[test]
+fn two_runs_on_one_engine_never_touch_each_others_containers() {
+    // The same suite, run twice at once: one run is stopped while the other is mid-case.
+    let (_dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: first\n    event: {seconds: 3}\n  - name: second\n    event: {seconds: 1}\n",
+    );
+    let stopped = spawn_run(&suite);
+    let finishing = spawn_run(&suite);
+    let started = Instant::now();
+    while containers_of(&suite).len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the two runs' containers did not come"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &stopped.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let stopped = stopped.wait_with_output().unwrap();
+    assert_eq!(stopped.status.code(), Some(143), "{}", stderr(&stopped));
+    // The other run's container is still there, and its run ends as if alone.
+    assert_eq!(
+        containers_of(&suite).len(),
+        1,
+        "the stopped run removed more than its own"
+    );
+    let finished = finishing.wait_with_output().unwrap();
+    let text = stdout(&finished);
+    assert_eq!(
+        finished.status.code(),
+        Some(0),
+        "{text}{}",
+        stderr(&finished)
+    );
+    assert_summary(&text, "2 passed, 0 failed");
+    assert!(containers_of(&suite).is_empty(), "containers left");
+}

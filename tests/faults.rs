@@ -1,0 +1,80 @@
+//! Function faults the other tests do not make: a segfault, a container paused from outside
+//! mid-case. Each is a named outcome, and the run goes on.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn a_segfault_is_a_runtime_exit_error_and_the_next_case_runs_in_the_same_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = fixture("functions/py");
+    let crash = write_suite(
+        dir.path(),
+        "crash",
+        ("python3.11", &code),
+        "  handler: app.segfault\n",
+        "  - name: segfaults\n    expect:\n      error: {type: Runtime.ExitError, message: /segmentation fault/}\n",
+    );
+    let then = write_suite(
+        dir.path(),
+        "then",
+        ("python3.11", &code),
+        "  handler: app.count\n",
+        "  - name: after\n",
+    );
+    let (out, cases) = run_reported(std::slice::from_ref(&crash), &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert_eq!(cases[0]["verdict"], "pass", "{text}");
+    let message = cases[0]["outcome"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("signal: segmentation fault"),
+        "{:#}",
+        cases[0]
+    );
+    // Another suite of the run goes on as if nothing happened.
+    let out = run(&[crash, then], &[]);
+    assert_summary(&stdout(&out), "2 passed, 0 failed");
+}
+
+#[test]
+fn a_container_paused_from_outside_mid_case_is_an_error_and_the_next_case_gets_a_fresh_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = fixture("functions/py");
+    let suite = write_suite(
+        dir.path(),
+        "paused",
+        ("python3.11", &code),
+        "  handler: app.sleep\n  timeout: 2\n",
+        "  - name: paused mid-case\n    event: {seconds: 1}\n  - name: next\n    event: {seconds: 0}\n",
+    );
+    let watched = suite.clone();
+    let pauser = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(id) = containers_of(&watched).first() {
+                std::thread::sleep(Duration::from_millis(700));
+                let paused = std::process::Command::new("docker")
+                    .args(["pause", id])
+                    .output()
+                    .unwrap();
+                assert!(paused.status.success(), "{}", stderr(&paused));
+                return id.clone();
+            }
+            assert!(Instant::now() < deadline, "no container to pause");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let started = Instant::now();
+    let (out, cases) = run_reported(&[suite], &[]);
+    let took = started.elapsed();
+    let paused = pauser.join().unwrap();
+    let text = stdout(&out);
+    println!("{text}{}\n{took:?} {paused}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert_ne!(cases[0]["verdict"], "pass", "{:#}", cases[0]);
+    assert_eq!(cases[1]["verdict"], "pass", "{:#}", cases[1]);
+}
