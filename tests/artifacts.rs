@@ -196,3 +196,84 @@ fn an_extension_in_a_layer_is_started_and_its_lines_come_with_the_case() {
         assert!(logs.contains("[logger] saw invocation"), "{case}: {logs}");
     }
 }
+
+/// A tmpfs of `size` mounted at a fresh directory, unmounted when dropped; none when this
+/// process may not mount (not root).
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .ok()?;
+        mounted.status.success().then_some(SmallDisk(dir))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.0.path())
+            .output();
+    }
+}
+
+#[test]
+fn a_full_temporary_directory_is_named_with_the_zip_and_the_fix() {
+    let Some(disk) = SmallDisk::mount("1m") else {
+        assert_ne!(
+            unsafe { libc::geteuid() },
+            0,
+            "root could not mount a tmpfs"
+        );
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let app = std::fs::read_to_string(fixture("functions/py/app.py")).unwrap();
+    // 3 MB that do not compress: more than the 1 MB disk holds once unpacked.
+    let mut noise = String::new();
+    let mut x: u32 = 1;
+    while noise.len() < 3_000_000 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        noise.push_str(&format!("{x:08x}"));
+    }
+    zip_files(
+        &d.join("code.zip"),
+        &[("app.py", &app, 0o644), ("noise.txt", &noise, 0o644)],
+    );
+    let suite = write(
+        d,
+        "full.yaml",
+        "function:\n  runtime: python3.11\n  handler: app.echo\n  code: code.zip\ncases:\n  - name: a\n",
+    );
+    let out = lambda_ci()
+        .env("TMPDIR", disk.0.path())
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "full.yaml:4:9: `code` {}: cannot write entry `noise.txt`: No space left on device",
+            d.join("code.zip").display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "hint: zips are unpacked into the temporary directory (TMPDIR), which is full"
+        ),
+        "{err}"
+    );
+    // Nothing of the half-unpacked zip is left on the full disk.
+    assert_eq!(std::fs::read_dir(disk.0.path()).unwrap().count(), 0);
+}

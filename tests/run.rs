@@ -191,7 +191,7 @@ fn an_image_that_cannot_be_pulled_names_the_image() {
         "{text}"
     );
     assert!(
-        text.contains("(`docker pull public.ecr.aws/lambda/ruby:3.3`)"),
+        text.contains("the engine cannot reach public.ecr.aws (no network, DNS or a proxy)"),
         "{text}"
     );
     assert_summary(&text, "0 passed, 0 failed, 2 errors");

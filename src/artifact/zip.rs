@@ -49,6 +49,12 @@ impl ZipError {
                  or deploy a container image (`image:`)",
             ),
             ZipError::Corrupt(_) => Some("rebuild it, e.g. `cd build && zip -r ../function.zip .`"),
+            ZipError::Write { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => {
+                Some(
+                    "zips are unpacked into the temporary directory (TMPDIR), which is full: free \
+                     space there, or point TMPDIR at a disk with room",
+                )
+            }
             ZipError::Read(_) | ZipError::Write { .. } => None,
         }
     }

@@ -49,7 +49,8 @@ pub enum ImageError {
     )]
     Absent { image: String },
     #[error(
-        "image {image} could not be pulled: {message}; check the name and your registry access (`docker pull {image}`), or build it (`docker build -t {image} .`)"
+        "image {image} could not be pulled: {message}; {}",
+        pull_fix(image, message)
     )]
     Pull { image: String, message: String },
     #[error(
@@ -211,6 +212,59 @@ async fn pull(
     Ok(())
 }
 
+/// What to do about a pull the registry or the network refused, from the engine's words.
+fn pull_fix(image: &str, message: &str) -> String {
+    let lower = message.to_lowercase();
+    let said = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    let registry = registry_of(image);
+    let offline = format!(
+        "or load it another way (`docker load`, a local build: `docker build -t {image} .`) and run with `--pull never`"
+    );
+    if said(&["toomanyrequests", "rate limit", "too many requests"]) {
+        format!(
+            "{registry} is limiting how often it may be pulled: retry later, log in (`docker login {registry}`: signed-in pulls have a higher limit), {offline}"
+        )
+    } else if said(&[
+        "unauthorized",
+        "authentication required",
+        "no basic auth credentials",
+        "denied",
+        "forbidden",
+    ]) {
+        format!(
+            "{registry} refused access: log in (`docker login {registry}`), and check the name (registries answer so for images that do not exist, too), {offline}"
+        )
+    } else if said(&[
+        "no such host",
+        "dial tcp",
+        "i/o timeout",
+        "connection refused",
+        "network is unreachable",
+        "tls handshake timeout",
+        "proxyconnect",
+    ]) {
+        format!(
+            "the engine cannot reach {registry} (no network, DNS or a proxy): give the engine access (its proxy settings), {offline}"
+        )
+    } else if said(&["manifest unknown", "not found", "does not exist"]) {
+        format!(
+            "{registry} has no such image or tag: check the name (`docker pull {image}`), {offline}"
+        )
+    } else {
+        format!(
+            "check the name and your registry access (`docker pull {image}`), or build it (`docker build -t {image} .`)"
+        )
+    }
+}
+
+/// The registry an image reference names (Docker Hub's when it names none).
+fn registry_of(image: &str) -> &str {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => first,
+        _ => "docker.io",
+    }
+}
+
 /// Splits `repo:tag`, minding registry ports (`host:5000/repo`) and digests.
 fn split_tag(image: &str) -> (&str, &str) {
     if let Some((repo, digest)) = image.split_once('@') {
@@ -224,7 +278,41 @@ fn split_tag(image: &str) -> (&str, &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_tag;
+    use super::{pull_fix, registry_of, split_tag};
+
+    #[test]
+    fn each_kind_of_pull_failure_gets_its_own_fix() {
+        let image = "public.ecr.aws/lambda/ruby:3.3";
+        let fix = |message: &str| pull_fix(image, message);
+        assert!(fix("toomanyrequests: Rate exceeded").starts_with("public.ecr.aws is limiting how often it may be pulled: retry later, log in (`docker login public.ecr.aws`"));
+        assert!(
+            fix("unauthorized: authentication required").starts_with(
+                "public.ecr.aws refused access: log in (`docker login public.ecr.aws`)"
+            )
+        );
+        assert!(
+            fix("pull access denied for x, repository does not exist")
+                .starts_with("public.ecr.aws refused access")
+        );
+        assert!(
+            fix(
+                "Get \"https://public.ecr.aws/v2/\": dial tcp: lookup public.ecr.aws: no such host"
+            )
+            .starts_with("the engine cannot reach public.ecr.aws (no network, DNS or a proxy)")
+        );
+        assert!(
+            fix("manifest for public.ecr.aws/lambda/ruby:9 not found: manifest unknown")
+                .starts_with("public.ecr.aws has no such image or tag")
+        );
+        assert!(fix("something else").starts_with(
+            "check the name and your registry access (`docker pull public.ecr.aws/lambda/ruby:3.3`)"
+        ));
+        assert!(fix("no such host").ends_with("and run with `--pull never`"));
+        assert_eq!(registry_of("python:3.12"), "docker.io");
+        assert_eq!(registry_of("library/python"), "docker.io");
+        assert_eq!(registry_of("localhost:5000/fn"), "localhost:5000");
+        assert_eq!(registry_of("ghcr.io/org/fn:1"), "ghcr.io");
+    }
 
     #[test]
     fn tags_are_split_off_but_registry_ports_are_not() {
