@@ -93,12 +93,17 @@ impl Node {
 
 /// Parses one YAML document with the options that make YAML 1.1 surprises impossible:
 /// `yes`/`on` stay strings, `017` and `1_000` stay strings, duplicate keys are rejected.
+/// The most values (scalars, lists, mappings) a suite may hold once aliases are expanded.
+const MAX_VALUES: usize = 100_000;
+
 pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
         underscored_numbers_as_strings: true,
         with_snippet: false,
+        // A suite is thousands of values at most; a bomb is refused before building many.
+        budget: serde_saphyr::budget! { max_nodes: MAX_VALUES },
     };
     let spanned: Spanned<Value> = serde_saphyr::from_str_with_options(text, options)?;
     Ok(into_node(spanned))
@@ -138,7 +143,7 @@ pub fn error_words(e: &serde_saphyr::Error) -> (String, Option<String>) {
                         Some("put a deeply nested event in a JSON file and name it with `event_file`".into()),
                     );
                 }
-                BudgetBreach::Nodes { .. } => "more than 250,000 values",
+                BudgetBreach::Nodes { .. } => "more than 100,000 values",
                 BudgetBreach::Aliases { .. } | BudgetBreach::AliasAnchorRatio { .. } => {
                     "too many aliases (`*name`)"
                 }

@@ -402,7 +402,7 @@ fn yaml_errors_are_worded_for_users() {
     assert!(errs.contains("name it with `event_file`"), "{errs}");
     let errs = errors_of(&bomb);
     assert!(
-        errs.contains("the document is too large: more than 250,000 values"),
+        errs.contains("the document is too large: more than 100,000 values"),
         "{errs}"
     );
     assert!(!errs.contains("budget breached"), "{errs}");
