@@ -1,5 +1,6 @@
-//! Function faults the other tests do not make: a segfault, a container paused from outside
-//! mid-case. Each is a named outcome, and the run goes on.
+//! Function faults the other tests do not make: a segfault, a child process that keeps
+//! printing after the response, a container paused from outside mid-case. Each is a named
+//! outcome, and the run goes on.
 
 mod common;
 
@@ -38,6 +39,46 @@ fn a_segfault_is_a_runtime_exit_error_and_the_next_case_runs_in_the_same_contain
     // Another suite of the run goes on as if nothing happened.
     let out = run(&[crash, then], &[]);
     assert_summary(&stdout(&out), "2 passed, 0 failed");
+}
+
+#[test]
+fn a_process_left_running_after_the_response_is_named_and_resumes_only_in_invocations() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = fixture("functions/py");
+    // The first case forks a child that prints ten lines 100 ms apart, and answers at once.
+    let suite = write_suite(
+        dir.path(),
+        "orphan",
+        ("python3.11", &code),
+        "  handler: app.orphan\n",
+        "  - name: forks\n  - name: next\n    event: {fork: false, wait: 0.3}\n  - name: last\n    event: {fork: false, wait: 0.3}\n",
+    );
+    let (out, cases) = run_reported(&[suite], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let logs: Vec<Vec<&str>> = cases.iter().map(case_logs).collect();
+    let said = |logs: &[&str], what: &str| logs.iter().any(|l| l.contains(what));
+    assert!(
+        said(
+            &logs[0],
+            "lambda-ci: the handler left 1 process running after its response (pid "
+        ) && said(&logs[0], "/bin/sh -c for i in"),
+        "{:#?}",
+        logs[0]
+    );
+    // Frozen after each invocation, it resumes in the next one, whose logs say so.
+    for later in &logs[1..] {
+        assert!(
+            said(later, "an earlier invocation left running resume"),
+            "{later:#?}"
+        );
+        let before_end = later
+            .iter()
+            .position(|l| l.starts_with("END RequestId:"))
+            .unwrap();
+        let resumed = later.iter().position(|l| l.contains(" now (pid ")).unwrap();
+        assert!(resumed < before_end, "{later:#?}");
+    }
 }
 
 #[test]

@@ -485,3 +485,38 @@ fn what_serve_prints_never_shows_an_inherited_secret() {
     let printed = server.printed();
     assert!(!printed.contains(secret), "{printed}");
 }
+
+#[test]
+fn a_process_left_running_does_not_run_between_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write_suite(
+        dir.path(),
+        "orphan",
+        ("python3.11", &fixture("functions/py")),
+        "  handler: app.orphan\n",
+        "  - name: forks\n",
+    );
+    let server = Server::start(&[suite.to_str().unwrap()]);
+    let url = format!("{}/2015-03-31/functions/orphan/invocations", server.url());
+    // The child prints ten lines 100 ms apart; between the two calls it has 1.5 s to print them
+    // all, unless it is frozen as Lambda freezes the execution environment.
+    let (code, _) = curl_call(&url, r#"{"fork": true}"#);
+    assert_eq!(code, "200");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let idle = server.process.count("orphan line");
+    assert!(idle <= 2, "it ran between the calls:\n{}", server.printed());
+    let (code, _) = curl_call(&url, r#"{"fork": false, "wait": 0.5}"#);
+    assert_eq!(code, "200");
+    server.wait_for("an earlier invocation left running resume");
+    let during = server.process.count("orphan line");
+    assert!(
+        during > idle,
+        "it did not resume in the next call:\n{}",
+        server.printed()
+    );
+    assert!(
+        server
+            .printed()
+            .contains("lambda-ci: the handler left 1 process running after its response")
+    );
+}

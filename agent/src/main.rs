@@ -15,6 +15,7 @@ mod invoke;
 mod output;
 mod process;
 mod sandbox;
+mod strays;
 mod stream;
 mod telemetry;
 

@@ -72,6 +72,12 @@ impl Sandbox {
                 extension.queue.push_back(invoke.clone());
                 extension.idle = false;
             }
+            // As Lambda thaws the execution environment for an invocation.
+            let thawed = std::mem::take(&mut state.frozen);
+            if !thawed.is_empty() {
+                self.output.platform(&crate::strays::thawed_line(&thawed));
+                crate::strays::signal(&thawed, libc::SIGCONT);
+            }
             state.current = Some(Current {
                 id: id.clone(),
                 generation,
@@ -80,6 +86,7 @@ impl Sandbox {
                 reply: None,
                 replied_at: None,
                 finished: false,
+                thawed,
             });
             generation
         };
@@ -172,7 +179,7 @@ impl Sandbox {
         };
         match done {
             Some(Ok(())) => {
-                self.lock().current = None;
+                self.freeze_strays();
                 let ended = match error_type {
                     Some(kind) => Ended::FunctionError(kind),
                     None => Ended::Success,
@@ -189,6 +196,36 @@ impl Sandbox {
             }
         }
         self.changed();
+    }
+
+    /// After an invocation, as Lambda freezes the execution environment: stops the processes of
+    /// the runtime's group that were not there once init was over, naming those this
+    /// invocation started, and ends the invocation.
+    fn freeze_strays(&self) {
+        let mut state = self.lock();
+        let thawed = state.current.take().map(|c| c.thawed).unwrap_or_default();
+        let Some(runtime) = state.runtime.as_ref() else {
+            return;
+        };
+        let left: Vec<i32> = crate::strays::members(runtime.pgid)
+            .into_iter()
+            .filter(|pid| !runtime.baseline.contains(pid))
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        crate::strays::signal(&left, libc::SIGSTOP);
+        // Named: those this invocation started itself, not their children nor earlier ones.
+        let new: Vec<i32> = left
+            .iter()
+            .copied()
+            .filter(|p| !thawed.contains(p))
+            .filter(|p| crate::strays::parent(*p).is_none_or(|parent| !left.contains(&parent)))
+            .collect();
+        if !new.is_empty() {
+            self.output.platform(&crate::strays::frozen_line(&new));
+        }
+        state.frozen = left;
     }
 
     /// Waits until a runtime is initialised, starting one when none is.

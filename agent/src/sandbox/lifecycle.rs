@@ -108,6 +108,7 @@ impl Sandbox {
             generation,
             pgid: 0,
             extension_pgids: Vec::new(),
+            baseline: Vec::new(),
             extensions_ended: Vec::new(),
             ended: listening.err(),
             server: Some(server),
@@ -228,6 +229,9 @@ impl Sandbox {
                 took: started.elapsed(),
                 report: true,
             };
+            if let Some(runtime) = state.runtime.as_mut() {
+                runtime.baseline = crate::strays::members(runtime.pgid);
+            }
             for extension in &state.extensions {
                 self.output.platform(&extensions::log_line(extension));
             }
@@ -308,6 +312,8 @@ impl Sandbox {
         if state.live(generation) {
             state.init = Init::Needed;
             state.current = None;
+            // Killed with the runtime's process group.
+            state.frozen.clear();
             state.runtime = None;
             state.extensions.clear();
         }

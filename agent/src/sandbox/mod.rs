@@ -122,6 +122,9 @@ struct Runtime {
     pgid: i32,
     /// The external extensions' process groups.
     extension_pgids: Vec<i32>,
+    /// The runtime's processes once its init was over: any other process of its group was
+    /// started by an invocation.
+    baseline: Vec<i32>,
     /// The external extensions whose process ended, by name.
     extensions_ended: Vec<String>,
     /// How it ended, once it has.
@@ -140,6 +143,8 @@ struct Current {
     replied_at: Option<Instant>,
     /// The runtime asked for the next event after replying.
     finished: bool,
+    /// Processes earlier invocations left, thawed for this one.
+    thawed: Vec<i32>,
 }
 
 pub(crate) struct State {
@@ -149,6 +154,8 @@ pub(crate) struct State {
     current: Option<Current>,
     /// The extensions registered with the live generation.
     pub(crate) extensions: Vec<Extension>,
+    /// Processes invocations left running, frozen until the next invocation.
+    frozen: Vec<i32>,
 }
 
 impl State {
@@ -195,6 +202,7 @@ impl Sandbox {
                 init: Init::Needed,
                 current: None,
                 extensions: Vec::new(),
+                frozen: Vec::new(),
             }),
             tick: watch::Sender::new(0),
             gate: Arc::new(tokio::sync::Mutex::new(())),
