@@ -34,6 +34,17 @@ impl Error {
     /// A hint for the user, printed after the error and its causes.
     pub fn hint(&self) -> Option<String> {
         match self {
+            Error::Docker(e) if denied(e) => Some(format!(
+                "the engine's socket is there, but this user may not use it: add the user to the `docker` group (`sudo usermod -aG docker $USER`, then log in again), or point DOCKER_HOST at a socket it may use (rootless Docker: unix://$XDG_RUNTIME_DIR/docker.sock); now {}",
+                if e.from_env {
+                    format!("DOCKER_HOST is {:?}", e.host)
+                } else {
+                    format!(
+                        "DOCKER_HOST is not set, so the socket is {}",
+                        crate::docker::DEFAULT_HOST
+                    )
+                }
+            )),
             Error::Docker(e) if e.from_env => Some(format!(
                 "is the engine running (`docker info`)? lambda-ci connects to DOCKER_HOST, set here to {:?}; unset it to use the default socket, {}",
                 e.host,
@@ -46,4 +57,16 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Whether the engine's address refused this user: a socket without permission for it.
+fn denied(e: &crate::docker::ConnectError) -> bool {
+    crate::chain::chain(e).any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
+            || cause
+                .to_string()
+                .contains("Permission denied (os error 13)")
+    })
 }

@@ -350,6 +350,47 @@ fn an_unreachable_docker_engine_exits_3() {
 }
 
 #[test]
+fn an_engine_socket_this_user_may_not_use_exits_3_with_the_fix() {
+    use std::os::unix::process::CommandExt;
+    // Root may use any socket: the run is made as nobody then.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to run lambda-ci as another user");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("lambda-ci");
+    std::fs::copy(env!("CARGO_BIN_EXE_lambda-ci"), &binary).unwrap();
+    let suite = dir.path().join("suite.yaml");
+    std::fs::write(
+        &suite,
+        "function:\n  runtime: python3.11\n  handler: app.echo\n  code: .\ncases:\n  - name: a\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new(&binary)
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("HOME", dir.path())
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("caused by: Permission denied (os error 13)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: the engine's socket is there, but this user may not use it: add the user to the `docker` group"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_runtime_that_cannot_start_fails_every_case_and_shows_why() {
     // lambda-ci's agent stays up: every invocation tries to start the runtime again, as the
     // service does, and answers with the way it ended.
