@@ -1,16 +1,18 @@
 //! lambda-ci's temporary directories (unpacked zips, merged layers, probes, `serve`'s
-//! scratch), named for the process that makes them: `lambda-ci-<what>-<pid>-XXXXXX` in the
+//! scratch, the agent), named for the process that makes them: `lambda-ci-<what>-<pid>-XXXXXX` in the
 //! system's temp directory. A process removes its own when it ends; `lambda-ci clean` finds
 //! those a process killed with SIGKILL left, and tells them from a live process's.
 
 use std::path::{Path, PathBuf};
 
 /// What lambda-ci keeps in temporary directories.
-const KINDS: [&str; 4] = ["unzip", "opt", "probe", "serve"];
+const KINDS: [&str; 5] = ["unzip", "opt", "probe", "serve", "agent"];
 
 /// A fresh temporary directory for `what` (one of [`KINDS`]), removed when dropped.
 pub fn dir(what: &str) -> std::io::Result<tempfile::TempDir> {
     debug_assert!(KINDS.contains(&what), "{what}");
+    // A TMPDIR that names a directory not made yet is made.
+    std::fs::create_dir_all(std::env::temp_dir())?;
     tempfile::Builder::new()
         .prefix(&format!("lambda-ci-{what}-{}-", std::process::id()))
         .tempdir()
@@ -52,7 +54,8 @@ mod tests {
     fn names_say_who_made_them() {
         assert_eq!(maker("lambda-ci-unzip-1234-AbC123"), Some(1234));
         assert_eq!(maker("lambda-ci-serve-7-x"), Some(7));
-        assert_eq!(maker("lambda-ci-agent-0-abcdef"), None);
+        assert_eq!(maker("lambda-ci-agent-12-abcdef"), Some(12));
+        assert_eq!(maker("lambda-ci-other-0-abcdef"), None);
         assert_eq!(maker("lambda-ci-unzip-AbC123"), None);
         assert_eq!(maker("other-unzip-1-x"), None);
     }
@@ -64,7 +67,7 @@ mod tests {
         for name in [
             "lambda-ci-opt-10-a",
             "lambda-ci-opt-11-b",
-            "lambda-ci-agent-0-c",
+            "lambda-ci-other-0-c",
         ] {
             std::fs::create_dir(r.join(name)).unwrap();
         }

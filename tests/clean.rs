@@ -51,7 +51,7 @@ fn temp_dirs(temp: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(temp)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("lambda-ci-unzip-"))
+        .filter(|n| n.starts_with("lambda-ci-"))
         .collect();
     names.sort();
     names
@@ -98,8 +98,8 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
     let unpacked = temp_dirs(temp);
     assert_eq!(
         unpacked.len(),
-        1,
-        "SIGKILL leaves the unpacked zip: {unpacked:?}"
+        2,
+        "SIGKILL leaves the unpacked zip and the agent: {unpacked:?}"
     );
 
     let (code, text) = clean(&["--dry-run", "--run", &run], temp);
@@ -120,7 +120,7 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
         "{text}"
     );
     assert!(
-        text.contains("1 temporary directory would be removed"),
+        text.contains("2 temporary directories would be removed"),
         "{text}"
     );
     assert_eq!(containers_of(&suite), std::slice::from_ref(&container));
@@ -129,7 +129,7 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
     let (code, text) = clean(&["--run", &run], temp);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("1 container and 0 volumes removed"), "{text}");
-    assert!(text.contains("1 temporary directory removed"), "{text}");
+    assert!(text.contains("2 temporary directories removed"), "{text}");
     assert!(containers_of(&suite).is_empty());
     assert!(temp_dirs(temp).is_empty());
     drop(dir);
@@ -141,13 +141,21 @@ fn kept_containers_and_their_copy_volumes_are_cleaned_too() {
         out,
         run_id: run,
         kept,
+        temp,
     } = run_kept(&fixture("pass.yaml"), &["--mount", "copy"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(!kept.is_empty());
     assert!(!volumes_of_run(&run).is_empty());
-    let temp = tempfile::tempdir().unwrap();
+    // The agent was kept with the containers.
+    assert_eq!(
+        temp_dirs(temp.path()).len(),
+        1,
+        "{:?}",
+        temp_dirs(temp.path())
+    );
     let (code, text) = clean(&["--run", &run], temp.path());
     assert_eq!(code, Some(0), "{text}");
     assert!(containers_of_run(&run).is_empty(), "{text}");
     assert!(volumes_of_run(&run).is_empty(), "{text}");
+    assert!(temp_dirs(temp.path()).is_empty(), "{text}");
 }

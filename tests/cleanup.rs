@@ -43,11 +43,27 @@ fn spawn_run(suite: &Path) -> Child {
 }
 
 fn interrupt_mid_case(signal: &str, code: i32) {
-    let (_dir, suite) = temp_suite(
-        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 25}\n",
+    let (dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  layers: [CODE, CODE]\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 25}\n",
     );
-    let child = spawn_run(&suite);
+    // Two layers are merged into a temporary directory, the agent is written to another.
+    let temp = dir.path().join("tmp");
+    std::fs::create_dir(&temp).unwrap();
+    let child = lambda_ci()
+        .env("TMPDIR", &temp)
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_for_container(&suite);
+    let made = temp_left(&temp);
+    assert!(
+        made.iter().any(|n| n.starts_with("lambda-ci-agent-"))
+            && made.iter().any(|n| n.starts_with("lambda-ci-opt-")),
+        "{made:?}"
+    );
     let killed = Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
@@ -63,6 +79,11 @@ fn interrupt_mid_case(signal: &str, code: i32) {
     assert!(
         containers_of(&suite).is_empty(),
         "containers left after {signal}"
+    );
+    assert_eq!(
+        temp_left(&temp),
+        Vec::<String>::new(),
+        "temporary directories left after {signal}"
     );
 }
 
@@ -147,7 +168,12 @@ fn keep_leaves_the_container_running_and_says_how_to_reach_it() {
     let (_dir, suite) = temp_suite(
         "function:\n  runtime: python3.11\n  handler: app.echo\n  code: CODE\ncases:\n  - name: a\n",
     );
-    let KeptRun { out, kept, .. } = run_kept(&suite, &[]);
+    let KeptRun {
+        out,
+        kept,
+        temp: _temp,
+        ..
+    } = run_kept(&suite, &[]);
     let text = stdout(&out);
     let curl = text
         .lines()

@@ -24,7 +24,12 @@ fn copied_code_stays_read_only_to_the_function_and_no_bind_mount_is_made() {
     let (_dir, suite) = temp_suite(
         "function:\n  runtime: python3.11\n  handler: app.write\n  code: CODE\ncases:\n  - name: code is read-only\n    event: {path: /var/task/new.txt}\n    expect:\n      response: {written: false, errno: 30, error: Read-only file system}\n  - name: tmp is writable\n    event: {path: /tmp/a.txt}\n    expect:\n      response: {written: true}\n",
     );
-    let KeptRun { out, run_id, kept } = run_kept(&suite, &["--mount", "copy"]);
+    let KeptRun {
+        out,
+        run_id,
+        kept,
+        temp: _temp,
+    } = run_kept(&suite, &["--mount", "copy"]);
     let mounts = kept.first().map(|id| {
         let inspect = Command::new("docker")
             .args([

@@ -160,7 +160,12 @@ fn a_handler_has_no_capabilities_no_new_privileges_and_ports_only_on_loopback() 
         "",
         "  - name: no raw sockets, no capabilities\n    expect:\n      response: {raw_socket: Operation not permitted, no_new_privs: '1', capabilities: '0000000000000000'}\n",
     );
-    let KeptRun { out, kept, .. } = run_kept(&suite, &[]);
+    let KeptRun {
+        out,
+        kept,
+        temp: _temp,
+        ..
+    } = run_kept(&suite, &[]);
     let inspect = |format: &str| {
         let out = std::process::Command::new("docker")
             .args(["inspect", "-f", format, &kept[0]])

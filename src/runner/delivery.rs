@@ -166,14 +166,21 @@ impl Runner {
         if let Some(why) = crate::worker::agent_unavailable(suite.function.architecture) {
             return fallback(why);
         }
-        let dir = match crate::worker::agent_on_disk() {
-            Ok(dir) => dir,
-            Err(e) => {
-                return fallback(format!(
-                    "lambda-ci's agent cannot be written to {} ({e}); functions run under the base image's RIE",
-                    std::env::temp_dir().display()
-                ));
-            }
+        let written = self
+            .prepared
+            .agent
+            .get_or_init(|| async {
+                crate::worker::AgentOnDisk::write(self.keep).map_err(|e| {
+                    format!(
+                        "lambda-ci's agent cannot be written to {} ({e}); functions run under the base image's RIE",
+                        std::env::temp_dir().display()
+                    )
+                })
+            })
+            .await;
+        let dir = match written {
+            Ok(written) => written.path().to_path_buf(),
+            Err(why) => return fallback(why.clone()),
         };
         match docker::launch(&self.engine, image).await {
             Ok((entrypoint, cmd)) => Starter::Agent {

@@ -44,6 +44,8 @@ pub struct Prepared {
     generations: Mutex<HashMap<(SuiteId, usize), usize>>,
     /// Whether the run said that functions fell back to RIE.
     pub(super) fell_back: std::sync::atomic::AtomicBool,
+    /// The agent, written once for this runner's containers, or why it could not be.
+    pub(super) agent: OnceCell<Result<crate::worker::AgentOnDisk, String>>,
 }
 
 fn cell<K: Eq + std::hash::Hash, T>(map: &Mutex<HashMap<K, Once<T>>>, key: K) -> Once<T> {

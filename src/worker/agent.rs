@@ -7,8 +7,7 @@
 //! which way the invocation went, so nothing is guessed from a body's shape: a handler that
 //! returns `{"errorType": ..., "errorMessage": ...}` succeeded.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use super::endpoint::Answer;
@@ -56,32 +55,30 @@ pub fn unavailable(architecture: Architecture) -> Option<String> {
     })
 }
 
-/// The directory on this machine that holds the agent, written there once for its content
-/// (and again if it was removed meanwhile).
-pub fn on_disk() -> std::io::Result<PathBuf> {
-    // Named for the user and the content, found once per process.
-    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let name = NAME.get_or_init(|| {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(BINARY);
-        let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-        // SAFETY: getuid(2) cannot fail.
-        let uid = unsafe { libc::getuid() };
-        format!("lambda-ci-agent-{uid}-{short}")
-    });
-    let dir = std::env::temp_dir().join(name);
-    let file = dir.join(FILE);
-    if std::fs::metadata(&file).is_ok_and(|m| m.len() == BINARY.len() as u64) {
-        return Ok(dir);
+/// A directory on this machine holding the agent, for one runner's containers: removed when
+/// dropped, unless the runner keeps its containers (`--keep`), which may be started again.
+pub struct OnDisk {
+    dir: tempfile::TempDir,
+}
+
+impl OnDisk {
+    /// Writes the agent into a fresh temporary directory.
+    pub fn write(keep: bool) -> std::io::Result<OnDisk> {
+        let mut dir = crate::scratch::dir("agent")?;
+        let mode = |m| std::os::unix::fs::PermissionsExt::from_mode(m);
+        std::fs::set_permissions(dir.path(), mode(0o755))?;
+        let file = dir.path().join(FILE);
+        std::fs::write(&file, BINARY)?;
+        std::fs::set_permissions(&file, mode(0o755))?;
+        if keep {
+            dir.disable_cleanup(true);
+        }
+        Ok(OnDisk { dir })
     }
-    std::fs::create_dir_all(&dir)?;
-    let mode = |m| std::os::unix::fs::PermissionsExt::from_mode(m);
-    std::fs::set_permissions(&dir, mode(0o755))?;
-    let mut part = tempfile::NamedTempFile::new_in(&dir)?;
-    part.write_all(BINARY)?;
-    part.as_file().set_permissions(mode(0o755))?;
-    part.persist(&file).map_err(|e| e.error)?;
-    Ok(dir)
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
 }
 
 /// The container's entrypoint: the agent, told the command that starts the runtime.
@@ -270,8 +267,11 @@ mod tests {
             .collect();
         assert!(!kinds.is_empty());
         assert!(!kinds.contains(&3), "the agent asks for a dynamic loader");
-        let dir = on_disk().unwrap();
-        let written = std::fs::read(dir.join(FILE)).unwrap();
+        let dir = OnDisk::write(false).unwrap();
+        let written = std::fs::read(dir.path().join(FILE)).unwrap();
         assert_eq!(written, BINARY);
+        let path = dir.path().to_path_buf();
+        drop(dir);
+        assert!(!path.exists(), "removed with its runner");
     }
 }

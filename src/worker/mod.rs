@@ -14,7 +14,7 @@ mod streamed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use agent::on_disk as agent_on_disk;
+pub use agent::OnDisk as AgentOnDisk;
 pub use agent::unavailable as agent_unavailable;
 pub use endpoint::{Answer, GRACE, Pieces};
 pub use function::{Blueprint, CallerCredentials, Placement, Starter};

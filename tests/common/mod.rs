@@ -82,7 +82,11 @@ pub fn run(suites: &[PathBuf], extra: &[&str]) -> Output {
         Some(i) => PathBuf::from(extra[i + 1]),
         None => own_junit.clone(),
     };
+    // A temp root of its own, to see what the run leaves in it.
+    let temp = dir.path().join("tmp");
+    std::fs::create_dir(&temp).unwrap();
     let mut cmd = lambda_ci();
+    cmd.env("TMPDIR", &temp);
     cmd.arg("run").args(suites).args(extra);
     if !extra.contains(&"--pull") {
         cmd.args(["--pull", "never"]);
@@ -91,6 +95,13 @@ pub fn run(suites: &[PathBuf], extra: &[&str]) -> Output {
         cmd.arg("--junit").arg(&own_junit);
     }
     let out = cmd.output().expect("run lambda-ci");
+    if !extra.contains(&"--keep") {
+        assert_eq!(
+            temp_left(&temp),
+            Vec::<String>::new(),
+            "the run left temporary directories"
+        );
+    }
     match run_id_in(&junit) {
         Some(id) => {
             let left = containers_of_run(&id);
@@ -121,6 +132,17 @@ pub fn run(suites: &[PathBuf], extra: &[&str]) -> Output {
         ),
     }
     out
+}
+
+/// What lambda-ci left in the temp root `temp`.
+pub fn temp_left(temp: &Path) -> Vec<String> {
+    let mut left: Vec<String> = std::fs::read_dir(temp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("lambda-ci-"))
+        .collect();
+    left.sort();
+    left
 }
 
 /// Runs `suites` as [`run`] does, with `extra` and a JSON report; the output and the cases of
@@ -355,13 +377,18 @@ pub struct KeptRun {
     pub out: Output,
     pub run_id: String,
     pub kept: Vec<String>,
+    /// The run's temp root, which holds what the kept containers still use; removed with
+    /// this.
+    pub temp: tempfile::TempDir,
 }
 
 /// Runs `suite` with `--keep` and `extra` flags, reading its run id from its JUnit report.
 pub fn run_kept(suite: &Path, extra: &[&str]) -> KeptRun {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("report.xml");
+    let temp = tempfile::tempdir().unwrap();
     let out = lambda_ci()
+        .env("TMPDIR", temp.path())
         .args(["run", "--pull", "never", "--keep"])
         .args(extra)
         .arg("--junit")
@@ -371,5 +398,10 @@ pub fn run_kept(suite: &Path, extra: &[&str]) -> KeptRun {
         .unwrap();
     let run_id = run_id_in(&junit).expect("the report names its run");
     let kept = containers_of_run(&run_id);
-    KeptRun { out, run_id, kept }
+    KeptRun {
+        out,
+        run_id,
+        kept,
+        temp,
+    }
 }
