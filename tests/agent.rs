@@ -146,27 +146,34 @@ fn an_external_extension_gets_invoke_and_shutdown_and_starts_again_after_a_reset
     );
 }
 
-/// The agent lambda-ci wrote for this user, after a run.
-fn written_agent() -> PathBuf {
-    let mine = tempfile::NamedTempFile::new().unwrap();
-    let uid = std::os::unix::fs::MetadataExt::uid(&mine.as_file().metadata().unwrap());
-    let prefix = format!("lambda-ci-agent-{uid}-");
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(std::env::temp_dir())
+/// A copy of the agent a run wrote (a `--keep` run keeps it with its containers, which are
+/// removed here).
+fn written_agent(to: &Path) -> PathBuf {
+    let kept = run_kept(&fixture("pass.yaml"), &[]);
+    assert_eq!(kept.out.status.code(), Some(0), "{}", stdout(&kept.out));
+    for container in &kept.kept {
+        let _ = Command::new("docker")
+            .args(["rm", "-f", container])
+            .output();
+    }
+    let dir = std::fs::read_dir(kept.temp.path())
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-        .map(|e| e.path().join("lambda-ci-agent"))
-        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
-        .collect();
-    found.sort();
-    found.pop().expect("a run writes the agent").1
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("lambda-ci-agent-")
+        })
+        .expect("a run writes the agent");
+    let copy = to.join("agent");
+    std::fs::copy(dir.path().join("lambda-ci-agent"), &copy).unwrap();
+    copy
 }
 
 #[test]
 fn the_agent_runs_in_an_image_with_no_c_library_at_all() {
-    let out = run(&[fixture("pass.yaml")], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let agent = written_agent();
+    let dir = tempfile::tempdir().unwrap();
+    let agent = written_agent(dir.path());
     // An image of the agent alone: no libc, no loader, no shell.
     let mut tar = tar::Builder::new(Vec::new());
     tar.append_path_with_name(&agent, "agent").unwrap();
