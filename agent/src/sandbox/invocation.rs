@@ -209,7 +209,7 @@ impl Sandbox {
         };
         let left: Vec<i32> = crate::strays::members(runtime.pgid)
             .into_iter()
-            .filter(|pid| !runtime.baseline.contains(pid))
+            .filter(|pid| *pid != runtime.pgid && !runtime.baseline.contains(pid))
             .collect();
         if left.is_empty() {
             return;
