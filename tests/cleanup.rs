@@ -130,6 +130,17 @@ fn a_panic_removes_the_container() {
         .unwrap();
     assert_eq!(code, lambda_ci::exit::INTERNAL);
     assert!(containers_of(&suite).is_empty());
+    // The run was this process: what it made in the temp root is named for its pid.
+    let mine = format!("-{}-", std::process::id());
+    let left: Vec<String> = temp_left(&std::env::temp_dir())
+        .into_iter()
+        .filter(|n| n.contains(&mine))
+        .collect();
+    assert_eq!(
+        left,
+        Vec::<String>::new(),
+        "the panic left temporary directories"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "the run was not stopped when its reporter failed"

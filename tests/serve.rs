@@ -13,6 +13,8 @@ use common::*;
 struct Server {
     process: Background,
     port: u16,
+    /// Its temp root, to see what it leaves there.
+    temp: tempfile::TempDir,
 }
 
 fn free_port() -> u16 {
@@ -26,12 +28,18 @@ fn free_port() -> u16 {
 impl Server {
     fn start(args: &[&str]) -> Server {
         let port = free_port();
+        let temp = tempfile::tempdir().unwrap();
         let mut cmd = lambda_ci();
-        cmd.args(["serve", "--pull", "never", "--port", &port.to_string()])
+        cmd.env("TMPDIR", temp.path())
+            .args(["serve", "--pull", "never", "--port", &port.to_string()])
             .args(args);
         let process = Background::start(cmd);
         process.wait_for("serving ");
-        Server { process, port }
+        Server {
+            process,
+            port,
+            temp,
+        }
     }
 
     fn url(&self) -> String {
@@ -46,8 +54,15 @@ impl Server {
         self.process.wait_for(text);
     }
 
+    /// Stops it as Ctrl-C does; its exit code, once it left nothing in its temp root.
     fn interrupt(&mut self) -> Option<i32> {
-        self.process.interrupt()
+        let code = self.process.interrupt();
+        assert_eq!(
+            temp_left(self.temp.path()),
+            Vec::<String>::new(),
+            "serve left temporary directories"
+        );
+        code
     }
 }
 
@@ -465,14 +480,17 @@ fn what_serve_prints_never_shows_an_inherited_secret() {
     )
     .unwrap();
     let port = free_port();
+    let temp = tempfile::tempdir().unwrap();
     let mut cmd = lambda_ci();
     cmd.args(["serve", "--pull", "never", "--port", &port.to_string()])
         .arg(&suite)
+        .env("TMPDIR", temp.path())
         .env("AWS_ACCESS_KEY_ID", "caller-access-key-id-42")
         .env("AWS_SECRET_ACCESS_KEY", secret);
     let mut server = Server {
         process: Background::start(cmd),
         port,
+        temp,
     };
     server.wait_for("serving ");
     let url = format!("{}/2015-03-31/functions/leaky/invocations", server.url());
