@@ -46,17 +46,6 @@ fn zipped_code(to: &std::path::Path) {
     out.finish().unwrap();
 }
 
-/// lambda-ci's temporary directories under `temp`.
-fn temp_dirs(temp: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(temp)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("lambda-ci-"))
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
     let (dir, suite) = temp_suite(
@@ -95,7 +84,7 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
         std::slice::from_ref(&container),
         "SIGKILL leaves it"
     );
-    let unpacked = temp_dirs(temp);
+    let unpacked = temp_left(temp);
     assert_eq!(
         unpacked.len(),
         2,
@@ -124,14 +113,14 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
         "{text}"
     );
     assert_eq!(containers_of(&suite), std::slice::from_ref(&container));
-    assert_eq!(temp_dirs(temp), unpacked);
+    assert_eq!(temp_left(temp), unpacked);
 
     let (code, text) = clean(&["--run", &run], temp);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("1 container and 0 volumes removed"), "{text}");
     assert!(text.contains("2 temporary directories removed"), "{text}");
     assert!(containers_of(&suite).is_empty());
-    assert!(temp_dirs(temp).is_empty());
+    assert!(temp_left(temp).is_empty());
     drop(dir);
 }
 
@@ -148,14 +137,14 @@ fn kept_containers_and_their_copy_volumes_are_cleaned_too() {
     assert!(!volumes_of_run(&run).is_empty());
     // The agent was kept with the containers.
     assert_eq!(
-        temp_dirs(temp.path()).len(),
+        temp_left(temp.path()).len(),
         1,
         "{:?}",
-        temp_dirs(temp.path())
+        temp_left(temp.path())
     );
     let (code, text) = clean(&["--run", &run], temp.path());
     assert_eq!(code, Some(0), "{text}");
     assert!(containers_of_run(&run).is_empty(), "{text}");
     assert!(volumes_of_run(&run).is_empty(), "{text}");
-    assert!(temp_dirs(temp.path()).is_empty(), "{text}");
+    assert!(temp_left(temp.path()).is_empty(), "{text}");
 }
