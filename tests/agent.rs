@@ -232,6 +232,40 @@ fn a_telemetry_extension_is_sent_platform_and_function_records() {
 }
 
 #[test]
+fn a_telemetry_listener_that_refuses_costs_the_function_nothing_and_the_logs_say_what_was_dropped()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let suite = python(
+        dir.path(),
+        "unheard",
+        &format!(
+            "  handler: app.telemetry_seen\n  timeout: 10\n  layers: [{}]\n  environment: {{RECORDER_LISTENER: none}}\n",
+            fixture("functions/telemetry-layer").display()
+        ),
+        "  - name: first\n  - name: waits\n    event: {wait: true}\n  - name: waits again\n    event: {wait: true}\n",
+    );
+    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // Nothing reached the extension, and every case answered as if it had.
+    for case in &cases {
+        assert_eq!(case["verdict"], "pass", "{case:#}");
+        assert_eq!(case["response"]["types"], serde_json::json!([]), "{case:#}");
+    }
+    let logs: Vec<&str> = cases.iter().flat_map(case_logs).collect();
+    let note = logs
+        .iter()
+        .find(|l| l.contains("telemetry record"))
+        .unwrap_or_else(|| panic!("no note of the dropped records in {logs:#?}"));
+    assert!(
+        note.starts_with("lambda-ci: ")
+            && note.contains("for extension recorder dropped: its listener at http://sandbox.localdomain:4243/ did not take them after 5 tries (")
+            && note.to_lowercase().contains("refused"),
+        "{note}"
+    );
+}
+
+#[test]
 fn the_runtime_api_answers_as_the_service_does() {
     let dir = tempfile::tempdir().unwrap();
     let suite = write_suite(

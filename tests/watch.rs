@@ -1,5 +1,5 @@
 //! End-to-end test of `lambda-ci watch`: a change to one function's code runs again only the
-//! suites that function's files make, on the real engine.
+//! suites that function's files make, on the real engine, and leaves nothing behind.
 
 mod common;
 
@@ -22,7 +22,10 @@ fn a_change_to_one_functions_code_reruns_only_its_suite() {
         )
         .unwrap();
     }
+    // A temp root of its own, to see what watching leaves in it.
+    let temp = tempfile::tempdir().unwrap();
     let mut cmd = lambda_ci();
+    cmd.env("TMPDIR", temp.path());
     cmd.args(["watch", "--pull", "never"]).arg(dir.path());
     let mut watching = Background::start(cmd);
     watching.wait_for("watching 2 suites for changes");
@@ -45,4 +48,9 @@ fn a_change_to_one_functions_code_reruns_only_its_suite() {
         let suite = dir.path().join(format!("{name}.yaml"));
         assert!(containers_of(&suite).is_empty());
     }
+    assert_eq!(
+        temp_left(temp.path()),
+        Vec::<String>::new(),
+        "watch left temporary directories"
+    );
 }

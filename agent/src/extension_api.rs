@@ -210,11 +210,12 @@ async fn error(
 pub async fn subscribe(sandbox: &Sandbox, request: Request<Incoming>) -> Response<Body> {
     let subscribed = async {
         let id = identifier(&request)?;
-        if !sandbox.lock().extensions.iter().any(|e| e.id == id) {
-            return Err(unknown());
-        }
+        let name = match sandbox.lock().extensions.iter().find(|e| e.id == id) {
+            Some(extension) => extension.name.clone(),
+            None => return Err(unknown()),
+        };
         let body = read(request).await?;
-        sandbox.output.telemetry.subscribe(&id, &body)
+        sandbox.output.telemetry.subscribe(&id, &name, &body)
     };
     match subscribed.await {
         Ok(()) => {

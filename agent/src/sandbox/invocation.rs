@@ -263,6 +263,9 @@ impl Sandbox {
 
     /// Logs END and REPORT for an invocation, and tells telemetry.
     fn end(&self, id: &str, duration: Duration, init: Option<Duration>, ended: Ended<'_>) {
+        for note in self.output.telemetry.take_notes() {
+            self.output.platform(&note);
+        }
         self.output.platform(&format!("END RequestId: {id}"));
         let duration_ms = ms(duration);
         let mut line = format!(
