@@ -12,7 +12,7 @@ use crate::error::Error;
 /// Cleans (or with `dry_run` only says what it would clean) what every run, or the run `only`,
 /// left, writing one line per thing to `out`; the exit code.
 pub async fn clean(dry_run: bool, only: Option<&str>, out: &mut impl Write) -> Result<u8, Error> {
-    let engine = Engine::connect().await?;
+    let engine = Engine::connect(crate::docker::request_timeout().map_err(Error::Usage)?).await?;
     let found = docker::leftovers(&engine).await.map_err(|e| {
         Error::Usage(format!(
             "cannot list lambda-ci's containers and volumes: {e}"

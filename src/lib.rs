@@ -91,7 +91,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         );
     }
     let unpacked = Arc::new(Unpacked::unpack(&suites).map_err(Error::Load)?);
-    let engine = Engine::connect().await?;
+    let engine = Engine::connect(crate::docker::request_timeout().map_err(Error::Usage)?).await?;
     let run_id = run_id();
     let owned = OwnedContainers::default();
     let (stop, stopped) = tokio::sync::watch::channel(None);

@@ -35,7 +35,9 @@ fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
     let plan = Plan::new(&suites, &Default::default());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let engine = Engine::connect().await.unwrap();
+        let engine = Engine::connect(lambda_ci::docker::DEFAULT_TIMEOUT)
+            .await
+            .unwrap();
         let owned = OwnedContainers::default();
         let run_id = format!("prepared{}", std::process::id());
         let runner = Runner {

@@ -350,6 +350,47 @@ fn an_unreachable_docker_engine_exits_3() {
 }
 
 #[test]
+fn an_engine_that_never_answers_exits_3_after_its_timeout_and_a_bad_timeout_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("silent.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    // Takes every connection and answers none.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for client in listener.incoming() {
+            held.push(client);
+        }
+    });
+    let out = lambda_ci()
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .env("LAMBDA_CI_ENGINE_TIMEOUT", "2")
+        .args(["run"])
+        .arg(fixture("pass.yaml"))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("the Docker engine did not answer within 2 s: is it overloaded or stuck? (`docker info` says; set LAMBDA_CI_ENGINE_TIMEOUT to wait longer)"),
+        "{err}"
+    );
+    let out = lambda_ci()
+        .env("LAMBDA_CI_ENGINE_TIMEOUT", "soon")
+        .args(["run"])
+        .arg(fixture("pass.yaml"))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "LAMBDA_CI_ENGINE_TIMEOUT is \"soon\", not a number of seconds from 1 to 3600"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn an_engine_socket_this_user_may_not_use_exits_3_with_the_fix() {
     use std::os::unix::process::CommandExt;
     // Root may use any socket: the run is made as nobody then.

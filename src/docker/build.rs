@@ -141,7 +141,8 @@ pub async fn build_image(
         message,
     };
     let body = bollard::body_full(context.into());
-    let mut stream = engine.docker.build_image(options, None, Some(body));
+    let docker = engine.transfers();
+    let mut stream = docker.build_image(options, None, Some(body));
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| {
             failed(match e {

@@ -119,7 +119,7 @@ async fn upload(engine: &Engine, id: &str, source: &Path, target: &str) -> Resul
         ..Default::default()
     };
     engine
-        .docker
+        .transfers()
         .upload_to_container(id, Some(options), bollard::body_full(tar.into()))
         .await
         .map_err(|e| StartError::Copy {

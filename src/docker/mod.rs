@@ -11,6 +11,7 @@ mod owned;
 mod probe;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use bollard::Docker;
 
@@ -53,6 +54,36 @@ pub(crate) fn owned_by_me(labels: &HashMap<String, String>) -> HashMap<String, S
 /// The default engine address, when `DOCKER_HOST` is not set.
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
+/// The environment variable that says how long to wait for the engine to answer a request.
+pub const TIMEOUT_VAR: &str = "LAMBDA_CI_ENGINE_TIMEOUT";
+/// How long a request waits for the engine's answer unless [`TIMEOUT_VAR`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a transfer to the engine (code copied into a container, a build's context) may
+/// take before it is answered: the bytes go first.
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How long to wait for the engine to answer a request: [`TIMEOUT_VAR`], else
+/// [`DEFAULT_TIMEOUT`]; what is wrong with the variable, when it is.
+pub fn request_timeout() -> Result<Duration, String> {
+    let value = match std::env::var(TIMEOUT_VAR) {
+        Err(std::env::VarError::NotPresent) => return Ok(DEFAULT_TIMEOUT),
+        Err(std::env::VarError::NotUnicode(v)) => v.to_string_lossy().into_owned(),
+        Ok(v) => v,
+    };
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=3600).contains(n))
+        .map(Duration::from_secs)
+        .ok_or_else(|| {
+            format!(
+                "{TIMEOUT_VAR} is {value:?}, not a number of seconds from 1 to 3600: it says how long lambda-ci waits for the Docker engine to answer a request ({} unless set)",
+                DEFAULT_TIMEOUT.as_secs()
+            )
+        })
+}
+
 /// The Docker engine could not be reached.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot reach the Docker engine at {}", if .host.is_empty() { "\"\" (DOCKER_HOST is empty)" } else { .host.as_str() })]
@@ -71,7 +102,10 @@ pub struct ConnectError {
 pub struct EngineCause(pub String);
 
 impl EngineCause {
-    fn of(e: &bollard::errors::Error) -> EngineCause {
+    fn of(e: &bollard::errors::Error, timeout: Duration) -> EngineCause {
+        if let bollard::errors::Error::RequestTimeoutError = e {
+            return EngineCause(not_answered(timeout));
+        }
         let chain: Vec<String> = crate::chain::chain(e).map(|c| c.to_string()).collect();
         let root = chain.last().cloned().unwrap_or_default();
         let dns = chain.iter().any(|c| c == "dns error");
@@ -84,6 +118,15 @@ impl EngineCause {
         };
         EngineCause(words)
     }
+}
+
+/// What an engine that took a request and never answered it is told: how long it was given,
+/// and how to give it longer.
+fn not_answered(timeout: Duration) -> String {
+    format!(
+        "the Docker engine did not answer within {} s: is it overloaded or stuck? (`docker info` says; set {TIMEOUT_VAR} to wait longer)",
+        timeout.as_secs()
+    )
 }
 
 /// A connection to the Docker engine, as `DOCKER_HOST` (or the default socket) names it.
@@ -99,19 +142,24 @@ pub struct Engine {
     pub own_network: Option<String>,
     /// The engine's CPU architecture, as its version says.
     arch: Option<String>,
+    /// How long a request waits for the engine's answer.
+    timeout: Duration,
 }
 
 impl Engine {
-    /// Connects and agrees on an API version; fails when no engine answers.
-    pub async fn connect() -> Result<Engine, ConnectError> {
+    /// Connects and agrees on an API version, each request waiting at most `timeout` for the
+    /// engine's answer; fails when no engine answers.
+    pub async fn connect(timeout: Duration) -> Result<Engine, ConnectError> {
         let from_env = std::env::var_os("DOCKER_HOST").is_some();
         let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| DEFAULT_HOST.into());
         let fail = |source: bollard::errors::Error| ConnectError {
             host: host.clone(),
             from_env,
-            cause: EngineCause::of(&source),
+            cause: EngineCause::of(&source, timeout),
         };
-        let docker = Docker::connect_with_defaults().map_err(fail)?;
+        let docker = Docker::connect_with_defaults()
+            .map_err(fail)?
+            .with_timeout(timeout);
         let docker = docker.negotiate_version().await.map_err(fail)?;
         // Reaches the engine in the version negotiated, and says its architecture.
         let version = docker.version().await.map_err(fail)?;
@@ -121,6 +169,51 @@ impl Engine {
             host: published_host(&host),
             own_network,
             arch: version.arch,
+            timeout,
+        })
+    }
+
+    /// The client for a transfer to the engine, which may take longer than an answer.
+    pub(crate) fn transfers(&self) -> Docker {
+        self.docker
+            .clone()
+            .with_timeout(self.timeout.max(TRANSFER_TIMEOUT))
+    }
+
+    /// Whether the engine answers a ping within a few seconds (at most its timeout): before
+    /// a sweep, so that one that stopped answering is not waited for once per container.
+    pub async fn answers(&self) -> bool {
+        let within = self.timeout.min(Duration::from_secs(5));
+        matches!(
+            tokio::time::timeout(within, self.docker.ping()).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// The error `e`, when it is the engine not answering (see [`engine_gone`]), in a user's
+    /// words: what lambda-ci was doing, then what became of the engine, without the HTTP
+    /// client's own layers.
+    pub fn gone_message(&self, e: &(dyn std::error::Error + 'static)) -> Option<String> {
+        use bollard::errors::Error as E;
+        if !engine_gone(e) {
+            return None;
+        }
+        let doing = crate::chain::chain(e)
+            .next()
+            .filter(|c| c.downcast_ref::<E>().is_none());
+        let timed_out = crate::chain::chain(e)
+            .any(|c| matches!(c.downcast_ref::<E>(), Some(E::RequestTimeoutError)));
+        let gone = if timed_out {
+            not_answered(self.timeout)
+        } else {
+            format!(
+                "the Docker engine stopped answering ({}): is it still running? `docker info` says",
+                crate::chain::root_cause(e)
+            )
+        };
+        Some(match doing {
+            Some(doing) => format!("{doing}: {gone}"),
+            None => gone,
         })
     }
 

@@ -84,6 +84,20 @@ impl OwnedContainers {
             let _ = removal.await;
         }
         let mut ids: HashSet<String> = self.ids().drain().collect();
+        // An engine that stopped answering is not waited for once per container: what is
+        // owned stays owned, and is named.
+        if !engine.answers().await {
+            let mut left: Vec<String> = ids
+                .iter()
+                .map(|id| format!("container {}", short(id)))
+                .collect();
+            for id in ids {
+                self.insert(&id);
+            }
+            left.extend(self.volumes().iter().map(|name| format!("volume {name}")));
+            left.sort();
+            return left;
+        }
         let options = ListContainersOptions {
             all: true,
             filters: Some(HashMap::from([(
@@ -95,13 +109,18 @@ impl OwnedContainers {
         if let Ok(list) = engine.docker.list_containers(Some(options)).await {
             ids.extend(list.into_iter().filter_map(|c| c.id));
         }
+        // All at once: each waits for the engine on its own.
+        let removals = ids.into_iter().map(|id| async move {
+            let removed = remove(engine, &id).await;
+            (id, removed)
+        });
         let mut left = Vec::new();
-        for id in ids {
-            match remove(engine, &id).await {
+        for (id, removed) in futures_util::future::join_all(removals).await {
+            match removed {
                 Ok(()) => self.forget(&id),
                 Err(_) => {
                     self.insert(&id);
-                    left.push(format!("container {}", &id[..id.len().min(12)]));
+                    left.push(format!("container {}", short(&id)));
                 }
             }
         }
@@ -161,6 +180,11 @@ impl OwnedContainers {
         self.ids().clear();
         self.volumes().clear();
     }
+}
+
+/// A container id as `docker ps` shows it.
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
 }
 
 /// Removes a container and its anonymous volumes; one already gone is not an error.

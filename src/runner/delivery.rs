@@ -188,6 +188,8 @@ impl Runner {
                 entrypoint,
                 cmd,
             },
+            // The boot that follows fails, and says what became of the engine.
+            Err(e) if docker::engine_gone(&e) => Starter::Rie,
             Err(e) => fallback(format!(
                 "image {image} could not be inspected for its entrypoint ({e}); its function runs under RIE"
             )),

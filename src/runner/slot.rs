@@ -109,10 +109,10 @@ impl<'a> Slot<'a> {
                     self.served = 0;
                 }
                 Err(e) => {
-                    let mut message = one_line(&e);
-                    if crate::docker::engine_gone(&e) {
-                        message.push_str(" (the Docker engine stopped answering: is it still running? `docker info` says)");
-                    }
+                    let message = runner
+                        .engine
+                        .gone_message(&e)
+                        .unwrap_or_else(|| one_line(&e));
                     let logs = e.into_logs();
                     out.emit(EventKind::ContainerFailed {
                         worker: self.worker_ref(),
