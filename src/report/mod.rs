@@ -5,6 +5,8 @@
 
 pub mod console;
 pub mod github;
+#[cfg(test)]
+mod hostile;
 pub mod json;
 pub mod junit;
 mod progress;
@@ -187,37 +189,8 @@ pub fn whole_lines(logs: &[crate::docker::LogLine]) -> impl Iterator<Item = Stri
 
 #[cfg(test)]
 mod tests {
+    use super::sample::render_all;
     use super::*;
-
-    /// What every reporter writes for `events`: console, GitHub log, summary and outputs,
-    /// JUnit and JSON.
-    fn render_all(events: &[Event]) -> Vec<(&'static str, String)> {
-        let dir = tempfile::tempdir().unwrap();
-        let file = |name: &str| dir.path().join(name);
-        let mut console = console::Console::new(Vec::new(), false, console::Progress::Off);
-        let files = github::GithubFiles {
-            summary: Some(file("summary.md")),
-            outputs: Some(file("outputs")),
-            ..Default::default()
-        };
-        let mut github = github::Github::new(Vec::new(), files);
-        let mut junit = junit::Junit::new(file("junit.xml"));
-        let mut json = json::Json::new(file("report.json"), serde_json::json!({}));
-        for event in events {
-            console.report(event);
-            github.report(event);
-            junit.report(event);
-            json.report(event);
-        }
-        let read = |name: &str| std::fs::read_to_string(file(name)).unwrap();
-        vec![
-            ("console", String::from_utf8(console.into_inner()).unwrap()),
-            ("github", String::from_utf8(github.into_inner()).unwrap()),
-            ("summary", read("summary.md")),
-            ("junit", read("junit.xml")),
-            ("json", read("report.json")),
-        ]
-    }
 
     // Regression: a 5 MB message made a 5 MB line in the console, the annotation, JUnit, the
     // summary (which then dropped the case) and the JSON report.

@@ -1,4 +1,5 @@
-//! Events of a small run with every kind of result, for the reporters' snapshot tests.
+//! Events of a small run with every kind of result, for the reporters' snapshot tests, and
+//! what every reporter writes for them.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -10,6 +11,7 @@ use crate::event::{
 use crate::judge::{self, Verdict};
 use crate::outcome::{Body, Outcome, Reported};
 use crate::plan::{CaseId, SuiteId, WorkerId};
+use crate::report::{Reporter, console, github, json, junit};
 use crate::suite::{Check, CheckKind, Expectation, Mode, Pos};
 
 fn at(ms: u64) -> Event {
@@ -233,4 +235,34 @@ pub fn hostile_events(hostile: &str, in_names: bool) -> Vec<Event> {
         }
     }
     events
+}
+
+/// What every reporter writes for `events`: console, GitHub log, summary and outputs,
+/// JUnit and JSON.
+pub fn render_all(events: &[Event]) -> Vec<(&'static str, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name);
+    let mut console = console::Console::new(Vec::new(), false, console::Progress::Off);
+    let files = github::GithubFiles {
+        summary: Some(file("summary.md")),
+        outputs: Some(file("outputs")),
+        ..Default::default()
+    };
+    let mut github = github::Github::new(Vec::new(), files);
+    let mut junit = junit::Junit::new(file("junit.xml"));
+    let mut json = json::Json::new(file("report.json"), serde_json::json!({}));
+    for event in events {
+        console.report(event);
+        github.report(event);
+        junit.report(event);
+        json.report(event);
+    }
+    let read = |name: &str| std::fs::read_to_string(file(name)).unwrap();
+    vec![
+        ("console", String::from_utf8(console.into_inner()).unwrap()),
+        ("github", String::from_utf8(github.into_inner()).unwrap()),
+        ("summary", read("summary.md")),
+        ("junit", read("junit.xml")),
+        ("json", read("report.json")),
+    ]
 }
