@@ -9,20 +9,10 @@ use std::process::Command;
 
 use common::*;
 
-fn python(dir: &Path, name: &str, function: &str, cases: &str) -> PathBuf {
-    write_suite(
-        dir,
-        name,
-        ("python3.11", &fixture("functions/py")),
-        function,
-        cases,
-    )
-}
-
 #[test]
 fn a_returned_error_shaped_document_is_a_success_as_in_the_service() {
     let dir = tempfile::tempdir().unwrap();
-    let suite = python(
+    let suite = python_suite(
         dir.path(),
         "shaped",
         "  handler: app.error_shaped\n",
@@ -45,7 +35,7 @@ fn a_returned_error_shaped_document_is_a_success_as_in_the_service() {
 #[test]
 fn a_timeout_resets_the_runtime_in_the_same_container_and_tmp_stays() {
     let dir = tempfile::tempdir().unwrap();
-    let suite = python(
+    let suite = python_suite(
         dir.path(),
         "reset",
         "  handler: app.remember\n  timeout: 1\n",
@@ -87,7 +77,7 @@ fn a_runtime_that_exits_is_a_runtime_exit_error_with_its_status() {
 #[test]
 fn a_response_over_the_limit_is_function_response_size_too_large() {
     let dir = tempfile::tempdir().unwrap();
-    let suite = python(
+    let suite = python_suite(
         dir.path(),
         "large",
         "  handler: app.too_large\n",
@@ -107,7 +97,7 @@ fn a_response_over_the_limit_is_function_response_size_too_large() {
 #[test]
 fn an_external_extension_gets_invoke_and_shutdown_and_starts_again_after_a_reset() {
     let dir = tempfile::tempdir().unwrap();
-    let suite = python(
+    let suite = python_suite(
         dir.path(),
         "watched",
         &format!(
@@ -204,21 +194,27 @@ fn the_agent_runs_in_an_image_with_no_c_library_at_all() {
     );
 }
 
+/// Runs `app.telemetry_seen` with the recorder extension's layer (and `function` keys), on
+/// `cases`, which must pass; the report's cases.
+fn observed(function: &str, cases: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = fixture("functions/telemetry-layer");
+    let function = format!(
+        "  handler: app.telemetry_seen\n  layers: [{}]\n{function}",
+        layer.display()
+    );
+    let suite = python_suite(dir.path(), "observed", &function, cases);
+    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    cases
+}
+
 #[test]
 fn a_telemetry_extension_is_sent_platform_and_function_records() {
-    let dir = tempfile::tempdir().unwrap();
-    let suite = python(
-        dir.path(),
-        "observed",
-        &format!(
-            "  handler: app.telemetry_seen\n  layers: [{}]\n",
-            fixture("functions/telemetry-layer").display()
-        ),
+    let cases = observed(
+        "",
         "  - name: first\n  - name: what the extension was sent\n    event: {wait: true}\n",
     );
-    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}");
     let kinds = [
         "platform.initStart",
         "platform.initRuntimeDone",
@@ -234,19 +230,10 @@ fn a_telemetry_extension_is_sent_platform_and_function_records() {
 #[test]
 fn a_telemetry_listener_that_refuses_costs_the_function_nothing_and_the_logs_say_what_was_dropped()
 {
-    let dir = tempfile::tempdir().unwrap();
-    let suite = python(
-        dir.path(),
-        "unheard",
-        &format!(
-            "  handler: app.telemetry_seen\n  timeout: 10\n  layers: [{}]\n  environment: {{RECORDER_LISTENER: none}}\n",
-            fixture("functions/telemetry-layer").display()
-        ),
+    let cases = observed(
+        "  timeout: 10\n  environment: {RECORDER_LISTENER: none}\n",
         "  - name: first\n  - name: waits\n    event: {wait: true}\n  - name: waits again\n    event: {wait: true}\n",
     );
-    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}");
     // Nothing reached the extension, and every case answered as if it had.
     for case in &cases {
         assert_eq!(case["verdict"], "pass", "{case:#}");

@@ -253,14 +253,13 @@ fn a_full_temporary_directory_is_named_with_the_zip_and_the_fix() {
         "full.yaml",
         "function:\n  runtime: python3.11\n  handler: app.echo\n  code: code.zip\ncases:\n  - name: a\n",
     );
-    let out = lambda_ci()
-        .env("TMPDIR", disk.0.path())
-        .args(["run", "--pull", "never"])
-        .arg(&suite)
-        .output()
-        .unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = refused(
+        lambda_ci()
+            .env("TMPDIR", disk.0.path())
+            .args(["run", "--pull", "never"])
+            .arg(&suite),
+        2,
+    );
     assert!(
         err.contains(&format!(
             "full.yaml:4:9: `code` {}: cannot write entry `noise.txt`: No space left on device",

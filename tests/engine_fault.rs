@@ -103,32 +103,25 @@ fn forward(mut from: UnixStream, mut to: UnixStream, hung: &AtomicBool) {
 
 /// What a run through a failing engine did.
 struct Faulted {
-    out: std::process::Output,
-    /// The JSON report's cases, every suite's.
-    cases: Vec<serde_json::Value>,
+    stderr: String,
+    /// The error of the second suite's case, which could not boot.
+    message: String,
     /// The first suite's containers that were still there when the run ended.
     left: Vec<String>,
 }
 
 /// Runs two suites, one after the other, through `engine` (with `env` set); once the first
 /// suite's container has served its first case, `fault` is done to the engine. Checks that
-/// every report is written and that the run left nothing in its temp root.
+/// the run failed, every report is written, the first case passed and the second suite's is
+/// an error, and that the run left nothing in its temp root.
 fn run_until(engine: &FailingEngine, env: &[(&str, &str)], fault: impl FnOnce()) -> Faulted {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let code = fixture("functions/py");
     let slow = "  - name: first\n    event: {seconds: 1}\n  - name: second\n    event: {seconds: 1}\n  - name: third\n    event: {seconds: 1}\n";
-    let before = write_suite(
-        d,
-        "before",
-        ("python3.11", &code),
-        "  handler: app.sleep\n  timeout: 5\n",
-        slow,
-    );
-    let after = write_suite(
+    let before = python_suite(d, "before", "  handler: app.sleep\n  timeout: 5\n", slow);
+    let after = python_suite(
         d,
         "after",
-        ("python3.11", &code),
         "  handler: app.echo\n",
         "  - name: never boots\n    event: {}\n",
     );
@@ -182,30 +175,36 @@ fn run_until(engine: &FailingEngine, env: &[(&str, &str)], fault: impl FnOnce())
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let cases: Vec<serde_json::Value> = report["suites"]
+    let cases: Vec<&serde_json::Value> = report["suites"]
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|s| s["cases"].as_array().unwrap().clone())
+        .flat_map(|s| s["cases"].as_array().unwrap())
         .collect();
     assert_eq!(cases.len(), 4, "{report:#}");
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    assert_eq!(cases[0]["verdict"], "pass", "{report:#}");
+    assert_eq!(cases[3]["verdict"], "error", "{report:#}");
     // Its own files go whatever the engine does.
     assert_eq!(temp_left(&temp), Vec::<String>::new());
     // Nothing is said of falling back to RIE: nothing runs at all without the engine.
     assert!(!stderr(&out).contains("runs under RIE"), "{}", stderr(&out));
-    Faulted { out, cases, left }
+    Faulted {
+        stderr: stderr(&out),
+        message: cases[3]["message"].as_str().unwrap_or_default().to_string(),
+        left,
+    }
 }
 
 #[test]
 fn an_engine_that_fails_mid_run_errors_the_cases_it_affects_and_every_report_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let engine = FailingEngine::start(&dir.path().join("engine.sock"));
-    let Faulted { out, cases, left } = run_until(&engine, &[], || engine.fail());
-    let (text, err) = (stdout(&out), stderr(&out));
-    assert_eq!(out.status.code(), Some(1), "{text}{err}");
-    assert_eq!(cases[0]["verdict"], "pass", "{cases:#?}");
-    assert_eq!(cases[3]["verdict"], "error", "{cases:#?}");
-    let message = cases[3]["message"].as_str().unwrap_or_default();
+    let Faulted {
+        stderr: err,
+        message,
+        left,
+    } = run_until(&engine, &[], || engine.fail());
     assert!(
         message.contains("the Docker engine stopped answering"),
         "{message}"
@@ -222,13 +221,12 @@ fn an_engine_that_hangs_mid_run_is_given_up_on_after_its_timeout_and_every_repor
     let engine = FailingEngine::start(&dir.path().join("engine.sock"));
     let started = Instant::now();
     let timeout = [("LAMBDA_CI_ENGINE_TIMEOUT", "3")];
-    let Faulted { out, cases, left } = run_until(&engine, &timeout, || engine.hang());
-    let (text, err) = (stdout(&out), stderr(&out));
-    assert_eq!(out.status.code(), Some(1), "{text}{err}");
-    assert_eq!(cases[0]["verdict"], "pass", "{cases:#?}");
+    let Faulted {
+        stderr: err,
+        message,
+        left,
+    } = run_until(&engine, &timeout, || engine.hang());
     // The next suite's boot waited for the engine as long as it was told, and said so.
-    assert_eq!(cases[3]["verdict"], "error", "{cases:#?}");
-    let message = cases[3]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("the Docker engine did not answer within 3 s"),
         "{message}"
@@ -236,7 +234,7 @@ fn an_engine_that_hangs_mid_run_is_given_up_on_after_its_timeout_and_every_repor
     assert!(message.contains("LAMBDA_CI_ENGINE_TIMEOUT"), "{message}");
     assert!(!message.contains("hyper"), "{message}");
     // The container it could not remove is named, with the command that removes it.
-    assert!(!left.is_empty(), "{text}{err}");
+    assert!(!left.is_empty(), "{err}");
     assert!(err.contains("lambda-ci clean --run "), "{err}");
     println!("ended {:?} after it started", started.elapsed());
 }

@@ -11,18 +11,15 @@ use common::*;
 #[test]
 fn a_segfault_is_a_runtime_exit_error_and_the_next_case_runs_in_the_same_container() {
     let dir = tempfile::tempdir().unwrap();
-    let code = fixture("functions/py");
-    let crash = write_suite(
+    let crash = python_suite(
         dir.path(),
         "crash",
-        ("python3.11", &code),
         "  handler: app.segfault\n",
         "  - name: segfaults\n    expect:\n      error: {type: Runtime.ExitError, message: /segmentation fault/}\n",
     );
-    let then = write_suite(
+    let then = python_suite(
         dir.path(),
         "then",
-        ("python3.11", &code),
         "  handler: app.count\n",
         "  - name: after\n",
     );
@@ -44,12 +41,10 @@ fn a_segfault_is_a_runtime_exit_error_and_the_next_case_runs_in_the_same_contain
 #[test]
 fn a_process_left_running_after_the_response_is_named_and_resumes_only_in_invocations() {
     let dir = tempfile::tempdir().unwrap();
-    let code = fixture("functions/py");
     // The first case forks a child that prints ten lines 100 ms apart, and answers at once.
-    let suite = write_suite(
+    let suite = python_suite(
         dir.path(),
         "orphan",
-        ("python3.11", &code),
         "  handler: app.orphan\n",
         "  - name: forks\n  - name: next\n    event: {fork: false, wait: 0.3}\n  - name: last\n    event: {fork: false, wait: 0.3}\n",
     );
@@ -84,11 +79,9 @@ fn a_process_left_running_after_the_response_is_named_and_resumes_only_in_invoca
 #[test]
 fn a_container_paused_from_outside_mid_case_is_an_error_and_the_next_case_gets_a_fresh_one() {
     let dir = tempfile::tempdir().unwrap();
-    let code = fixture("functions/py");
-    let suite = write_suite(
+    let suite = python_suite(
         dir.path(),
         "paused",
-        ("python3.11", &code),
         "  handler: app.sleep\n  timeout: 2\n",
         "  - name: paused mid-case\n    event: {seconds: 1}\n  - name: next\n    event: {seconds: 0}\n",
     );

@@ -47,13 +47,32 @@ impl Drop for Image {
     }
 }
 
+/// A directory holding lambda-ci, the example suites and their functions.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(env!("CARGO_BIN_EXE_lambda-ci"), d.join("lambda-ci")).unwrap();
+    copy_tree(&root().join("cases"), &d.join("cases"));
+    copy_tree(&root().join("examples"), &d.join("examples"));
+    dir
+}
+
+/// Checks that the run `out` passed with its code and layers copied, as `auto` decided; what
+/// it printed.
+fn passed_copying(out: &std::process::Output) -> String {
+    let (text, err) = (stdout(out), stderr(out));
+    assert_eq!(out.status.code(), Some(0), "{text}{err}");
+    assert!(
+        err.contains("code and layers: copied into each container (the engine cannot see this machine's files: "),
+        "{err}"
+    );
+    text
+}
+
 #[test]
 fn inside_a_container_auto_copies_and_reaches_functions_over_the_network() {
-    let context = tempfile::tempdir().unwrap();
+    let context = workspace();
     let c = context.path();
-    std::fs::copy(env!("CARGO_BIN_EXE_lambda-ci"), c.join("lambda-ci")).unwrap();
-    copy_tree(&root().join("cases"), &c.join("cases"));
-    copy_tree(&root().join("examples"), &c.join("examples"));
     // A function on a network of its suite's choosing, which lambda-ci's container is not on.
     let network = Network(format!("lambda-ci-inside-{}", std::process::id()));
     let made = Command::new("docker")
@@ -93,13 +112,8 @@ fn inside_a_container_auto_copies_and_reaches_functions_over_the_network() {
         .args(["run", "cases", "more", "--pull", "never"])
         .output()
         .unwrap();
-    let (text, err) = (stdout(&out), stderr(&out));
-    assert_eq!(out.status.code(), Some(0), "{text}{err}");
+    let text = passed_copying(&out);
     assert_summary(&text, &format!("{} passed, 0 failed", example_cases() + 1));
-    assert!(
-        err.contains("code and layers: copied into each container (the engine cannot see this machine's files: "),
-        "{err}"
-    );
     // Its containers and volumes are labelled with the suite paths as it saw them.
     for suite in [
         "cases/hello.yaml",
@@ -115,11 +129,8 @@ fn inside_a_container_auto_copies_and_reaches_functions_over_the_network() {
 /// directory is not. The engine refuses that bind mount, and `auto` copies everything.
 #[test]
 fn a_shared_workspace_with_a_private_temp_directory_copies() {
-    let work = tempfile::tempdir().unwrap();
+    let work = workspace();
     let w = work.path();
-    std::fs::copy(env!("CARGO_BIN_EXE_lambda-ci"), w.join("lambda-ci")).unwrap();
-    copy_tree(&root().join("cases"), &w.join("cases"));
-    copy_tree(&root().join("examples"), &w.join("examples"));
     let shared = format!("{}:{}", w.display(), w.display());
     // A temp directory of its own, at a path the engine's host does not have.
     let private = format!("TMPDIR=/tmp/lambda-ci-private-{}", std::process::id());
@@ -146,12 +157,7 @@ fn a_shared_workspace_with_a_private_temp_directory_copies() {
         .args(["--pull", "never"])
         .output()
         .unwrap();
-    let (text, err) = (stdout(&out), stderr(&out));
-    assert_eq!(out.status.code(), Some(0), "{text}{err}");
+    let text = passed_copying(&out);
     assert!(text.contains(" passed, 0 failed"), "{text}");
-    assert!(
-        err.contains("code and layers: copied into each container (the engine cannot see this machine's files: "),
-        "{err}"
-    );
     assert!(containers_of(&w.join("cases/hello.yaml")).is_empty());
 }

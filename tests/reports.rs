@@ -147,16 +147,15 @@ fn inherit_without_credentials_is_refused_before_any_container_starts() {
         "function:\n  runtime: python3.11\n  handler: app.echo\n  code: CODE\n  aws_credentials: inherit\ncases:\n  - name: a\n",
     );
     for flag in [&[][..], &["--aws-credentials", "inherit"][..]] {
-        let out = lambda_ci()
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env("AWS_SECRET_ACCESS_KEY", "")
-            .args(["run", "--pull", "never"])
-            .args(flag)
-            .arg(&suite)
-            .output()
-            .unwrap();
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{err}");
+        let err = refused(
+            lambda_ci()
+                .env_remove("AWS_ACCESS_KEY_ID")
+                .env("AWS_SECRET_ACCESS_KEY", "")
+                .args(["run", "--pull", "never"])
+                .args(flag)
+                .arg(&suite),
+            2,
+        );
         assert!(
             err.contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"),
             "{err}"

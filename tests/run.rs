@@ -361,27 +361,18 @@ fn an_engine_that_never_answers_exits_3_after_its_timeout_and_a_bad_timeout_is_r
             held.push(client);
         }
     });
-    let out = lambda_ci()
-        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
-        .env("LAMBDA_CI_ENGINE_TIMEOUT", "2")
-        .args(["run"])
-        .arg(fixture("pass.yaml"))
-        .output()
-        .unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(3), "{err}");
+    let mut run = lambda_ci();
+    run.args(["run"]).arg(fixture("pass.yaml"));
+    let err = refused(
+        run.env("DOCKER_HOST", format!("unix://{}", socket.display()))
+            .env("LAMBDA_CI_ENGINE_TIMEOUT", "2"),
+        3,
+    );
     assert!(
         err.contains("the Docker engine did not answer within 2 s: is it overloaded or stuck? (`docker info` says; set LAMBDA_CI_ENGINE_TIMEOUT to wait longer)"),
         "{err}"
     );
-    let out = lambda_ci()
-        .env("LAMBDA_CI_ENGINE_TIMEOUT", "soon")
-        .args(["run"])
-        .arg(fixture("pass.yaml"))
-        .output()
-        .unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = refused(run.env("LAMBDA_CI_ENGINE_TIMEOUT", "soon"), 2);
     assert!(
         err.contains(
             "LAMBDA_CI_ENGINE_TIMEOUT is \"soon\", not a number of seconds from 1 to 3600"

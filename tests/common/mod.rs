@@ -219,6 +219,14 @@ pub fn stderr(out: &Output) -> String {
 }
 
 /// The run's closing line is exactly `summary`.
+/// Runs `cmd`, which must exit with `code` (a refusal); what it wrote to stderr.
+pub fn refused(cmd: &mut Command, code: i32) -> String {
+    let out = cmd.output().expect("run lambda-ci");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    err
+}
+
 pub fn assert_summary(text: &str, summary: &str) {
     assert!(
         text.lines().any(|l| l == summary),
@@ -234,6 +242,13 @@ pub fn temp_suite(body: &str) -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().join("suite.yaml");
     std::fs::write(&path, text).unwrap();
     (dir, path)
+}
+
+/// A suite file `<name>.yaml` in `dir`, as [`write_suite`] writes it, for the Python fixture
+/// function (`tests/fixtures/functions/py`) on python3.11.
+pub fn python_suite(dir: &Path, name: &str, function: &str, cases: &str) -> PathBuf {
+    let code = fixture("functions/py");
+    write_suite(dir, name, ("python3.11", &code), function, cases)
 }
 
 /// A suite file `<name>.yaml` in `dir` testing a function named `name` with `runtime` and
