@@ -215,7 +215,7 @@ fn directories_named_like_suites_and_symlink_loops_are_refused_by_name() {
     assert_eq!(code, Some(2), "{err}");
     assert_says(
         &err,
-        "error: x.yaml: no suites found\n  hint: a suite is a .yaml or .yml file with a top-level `cases:` key\n",
+        "error: x.yaml: no suites found\n  hint: it is a directory, though named like a suite file, and holds none: a suite is a .yaml or .yml file with a top-level `cases:` key\n",
     );
 
     // In a searched directory: a link to its own directory (walked once) and a suite that is

@@ -34,6 +34,14 @@ impl Ctx<'_> {
         let query = self.query(path, "`path`");
         let given: Vec<_> = PREDICATES.iter().filter_map(|p| f.key(p)).collect();
         let predicate = match given.as_slice() {
+            // A misspelt predicate was said already, with the one it was close to.
+            [] if f
+                .entries
+                .iter()
+                .any(|(k, _)| !allowed.contains(&k.name.as_str())) =>
+            {
+                None
+            }
             [] => {
                 self.error(
                     Some(node.pos),

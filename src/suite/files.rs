@@ -60,11 +60,19 @@ pub fn load_paths_warning(paths: &[PathBuf]) -> (Result<Vec<Suite>, LoadErrors>,
         mut warnings,
     } = found;
     if suites.is_empty() && errors.is_empty() {
+        let file = paths.first().cloned().unwrap_or_default();
+        let named_like_a_suite =
+            file.is_dir() && file.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        let hint = if named_like_a_suite {
+            "it is a directory, though named like a suite file, and holds none: a suite is a .yaml or .yml file with a top-level `cases:` key"
+        } else {
+            "a suite is a .yaml or .yml file with a top-level `cases:` key"
+        };
         errors.push(LoadError {
-            file: paths.first().cloned().unwrap_or_default(),
+            file,
             pos: None,
             message: "no suites found".into(),
-            hint: Some("a suite is a .yaml or .yml file with a top-level `cases:` key".into()),
+            hint: Some(hint.into()),
         });
     }
     // A placeholder used twice, or a problem both checks of a key see, is said once.
