@@ -201,3 +201,46 @@ fn every_case_and_defaults_snippet_loads_inside_a_suite() {
     }
     assert!(checked >= 4, "{checked}");
 }
+
+/// Every test the Guarantees section names (`` `FILE::test` `` for `tests/FILE.rs`, or a
+/// module path under `src/` for a unit test) is there: a promise is never backed by a name
+/// that no longer runs.
+#[test]
+fn every_test_the_guarantees_name_exists() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("\n## Guarantees")
+        .expect("a Guarantees section");
+    let section = &readme[start + 1..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let mut named = 0;
+    for quoted in section.split('`').skip(1).step_by(2) {
+        let parts: Vec<&str> = quoted.split("::").collect();
+        let ident = |p: &&str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        if parts.len() < 2 || !parts.iter().all(ident) {
+            continue;
+        }
+        let (test, modules) = parts.split_last().unwrap();
+        let integration = root().join(format!("tests/{}.rs", modules.join("/")));
+        let unit = ["src", "agent/src"].iter().flat_map(|src| {
+            let base = root().join(src).join(modules.join("/"));
+            [base.with_extension("rs"), base.join("mod.rs")]
+        });
+        let holder = std::iter::once(integration)
+            .chain(unit)
+            .find(|f| f.is_file())
+            .unwrap_or_else(|| panic!("`{quoted}`: no file holds its tests"));
+        let text = std::fs::read_to_string(&holder).unwrap();
+        assert!(
+            text.contains(&format!("fn {test}(")),
+            "`{quoted}`: {} has no test `{test}`",
+            holder.display()
+        );
+        named += 1;
+    }
+    assert!(named > 30, "only {named} tests named");
+}
