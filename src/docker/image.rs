@@ -171,7 +171,9 @@ async fn pull(
     progress: &mut impl FnMut(PullProgress),
 ) -> Result<(), ImageError> {
     let mut layers: std::collections::HashMap<String, (u64, u64)> = Default::default();
-    let mut stream = engine.docker.create_image(Some(options), None, None);
+    // A registry may take a while before the first progress line: a transfer's timeout.
+    let docker = engine.transfers();
+    let mut stream = docker.create_image(Some(options), None, None);
     while let Some(item) = stream.next().await {
         match item {
             Ok(info) => {

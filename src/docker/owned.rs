@@ -203,10 +203,15 @@ pub(super) async fn remove(engine: &Engine, id: &str) -> Result<(), bollard::err
             status_code: 409, ..
         }) => {
             for _ in 0..100 {
-                if engine.docker.inspect_container(id, None).await.is_err() {
-                    return Ok(());
+                match engine.docker.inspect_container(id, None).await {
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => return Ok(()),
+                    // An engine that stopped answering has not removed it.
+                    Err(e) if super::engine_gone(&e) => return Err(e),
+                    _ => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
             Ok(())
         }

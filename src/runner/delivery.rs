@@ -188,8 +188,10 @@ impl Runner {
                 entrypoint,
                 cmd,
             },
-            // The boot that follows fails, and says what became of the engine.
-            Err(e) if docker::engine_gone(&e) => Starter::Rie,
+            Err(e) if docker::engine_gone(&e) => fallback(format!(
+                "image {image} could not be inspected for its entrypoint: {}; its function runs under RIE",
+                self.engine.gone_message(&e).unwrap_or_default()
+            )),
             Err(e) => fallback(format!(
                 "image {image} could not be inspected for its entrypoint ({e}); its function runs under RIE"
             )),

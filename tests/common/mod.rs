@@ -218,7 +218,6 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// The run's closing line is exactly `summary`.
 /// Runs `cmd`, which must exit with `code` (a refusal); what it wrote to stderr.
 pub fn refused(cmd: &mut Command, code: i32) -> String {
     let out = cmd.output().expect("run lambda-ci");
@@ -227,6 +226,7 @@ pub fn refused(cmd: &mut Command, code: i32) -> String {
     err
 }
 
+/// The run's closing line is exactly `summary`.
 pub fn assert_summary(text: &str, summary: &str) {
     assert!(
         text.lines().any(|l| l == summary),

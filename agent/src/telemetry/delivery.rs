@@ -119,18 +119,37 @@ async fn deliver(
             () = timer => (true, false),
         };
         if full && !batch.is_empty() {
-            if let Some(dropped) = backlog.take_dropped(&to) {
-                batch.insert(0, dropped);
+            let dropped = backlog.take_dropped();
+            if let Some((record, _)) = &dropped {
+                batch.insert(0, record.clone());
             }
             let sent = std::mem::take(&mut batch);
-            if let Err(why) = send_batch(&buffering.destination, &sent).await {
-                to.note(format!(
-                    "{} telemetry {} for extension {} dropped: its listener at {} did not take them after {TRIES} tries ({why})",
-                    sent.len(),
-                    records_word(sent.len() as u64),
-                    to.extension,
-                    buffering.destination,
-                ));
+            match send_batch(&buffering.destination, &sent).await {
+                Ok(()) => {
+                    if let Some((_, (records, bytes))) = dropped {
+                        to.note(format!(
+                            "{records} telemetry {} ({bytes} bytes) for extension {} dropped: its listener did not keep up and {} MiB of records were waiting for it; it was sent a platform.logsDropped record saying so",
+                            records_word(records),
+                            to.extension,
+                            backlog.limit >> 20,
+                        ));
+                    }
+                }
+                Err(why) => {
+                    // The record saying what was dropped is not one of the function's: its
+                    // counts wait for the next batch.
+                    if let Some((_, (records, bytes))) = dropped {
+                        backlog.dropped_records.fetch_add(records, Ordering::SeqCst);
+                        backlog.dropped_bytes.fetch_add(bytes, Ordering::SeqCst);
+                    }
+                    let lost = sent.len() - usize::from(dropped.is_some());
+                    to.note(format!(
+                        "{lost} telemetry {} for extension {} dropped: its listener at {} did not take them after {TRIES} tries ({why})",
+                        records_word(lost as u64),
+                        to.extension,
+                        buffering.destination,
+                    ));
+                }
             }
             bytes = 0;
             due = None;
@@ -142,20 +161,14 @@ async fn deliver(
 }
 
 impl Backlog {
-    /// The `platform.logsDropped` record for what was dropped since the last one, if anything
-    /// was; the note saying so goes to the logs.
-    fn take_dropped(&self, to: &Listener) -> Option<String> {
+    /// The `platform.logsDropped` record for what was dropped since the last one, with the
+    /// counts (records, bytes) it holds, if anything was dropped.
+    fn take_dropped(&self) -> Option<(String, (u64, u64))> {
         let records = self.dropped_records.swap(0, Ordering::SeqCst);
         let bytes = self.dropped_bytes.swap(0, Ordering::SeqCst);
         if records == 0 {
             return None;
         }
-        to.note(format!(
-            "{records} telemetry {} ({bytes} bytes) for extension {} dropped: its listener did not keep up and {} MiB of records were waiting for it; it is sent a platform.logsDropped record saying so",
-            records_word(records),
-            to.extension,
-            self.limit >> 20,
-        ));
         let record = json!({
             "time": super::now(),
             "type": "platform.logsDropped",
@@ -165,7 +178,7 @@ impl Backlog {
                 "droppedBytes": bytes,
             },
         });
-        Some(record.to_string())
+        Some((record.to_string(), (records, bytes)))
     }
 }
 
