@@ -6,13 +6,13 @@
 
 use std::io::Write;
 
-use crate::docker::{self, Engine, Leftover, LeftoverKind};
+use crate::docker::{self, Leftover, LeftoverKind};
 use crate::error::Error;
 
 /// Cleans (or with `dry_run` only says what it would clean) what every run, or the run `only`,
 /// left, writing one line per thing to `out`; the exit code.
 pub async fn clean(dry_run: bool, only: Option<&str>, out: &mut impl Write) -> Result<u8, Error> {
-    let engine = Engine::connect(crate::docker::request_timeout().map_err(Error::Usage)?).await?;
+    let engine = crate::connect_engine().await?;
     let found = docker::leftovers(&engine).await.map_err(|e| {
         Error::Usage(format!(
             "cannot list lambda-ci's containers and volumes: {e}"

@@ -91,7 +91,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         );
     }
     let unpacked = Arc::new(Unpacked::unpack(&suites).map_err(Error::Load)?);
-    let engine = Engine::connect(crate::docker::request_timeout().map_err(Error::Usage)?).await?;
+    let engine = crate::connect_engine().await?;
     let run_id = run_id();
     let owned = OwnedContainers::default();
     let (stop, stopped) = tokio::sync::watch::channel(None);
@@ -199,6 +199,13 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
 }
 
 /// The warning for a selection that leaves no case, naming what selected nothing.
+/// The Docker engine, each request waiting as long as `LAMBDA_CI_ENGINE_TIMEOUT` says: what
+/// `run`, `watch`, `serve` and `clean` connect through.
+pub(crate) async fn connect_engine() -> Result<Engine, Error> {
+    let timeout = docker::request_timeout().map_err(Error::Usage)?;
+    Ok(Engine::connect(timeout).await?)
+}
+
 fn nothing_selected(config: &RunConfig, suites: &[suite::Suite]) -> String {
     let cases: usize = suites.iter().map(|s| s.cases.len()).sum();
     let selection = &config.selection;

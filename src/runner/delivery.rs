@@ -188,13 +188,15 @@ impl Runner {
                 entrypoint,
                 cmd,
             },
-            Err(e) if docker::engine_gone(&e) => fallback(format!(
-                "image {image} could not be inspected for its entrypoint: {}; its function runs under RIE",
-                self.engine.gone_message(&e).unwrap_or_default()
-            )),
-            Err(e) => fallback(format!(
-                "image {image} could not be inspected for its entrypoint ({e}); its function runs under RIE"
-            )),
+            Err(e) => {
+                let why = match self.engine.gone_message(&e) {
+                    Some(gone) => format!(": {gone}"),
+                    None => format!(" ({e})"),
+                };
+                fallback(format!(
+                    "image {image} could not be inspected for its entrypoint{why}; its function runs under RIE"
+                ))
+            }
         }
     }
 }

@@ -53,7 +53,7 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
         .map_err(|e| Error::Usage(format!("cannot make a temporary directory: {e}")))?;
     let suites = load(&config, scratch.path())?;
     config.check_inherited_credentials(&suites.iter().collect::<Vec<_>>())?;
-    let engine = Engine::connect(crate::docker::request_timeout().map_err(Error::Usage)?).await?;
+    let engine = crate::connect_engine().await?;
     let address = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&address)
         .await

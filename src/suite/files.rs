@@ -10,7 +10,7 @@ use super::expect::Declared;
 use super::fields::Ctx;
 use super::node::{self, Node, Value};
 use super::read::{ReadError, SUITE_LIMIT, read_head, read_limited, thousands, utf8_problem};
-use super::walk::Walk;
+use super::walk::{Walk, is_yaml};
 use super::{Isolation, RuntimeApi, Suite};
 
 /// Loads every suite under `paths`. A file given explicitly must be a suite; in a directory,
@@ -61,9 +61,7 @@ pub fn load_paths_warning(paths: &[PathBuf]) -> (Result<Vec<Suite>, LoadErrors>,
     } = found;
     if suites.is_empty() && errors.is_empty() {
         let file = paths.first().cloned().unwrap_or_default();
-        let named_like_a_suite =
-            file.is_dir() && file.extension().is_some_and(|e| e == "yaml" || e == "yml");
-        let hint = if named_like_a_suite {
+        let hint = if file.is_dir() && is_yaml(&file) {
             "it is a directory, though named like a suite file, and holds none: a suite is a .yaml or .yml file with a top-level `cases:` key"
         } else {
             "a suite is a .yaml or .yml file with a top-level `cases:` key"

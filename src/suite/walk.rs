@@ -127,7 +127,8 @@ fn is_skipped(name: &str) -> bool {
     name.starts_with('.') || SKIPPED_DIRS.contains(&name)
 }
 
-fn is_yaml(path: &Path) -> bool {
+/// Whether the name of `path` is a suite's: `.yaml` or `.yml`.
+pub(super) fn is_yaml(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
