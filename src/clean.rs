@@ -89,7 +89,7 @@ fn clean_temp_dirs(
         );
         if dry_run {
             let _ = writeln!(out, "would remove {what}");
-        } else if let Err(e) = std::fs::remove_dir_all(dir) {
+        } else if let Err(e) = crate::scratch::remove(dir) {
             failed += 1;
             let _ = writeln!(out, "error: cannot remove {what}: {e}");
         } else {

@@ -18,6 +18,36 @@ pub fn dir(what: &str) -> std::io::Result<tempfile::TempDir> {
         .tempdir()
 }
 
+/// Removes a temporary directory, also when a tree in it holds directories its owner may not
+/// write to (archives unpacked by earlier versions kept an entry's `0555`).
+pub fn remove(dir: &Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            let_owner_write(dir);
+            std::fs::remove_dir_all(dir)
+        }
+        other => other,
+    }
+}
+
+/// Gives the owner every right on `dir` and the directories under it, links not followed.
+fn let_owner_write(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    let mode = meta.permissions().mode() | 0o700;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode));
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let_owner_write(&entry.path());
+        }
+    }
+}
+
 /// The pid a temporary directory's `name` says made it, when it is one of lambda-ci's.
 fn maker(name: &str) -> Option<u32> {
     let rest = name.strip_prefix("lambda-ci-")?;
@@ -58,6 +88,21 @@ mod tests {
         assert_eq!(maker("lambda-ci-other-0-abcdef"), None);
         assert_eq!(maker("lambda-ci-unzip-AbC123"), None);
         assert_eq!(maker("other-unzip-1-x"), None);
+    }
+
+    #[test]
+    fn a_tree_of_read_only_directories_is_removed() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("lambda-ci-unzip-1-x");
+        std::fs::create_dir_all(dir.join("ro/inner")).unwrap();
+        std::fs::write(dir.join("ro/inner/f"), "x").unwrap();
+        for d in ["ro/inner", "ro"] {
+            let mode = std::fs::Permissions::from_mode(0o555);
+            std::fs::set_permissions(dir.join(d), mode).unwrap();
+        }
+        remove(&dir).unwrap();
+        assert!(!dir.exists());
     }
 
     #[test]

@@ -19,7 +19,35 @@ use crate::suite::{LoadError, LoadErrors, Package, Suite};
 #[derive(Default)]
 pub struct Unpacked {
     /// Each archive's path to the directory its content was unpacked into.
-    dirs: HashMap<PathBuf, Arc<tempfile::TempDir>>,
+    dirs: HashMap<PathBuf, Arc<Unzipped>>,
+}
+
+/// One archive's content on disk. The tree sits, under a random name, in a temporary directory
+/// only its owner may list (`0711`): the engine mounts the tree itself, and the function's user
+/// in the container (another uid, without the capability to bypass modes) can read it, but
+/// another local user cannot find it to read or race it.
+struct Unzipped {
+    scratch: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Unzipped {
+    fn new() -> std::io::Result<Unzipped> {
+        use std::os::unix::fs::PermissionsExt;
+        let scratch = crate::scratch::dir("unzip")?;
+        std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o711))?;
+        let root = tempfile::Builder::new()
+            .prefix("tree-")
+            .rand_bytes(16)
+            .tempdir_in(scratch.path())?
+            .keep();
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
+        Ok(Unzipped { scratch, root })
+    }
+
+    fn path(&self) -> &Path {
+        &self.root
+    }
 }
 
 impl Unpacked {
@@ -27,7 +55,7 @@ impl Unpacked {
     /// reported, each at the suite line that names the archive.
     pub fn unpack(suites: &[Suite]) -> Result<Unpacked, LoadErrors> {
         let mut unpacked = Unpacked::default();
-        let mut by_content: HashMap<Vec<u8>, Arc<tempfile::TempDir>> = HashMap::new();
+        let mut by_content: HashMap<Vec<u8>, Arc<Unzipped>> = HashMap::new();
         let mut errors = Vec::new();
         let mut sizes = HashMap::new();
         for suite in suites {
@@ -115,7 +143,7 @@ impl Unpacked {
     pub fn keep(self) {
         for (_, dir) in self.dirs {
             if let Ok(dir) = Arc::try_unwrap(dir) {
-                let _ = dir.keep();
+                let _ = dir.scratch.keep();
             }
         }
     }
@@ -124,25 +152,20 @@ impl Unpacked {
 /// Unpacks `archive`, or reuses an earlier unpacking of the same content.
 fn unpack_once(
     archive: &Path,
-    by_content: &mut HashMap<Vec<u8>, Arc<tempfile::TempDir>>,
-) -> Result<Arc<tempfile::TempDir>, (String, Option<&'static str>)> {
+    by_content: &mut HashMap<Vec<u8>, Arc<Unzipped>>,
+) -> Result<Arc<Unzipped>, (String, Option<&'static str>)> {
     let hash =
         content_hash(archive).map_err(|e| (format!("cannot read the archive: {e}"), None))?;
     if let Some(dir) = by_content.get(&hash) {
         return Ok(dir.clone());
     }
-    let dir = crate::scratch::dir("unzip").map_err(|e| {
+    let dir = Unzipped::new().map_err(|e| {
         (
             format!("cannot make a directory to unpack it into: {e}"),
             None,
         )
     })?;
     zip::unpack(archive, dir.path()).map_err(|e| (one_line(&e), e.hint()))?;
-    // The root becomes /var/task or part of /opt: the function's user must be able to read it.
-    let _ = std::fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    );
     let dir = Arc::new(dir);
     by_content.insert(hash, dir.clone());
     Ok(dir)
