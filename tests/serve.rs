@@ -538,3 +538,53 @@ fn a_process_left_running_does_not_run_between_calls() {
             .contains("lambda-ci: the handler left 1 process running after its response")
     );
 }
+
+// Regression: in flag mode the suite written for the flags was written again on each reload,
+// and being watched, made the next reload, for ever; every version's directories piled up.
+#[test]
+fn one_edit_in_flag_mode_is_one_reload_and_nothing_piles_up_in_the_temp_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = dir.path().join("code");
+    std::fs::create_dir(&code).unwrap();
+    let app = |v: &str| format!("def handler(event, context):\n    return {{'v': '{v}'}}\n");
+    std::fs::write(code.join("app.py"), app("v1")).unwrap();
+    let layer = dir.path().join("layer.zip");
+    let made = Command::new("python3")
+        .args(["-c", "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z: z.writestr('python/extra.py', 'X = 1\\n')"])
+        .arg(&layer)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut server = Server::start(&[
+        "--runtime",
+        "python3.11",
+        "--handler",
+        "app.handler",
+        "--code",
+        code.to_str().unwrap(),
+        "--layer",
+        layer.to_str().unwrap(),
+    ]);
+    let url = format!("{}/2015-03-31/functions/function/invocations", server.url());
+    assert_eq!(curl_call(&url, "{}").1, r#"{"v": "v1"}"#);
+    std::fs::write(code.join("app.py"), app("v2")).unwrap();
+    server.wait_for("serving the new version");
+    assert_eq!(curl_call(&url, "{}").1, r#"{"v": "v2"}"#);
+    std::thread::sleep(Duration::from_secs(10));
+    let printed = server.printed();
+    assert_eq!(
+        printed.matches("changed: booting the new version").count(),
+        1,
+        "{printed}"
+    );
+    // One version's directories: the old one's went once it drained.
+    let mut kinds: Vec<String> = temp_left(server.temp.path())
+        .iter()
+        .map(|name| name.split('-').nth(2).unwrap_or_default().to_string())
+        .collect();
+    kinds.sort();
+    let before = kinds.len();
+    kinds.dedup();
+    assert_eq!(kinds.len(), before, "more than one of a kind: {kinds:?}");
+    server.interrupt();
+}

@@ -39,6 +39,9 @@ pub struct Function {
     started: AtomicUsize,
     /// Replaced by a new version: its slots finish the calls queued, then retire.
     draining: AtomicBool,
+    /// Slots that have ended, and a wake-up each time one does.
+    ended: Arc<AtomicUsize>,
+    slot_ended: Arc<Notify>,
     /// How many calls may wait; more are refused (429).
     limit: usize,
     image: OnceCell<Result<String, String>>,
@@ -69,6 +72,8 @@ impl Function {
             idle: AtomicUsize::new(0),
             started: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
+            ended: Arc::default(),
+            slot_ended: Arc::default(),
             limit,
             image: OnceCell::new(),
             boots,
@@ -129,6 +134,19 @@ impl Function {
         self.waiting.notify_waiters();
     }
 
+    /// Returns once the function drains and every slot it started has ended.
+    pub async fn drained(&self) {
+        loop {
+            let notified = self.slot_ended.notified();
+            let started = self.started.load(Ordering::SeqCst).min(self.concurrency());
+            if self.draining.load(Ordering::SeqCst) && self.ended.load(Ordering::SeqCst) >= started
+            {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Starts one more slot, if fewer than `concurrency` run; with `booted`, its container
     /// boots at once and `booted` hears how that went.
     fn add_slot(self: &Arc<Self>, booted: Option<oneshot::Sender<Result<(), String>>>) {
@@ -138,7 +156,14 @@ impl Function {
             return;
         }
         let me = self.clone();
-        lock(&self.slots).spawn(async move { me.serve(n, booted).await });
+        let (ended, wake) = (self.ended.clone(), self.slot_ended.clone());
+        lock(&self.slots).spawn(async move {
+            // Counted once the slot has let go of the function, so that a drained version
+            // is dropped as soon as [`Function::drained`] returns.
+            me.serve(n, booted).await;
+            ended.fetch_add(1, Ordering::SeqCst);
+            wake.notify_waiters();
+        });
     }
 
     /// Stops every slot: calls in flight are cut, containers are dropped (and so removed in

@@ -33,6 +33,8 @@ const QUEUE_LIMIT: usize = 1000;
 struct Server {
     config: ServeConfig,
     scratch: tempfile::TempDir,
+    /// The suite files served (for flags, the one written at start), read again on reload.
+    paths: Vec<std::path::PathBuf>,
     engine: Engine,
     owned: OwnedContainers,
     /// This server's run ids: one per set of functions made (at start, then per reload).
@@ -41,8 +43,9 @@ struct Server {
     printer: Printer,
     out: runner::Emitter,
     boots: Arc<Semaphore>,
-    /// Every version of every function, current or draining, stopped at the end.
-    every: Vec<Arc<Function>>,
+    /// Every version of every function still serving or draining, stopped at the end; a
+    /// drained version is gone, and with it its containers, unpacked archives and agent.
+    every: Vec<std::sync::Weak<Function>>,
     /// The secrets of every runner made, kept out of what is printed.
     secrets: Vec<(String, String)>,
 }
@@ -51,7 +54,13 @@ struct Server {
 pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
     let scratch = crate::scratch::dir("serve")
         .map_err(|e| Error::Usage(format!("cannot make a temporary directory: {e}")))?;
-    let suites = load(&config, scratch.path())?;
+    // The flags' suite is written once: written again on each reload, it would be a change
+    // to reload for, for ever.
+    let paths = match &config.inline {
+        Some(f) => vec![inline_suite(f, scratch.path())?],
+        None => config.paths.clone(),
+    };
+    let suites = load(&paths)?;
     config.check_inherited_credentials(&suites.iter().collect::<Vec<_>>())?;
     let engine = crate::connect_engine().await?;
     let address = format!("{}:{}", config.host, config.port);
@@ -64,6 +73,7 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
     tokio::spawn(printer.clone().events(received));
     let mut server = Server {
         scratch,
+        paths,
         engine,
         owned: OwnedContainers::default(),
         run_ids: Vec::new(),
@@ -78,6 +88,8 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
     let functions = server.functions(suites)?;
     server.announce(&functions, &address);
     let api = Arc::new(http::Api::new(&functions, server.printer.clone()));
+    // The API holds the functions from now on: a version it lets go of is dropped.
+    drop(functions);
     let serving = tokio::spawn(api.clone().run(listener));
     let signal = server.until_stopped(&api).await;
     serving.abort();
@@ -87,7 +99,7 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
     server
         .printer
         .line(&format!("{}: removing the containers", signal.word));
-    for f in &server.every {
+    for f in server.every.iter().filter_map(std::sync::Weak::upgrade) {
         f.stop().await;
     }
     for run_id in &server.run_ids {
@@ -142,7 +154,8 @@ impl Server {
                 Function::new(runner, SuiteId(i), QUEUE_LIMIT, boots, self.out.clone())
             })
             .collect();
-        self.every.extend(made.iter().cloned());
+        self.every.retain(|f| f.strong_count() > 0);
+        self.every.extend(made.iter().map(Arc::downgrade));
         Ok(made)
     }
 
@@ -173,12 +186,8 @@ impl Server {
 }
 
 /// The suites to serve, one per function name: the first that declares a name serves it.
-fn load(config: &ServeConfig, scratch: &std::path::Path) -> Result<Vec<Suite>, Error> {
-    let paths = match &config.inline {
-        Some(f) => vec![inline_suite(f, scratch)?],
-        None => config.paths.clone(),
-    };
-    let loaded = suite::load_paths(&paths).map_err(Error::Load)?;
+fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Suite>, Error> {
+    let loaded = suite::load_paths(paths).map_err(Error::Load)?;
     let mut suites: Vec<Suite> = Vec::new();
     for suite in loaded {
         match suites

@@ -79,7 +79,7 @@ impl Server {
             return;
         }
         let names: Vec<String> = hit.iter().map(|f| f.name.clone()).collect();
-        let loaded = match load(&self.config, self.scratch.path()) {
+        let loaded = match load(&self.paths) {
             Ok(loaded) => loaded,
             Err(e) => {
                 self.printed_error(&e);
@@ -120,6 +120,9 @@ impl Server {
                 Ok(()) => {
                     if let Some(old) = api.swap(f.clone()) {
                         old.drain();
+                        // Held until its slots have finished the calls they took; then the
+                        // version is dropped, and its directories with it.
+                        tokio::spawn(async move { old.drained().await });
                     }
                     self.printer.of(
                         &f.name,
