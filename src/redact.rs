@@ -8,9 +8,10 @@
 //! LocalStack's usual credential, is also an ordinary word, and replacing it would mangle
 //! unrelated text. They are named once, so nobody is surprised.
 
+mod forms;
 mod walk;
 
-use base64::Engine as _;
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 
 pub use walk::Redact;
@@ -18,32 +19,56 @@ pub use walk::Redact;
 /// The shortest value treated as a secret.
 pub const MIN_SECRET_CHARS: usize = 8;
 
+/// The longest secret also matched character by character in mixed encodings; a longer one
+/// (a PEM, a CA bundle) is matched in its literal forms, which cost nothing to build.
+const TOLERANT_MAX_BYTES: usize = 1024;
+
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[redacted]";
 
 /// Replaces a run's secret values, in every encoding it knows, with [`REDACTED`].
+///
+/// It fails closed: the literal forms ([`forms::literal_forms`]) are matched whatever a
+/// secret's size (a PEM, a CA bundle), and the character-by-character pattern, which a very
+/// large secret can push past the regex engine's limits, only adds to them.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     text: Option<Regex>,
     bytes: Option<regex::bytes::Regex>,
+    literal: Option<AhoCorasick>,
+    /// Each literal form, and how short a prefix of it a cut may leave and still be redacted.
+    prefixes: Vec<(String, usize)>,
+    /// Every secret's base64 fragments, looked for in base64 wrapped over several lines.
+    base64: Option<AhoCorasick>,
     /// The names of the values too short to redact.
     skipped: Vec<String>,
 }
+
+/// A cut's mark: what comes before it may be the start of a secret.
+const CUT: char = '…';
 
 impl Redactor {
     /// A redactor for `secrets`, given as (name, value); empty values are ignored.
     pub fn new(secrets: &[(String, String)]) -> Redactor {
         let mut skipped = Vec::new();
         let mut patterns = Vec::new();
+        let mut literals: Vec<forms::Form> = Vec::new();
+        let mut base64 = Vec::new();
         for (name, value) in secrets.iter().filter(|(_, v)| !v.is_empty()) {
             if value.chars().count() < MIN_SECRET_CHARS {
                 skipped.push(name.clone());
                 continue;
             }
-            patterns.push(tolerant(value));
-            patterns.extend(base64_forms(value.as_bytes()).iter().map(|f| tolerant(f)));
+            let fragments = forms::base64_forms(value.as_bytes());
+            if value.len() <= TOLERANT_MAX_BYTES {
+                patterns.push(tolerant(value));
+                patterns.extend(fragments.iter().map(|f| tolerant(f)));
+            }
+            base64.extend(fragments);
+            literals.extend(forms::literal_forms(value));
         }
-        if patterns.is_empty() {
+        if literals.is_empty() {
+            debug_assert!(patterns.is_empty());
             return Redactor {
                 skipped,
                 ..Redactor::default()
@@ -53,25 +78,46 @@ impl Redactor {
         patterns.sort_by_key(|p| std::cmp::Reverse(p.len()));
         patterns.dedup();
         let pattern = patterns.join("|");
-        let build = |p: &str| {
-            regex::RegexBuilder::new(p)
-                .size_limit(64 << 20)
-                .build()
+        let (text, bytes) = match patterns.is_empty() {
+            true => (None, None),
+            false => (
+                regex::RegexBuilder::new(&pattern)
+                    .size_limit(64 << 20)
+                    .build()
+                    .ok(),
+                regex::bytes::RegexBuilder::new(&pattern)
+                    .size_limit(64 << 20)
+                    .build()
+                    .ok(),
+            ),
+        };
+        let automaton = |words: &[&str]| {
+            // Large secrets would take seconds to compile into a faster automaton.
+            let large = words.iter().map(|w| w.len()).sum::<usize>() > 64 * 1024;
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .kind(large.then_some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+                .build(words)
                 .ok()
         };
+        let words: Vec<&str> = literals.iter().map(|f| f.text.as_str()).collect();
+        let fragments: Vec<&str> = base64.iter().map(String::as_str).collect();
         Redactor {
-            text: build(&pattern),
-            bytes: regex::bytes::RegexBuilder::new(&pattern)
-                .size_limit(64 << 20)
-                .build()
-                .ok(),
+            text,
+            bytes,
+            literal: automaton(&words),
+            prefixes: literals
+                .into_iter()
+                .map(|f| (f.text, f.min_prefix))
+                .collect(),
+            base64: automaton(&fragments),
             skipped,
         }
     }
 
     /// Whether there is nothing to redact.
     pub fn is_empty(&self) -> bool {
-        self.text.is_none()
+        self.prefixes.is_empty()
     }
 
     /// The names of the values not redacted because they are too short to be secrets.
@@ -81,9 +127,33 @@ impl Redactor {
 
     /// `text` with every secret replaced; `None` when it holds none.
     pub fn find_and_replace(&self, text: &str) -> Option<String> {
-        let re = self.text.as_ref()?;
-        re.is_match(text)
-            .then(|| re.replace_all(text, REDACTED).into_owned())
+        if self.is_empty() {
+            return None;
+        }
+        let mut out = std::borrow::Cow::Borrowed(text);
+        // First, while a wrapped block is whole: found inside, a secret would split it.
+        if let Some(clean) = self.wrapped_base64(&out) {
+            out = std::borrow::Cow::Owned(clean);
+        }
+        if let Some(re) = &self.text
+            && re.is_match(&out)
+        {
+            out = std::borrow::Cow::Owned(re.replace_all(&out, REDACTED).into_owned());
+        }
+        let Some(ac) = &self.literal else {
+            // The secrets could not be matched at all: nothing of the text is shown.
+            return Some(REDACTED.to_string());
+        };
+        if ac.is_match(out.as_ref()) {
+            out = std::borrow::Cow::Owned(ac.replace_all(&out, &vec![REDACTED; ac.patterns_len()]));
+        }
+        if let Some(clean) = self.cut_inside(&out) {
+            out = std::borrow::Cow::Owned(clean);
+        }
+        match out {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(clean) => Some(clean),
+        }
     }
 
     /// Replaces every secret in `text`.
@@ -100,6 +170,91 @@ impl Redactor {
         {
             *bytes = re.replace_all(bytes, REDACTED.as_bytes()).into_owned();
         }
+        let Some(ac) = &self.literal else {
+            if !self.is_empty() {
+                *bytes = REDACTED.as_bytes().to_vec();
+            }
+            return;
+        };
+        if ac.is_match(bytes.as_slice()) {
+            let with = vec![REDACTED.as_bytes(); ac.patterns_len()];
+            *bytes = ac.replace_all_bytes(bytes, &with);
+        }
+    }
+
+    /// Text cut short (`…`) just after the first characters of a secret: those characters,
+    /// replaced. A value is cut before it is shown, and the cut can fall inside a secret
+    /// that, whole, would have been found.
+    fn cut_inside(&self, text: &str) -> Option<String> {
+        if !text.contains(CUT) {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        let mut changed = false;
+        while let Some(at) = rest.find(CUT) {
+            let before = &rest[..at];
+            let start = self.secret_start(before).unwrap_or(before.len());
+            out.push_str(&before[..start]);
+            if start < before.len() {
+                out.push_str(REDACTED);
+                changed = true;
+            }
+            out.push(CUT);
+            rest = &rest[at + CUT.len_utf8()..];
+        }
+        out.push_str(rest);
+        changed.then_some(out)
+    }
+
+    /// Where the longest end of `text` that begins one of the secrets' forms starts.
+    fn secret_start(&self, text: &str) -> Option<usize> {
+        let last = *text.as_bytes().last()?;
+        let mut best: Option<usize> = None;
+        for (form, min_prefix) in &self.prefixes {
+            let longest = form.len().min(text.len());
+            let ends = form.char_indices().skip(*min_prefix).map(|(k, _)| k);
+            for k in ends.chain([form.len()]) {
+                if k > longest || k == 0 || form.as_bytes()[k - 1] != last {
+                    continue;
+                }
+                if text.ends_with(&form[..k]) && best.is_none_or(|b| text.len() - k < b) {
+                    best = Some(text.len() - k);
+                }
+            }
+        }
+        best
+    }
+
+    /// Base64 wrapped over several lines (PEM, MIME, Python's `encodebytes`, in text or in a
+    /// JSON string's `\n`) that holds a secret once its breaks are taken out: the whole
+    /// block, replaced.
+    fn wrapped_base64(&self, text: &str) -> Option<String> {
+        static BLOCK: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+            Regex::new(r"[A-Za-z0-9+/_-]{16,}(?:(?:\r?\n|\\r\\n|\\n)[A-Za-z0-9+/_=-]+)+")
+                .expect("valid")
+        });
+        let ac = self.base64.as_ref()?;
+        if !text.contains('\n') && !text.contains("\\n") {
+            return None;
+        }
+        let mut changed = false;
+        let clean = BLOCK.replace_all(text, |m: &regex::Captures| {
+            let block = &m[0];
+            let joined: String = block
+                .replace("\\r", "")
+                .replace("\\n", "")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if joined.len() < block.len() && ac.is_match(&joined) {
+                changed = true;
+                REDACTED.to_string()
+            } else {
+                block.to_string()
+            }
+        });
+        changed.then(|| clean.into_owned())
     }
 }
 
@@ -138,34 +293,10 @@ fn tolerant(value: &str) -> String {
     out
 }
 
-/// The characters of `secret`'s base64 encoding that depend on its bytes alone, for each of
-/// the three offsets it can start at inside a longer encoded text, in the standard and the
-/// URL-safe alphabet.
-fn base64_forms(secret: &[u8]) -> Vec<String> {
-    let mut forms = Vec::new();
-    for offset in 0..3usize {
-        let mut input = vec![0u8; offset];
-        input.extend_from_slice(secret);
-        let encoded = base64::engine::general_purpose::STANDARD.encode(&input);
-        // Character i covers bits [6i, 6i + 6); the secret's bits are [8·offset, 8·len).
-        let first = (8 * offset).div_ceil(6);
-        let end = (8 * input.len()) / 6;
-        if end <= first {
-            continue;
-        }
-        let standard = encoded[first..end].to_string();
-        let url_safe = standard.replace('+', "-").replace('/', "_");
-        forms.push(standard);
-        if url_safe != forms[forms.len() - 1] {
-            forms.push(url_safe);
-        }
-    }
-    forms
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCY=EXAMPLE";
 
@@ -255,5 +386,64 @@ mod tests {
             bytes,
             [&[0xff, 0xfe][..], REDACTED.as_bytes(), &[0x80]].concat()
         );
+    }
+
+    // Regression: a secret cut by a report's limit (a quoted value, a diff line, a log line)
+    // showed its first characters, since redaction came after the cut.
+    #[test]
+    fn a_secret_cut_short_at_any_point_shows_none_of_it() {
+        for keep in 1..SECRET.len() {
+            let cut = format!("value {}…", &SECRET[..keep]);
+            assert_eq!(clean(&cut), "value [redacted]…", "{keep}");
+            let logged = format!(
+                "{}… [lambda-ci: 9 more bytes of this line omitted]",
+                &SECRET[..keep]
+            );
+            assert!(clean(&logged).starts_with("[redacted]…"), "{keep}");
+        }
+        // A text that merely ends in a letter a secret's encodings start with is left alone.
+        assert_eq!(clean("a long quoted valu…"), "a long quoted valu…");
+    }
+
+    // Regression: a secret too large for the pattern (a PEM, a CA bundle) made the
+    // redactor redact nothing at all, without a word.
+    #[test]
+    fn a_secret_too_large_for_the_pattern_is_still_redacted() {
+        let pem: String = (0..4000)
+            .map(|i| format!("MIIB{i:05}+/AbCdEfGh/{}\n", i * 7))
+            .collect();
+        let r = Redactor::new(&[("CA_BUNDLE".into(), pem.clone())]);
+        let mut shown = format!("loaded: {pem} done");
+        r.string(&mut shown);
+        assert_eq!(shown, "loaded: [redacted] done");
+        let mut json = serde_json::Value::from(pem.as_str()).to_string();
+        r.string(&mut json);
+        assert_eq!(json, "\"[redacted]\"");
+    }
+
+    // Regression: base64 wrapped at 76 columns (PEM, MIME, Python's encodebytes), hex and
+    // an all-digit value were shown in clear.
+    #[test]
+    fn a_secret_is_found_in_wrapped_base64_and_hex() {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        // Placed to straddle the first line's end.
+        let text = format!("{}{SECRET} and some more text to wrap", "header ".repeat(7));
+        let encoded = b64.encode(&text);
+        let wrapped: Vec<String> = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        for joined in [
+            wrapped.join("\n"),
+            wrapped.join("\\n"),
+            wrapped.join("\r\n"),
+        ] {
+            let shown = clean(&format!("body: {joined}\n"));
+            assert_eq!(shown, "body: [redacted]\n", "{joined}");
+        }
+        let hex: String = SECRET.bytes().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(clean(&hex), REDACTED);
+        assert_eq!(clean(&hex.to_uppercase()), REDACTED);
     }
 }

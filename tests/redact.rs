@@ -133,3 +133,54 @@ fn redaction_does_not_change_verdicts() {
     let all = format!("{text}{}", stderr(&out));
     assert_eq!(all.matches(warning).count(), 1, "said once:\n{all}");
 }
+
+// Regression: values were cut (a quoted value at 200 characters, a diff line at 500, a log
+// line at 8 KiB) before they were redacted, so a secret straddling a cut showed its start.
+#[test]
+fn a_secret_straddling_a_cut_shows_none_of_it_in_any_report() {
+    const TOKEN: &str = "Zq9LmPw4Rt7YvB2nX8kJ3hG6fD1sA5eC";
+    let dir = tempfile::tempdir().unwrap();
+    let pad = |n: usize| "x".repeat(n);
+    let suite = write_suite(
+        dir.path(),
+        "straddle",
+        ("python3.11", &fixture("functions/py")),
+        "  handler: app.say\n  environment: {TOKEN: \"${TOKEN}\"}\n",
+        &format!(
+            "  - name: quoted\n    event: {{return: {{v: \"{}@TOKEN\"}}}}\n    expect:\n      response: {{v: nope}}\n\
+             \x20 - name: in a diff line\n    event: {{return: {{a: \"{}@TOKEN\", b: 1}}}}\n    expect:\n      response: {{a: y, b: 2}}\n\
+             \x20 - name: in a long log line\n    event: {{print: [\"{}@TOKEN\"], return: 1}}\n    expect:\n      response: 2\n",
+            pad(190),
+            pad(488),
+            pad(8180)
+        ),
+    );
+    let (junit, json) = (dir.path().join("r.xml"), dir.path().join("r.json"));
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--junit"])
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .arg(&suite)
+        .env("TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert_summary(&text, "0 passed, 3 failed");
+    let shown = [
+        ("console", text.clone()),
+        ("JUnit", std::fs::read_to_string(&junit).unwrap()),
+        ("JSON", std::fs::read_to_string(&json).unwrap()),
+    ];
+    for (what, output) in &shown {
+        assert!(
+            output.contains("[redacted]…"),
+            "no cut secret in the {what}:\n{output}"
+        );
+        assert!(
+            !output.contains(&TOKEN[..3]),
+            "the secret's start in the {what}:\n{output}"
+        );
+    }
+}

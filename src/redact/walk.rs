@@ -60,7 +60,13 @@ impl Redact for Value {
                 }
                 map.values_mut().for_each(|v| v.redact(r));
             }
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            // An all-digit secret can come back as a number.
+            Value::Number(n) => {
+                if let Some(clean) = r.find_and_replace(&n.to_string()) {
+                    *self = Value::String(clean);
+                }
+            }
+            Value::Null | Value::Bool(_) => {}
         }
     }
 }
@@ -174,6 +180,8 @@ impl Redact for CaseResult {
         self.verdict.redact(r);
         self.logs.redact(r);
         self.outcome.redact(r);
+        // The request id is read from the function's output, which it can forge.
+        self.reported.request_id.redact(r);
     }
 }
 
@@ -241,5 +249,10 @@ mod tests {
             v,
             json!({"[redacted]": ["[redacted]", {"k": "x[redacted]y"}], "n": 1})
         );
+        // Regression: an all-digit secret returned as a JSON number was shown.
+        let r = Redactor::new(&[("PIN".into(), "4815162342".into())]);
+        let mut v = json!({"pin": 4815162342u64, "other": 7});
+        v.redact(&r);
+        assert_eq!(v, json!({"pin": "[redacted]", "other": 7}));
     }
 }
