@@ -14,7 +14,7 @@ mod walk;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 
-pub use walk::Redact;
+pub use walk::{Redact, secret_path};
 
 /// The shortest value treated as a secret.
 pub const MIN_SECRET_CHARS: usize = 8;

@@ -229,3 +229,31 @@ fn snapshots_are_recorded_compared_updated_and_never_written_under_ci() {
         stderr(&out)
     );
 }
+
+// Regression: `--update-snapshots` wrote a `${VAR}` secret the function returned into the
+// snapshot file, which is committed.
+#[test]
+fn a_snapshot_is_never_recorded_with_a_secret_in_it() {
+    let (dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.say\n  code: CODE\n  environment: {TOKEN: \"${TOKEN}\"}\ncases:\n  - name: leaks\n    event: {return: {user: ada, session: {token: \"t=@TOKEN\"}}}\n    expect:\n      snapshot: true\n  - name: clean\n    event: {return: {user: ada}}\n    expect:\n      snapshot: true\n",
+    );
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--update-snapshots"])
+        .arg(&suite)
+        .env_remove("CI")
+        .env("TOKEN", "s3cr3t-session-token-value")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("snapshot not recorded: the response holds a secret at `$.session.token`"),
+        "{text}"
+    );
+    let stored = std::fs::read_to_string(dir.path().join("suite.snap.yaml")).unwrap();
+    assert!(
+        stored.contains("clean") && !stored.contains("leaks"),
+        "{stored}"
+    );
+    assert!(!stored.contains("s3cr3t"), "{stored}");
+}

@@ -71,6 +71,43 @@ impl Redact for Value {
     }
 }
 
+/// The JSON path of the first part of `value` (a key, a string, a number) that holds a
+/// secret, when one does.
+pub fn secret_path(value: &Value, r: &Redactor) -> Option<String> {
+    fn at(value: &Value, r: &Redactor, path: &mut String) -> bool {
+        let len = path.len();
+        match value {
+            Value::String(s) => r.find_and_replace(s).is_some(),
+            Value::Number(n) => r.find_and_replace(&n.to_string()).is_some(),
+            Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+                path.push_str(&format!("[{i}]"));
+                at(item, r, path) || {
+                    path.truncate(len);
+                    false
+                }
+            }),
+            Value::Object(map) => map.iter().any(|(k, v)| {
+                let plain = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                match plain {
+                    true => path.push_str(&format!(".{k}")),
+                    false => path.push_str(&format!("[{}]", serde_json::Value::from(k.as_str()))),
+                }
+                r.find_and_replace(k).is_some() || at(v, r, path) || {
+                    path.truncate(len);
+                    false
+                }
+            }),
+            Value::Null | Value::Bool(_) => false,
+        }
+    }
+    if r.is_empty() {
+        return None;
+    }
+    let mut path = "$".to_string();
+    at(value, r, &mut path).then_some(path)
+}
+
 impl Redact for LogLine {
     fn redact(&mut self, r: &Redactor) {
         self.text.redact(r);
@@ -225,6 +262,16 @@ impl Redact for EventKind {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_path_of_a_secret_is_found_for_a_snapshot_to_refuse_it() {
+        let r = Redactor::new(&[("S".into(), "0123456789abcdef".into())]);
+        let v = json!({"a": [1, {"b": "x0123456789abcdefy"}], "c": 2});
+        let keyed = json!({"a b": "0123456789abcdef"});
+        assert_eq!(secret_path(&keyed, &r).as_deref(), Some("$[\"a b\"]"));
+        assert_eq!(secret_path(&v, &r).as_deref(), Some("$.a[1].b"));
+        assert_eq!(secret_path(&json!({"a": [1, "ok"]}), &r), None);
+    }
 
     // Regression: a secret split by word emphasis across diff segments stayed readable.
     #[test]

@@ -250,9 +250,16 @@ impl Runner {
         if self.update_snapshots
             && let Some(seen) = judgement.snapshot
         {
-            let change = self.snapshots.record(case_id.suite.0, &case.name, seen);
-            if change != Change::Unchanged {
-                recorded = Some(change);
+            // A snapshot is committed with the code: a secret is never written into one.
+            if let Some(path) = crate::redact::secret_path(&seen, &shared.redactor) {
+                verdict = Verdict::Error(format!(
+                    "snapshot not recorded: the response holds a secret at `{path}` (a `${{VAR}}` value or inherited credential), and snapshot files are committed; leave the path out with `ignore: [\"{path}\"]`, or stop the function returning it"
+                ));
+            } else {
+                let change = self.snapshots.record(case_id.suite.0, &case.name, seen);
+                if change != Change::Unchanged {
+                    recorded = Some(change);
+                }
             }
         }
         attach::attach(
