@@ -241,3 +241,101 @@ fn caller_variables_in_environment_reach_the_function_and_never_a_report() {
     assert!(err.contains("suite.yaml:7:13: `${LAMBDA_CI_TEST_DB_PASSWORD}` takes LAMBDA_CI_TEST_DB_PASSWORD from your environment, but it is not set"), "{err}");
     assert!(containers_of(&suite).is_empty());
 }
+
+/// The variable names the service shows a function (recorded on AWS for python3.11 and
+/// nodejs22.x), besides the function's own.
+const SERVICE_NAMES: [&str; 27] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_REGION",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_XRAY_CONTEXT_MISSING",
+    "AWS_XRAY_DAEMON_ADDRESS",
+    "LAMBDA_RUNTIME_DIR",
+    "LAMBDA_TASK_ROOT",
+    "LANG",
+    "LD_LIBRARY_PATH",
+    "PATH",
+    "TZ",
+    "_AWS_XRAY_DAEMON_ADDRESS",
+    "_AWS_XRAY_DAEMON_PORT",
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "PWD",
+    "SHLVL",
+];
+
+/// Names the image's own bootstrap script or language runtime adds, as it does on the
+/// service: the search path, the shell's, and Python's locale coercion.
+const IMAGE_NAMES: [&str; 6] = [
+    "PYTHONPATH",
+    "NODE_PATH",
+    "OLDPWD",
+    "LC_CTYPE",
+    "PWD",
+    "SHLVL",
+];
+
+// Regression: functions saw HOME and HOSTNAME (the engine's) and AWS_LAMBDA_FUNCTION_TIMEOUT
+// (lambda-ci's), which the service never shows.
+#[test]
+fn a_function_sees_the_services_variable_names_and_no_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let py = python_suite(
+        dir.path(),
+        "py",
+        "  handler: app.environ\n",
+        "  - name: names\n    expect:\n      assert: [{path: $, type: array}]\n",
+    );
+    let node = write_suite(
+        dir.path(),
+        "node",
+        ("nodejs22.x", &fixture("functions/node")),
+        "  handler: index.environ\n",
+        "  - name: names\n    expect:\n      assert: [{path: $, type: array}]\n",
+    );
+    for (suite, family) in [(py, "python"), (node, "node")] {
+        let (out, cases) = run_reported(&[suite], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        let names: Vec<&str> = cases[0]["response"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{family}: {}", cases[0]))
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        let unknown: Vec<&&str> = names
+            .iter()
+            .filter(|n| !SERVICE_NAMES.contains(n) && !IMAGE_NAMES.contains(n))
+            .collect();
+        assert_eq!(unknown, Vec::<&&str>::new(), "{family}: {names:?}");
+        let missing: Vec<&&str> = SERVICE_NAMES
+            .iter()
+            .filter(|n| !names.contains(n) && !IMAGE_NAMES.contains(n))
+            .collect();
+        assert_eq!(missing, Vec::<&&str>::new(), "{family}: {names:?}");
+    }
+}
+
+// Regression: nothing bounded a function's processes or open files, so a fork bomb took the
+// machine down; Lambda allows 1,024 of each.
+#[test]
+fn a_function_is_held_to_lambdas_process_and_file_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = python_suite(
+        dir.path(),
+        "limits",
+        "  handler: app.limits\n  memory: 512\n",
+        "  - name: tries 1,500 threads\n    event: {threads: 1500}\n    expect:\n      assert:\n        - {path: $.threads, lt: 1024}\n        - {path: $.threads, gt: 900}\n      response_contains: {nofile: [1024, 1024]}\n",
+    );
+    let out = run(&[suite], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

@@ -29,6 +29,10 @@ pub struct Config {
     pub init_limit: Duration,
     /// Start the runtime only when told to (or by the first invocation), not at once.
     pub hold_init: bool,
+    /// Variables of the container the runtime and extensions must not see (`--hide`): the
+    /// engine's `HOME` and `HOSTNAME`, and the timeout the agent reads, which the service
+    /// never shows a function.
+    pub hidden: Vec<String>,
 }
 
 /// Why the command line cannot be used.
@@ -36,11 +40,13 @@ pub struct Config {
 pub struct Usage(pub String);
 
 impl Config {
-    /// `lambda-ci-agent [--handler H] [--runtime-version V] [--hold-init] [--] COMMAND...`.
+    /// `lambda-ci-agent [--handler H] [--runtime-version V] [--hold-init] [--hide NAME]...
+    /// [--] COMMAND...`.
     pub fn from_args(args: impl Iterator<Item = String>) -> Result<Config, Usage> {
         let mut handler = None;
         let mut runtime_version = None;
         let mut hold_init = false;
+        let mut hidden = Vec::new();
         let mut command = Vec::new();
         let mut args = args.skip(1);
         while let Some(arg) = args.next() {
@@ -50,6 +56,7 @@ impl Config {
                     runtime_version = Some(value(&mut args, "--runtime-version")?)
                 }
                 "--hold-init" => hold_init = true,
+                "--hide" => hidden.push(value(&mut args, "--hide")?),
                 "--" => {
                     command.extend(args.by_ref());
                     break;
@@ -87,6 +94,7 @@ impl Config {
             runtime_port: 9001,
             init_limit: INIT_LIMIT,
             hold_init,
+            hidden,
         })
     }
 
@@ -133,6 +141,9 @@ mod tests {
         .unwrap();
         assert_eq!(config.command, ["/lambda-entrypoint.sh", "x"]);
         assert_eq!(config.handler.as_deref(), Some("app.handler"));
+        let config = parse(&["--hide", "HOME", "--hide", "HOSTNAME", "/bin/x"]).unwrap();
+        assert_eq!(config.hidden, ["HOME", "HOSTNAME"]);
+        assert!(parse(&["--hide"]).is_err());
         let config = parse(&["/bin/bootstrap", "--flag"]).unwrap();
         assert_eq!(config.command, ["/bin/bootstrap", "--flag"]);
         assert!(parse(&[]).is_err());

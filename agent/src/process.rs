@@ -58,6 +58,9 @@ fn spawn(
             }
         }
     }
+    for name in &config.hidden {
+        command.env_remove(name);
+    }
     command
         .args(&argv[1..])
         .env("AWS_LAMBDA_RUNTIME_API", config.runtime_api())

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HostConfig, HostConfigLogConfig, Mount, MountType,
-    NetworkConnectRequest, PortBinding,
+    NetworkConnectRequest, PortBinding, ResourcesUlimits,
 };
 use bollard::query_parameters::CreateContainerOptions;
 
@@ -52,6 +52,11 @@ pub struct ContainerSpec {
     /// through the published port.
     pub reach_on: Option<String>,
 }
+
+/// Lambda's limit on a function's processes and threads together.
+const PIDS_LIMIT: i64 = 1024;
+/// Lambda's limit on a function's open file descriptors.
+const NOFILE_LIMIT: i64 = 1024;
 
 /// A host path that must appear at `target` in the container.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,6 +199,13 @@ impl Container {
             extra_hosts: Some(spec.extra_hosts.clone()),
             tmpfs: Some(spec.tmpfs.iter().cloned().collect()),
             log_config: Some(log_config()),
+            // As in Lambda: at most 1,024 processes and threads, and 1,024 open files.
+            pids_limit: Some(PIDS_LIMIT),
+            ulimits: Some(vec![ResourcesUlimits {
+                name: Some("nofile".into()),
+                soft: Some(NOFILE_LIMIT),
+                hard: Some(NOFILE_LIMIT),
+            }]),
             // As in Lambda: no capabilities, and nothing gains privileges by exec.
             cap_drop: Some(vec!["ALL".into()]),
             security_opt: Some(vec!["no-new-privileges".into()]),

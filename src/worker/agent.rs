@@ -82,8 +82,15 @@ impl OnDisk {
 }
 
 /// The container's entrypoint: the agent, told the command that starts the runtime.
-pub fn entrypoint(handler: Option<&str>, runtime_version: Option<&str>) -> Vec<String> {
+pub fn entrypoint(
+    handler: Option<&str>,
+    runtime_version: Option<&str>,
+    hidden: &[&str],
+) -> Vec<String> {
     let mut entrypoint = vec![format!("{DIR}/{FILE}")];
+    for name in hidden {
+        entrypoint.extend(["--hide".to_string(), name.to_string()]);
+    }
     if let Some(handler) = handler {
         entrypoint.extend(["--handler".to_string(), handler.to_string()]);
     }

@@ -234,7 +234,14 @@ impl Blueprint {
                     .runtime
                     .as_deref()
                     .map(super::agent::runtime_version);
-                let agent = super::agent::entrypoint(handler.as_deref(), version.as_deref());
+                // What the engine or lambda-ci sets that the service never shows a function,
+                // unless the function's own environment sets it.
+                let hidden: Vec<&str> = ["AWS_LAMBDA_FUNCTION_TIMEOUT", "HOME", "HOSTNAME"]
+                    .into_iter()
+                    .filter(|name| !function.environment.contains_key(*name))
+                    .collect();
+                let agent =
+                    super::agent::entrypoint(handler.as_deref(), version.as_deref(), &hidden);
                 (Some(agent), Some(command))
             }
         };
