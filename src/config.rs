@@ -232,6 +232,10 @@ pub struct ServeConfig {
     pub inline: Option<InlineFunction>,
     pub host: String,
     pub port: u16,
+    /// Browser origins allowed to call (`--allow-origin`).
+    pub allow_origins: Vec<String>,
+    /// A token every call must carry (`--token`).
+    pub token: Option<String>,
     /// Boot every container at start rather than on the first calls.
     pub warm: bool,
     /// Replace a function's containers when its files change (`--no-watch` turns it off).

@@ -225,18 +225,29 @@ fn every_test_the_guarantees_name_exists() {
             continue;
         }
         let (test, modules) = parts.split_last().unwrap();
-        // A unit test's `tests` module is inline, in the file of the module above it.
-        let modules = modules.strip_suffix(&["tests"]).unwrap_or(modules);
+        // A unit test's `tests` module (and any module inside it) is inline, in the file of
+        // the module above it, or in that module's `tests.rs`.
         let integration = root().join(format!("tests/{}.rs", modules.join("/")));
+        let modules = match modules.iter().position(|m| *m == "tests") {
+            Some(at) => &modules[..at],
+            None => modules,
+        };
         let unit = ["src", "agent/src"].iter().flat_map(|src| {
             let base = root().join(src).join(modules.join("/"));
-            [base.with_extension("rs"), base.join("mod.rs")]
+            [
+                base.with_extension("rs"),
+                base.join("mod.rs"),
+                base.join("tests.rs"),
+            ]
         });
         let holder = std::iter::once(integration)
             .chain(unit)
             .find(|f| f.is_file())
             .unwrap_or_else(|| panic!("`{quoted}`: no file holds its tests"));
-        let text = std::fs::read_to_string(&holder).unwrap();
+        let text = [holder.clone(), holder.with_file_name("tests.rs")]
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .collect::<String>();
         assert!(
             text.contains(&format!("fn {test}(")),
             "`{quoted}`: {} has no test `{test}`",

@@ -53,6 +53,16 @@ pub struct ServeArgs {
     #[arg(long, requires = "handler")]
     pub name: Option<String>,
 
+    /// A web page origin allowed to call (`http://localhost:3000`); repeat for several, `*`
+    /// for any. Browsers' requests are refused otherwise.
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+
+    /// A token every call must carry: `Authorization: Bearer TOKEN`, or TOKEN as the access
+    /// key id an AWS SDK signs with. Required with a --host other than loopback.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+
     /// Boot every function's containers at start instead of on their first calls.
     #[arg(long)]
     pub warm: bool,
@@ -102,6 +112,18 @@ impl ServeArgs {
             }
             _ => None,
         };
+        if !crate::serve::is_loopback(&self.host) && self.token.is_none() {
+            return Err(Error::Usage(format!(
+                "--host {} listens beyond this machine, where anyone who reaches the port could invoke the functions (and the credentials they hold): give --token TOKEN, which every call must carry, or listen on 127.0.0.1",
+                self.host
+            )));
+        }
+        if self.token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(Error::Usage(
+                "--token must be at least 16 characters; e.g. --token \"$(openssl rand -hex 16)\""
+                    .into(),
+            ));
+        }
         let paths = match (&inline, self.paths.is_empty()) {
             (None, true) => vec![PathBuf::from("cases")],
             _ => self.paths,
@@ -111,6 +133,8 @@ impl ServeArgs {
             inline,
             host: self.host,
             port: self.port,
+            allow_origins: self.allow_origin,
+            token: self.token,
             warm: self.warm,
             watch: !self.no_watch,
             poll: self.poll,

@@ -195,7 +195,9 @@ impl<W: Write> Console<W> {
                 };
                 let mut text = self.paint(sign, base);
                 for (emphasised, segment) in &line.segments {
-                    text.push_str(&self.paint(segment, if *emphasised { emph } else { base }));
+                    // A text response's diff holds the function's own bytes: shown, not obeyed.
+                    let segment = visible(segment);
+                    text.push_str(&self.paint(&segment, if *emphasised { emph } else { base }));
                 }
                 let _ = writeln!(self.buf, "        {text}");
             }
@@ -276,7 +278,7 @@ impl<W: Write> Console<W> {
                 }
             }
             EventKind::ImageBuilding { image, line } => {
-                self.progress.status(format!("building {image}: {line}"));
+                self.progress.status(building(image, line));
             }
             EventKind::ImageBuilt {
                 image,
@@ -405,9 +407,24 @@ impl<W: Write> Console<W> {
     }
 }
 
+/// A build's progress line as printed: one line, its controls shown, never a line of its own
+/// that a CI runner would take for a command (a Dockerfile's `RUN printf '::error::...'`).
+fn building(image: &str, line: &str) -> String {
+    format!("building {image}: {}", text::visible(&text::one_line(line)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Regression: a Dockerfile's output was printed raw and multi-line, so `RUN printf
+    // '\n::error::...'` wrote a workflow command of its own.
+    #[test]
+    fn a_builds_output_is_one_inert_line() {
+        let shown = building("img", "step 1\n::error::forged\r\u{1b}]0;title\u{7}");
+        assert!(!shown.contains('\n') && !shown.contains('\r') && !shown.contains('\u{1b}'));
+        assert!(shown.starts_with("building img: step 1"), "{shown}");
+    }
 
     fn render(color: bool) -> String {
         let mut console = Console::new(Vec::new(), color, Progress::Off);

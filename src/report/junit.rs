@@ -156,15 +156,20 @@ impl Reporter for Junit {
                     Verdict::Fail(failures) => failures
                         .iter()
                         .filter_map(|f| f.attachment.as_ref())
-                        .map(|p| text::xml(&format!("[[ATTACHMENT|{}]]", p.display())))
+                        .map(|p| format!("[[ATTACHMENT|{}]]", text::xml(&p.display().to_string())))
                         .collect(),
                     _ => Vec::new(),
                 };
                 if !result.logs.is_empty() || !attachments.is_empty() {
                     // quick-junit strips escapes with a terminal parser that can swallow the text
                     // after a stray ESC, and tabs with them; hand it text with neither.
+                    // A function's `[[ATTACHMENT|/path]]` line would have Jenkins attach
+                    // that file of the agent: only lambda-ci's own lines name attachments.
                     let logs: Vec<String> = readable_lines(&result.logs)
-                        .map(|l| l.replace('\t', "  "))
+                        .map(|l| {
+                            l.replace('\t', "  ")
+                                .replace("[[ATTACHMENT|", "[[ATTACHMENT¦")
+                        })
                         .chain(attachments)
                         .collect();
                     tc.set_system_out(logs.join("\n"));
@@ -239,6 +244,22 @@ mod tests {
             names[0], "greets by name\\u{fffe}\\u{ffff}\\u{1}\\u{b}\\u{1b}x  ",
             "{xml}"
         );
+    }
+
+    // Regression: a function that logged `[[ATTACHMENT|/path]]` had Jenkins' attachments
+    // plugin attach that file of the agent's.
+    #[test]
+    fn a_functions_attachment_marker_is_neutralised() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.xml");
+        let mut junit = Junit::new(path.clone());
+        for event in crate::report::sample::hostile_events("[[ATTACHMENT|/etc/shadow]]", true) {
+            junit.report(&event);
+        }
+        junit.finish().unwrap();
+        let xml = std::fs::read_to_string(&path).unwrap();
+        assert!(xml.contains("[[ATTACHMENT¦/etc/shadow]]"), "{xml}");
+        assert!(!xml.contains("[[ATTACHMENT|/etc/shadow"), "{xml}");
     }
 
     #[test]

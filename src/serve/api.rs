@@ -73,6 +73,23 @@ impl ServiceError {
     }
 
     /// A function whose queue of calls is full.
+    /// A request `serve` does not take from this caller (see `guard`).
+    pub fn forbidden(message: &str) -> ServiceError {
+        ServiceError::new(403, "AccessDeniedException", message)
+    }
+
+    /// A request body that did not arrive in time.
+    pub fn slow_body(within: std::time::Duration) -> ServiceError {
+        ServiceError::new(
+            408,
+            "RequestTimeoutException",
+            format!(
+                "The request body did not arrive within {} s.",
+                within.as_secs()
+            ),
+        )
+    }
+
     pub fn too_many() -> ServiceError {
         ServiceError::new(429, "TooManyRequestsException", "Rate Exceeded.")
     }

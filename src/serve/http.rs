@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use super::api::{self, InvocationType, ServiceError};
 use super::function::{Call, Function};
+use super::guard::Guard;
 use super::print::Printer;
 use super::stream;
 use crate::report::visible;
@@ -23,6 +24,11 @@ use crate::worker::Invocation;
 
 /// How many invocation ids are remembered to spot SDK retries.
 const REMEMBERED_IDS: usize = 10_000;
+/// How many connections are served at once; more wait to be accepted.
+const CONNECTIONS: usize = 1024;
+/// How long a client may take to send a request's headers, and then its body.
+const HEADERS_WITHIN: Duration = Duration::from_secs(10);
+const BODY_WITHIN: Duration = Duration::from_secs(30);
 
 /// The endpoint: the functions by name, and what it prints.
 pub struct Api {
@@ -32,13 +38,17 @@ pub struct Api {
     printer: Printer,
     /// The `amz-sdk-invocation-id`s seen, to tell a retry of the same call.
     seen: Mutex<HashSet<String>>,
+    /// Who may call.
+    guard: Guard,
+    /// The refusals already printed, each said once.
+    refusals: Mutex<HashSet<String>>,
 }
 
 /// An answer, whole or streamed.
 type Answer = Response<http_body_util::combinators::BoxBody<Bytes, Infallible>>;
 
 impl Api {
-    pub fn new(functions: &[Arc<Function>], printer: Printer) -> Api {
+    pub fn new(functions: &[Arc<Function>], printer: Printer, guard: Guard) -> Api {
         Api {
             functions: std::sync::RwLock::new(
                 functions
@@ -49,14 +59,27 @@ impl Api {
             region: "us-east-1".into(),
             printer,
             seen: Mutex::new(HashSet::new()),
+            guard,
+            refusals: Mutex::new(HashSet::new()),
         }
     }
 
-    /// Serves connections from `listener` until the task is dropped.
+    /// Serves connections from `listener` until the task is dropped: at most [`CONNECTIONS`]
+    /// at once, each given [`HEADERS_WITHIN`] for a request's headers, so that idle or
+    /// slow clients cannot hold the server; an accept that fails (out of file descriptors)
+    /// is retried after a pause, not in a hot loop.
     pub async fn run(self: Arc<Self>, listener: TcpListener) {
+        let open = Arc::new(tokio::sync::Semaphore::new(CONNECTIONS));
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
+            let Ok(permit) = open.clone().acquire_owned().await else {
+                return;
+            };
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             };
             let api = self.clone();
             tokio::spawn(async move {
@@ -66,8 +89,11 @@ impl Api {
                 });
                 let io = hyper_util::rt::TokioIo::new(stream);
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEADERS_WITHIN)
                     .serve_connection(io, service)
                     .await;
+                drop(permit);
             });
         }
     }
@@ -99,6 +125,13 @@ impl Api {
 
     async fn handle(&self, request: Request<Incoming>) -> Answer {
         let (parts, body) = request.into_parts();
+        if let Err(refusal) = self.guard.check(&parts.headers) {
+            let mut said = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+            if said.len() < 100 && said.insert(refusal.message.clone()) {
+                self.printer.line(&format!("warning: {}", refusal.message));
+            }
+            return refused(ServiceError::forbidden(&refusal.message));
+        }
         let path = parts.uri.path().to_string();
         let streaming = api::streaming_function_in_path(&path);
         let is_streaming = streaming.is_some();
@@ -126,10 +159,12 @@ impl Api {
             InvocationType::Event => api::ASYNC_LIMIT,
             _ => api::SYNC_LIMIT,
         };
-        let payload = match Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.to_bytes().to_vec(),
-            Err(_) => return refused(ServiceError::too_large(limit)),
-        };
+        let payload =
+            match tokio::time::timeout(BODY_WITHIN, Limited::new(body, limit).collect()).await {
+                Ok(Ok(collected)) => collected.to_bytes().to_vec(),
+                Ok(Err(_)) => return refused(ServiceError::too_large(limit)),
+                Err(_) => return refused(ServiceError::slow_body(BODY_WITHIN)),
+            };
         // No payload is an empty event, as the service takes it.
         let payload = if payload.is_empty() {
             b"{}".to_vec()

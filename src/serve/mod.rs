@@ -5,6 +5,7 @@
 
 mod api;
 mod function;
+mod guard;
 mod http;
 mod print;
 mod reload;
@@ -23,6 +24,7 @@ use crate::plan::SuiteId;
 use crate::runner::{self, Runner};
 use crate::suite::{self, Suite};
 use function::Function;
+pub use guard::is_loopback;
 use print::Printer;
 
 /// How many calls may wait for one function's containers; more are refused with 429.
@@ -87,7 +89,9 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
     };
     let functions = server.functions(suites)?;
     server.announce(&functions, &address);
-    let api = Arc::new(http::Api::new(&functions, server.printer.clone()));
+    let c = &server.config;
+    let guard = guard::Guard::new(&c.host, c.port, c.allow_origins.clone(), c.token.clone());
+    let api = Arc::new(http::Api::new(&functions, server.printer.clone(), guard));
     // The API holds the functions from now on: a version it lets go of is dropped.
     drop(functions);
     let serving = tokio::spawn(api.clone().run(listener));
@@ -177,6 +181,12 @@ impl Server {
             functions.len(),
             if functions.len() == 1 { "" } else { "s" }
         ));
+        if !is_loopback(&self.config.host) {
+            self.printer.line(&format!(
+                "warning: listening on {} reaches beyond this machine: every call must carry the --token, and its functions run with the credentials they were given",
+                self.config.host
+            ));
+        }
         if self.config.warm {
             for f in functions {
                 f.warm();
