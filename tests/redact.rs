@@ -155,24 +155,11 @@ fn a_secret_straddling_a_cut_shows_none_of_it_in_any_report() {
             pad(8180)
         ),
     );
-    let (junit, json) = (dir.path().join("r.xml"), dir.path().join("r.json"));
-    let out = lambda_ci()
-        .args(["run", "--pull", "never", "--junit"])
-        .arg(&junit)
-        .arg("--json")
-        .arg(&json)
-        .arg(&suite)
-        .env("TOKEN", TOKEN)
-        .output()
-        .unwrap();
+    let (out, junit, json) = run_with_reports(dir.path(), &suite, ("TOKEN", TOKEN));
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert_summary(&text, "0 passed, 3 failed");
-    let shown = [
-        ("console", text.clone()),
-        ("JUnit", std::fs::read_to_string(&junit).unwrap()),
-        ("JSON", std::fs::read_to_string(&json).unwrap()),
-    ];
+    let shown = [("console", text.clone()), ("JUnit", junit), ("JSON", json)];
     for (what, output) in &shown {
         assert!(
             output.contains("[redacted]…"),

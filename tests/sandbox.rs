@@ -202,24 +202,12 @@ fn caller_variables_in_environment_reach_the_function_and_never_a_report() {
         "  - name: sees the value\n    event: {names: [DB_URL, PRICE]}\n    expect:\n      response: {DB_URL: 'postgres://app:s3cr3t-from-the-caller-42@db/orders', PRICE: '$5 and ${NOT_A_VAR}'}\n\
          \x20 - name: fails so that its response is reported\n    event: {names: [DB_URL]}\n    expect:\n      response: {DB_URL: other}\n",
     );
-    let (junit, json) = (dir.path().join("r.xml"), dir.path().join("r.json"));
-    let out = lambda_ci()
-        .args(["run", "--pull", "never", "--junit"])
-        .arg(&junit)
-        .arg("--json")
-        .arg(&json)
-        .arg(&suite)
-        .env("LAMBDA_CI_TEST_DB_PASSWORD", secret)
-        .output()
-        .unwrap();
+    let var = ("LAMBDA_CI_TEST_DB_PASSWORD", secret);
+    let (out, junit, json) = run_with_reports(dir.path(), &suite, var);
     let text = format!("{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert_summary(&stdout(&out), "1 passed, 1 failed");
-    let reports = [
-        text,
-        std::fs::read_to_string(&junit).unwrap(),
-        std::fs::read_to_string(&json).unwrap(),
-    ];
+    let reports = [text, junit, json];
     for report in &reports {
         assert!(!report.contains(secret), "{report}");
     }

@@ -145,6 +145,23 @@ pub fn temp_left(temp: &Path) -> Vec<String> {
     left
 }
 
+/// Runs `suite` with the variable `var` set, writing JUnit and JSON reports into `dir`: the
+/// output and the two reports' text.
+pub fn run_with_reports(dir: &Path, suite: &Path, var: (&str, &str)) -> (Output, String, String) {
+    let (junit, json) = (dir.join("r.xml"), dir.join("r.json"));
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--junit"])
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .arg(suite)
+        .env(var.0, var.1)
+        .output()
+        .unwrap();
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    (out, read(&junit), read(&json))
+}
+
 /// Runs `suites` as [`run`] does, with `extra` and a JSON report; the output and the cases of
 /// the report's first suite.
 pub fn run_reported(suites: &[PathBuf], extra: &[&str]) -> (Output, Vec<serde_json::Value>) {

@@ -21,13 +21,7 @@ fn modes_are_kept_and_links_inside_the_root_too() {
     let root = tempfile::tempdir().unwrap();
     let written = unpack(&zip, root.path()).unwrap();
     assert_eq!(written, 14);
-    let mode = |p: &str| {
-        std::fs::metadata(root.path().join(p))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777
-    };
+    let mode = |p: &str| mode_of(&root.path().join(p));
     assert_eq!(mode("bootstrap"), 0o755);
     assert_eq!(mode("lib/data.txt"), 0o644);
     assert_eq!(
@@ -88,6 +82,11 @@ fn a_file_that_is_not_a_zip_says_so() {
     std::fs::write(&path, "not a zip").unwrap();
     let err = unpack(&path, dir.path()).unwrap_err();
     assert_eq!(err.to_string(), "not a readable zip archive");
+}
+
+/// A file's permission bits.
+fn mode_of(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 /// Everything under `dir`, links not followed, as paths relative to it.
@@ -179,13 +178,7 @@ fn read_only_directories_are_filled_and_stay_removable_by_their_owner() {
     ]);
     let root = tempfile::tempdir().unwrap();
     unpack(&zip, root.path()).unwrap();
-    let mode = |p: &str| {
-        std::fs::metadata(root.path().join(p))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777
-    };
+    let mode = |p: &str| mode_of(&root.path().join(p));
     assert_eq!(mode("ro"), 0o755);
     assert_eq!(mode("ro/inner"), 0o700);
     assert_eq!(
