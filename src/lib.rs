@@ -95,6 +95,14 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     let run_id = run_id();
     let owned = OwnedContainers::default();
     let (stop, stopped) = tokio::sync::watch::channel(None);
+    // Held to the end of the run: removed then unless a whole actual value was written.
+    let actual = match config.junit {
+        Some(_) => None,
+        None => Some(
+            scratch::Actual::new()
+                .map_err(|e| Error::Usage(format!("cannot make a temporary directory: {e}")))?,
+        ),
+    };
     let runner = Runner {
         engine: engine.clone(),
         owned: owned.clone(),
@@ -117,12 +125,13 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         keep: config.keep,
         snapshots,
         update_snapshots,
-        attachments: match &config.junit {
-            Some(junit) => junit
+        attachments: match (&config.junit, &actual) {
+            (Some(junit), _) => junit
                 .parent()
                 .map(|d| d.join("lambda-ci-actual"))
                 .unwrap_or_else(|| "lambda-ci-actual".into()),
-            None => config.env.temp_dir.join(format!("lambda-ci-{run_id}")),
+            (None, Some(actual)) => actual.path().to_path_buf(),
+            (None, None) => unreachable!("made without --junit"),
         },
         run_id: run_id.clone(),
         stop: stopped,

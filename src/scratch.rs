@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 /// What lambda-ci keeps in temporary directories.
-const KINDS: [&str; 5] = ["unzip", "opt", "probe", "serve", "agent"];
+const KINDS: [&str; 6] = ["unzip", "opt", "probe", "serve", "agent", "actual"];
 
 /// A fresh temporary directory for `what` (one of [`KINDS`]), removed when dropped.
 pub fn dir(what: &str) -> std::io::Result<tempfile::TempDir> {
@@ -16,6 +16,34 @@ pub fn dir(what: &str) -> std::io::Result<tempfile::TempDir> {
     tempfile::Builder::new()
         .prefix(&format!("lambda-ci-{what}-{}-", std::process::id()))
         .tempdir()
+}
+
+/// The directory a run writes whole actual values into when no `--junit` names one: private
+/// to the user, under a random name (`lambda-ci-actual-<pid>-XXXXXX`), kept when a failure
+/// was written into it (the reports name its files), removed when the run leaves it empty.
+/// `lambda-ci clean` removes those of runs that have ended.
+pub struct Actual {
+    path: PathBuf,
+}
+
+impl Actual {
+    pub fn new() -> std::io::Result<Actual> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir("actual")?.keep();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
+        Ok(Actual { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Actual {
+    fn drop(&mut self) {
+        // Only an empty directory is removed: one that holds a value stays for the reader.
+        let _ = std::fs::remove_dir(&self.path);
+    }
 }
 
 /// Removes a temporary directory, also when a tree in it holds directories its owner may not
@@ -88,6 +116,31 @@ mod tests {
         assert_eq!(maker("lambda-ci-other-0-abcdef"), None);
         assert_eq!(maker("lambda-ci-unzip-AbC123"), None);
         assert_eq!(maker("other-unzip-1-x"), None);
+    }
+
+    // Regression: without --junit, whole actual values went to `$TMPDIR/lambda-ci-<run id>`,
+    // a guessable name with open modes that nothing removed.
+    #[test]
+    fn the_actual_values_directory_is_private_random_and_gone_when_empty() {
+        use std::os::unix::fs::PermissionsExt;
+        let (one, two) = (Actual::new().unwrap(), Actual::new().unwrap());
+        assert_ne!(one.path(), two.path());
+        let name = one
+            .path()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(maker(&name), Some(std::process::id()), "{name}");
+        let mode = std::fs::metadata(one.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let (empty, kept) = (one.path().to_path_buf(), two.path().to_path_buf());
+        std::fs::write(kept.join("value.txt"), "x").unwrap();
+        drop((one, two));
+        assert!(!empty.exists());
+        assert!(kept.join("value.txt").exists());
+        std::fs::remove_dir_all(kept).unwrap();
     }
 
     #[test]

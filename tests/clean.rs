@@ -87,8 +87,8 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
     let unpacked = temp_left(temp);
     assert_eq!(
         unpacked.len(),
-        2,
-        "SIGKILL leaves the unpacked zip and the agent: {unpacked:?}"
+        3,
+        "SIGKILL leaves the unpacked zip, the agent and the whole-actual-values directory: {unpacked:?}"
     );
 
     let (code, text) = clean(&["--dry-run", "--run", &run], temp);
@@ -109,7 +109,7 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
         "{text}"
     );
     assert!(
-        text.contains("2 temporary directories would be removed"),
+        text.contains("3 temporary directories would be removed"),
         "{text}"
     );
     assert_eq!(containers_of(&suite), std::slice::from_ref(&container));
@@ -118,7 +118,7 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
     let (code, text) = clean(&["--run", &run], temp);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("1 container and 0 volumes removed"), "{text}");
-    assert!(text.contains("2 temporary directories removed"), "{text}");
+    assert!(text.contains("3 temporary directories removed"), "{text}");
     assert!(containers_of(&suite).is_empty());
     assert!(temp_left(temp).is_empty());
     drop(dir);
