@@ -36,8 +36,10 @@ impl Ctx<'_> {
         let mut cases = Vec::new();
         let mut ok = true;
         let mut entries = Vec::new();
+        // `each` rows count against the values a suite may hold, as written values do.
+        let mut budget = super::node::MAX_VALUES;
         for item in items {
-            match self.expand(item) {
+            match self.expand(item, &mut budget) {
                 Some(expanded) => entries.extend(expanded),
                 None => ok = false,
             }

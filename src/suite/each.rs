@@ -20,7 +20,9 @@ const FILLED: &[&str] = &["name", "event", "event_template", "expect"];
 impl Ctx<'_> {
     /// The case entries an entry of `cases:` stands for: itself, or one per `each:` row, each
     /// at its row's position and named uniquely (` [N]` is added when rows share a name).
-    pub(super) fn expand(&mut self, item: &Node) -> Option<Vec<Node>> {
+    /// `budget` is what is left of the values a suite may hold; rows that would make more
+    /// are refused before a case is built.
+    pub(super) fn expand(&mut self, item: &Node, budget: &mut usize) -> Option<Vec<Node>> {
         let Value::Map(entries) = &item.value else {
             return Some(vec![item.clone()]);
         };
@@ -43,6 +45,31 @@ impl Ctx<'_> {
             );
             return None;
         }
+        let template: Vec<&Node> = entries
+            .iter()
+            .filter(|(k, _)| k.name != "each")
+            .map(|(_, v)| v)
+            .collect();
+        let own: usize = template.iter().map(|n| values(n)).sum();
+        let takes: usize = template.iter().map(|n| whole_placeholders(n)).sum();
+        let made = rows.iter().fold(0usize, |sum, row| {
+            sum.saturating_add(own.saturating_add(values(row).saturating_mul(takes)))
+        });
+        if made > *budget {
+            self.error(
+                Some(rows_pos(item)),
+                format!(
+                    "`each` makes {} cases of about {} values each, over the {},{:03} values a suite may hold",
+                    rows.len(),
+                    made / rows.len(),
+                    super::node::MAX_VALUES / 1000,
+                    super::node::MAX_VALUES % 1000
+                ),
+                Some("split the rows across suites, or keep large values in an `event_file`".into()),
+            );
+            return None;
+        }
+        *budget -= made;
         let mut cases = Vec::new();
         let mut ok = true;
         // Every name some row gives: a placeholder one row lacks is that row's mistake.
@@ -231,6 +258,30 @@ struct Row<'n> {
     pos: super::node::Pos,
     /// The names any row of the entry gives.
     named_elsewhere: &'n HashSet<&'n str>,
+}
+
+/// How many values (scalars, lists, mappings) `node` holds.
+fn values(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(values).sum(),
+        Value::Map(entries) => entries.iter().map(|(_, v)| values(v)).sum(),
+        _ => 0,
+    }
+}
+
+/// How many strings under `node` are a placeholder alone, each taking a row's value whole.
+fn whole_placeholders(node: &Node) -> usize {
+    match &node.value {
+        Value::String(s) => usize::from(
+            PLACEHOLDER
+                .captures(s)
+                .and_then(|c| c.get(0))
+                .is_some_and(|m| m.as_str() == s),
+        ),
+        Value::Seq(items) => items.iter().map(whole_placeholders).sum(),
+        Value::Map(entries) => entries.iter().map(|(_, v)| whole_placeholders(v)).sum(),
+        _ => 0,
+    }
 }
 
 /// Where `each:` is written in a case entry.

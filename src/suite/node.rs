@@ -94,7 +94,7 @@ impl Node {
 /// Parses one YAML document with the options that make YAML 1.1 surprises impossible:
 /// `yes`/`on` stay strings, `017` and `1_000` stay strings, duplicate keys are rejected.
 /// The most values (scalars, lists, mappings) a suite may hold once aliases are expanded.
-const MAX_VALUES: usize = 100_000;
+pub(super) const MAX_VALUES: usize = 100_000;
 
 pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
     let options = serde_saphyr::options! {

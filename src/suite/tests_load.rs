@@ -446,3 +446,20 @@ fn a_fifo_in_place_of_a_snapshot_file_is_refused_without_blocking() {
         "the snapshot file is a FIFO (named pipe), not a regular file"
     );
 }
+
+// Regression: `each` rows multiplied a case past the values a suite may hold (a large event
+// times many rows) without a word, building every case in memory.
+#[test]
+fn each_rows_that_would_make_too_many_values_are_refused_at_their_line() {
+    let rows: String = (0..20_000)
+        .map(|i| format!("      - {{n: {i}}}\n"))
+        .collect();
+    let errs = errors_of(&suite(&format!(
+        "  - name: case {{{{n}}}}\n    event: {{n: \"{{{{n}}}}\", a: [1, 2, 3], b: {{c: d}}}}\n    each:\n{rows}"
+    )));
+    assert!(
+        errs.contains("`each` makes 20000 cases of about")
+            && errs.contains("over the 100,000 values a suite may hold"),
+        "{errs}"
+    );
+}
