@@ -136,6 +136,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         run_id: run_id.clone(),
         stop: stopped,
     };
+    check_plain_engine(&engine, &runner.secrets())?;
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let mut reporting = reporters.spawn(received);
     let mut running = tokio::spawn(async move { runner.execute(&plan, events).await });
@@ -205,6 +206,31 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             Ok(exit::INTERNAL)
         }
     }
+}
+
+/// An engine reached over plain TCP beyond this machine sees a function's environment in
+/// clear: said; and refused when it would carry secrets (inherited credentials, `${VAR}`
+/// values), unless `LAMBDA_CI_ALLOW_PLAIN_ENGINE=1` says to send them anyway.
+pub(crate) fn check_plain_engine(
+    engine: &Engine,
+    secrets: &[(String, String)],
+) -> Result<(), Error> {
+    let Some(address) = &engine.in_clear else {
+        return Ok(());
+    };
+    let allowed = std::env::var("LAMBDA_CI_ALLOW_PLAIN_ENGINE").is_ok_and(|v| v == "1");
+    let names: Vec<&str> = secrets.iter().map(|(name, _)| name.as_str()).collect();
+    if names.is_empty() || allowed {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: the Docker engine at {address} is reached over plain TCP: what lambda-ci sends it, functions' environments included, crosses the network in clear; use TLS (DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH)"
+        );
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "the Docker engine at {address} is reached over plain TCP, and the functions would take {} to it in clear; use TLS (DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH), or set LAMBDA_CI_ALLOW_PLAIN_ENGINE=1 to send them anyway",
+        names.join(", ")
+    )))
 }
 
 /// The warning for a selection that leaves no case, naming what selected nothing.

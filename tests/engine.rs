@@ -180,3 +180,77 @@ fn an_engine_over_tls() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
 }
+
+/// This machine's first address that is not loopback, as `hostname -I` lists them.
+fn own_address() -> String {
+    let out = Command::new("hostname").arg("-I").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .expect("a non-loopback IPv4 address")
+        .to_string()
+}
+
+// Regression: an engine reached over plain TCP beyond this machine was sent inherited
+// credentials and `${VAR}` values in clear, without a word.
+#[test]
+fn a_plain_tcp_engine_beyond_loopback_is_warned_of_and_refused_secrets() {
+    let socat = forward(|port| {
+        let mut socat = Command::new("socat");
+        socat
+            .arg(format!("TCP-LISTEN:{port},bind=0.0.0.0,fork,reuseaddr"))
+            .arg("UNIX-CONNECT:/var/run/docker.sock");
+        socat
+    });
+    let host = format!("tcp://{}:{}", own_address(), socat.port);
+    let dir = tempfile::tempdir().unwrap();
+    let secret = python_suite(
+        dir.path(),
+        "secret",
+        "  handler: app.echo\n  environment: {TOKEN: \"${LAMBDA_CI_TEST_TOKEN}\"}\n",
+        "  - name: echoes\n    event: {a: 1}\n    expect:\n      response: {a: 1}\n",
+    );
+    let run = |suite: &Path, allow: bool| {
+        let mut cmd = lambda_ci();
+        cmd.env("DOCKER_HOST", &host)
+            .env_remove("DOCKER_TLS_VERIFY")
+            .env("LAMBDA_CI_TEST_TOKEN", "a-token-of-some-length");
+        if allow {
+            cmd.env("LAMBDA_CI_ALLOW_PLAIN_ENGINE", "1");
+        }
+        cmd.args(["run", "--pull", "never"])
+            .arg(suite)
+            .output()
+            .unwrap()
+    };
+    let refused = run(&secret, false);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(
+            "is reached over plain TCP, and the functions would take LAMBDA_CI_TEST_TOKEN to it in clear"
+        ),
+        "{}",
+        stderr(&refused)
+    );
+    for (suite, allow) in [
+        (secret.as_path(), true),
+        (fixture("pass.yaml").as_path(), false),
+    ] {
+        let out = run(suite, allow);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("is reached over plain TCP"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

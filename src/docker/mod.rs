@@ -144,6 +144,9 @@ pub struct Engine {
     arch: Option<String>,
     /// How long a request waits for the engine's answer.
     timeout: Duration,
+    /// The address, when the engine is reached over plain TCP beyond this machine: what
+    /// lambda-ci sends it (a function's environment included) crosses the network in clear.
+    pub in_clear: Option<String>,
 }
 
 impl Engine {
@@ -164,8 +167,10 @@ impl Engine {
         // Reaches the engine in the version negotiated, and says its architecture.
         let version = docker.version().await.map_err(fail)?;
         let own_network = own_network(&docker).await;
+        let tls = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
         Ok(Engine {
             docker,
+            in_clear: in_clear(&host, tls).then(|| host.clone()),
             host: published_host(&host),
             own_network,
             arch: version.arch,
@@ -295,6 +300,18 @@ fn published_host(docker_host: &str) -> String {
     }
 }
 
+/// Whether an engine at `docker_host` is reached without TLS over a network: a `tcp://` or
+/// `http://` address that is not this machine's loopback, without `DOCKER_TLS_VERIFY`.
+fn in_clear(docker_host: &str, tls: bool) -> bool {
+    let plain = docker_host.starts_with("tcp://") || docker_host.starts_with("http://");
+    let host = published_host(docker_host);
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    plain && !tls && !loopback
+}
+
 /// Whether `e` (or a cause of it) is the engine not answering at all, rather than answering
 /// with a refusal: the connection was refused, closed or timed out.
 pub fn engine_gone(e: &(dyn std::error::Error + 'static)) -> bool {
@@ -328,6 +345,13 @@ mod tests {
     #[test]
     fn published_ports_are_reached_on_the_engines_host() {
         assert_eq!(published_host("unix:///var/run/docker.sock"), "127.0.0.1");
+        assert!(in_clear("tcp://build-box:2375", false));
+        assert!(in_clear("http://10.0.0.5:2375", false));
+        assert!(!in_clear("tcp://build-box:2376", true));
+        assert!(!in_clear("tcp://127.0.0.1:2375", false));
+        assert!(!in_clear("tcp://localhost:2375", false));
+        assert!(!in_clear("https://build-box:2376", false));
+        assert!(!in_clear("unix:///var/run/docker.sock", false));
         assert_eq!(published_host("tcp://127.0.0.1:2375"), "127.0.0.1");
         assert_eq!(published_host("tcp://docker:2376"), "docker");
         assert_eq!(published_host("https://10.0.0.5:2376/"), "10.0.0.5");

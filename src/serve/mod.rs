@@ -150,6 +150,7 @@ impl Server {
             run_id,
             stop: self.stop.subscribe(),
         });
+        crate::check_plain_engine(&self.engine, &runner.secrets())?;
         self.secrets.extend(runner.secrets());
         self.printer.redact(&self.secrets);
         let made: Vec<Arc<Function>> = (0..count)
