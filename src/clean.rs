@@ -9,9 +9,25 @@ use std::io::Write;
 use crate::docker::{self, Leftover, LeftoverKind};
 use crate::error::Error;
 
+/// What `clean` removes.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Say what would be removed, and remove nothing (`--dry-run`).
+    pub dry_run: bool,
+    /// Only what this run left (`--run`).
+    pub only: Option<String>,
+    /// Also what lambda-ci on other hosts sharing the engine left, once older than
+    /// `older_than` (`--all-hosts`, `--older-than`).
+    pub all_hosts: bool,
+    pub older_than: std::time::Duration,
+}
+
 /// Cleans (or with `dry_run` only says what it would clean) what every run, or the run `only`,
-/// left, writing one line per thing to `out`; the exit code.
-pub async fn clean(dry_run: bool, only: Option<&str>, out: &mut impl Write) -> Result<u8, Error> {
+/// left, writing one line per thing to `out`; the exit code. Another host's containers
+/// (another CI job on a shared engine) are left to it unless `all_hosts`, and then only
+/// once older than `older_than`: a process on another machine cannot be seen from here.
+pub async fn clean(scope: &Scope, out: &mut impl Write) -> Result<u8, Error> {
+    let (dry_run, only) = (scope.dry_run, scope.only.as_deref());
     let engine = crate::connect_engine().await?;
     let found = docker::leftovers(&engine).await.map_err(|e| {
         Error::Usage(format!(
@@ -24,8 +40,8 @@ pub async fn clean(dry_run: bool, only: Option<&str>, out: &mut impl Write) -> R
         .filter(|l| only.is_none_or(|run| l.run.as_deref() == Some(run)));
     for leftover in picked {
         let what = describe(leftover);
-        if let Some(pid) = live_owner(leftover.owner.as_deref()) {
-            let _ = writeln!(out, "left alone: {what}: in use by lambda-ci (pid {pid})");
+        if let Some(why) = left_alone(leftover, scope) {
+            let _ = writeln!(out, "left alone: {what}: {why}");
             continue;
         }
         if dry_run {
@@ -79,7 +95,13 @@ fn clean_temp_dirs(
     dry_run: bool,
     out: &mut impl Write,
 ) -> usize {
-    let mut left = crate::scratch::left_in(root, is_lambda_ci);
+    // A directory's maker runs when a process under its pid started before the directory
+    // was last written: a later process that reuses the pid cannot have made it.
+    let mut left = crate::scratch::left_in(root, |pid, dir| {
+        std::fs::metadata(dir)
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| crate::proc::ran_at(pid, at))
+    });
     left.retain(|(_, pid)| makers.is_none_or(|m| m.contains(pid)));
     let mut failed = 0;
     for (dir, pid) in &left {
@@ -123,41 +145,109 @@ fn describe(leftover: &Leftover) -> String {
     }
 }
 
-/// The pid of the lambda-ci process on this machine that `owner` (`host/pid`) names, if it
-/// still runs.
-fn live_owner(owner: Option<&str>) -> Option<u32> {
-    own_pid(owner).filter(|pid| is_lambda_ci(*pid))
+/// Why `leftover` is not removed: its maker still runs here, or it was made on another host
+/// (and `scope` does not reach it).
+fn left_alone(leftover: &Leftover, scope: &Scope) -> Option<String> {
+    let owner = leftover.owner.as_deref().unwrap_or_default();
+    let (host, process) = owner.split_once('/').unwrap_or((owner, ""));
+    if host == this_host() {
+        let pid = process.split('/').next().unwrap_or_default();
+        return crate::proc::runs(process).then(|| format!("in use by lambda-ci (pid {pid})"));
+    }
+    let host = if host.is_empty() {
+        "an unknown host"
+    } else {
+        host
+    };
+    if !scope.all_hosts {
+        return Some(format!(
+            "made by lambda-ci on {host}, which may still be using it; `--all-hosts` removes it once older than {}",
+            minutes(scope.older_than)
+        ));
+    }
+    let now = chrono::Utc::now().timestamp();
+    let age = leftover
+        .created
+        .map(|c| now.saturating_sub(c).max(0) as u64);
+    match age {
+        Some(age) if age >= scope.older_than.as_secs() => None,
+        _ => Some(format!(
+            "made by lambda-ci on {host} less than {} ago (--older-than)",
+            minutes(scope.older_than)
+        )),
+    }
 }
 
-/// The pid that `owner` (`host/pid`) names, when the host is this machine.
+fn minutes(d: std::time::Duration) -> String {
+    match d.as_secs() {
+        s if s % 3600 == 0 => format!("{} h", s / 3600),
+        s => format!("{} min", s.div_ceil(60)),
+    }
+}
+
+/// This machine's name, as the labels of what it makes say it.
+fn this_host() -> &'static str {
+    docker::owner().split_once('/').map_or("", |(host, _)| host)
+}
+
+/// The pid that `owner` (`host/pid/start`) names, when the host is this machine.
 fn own_pid(owner: Option<&str>) -> Option<u32> {
-    let (host, pid) = owner?.rsplit_once('/')?;
-    let (this_host, _) = docker::owner().rsplit_once('/')?;
-    (host == this_host).then(|| pid.parse().ok()).flatten()
-}
-
-/// Whether process `pid` on this machine is a lambda-ci.
-fn is_lambda_ci(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .is_ok_and(|comm| comm.trim() == "lambda-ci")
+    let (host, process) = owner?.split_once('/')?;
+    (host == this_host())
+        .then(|| process.split('/').next()?.parse().ok())
+        .flatten()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn leftover(owner: &str, age_secs: i64) -> Leftover {
+        Leftover {
+            kind: LeftoverKind::Container,
+            id: "id".into(),
+            name: "lambda-ci-x".into(),
+            run: Some("x".into()),
+            owner: Some(owner.into()),
+            created: Some(chrono::Utc::now().timestamp() - age_secs),
+        }
+    }
+
+    // Regression: another host's running CI job looked dead (its pid is not here), and its
+    // containers were removed from the shared engine.
     #[test]
-    fn only_a_running_lambda_ci_on_this_machine_owns_its_containers() {
-        let host = docker::owner();
-        let (host, _) = host.rsplit_once('/').unwrap();
-        // This test binary is not lambda-ci, pid 1 neither; another host's never counts.
+    fn only_this_hosts_ended_runs_are_removed_unless_all_hosts_and_old_enough() {
+        let hour = std::time::Duration::from_secs(3600);
+        let scope = Scope {
+            older_than: hour,
+            ..Scope::default()
+        };
+        let here = this_host();
+        let me = format!("{here}/{}", crate::proc::me());
+        let why = left_alone(&leftover(&me, 10), &scope).unwrap();
+        assert!(why.starts_with("in use by lambda-ci (pid "), "{why}");
+        // A pid that runs, but started at another time, is not the maker.
+        let pid = std::process::id();
         assert_eq!(
-            live_owner(Some(&format!("{host}/{}", std::process::id()))),
+            left_alone(&leftover(&format!("{here}/{pid}/1"), 10), &scope),
             None
         );
-        assert_eq!(live_owner(Some(&format!("{host}/1"))), None);
-        assert_eq!(live_owner(Some("elsewhere/1")), None);
-        assert_eq!(live_owner(Some("garbage")), None);
-        assert_eq!(live_owner(None), None);
+        assert_eq!(
+            left_alone(&leftover(&format!("{here}/4194304"), 10), &scope),
+            None
+        );
+        let other = leftover("ci-job-7/12/34", 7200);
+        let why = left_alone(&other, &scope).unwrap();
+        assert!(
+            why.contains("made by lambda-ci on ci-job-7") && why.contains("--all-hosts"),
+            "{why}"
+        );
+        let all = Scope {
+            all_hosts: true,
+            ..scope.clone()
+        };
+        assert_eq!(left_alone(&other, &all), None);
+        let young = left_alone(&leftover("ci-job-7/12/34", 60), &all).unwrap();
+        assert!(young.contains("less than 1 h ago"), "{young}");
     }
 }

@@ -22,6 +22,7 @@ pub mod judge;
 pub mod list;
 pub mod outcome;
 pub mod plan;
+pub mod proc;
 pub mod redact;
 pub mod report;
 pub mod runner;

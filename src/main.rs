@@ -25,12 +25,13 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Clean(args) => {
-            let only = args.run.as_deref();
-            runtime.block_on(lambda_ci::clean::clean(
-                args.dry_run,
-                only,
-                &mut std::io::stdout(),
-            ))
+            let scope = lambda_ci::clean::Scope {
+                dry_run: args.dry_run,
+                only: args.run,
+                all_hosts: args.all_hosts,
+                older_than: args.older_than,
+            };
+            runtime.block_on(lambda_ci::clean::clean(&scope, &mut std::io::stdout()))
         }
         Command::Watch(args) => match args.run.validate() {
             Ok(config) => runtime.block_on(lambda_ci::watch::watch(config, args.poll)),

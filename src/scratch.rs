@@ -87,7 +87,7 @@ fn maker(name: &str) -> Option<u32> {
 
 /// lambda-ci's temporary directories in `root` whose makers no longer run (`alive` says which
 /// do), with the pid that made each.
-pub fn left_in(root: &Path, alive: impl Fn(u32) -> bool) -> Vec<(PathBuf, u32)> {
+pub fn left_in(root: &Path, alive: impl Fn(u32, &Path) -> bool) -> Vec<(PathBuf, u32)> {
     let Ok(entries) = std::fs::read_dir(root) else {
         return Vec::new();
     };
@@ -97,7 +97,7 @@ pub fn left_in(root: &Path, alive: impl Fn(u32) -> bool) -> Vec<(PathBuf, u32)> 
             let pid = maker(entry.file_name().to_str()?)?;
             // Not through a symlink: only a directory lambda-ci made is removed.
             let is_dir = entry.file_type().ok()?.is_dir();
-            (is_dir && !alive(pid)).then(|| (entry.path(), pid))
+            (is_dir && !alive(pid, &entry.path())).then(|| (entry.path(), pid))
         })
         .collect();
     left.sort();
@@ -172,7 +172,7 @@ mod tests {
         std::fs::write(r.join("lambda-ci-unzip-10-file"), "").unwrap();
         std::os::unix::fs::symlink(r.join("lambda-ci-opt-11-b"), r.join("lambda-ci-opt-10-l"))
             .unwrap();
-        let left = left_in(r, |pid| pid == 11);
+        let left = left_in(r, |pid, _| pid == 11);
         assert_eq!(left, vec![(r.join("lambda-ci-opt-10-a"), 10)]);
     }
 }

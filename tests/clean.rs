@@ -148,3 +148,44 @@ fn kept_containers_and_their_copy_volumes_are_cleaned_too() {
     assert!(volumes_of_run(&run).is_empty(), "{text}");
     assert!(temp_left(temp.path()).is_empty(), "{text}");
 }
+
+// Regression: `clean` removed another host's containers (another CI job on a shared engine,
+// whose process it cannot see); now only with --all-hosts, and only once old enough.
+#[test]
+fn another_hosts_containers_are_left_to_it_unless_all_hosts_and_old_enough() {
+    let run = format!("otherhost{}", std::process::id());
+    let created = Command::new("docker")
+        .args(["create", "--label", "lambda-ci=1", "--label"])
+        .arg(format!("lambda-ci.run={run}"))
+        .args(["--label", "lambda-ci.owner=ci-job-elsewhere/12/34"])
+        .args(["public.ecr.aws/lambda/python:3.11"])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = stdout(&created).trim().to_string();
+    let exists = || {
+        Command::new("docker")
+            .args(["inspect", &id])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let (code, text) = clean(&["--run", &run], temp.path());
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("made by lambda-ci on ci-job-elsewhere"),
+        "{text}"
+    );
+    let (_, text) = clean(&["--run", &run, "--all-hosts"], temp.path());
+    assert!(text.contains("less than 1 h ago (--older-than)"), "{text}");
+    assert!(exists(), "{text}");
+    let (code, text) = clean(
+        &["--run", &run, "--all-hosts", "--older-than", "0s"],
+        temp.path(),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("1 container and 0 volumes removed"), "{text}");
+    assert!(!exists());
+}

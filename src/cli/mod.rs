@@ -95,6 +95,31 @@ pub struct CleanArgs {
     /// container names, `lambda-ci-RUN-...`).
     #[arg(long, value_name = "RUN")]
     pub run: Option<String>,
+
+    /// Also what lambda-ci on other hosts sharing the engine left (other CI jobs), once
+    /// older than --older-than: their processes cannot be seen from here.
+    #[arg(long)]
+    pub all_hosts: bool,
+
+    /// With --all-hosts, how old another host's leftovers must be: `90m`, `2h`, `1d`.
+    #[arg(long, value_name = "AGE", default_value = "1h", value_parser = parse_age)]
+    pub older_than: std::time::Duration,
+}
+
+/// An age as `--older-than` takes it: a number and `s`, `m`, `h` or `d`.
+fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = text.split_at(text.trim_end_matches(char::is_alphabetic).len());
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not an age; write e.g. 90m, 2h or 1d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: the unit is one of s, m, h, d (e.g. 2h)")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(seconds)))
 }
 
 #[derive(Debug, clap::Args)]

@@ -17,8 +17,10 @@ pub struct Leftover {
     /// What a person calls it: the container's name, the volume's.
     pub name: String,
     pub run: Option<String>,
-    /// `host/pid` of the process that made it, when it says.
+    /// `host/pid/start` of the process that made it, when it says.
     pub owner: Option<String>,
+    /// When it was made, in seconds since the epoch, when the engine says.
+    pub created: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +59,7 @@ pub async fn leftovers(engine: &Engine) -> Result<Vec<Leftover>, bollard::errors
                 name: name.unwrap_or_default().trim_start_matches('/').to_string(),
                 run: label(&c.labels, RUN_LABEL),
                 owner: label(&c.labels, OWNER_LABEL),
+                created: c.created,
                 id: c.id?,
             })
         })
@@ -69,6 +72,11 @@ pub async fn leftovers(engine: &Engine) -> Result<Vec<Leftover>, bollard::errors
             name: v.name,
             run: label(&labels, RUN_LABEL),
             owner: label(&labels, OWNER_LABEL),
+            created: v
+                .created_at
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.timestamp()),
         }
     }));
     Ok(found)

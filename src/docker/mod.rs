@@ -31,8 +31,9 @@ pub const LABEL: &str = "lambda-ci";
 pub const RUN_LABEL: &str = "lambda-ci.run";
 /// The label naming the suite file a container serves.
 pub const SUITE_LABEL: &str = "lambda-ci.suite";
-/// The label naming the process that made a container or volume: `host/pid`, so that
-/// `lambda-ci clean` leaves a live run's alone.
+/// The label naming the process that made a container or volume: `host/pid/start` (its
+/// start time, so that a later process reusing the pid is not taken for it), so that
+/// `lambda-ci clean` leaves a live run's alone and another host's to that host.
 pub const OWNER_LABEL: &str = "lambda-ci.owner";
 
 /// This process, as [`OWNER_LABEL`] names it; read once.
@@ -40,7 +41,7 @@ pub fn owner() -> &'static str {
     static OWNER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     OWNER.get_or_init(|| {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-        format!("{}/{}", host.trim(), std::process::id())
+        format!("{}/{}", host.trim(), crate::proc::me())
     })
 }
 
