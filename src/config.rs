@@ -95,8 +95,6 @@ pub struct Environment {
     pub github_workspace: Option<PathBuf>,
     /// The caller's AWS credentials, for functions that inherit them.
     pub caller: CallerCredentials,
-    /// Where a run without `--junit` writes whole actual values (the system's temp dir).
-    pub temp_dir: PathBuf,
 }
 
 impl Environment {
@@ -116,7 +114,6 @@ impl Environment {
             github_output: path("GITHUB_OUTPUT"),
             github_workspace: path("GITHUB_WORKSPACE"),
             caller: CallerCredentials::from_env(),
-            temp_dir: std::env::temp_dir(),
         }
     }
 }

@@ -96,13 +96,18 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
     let run_id = run_id();
     let owned = OwnedContainers::default();
     let (stop, stopped) = tokio::sync::watch::channel(None);
-    // Held to the end of the run: removed then unless a whole actual value was written.
-    let actual = match config.junit {
-        Some(_) => None,
-        None => Some(
-            scratch::Actual::new()
-                .map_err(|e| Error::Usage(format!("cannot make a temporary directory: {e}")))?,
-        ),
+    // Without --junit, `actual` is held to the end of the run: removed then unless a whole
+    // actual value was written into it.
+    let (attachments, _actual) = match &config.junit {
+        Some(junit) => {
+            let beside = junit.parent().map(|d| d.join("lambda-ci-actual"));
+            (beside.unwrap_or_else(|| "lambda-ci-actual".into()), None)
+        }
+        None => {
+            let actual = scratch::Actual::new()
+                .map_err(|e| Error::Usage(format!("cannot make a temporary directory: {e}")))?;
+            (actual.path().to_path_buf(), Some(actual))
+        }
     };
     let runner = Runner {
         engine: engine.clone(),
@@ -126,14 +131,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         keep: config.keep,
         snapshots,
         update_snapshots,
-        attachments: match (&config.junit, &actual) {
-            (Some(junit), _) => junit
-                .parent()
-                .map(|d| d.join("lambda-ci-actual"))
-                .unwrap_or_else(|| "lambda-ci-actual".into()),
-            (None, Some(actual)) => actual.path().to_path_buf(),
-            (None, None) => unreachable!("made without --junit"),
-        },
+        attachments,
         run_id: run_id.clone(),
         stop: stopped,
     };
@@ -222,6 +220,11 @@ pub(crate) fn check_plain_engine(
     let allowed = std::env::var("LAMBDA_CI_ALLOW_PLAIN_ENGINE").is_ok_and(|v| v == "1");
     let names: Vec<&str> = secrets.iter().map(|(name, _)| name.as_str()).collect();
     if names.is_empty() || allowed {
+        // Once: `watch` runs again on every save, `serve` makes runners on every reload.
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
         let _ = writeln!(
             std::io::stderr(),
             "warning: the Docker engine at {address} is reached over plain TCP: what lambda-ci sends it, functions' environments included, crosses the network in clear; use TLS (DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH)"

@@ -48,15 +48,20 @@ fn forward(command: impl Fn(u16) -> Command) -> Forwarder {
     Forwarder { child, port }
 }
 
-#[test]
-fn an_engine_over_tcp() {
-    let socat = forward(|port| {
+/// socat forwarding a port on `bind` to the engine's socket.
+fn socat_to_engine(bind: &'static str) -> Forwarder {
+    forward(move |port| {
         let mut socat = Command::new("socat");
         socat
-            .arg(format!("TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr"))
+            .arg(format!("TCP-LISTEN:{port},bind={bind},fork,reuseaddr"))
             .arg("UNIX-CONNECT:/var/run/docker.sock");
         socat
-    });
+    })
+}
+
+#[test]
+fn an_engine_over_tcp() {
+    let socat = socat_to_engine("127.0.0.1");
     assert_passes_through(&socat, &[]);
 }
 
@@ -198,13 +203,7 @@ fn own_address() -> String {
 // credentials and `${VAR}` values in clear, without a word.
 #[test]
 fn a_plain_tcp_engine_beyond_loopback_is_warned_of_and_refused_secrets() {
-    let socat = forward(|port| {
-        let mut socat = Command::new("socat");
-        socat
-            .arg(format!("TCP-LISTEN:{port},bind=0.0.0.0,fork,reuseaddr"))
-            .arg("UNIX-CONNECT:/var/run/docker.sock");
-        socat
-    });
+    let socat = socat_to_engine("0.0.0.0");
     let host = format!("tcp://{}:{}", own_address(), socat.port);
     let dir = tempfile::tempdir().unwrap();
     let secret = python_suite(

@@ -63,16 +63,11 @@ fn web_pages_are_refused_and_idle_or_slow_clients_cannot_hold_the_server() {
 
 #[test]
 fn a_host_beyond_loopback_needs_a_token_that_every_call_carries() {
-    let out = lambda_ci()
-        .args(["serve", "--host", "0.0.0.0", "--port", "1"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("give --token TOKEN"),
-        "{}",
-        stderr(&out)
+    let err = refused(
+        lambda_ci().args(["serve", "--host", "0.0.0.0", "--port", "1"]),
+        2,
     );
+    assert!(err.contains("give --token TOKEN"), "{err}");
     let (_dir, paths) = suites();
     let token = "t0ken-0123456789abcdef";
     let mut server = Server::start(&[paths[0].to_str().unwrap(), "--token", token]);

@@ -112,7 +112,7 @@ impl ServeArgs {
             }
             _ => None,
         };
-        if !crate::serve::is_loopback(&self.host) && self.token.is_none() {
+        if !crate::docker::is_loopback(&self.host) && self.token.is_none() {
             return Err(Error::Usage(format!(
                 "--host {} listens beyond this machine, where anyone who reaches the port could invoke the functions (and the credentials they hold): give --token TOKEN, which every call must carry, or listen on 127.0.0.1",
                 self.host

@@ -305,12 +305,7 @@ fn published_host(docker_host: &str) -> String {
 /// `http://` address that is not this machine's loopback, without `DOCKER_TLS_VERIFY`.
 fn in_clear(docker_host: &str, tls: bool) -> bool {
     let plain = docker_host.starts_with("tcp://") || docker_host.starts_with("http://");
-    let host = published_host(docker_host);
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    plain && !tls && !loopback
+    plain && !tls && !is_loopback(&published_host(docker_host))
 }
 
 /// Whether `e` (or a cause of it) is the engine not answering at all, rather than answering
@@ -331,8 +326,9 @@ pub fn engine_gone(e: &(dyn std::error::Error + 'static)) -> bool {
     })
 }
 
-/// Whether `host` names this machine's loopback.
+/// Whether `host` names this machine's loopback (an IPv6 address with or without brackets).
 pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_matches(['[', ']']);
     host == "localhost"
         || host
             .parse::<std::net::IpAddr>()
@@ -358,6 +354,7 @@ mod tests {
         assert_eq!(published_host("https://10.0.0.5:2376/"), "10.0.0.5");
         assert_eq!(published_host("tcp://[fd00::1]:2376"), "fd00::1");
         assert!(is_loopback("localhost") && is_loopback("::1") && !is_loopback("docker"));
+        assert!(is_loopback("[::1]") && !is_loopback("0.0.0.0") && !is_loopback("[fd00::1]"));
     }
 
     #[test]

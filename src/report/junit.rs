@@ -166,10 +166,7 @@ impl Reporter for Junit {
                     // A function's `[[ATTACHMENT|/path]]` line would have Jenkins attach
                     // that file of the agent: only lambda-ci's own lines name attachments.
                     let logs: Vec<String> = readable_lines(&result.logs)
-                        .map(|l| {
-                            l.replace('\t', "  ")
-                                .replace("[[ATTACHMENT|", "[[ATTACHMENT¦")
-                        })
+                        .map(|l| text::inert_attachments(&l.replace('\t', "  ")))
                         .chain(attachments)
                         .collect();
                     tc.set_system_out(logs.join("\n"));

@@ -106,11 +106,15 @@ pub fn message(text: &str) -> String {
 /// quick-junit's escape stripper would swallow text after) with tabs as two spaces.
 pub fn xml(text: &str) -> String {
     text.split('\n')
-        .map(|l| visible(l.strip_suffix('\r').unwrap_or(l)).replace('\t', "  "))
-        // Jenkins attaches the file such a marker names: only lambda-ci's own lines may.
-        .map(|l| l.replace("[[ATTACHMENT|", "[[ATTACHMENT¦"))
+        .map(|l| inert_attachments(&visible(l.strip_suffix('\r').unwrap_or(l)).replace('\t', "  ")))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `text` with every `[[ATTACHMENT|` written `[[ATTACHMENT¦`: Jenkins' attachments plugin
+/// attaches the file such a marker names, and only lambda-ci's own lines may name one.
+pub fn inert_attachments(text: &str) -> String {
+    text.replace("[[ATTACHMENT|", "[[ATTACHMENT¦")
 }
 
 /// Whether XML 1.0's `Char` production admits `c`.

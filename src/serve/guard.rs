@@ -7,6 +7,8 @@
 
 use hyper::HeaderMap;
 
+use crate::docker::is_loopback;
+
 /// What a request must show to be served.
 #[derive(Debug, Clone)]
 pub struct Guard {
@@ -92,15 +94,6 @@ impl Guard {
         let origin = origin.trim_end_matches('/');
         self.origins.iter().any(|o| o == "*" || o == origin)
     }
-}
-
-/// Whether `host` (as `--host` gives it) is a loopback address or name.
-pub fn is_loopback(host: &str) -> bool {
-    let host = host.trim_matches(['[', ']']);
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Whether an `Authorization` header carries `token`: as a bearer token, or as the access key

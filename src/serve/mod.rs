@@ -24,7 +24,6 @@ use crate::plan::SuiteId;
 use crate::runner::{self, Runner};
 use crate::suite::{self, Suite};
 use function::Function;
-pub use guard::is_loopback;
 use print::Printer;
 
 /// How many calls may wait for one function's containers; more are refused with 429.
@@ -182,7 +181,7 @@ impl Server {
             functions.len(),
             if functions.len() == 1 { "" } else { "s" }
         ));
-        if !is_loopback(&self.config.host) {
+        if !crate::docker::is_loopback(&self.config.host) {
             self.printer.line(&format!(
                 "warning: listening on {} reaches beyond this machine: every call must carry the --token, and its functions run with the credentials they were given",
                 self.config.host

@@ -139,10 +139,8 @@ impl Ctx<'_> {
     fn fill(&mut self, node: &Node, vars: &Row) -> Option<Node> {
         let value = match &node.value {
             Value::String(s) => {
-                if let Some(c) = PLACEHOLDER.captures(s)
-                    && c.get(0).is_some_and(|m| m.as_str() == s)
-                {
-                    let var = self.var(node, &c[1], vars)?;
+                if let Some(name) = only_placeholder(s) {
+                    let var = self.var(node, name, vars)?;
                     return Some(Node {
                         pos: node.pos,
                         value: var.value.clone(),
@@ -269,15 +267,17 @@ fn values(node: &Node) -> usize {
     }
 }
 
+/// The name of the placeholder `s` is, when it is one and nothing else: it takes a row's
+/// value as it is.
+fn only_placeholder(s: &str) -> Option<&str> {
+    let c = PLACEHOLDER.captures(s)?;
+    (c.get(0)?.as_str() == s).then(|| c.get(1).map(|m| m.as_str()))?
+}
+
 /// How many strings under `node` are a placeholder alone, each taking a row's value whole.
 fn whole_placeholders(node: &Node) -> usize {
     match &node.value {
-        Value::String(s) => usize::from(
-            PLACEHOLDER
-                .captures(s)
-                .and_then(|c| c.get(0))
-                .is_some_and(|m| m.as_str() == s),
-        ),
+        Value::String(s) => usize::from(only_placeholder(s).is_some()),
         Value::Seq(items) => items.iter().map(whole_placeholders).sum(),
         Value::Map(entries) => entries.iter().map(|(_, v)| whole_placeholders(v)).sum(),
         _ => 0,
