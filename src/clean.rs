@@ -31,10 +31,10 @@ pub async fn clean(scope: &Scope, out: &mut impl Write) -> Result<u8, Error> {
     let engine = crate::connect_engine().await?;
     let found = docker::leftovers(&engine).await.map_err(|e| {
         Error::Usage(format!(
-            "cannot list lambda-ci's containers and volumes: {e}"
+            "cannot list lambda-ci's containers, volumes and networks: {e}"
         ))
     })?;
-    let (mut removed, mut failed) = ((0, 0), 0);
+    let (mut removed, mut failed) = ((0, 0, 0), 0);
     let picked = found
         .iter()
         .filter(|l| only.is_none_or(|run| l.run.as_deref() == Some(run)));
@@ -56,14 +56,16 @@ pub async fn clean(scope: &Scope, out: &mut impl Write) -> Result<u8, Error> {
         match leftover.kind {
             LeftoverKind::Container => removed.0 += 1,
             LeftoverKind::Volume => removed.1 += 1,
+            LeftoverKind::Network => removed.2 += 1,
         }
     }
     let counted = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let _ = writeln!(
         out,
-        "{} and {} {}",
+        "{}, {} and {} {}",
         counted(removed.0, "container"),
         counted(removed.1, "volume"),
+        counted(removed.2, "network"),
         if dry_run {
             "would be removed (--dry-run: nothing was)"
         } else {
@@ -138,6 +140,7 @@ fn describe(leftover: &Leftover) -> String {
     let kind = match leftover.kind {
         LeftoverKind::Container => "container",
         LeftoverKind::Volume => "volume",
+        LeftoverKind::Network => "network",
     };
     match &leftover.run {
         Some(run) => format!("{kind} {} (run {run})", leftover.name),

@@ -49,16 +49,15 @@ pub async fn interrupted() -> Signal {
 }
 
 /// Lets the stopped run finish: the runner reports what it did not run and the reporters write
-/// every report. `None` after a second signal (exit at once), `Some(None)` when it did not end
-/// within 30 s (the reports are given up, the cleanup is not).
+/// every report. `None` after a second signal (the reports are given up, not the removal of the
+/// run's containers), `Some(None)` when it did not end within 30 s (likewise).
 pub async fn finish_stopped<T>(
     finishing: impl std::future::Future<Output = T>,
     word: &str,
-    run_id: &str,
 ) -> Option<Option<T>> {
     let _ = writeln!(
         std::io::stderr(),
-        "\n{word}: stopping; the cases not run are reported as skipped (again to exit at once)"
+        "\n{word}: stopping; the cases not run are reported as skipped (again to skip the reports)"
     );
     tokio::select! {
         finished = tokio::time::timeout(Duration::from_secs(30), finishing) => {
@@ -70,16 +69,17 @@ pub async fn finish_stopped<T>(
         _ = interrupted() => {
             let _ = writeln!(
                 std::io::stderr(),
-                "{word} again: exiting at once, without the reports; remove what is left with: docker rm -f $(docker ps -aq --filter label=lambda-ci.run={run_id})"
+                "{word} again: exiting without the reports, once this run's containers are removed"
             );
             None
         }
     }
 }
 
-/// Removes the run's containers after the runner stopped or was aborted. A create request the engine had
-/// already received may still complete, so the labels are swept twice; a second signal stops
-/// waiting.
+/// Removes the run's containers (then its volumes and network) after the runner stopped or was
+/// aborted. A create request the engine had already received may still complete, so the labels
+/// are swept twice. Bounded: 30 s; after another signal, 10 s more at most, and a signal after
+/// that exits at once, saying what to run.
 pub async fn after_abort(owned: &OwnedContainers, engine: &Engine, run_id: &str, word: &str) {
     let _ = writeln!(
         std::io::stderr(),
@@ -91,19 +91,33 @@ pub async fn after_abort(owned: &OwnedContainers, engine: &Engine, run_id: &str,
         let left = owned.sweep(engine, run_id).await;
         OwnedContainers::say_left(&left, run_id);
     };
+    tokio::pin!(sweeps);
+    let not_done = || {
+        let _ = writeln!(
+            std::io::stderr(),
+            "the engine did not finish removing this run's containers; remove what is left with: lambda-ci clean --run {run_id}"
+        );
+    };
     tokio::select! {
-        finished = tokio::time::timeout(Duration::from_secs(30), sweeps) => {
+        finished = tokio::time::timeout(Duration::from_secs(30), &mut sweeps) => {
             if finished.is_err() {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "the engine did not finish removing the containers within 30 s; \
-                     remove them with: docker rm -f $(docker ps -aq --filter label=lambda-ci.run={run_id})"
-                );
+                not_done();
+            }
+            return;
+        }
+        _ = interrupted() => {}
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "{word} again: still removing this run's containers (at most 10 s; again to exit at once)"
+    );
+    tokio::select! {
+        finished = tokio::time::timeout(Duration::from_secs(10), &mut sweeps) => {
+            if finished.is_err() {
+                not_done();
             }
         }
-        _ = interrupted() => {
-            let _ = writeln!(std::io::stderr(), "{word} again: exiting without waiting for the cleanup");
-        }
+        _ = interrupted() => not_done(),
     }
 }
 
@@ -128,7 +142,7 @@ mod tests {
         };
         let finishing = std::future::pending::<()>();
         let finished = tokio::select! {
-            f = finish_stopped(finishing, "interrupted", "r1") => f,
+            f = finish_stopped(finishing, "interrupted") => f,
             () = second => unreachable!(),
         };
         assert_eq!(finished, None);

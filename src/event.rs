@@ -173,6 +173,8 @@ pub enum EventKind {
         name: String,
         /// The URL that invokes the function in it.
         invoke_url: String,
+        /// The `Lambda-Ci-Key` header lambda-ci's agent in it asks of every caller.
+        key: Option<String>,
     },
     /// Something the user should know that does not fail a case.
     Warning { suite: SuiteRef, message: String },

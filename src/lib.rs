@@ -160,17 +160,14 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             let _ = stop.send(Some(signal.reason()));
             let aborts = running.abort_handle();
             let finishing = async { (running.await, reporting.await) };
-            match cleanup::finish_stopped(finishing, signal.word, &run_id).await {
+            match cleanup::finish_stopped(finishing, signal.word).await {
                 Some(Some((_, Ok(mut reporters)))) => {
                     if let Err(e) = reporters.finish() {
                         let _ = writeln!(std::io::stderr(), "error: {}", error::one_line(&e));
                     }
                 }
-                Some(_) => aborts.abort(),
-                None => {
-                    aborts.abort();
-                    return Ok(signal.code);
-                }
+                // Reports given up; what exists is still removed.
+                Some(_) | None => aborts.abort(),
             }
             cleanup::after_abort(&owned, &engine, &run_id, signal.word).await;
             return Ok(signal.code);

@@ -126,6 +126,11 @@ pub enum TransportError {
         /// The innermost cause, as the HTTP client words it.
         cause: String,
     },
+    /// More came back than the service ever answers with: reading stopped there.
+    #[error(
+        "the container answered with more than {limit}, more than the service ever returns; reading stopped there (does the image run a server of its own on the invoke port?)"
+    )]
+    Oversized { limit: &'static str },
 }
 
 impl Outcome {

@@ -97,8 +97,13 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
         text.contains(&format!("would remove container lambda-ci-{run}")),
         "{text}"
     );
+    // With the network of its own that the run made.
     assert!(
-        text.contains("1 container and 0 volumes would be removed"),
+        text.contains(&format!("would remove network lambda-ci-{run} (run {run})")),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 container, 0 volumes and 1 network would be removed"),
         "{text}"
     );
     assert!(
@@ -117,7 +122,11 @@ fn a_run_killed_with_sigkill_leaves_a_container_that_clean_removes() {
 
     let (code, text) = clean(&["--run", &run], temp);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("1 container and 0 volumes removed"), "{text}");
+    assert!(
+        text.contains("1 container, 0 volumes and 1 network removed"),
+        "{text}"
+    );
+    assert!(networks_of_run(&run).is_empty(), "{text}");
     assert!(text.contains("3 temporary directories removed"), "{text}");
     assert!(containers_of(&suite).is_empty());
     assert!(temp_left(temp).is_empty());
@@ -146,6 +155,7 @@ fn kept_containers_and_their_copy_volumes_are_cleaned_too() {
     assert_eq!(code, Some(0), "{text}");
     assert!(containers_of_run(&run).is_empty(), "{text}");
     assert!(volumes_of_run(&run).is_empty(), "{text}");
+    assert!(networks_of_run(&run).is_empty(), "{text}");
     assert!(temp_left(temp.path()).is_empty(), "{text}");
 }
 
@@ -186,6 +196,9 @@ fn another_hosts_containers_are_left_to_it_unless_all_hosts_and_old_enough() {
         temp.path(),
     );
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("1 container and 0 volumes removed"), "{text}");
+    assert!(
+        text.contains("1 container, 0 volumes and 0 networks removed"),
+        "{text}"
+    );
     assert!(!exists());
 }

@@ -97,6 +97,43 @@ fn ctrl_c_mid_case_removes_the_container() {
     interrupt_mid_case("-INT", 130);
 }
 
+// Regression: a second Ctrl-C while the run stopped exited at once and left its containers
+// (and network) behind; it now skips the reports, not the removal.
+#[test]
+fn a_second_ctrl_c_still_removes_the_runs_containers() {
+    let (dir, suite) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.sleep\n  code: CODE\n  timeout: 30\ncases:\n  - name: sleeps\n    event: {seconds: 25}\n  - name: never\n    event: {seconds: 0}\n",
+    );
+    let junit = dir.path().join("report.xml");
+    let mut cmd = lambda_ci();
+    cmd.args(["run", "--pull", "never", "--junit"])
+        .arg(&junit)
+        .arg(&suite);
+    let mut run = Background::start(cmd);
+    let id = wait_for_container(&suite);
+    let inspected = Command::new("docker")
+        .args(["inspect", "-f", "{{.HostConfig.NetworkMode}}", &id])
+        .output()
+        .unwrap();
+    let network = stdout(&inspected).trim().to_string();
+    assert!(network.starts_with("lambda-ci-"), "{network}");
+    run.send_interrupt();
+    run.wait_for("interrupted: ");
+    let code = run.interrupt();
+    let printed = run.printed();
+    assert_eq!(code, Some(130), "{printed}");
+    assert!(printed.contains("interrupted again: "), "{printed}");
+    assert!(
+        containers_of(&suite).is_empty(),
+        "containers left:\n{printed}"
+    );
+    let gone = Command::new("docker")
+        .args(["network", "inspect", &network])
+        .output()
+        .unwrap();
+    assert!(!gone.status.success(), "network left:\n{printed}");
+}
+
 /// A reporter that fails while a container is booted and a case is in flight.
 struct PanicsOnceReady;
 

@@ -149,3 +149,34 @@ fn a_timeout_is_logged_as_the_service_logs_it_without_rie_diagnostics() {
         );
     }
 }
+
+// Regression: windows were cut on the text `START RequestId:` / `REPORT RequestId:`, so a
+// function that printed them shifted every later case on its container by one invocation (their
+// `logs:` checks judged another case's lines) and its fake `Duration: 1.00 ms` became its
+// duration. The agent's own lines carry a mark the function cannot know.
+#[test]
+fn a_function_printing_the_platforms_lines_cannot_shift_later_cases_logs() {
+    let (out, cases) = run_reported_with("logs-spoof.yaml", &["-j", "1"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_summary(&text, "4 passed, 0 failed");
+    let spoofer = case_logs(&cases[0]);
+    assert!(spoofer.contains(&"said zero"), "{spoofer:?}");
+    // Its printed lines are kept as what they are: the function's output.
+    assert!(
+        spoofer[1].starts_with("END RequestId: 00000000-"),
+        "{spoofer:?}"
+    );
+    assert!(!spoofer.last().unwrap().contains("00000000-"));
+    let duration = cases[0]["handler_duration_ms"].as_f64().unwrap();
+    assert!(
+        duration >= 300.0,
+        "the fake REPORT's 1.00 ms was taken: {duration}"
+    );
+    for (case, word) in cases[1..].iter().zip(["one", "two", "three"]) {
+        let lines = case_logs(case);
+        assert!(lines[0].starts_with("START RequestId: "), "{lines:?}");
+        assert_eq!(lines[1], format!("said {word}"), "{lines:?}");
+        assert!(lines.last().unwrap().starts_with("REPORT RequestId: "));
+    }
+}

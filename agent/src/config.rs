@@ -31,9 +31,17 @@ pub struct Config {
     pub hold_init: bool,
     /// Variables of the container the runtime and extensions must not see (`--hide`): the
     /// engine's `HOME` and `HOSTNAME`, and the timeout the agent reads, which the service
-    /// never shows a function.
+    /// never shows a function. [`KEY`] is always among them.
     pub hidden: Vec<String>,
+    /// The container's key ([`KEY`]): it marks the platform's lines, so that a function that
+    /// prints `START RequestId: ...` cannot frame its output, and callers must show it.
+    pub key: Option<String>,
+    /// The container shares the host's network (`--ports`): the agent listens on loopback only.
+    pub loopback_only: bool,
 }
+
+/// The variable that holds the container's key, which no process the agent starts sees.
+pub const KEY: &str = "LAMBDA_CI_KEY";
 
 /// Why the command line cannot be used.
 #[derive(Debug)]
@@ -41,12 +49,13 @@ pub struct Usage(pub String);
 
 impl Config {
     /// `lambda-ci-agent [--handler H] [--runtime-version V] [--hold-init] [--hide NAME]...
-    /// [--] COMMAND...`.
+    /// [--ports INVOKE,RUNTIME] [--] COMMAND...`.
     pub fn from_args(args: impl Iterator<Item = String>) -> Result<Config, Usage> {
         let mut handler = None;
         let mut runtime_version = None;
         let mut hold_init = false;
-        let mut hidden = Vec::new();
+        let mut hidden = vec![KEY.to_string()];
+        let mut ports = None;
         let mut command = Vec::new();
         let mut args = args.skip(1);
         while let Some(arg) = args.next() {
@@ -57,6 +66,7 @@ impl Config {
                 }
                 "--hold-init" => hold_init = true,
                 "--hide" => hidden.push(value(&mut args, "--hide")?),
+                "--ports" => ports = Some(port_pair(&value(&mut args, "--ports")?)?),
                 "--" => {
                     command.extend(args.by_ref());
                     break;
@@ -90,11 +100,13 @@ impl Config {
             region: env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
             runtime_version: runtime_version.unwrap_or_else(|| "unknown".into()),
             name,
-            invoke_port: 8080,
-            runtime_port: 9001,
+            invoke_port: ports.map_or(8080, |(invoke, _)| invoke),
+            runtime_port: ports.map_or(9001, |(_, runtime)| runtime),
             init_limit: INIT_LIMIT,
             hold_init,
             hidden,
+            key: env(KEY),
+            loopback_only: ports.is_some(),
         })
     }
 
@@ -110,6 +122,18 @@ impl Config {
     pub fn runtime_api(&self) -> String {
         format!("127.0.0.1:{}", self.runtime_port)
     }
+}
+
+/// `INVOKE,RUNTIME`: two port numbers.
+fn port_pair(text: &str) -> Result<(u16, u16), Usage> {
+    let bad = || {
+        Usage(format!(
+            "--ports takes INVOKE,RUNTIME (two port numbers), not {text:?}"
+        ))
+    };
+    let (invoke, runtime) = text.split_once(',').ok_or_else(bad)?;
+    let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad);
+    Ok((port(invoke)?, port(runtime)?))
 }
 
 fn value(args: &mut impl Iterator<Item = String>, name: &str) -> Result<String, Usage> {
@@ -142,7 +166,14 @@ mod tests {
         assert_eq!(config.command, ["/lambda-entrypoint.sh", "x"]);
         assert_eq!(config.handler.as_deref(), Some("app.handler"));
         let config = parse(&["--hide", "HOME", "--hide", "HOSTNAME", "/bin/x"]).unwrap();
-        assert_eq!(config.hidden, ["HOME", "HOSTNAME"]);
+        assert_eq!(config.hidden, [KEY, "HOME", "HOSTNAME"]);
+        assert_eq!((config.invoke_port, config.runtime_port), (8080, 9001));
+        assert!(!config.loopback_only);
+        let config = parse(&["--ports", "40001,40002", "/bin/x"]).unwrap();
+        assert_eq!((config.invoke_port, config.runtime_port), (40001, 40002));
+        assert!(config.loopback_only);
+        assert!(parse(&["--ports", "40001", "/bin/x"]).is_err());
+        assert!(parse(&["--ports", "0,1", "/bin/x"]).is_err());
         assert!(parse(&["--hide"]).is_err());
         let config = parse(&["/bin/bootstrap", "--flag"]).unwrap();
         assert_eq!(config.command, ["/bin/bootstrap", "--flag"]);

@@ -38,6 +38,9 @@ const MAX_REQUEST: usize = 6 * 1024 * 1024;
 /// The header that says what an invocation amounted to.
 pub const OUTCOME: &str = "Lambda-Ci-Outcome";
 
+/// The header a caller shows the container's key in.
+pub const KEY_HEADER: &str = "Lambda-Ci-Key";
+
 pub async fn serve(listener: TcpListener, sandbox: Arc<Sandbox>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -57,6 +60,17 @@ pub async fn serve(listener: TcpListener, sandbox: Arc<Sandbox>) {
 }
 
 async fn handle(sandbox: &Arc<Sandbox>, request: Request<Incoming>) -> Response<Body> {
+    // With a key, only lambda-ci calls: not another container, nor a process of the host when
+    // the container shares the host's network.
+    if let Some(key) = &sandbox.config.key {
+        let shown = request.headers().get(KEY_HEADER).map(|v| v.as_bytes());
+        if !shown.is_some_and(|shown| same(shown, key.as_bytes())) {
+            return whole(json(
+                StatusCode::FORBIDDEN,
+                r#"{"Type":"User","message":"this function is lambda-ci's to invoke"}"#,
+            ));
+        }
+    }
     match (request.method(), request.uri().path()) {
         // Ready once the init phase is over, so that no invocation's time includes it.
         (&Method::GET, READY_PATH) if sandbox.settled() => whole(Response::new(Full::new(
@@ -112,6 +126,11 @@ async fn invoke(sandbox: &Arc<Sandbox>, request: Request<Incoming>) -> Response<
     };
     let (id, answer) = sandbox.invoke(request).await;
     answered(&id, answer, sandbox.config.timeout.as_secs_f64())
+}
+
+/// Whether `a` and `b` are the same bytes, in a time that does not depend on where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
@@ -214,4 +233,17 @@ fn document(error: ErrorReport) -> Bytes {
     serde_json::json!({"errorType": error_type, "errorMessage": ""})
         .to_string()
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_the_same_only_byte_for_byte() {
+        assert!(same(b"0123abcd", b"0123abcd"));
+        assert!(!same(b"0123abcd", b"0123abce"));
+        assert!(!same(b"0123abcd", b"0123abc"));
+        assert!(!same(b"", b"0123abcd"));
+    }
 }

@@ -24,6 +24,13 @@ use std::process::ExitCode;
 use config::Config;
 
 fn main() -> ExitCode {
+    // Not dumpable: no process of the container, root or not, can read this one's environment,
+    // memory or descriptors through /proc (the container has no CAP_SYS_PTRACE), so the key
+    // stays the agent's.
+    // SAFETY: prctl with plain integer arguments.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--version") {
         println!("lambda-ci-agent {}", env!("CARGO_PKG_VERSION"));
@@ -33,7 +40,7 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(config::Usage(why)) => {
             output::diagnose(&format!(
-                "{why}; usage: lambda-ci-agent [--handler H] [--runtime-version V] [--hold-init] [--] COMMAND [ARGS...]"
+                "{why}; usage: lambda-ci-agent [--handler H] [--runtime-version V] [--hold-init] [--hide NAME]... [--ports INVOKE,RUNTIME] [--] COMMAND [ARGS...]"
             ));
             return ExitCode::from(2);
         }
@@ -52,7 +59,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> ExitCode {
-    let address = std::net::SocketAddr::from(([0, 0, 0, 0], config.invoke_port));
+    // On the host's network, the host's loopback only: nothing beyond the machine reaches it.
+    let ip = if config.loopback_only {
+        [127, 0, 0, 1]
+    } else {
+        [0, 0, 0, 0]
+    };
+    let address = std::net::SocketAddr::from((ip, config.invoke_port));
     let listener = match tokio::net::TcpListener::bind(address).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -60,7 +73,8 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let output = std::sync::Arc::new(output::Output::default());
+    let mark = output::mark(config.key.as_deref());
+    let output = std::sync::Arc::new(output::Output::new(mark));
     let sandbox = sandbox::Sandbox::new(config, output);
     if !sandbox.config.hold_init {
         sandbox.boot();

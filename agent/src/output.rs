@@ -6,6 +6,10 @@
 //! the pipes first, and an unfinished line is ended, so a runtime's last words before
 //! `/response` always come before `END`, on a line of their own. Nothing is held back waiting
 //! for a newline: a line of any length passes through. The agent's own diagnostics go to stderr.
+//!
+//! A platform line begins with the container's mark ([`mark`]: a separator and the key only the
+//! agent and lambda-ci know), which lambda-ci requires and cuts off: a function that prints
+//! `REPORT RequestId: ...` writes a line of its own output, not the platform's.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
@@ -43,9 +47,24 @@ struct Inner {
 pub struct Output {
     inner: Mutex<Inner>,
     pub telemetry: Arc<Telemetry>,
+    /// What each platform line begins with.
+    mark: String,
+}
+
+/// What a platform line begins with in a container whose key is `key`; nothing without one.
+pub fn mark(key: Option<&str>) -> String {
+    key.map(|key| format!("\u{1e}{key} ")).unwrap_or_default()
 }
 
 impl Output {
+    /// Output whose platform lines begin with `mark`.
+    pub fn new(mark: String) -> Output {
+        Output {
+            mark,
+            ..Output::default()
+        }
+    }
+
     /// Forwards what is written to `reader`'s pipe to this process's `stream`, until the pipe's
     /// last writer closes it.
     pub fn follow(self: &Arc<Self>, reader: std::io::PipeReader, stream: Stream, kind: Kind) {
@@ -124,6 +143,7 @@ impl Output {
         }
         end_line(mid_line);
         let mut out = std::io::stdout().lock();
+        let _ = out.write_all(self.mark.as_bytes());
         let _ = out.write_all(line.as_bytes());
         let _ = out.write_all(b"\n");
         let _ = out.flush();

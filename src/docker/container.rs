@@ -51,6 +51,9 @@ pub struct ContainerSpec {
     /// A network whose address of the container is read back, to reach it there rather than
     /// through the published port.
     pub reach_on: Option<String>,
+    /// On the host's network (`network: host`), where nothing is published: the port the
+    /// container listens on, on the host's loopback.
+    pub host_port: Option<u16>,
 }
 
 /// Lambda's limit on a function's processes and threads together.
@@ -183,15 +186,19 @@ impl Container {
             }
             error
         };
-        let host_config = HostConfig {
-            mounts: Some(mounts),
-            port_bindings: Some(HashMap::from([(
+        // On the host's network the engine publishes nothing (and warns when asked to).
+        let port_bindings = spec.host_port.is_none().then(|| {
+            HashMap::from([(
                 spec.port.clone(),
                 Some(vec![PortBinding {
                     host_ip: Some(spec.publish_on.clone()),
                     host_port: Some("0".into()),
                 }]),
-            )])),
+            )])
+        });
+        let host_config = HostConfig {
+            mounts: Some(mounts),
+            port_bindings,
             memory: spec.memory_bytes,
             memory_swap: spec.memory_bytes,
             readonly_rootfs: Some(spec.read_only_root),
@@ -218,7 +225,7 @@ impl Container {
             cmd: spec.cmd.clone(),
             env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             labels: Some(super::owned_by_me(&spec.labels)),
-            exposed_ports: Some(vec![spec.port.clone()]),
+            exposed_ports: spec.host_port.is_none().then(|| vec![spec.port.clone()]),
             host_config: Some(host_config),
             ..Default::default()
         };
@@ -276,6 +283,10 @@ impl Container {
             ooms,
             oom_watch,
         };
+        if let Some(port) = spec.host_port {
+            container.port = port;
+            return Ok(container);
+        }
         match published_port(engine, &container.id, &spec.port).await {
             Some((port, networks)) => {
                 container.port = port;

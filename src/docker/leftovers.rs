@@ -1,20 +1,22 @@
-//! What lambda-ci's runs left on the engine: every container and volume with its label, with
-//! the run and the process that made it, for `lambda-ci clean`.
+//! What lambda-ci's runs left on the engine: every container, volume and network with its
+//! label, with the run and the process that made it, for `lambda-ci clean`.
 
 use std::collections::HashMap;
 
-use bollard::query_parameters::{ListContainersOptions, ListVolumesOptions, RemoveVolumeOptions};
+use bollard::query_parameters::{
+    ListContainersOptions, ListNetworksOptions, ListVolumesOptions, RemoveVolumeOptions,
+};
 
-use super::owned::remove;
+use super::owned::{remove, remove_network};
 use super::{Engine, LABEL, OWNER_LABEL, RUN_LABEL};
 
-/// A container or a volume of lambda-ci's.
+/// A container, a volume or a network of lambda-ci's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leftover {
     pub kind: Kind,
-    /// The container's id or the volume's name.
+    /// The container's id, or the volume's or network's name.
     pub id: String,
-    /// What a person calls it: the container's name, the volume's.
+    /// What a person calls it: the container's name, the volume's, the network's.
     pub name: String,
     pub run: Option<String>,
     /// `host/pid/start` of the process that made it, when it says.
@@ -27,9 +29,11 @@ pub struct Leftover {
 pub enum Kind {
     Container,
     Volume,
+    Network,
 }
 
-/// Every container (running or not), then every volume, that carries lambda-ci's label.
+/// Every container (running or not), then every volume, then every network, that carries
+/// lambda-ci's label: in the order they can be removed.
 pub async fn leftovers(engine: &Engine) -> Result<Vec<Leftover>, bollard::errors::Error> {
     let filters = Some(HashMap::from([(
         "label".to_string(),
@@ -45,7 +49,13 @@ pub async fn leftovers(engine: &Engine) -> Result<Vec<Leftover>, bollard::errors
         .await?;
     let volumes = engine
         .docker
-        .list_volumes(Some(ListVolumesOptions { filters }))
+        .list_volumes(Some(ListVolumesOptions {
+            filters: filters.clone(),
+        }))
+        .await?;
+    let networks = engine
+        .docker
+        .list_networks(Some(ListNetworksOptions { filters }))
         .await?;
     let label = |labels: &Option<HashMap<String, String>>, key: &str| {
         labels.as_ref().and_then(|l| l.get(key)).cloned()
@@ -79,6 +89,21 @@ pub async fn leftovers(engine: &Engine) -> Result<Vec<Leftover>, bollard::errors
                 .map(|t| t.timestamp()),
         }
     }));
+    found.extend(networks.into_iter().filter_map(|n| {
+        let name = n.name?;
+        Some(Leftover {
+            kind: Kind::Network,
+            id: name.clone(),
+            name,
+            run: label(&n.labels, RUN_LABEL),
+            owner: label(&n.labels, OWNER_LABEL),
+            created: n
+                .created
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.timestamp()),
+        })
+    }));
     Ok(found)
 }
 
@@ -90,6 +115,7 @@ pub async fn remove_leftover(
 ) -> Result<(), bollard::errors::Error> {
     match leftover.kind {
         Kind::Container => remove(engine, &leftover.id).await,
+        Kind::Network => remove_network(engine, &leftover.id).await,
         Kind::Volume => match engine
             .docker
             .remove_volume(&leftover.id, None::<RemoveVolumeOptions>)

@@ -64,6 +64,11 @@ pub trait Framing: Send + Sync {
     /// Where, in the end of a line, a line of the framing starts that was written right after
     /// output with no newline (and so shares its line); never at 0.
     fn glued(&self, stream: LogStream, end: &[u8]) -> Option<usize>;
+    /// How many of a line's first bytes are the framing's own mark, cut off once its role is
+    /// known: lines that only the framing's writer can begin so.
+    fn mark(&self, _stream: LogStream, _start: &[u8]) -> usize {
+        0
+    }
 }
 
 struct State {
@@ -100,7 +105,7 @@ impl State {
         self.splitter = splitter;
     }
 
-    fn route(&mut self, line: Line) {
+    fn route(&mut self, mut line: Line) {
         let glued = self.framing.glued(line.stream, line.tail());
         if let Some(at) = glued.filter(|at| *at > 0) {
             let (text, framing) = line.split_end(at);
@@ -111,6 +116,7 @@ impl State {
         let role = self
             .framing
             .role(line.stream, &String::from_utf8_lossy(&line.bytes));
+        line.cut_start(self.framing.mark(line.stream, &line.bytes));
         let window = if self.current.is_closed() {
             self.next.get_or_insert_with(Window::default)
         } else {

@@ -7,6 +7,7 @@ mod copy;
 mod image;
 mod leftovers;
 mod logs;
+mod network;
 mod owned;
 mod probe;
 
@@ -22,6 +23,7 @@ pub use leftovers::{Kind as LeftoverKind, Leftover, leftovers, remove_leftover};
 pub use logs::{
     Framing, KEPT_LINES, LINE_BYTES, LogLine, LogStream, Logs, Matcher, READ_BYTES, Role, Taken,
 };
+pub use network::NetworkError;
 pub use owned::OwnedContainers;
 pub use probe::{PathProbe, Witness, probe_local_paths};
 

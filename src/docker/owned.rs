@@ -1,13 +1,16 @@
-//! The containers this process owns: whatever way the run ends, they are removed.
+//! The containers this process owns, with their volumes and the run's network: whatever way the
+//! run ends, they are removed.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use bollard::query_parameters::{
-    ListContainersOptions, ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
+    ListContainersOptions, ListNetworksOptions, ListVolumesOptions, RemoveContainerOptions,
+    RemoveVolumeOptions,
 };
 
-use super::{Engine, RUN_LABEL};
+use super::network::{self, NetworkError};
+use super::{Engine, LABEL, RUN_LABEL};
 
 /// The containers (and volumes) of this process that still exist, shared by everything that
 /// creates them.
@@ -15,6 +18,11 @@ use super::{Engine, RUN_LABEL};
 pub struct OwnedContainers {
     ids: Arc<Mutex<HashSet<String>>>,
     volumes: Arc<Mutex<HashSet<String>>>,
+    /// The run's network, made by the first container that needs it: one for the process, so
+    /// that a server's reloads do not make one each.
+    network: Arc<tokio::sync::OnceCell<Result<String, NetworkError>>>,
+    /// The networks still to remove.
+    networks: Arc<Mutex<HashSet<String>>>,
     /// Removals under way in the background, which [`OwnedContainers::sweep`] waits for.
     removing: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
@@ -42,6 +50,29 @@ impl OwnedContainers {
 
     pub(super) fn forget_volume(&self, name: &str) {
         self.volumes().remove(name);
+    }
+
+    fn networks(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.networks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The network of this process's containers (see [`network`]), made on first use and
+    /// labelled as run `run_id`'s.
+    pub async fn network(&self, engine: &Engine, run_id: &str) -> Result<String, NetworkError> {
+        self.network
+            .get_or_init(|| async {
+                let labels = HashMap::from([
+                    (LABEL.to_string(), "1".to_string()),
+                    (RUN_LABEL.to_string(), run_id.to_string()),
+                ]);
+                let made = network::create(engine, run_id, &labels).await;
+                if let Ok(name) = &made {
+                    self.networks().insert(name.clone());
+                }
+                made
+            })
+            .await
+            .clone()
     }
 
     /// Removes a volume; one already gone is not an error.
@@ -95,6 +126,7 @@ impl OwnedContainers {
                 self.insert(&id);
             }
             left.extend(self.volumes().iter().map(|name| format!("volume {name}")));
+            left.extend(self.networks().iter().map(|name| format!("network {name}")));
             left.sort();
             return left;
         }
@@ -151,7 +183,40 @@ impl OwnedContainers {
                 }
             }
         }
+        left.extend(self.sweep_networks(engine, run_id).await);
         left.sort();
+        left
+    }
+
+    /// Removes the networks owned and labelled with `run_id`, once their containers are gone;
+    /// what could not be removed, as `network NAME`.
+    async fn sweep_networks(&self, engine: &Engine, run_id: &str) -> Vec<String> {
+        let mut names: HashSet<String> = self.networks().drain().collect();
+        let options = ListNetworksOptions {
+            filters: Some(HashMap::from([(
+                "label".to_string(),
+                vec![format!("{RUN_LABEL}={run_id}")],
+            )])),
+        };
+        if let Ok(list) = engine.docker.list_networks(Some(options)).await {
+            names.extend(list.into_iter().filter_map(|n| n.name));
+        }
+        let mut left = Vec::new();
+        for name in names {
+            // Another run's network (a server's first, swept last) is that run's to remove.
+            let labelled = format!("lambda-ci-{run_id}");
+            if name != labelled {
+                self.networks().insert(name);
+                continue;
+            }
+            match remove_network(engine, &name).await {
+                Ok(()) => {}
+                Err(_) => {
+                    self.networks().insert(name.clone());
+                    left.push(format!("network {name}"));
+                }
+            }
+        }
         left
     }
 
@@ -179,12 +244,26 @@ impl OwnedContainers {
     pub fn forget_all(&self) {
         self.ids().clear();
         self.volumes().clear();
+        self.networks().clear();
     }
 }
 
 /// A container id as `docker ps` shows it.
 fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
+}
+
+/// Removes a network; one already gone is not an error.
+pub(super) async fn remove_network(
+    engine: &Engine,
+    name: &str,
+) -> Result<(), bollard::errors::Error> {
+    match engine.docker.remove_network(name).await {
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(()),
+        other => other,
+    }
 }
 
 /// Removes a container and its anonymous volumes; one already gone is not an error.

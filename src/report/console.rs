@@ -316,10 +316,15 @@ impl<W: Write> Console<W> {
                 worker,
                 name,
                 invoke_url,
+                key,
             } => {
+                let header = key
+                    .as_ref()
+                    .map(|key| format!("-H {}:{key} ", crate::worker::KEY_HEADER))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     self.buf,
-                    "kept container {name} for {}: curl -X POST {invoke_url} -d '{{}}'  (remove it with: docker rm -f {name})",
+                    "kept container {name} for {}: curl {header}-X POST {invoke_url} -d '{{}}'  (remove it with: docker rm -f {name})",
                     worker.suite.function
                 );
             }

@@ -14,7 +14,7 @@ use crate::event::EventKind;
 use crate::plan::{SuiteId, WorkerId};
 use crate::suite::RuntimeApi;
 use crate::suite::Suite;
-use crate::worker::{Blueprint, BootError, Placement, Ready, Starter, Witnessing, Worker};
+use crate::worker::{Blueprint, BootError, Placement, Ready, Starter, Unmade, Witnessing, Worker};
 use std::sync::atomic::Ordering;
 
 impl Runner {
@@ -33,7 +33,7 @@ impl Runner {
                 let made = cell
                     .get_or_init(|| async { self.blueprint(suite, image, *delivery, out).await })
                     .await;
-                let blueprint = made.clone().map_err(BootError::Layers)?;
+                let blueprint = made.clone()?;
                 return Worker::boot(id, &self.engine, &self.owned, blueprint, None).await;
             }
             if self.mount != MountMode::Auto {
@@ -51,8 +51,7 @@ impl Runner {
             }
             let bind = self
                 .blueprint(suite, image, Delivery::BindReadOnly, out)
-                .await
-                .map_err(BootError::Layers)?;
+                .await?;
             let Some(witness) = bind.witness() else {
                 let probed = self.probe(image, out).await;
                 let _ = self.prepared.delivery.set(probed);
@@ -126,13 +125,24 @@ impl Runner {
         image: &str,
         delivery: Delivery,
         out: &Emitter,
-    ) -> Result<Arc<Blueprint>, Arc<std::io::Error>> {
+    ) -> Result<Arc<Blueprint>, Unmade> {
         let starter = self.starter(suite, image, out).await;
+        let own_network = self.engine.own_network.as_deref();
+        // A function on no network of the suite's or lambda-ci's joins the run's own.
+        let run_network = match (&suite.function.network, own_network) {
+            (None, None) => Some(self.owned.network(&self.engine, &self.run_id).await?),
+            (Some(host), _) if host == "host" => {
+                self.host_network(&starter, own_network)?;
+                None
+            }
+            _ => None,
+        };
         let placement = Placement {
             image,
             delivery,
             invoke_host: &self.invoke_host,
-            own_network: self.engine.own_network.as_deref(),
+            own_network,
+            run_network: run_network.as_deref(),
             starter: &starter,
         };
         let credentials = self.credentials.unwrap_or(suite.function.aws_credentials);
@@ -145,11 +155,25 @@ impl Runner {
             &self.run_id,
         )
         .map(Arc::new)
-        .map_err(Arc::new)
+        .map_err(|e| Unmade::Layers(Arc::new(e)))
     }
 }
 
 impl Runner {
+    /// Whether a function can share the host's network here: only under lambda-ci's agent (RIE
+    /// listens on one fixed port, and the engine publishes none on the host's network), and
+    /// only with an engine on this machine, whose loopback is this machine's.
+    fn host_network(&self, starter: &Starter, own_network: Option<&str>) -> Result<(), Unmade> {
+        let why = if matches!(starter, Starter::Rie) {
+            "under RIE (`runtime_api: rie`, or where lambda-ci's agent cannot run) the container listens on one fixed port and the engine publishes none on the host's network; use lambda-ci's agent (the default)"
+        } else if own_network.is_some() || !docker::is_loopback(&self.invoke_host) {
+            "the engine does not run on this machine, so its host's network is not this machine's; join a user-defined network by its name instead"
+        } else {
+            return Ok(());
+        };
+        Err(Unmade::HostNetwork(why.into()))
+    }
+
     /// What starts `suite`'s runtime: lambda-ci's agent unless `--runtime-api` or the suite
     /// asks for RIE, or the agent cannot run there (said once per run).
     async fn starter(&self, suite: &Suite, image: &str, out: &Emitter) -> Starter {

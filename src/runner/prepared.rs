@@ -29,7 +29,7 @@ pub(super) enum ImageKey {
 type Once<T> = Arc<OnceCell<T>>;
 
 /// A function's blueprint, or why it cannot be made (its layers could not be merged).
-type Made = Result<Arc<Blueprint>, Arc<std::io::Error>>;
+type Made = Result<Arc<Blueprint>, crate::worker::Unmade>;
 
 /// What the runner has prepared; empty at first, filled as plans need it.
 #[derive(Default)]

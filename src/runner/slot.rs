@@ -143,12 +143,17 @@ impl<'a> Slot<'a> {
         runner.prepared.used(self.id);
         let worker_ref = self.worker_ref();
         if let Some(w) = self.worker
-            && let Some(Kept { name, invoke_url }) = w.retire(keep && !self.lost)
+            && let Some(Kept {
+                name,
+                invoke_url,
+                key,
+            }) = w.retire(keep && !self.lost)
         {
             out.emit(EventKind::ContainerKept {
                 worker: worker_ref,
                 name,
                 invoke_url,
+                key,
             });
         }
     }

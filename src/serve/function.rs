@@ -15,6 +15,10 @@ use crate::runner::{Emitter, NoWorker, Runner, Slot};
 use crate::suite::{InvokeContext, Isolation, Suite};
 use crate::worker::Invocation;
 
+/// The most the payloads waiting on one function may hold together: calls are bounded by
+/// count and by bytes (a thousand 6 MB payloads would be 6 GB).
+const QUEUE_BYTES: usize = 128 * 1024 * 1024;
+
 /// One invocation waiting for a container.
 pub struct Call {
     pub payload: Vec<u8>,
@@ -48,6 +52,13 @@ pub struct Function {
     boots: Arc<Semaphore>,
     out: Emitter,
     slots: Mutex<tokio::task::JoinSet<()>>,
+}
+
+/// Whether a call of `len` bytes may wait behind `queue`, of at most `limit` calls and
+/// [`QUEUE_BYTES`] of payloads.
+fn has_room(queue: &VecDeque<Call>, limit: usize, len: usize) -> bool {
+    let waiting: usize = queue.iter().map(|c| c.payload.len()).sum();
+    queue.len() < limit && waiting + len <= QUEUE_BYTES
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -97,11 +108,11 @@ impl Function {
         self.suite().concurrency.max(1)
     }
 
-    /// Queues `call`; hands it back when the queue is full.
+    /// Queues `call`; hands it back when the queue is full, by count or by bytes.
     pub fn call(self: &Arc<Self>, call: Call) -> Result<(), Call> {
         {
             let mut queue = lock(&self.queue);
-            if queue.len() >= self.limit {
+            if !has_room(&queue, self.limit, call.payload.len()) {
                 return Err(call);
             }
             queue.push_back(call);
@@ -250,5 +261,35 @@ impl Function {
             let _ = call.reply.send(Ok(invocation));
         }
         slot.retire(&runner, false, &self.out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(len: usize) -> Call {
+        Call {
+            payload: vec![b'x'; len],
+            context: InvokeContext::default(),
+            tap: None,
+            pieces: None,
+            reply: oneshot::channel().0,
+        }
+    }
+
+    // Regression: the queue bounded calls, not bytes: 1,000 waiting 6 MiB payloads per function.
+    #[test]
+    fn the_queue_is_bounded_by_bytes_as_well_as_by_calls() {
+        let six = 6 * 1024 * 1024;
+        let mut queue = VecDeque::new();
+        while has_room(&queue, 1000, six) {
+            queue.push_back(call(six));
+        }
+        assert_eq!(queue.len(), QUEUE_BYTES / six);
+        assert!(has_room(&queue, 1000, QUEUE_BYTES % six));
+        let small: VecDeque<Call> = (0..3).map(|_| call(10)).collect();
+        assert!(!has_room(&small, 3, 10), "the count still bounds it");
+        assert!(has_room(&small, 4, 10));
     }
 }

@@ -36,8 +36,10 @@ pub struct Api {
     functions: std::sync::RwLock<HashMap<String, Arc<Function>>>,
     region: String,
     printer: Printer,
-    /// The `amz-sdk-invocation-id`s seen, to tell a retry of the same call.
-    seen: Mutex<HashSet<String>>,
+    /// The `amz-sdk-invocation-id`s seen (hashed: a client may send ids of any length), to
+    /// tell a retry of the same call.
+    seen: Mutex<HashSet<u64>>,
+    hasher: std::hash::RandomState,
     /// Who may call.
     guard: Guard,
     /// The refusals already printed, each said once.
@@ -59,6 +61,7 @@ impl Api {
             region: "us-east-1".into(),
             printer,
             seen: Mutex::new(HashSet::new()),
+            hasher: std::hash::RandomState::new(),
             guard,
             refusals: Mutex::new(HashSet::new()),
         }
@@ -320,8 +323,9 @@ impl Api {
         if seen.len() >= REMEMBERED_IDS {
             seen.clear();
         }
-        let again = !seen.insert(id.to_string());
+        let again = !seen.insert(std::hash::BuildHasher::hash_one(&self.hasher, id));
         if again && attempt > 1 {
+            let id = crate::report::text::cut_line_at(&crate::report::text::visible(id), 64);
             let secs = function.timeout().as_secs();
             self.printer.of(
                 &function.name,

@@ -105,7 +105,8 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
     for f in server.every.iter().filter_map(std::sync::Weak::upgrade) {
         f.stop().await;
     }
-    for run_id in &server.run_ids {
+    // Newest first: the first run's network, which every version's containers joined, goes last.
+    for run_id in server.run_ids.iter().rev() {
         let left = server.owned.sweep(&server.engine, run_id).await;
         crate::docker::OwnedContainers::say_left(&left, run_id);
     }

@@ -335,6 +335,14 @@ impl Ctx<'_> {
             None => Some(None),
             Some(r) => self.choice(r, "`runtime_api`", RuntimeApi::NAMED).map(Some),
         };
+        if runtime_api == Some(Some(RuntimeApi::Rie))
+            && function
+                .as_ref()
+                .is_some_and(|f| f.network.as_deref() == Some("host"))
+        {
+            self.host_network_under_rie(top.get("function"));
+            return None;
+        }
         defaults?;
         Some(Suite {
             file: self.file.to_path_buf(),
@@ -345,6 +353,20 @@ impl Ctx<'_> {
             cases: cases?,
             inputs: std::mem::take(&mut self.inputs),
         })
+    }
+
+    /// `network: host` with `runtime_api: rie`: the container's port is the agent's to choose
+    /// on the host's network, and RIE's is fixed.
+    fn host_network_under_rie(&mut self, function: Option<&Node>) {
+        let network = function.and_then(|f| match &f.value {
+            Value::Map(entries) => entries.iter().find(|(key, _)| key.name == "network"),
+            _ => None,
+        });
+        self.error(
+            network.map(|(_, node)| node.pos),
+            "`network: host` cannot be used with `runtime_api: rie`: RIE listens on one fixed port and the engine publishes none on the host's network",
+            Some("leave out `runtime_api: rie` (lambda-ci's agent chooses free ports on the host's loopback), or join a user-defined network by its name".into()),
+        );
     }
 
     /// `defaults: {expect, ignore}`: checks and ignored paths every case starts from.

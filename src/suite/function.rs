@@ -343,9 +343,6 @@ impl Ctx<'_> {
     /// Whether `network` is one lambda-ci can use; says why not.
     fn network_mode(&mut self, node: &Node, name: &str) -> bool {
         let why = match name {
-            "host" => {
-                "on the host network the engine publishes no ports, so lambda-ci could not reach RIE in the container"
-            }
             "none" => "a container without a network cannot be invoked",
             _ if name.starts_with("container:") => {
                 "a container sharing another's network gets no ports of its own, so lambda-ci could not reach RIE in it"

@@ -101,6 +101,19 @@ pub fn entrypoint(
     entrypoint
 }
 
+/// Tells the agent of `entrypoint` (made by [`entrypoint`]) that its container shares the
+/// host's network: it listens on the host's loopback, on two ports free now (the invoke port,
+/// which is returned, and the Runtime API's), so that containers of one function do not meet.
+pub fn share_host_network(entrypoint: &mut Vec<String>) -> std::io::Result<u16> {
+    // Both held until both are known, so the two differ.
+    let invoke = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let runtime = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let (invoke, runtime) = (invoke.local_addr()?.port(), runtime.local_addr()?.port());
+    entrypoint.insert(1, "--ports".into());
+    entrypoint.insert(2, format!("{invoke},{runtime}"));
+    Ok(invoke)
+}
+
 /// Tells the agent of `entrypoint` (made by [`entrypoint`]) to start the runtime only when
 /// asked to, or by the first invocation.
 pub fn hold_init(entrypoint: &mut Vec<String>) {
@@ -187,31 +200,70 @@ fn classify(outcome: Option<&str>, status: u16, body: &[u8]) -> Outcome {
     }
 }
 
-/// The agent's framing: it writes `START` and `REPORT` on lines of their own, and marks its
-/// own diagnostics on stderr.
-pub struct AgentFraming;
+/// The variable that gives the agent its container's key.
+pub const KEY_ENV: &str = "LAMBDA_CI_KEY";
+/// The header lambda-ci shows the key in, on every call to the agent.
+pub const KEY_HEADER: &str = "Lambda-Ci-Key";
+
+/// A fresh key for one container: 128 random bits, in hex.
+pub fn new_key() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No entropy source: the time and this process still make a key no function can guess
+        // before it runs.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+            ^ u128::from(std::process::id()) << 64;
+        bytes = seed.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The agent's framing: it writes `START`, `REPORT` and its other platform lines on lines of
+/// their own, each beginning with the container's mark (a separator and its key, which no
+/// process in the container can read), and marks its own diagnostics on stderr, where no
+/// function's output goes. A function that prints `START RequestId: ...` writes a plain line.
+pub struct AgentFraming {
+    mark: Vec<u8>,
+}
 
 impl AgentFraming {
-    pub fn framing() -> Arc<dyn Framing> {
-        Arc::new(AgentFraming)
+    pub fn framing(key: &str) -> Arc<dyn Framing> {
+        Arc::new(AgentFraming {
+            mark: format!("\u{1e}{key} ").into_bytes(),
+        })
     }
 }
 
 impl Framing for AgentFraming {
     fn role(&self, stream: LogStream, text: &str) -> Role {
-        if stream == LogStream::Stderr && text.starts_with("[lambda-ci agent] ") {
-            Role::Noise
-        } else if stream == LogStream::Stdout && text.starts_with("START RequestId:") {
-            Role::Opens
-        } else if stream == LogStream::Stdout && text.starts_with("REPORT RequestId:") {
-            Role::Closes
-        } else {
-            Role::Plain
+        let mark = std::str::from_utf8(&self.mark).unwrap_or_default();
+        let platform = (stream == LogStream::Stdout)
+            .then(|| text.strip_prefix(mark))
+            .flatten();
+        match platform {
+            Some(line) if line.starts_with("START RequestId:") => Role::Opens,
+            Some(line) if line.starts_with("REPORT RequestId:") => Role::Closes,
+            Some(_) => Role::Plain,
+            None if stream == LogStream::Stderr && text.starts_with("[lambda-ci agent] ") => {
+                Role::Noise
+            }
+            None => Role::Plain,
         }
     }
 
     fn glued(&self, _: LogStream, _: &[u8]) -> Option<usize> {
         None
+    }
+
+    fn mark(&self, stream: LogStream, start: &[u8]) -> usize {
+        if stream == LogStream::Stdout && start.starts_with(&self.mark) {
+            self.mark.len()
+        } else {
+            0
+        }
     }
 }
 
@@ -246,6 +298,43 @@ mod tests {
             Outcome::RuntimeFailure { error_type: Some(t), message: Some(m), .. }
                 if t == "Runtime.ExitError" && m.ends_with("exit status 3")
         ));
+    }
+
+    // Regression: windows were cut on the text `START RequestId:` / `REPORT RequestId:`, so a
+    // function that printed them framed the output of every later case on its container.
+    #[test]
+    fn only_lines_with_the_containers_mark_frame_an_invocation() {
+        let framing = AgentFraming::framing("k3y");
+        let out = LogStream::Stdout;
+        let forged = "REPORT RequestId: 1\tDuration: 1.00 ms\t";
+        assert_eq!(framing.role(out, forged), Role::Plain);
+        assert_eq!(
+            framing.role(out, "START RequestId: 1 Version: $LATEST"),
+            Role::Plain
+        );
+        assert_eq!(framing.mark(out, forged.as_bytes()), 0);
+        // A mark of another key is the function's too.
+        assert_eq!(
+            framing.role(out, "\u{1e}k3z START RequestId: 1"),
+            Role::Plain
+        );
+        let start = "\u{1e}k3y START RequestId: 1 Version: $LATEST";
+        assert_eq!(framing.role(out, start), Role::Opens);
+        assert_eq!(framing.mark(out, start.as_bytes()), "\u{1e}k3y ".len());
+        assert_eq!(
+            framing.role(out, "\u{1e}k3y REPORT RequestId: 1\t"),
+            Role::Closes
+        );
+        assert_eq!(framing.role(out, "\u{1e}k3y END RequestId: 1"), Role::Plain);
+        let err = LogStream::Stderr;
+        assert_eq!(framing.role(err, "[lambda-ci agent] note"), Role::Noise);
+        assert_eq!(
+            framing.role(err, "\u{1e}k3y START RequestId: 1"),
+            Role::Plain
+        );
+        assert_eq!(framing.mark(err, start.as_bytes()), 0);
+        assert_ne!(new_key(), new_key());
+        assert_eq!(new_key().len(), 32);
     }
 
     #[test]

@@ -11,6 +11,10 @@ use crate::suite::{InvokeContext, RuntimeApi};
 /// The invoke path RIE serves; the name segment must be literally `function`.
 const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
 
+/// The most of a whole answer that is read: the service answers with at most 6 MB (and an
+/// error document), so more is not the Runtime API's.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
 /// How long the host waits beyond the function's own timeout before giving up on an answer.
 pub const GRACE: Duration = Duration::from_secs(5);
 
@@ -20,6 +24,8 @@ pub type Pieces = tokio::sync::mpsc::UnboundedSender<Vec<u8>>;
 /// A client for one container's invoke path.
 pub struct Endpoint {
     client: reqwest::Client,
+    /// What lambda-ci's agent asks every caller to show.
+    key: Option<String>,
     base: String,
     deadline: Duration,
     api: RuntimeApi,
@@ -37,18 +43,30 @@ pub struct Answer {
 }
 
 impl Endpoint {
-    /// `api` at `base` (`http://host:port`), for a function whose timeout is `timeout`.
-    pub fn new(base: String, timeout: Duration, api: RuntimeApi) -> Endpoint {
+    /// `api` at `base` (`http://host:port`), for a function whose timeout is `timeout`; an
+    /// agent's `key` goes with every call.
+    pub fn new(base: String, timeout: Duration, api: RuntimeApi, key: Option<&str>) -> Endpoint {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(value) = key.and_then(|k| reqwest::header::HeaderValue::from_str(k).ok()) {
+            headers.insert(super::agent::KEY_HEADER, value);
+        }
         let client = reqwest::Client::builder()
             .no_proxy()
+            .default_headers(headers)
             .build()
             .expect("a plain-HTTP client with no TLS always builds");
         Endpoint {
             client,
+            key: key.map(str::to_string),
             base,
             deadline: timeout + GRACE,
             api,
         }
+    }
+
+    /// What lambda-ci's agent asks every caller to show in its `Lambda-Ci-Key` header.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// The URL that invokes the function, for people who want to call it themselves.
@@ -158,7 +176,7 @@ impl Endpoint {
                     if let Some(pieces) = &pieces {
                         let _ = pieces.send(piece.to_vec());
                     }
-                });
+                })?;
             }
             return Ok(Answer {
                 status,
@@ -167,11 +185,18 @@ impl Endpoint {
                 stream: Some(stream),
             });
         }
-        let body = response
-            .bytes()
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(bytes) = response
+            .chunk()
             .await
             .map_err(|e| self.transport_error(&e))?
-            .to_vec();
+        {
+            if body.len() + bytes.len() > MAX_BODY {
+                return Err(TransportError::Oversized { limit: "8 MiB" });
+            }
+            body.extend_from_slice(&bytes);
+        }
         Ok(Answer {
             status,
             body,
@@ -194,5 +219,43 @@ impl Endpoint {
                 cause: crate::chain::root_cause(e).to_string(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Regression: a whole answer was read however large it was; whatever answers on the
+    // container's port (an image's own server under `runtime_api: rie`) could send gigabytes.
+    #[tokio::test]
+    async fn an_answer_larger_than_the_service_ever_gives_is_not_read_whole() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = written.clone();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut request).await;
+            let head = "HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n";
+            socket.write_all(head.as_bytes()).await.unwrap();
+            let chunk = vec![b'x'; 1024 * 1024];
+            while socket.write_all(&chunk).await.is_ok() {
+                counted.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        let base = format!("http://127.0.0.1:{port}");
+        let mut endpoint = Endpoint::new(base, Duration::from_secs(10), RuntimeApi::Rie, None);
+        let (answer, _) = endpoint
+            .invoke(b"{}", &InvokeContext::default(), None)
+            .await;
+        assert!(
+            matches!(answer, Err(TransportError::Oversized { .. })),
+            "{answer:?}"
+        );
+        let sent = written.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(sent < 64 * 1024 * 1024, "{sent} bytes were taken");
     }
 }

@@ -143,6 +143,9 @@ pub struct Placement<'a> {
     /// The network lambda-ci's own container is on, when it runs in one: the function's
     /// containers join it and are reached there.
     pub own_network: Option<&'a str>,
+    /// The run's own network (see `docker::network`), for a function on neither the suite's
+    /// network nor lambda-ci's.
+    pub run_network: Option<&'a str>,
     pub starter: &'a Starter,
 }
 
@@ -181,11 +184,16 @@ impl Blueprint {
             delivery,
             invoke_host,
             own_network,
+            run_network,
             starter,
         } = placement;
         // Inside a container, lambda-ci reaches the function on its own network; a function
         // on a network of the suite's choosing joins lambda-ci's network as well.
-        let network = function.network.clone().or(own_network.map(str::to_string));
+        let network = function
+            .network
+            .clone()
+            .or(own_network.map(str::to_string))
+            .or(run_network.map(str::to_string));
         let reach_on = own_network.map(str::to_string);
         let also_join = own_network
             .filter(|own| network.as_deref() != Some(*own))
@@ -267,6 +275,7 @@ impl Blueprint {
                 network,
                 also_join,
                 reach_on,
+                host_port: None,
                 // Loopback keeps RIE private to this machine; an engine reached elsewhere can
                 // only be invoked through its host's other interfaces.
                 publish_on: if crate::docker::is_loopback(invoke_host) {
@@ -513,6 +522,7 @@ mod tests {
                 delivery: Delivery::BindReadOnly,
                 invoke_host: "127.0.0.1",
                 own_network: None,
+                run_network: None,
                 starter: &Starter::Rie,
             },
             &Unpacked::default(),

@@ -14,6 +14,7 @@ mod streamed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use agent::KEY_HEADER;
 pub use agent::OnDisk as AgentOnDisk;
 pub use agent::unavailable as agent_unavailable;
 pub use endpoint::{Answer, GRACE, Pieces};
@@ -36,8 +37,8 @@ pub use crate::plan::WorkerId;
 /// Why a worker's container could not be booted.
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
-    #[error("cannot merge the layers into one directory for /opt")]
-    Layers(#[source] Arc<std::io::Error>),
+    #[error(transparent)]
+    Unmade(#[from] Unmade),
     #[error(transparent)]
     Container(#[from] StartError),
     #[error(
@@ -47,6 +48,8 @@ pub enum BootError {
         arch: &'static str,
         logs: Vec<LogLine>,
     },
+    #[error("cannot find two free ports on this machine for a function on the host's network")]
+    Ports(#[source] std::io::Error),
     /// A container booted with a witness that it did not show; it was removed.
     #[error("the engine cannot see this machine's files: {0}")]
     Unseen(String),
@@ -55,6 +58,17 @@ pub enum BootError {
         /// What the container wrote meanwhile.
         logs: Vec<LogLine>,
     },
+}
+
+/// Why what every container of a function is made from could not be made.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Unmade {
+    #[error("cannot merge the layers into one directory for /opt")]
+    Layers(#[source] Arc<std::io::Error>),
+    #[error(transparent)]
+    Network(#[from] crate::docker::NetworkError),
+    #[error("`network: host` cannot be used here: {0}")]
+    HostNetwork(String),
 }
 
 impl BootError {
@@ -104,6 +118,8 @@ pub struct Ready {
 pub struct Kept {
     pub name: String,
     pub invoke_url: String,
+    /// What lambda-ci's agent in it asks every caller to show (its `Lambda-Ci-Key` header).
+    pub key: Option<String>,
 }
 
 /// One invocation: what came back, what it amounted to, its logs and timings.
@@ -151,6 +167,13 @@ impl Worker {
     ) -> Result<(Worker, Ready), BootError> {
         let started = Instant::now();
         let mut spec = blueprint.spec(id);
+        // On the host's network the agent listens on ports of this machine's, one pair each.
+        if spec.network.as_deref() == Some("host")
+            && let Some(entrypoint) = spec.entrypoint.as_mut()
+        {
+            let port = agent::share_host_network(entrypoint).map_err(BootError::Ports)?;
+            spec.host_port = Some(port);
+        }
         // The agent starts the runtime at once; with a witness to show, only once it is seen.
         let hold = witness.is_some() && blueprint.api == RuntimeApi::LambdaCi;
         if hold && let Some(entrypoint) = spec.entrypoint.as_mut() {
@@ -168,9 +191,14 @@ impl Worker {
             }
             other => BootError::Container(other),
         };
-        let framing = match blueprint.api {
-            RuntimeApi::Rie => claim::RieFraming::framing(),
-            RuntimeApi::LambdaCi => agent::AgentFraming::framing(),
+        // Each agent gets a key of its own: it marks the platform's lines and admits lambda-ci.
+        let key = (blueprint.api == RuntimeApi::LambdaCi).then(agent::new_key);
+        let framing = match &key {
+            None => claim::RieFraming::framing(),
+            Some(key) => {
+                spec.env.push((agent::KEY_ENV.to_string(), key.clone()));
+                agent::AgentFraming::framing(key)
+            }
         };
         let container = match Container::start(engine, owned, &spec, framing).await {
             Ok(container) => container,
@@ -192,6 +220,7 @@ impl Worker {
             },
             blueprint.timeout,
             blueprint.api,
+            key.as_deref(),
         );
         let container_id = container.id.clone();
         let shown = async {
@@ -319,6 +348,7 @@ impl Worker {
         let kept = Kept {
             name: self.container.name.clone(),
             invoke_url: self.endpoint.invoke_url(),
+            key: self.endpoint.key().map(str::to_string),
         };
         self.container.keep();
         Some(kept)

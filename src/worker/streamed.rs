@@ -8,7 +8,14 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
-use crate::outcome::Streamed;
+use crate::outcome::{Streamed, TransportError};
+
+/// The most a streamed response carries, as the service allows (200 MiB), and a margin for
+/// its framing; more is not the agent's.
+const MAX_DATA: usize = 201 * 1024 * 1024;
+/// The most one framed piece may claim: the agent passes the runtime's writes on as they come,
+/// far smaller.
+const MAX_PIECE: usize = 16 * 1024 * 1024;
 
 /// The content type of a response with an HTTP-integration prelude.
 pub const HTTP_INTEGRATION: &str = "application/vnd.awslambda.http-integration-response";
@@ -37,8 +44,14 @@ impl Stream {
     }
 
     /// Takes the bytes that arrived now (timed from `sent`); each piece they complete is also
-    /// shown to `piece`.
-    pub fn take(&mut self, bytes: &[u8], sent: Instant, mut piece: impl FnMut(&[u8])) {
+    /// shown to `piece`. A piece that claims more than any the agent sends, or more data in all
+    /// than the service streams, ends the reading.
+    pub fn take(
+        &mut self,
+        bytes: &[u8],
+        sent: Instant,
+        mut piece: impl FnMut(&[u8]),
+    ) -> Result<(), TransportError> {
         self.pending.extend_from_slice(bytes);
         let at = sent.elapsed();
         let mut start = 0;
@@ -49,6 +62,9 @@ impl Stream {
                     .try_into()
                     .expect("four bytes"),
             ) as usize;
+            if len > MAX_PIECE || self.data.len() + len > MAX_DATA {
+                return Err(TransportError::Oversized { limit: "200 MiB" });
+            }
             if self.pending.len() - start - 5 < len {
                 break;
             }
@@ -70,6 +86,7 @@ impl Stream {
             start += 5 + len;
         }
         self.pending.drain(..start);
+        Ok(())
     }
 
     /// What the stream's timing says, for checks and reports.
@@ -137,7 +154,9 @@ mod tests {
         let mut stream = Stream::new(Some(HTTP_INTEGRATION.into()));
         let sent = Instant::now();
         for byte in &all {
-            stream.take(std::slice::from_ref(byte), sent, |_| {});
+            stream
+                .take(std::slice::from_ref(byte), sent, |_| {})
+                .unwrap();
         }
         assert_eq!(stream.stats().chunks, 3);
         let response: serde_json::Value = serde_json::from_slice(&stream.response()).unwrap();
@@ -156,11 +175,27 @@ mod tests {
             b'E',
             br#"{"errorType":"Runtime.StreamError","errorBody":"{}"}"#,
         ));
-        stream.take(&all, Instant::now(), |_| {});
+        stream.take(&all, Instant::now(), |_| {}).unwrap();
         assert_eq!(stream.response(), b"partial");
         assert_eq!(
             stream.error,
             Some(("Runtime.StreamError".into(), "{}".into()))
         );
+    }
+
+    // Regression: a piece's 4-byte length was trusted, so a frame claiming 4 GiB was buffered
+    // for as long as bytes came.
+    #[test]
+    fn a_piece_claiming_more_than_the_service_streams_ends_the_reading() {
+        let mut stream = Stream::new(None);
+        let mut claim = vec![b'D'];
+        claim.extend_from_slice(&u32::MAX.to_be_bytes());
+        claim.extend_from_slice(b"and then some");
+        let read = stream.take(&claim, Instant::now(), |_| {});
+        assert!(
+            matches!(read, Err(TransportError::Oversized { .. })),
+            "{read:?}"
+        );
+        assert!(stream.data.is_empty());
     }
 }

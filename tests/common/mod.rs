@@ -62,6 +62,12 @@ pub fn volumes_of_run(run_id: &str) -> Vec<String> {
     docker_lines(&["volume", "ls", "-q", "--filter", &filter])
 }
 
+/// The networks labelled as run `run_id`'s.
+pub fn networks_of_run(run_id: &str) -> Vec<String> {
+    let filter = format!("label=lambda-ci.run={run_id}");
+    docker_lines(&["network", "ls", "-q", "--filter", &filter])
+}
+
 /// The run id a JUnit report names (its `run` property).
 pub fn run_id_in(junit: &Path) -> Option<String> {
     let xml = std::fs::read_to_string(junit).ok()?;
@@ -383,9 +389,14 @@ impl Background {
         self.wait_for_times(text, 1);
     }
 
+    /// Sends it SIGINT, as Ctrl-C does, without waiting.
+    pub fn send_interrupt(&self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+    }
+
     /// Stops it as Ctrl-C does; its exit code.
     pub fn interrupt(&mut self) -> Option<i32> {
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        self.send_interrupt();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {

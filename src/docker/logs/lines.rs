@@ -31,6 +31,13 @@ impl Line {
         }
     }
 
+    /// Leaves out the line's first `n` bytes (of those it holds).
+    pub fn cut_start(&mut self, n: usize) {
+        let n = n.min(self.bytes.len());
+        self.bytes.drain(..n);
+        self.len -= n as u64;
+    }
+
     /// Whether more of the line was written than `bytes` holds.
     pub fn is_cut(&self) -> bool {
         self.len > self.bytes.len() as u64

@@ -1,0 +1,69 @@
+//! The network of one run: a bridge of its own with traffic between its containers turned off,
+//! so that no other container (another case's, another job's on a shared engine) can invoke a
+//! function or hold it busy, and no function can reach another. lambda-ci reaches each one on
+//! its published port, from the host. Labelled as the run's, and removed with it.
+
+use std::collections::HashMap;
+
+use bollard::models::NetworkCreateRequest;
+
+use super::Engine;
+
+/// The bridge driver's option that lets containers of one network talk to each other.
+const ICC: &str = "com.docker.network.bridge.enable_icc";
+
+/// Why a run's network could not be made, in words a user can act on.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot create this run's network {name}: {why}")]
+pub struct NetworkError {
+    pub name: String,
+    pub why: String,
+}
+
+/// Creates the network of run `run_id`, labelled with `labels`; its name.
+pub async fn create(
+    engine: &Engine,
+    run_id: &str,
+    labels: &HashMap<String, String>,
+) -> Result<String, NetworkError> {
+    let name = format!("lambda-ci-{run_id}");
+    let request = NetworkCreateRequest {
+        name: name.clone(),
+        driver: Some("bridge".into()),
+        options: Some(HashMap::from([(ICC.to_string(), "false".to_string())])),
+        labels: Some(super::owned_by_me(labels)),
+        ..Default::default()
+    };
+    match engine.docker.create_network(request).await {
+        Ok(_) => Ok(name),
+        Err(e) => Err(NetworkError {
+            why: explain(&crate::chain::root_cause(&e).to_string()),
+            name,
+        }),
+    }
+}
+
+/// What the engine's refusal means, and what to do.
+fn explain(said: &str) -> String {
+    if said.contains("available, non-overlapping") || said.contains("address pool") {
+        format!(
+            "the engine has no address range left for another network ({said}); remove networks nobody uses (`docker network prune`, `lambda-ci clean` for lambda-ci's), or name a network for the function with `network:`"
+        )
+    } else {
+        format!("{said}; or name a network for the function with `network:`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exhausted_address_pool_is_explained_with_what_to_do() {
+        let said = "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network";
+        let why = explain(said);
+        assert!(why.contains("docker network prune"), "{why}");
+        assert!(why.contains(said));
+        assert!(explain("boom").ends_with("or name a network for the function with `network:`"));
+    }
+}
