@@ -1,6 +1,7 @@
 //! What one invocation amounted to, classified the way Lambda would describe it. Pure data:
 //! the worker produces it, the judge reads it, reporters show it.
 
+use crate::suite::RuntimeApi;
 use base64::Engine as _;
 
 /// A response body: JSON when it parses as JSON (nested at most [`crate::json::MAX_DEPTH`]
@@ -113,24 +114,46 @@ pub struct Streamed {
     pub last_chunk_ms: Option<f64>,
 }
 
-/// Why no answer came from RIE.
+/// Why no answer came from what serves the invoke path in the container (`by`: lambda-ci's
+/// agent or RIE, named in the message, not in reports' data).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TransportError {
-    #[error("no answer from RIE within {secs:.0} s (the function's timeout plus {grace_secs} s)")]
-    Deadline { secs: f64, grace_secs: u64 },
-    #[error("cannot connect to RIE in the container")]
-    Connect,
-    #[error("the connection to RIE failed: {cause}")]
+    #[error(
+        "no answer from {} within {secs:.0} s (the function's timeout plus {grace_secs} s)",
+        server(*by)
+    )]
+    Deadline {
+        secs: f64,
+        grace_secs: u64,
+        #[serde(skip)]
+        by: RuntimeApi,
+    },
+    #[error("cannot connect to {} in the container", server(*by))]
+    Connect {
+        #[serde(skip)]
+        by: RuntimeApi,
+    },
+    #[error("the connection to {} failed: {cause}", server(*by))]
     Broken {
         /// The innermost cause, as the HTTP client words it.
         cause: String,
+        #[serde(skip)]
+        by: RuntimeApi,
     },
     /// More came back than the service ever answers with: reading stopped there.
     #[error(
         "the container answered with more than {limit}, more than the service ever returns; reading stopped there (does the image run a server of its own on the invoke port?)"
     )]
     Oversized { limit: &'static str },
+}
+
+/// What serves the invoke path under `api`, as messages name it.
+pub fn server(api: RuntimeApi) -> &'static str {
+    match api {
+        RuntimeApi::LambdaCi => "lambda-ci's agent",
+        RuntimeApi::Rie => "RIE",
+    }
 }
 
 impl Outcome {

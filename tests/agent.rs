@@ -55,6 +55,21 @@ fn a_timeout_resets_the_runtime_in_the_same_container_and_tmp_stays() {
     );
     // The next invocation initialised the runtime again: its REPORT says how long that took.
     assert!(cases[2]["timings"]["init_ms"].is_number(), "{}", cases[2]);
+    // Regression: START came before INIT_START; the service logs the init first, and the
+    // case's logs keep it.
+    let again = case_logs(&cases[2]);
+    assert!(
+        again[0].starts_with("INIT_START Runtime Version: python:3.11"),
+        "{again:?}"
+    );
+    let start = again
+        .iter()
+        .position(|l| l.starts_with("START RequestId: "));
+    assert!(start.is_some_and(|at| at > 0), "{again:?}");
+    assert!(
+        again.last().unwrap().starts_with("REPORT RequestId: "),
+        "{again:?}"
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ fn a_segfault_is_a_runtime_exit_error_and_the_next_case_runs_in_the_same_contain
         dir.path(),
         "crash",
         "  handler: app.segfault\n",
-        "  - name: segfaults\n    expect:\n      error: {type: Runtime.ExitError, message: /segmentation fault/}\n",
+        "  - name: segfaults\n    expect:\n      error: {type: Runtime.ExitError, message: /segmentation fault/}\n  - name: after the crash\n    event: {after: true}\n    expect:\n      response_contains: {same_container: true}\n",
     );
     let then = python_suite(
         dir.path(),
@@ -33,9 +33,13 @@ fn a_segfault_is_a_runtime_exit_error_and_the_next_case_runs_in_the_same_contain
         "{:#}",
         cases[0]
     );
+    // The next case ran in the same container (its /tmp holds the crashed invocation's mark),
+    // in a runtime started anew.
+    assert_eq!(cases[1]["verdict"], "pass", "{text}");
+    assert!(cases[1]["timings"]["init_ms"].is_number(), "{:#}", cases[1]);
     // Another suite of the run goes on as if nothing happened.
     let out = run(&[crash, then], &[]);
-    assert_summary(&stdout(&out), "2 passed, 0 failed");
+    assert_summary(&stdout(&out), "3 passed, 0 failed");
 }
 
 #[test]
@@ -82,8 +86,8 @@ fn a_container_paused_from_outside_mid_case_is_an_error_and_the_next_case_gets_a
     let suite = python_suite(
         dir.path(),
         "paused",
-        "  handler: app.sleep\n  timeout: 2\n",
-        "  - name: paused mid-case\n    event: {seconds: 1}\n  - name: next\n    event: {seconds: 0}\n",
+        "  handler: app.marked_sleep\n  timeout: 2\n",
+        "  - name: paused mid-case\n    event: {seconds: 1}\n  - name: next\n    event: {seconds: 0}\n    expect:\n      response: {mark_was_there: false}\n",
     );
     let watched = suite.clone();
     let pauser = std::thread::spawn(move || {
@@ -102,13 +106,17 @@ fn a_container_paused_from_outside_mid_case_is_an_error_and_the_next_case_gets_a
             std::thread::sleep(Duration::from_millis(20));
         }
     });
-    let started = Instant::now();
     let (out, cases) = run_reported(&[suite], &[]);
-    let took = started.elapsed();
     let paused = pauser.join().unwrap();
     let text = stdout(&out);
-    println!("{text}{}\n{took:?} {paused}", stderr(&out));
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
-    assert_ne!(cases[0]["verdict"], "pass", "{:#}", cases[0]);
+    assert_eq!(cases[0]["verdict"], "error", "{:#}", cases[0]);
+    // The next case ran in a fresh container: its /tmp has no mark of the first case's.
     assert_eq!(cases[1]["verdict"], "pass", "{:#}", cases[1]);
+    // The paused container was removed with the run.
+    let inspected = std::process::Command::new("docker")
+        .args(["inspect", &paused])
+        .output()
+        .unwrap();
+    assert!(!inspected.status.success(), "{paused} is left");
 }

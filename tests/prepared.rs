@@ -15,6 +15,19 @@ use lambda_ci::runner::{Cancellation, Runner};
 fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
     let dir = tempfile::tempdir().unwrap();
     let py = fixture("functions/py");
+    // Two layers are merged into a copy when the blueprint is made: an edit of the first shows
+    // only once `rebuild` has the blueprint made anew.
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    std::fs::create_dir_all(first.join("python")).unwrap();
+    std::fs::create_dir_all(second.join("python")).unwrap();
+    let helper = first.join("python/helper.py");
+    std::fs::write(&helper, "VALUE = {'v': 1}\n").unwrap();
+    std::fs::write(second.join("python/other.py"), "").unwrap();
+    let layered = format!(
+        "  handler: app.layer\n  layers: [{}, {}]\n",
+        first.display(),
+        second.display()
+    );
     let paths = vec![
         write_suite(
             dir.path(),
@@ -27,8 +40,8 @@ fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
             dir.path(),
             "two",
             ("python3.11", &py),
-            "  handler: app.echo\n",
-            "  - name: b\n",
+            &layered,
+            "  - name: b\n    expect:\n      response: {v: 1}\n",
         ),
     ];
     let suites = lambda_ci::suite::load_paths(&paths).unwrap();
@@ -61,14 +74,17 @@ fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
             attachments: dir.path().join("actual"),
             stop: tokio::sync::watch::channel(None).1,
         };
-        let mut seen = Vec::new();
+        let (mut seen, mut passed) = (Vec::new(), Vec::new());
         for round in 0..3 {
+            if round == 1 {
+                std::fs::write(&helper, "VALUE = {'v': 2}\n").unwrap();
+            }
             if round == 2 {
                 runner.rebuild(SuiteId(1));
             }
             let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
             let stats = runner.execute(&plan, events).await;
-            assert_eq!(stats.passed, 2, "round {round}");
+            passed.push(stats.passed);
             let mut checks = 0;
             while let Some(e) = received.recv().await {
                 if matches!(e.kind, EventKind::ImageChecking { .. }) {
@@ -79,8 +95,10 @@ fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
         }
         owned.sweep(&engine, &run_id).await;
         // The image is checked by the first plan only; a rebuild of a function that is not
-        // built from a context keeps its image.
+        // built from a context keeps its image, and makes its blueprint (the merged layers)
+        // anew: the edit shows after it, not before.
         assert_eq!(seen, [1, 0, 0]);
+        assert_eq!(passed, [2, 2, 1], "cases passed in each round");
         assert_eq!(containers_of_run(&run_id), Vec::<String>::new());
     });
 }

@@ -257,3 +257,37 @@ fn every_test_the_guarantees_name_exists() {
     }
     assert!(named > 30, "only {named} tests named");
 }
+
+/// Text with its line breaks and runs of spaces made single spaces.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+// Regression: the action's description said cases run "through the Runtime Interface
+// Emulator" after the default became lambda-ci's own Runtime API; it says what the README's
+// opening says.
+#[test]
+fn the_actions_description_says_what_the_readme_says_runs_the_cases() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let opening = flat(readme.split("```").next().unwrap());
+    let action = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    let description: String = action
+        .lines()
+        .skip_while(|l| !l.starts_with("description:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let description = flat(&description);
+    let claim = "through lambda-ci's own Runtime API, which answers as the Lambda service does";
+    assert!(opening.contains(claim), "{opening}");
+    assert!(description.contains(claim), "{description}");
+    assert!(
+        !description.contains("Runtime Interface Emulator"),
+        "{description}"
+    );
+    assert!(
+        description.starts_with("Test AWS Lambda functions"),
+        "{description}"
+    );
+}

@@ -8,8 +8,9 @@
 //! for a newline: a line of any length passes through. The agent's own diagnostics go to stderr.
 //!
 //! A platform line begins with the container's mark ([`mark`]: a separator and the key only the
-//! agent and lambda-ci know), which lambda-ci requires and cuts off: a function that prints
-//! `REPORT RequestId: ...` writes a line of its own output, not the platform's.
+//! agent and lambda-ci know, then ` `, or `>` for the line an invocation's logs begin with),
+//! which lambda-ci requires and cuts off: a function that prints `REPORT RequestId: ...` writes
+//! a line of its own output, not the platform's.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
@@ -47,13 +48,14 @@ struct Inner {
 pub struct Output {
     inner: Mutex<Inner>,
     pub telemetry: Arc<Telemetry>,
-    /// What each platform line begins with.
+    /// What each platform line begins with, before its ` ` or `>`.
     mark: String,
 }
 
-/// What a platform line begins with in a container whose key is `key`; nothing without one.
+/// What a platform line begins with in a container whose key is `key`, before its ` ` or `>`;
+/// nothing without one.
 pub fn mark(key: Option<&str>) -> String {
-    key.map(|key| format!("\u{1e}{key} ")).unwrap_or_default()
+    key.map(|key| format!("\u{1e}{key}")).unwrap_or_default()
 }
 
 impl Output {
@@ -133,6 +135,16 @@ impl Output {
 
     /// Writes a line of the platform's to stdout, after everything written before it.
     pub fn platform(&self, line: &str) {
+        self.write_platform(line, ' ');
+    }
+
+    /// Writes the platform's line that an invocation's logs begin with: its `START`, or the
+    /// `INIT_START` of a runtime started again inside it.
+    pub fn opening(&self, line: &str) {
+        self.write_platform(line, '>');
+    }
+
+    fn write_platform(&self, line: &str, kind: char) {
         let mut inner = self.lock();
         let Inner {
             sources, mid_line, ..
@@ -143,7 +155,9 @@ impl Output {
         }
         end_line(mid_line);
         let mut out = std::io::stdout().lock();
-        let _ = out.write_all(self.mark.as_bytes());
+        if !self.mark.is_empty() {
+            let _ = write!(out, "{}{kind}", self.mark);
+        }
         let _ = out.write_all(line.as_bytes());
         let _ = out.write_all(b"\n");
         let _ = out.flush();

@@ -468,7 +468,7 @@ fn max_duration(millis: u64, duration: Option<Duration>, check: &Check) -> Optio
     let fail = |message: String| Some(Failure::new("max_duration_ms", message, Some(check.pos)));
     match duration {
         None => fail(format!(
-            "expected a handler duration of at most {millis} ms, but RIE reported none (no REPORT line)"
+            "expected a handler duration of at most {millis} ms, but none was reported (no REPORT line)"
         )),
         Some(d) if d.as_secs_f64() * 1000.0 > millis as f64 => fail(format!(
             "expected a handler duration of at most {millis} ms, it took {:.2} ms",

@@ -149,7 +149,7 @@ impl Redact for Outcome {
                 body.redact(r);
             }
             Outcome::Transport { error, .. } => {
-                if let TransportError::Broken { cause } = error {
+                if let TransportError::Broken { cause, .. } = error {
                     cause.redact(r);
                 }
             }

@@ -345,7 +345,7 @@ impl Ctx<'_> {
         let why = match name {
             "none" => "a container without a network cannot be invoked",
             _ if name.starts_with("container:") => {
-                "a container sharing another's network gets no ports of its own, so lambda-ci could not reach RIE in it"
+                "a container sharing another's network gets no ports of its own, so lambda-ci could not reach the function in it"
             }
             _ => return true,
         };

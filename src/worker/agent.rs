@@ -223,8 +223,10 @@ pub fn new_key() -> String {
 
 /// The agent's framing: it writes `START`, `REPORT` and its other platform lines on lines of
 /// their own, each beginning with the container's mark (a separator and its key, which no
-/// process in the container can read), and marks its own diagnostics on stderr, where no
-/// function's output goes. A function that prints `START RequestId: ...` writes a plain line.
+/// process in the container can read) and then ` `, or `>` on the line an invocation's logs
+/// begin with (its `START`, or the `INIT_START` of a runtime started again inside it); and it
+/// marks its own diagnostics on stderr, where no function's output goes. A function that prints
+/// `START RequestId: ...` writes a plain line.
 pub struct AgentFraming {
     mark: Vec<u8>,
 }
@@ -232,20 +234,23 @@ pub struct AgentFraming {
 impl AgentFraming {
     pub fn framing(key: &str) -> Arc<dyn Framing> {
         Arc::new(AgentFraming {
-            mark: format!("\u{1e}{key} ").into_bytes(),
+            mark: format!("\u{1e}{key}").into_bytes(),
         })
+    }
+
+    /// The platform line's kind (` ` or `>`) and text, when `bytes` is one.
+    fn platform<'a>(&self, stream: LogStream, bytes: &'a [u8]) -> Option<(u8, &'a [u8])> {
+        let rest = bytes.strip_prefix(self.mark.as_slice())?;
+        let (kind, text) = rest.split_first()?;
+        (stream == LogStream::Stdout && matches!(kind, b' ' | b'>')).then_some((*kind, text))
     }
 }
 
 impl Framing for AgentFraming {
     fn role(&self, stream: LogStream, text: &str) -> Role {
-        let mark = std::str::from_utf8(&self.mark).unwrap_or_default();
-        let platform = (stream == LogStream::Stdout)
-            .then(|| text.strip_prefix(mark))
-            .flatten();
-        match platform {
-            Some(line) if line.starts_with("START RequestId:") => Role::Opens,
-            Some(line) if line.starts_with("REPORT RequestId:") => Role::Closes,
+        match self.platform(stream, text.as_bytes()) {
+            Some((b'>', _)) => Role::Opens,
+            Some((_, line)) if line.starts_with(b"REPORT RequestId:") => Role::Closes,
             Some(_) => Role::Plain,
             None if stream == LogStream::Stderr && text.starts_with("[lambda-ci agent] ") => {
                 Role::Noise
@@ -259,10 +264,9 @@ impl Framing for AgentFraming {
     }
 
     fn mark(&self, stream: LogStream, start: &[u8]) -> usize {
-        if stream == LogStream::Stdout && start.starts_with(&self.mark) {
-            self.mark.len()
-        } else {
-            0
+        match self.platform(stream, start) {
+            Some(_) => self.mark.len() + 1,
+            None => 0,
         }
     }
 }
@@ -315,23 +319,29 @@ mod tests {
         assert_eq!(framing.mark(out, forged.as_bytes()), 0);
         // A mark of another key is the function's too.
         assert_eq!(
-            framing.role(out, "\u{1e}k3z START RequestId: 1"),
+            framing.role(out, "\u{1e}k3z>START RequestId: 1"),
             Role::Plain
         );
-        let start = "\u{1e}k3y START RequestId: 1 Version: $LATEST";
+        let start = "\u{1e}k3y>START RequestId: 1 Version: $LATEST";
         assert_eq!(framing.role(out, start), Role::Opens);
-        assert_eq!(framing.mark(out, start.as_bytes()), "\u{1e}k3y ".len());
+        assert_eq!(framing.mark(out, start.as_bytes()), "\u{1e}k3y>".len());
         assert_eq!(
             framing.role(out, "\u{1e}k3y REPORT RequestId: 1\t"),
             Role::Closes
         );
         assert_eq!(framing.role(out, "\u{1e}k3y END RequestId: 1"), Role::Plain);
-        let err = LogStream::Stderr;
-        assert_eq!(framing.role(err, "[lambda-ci agent] note"), Role::Noise);
+        // The init of a container's start is no invocation's; a runtime started again inside
+        // one opens it.
+        let init = "INIT_START Runtime Version: python:3.11";
+        assert_eq!(framing.role(out, &format!("\u{1e}k3y {init}")), Role::Plain);
+        assert_eq!(framing.role(out, &format!("\u{1e}k3y>{init}")), Role::Opens);
         assert_eq!(
-            framing.role(err, "\u{1e}k3y START RequestId: 1"),
+            framing.role(out, "\u{1e}k3y?START RequestId: 1"),
             Role::Plain
         );
+        let err = LogStream::Stderr;
+        assert_eq!(framing.role(err, "[lambda-ci agent] note"), Role::Noise);
+        assert_eq!(framing.role(err, start), Role::Plain);
         assert_eq!(framing.mark(err, start.as_bytes()), 0);
         assert_ne!(new_key(), new_key());
         assert_eq!(new_key().len(), 32);

@@ -210,13 +210,15 @@ impl Endpoint {
             TransportError::Deadline {
                 secs: self.deadline.as_secs_f64(),
                 grace_secs: GRACE.as_secs(),
+                by: self.api,
             }
         } else if e.is_connect() {
-            TransportError::Connect
+            TransportError::Connect { by: self.api }
         } else {
             // The innermost cause says what happened ("connection closed before message completed").
             TransportError::Broken {
                 cause: crate::chain::root_cause(e).to_string(),
+                by: self.api,
             }
         }
     }

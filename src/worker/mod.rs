@@ -53,10 +53,15 @@ pub enum BootError {
     /// A container booted with a witness that it did not show; it was removed.
     #[error("the engine cannot see this machine's files: {0}")]
     Unseen(String),
-    #[error("RIE in the container did not answer within {} s", READY_LIMIT.as_secs())]
+    #[error(
+        "{} in the container did not answer within {} s",
+        crate::outcome::server(*by),
+        READY_LIMIT.as_secs()
+    )]
     NoAnswer {
         /// What the container wrote meanwhile.
         logs: Vec<LogLine>,
+        by: RuntimeApi,
     },
 }
 
@@ -76,7 +81,7 @@ impl BootError {
     fn logs_mut(&mut self) -> Option<&mut Vec<LogLine>> {
         match self {
             BootError::Container(StartError::Exited { logs, .. })
-            | BootError::NoAnswer { logs }
+            | BootError::NoAnswer { logs, .. }
             | BootError::CannotRun { logs, .. } => Some(logs),
             _ => None,
         }
@@ -236,7 +241,10 @@ impl Worker {
                 if started.elapsed() > READY_LIMIT {
                     let logs = container.logs.so_far();
                     container.remove().await;
-                    return Err(BootError::NoAnswer { logs });
+                    return Err(BootError::NoAnswer {
+                        logs,
+                        by: blueprint.api,
+                    });
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }

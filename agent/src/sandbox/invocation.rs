@@ -18,7 +18,16 @@ impl Sandbox {
         let id = crate::ids::request_id();
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + self.config.timeout;
-        self.output.platform(&format!(
+        // A runtime reset by a timeout or a crash is started again inside this invocation,
+        // and its init comes first, as the service logs it: INIT_START, the init's output,
+        // then START.
+        let early = if matches!(self.lock().init, Init::Needed) {
+            self.start_runtime(Phase::Invoke);
+            Some(self.ready(deadline).await)
+        } else {
+            None
+        };
+        self.output.opening(&format!(
             "START RequestId: {id} Version: {}",
             self.config.version
         ));
@@ -31,7 +40,11 @@ impl Sandbox {
                 "tracing": {"type": "X-Amzn-Trace-Id", "value": trace_id},
             }),
         );
-        let init = match self.ready(deadline).await {
+        let ready = match early {
+            Some(ready) => ready,
+            None => self.ready(deadline).await,
+        };
+        let init = match ready {
             Ready::Done(init) => init,
             Ready::Failed(error) => {
                 let generation = self.lock().generation;

@@ -70,10 +70,15 @@ impl Sandbox {
     /// Starts a runtime of a new generation, with its Runtime API listener; returns the
     /// generation.
     pub(super) fn start_runtime(self: &Arc<Self>, phase: Phase) -> u64 {
-        self.output.platform(&format!(
+        let line = format!(
             "INIT_START Runtime Version: {}\tRuntime Version ARN: arn:aws:lambda:{}::runtime:lambda-ci",
             self.config.runtime_version, self.config.region
-        ));
+        );
+        // Inside an invocation, its logs begin here.
+        match phase {
+            Phase::Invoke => self.output.opening(&line),
+            Phase::Init => self.output.platform(&line),
+        }
         let telemetry = &self.output.telemetry;
         telemetry.begin_init();
         telemetry.platform(
