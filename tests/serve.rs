@@ -37,6 +37,12 @@ try:
     raise SystemExit("no error for a missing function")
 except lam.exceptions.ResourceNotFoundException as e:
     assert "function:nope" in str(e), e
+    assert "lambda-ci serves: echo, fail, slow" in str(e), e
+try:
+    lam.invoke(FunctionName="ecko", Payload=b"{}")
+    raise SystemExit("no error for a missing function")
+except lam.exceptions.ResourceNotFoundException as e:
+    assert "did you mean `echo`?" in str(e), e
 r, body = call(FunctionName="echo", Payload=b"{}", LogType="Tail")
 log = base64.b64decode(r["LogResult"]).decode()
 assert "REPORT RequestId: " + r["ResponseMetadata"]["RequestId"] in log, log
@@ -68,6 +74,11 @@ fn boto3_invokes_by_name_arn_and_qualifier_and_reads_errors_logs_and_types() {
         "{printed}"
     );
     assert!(printed.contains("echo | START RequestId: "), "{printed}");
+    // Regression: a call to a function not served was answered but never said.
+    assert!(
+        printed.contains("warning: a call to `ecko`, which is not served; did you mean `echo`?"),
+        "{printed}"
+    );
     assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
     for suite in &paths {
         assert_eq!(containers_of(suite), Vec::<String>::new());

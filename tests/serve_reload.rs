@@ -105,6 +105,13 @@ fn one_edit_in_flag_mode_is_one_reload_and_nothing_piles_up_in_the_temp_root() {
         layer.to_str().unwrap(),
     ]);
     let url = format!("{}/2015-03-31/functions/function/invocations", server.url());
+    // Regression: the banner gave the flags' function's URL twice, once as RIE's path.
+    assert_eq!(
+        server.printed().matches(&url).count(),
+        1,
+        "{}",
+        server.printed()
+    );
     assert_eq!(curl_call(&url, "{}").1, r#"{"v": "v1"}"#);
     std::fs::write(code.join("app.py"), app("v2")).unwrap();
     server.wait_for("serving the new version");

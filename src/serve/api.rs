@@ -54,12 +54,14 @@ impl ServiceError {
         }
     }
 
-    /// A function that is not served.
-    pub fn not_found(function: &str, region: &str) -> ServiceError {
+    /// A function that is not served; `served` says which are (and a near name).
+    pub fn not_found(function: &str, region: &str, served: &str) -> ServiceError {
         ServiceError::new(
             404,
             "ResourceNotFoundException",
-            format!("Function not found: arn:aws:lambda:{region}:{ACCOUNT}:function:{function}"),
+            format!(
+                "Function not found: arn:aws:lambda:{region}:{ACCOUNT}:function:{function} ({served})"
+            ),
         )
     }
 

@@ -113,6 +113,29 @@ impl Api {
         found.cloned()
     }
 
+    /// A call to a function not served: said on the server's output (once per name), and
+    /// answered as the service answers, with the names served and a near one.
+    fn not_served(&self, asked: &str) -> ServiceError {
+        let mut names: Vec<String> = self.current().iter().map(|f| f.name.clone()).collect();
+        names.sort();
+        let name = crate::report::text::cut_line_at(&crate::report::text::visible(asked), 64);
+        let near = crate::suite::closest(asked, names.iter().map(String::as_str));
+        let served = match near {
+            Some(near) => format!(
+                "did you mean `{near}`? lambda-ci serves: {}",
+                names.join(", ")
+            ),
+            None => format!("lambda-ci serves: {}", names.join(", ")),
+        };
+        let mut said = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        if said.len() < 100 && said.insert(format!("not served: {name}")) {
+            self.printer.line(&format!(
+                "warning: a call to `{name}`, which is not served; {served}"
+            ));
+        }
+        ServiceError::not_found(&name, &self.region, &served)
+    }
+
     /// The functions served now.
     pub fn current(&self) -> Vec<Arc<Function>> {
         let functions = self.functions.read().unwrap_or_else(|e| e.into_inner());
@@ -153,7 +176,7 @@ impl Api {
             Err(e) => return refused(e),
         };
         let Some(function) = self.find(&asked.function) else {
-            return refused(ServiceError::not_found(&asked.function, &self.region));
+            return refused(self.not_served(&asked.function));
         };
         if is_streaming && asked.invocation_type == InvocationType::Event {
             return refused(ServiceError::not_streamable());

@@ -11,7 +11,6 @@ mod print;
 mod reload;
 mod stream;
 
-use std::io::Write;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -61,7 +60,7 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
         Some(f) => vec![inline_suite(f, scratch.path())?],
         None => config.paths.clone(),
     };
-    let suites = load(&paths)?;
+    let (suites, warnings) = load(&paths)?;
     config.check_inherited_credentials(&suites.iter().collect::<Vec<_>>())?;
     let engine = crate::connect_engine().await?;
     let address = format!("{}:{}", config.host, config.port);
@@ -70,6 +69,10 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
         .map_err(|e| Error::Usage(listen_error(&address, &e)))?;
     let names: Vec<String> = suites.iter().map(|s| s.function.name.clone()).collect();
     let printer = Printer::new(names);
+    // On the server's one stream, in order with everything else it says.
+    for warning in &warnings {
+        printer.line(warning);
+    }
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(printer.clone().events(received));
     let mut server = Server {
@@ -171,7 +174,10 @@ impl Server {
             self.printer
                 .of(&f.name, &format!("{base}/{}/invocations", f.name));
         }
-        if let [only] = functions {
+        // RIE's path names no function: the only one answers it, unless it is its own name.
+        if let [only] = functions
+            && only.name != "function"
+        {
             self.printer.of(
                 &only.name,
                 &format!("{base}/function/invocations (RIE's path)"),
@@ -196,29 +202,27 @@ impl Server {
     }
 }
 
-/// The suites to serve, one per function name: the first that declares a name serves it.
-fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Suite>, Error> {
+/// The suites to serve, one per function name: the first that declares a name serves it; and
+/// a warning for each name declared again.
+fn load(paths: &[std::path::PathBuf]) -> Result<(Vec<Suite>, Vec<String>), Error> {
     let loaded = suite::load_paths(paths).map_err(Error::Load)?;
-    let mut suites: Vec<Suite> = Vec::new();
+    let (mut suites, mut warnings): (Vec<Suite>, Vec<String>) = (Vec::new(), Vec::new());
     for suite in loaded {
         match suites
             .iter()
             .find(|s| s.function.name == suite.function.name)
         {
-            Some(first) => {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "warning: function {} is declared in {} and in {}: serving the one in {}",
-                    suite.function.name,
-                    first.file.display(),
-                    suite.file.display(),
-                    first.file.display()
-                );
-            }
+            Some(first) => warnings.push(format!(
+                "warning: function {} is declared in {} and in {}: serving the one in {}",
+                suite.function.name,
+                first.file.display(),
+                suite.file.display(),
+                first.file.display()
+            )),
             None => suites.push(suite),
         }
     }
-    Ok(suites)
+    Ok((suites, warnings))
 }
 
 /// A suite file for the function `serve`'s flags describe, so that it is read and checked

@@ -80,7 +80,12 @@ impl Server {
         }
         let names: Vec<String> = hit.iter().map(|f| f.name.clone()).collect();
         let loaded = match load(&self.paths) {
-            Ok(loaded) => loaded,
+            Ok((loaded, warnings)) => {
+                for warning in &warnings {
+                    self.printer.line(warning);
+                }
+                loaded
+            }
             Err(e) => {
                 self.printed_error(&e);
                 self.printer.line(&format!(

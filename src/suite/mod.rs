@@ -32,6 +32,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use check::{Check, CheckKind, Expectation, Mode};
+pub(crate) use diagnostics::closest;
 pub use diagnostics::{LoadError, LoadErrors};
 pub use files::{load_bytes, load_paths, load_paths_warning};
 pub use node::Pos;

@@ -123,14 +123,14 @@ fn a_client_context_must_be_base64_of_a_json_object() {
 
 #[test]
 fn service_errors_carry_the_modeled_code_and_casing() {
-    let e = ServiceError::not_found("nope", "us-east-1");
+    let e = ServiceError::not_found("nope", "us-east-1", "lambda-ci serves: echo");
     assert_eq!(e.status, 404);
     let body: serde_json::Value = serde_json::from_slice(&e.body()).unwrap();
     assert_eq!(body["Type"], "User");
     assert_eq!(body["__type"], "ResourceNotFoundException");
     assert_eq!(
         body["Message"],
-        "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope"
+        "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope (lambda-ci serves: echo)"
     );
     let body: serde_json::Value =
         serde_json::from_slice(&ServiceError::too_large(SYNC_LIMIT).body()).unwrap();
