@@ -20,7 +20,6 @@ pub struct Junit {
     file: ReportFile,
     report: Report,
     suites: BTreeMap<SuiteId, TestSuite>,
-    classnames: BTreeMap<SuiteId, String>,
     /// This machine's name, for each `<testsuite hostname>`.
     hostname: String,
 }
@@ -31,7 +30,6 @@ impl Junit {
             file: ReportFile::new("JUnit", path),
             report: Report::new("lambda-ci"),
             suites: BTreeMap::new(),
-            classnames: BTreeMap::new(),
             hostname: hostname(),
         }
     }
@@ -64,19 +62,6 @@ impl Reporter for Junit {
                     ts.add_property(("platform", suite.architecture.platform()));
                     ts.add_property(("run", text::xml(run_id).as_str()));
                     self.suites.insert(suite.id, ts);
-                    // Cases are told apart by classname and name: a function name that two
-                    // suites share gets its file added.
-                    let shared = suites
-                        .iter()
-                        .filter(|p| p.suite.function == suite.function)
-                        .count()
-                        > 1;
-                    let classname = if shared {
-                        format!("{} ({})", suite.function, suite.file.display())
-                    } else {
-                        suite.function.clone()
-                    };
-                    self.classnames.insert(suite.id, text::xml(&classname));
                 }
             }
             EventKind::ArtifactsDelivered { copied, .. } => {
@@ -132,8 +117,9 @@ impl Reporter for Junit {
                     }
                 };
                 let mut tc = TestCase::new(text::xml(&case.name), status);
-                let classname = self.classnames.get(&case.suite.id).cloned();
-                tc.set_classname(classname.unwrap_or_else(|| text::xml(&case.suite.function)));
+                // The function's name, whatever else the run holds (another suite of the same
+                // function, a shard without it): CI systems key a case's history on it.
+                tc.set_classname(text::xml(&case.suite.function));
                 tc.set_time(result.duration);
                 let started = event.at.checked_sub(result.duration).unwrap_or(event.at);
                 tc.set_timestamp(chrono::DateTime::<chrono::Utc>::from(started).fixed_offset());
@@ -214,6 +200,41 @@ mod tests {
         let xml = std::fs::read_to_string(&path).unwrap();
         roxmltree::Document::parse(&xml).expect("well-formed XML");
         insta::assert_snapshot!(xml);
+    }
+
+    // Regression: the classname became `hello (cases/hello.yaml)` as soon as another suite of
+    // the run (or not of a shard's) named the same function, and CI history keyed on it broke.
+    #[test]
+    fn the_classname_is_the_functions_whatever_else_the_run_holds() {
+        let classnames = |events: &[Event]| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("report.xml");
+            let mut junit = Junit::new(path.clone());
+            for event in events {
+                junit.report(event);
+            }
+            junit.finish().unwrap();
+            let xml = std::fs::read_to_string(&path).unwrap();
+            let doc = roxmltree::Document::parse(&xml).unwrap();
+            let names: Vec<String> = doc
+                .descendants()
+                .filter(|n| n.has_tag_name("testcase"))
+                .filter_map(|n| n.attribute("classname").map(str::to_string))
+                .collect();
+            names
+        };
+        let alone = crate::report::sample::events();
+        let mut shared = alone.clone();
+        let EventKind::RunStarted { suites, .. } = &mut shared[0].kind else {
+            panic!("the sample run starts with RunStarted");
+        };
+        let mut other = suites[0].clone();
+        other.suite.id = SuiteId(9);
+        other.suite.file = "cases/hello-again.yaml".into();
+        other.cases.clear();
+        suites.push(other);
+        assert_eq!(classnames(&alone), ["hello", "hello", "hello"]);
+        assert_eq!(classnames(&shared), classnames(&alone));
     }
 
     // Regression: U+FFFE/U+FFFF (and lone C0 controls) in a log line, an error message or a
