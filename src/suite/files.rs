@@ -175,6 +175,7 @@ fn parse_into(file: &Path, explicit: bool, bytes: Vec<u8>, found: &mut Found) {
             if explicit || looks_like_suite(text.as_bytes()) {
                 let pos = node::error_pos(&e);
                 let (message, hint) = node::error_words(&e);
+                let hint = node::indentation_hint(&text, pos).or(hint);
                 ctx.error(pos, format!("invalid YAML: {message}"), hint);
             }
             found.errors.extend(ctx.errors);

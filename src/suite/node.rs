@@ -117,6 +117,36 @@ pub fn error_pos(e: &serde_saphyr::Error) -> Option<Pos> {
     })
 }
 
+/// The hint for a YAML error at `pos` on a line indented past the key before it, which already
+/// has a value (`runtime: x` then `    handler: y`): the parser says only that a mapping value is
+/// not allowed there.
+pub fn indentation_hint(text: &str, pos: Option<Pos>) -> Option<String> {
+    let line = pos?.line;
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line.checked_sub(1)?)?;
+    let meaningful = |l: &&&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    let before = lines[..line - 1].iter().rev().find(meaningful)?;
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    // Where the line before's key starts, past any `- ` of a list item.
+    let mut key_at = indent(before);
+    let mut rest = &before[key_at..];
+    while let Some(after) = rest.strip_prefix("- ") {
+        let spaces = after.len() - after.trim_start_matches(' ').len();
+        key_at += 2 + spaces;
+        rest = &after[spaces..];
+    }
+    let (key, value) = rest.split_once(": ")?;
+    let value = value.trim();
+    let holds_value =
+        !value.is_empty() && !value.starts_with('#') && !value.starts_with(['|', '>']);
+    let (key_here, _) = here.trim_start().split_once(':')?;
+    (indent(here) > key_at && holds_value).then(|| {
+        format!(
+            "`{key_here}:` is indented more than `{key}:` on the line before, which already has a value: line it up with `{key}:` ({key_at} spaces) if it belongs beside it, or put it under a key of its own"
+        )
+    })
+}
+
 /// A YAML error in a user's words, with a hint when there is one to give: the parser's own
 /// words name its options and internal counters.
 pub fn error_words(e: &serde_saphyr::Error) -> (String, Option<String>) {
@@ -338,6 +368,29 @@ impl<'de> Visitor<'de> for ValueVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Regression: a line indented too far got the hint "quote a value that holds `: `".
+    #[test]
+    fn a_line_indented_past_a_key_with_a_value_gets_an_indentation_hint() {
+        let at = |line| Some(Pos { line, column: 12 });
+        let text = "function:\n  runtime: python3.11\n    handler: app.main\n";
+        let hint = indentation_hint(text, at(3)).unwrap();
+        assert!(
+            hint.starts_with("`handler:` is indented more than `runtime:` on the line before"),
+            "{hint}"
+        );
+        assert!(hint.contains("(2 spaces)"), "{hint}");
+        let listed = "cases:\n  - name: a\n      event: {}\n";
+        let hint = indentation_hint(listed, at(3)).unwrap();
+        assert!(
+            hint.contains("line it up with `name:` (4 spaces)"),
+            "{hint}"
+        );
+        // A key with no value yet takes the deeper line: no indentation hint.
+        assert_eq!(indentation_hint("function:\n    runtime: x\n", at(2)), None);
+        // Not indented deeper: the parser's own hint stands.
+        assert_eq!(indentation_hint("a: b\nc: d: e\n", at(2)), None);
+    }
 
     fn json(text: &str) -> serde_json::Value {
         parse(text).unwrap().to_json()
