@@ -95,6 +95,20 @@ fn an_unknown_kind_or_a_bad_set_path_exits_2_with_the_fix() {
     let out = event(&["apigw-v2", "--set", "body"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("write it as `path=value`"));
+    // Regression: a misspelt field was added beside the real one.
+    let out = event(&["apigw-v2", "--set", "requestContext.http.methd=POST"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("(did you mean `method`?); `--add requestContext.http.methd=POST` adds"),
+        "{}",
+        stderr(&out)
+    );
+    let out = event(&["apigw-v2", "--add", "requestContext.http.methd=POST"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let added: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(added["requestContext"]["http"]["methd"], "POST");
+    assert_eq!(added["requestContext"]["http"]["method"], "POST");
 }
 
 #[test]

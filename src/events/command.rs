@@ -6,7 +6,7 @@ use super::{CATALOGUE, Kind, derive, path::Assignment, unknown_hint};
 use crate::error::Error;
 use crate::exit;
 
-/// `lambda-ci event list` | `lambda-ci event KIND [--set PATH=VALUE]...`
+/// `lambda-ci event list` | `lambda-ci event KIND [--set PATH=VALUE]... [--add PATH=VALUE]...`
 #[derive(Debug, clap::Args)]
 pub struct EventArgs {
     /// `list` to name every kind, or the kind of event to print (`apigw-v2`, `sqs`, ...).
@@ -18,12 +18,16 @@ pub struct EventArgs {
     /// (a field holding a string keeps a string). Fields derived from others are then recomputed.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+
+    /// As `--set`, for a field the event does not have (`--set` refuses one, as a typo).
+    #[arg(long = "add", value_name = "PATH=VALUE")]
+    pub add: Vec<String>,
 }
 
 /// Runs `lambda-ci event`, printing to `out`.
 pub fn event(args: &EventArgs, out: &mut impl Write) -> Result<u8, Error> {
     let text = if args.kind == "list" {
-        if let Some(first) = args.set.first() {
+        if let Some(first) = args.set.first().or(args.add.first()) {
             return Err(Error::Usage(format!(
                 "`--set {first}` changes a printed event, and `list` prints none; name a kind, such as `lambda-ci event sqs --set {first}`"
             )));
@@ -38,8 +42,10 @@ pub fn event(args: &EventArgs, out: &mut impl Write) -> Result<u8, Error> {
             )));
         };
         let mut event = kind.template();
-        for given in &args.set {
-            Assignment::parse(given)
+        let sets = args.set.iter().map(|g| Assignment::parse(g));
+        let adds = args.add.iter().map(|g| Assignment::parse_adding(g));
+        for assignment in sets.chain(adds) {
+            assignment
                 .and_then(|a| a.apply(&mut event))
                 .map_err(|e| Error::Usage(e.to_string()))?;
         }
@@ -69,6 +75,7 @@ mod tests {
         let args = EventArgs {
             kind: kind.into(),
             set: set.iter().map(|s| s.to_string()).collect(),
+            add: Vec::new(),
         };
         let mut out = Vec::new();
         event(&args, &mut out)?;

@@ -7,10 +7,12 @@
 
 mod command;
 mod derive;
+mod keys;
 mod path;
 
 pub use command::{EventArgs, event};
 pub use derive::derive;
+pub use keys::{Unknown as UnknownKey, unknown as unknown_key};
 pub use path::{Assignment, merge};
 
 /// One kind of event in the catalogue.

@@ -43,6 +43,17 @@ pub enum SetError {
         at: String,
         part: String,
     },
+    #[error(
+        "`--set {given}`: the event has no field `{part}` {}{}; `--add {given}` adds a field it does not have",
+        if at.is_empty() { "at its top".to_string() } else { format!("in `{at}`") },
+        near.as_ref().map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default()
+    )]
+    NoSuchField {
+        given: String,
+        at: String,
+        part: String,
+        near: Option<String>,
+    },
     #[error("`--set {given}`: `{at}` has {len} element{s}, so there is no index {index}", s = if *.len == 1 { "" } else { "s" })]
     PastTheEnd {
         given: String,
@@ -59,6 +70,8 @@ pub struct Assignment {
     given: String,
     parts: Vec<String>,
     raw: String,
+    /// `--add`: fields the event does not have are made, on purpose.
+    adding: bool,
 }
 
 impl Assignment {
@@ -78,7 +91,16 @@ impl Assignment {
             given: given.to_string(),
             parts,
             raw: raw.to_string(),
+            adding: false,
         })
+    }
+
+    /// Reads `path=value` as [`Assignment::parse`] does, for `--add`: fields on the path that the
+    /// event does not have are made.
+    pub fn parse_adding(given: &str) -> Result<Assignment, SetError> {
+        let mut assignment = Assignment::parse(given)?;
+        assignment.adding = true;
+        Ok(assignment)
     }
 
     /// The value to write over `current`: JSON if the text parses as JSON, else the text. Where
@@ -92,8 +114,10 @@ impl Assignment {
         }
     }
 
-    /// Writes the value at the path in `event`. Missing fields (and `null` ones) on the way are
-    /// created as objects; a list must already hold the index.
+    /// Writes the value at the path in `event`. A field the event does not have is refused
+    /// (with the nearest it has), unless adding, or in a map of anyone's keys (`headers`...),
+    /// or under an empty or `null` field; made, missing fields on the way are objects. A list
+    /// must already hold the index.
     pub fn apply(&self, event: &mut Value) -> Result<(), SetError> {
         let mut at = event;
         let (last, walk) = self
@@ -118,12 +142,26 @@ impl Assignment {
         part: &str,
         container: bool,
     ) -> Result<&'v mut Value, SetError> {
-        if at.is_null() {
+        let made = at.is_null();
+        if made {
             *at = Value::Object(Default::default());
         }
         let shown = || self.parts[..i].join(".");
         match at {
             Value::Object(map) => {
+                if !map.contains_key(part)
+                    && !self.adding
+                    && !made
+                    && !super::keys::takes_new_keys(&self.parts[..i], map)
+                {
+                    return Err(SetError::NoSuchField {
+                        given: self.given.clone(),
+                        at: shown(),
+                        part: part.to_string(),
+                        near: crate::suite::closest(part, map.keys().map(String::as_str))
+                            .map(str::to_string),
+                    });
+                }
                 let slot = map.entry(part.to_string()).or_insert(Value::Null);
                 if container && slot.is_null() {
                     *slot = Value::Object(Default::default());
@@ -176,6 +214,32 @@ mod tests {
         Assignment::parse(given)?.apply(event)
     }
 
+    fn add(event: &mut Value, given: &str) -> Result<(), SetError> {
+        Assignment::parse_adding(given)?.apply(event)
+    }
+
+    // Regression: `--set requestContext.http.methd=POST` added a field beside `method`.
+    #[test]
+    fn set_refuses_a_field_the_event_lacks_and_add_makes_it() {
+        let mut event = json!({"requestContext": {"http": {"method": "GET"}}, "headers": {"a": "1"}, "detail": {}});
+        let err = set(&mut event, "requestContext.http.methd=POST").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`--set requestContext.http.methd=POST`: the event has no field `methd` in `requestContext.http` (did you mean `method`?); `--add requestContext.http.methd=POST` adds a field it does not have"
+        );
+        let err = set(&mut event, "nope=1").unwrap_err().to_string();
+        assert!(err.contains("no field `nope` at its top;"), "{err}");
+        set(&mut event, "headers.x-tenant=acme").unwrap();
+        set(&mut event, "detail.order.id=7").unwrap();
+        add(&mut event, "requestContext.http.custom.flag=true").unwrap();
+        assert_eq!(
+            event["requestContext"]["http"]["custom"]["flag"],
+            json!(true)
+        );
+        assert_eq!(event["headers"]["x-tenant"], json!("acme"));
+        assert_eq!(event["detail"]["order"]["id"], json!(7));
+    }
+
     #[test]
     fn objects_merge_deeply_and_everything_else_replaces() {
         let mut base = json!({"a": {"b": 1, "c": [1, 2]}, "d": "x", "e": {"f": 1}});
@@ -196,7 +260,7 @@ mod tests {
         set(&mut event, "Records.0.body=hello world").unwrap();
         set(&mut event, "n=2.5").unwrap();
         set(&mut event, "q.page=2").unwrap();
-        set(&mut event, "new.deep.flag=true").unwrap();
+        add(&mut event, "new.deep.flag=true").unwrap();
         assert_eq!(
             event,
             json!({"requestContext": {"http": {"method": "PUT"}}, "Records": [{"body": "hello world"}], "n": 2.5, "q": {"page": 2}, "new": {"deep": {"flag": true}}})

@@ -79,6 +79,7 @@ impl Ctx<'_> {
             "event",
             "event_file",
             "event_template",
+            "event_add",
             "client_context",
             "trace_id",
             "isolation",
@@ -113,13 +114,20 @@ impl Ctx<'_> {
         };
         let event = match f.get("event_template") {
             Some(t) => event.and_then(|over| {
-                let given = f
-                    .get("event")
-                    .or(f.get("event_file"))
-                    .map(|at| (over, at.pos));
-                self.templated(t, given, edge)
+                let given = f.get("event").or(f.get("event_file")).map(|at| (over, at));
+                self.templated(t, given, f.get("event_add"), edge)
             }),
-            None => event,
+            None => {
+                if let Some(add) = f.get("event_add") {
+                    self.error(
+                        Some(add.pos),
+                        "`event_add` adds fields to the event of an `event_template`, and this case has none",
+                        Some("write the fields in `event`".into()),
+                    );
+                    return None;
+                }
+                event
+            }
         };
         let sized = f
             .get("event")
@@ -160,11 +168,14 @@ impl Ctx<'_> {
     }
 
     /// The event made from the catalogue's template `node` names, with `over` (the case's
-    /// `event` or `event_file`) merged over it and its derived fields recomputed.
+    /// `event` or `event_file`, from `at`) merged over it, then `add` (fields the template does
+    /// not have, on purpose), and its derived fields recomputed. A field of `over` that the
+    /// template does not have is refused at its line, with the nearest it has.
     fn templated(
         &mut self,
         node: &Node,
-        over: Option<(serde_json::Value, Pos)>,
+        over: Option<(serde_json::Value, &Node)>,
+        add: Option<&Node>,
         edge: Option<EdgeTrigger>,
     ) -> Option<serde_json::Value> {
         let name = self.string(node, "`event_template`")?;
@@ -180,7 +191,7 @@ impl Ctx<'_> {
             && !over.is_object()
         {
             self.error(
-                Some(*at),
+                Some(at.pos),
                 format!(
                     "with `event_template`, the case's event must be a mapping of the fields to change, not {}",
                     super::node::json_kind(over)
@@ -206,7 +217,52 @@ impl Ctx<'_> {
             );
             return None;
         }
-        Some(kind.build(over.map(|(v, _)| v), edge.map(EdgeTrigger::name)))
+        let edge = edge.map(EdgeTrigger::name);
+        if let Some((over, at)) = &over
+            && let Some(unknown) = crate::events::unknown_key(&kind.build(None, edge), over)
+        {
+            self.unknown_template_field(&name, &unknown, at);
+            return None;
+        }
+        let mut over = over.map(|(v, _)| v);
+        if let Some(add) = add {
+            if !matches!(add.value, Value::Map(_)) {
+                self.wrong_kind(add, "`event_add`", "a mapping of the fields to add");
+                return None;
+            }
+            let base = over.get_or_insert_with(|| serde_json::json!({}));
+            crate::events::merge(base, add.to_json());
+        }
+        Some(kind.build(over, edge))
+    }
+
+    /// A field the case's event sets that template `name` does not have, at its line.
+    fn unknown_template_field(
+        &mut self,
+        name: &str,
+        unknown: &crate::events::UnknownKey,
+        at: &Node,
+    ) {
+        let path = unknown.path.join(".");
+        let near = unknown
+            .near
+            .as_ref()
+            .map(|n| format!("did you mean `{n}`? "))
+            .unwrap_or_default();
+        let (field, within) = unknown.path.split_last().expect("a path has its key");
+        let there = if within.is_empty() {
+            "at its top".to_string()
+        } else {
+            format!("in `{}`", within.join("."))
+        };
+        self.error(
+            Some(key_pos(at, &unknown.path).unwrap_or(at.pos)),
+            format!("the case's event sets `{path}`, which the `{name}` template does not have"),
+            Some(format!(
+                "{near}its fields {there}: {}; to add `{field}` on purpose, put it under `event_add:`",
+                unknown.known.join(", ")
+            )),
+        );
     }
 
     /// A client context: a mapping, within the Invoke API's limit once encoded.
@@ -303,5 +359,19 @@ impl Ctx<'_> {
             Some("RIE would cut it short and the function would fail to read it; send a smaller event".into()),
         );
         None
+    }
+}
+
+/// Where the key at `path` is written in the mapping `node`, if it is.
+fn key_pos(node: &Node, path: &[String]) -> Option<Pos> {
+    let (first, rest) = path.split_first()?;
+    let Value::Map(entries) = &node.value else {
+        return None;
+    };
+    let (key, value) = entries.iter().find(|(k, _)| &k.name == first)?;
+    if rest.is_empty() {
+        Some(key.pos)
+    } else {
+        key_pos(value, rest)
     }
 }

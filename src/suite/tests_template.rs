@@ -85,6 +85,39 @@ fn an_unknown_template_is_reported_at_its_line_with_the_valid_names() {
     );
 }
 
+// Regression: a misspelt key (`pathParameter:`) was merged silently beside the template's own,
+// whose sample values then reached the function.
+#[test]
+fn a_field_the_template_does_not_have_is_refused_at_its_line_unless_added_on_purpose() {
+    let err = errors_of(
+        PYTHON,
+        "  - name: a\n    event_template: apigw-v1\n    event:\n      pathParameter: {id: '42'}\n  - name: b\n    event_template: apigw-v2\n    event:\n      requestContext:\n        http: {methd: POST}\n",
+    );
+    assert!(
+        err.contains("s.yaml:9:7: the case's event sets `pathParameter`, which the `apigw-v1` template does not have\n  hint: did you mean `pathParameters`? its fields at its top: "),
+        "{err}"
+    );
+    assert!(
+        err.contains("s.yaml:14:16: the case's event sets `requestContext.http.methd`, which the `apigw-v2` template does not have\n  hint: did you mean `method`? its fields in `requestContext.http`: method, path, protocol, sourceIp, userAgent; to add `methd` on purpose, put it under `event_add:`"),
+        "{err}"
+    );
+    // Open maps take new keys; `event_add` adds any on purpose.
+    let cases = cases_of(
+        PYTHON,
+        "  - name: a\n    event_template: apigw-v1\n    event: {pathParameters: {orderId: '7'}, headers: {X-Tenant: acme}}\n    event_add: {requestContext: {custom: true}, extra: 1}\n",
+    );
+    let event = &cases[0].event;
+    assert_eq!(event["pathParameters"]["orderId"], json!("7"));
+    assert_eq!(event["requestContext"]["custom"], json!(true));
+    assert_eq!(event["extra"], json!(1));
+    assert_eq!(event["requestContext"]["httpMethod"], json!("GET"));
+    let err = errors_of(PYTHON, "  - name: a\n    event_add: {x: 1}\n");
+    assert!(
+        err.contains("s.yaml:7:16: `event_add` adds fields to the event of an `event_template`"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_template_takes_a_mapping_to_merge_not_another_value() {
     let err = errors_of(
