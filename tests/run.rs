@@ -90,6 +90,24 @@ fn a_bad_handler_is_an_init_error() {
         "{text}"
     );
     assert!(text.contains("PASS  init error is expected"), "{text}");
+    // Said first at the `handler:` line, before anything runs.
+    assert!(
+        stderr(&out).contains("init-error.yaml:3:12: `handler: nope.handler`: the code has no nope.py nor nope/__init__.py"),
+        "{}",
+        stderr(&out)
+    );
+    // A file that defines another function: named, with what it defines.
+    let (_dir, wrong) = temp_suite(
+        "function:\n  runtime: python3.11\n  handler: app.lambda_handler\n  code: CODE\ncases:\n  - name: a\n    expect:\n      error: {type: Runtime.HandlerNotFound}\n",
+    );
+    let out = run(&[wrong], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{}{err}", stdout(&out));
+    assert!(
+        err.contains(":3:12: `handler: app.lambda_handler`: app.py never names `lambda_handler`; the runtime will fail with Runtime.HandlerNotFound"),
+        "{err}"
+    );
+    assert!(err.contains("app.py defines: echo, count,"), "{err}");
     // RIE answers it with HTTP 502.
     let out = run(&[fixture("init-error.yaml")], &["--runtime-api", "rie"]);
     let text = stdout(&out);

@@ -16,6 +16,8 @@ fn is_zip(path: &Path) -> bool {
 pub(super) struct Ctx<'a> {
     pub(super) file: &'a Path,
     pub(super) errors: Vec<LoadError>,
+    /// What is likely wrong but may not be: said, and the suite still loads.
+    pub(super) warnings: Vec<LoadError>,
     /// The other files the suite reads (`event_file`s), absolute.
     pub(super) inputs: Vec<PathBuf>,
 }
@@ -53,6 +55,16 @@ impl Ctx<'_> {
             pos,
             message: message.into(),
             hint,
+        });
+    }
+
+    /// Says something likely wrong at `pos`, without failing the suite.
+    pub(super) fn warn(&mut self, pos: Pos, message: impl Into<String>, hint: String) {
+        self.warnings.push(LoadError {
+            file: self.file.to_path_buf(),
+            pos: Some(pos),
+            message: message.into(),
+            hint: Some(hint),
         });
     }
 

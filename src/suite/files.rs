@@ -97,6 +97,7 @@ fn load_file(file: &Path, explicit: bool, found: &mut Found) {
     let mut ctx = Ctx {
         file,
         errors: Vec::new(),
+        warnings: Vec::new(),
         inputs: Vec::new(),
     };
     let bytes = match read_limited(file, SUITE_LIMIT) {
@@ -153,6 +154,7 @@ fn parse_into(file: &Path, explicit: bool, bytes: Vec<u8>, found: &mut Found) {
     let mut ctx = Ctx {
         file,
         errors: Vec::new(),
+        warnings: Vec::new(),
         inputs: Vec::new(),
     };
     let text = match String::from_utf8(bytes) {
@@ -208,6 +210,7 @@ fn parse_into(file: &Path, explicit: bool, bytes: Vec<u8>, found: &mut Found) {
         return;
     }
     let suite = ctx.suite(&root);
+    found.warnings.append(&mut ctx.warnings);
     match suite {
         Some(suite) if ctx.errors.is_empty() => found.suites.push(suite),
         _ => found.errors.extend(ctx.errors),

@@ -107,6 +107,12 @@ impl Ctx<'_> {
                 }
             },
         };
+        if let (Some(Some(handler)), Some(Some(code)), Some(node), Some(layers)) =
+            (&handler, &code, f.get("handler"), &layers)
+            && let Some(family) = dotted_handler(runtime_id.as_deref(), image.as_deref())
+        {
+            self.handler_found(node, handler, family, code, layers.is_empty());
+        }
         let environment = match f.get("environment") {
             None => Some((BTreeMap::new(), Vec::new())),
             Some(e) => self.environment(e),
@@ -338,6 +344,53 @@ impl Ctx<'_> {
             );
         }
         fine
+    }
+
+    /// Says at the `handler:` line when the code has no file for the handler's module (and no
+    /// layer could hold it), or the file never names the handler's function.
+    fn handler_found(
+        &mut self,
+        node: &Node,
+        handler: &str,
+        family: &str,
+        code: &super::Package,
+        no_layers: bool,
+    ) {
+        match super::handler::check(handler, family, code) {
+            Some(super::handler::Finding::NoFile { tried }) if no_layers => self.warn(
+                node.pos,
+                format!(
+                    "`handler: {handler}`: the code has no {}; the runtime will fail with Runtime.ImportModuleError",
+                    tried.join(" nor ")
+                ),
+                "name the file the handler is in, relative to `code`, then its function: `handler: FILE.FUNCTION`".into(),
+            ),
+            Some(super::handler::Finding::Undefined {
+                file,
+                function,
+                defines,
+            }) => {
+                let module = handler.rsplit_once('.').map_or(handler, |(m, _)| m);
+                let near = crate::suite::closest(&function, defines.iter().map(String::as_str))
+                    .or(defines.first().map(String::as_str).filter(|_| defines.len() == 1));
+                let hint = match near {
+                    Some(near) => format!(
+                        "did you mean `handler: {module}.{near}`? {file} defines: {}",
+                        defines.join(", ")
+                    ),
+                    None if defines.is_empty() => format!("{file} defines no function lambda-ci can see"),
+                    None => format!("{file} defines: {}", defines.join(", ")),
+                };
+                self.warn(
+                    node.pos,
+                    format!(
+                        "`handler: {handler}`: {file} never names `{function}`; the runtime will fail with Runtime.HandlerNotFound"
+                    ),
+                    hint,
+                );
+            }
+            _ => {}
+        }
     }
 
     /// Whether `network` is one lambda-ci can use; says why not.

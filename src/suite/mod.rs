@@ -13,6 +13,7 @@ mod expect;
 mod fields;
 mod files;
 pub(crate) mod function;
+mod handler;
 mod image;
 pub mod node;
 pub mod read;

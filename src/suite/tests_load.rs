@@ -9,6 +9,11 @@ use super::*;
 fn dir_with_code() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("code")).unwrap();
+    std::fs::write(
+        dir.path().join("code/app.py"),
+        "def handler(event, context): pass\n",
+    )
+    .unwrap();
     dir
 }
 
