@@ -107,6 +107,15 @@ impl Ctx<'_> {
                 }
             },
         };
+        for layer in layers.iter().flatten() {
+            if let Some((said, fix)) = super::layout::problem(layer, runtime_id.as_deref()) {
+                self.warn(
+                    layer.pos,
+                    format!("layer {}: {said}", layer.path.display()),
+                    fix,
+                );
+            }
+        }
         if let (Some(Some(handler)), Some(Some(code)), Some(node), Some(layers)) =
             (&handler, &code, f.get("handler"), &layers)
             && let Some(family) = dotted_handler(runtime_id.as_deref(), image.as_deref())

@@ -15,6 +15,7 @@ mod files;
 pub(crate) mod function;
 mod handler;
 mod image;
+mod layout;
 pub mod node;
 pub mod read;
 pub mod runtime;
