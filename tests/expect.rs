@@ -257,3 +257,40 @@ fn a_snapshot_is_never_recorded_with_a_secret_in_it() {
     );
     assert!(!stored.contains("s3cr3t"), "{stored}");
 }
+
+// Regression: a function that answered raw bytes (Python's runtime posts `bytes` as they are)
+// was kept exactly, but every check said "there is no response to check".
+#[test]
+fn a_binary_response_is_checked_by_its_bytes_and_a_mismatch_shown_in_hex() {
+    let dir = tempfile::tempdir().unwrap();
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
+    std::fs::write(dir.path().join("header.bin"), png).unwrap();
+    let suite = python_suite(
+        dir.path(),
+        "raw",
+        "  handler: app.raw_bytes\n",
+        "  - name: the header\n    expect:\n      response_bytes: {file: header.bin, prefix: 89 50 4e 47, length: 16}\n\
+         \x20 - name: one more byte\n    event: {tail: [255]}\n    expect:\n      response_bytes: {file: header.bin}\n\
+         \x20 - name: read as JSON\n    expect:\n      response: {a: 1}\n",
+    );
+    let (out, cases) = run_reported(&[suite], &["--reporter", "human"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert_eq!(cases[0]["verdict"], "pass", "{text}");
+    assert!(
+        text.contains("the response's 17 bytes differ from the 16 of "),
+        "{text}"
+    );
+    assert!(text.contains("at byte 16"), "{text}");
+    assert!(
+        text.contains(
+            " 00000000  89 50 4e 47 0d 0a 1a 0a 00 00 00 0d 49 48 44 52  |.PNG........IHDR|"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("+00000010  ff"), "{text}");
+    assert!(
+        text.contains("the function returned 16 bytes that are not UTF-8 text: 89 50 4e 47 0d 0a 1a 0a 00 00 00 0d 49 48 44 52; check bytes with `response_bytes`"),
+        "{text}"
+    );
+}

@@ -4,6 +4,7 @@
 //! compared, and every difference is kept as data for the reporters to render.
 
 pub mod assert;
+mod bytes;
 pub mod compare;
 pub mod diff;
 pub mod edge;
@@ -217,15 +218,23 @@ pub fn judge(expect: &Expectation, evidence: Evidence<'_>, snapshot: Snapshot<'_
                     }
                 }
             }
+            (CheckKind::Bytes(rule), _) => bytes::check(rule, outcome, check),
             (kind, Some(seen)) => seen.check(kind, check, &expect.ignore),
-            (_, None) => Some(Failure::new(
-                name(&check.kind),
-                format!(
-                    "there is no response to check: {}",
-                    error::what_happened(outcome)
-                ),
-                Some(check.pos),
-            )),
+            (_, None) => {
+                let binary = matches!(
+                    outcome,
+                    Outcome::Success {
+                        body: crate::outcome::Body::Binary(_)
+                    }
+                );
+                let what = error::what_happened(outcome);
+                let message = if binary {
+                    format!("{what}; check bytes with `response_bytes`")
+                } else {
+                    format!("there is no response to check: {what}")
+                };
+                Some(Failure::new(name(&check.kind), message, Some(check.pos)))
+            }
         };
         failures.extend(failure);
     }
@@ -258,6 +267,7 @@ fn name(kind: &CheckKind) -> &'static str {
         CheckKind::MaxDuration { .. } => "max_duration_ms",
         CheckKind::Stream { .. } => "stream",
         CheckKind::Snapshot => "snapshot",
+        CheckKind::Bytes(_) => "response_bytes",
     }
 }
 
@@ -317,6 +327,7 @@ impl Seen {
             | CheckKind::Log(_)
             | CheckKind::MaxDuration { .. }
             | CheckKind::Stream { .. }
+            | CheckKind::Bytes(_)
             | CheckKind::Snapshot => None,
         }
     }

@@ -92,6 +92,24 @@ pub enum CheckKind {
     },
     /// `snapshot: true`: the response equals the case's stored snapshot.
     Snapshot,
+    /// One entry of `response_bytes`: the response read as bytes.
+    Bytes(BytesRule),
+}
+
+/// What `response_bytes` says of the response's bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BytesRule {
+    /// Exactly the bytes of a file (relative to the suite when written).
+    File {
+        path: std::path::PathBuf,
+        bytes: Vec<u8>,
+    },
+    /// A SHA-256 digest, lowercase hex.
+    Sha256(String),
+    /// The first bytes.
+    Prefix(Vec<u8>),
+    /// How many bytes.
+    Length(u64),
 }
 
 /// How a text is matched.

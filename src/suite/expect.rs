@@ -21,6 +21,7 @@ const KEYS: &[&str] = &[
     "stream",
     "ignore",
     "snapshot",
+    "response_bytes",
 ];
 
 /// Keys that require the invocation to fail.
@@ -34,6 +35,7 @@ const SUCCESS_KEYS: &[&str] = &[
     "headers",
     "body",
     "body_contains",
+    "response_bytes",
 ];
 
 /// An `expect:` as written: its checks grouped by the key that declares them.
@@ -305,6 +307,7 @@ impl Ctx<'_> {
                     first_chunk_within_ms: first?,
                 })
             }
+            "response_bytes" => self.response_bytes(value),
             "snapshot" => match value.value {
                 Value::Bool(true) => one(CheckKind::Snapshot),
                 Value::Bool(false) => Some(Vec::new()),

@@ -4,6 +4,7 @@
 //! paths they name exist.
 
 mod assertion;
+mod bytes;
 mod case;
 pub mod check;
 mod diagnostics;
