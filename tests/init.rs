@@ -136,3 +136,46 @@ fn init_never_overwrites_a_suite_and_says_which() {
         stderr(&out)
     );
 }
+
+// Regression: `lambda-ci init code` wrote `code/cases/code.yaml`: the suite inside the deployed
+// directory, the function named "code", the `layer.zip` beside it ignored; and at the project's
+// root, `init` did not look in `code/`.
+#[test]
+fn init_at_a_project_root_finds_the_code_below_it_and_writes_the_suite_outside_it() {
+    let root = tempfile::tempdir().unwrap();
+    let project = root.path().join("users-api");
+    let code = project.join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(
+        code.join("app.py"),
+        "import helper\n\ndef handler(event, context):\n    return {\"v\": helper.VALUE}\n",
+    )
+    .unwrap();
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(project.join("layer.zip")).unwrap());
+    zip.start_file("python/helper.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(&mut zip, b"VALUE = 7\n").unwrap();
+    zip.finish().unwrap();
+    let out = init(&project);
+    let said = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}{}", stderr(&out));
+    assert!(said.contains("wrote cases/users-api.yaml: python3.11 function `users-api`, handler app.handler in code"), "{said}");
+    assert!(
+        said.contains("with the layers found beside the code: ../layer.zip"),
+        "{said}"
+    );
+    let suite = project.join("cases/users-api.yaml");
+    let text = std::fs::read_to_string(&suite).unwrap();
+    assert!(text.contains("  code: ../code "), "{text}");
+    assert!(text.contains("  layers: [../layer.zip] "), "{text}");
+    assert!(!code.join("cases").exists());
+    let out = run(std::slice::from_ref(&suite), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_summary(&stdout(&out), "1 passed, 0 failed");
+}

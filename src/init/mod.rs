@@ -1,7 +1,9 @@
-//! `lambda-ci init`: writes a first suite, `cases/<function>.yaml`, for the function in a
-//! project directory, commented field by field, whose one case passes on the first run.
+//! `lambda-ci init`: writes a first suite, `cases/<function>.yaml` (outside the code, which is
+//! deployed), for the function in a directory or below a project root, commented field by
+//! field, whose one case passes on the first run.
 
 mod detect;
+mod place;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,16 +13,22 @@ pub use detect::{Detected, detect};
 use crate::error::Error;
 use crate::exit;
 
-/// `lambda-ci init [DIR]`
+/// `lambda-ci init [DIR] [--cases DIR]`
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
-    /// The project: the directory holding the function's code (its built code, as deployed).
+    /// The function's code (its built code, as deployed), or a project root with one function
+    /// in a directory below it (`src/`, `code/`, ...).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+
+    /// Where the suite is written: `cases/` of the current directory by default, outside the
+    /// code, so that the tests are not deployed with it.
+    #[arg(long, value_name = "DIR", default_value = "cases")]
+    pub cases: PathBuf,
 }
 
-/// Runs `lambda-ci init`: detects the function in the directory, writes its suite, and says
-/// what it wrote on `out`, warnings on `err`.
+/// Runs `lambda-ci init`: finds the function, writes its suite, and says what it wrote on
+/// `out`, warnings on `err`.
 pub fn init(args: &InitArgs, out: &mut impl Write, err: &mut impl Write) -> Result<u8, Error> {
     let dir = &args.dir;
     if !dir.is_dir() {
@@ -29,79 +37,134 @@ pub fn init(args: &InitArgs, out: &mut impl Write, err: &mut impl Write) -> Resu
             dir.display()
         )));
     }
-    let Some(found) = detect(dir) else {
-        return Err(Error::Usage(format!(
-            "found no Lambda function in {}: no `bootstrap`, no package.json or index/app .js/.mjs/.cjs exporting `handler`, no .py file defining `handler` or `lambda_handler`; run `lambda-ci init` where the built function is, or write the suite by hand (README, \"The suite format\")",
-            shown(dir).display()
-        )));
+    let found = match place::locate(dir) {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return Err(Error::Usage(format!(
+                "found no Lambda function in {} nor in a directory below it: no `bootstrap`, no package.json or index/app .js/.mjs/.cjs exporting `handler`, no .py file defining `handler` or `lambda_handler`; run `lambda-ci init DIR` naming the built function's directory, or write the suite by hand (README, \"The suite format\")",
+                place::absolute(dir).display()
+            )));
+        }
+        Err(several) => {
+            let named: Vec<String> = several.iter().map(|d| shown(d)).collect();
+            return Err(Error::Usage(format!(
+                "found {} functions below {}: {}; name one, as in `lambda-ci init {}`",
+                several.len(),
+                place::absolute(dir).display(),
+                named.join(", "),
+                named[0]
+            )));
+        }
     };
-    let name = function_name(dir);
-    let suite = dir.join("cases").join(format!("{name}.yaml"));
-    // `./cases/x.yaml` is shown as `cases/x.yaml`, as the user would type it.
+    let name = place::function_name(&found.dir);
+    let suite = args.cases.join(format!("{name}.yaml"));
     let suite = suite
         .strip_prefix(".")
         .map_or(suite.clone(), Path::to_path_buf);
-    let written = std::fs::create_dir_all(dir.join("cases")).and_then(|()| {
-        // `create_new`: an existing suite is never replaced, even one made a moment ago.
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&suite)?;
-        file.write_all(render(&name, &found).as_bytes())
-    });
-    match written {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(Error::Usage(format!(
-                "{} already exists; `lambda-ci init` never overwrites a suite: add cases to it by hand, or move it away and run `lambda-ci init` again",
-                suite.display()
-            )));
-        }
-        Err(e) => {
-            return Err(Error::Usage(format!(
-                "cannot write {}: {e}; check that the directory is writable",
-                suite.display()
-            )));
-        }
-    }
-    let handler = found
-        .handler
-        .as_deref()
-        .map_or(String::new(), |h| format!(", handler {h}"));
-    let _ = writeln!(
-        out,
-        "wrote {}: {} function `{name}`{handler} ({})\nrun it with: lambda-ci run",
-        suite.display(),
-        found.runtime,
-        found.found
-    );
-    if let Some(warning) = &found.warning {
+    std::fs::create_dir_all(&args.cases).map_err(|e| {
+        Error::Usage(format!(
+            "cannot make {}: {e}; check that the directory is writable",
+            args.cases.display()
+        ))
+    })?;
+    let code = place::relative(&found.dir, &args.cases);
+    let layers: Vec<String> = place::layers_beside(&found.dir)
+        .iter()
+        .map(|l| place::relative(l, &args.cases))
+        .collect();
+    write_new(&suite, &render(&name, &found.detected, &code, &layers))?;
+    say_written(out, &suite, &name, &found, dir, &layers);
+    if let Some(warning) = &found.detected.warning {
         let _ = writeln!(err, "warning: {warning}");
+    }
+    let cases = place::absolute(&args.cases);
+    if cases.starts_with(place::absolute(&found.dir)) {
+        let _ = writeln!(
+            err,
+            "note: {} is inside the function's code, which is deployed; leave it out of the package (or run `lambda-ci init` from the project's root, naming the code's directory)",
+            args.cases.display()
+        );
     }
     Ok(exit::SUCCESS)
 }
 
-/// The function's name: the project directory's, as Lambda allows names (letters, digits,
-/// `-`, `_`), or `function`.
-fn function_name(dir: &Path) -> String {
-    let base = shown(dir)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = crate::suite::safe_name(&base);
-    let name = name.trim_matches('-');
-    if name.is_empty() {
-        "function".into()
-    } else {
-        name.chars().take(64).collect()
+/// Writes `text` to a new file at `suite`: an existing suite is never replaced.
+fn write_new(suite: &Path, text: &str) -> Result<(), Error> {
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(suite)
+        .and_then(|mut file| file.write_all(text.as_bytes()));
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Usage(format!(
+            "{} already exists; `lambda-ci init` never overwrites a suite: add cases to it by hand, or move it away and run `lambda-ci init` again",
+            suite.display()
+        ))),
+        Err(e) => Err(Error::Usage(format!(
+            "cannot write {}: {e}; check that the directory is writable",
+            suite.display()
+        ))),
     }
 }
 
-/// `dir` as the user would look for it: absolute, links resolved where it exists.
-fn shown(dir: &Path) -> PathBuf {
-    std::fs::canonicalize(dir)
-        .or_else(|_| std::path::absolute(dir))
-        .unwrap_or_else(|_| dir.to_path_buf())
+/// What `init` wrote, and what it found where.
+fn say_written(
+    out: &mut impl Write,
+    suite: &Path,
+    name: &str,
+    found: &place::Found,
+    asked: &Path,
+    layers: &[String],
+) {
+    let detected = &found.detected;
+    let handler = detected
+        .handler
+        .as_deref()
+        .map_or(String::new(), |h| format!(", handler {h}"));
+    let below = if found.dir == asked {
+        String::new()
+    } else {
+        format!(" in {}", shown(&found.dir))
+    };
+    let layers = if layers.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nwith the layers found beside the code: {}",
+            layers.join(", ")
+        )
+    };
+    let _ = writeln!(
+        out,
+        "wrote {}: {} function `{name}`{handler}{below} ({}){layers}\nrun it with: lambda-ci run",
+        suite.display(),
+        detected.runtime,
+        detected.found
+    );
+}
+
+/// `dir` as the user would type it: relative to the current directory when below it.
+fn shown(dir: &Path) -> String {
+    let here = std::env::current_dir().map(|d| place::absolute(&d));
+    let dir = place::absolute(dir);
+    match here
+        .ok()
+        .and_then(|h| dir.strip_prefix(h).ok().map(Path::to_path_buf))
+    {
+        Some(below) if !below.as_os_str().is_empty() => below.display().to_string(),
+        _ => dir.display().to_string(),
+    }
+}
+
+/// A path as YAML reads it back: as it is when it holds only safe characters, else quoted.
+fn plain(path: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "._/-".contains(c);
+    if !path.is_empty() && path.chars().all(safe) {
+        path.to_string()
+    } else {
+        serde_json::to_string(path).unwrap_or_default()
+    }
 }
 
 /// The column where the suite's comments start, as in the README's examples.
@@ -116,7 +179,7 @@ fn line(text: &str, comment: &str) -> String {
 }
 
 /// The suite's text: every field with a comment saying what it is and what else it could be.
-fn render(name: &str, found: &Detected) -> String {
+fn render(name: &str, found: &Detected, code: &str, layers: &[String]) -> String {
     let image = crate::suite::runtime::image_of(found.runtime).unwrap_or_default();
     // Quoted, so that a name such as `123` or `true` stays a name.
     let quoted = serde_json::to_string(name).unwrap_or_default();
@@ -147,9 +210,22 @@ fn render(name: &str, found: &Detected) -> String {
         ),
     };
     text += &line(
-        "  code: ..",
+        &format!("  code: {}", plain(code)),
         "the built code, as deployed: a directory or the .zip you upload",
     );
+    if !layers.is_empty() {
+        text += &line(
+            &format!(
+                "  layers: [{}]",
+                layers
+                    .iter()
+                    .map(|l| plain(l))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "found beside the code, merged into /opt in this order",
+        );
+    }
     text += &line("  timeout: 3", "seconds, as in Lambda (default 3)");
     text += &line(
         "  memory: 128",
@@ -187,6 +263,7 @@ mod tests {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let args = InitArgs {
             dir: dir.to_path_buf(),
+            cases: dir.join("cases"),
         };
         let result = init(&args, &mut out, &mut err);
         (
