@@ -151,7 +151,7 @@ fn describe(leftover: &Leftover) -> String {
 /// Why `leftover` is not removed: its maker still runs here, or it was made on another host
 /// (and `scope` does not reach it).
 fn left_alone(leftover: &Leftover, scope: &Scope) -> Option<String> {
-    let (host, process) = split_owner(leftover.owner.as_deref().unwrap_or_default());
+    let (host, process) = docker::split_owner(leftover.owner.as_deref().unwrap_or_default());
     if host == this_host() {
         let pid = process.split('/').next().unwrap_or_default();
         return crate::proc::runs(process).then(|| format!("in use by lambda-ci (pid {pid})"));
@@ -189,17 +189,12 @@ fn minutes(d: std::time::Duration) -> String {
 
 /// This machine's name, as the labels of what it makes say it.
 fn this_host() -> &'static str {
-    split_owner(docker::owner()).0
-}
-
-/// An owner label (`host/pid/start`) as its host and its process (`pid/start`).
-fn split_owner(owner: &str) -> (&str, &str) {
-    owner.split_once('/').unwrap_or((owner, ""))
+    docker::split_owner(docker::owner()).0
 }
 
 /// The pid that `owner` (`host/pid/start`) names, when the host is this machine.
 fn own_pid(owner: Option<&str>) -> Option<u32> {
-    let (host, process) = split_owner(owner?);
+    let (host, process) = docker::split_owner(owner?);
     (host == this_host())
         .then(|| process.split('/').next()?.parse().ok())
         .flatten()

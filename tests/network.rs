@@ -146,7 +146,10 @@ fn network_host_reaches_the_hosts_loopback_with_each_agent_on_ports_of_its_own()
     }
     let suite = dir.path().to_path_buf();
     let KeptRun {
-        out, run_id, kept, ..
+        out,
+        run_id,
+        kept,
+        temp: _temp,
     } = run_kept(&suite, &["-j", "2"]);
     let ports: Vec<String> = kept
         .iter()
@@ -186,4 +189,56 @@ fn network_host_reaches_the_hosts_loopback_with_each_agent_on_ports_of_its_own()
         text.contains("`network: host` cannot be used here: under RIE"),
         "{text}"
     );
+}
+
+// A killed run leaves its network, and each network takes one of the engine's few address
+// ranges (about 30 by default): once they run out, the networks of this machine's ended runs
+// are given back before a run fails, and never a live run's.
+#[test]
+fn the_networks_of_ended_runs_here_are_given_back_and_live_ones_kept() {
+    let id = std::process::id();
+    let host = lambda_ci::docker::owner()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let ended = format!("lambda-ci-test-ended-{id}");
+    let live = format!("lambda-ci-test-live-{id}");
+    let other = format!("lambda-ci-test-other-{id}");
+    for (name, owner) in [
+        (&ended, format!("{host}/1/1")),
+        (&live, lambda_ci::docker::owner().to_string()),
+        (&other, "another-host/1/1".to_string()),
+    ] {
+        let made = Command::new("docker")
+            .args(["network", "create", "--label", "lambda-ci=1", "--label"])
+            .arg(format!("lambda-ci.owner={owner}"))
+            .arg(name)
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{}", stderr(&made));
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let removed = runtime.block_on(async {
+        let engine = lambda_ci::docker::Engine::connect(lambda_ci::docker::DEFAULT_TIMEOUT)
+            .await
+            .unwrap();
+        lambda_ci::docker::reclaim_networks(&engine).await
+    });
+    let exists = |name: &str| {
+        Command::new("docker")
+            .args(["network", "inspect", name])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    let (ended_left, live_left, other_left) = (exists(&ended), exists(&live), exists(&other));
+    for name in [&live, &other] {
+        docker(&["network", "rm", name]);
+    }
+    assert!(removed >= 1);
+    assert!(!ended_left, "an ended run's network was kept");
+    assert!(live_left, "a live run's network was removed");
+    assert!(other_left, "another host's network was removed");
 }

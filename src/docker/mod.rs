@@ -23,7 +23,7 @@ pub use leftovers::{Kind as LeftoverKind, Leftover, leftovers, remove_leftover};
 pub use logs::{
     Framing, KEPT_LINES, LINE_BYTES, LogLine, LogStream, Logs, Matcher, READ_BYTES, Role, Taken,
 };
-pub use network::NetworkError;
+pub use network::{NetworkError, reclaim as reclaim_networks};
 pub use owned::OwnedContainers;
 pub use probe::{PathProbe, Witness, probe_local_paths};
 
@@ -45,6 +45,17 @@ pub fn owner() -> &'static str {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
         format!("{}/{}", host.trim(), crate::proc::me())
     })
+}
+
+/// An owner label (`host/pid/start`) as its host and its process (`pid/start`).
+pub fn split_owner(owner: &str) -> (&str, &str) {
+    owner.split_once('/').unwrap_or((owner, ""))
+}
+
+/// Whether `owner` (an owner label) names a process of this machine that has ended.
+pub fn ended_here(owner: &str) -> bool {
+    let (host, process) = split_owner(owner);
+    host == split_owner(self::owner()).0 && !crate::proc::runs(process)
 }
 
 /// `labels`, with this process as their owner.

@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 
 use bollard::models::NetworkCreateRequest;
+use bollard::query_parameters::ListNetworksOptions;
 
-use super::Engine;
+use super::{Engine, LABEL, OWNER_LABEL};
 
 /// The bridge driver's option that lets containers of one network talk to each other.
 const ICC: &str = "com.docker.network.bridge.enable_icc";
@@ -34,18 +35,56 @@ pub async fn create(
         labels: Some(super::owned_by_me(labels)),
         ..Default::default()
     };
-    match engine.docker.create_network(request).await {
-        Ok(_) => Ok(name),
-        Err(e) => Err(NetworkError {
-            why: explain(&crate::chain::root_cause(&e).to_string()),
-            name,
-        }),
+    let mut said = match engine.docker.create_network(request.clone()).await {
+        Ok(_) => return Ok(name),
+        Err(e) => crate::chain::root_cause(&e).to_string(),
+    };
+    // Each network takes one of the engine's few address ranges: those of runs on this machine
+    // that ended without removing theirs (killed) are given back, and the network tried again.
+    if exhausted(&said) && reclaim(engine).await > 0 {
+        match engine.docker.create_network(request).await {
+            Ok(_) => return Ok(name),
+            Err(e) => said = crate::chain::root_cause(&e).to_string(),
+        }
     }
+    Err(NetworkError {
+        why: explain(&said),
+        name,
+    })
+}
+
+fn exhausted(said: &str) -> bool {
+    said.contains("available, non-overlapping") || said.contains("address pool")
+}
+
+/// Removes the networks lambda-ci made on this machine for runs that have ended, which no
+/// container uses any more (the engine refuses to remove one in use); how many.
+pub async fn reclaim(engine: &Engine) -> usize {
+    let options = ListNetworksOptions {
+        filters: Some(HashMap::from([(
+            "label".to_string(),
+            vec![LABEL.to_string()],
+        )])),
+    };
+    let Ok(networks) = engine.docker.list_networks(Some(options)).await else {
+        return 0;
+    };
+    let mut removed = 0;
+    for network in networks {
+        let owner = network.labels.as_ref().and_then(|l| l.get(OWNER_LABEL));
+        if let (Some(name), Some(owner)) = (&network.name, owner)
+            && super::ended_here(owner)
+            && super::owned::remove_network(engine, name).await.is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// What the engine's refusal means, and what to do.
 fn explain(said: &str) -> String {
-    if said.contains("available, non-overlapping") || said.contains("address pool") {
+    if exhausted(said) {
         format!(
             "the engine has no address range left for another network ({said}); remove networks nobody uses (`docker network prune`, `lambda-ci clean` for lambda-ci's), or name a network for the function with `network:`"
         )

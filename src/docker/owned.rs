@@ -23,6 +23,8 @@ pub struct OwnedContainers {
     network: Arc<tokio::sync::OnceCell<Result<String, NetworkError>>>,
     /// The networks still to remove.
     networks: Arc<Mutex<HashSet<String>>>,
+    /// Whether the network was asked for: the sweep then waits for it to be made.
+    network_asked: Arc<std::sync::atomic::AtomicBool>,
     /// Removals under way in the background, which [`OwnedContainers::sweep`] waits for.
     removing: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
@@ -59,6 +61,8 @@ impl OwnedContainers {
     /// The network of this process's containers (see [`network`]), made on first use and
     /// labelled as run `run_id`'s.
     pub async fn network(&self, engine: &Engine, run_id: &str) -> Result<String, NetworkError> {
+        self.network_asked
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.network
             .get_or_init(|| async {
                 let labels = HashMap::from([
@@ -188,9 +192,13 @@ impl OwnedContainers {
         left
     }
 
-    /// Removes the networks owned and labelled with `run_id`, once their containers are gone;
-    /// what could not be removed, as `network NAME`.
+    /// Removes the networks owned and labelled with `run_id`, once their containers are gone
+    /// (and once a network still being made is made); what could not be removed, as
+    /// `network NAME`.
     async fn sweep_networks(&self, engine: &Engine, run_id: &str) -> Vec<String> {
+        if self.network_asked.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = self.network(engine, run_id).await;
+        }
         let mut names: HashSet<String> = self.networks().drain().collect();
         let options = ListNetworksOptions {
             filters: Some(HashMap::from([(

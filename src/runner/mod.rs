@@ -105,6 +105,13 @@ impl Runner {
     /// Failing cases are data, not errors. What is prepared for it stays for the next plan.
     pub async fn execute(&self, plan: &Plan, events: UnboundedSender<Event>) -> Stats {
         let suites = &self.suites;
+        // The run's network is made while images are checked, not on the first boot's path.
+        if self.engine.own_network.is_none() && suites.iter().any(|s| s.function.network.is_none())
+        {
+            let (owned, engine, run_id) =
+                (self.owned.clone(), self.engine.clone(), self.run_id.clone());
+            tokio::spawn(async move { owned.network(&engine, &run_id).await });
+        }
         let planned = plan.suites();
         let redactor = self.redactor();
         let (dispatcher, out, inbox) = dispatch::Dispatcher::new(

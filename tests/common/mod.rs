@@ -417,14 +417,39 @@ impl Drop for Background {
 }
 
 /// What a `lambda-ci run --keep` left: its output, its run id and its containers (the caller
-/// removes them).
+/// may remove them first).
 pub struct KeptRun {
     pub out: Output,
     pub run_id: String,
     pub kept: Vec<String>,
     /// The run's temp root, which holds what the kept containers still use; removed with
-    /// this.
-    pub temp: tempfile::TempDir,
+    /// this, and with it whatever of the run is left on the engine (containers, network).
+    pub temp: KeptRoot,
+}
+
+/// A kept run's temp root: dropped, it removes the run's containers and network, then itself.
+pub struct KeptRoot {
+    dir: tempfile::TempDir,
+    run_id: String,
+}
+
+impl KeptRoot {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for KeptRoot {
+    fn drop(&mut self) {
+        for id in containers_of_run(&self.run_id) {
+            let _ = Command::new("docker").args(["rm", "-f", &id]).output();
+        }
+        for network in networks_of_run(&self.run_id) {
+            let _ = Command::new("docker")
+                .args(["network", "rm", &network])
+                .output();
+        }
+    }
 }
 
 /// Runs `suite` with `--keep` and `extra` flags, reading its run id from its JUnit report.
@@ -443,6 +468,10 @@ pub fn run_kept(suite: &Path, extra: &[&str]) -> KeptRun {
         .unwrap();
     let run_id = run_id_in(&junit).expect("the report names its run");
     let kept = containers_of_run(&run_id);
+    let temp = KeptRoot {
+        dir: temp,
+        run_id: run_id.clone(),
+    };
     KeptRun {
         out,
         run_id,
