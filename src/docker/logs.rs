@@ -41,6 +41,10 @@ pub struct LogLine {
     pub stream: LogStream,
     /// The line without its newline; invalid UTF-8 is replaced, never dropped.
     pub text: String,
+    /// Written by the platform itself, as its framing's mark proved (not the function, which
+    /// may print the same text); never for a framing without a mark.
+    #[serde(skip)]
+    pub platform: bool,
 }
 
 /// Says whether a line (its first [`READ_BYTES`]) is what the reader looks for.
@@ -116,7 +120,9 @@ impl State {
         let role = self
             .framing
             .role(line.stream, &String::from_utf8_lossy(&line.bytes));
-        line.cut_start(self.framing.mark(line.stream, &line.bytes));
+        let mark = self.framing.mark(line.stream, &line.bytes);
+        line.cut_start(mark);
+        line.platform = mark > 0;
         let window = if self.current.is_closed() {
             self.next.get_or_insert_with(Window::default)
         } else {

@@ -192,6 +192,29 @@ impl Engine {
         })
     }
 
+    /// Why the engine's host network is not this machine's though its socket is local: Docker
+    /// Desktop runs the engine in a virtual machine, a rootless engine runs containers in a
+    /// network namespace of its own. `None` when it is this machine's (or the engine does not
+    /// say).
+    pub async fn host_elsewhere(&self) -> Option<String> {
+        let info = self.docker.info().await.ok()?;
+        let system = info.operating_system.unwrap_or_default();
+        let rootless = info
+            .security_options
+            .unwrap_or_default()
+            .iter()
+            .any(|o| o.contains("rootless"));
+        if system.contains("Docker Desktop") {
+            Some(format!(
+                "the engine ({system}) runs in a virtual machine, whose host network is not this machine's"
+            ))
+        } else if rootless {
+            Some("the engine is rootless: its containers' host network is a namespace of its own, not this machine's".into())
+        } else {
+            None
+        }
+    }
+
     /// The client for a transfer to the engine, which may take longer than an answer.
     pub(crate) fn transfers(&self) -> Docker {
         self.docker

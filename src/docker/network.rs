@@ -37,6 +37,10 @@ pub async fn create(
     };
     let mut said = match engine.docker.create_network(request.clone()).await {
         Ok(_) => return Ok(name),
+        // Made by an earlier try whose answer was lost: the run's name is its own.
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 409, ..
+        }) => return Ok(name),
         Err(e) => crate::chain::root_cause(&e).to_string(),
     };
     // Each network takes one of the engine's few address ranges: those of runs on this machine

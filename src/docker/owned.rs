@@ -20,12 +20,11 @@ pub struct OwnedContainers {
     volumes: Arc<Mutex<HashSet<String>>>,
     /// The run's network, made by the first container that needs it: one for the process, so
     /// that a server's reloads do not make one each.
-    network: Arc<tokio::sync::OnceCell<Result<String, NetworkError>>>,
+    network: Arc<tokio::sync::OnceCell<String>>,
     /// The networks still to remove.
     networks: Arc<Mutex<HashSet<String>>>,
-    /// Whether the network was asked for: the sweep then waits for it to be made.
-    network_asked: Arc<std::sync::atomic::AtomicBool>,
-    /// Removals under way in the background, which [`OwnedContainers::sweep`] waits for.
+    /// Removals (and the network's making) under way in the background, which
+    /// [`OwnedContainers::sweep`] waits for.
     removing: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
@@ -59,24 +58,33 @@ impl OwnedContainers {
     }
 
     /// The network of this process's containers (see [`network`]), made on first use and
-    /// labelled as run `run_id`'s.
+    /// labelled as run `run_id`'s; a failure is not kept, so the next container tries again
+    /// (a server's reload after `docker network prune`).
     pub async fn network(&self, engine: &Engine, run_id: &str) -> Result<String, NetworkError> {
-        self.network_asked
-            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.network
-            .get_or_init(|| async {
+            .get_or_try_init(|| async {
                 let labels = HashMap::from([
                     (LABEL.to_string(), "1".to_string()),
                     (RUN_LABEL.to_string(), run_id.to_string()),
                 ]);
-                let made = network::create(engine, run_id, &labels).await;
-                if let Ok(name) = &made {
-                    self.networks().insert(name.clone());
-                }
-                made
+                let name = network::create(engine, run_id, &labels).await?;
+                self.networks().insert(name.clone());
+                Ok(name)
             })
             .await
-            .clone()
+            .cloned()
+    }
+
+    /// Starts making the network now, in the background, while the run prepares the rest; a
+    /// sweep waits for it (as for removals under way), so that it is never made after the sweep.
+    pub fn make_network_soon(&self, engine: &Engine, run_id: &str) {
+        let (owned, engine, run_id) = (self.clone(), engine.clone(), run_id.to_string());
+        let making = tokio::spawn(async move {
+            let _ = owned.network(&engine, &run_id).await;
+        });
+        let mut pending = self.removing.lock().unwrap_or_else(|e| e.into_inner());
+        pending.retain(|r| !r.is_finished());
+        pending.push(making);
     }
 
     /// Removes a volume; one already gone is not an error.
@@ -192,13 +200,9 @@ impl OwnedContainers {
         left
     }
 
-    /// Removes the networks owned and labelled with `run_id`, once their containers are gone
-    /// (and once a network still being made is made); what could not be removed, as
-    /// `network NAME`.
+    /// Removes the networks owned and labelled with `run_id`, once their containers are gone;
+    /// what could not be removed, as `network NAME`.
     async fn sweep_networks(&self, engine: &Engine, run_id: &str) -> Vec<String> {
-        if self.network_asked.load(std::sync::atomic::Ordering::SeqCst) {
-            let _ = self.network(engine, run_id).await;
-        }
         let mut names: HashSet<String> = self.networks().drain().collect();
         let options = ListNetworksOptions {
             filters: Some(HashMap::from([(

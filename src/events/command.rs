@@ -19,7 +19,8 @@ pub struct EventArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
 
-    /// As `--set`, for a field the event does not have (`--set` refuses one, as a typo).
+    /// As `--set`, for a field the event does not have (`--set` refuses one, as a typo);
+    /// applied before the `--set`s.
     #[arg(long = "add", value_name = "PATH=VALUE")]
     pub add: Vec<String>,
 }
@@ -27,9 +28,11 @@ pub struct EventArgs {
 /// Runs `lambda-ci event`, printing to `out`.
 pub fn event(args: &EventArgs, out: &mut impl Write) -> Result<u8, Error> {
     let text = if args.kind == "list" {
-        if let Some(first) = args.set.first().or(args.add.first()) {
+        let flagged =
+            |flag: &str, given: &Vec<String>| given.first().map(|g| (flag.to_string(), g.clone()));
+        if let Some((flag, first)) = flagged("--set", &args.set).or(flagged("--add", &args.add)) {
             return Err(Error::Usage(format!(
-                "`--set {first}` changes a printed event, and `list` prints none; name a kind, such as `lambda-ci event sqs --set {first}`"
+                "`{flag} {first}` changes a printed event, and `list` prints none; name a kind, such as `lambda-ci event sqs {flag} {first}`"
             )));
         }
         list()
@@ -42,9 +45,10 @@ pub fn event(args: &EventArgs, out: &mut impl Write) -> Result<u8, Error> {
             )));
         };
         let mut event = kind.template();
-        let sets = args.set.iter().map(|g| Assignment::parse(g));
+        // Fields are added first, then changed: `--add x={} --set x.y=1` holds.
         let adds = args.add.iter().map(|g| Assignment::parse_adding(g));
-        for assignment in sets.chain(adds) {
+        let sets = args.set.iter().map(|g| Assignment::parse(g));
+        for assignment in adds.chain(sets) {
             assignment
                 .and_then(|a| a.apply(&mut event))
                 .map_err(|e| Error::Usage(e.to_string()))?;

@@ -68,7 +68,8 @@ pub fn init(args: &InitArgs, out: &mut impl Write, err: &mut impl Write) -> Resu
         ))
     })?;
     let code = place::relative(&found.dir, &args.cases);
-    let layers: Vec<String> = place::layers_beside(&found.dir)
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let layers: Vec<String> = place::layers_beside(&found.dir, &here)
         .iter()
         .map(|l| place::relative(l, &args.cases))
         .collect();

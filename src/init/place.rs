@@ -119,10 +119,11 @@ pub fn function_name(code: &Path) -> String {
 }
 
 /// Layers beside the code: `layer*.zip` files and `layer`/`layers/*` directories in the code's
-/// parent directory, in name order.
-pub fn layers_beside(code: &Path) -> Vec<PathBuf> {
+/// parent directory, in name order; none when that directory is not `within` the project (the
+/// code is the project, and its parent holds other projects).
+pub fn layers_beside(code: &Path, within: &Path) -> Vec<PathBuf> {
     let code = absolute(code);
-    let Some(parent) = code.parent() else {
+    let Some(parent) = code.parent().filter(|p| p.starts_with(absolute(within))) else {
         return Vec::new();
     };
     let mut found = Vec::new();
@@ -225,7 +226,11 @@ mod tests {
         let code = root.path().join("p/code");
         let cases = root.path().join("p/cases");
         std::fs::create_dir(&cases).unwrap();
-        let layers = layers_beside(&code);
+        let layers = layers_beside(&code, &root.path().join("p"));
+        assert!(
+            layers_beside(&code, &code).is_empty(),
+            "outside the project"
+        );
         let names: Vec<String> = layers.iter().map(|l| relative(l, &cases)).collect();
         assert_eq!(names, ["../layer.zip", "../layers/shared"]);
         assert_eq!(relative(&code, &cases), "../code");

@@ -32,6 +32,7 @@ fn line(text: &str) -> LogLine {
     LogLine {
         stream: LogStream::Stdout,
         text: text.to_string(),
+        platform: false,
     }
 }
 

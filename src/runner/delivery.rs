@@ -132,7 +132,7 @@ impl Runner {
         let run_network = match (&suite.function.network, own_network) {
             (None, None) => Some(self.owned.network(&self.engine, &self.run_id).await?),
             (Some(host), _) if host == "host" => {
-                self.host_network(&starter, own_network)?;
+                self.host_network(&starter, own_network).await?;
                 None
             }
             _ => None,
@@ -162,16 +162,26 @@ impl Runner {
 impl Runner {
     /// Whether a function can share the host's network here: only under lambda-ci's agent (RIE
     /// listens on one fixed port, and the engine publishes none on the host's network), and
-    /// only with an engine on this machine, whose loopback is this machine's.
-    fn host_network(&self, starter: &Starter, own_network: Option<&str>) -> Result<(), Unmade> {
+    /// only with an engine whose host's loopback is this process's.
+    async fn host_network(
+        &self,
+        starter: &Starter,
+        own_network: Option<&str>,
+    ) -> Result<(), Unmade> {
         let why = if matches!(starter, Starter::Rie) {
-            "under RIE (`runtime_api: rie`, or where lambda-ci's agent cannot run) the container listens on one fixed port and the engine publishes none on the host's network; use lambda-ci's agent (the default)"
-        } else if own_network.is_some() || !docker::is_loopback(&self.invoke_host) {
-            "the engine does not run on this machine, so its host's network is not this machine's; join a user-defined network by its name instead"
+            "under RIE (`runtime_api: rie`, or where lambda-ci's agent cannot run) the container listens on one fixed port and the engine publishes none on the host's network; use lambda-ci's agent (the default)".to_string()
+        } else if own_network.is_some() {
+            "lambda-ci runs in a container of its own, whose loopback is not the engine host's; join a user-defined network by its name instead".to_string()
+        } else if !docker::is_loopback(&self.invoke_host) {
+            "the engine does not run on this machine, so its host's network is not this machine's; join a user-defined network by its name instead".to_string()
+        } else if let Some(elsewhere) = self.engine.host_elsewhere().await {
+            format!(
+                "{elsewhere}; join a user-defined network by its name, or reach a service on this machine with `add_hosts: {{name: host-gateway}}`"
+            )
         } else {
             return Ok(());
         };
-        Err(Unmade::HostNetwork(why.into()))
+        Err(Unmade::HostNetwork(why))
     }
 
     /// What starts `suite`'s runtime: lambda-ci's agent unless `--runtime-api` or the suite

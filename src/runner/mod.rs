@@ -108,9 +108,7 @@ impl Runner {
         // The run's network is made while images are checked, not on the first boot's path.
         if self.engine.own_network.is_none() && suites.iter().any(|s| s.function.network.is_none())
         {
-            let (owned, engine, run_id) =
-                (self.owned.clone(), self.engine.clone(), self.run_id.clone());
-            tokio::spawn(async move { owned.network(&engine, &run_id).await });
+            self.owned.make_network_soon(&self.engine, &self.run_id);
         }
         let planned = plan.suites();
         let redactor = self.redactor();

@@ -205,8 +205,10 @@ impl Server {
 /// The suites to serve, one per function name: the first that declares a name serves it; and
 /// a warning for each name declared again.
 fn load(paths: &[std::path::PathBuf]) -> Result<(Vec<Suite>, Vec<String>), Error> {
-    let loaded = suite::load_paths(paths).map_err(Error::Load)?;
-    let (mut suites, mut warnings): (Vec<Suite>, Vec<String>) = (Vec::new(), Vec::new());
+    let (loaded, said) = suite::load_paths_warning(paths);
+    let mut warnings: Vec<String> = said.iter().map(|w| format!("warning: {w}")).collect();
+    let loaded = loaded.map_err(Error::Load)?;
+    let mut suites: Vec<Suite> = Vec::new();
     for suite in loaded {
         match suites
             .iter()

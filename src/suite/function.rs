@@ -379,7 +379,7 @@ impl Ctx<'_> {
                 function,
                 defines,
             }) => {
-                let module = handler.rsplit_once('.').map_or(handler, |(m, _)| m);
+                let module = super::handler::split(handler, family).map_or(handler, |(m, _)| m);
                 let near = crate::suite::closest(&function, defines.iter().map(String::as_str))
                     .or(defines.first().map(String::as_str).filter(|_| defines.len() == 1));
                 let hint = match near {

@@ -28,7 +28,7 @@ const READ_LIMIT: u64 = 1024 * 1024;
 /// What `handler` (of a `family` runtime: "Python" or "Node.js") finds in `code`; `None` when
 /// all looks well or nothing can be told.
 pub(super) fn check(handler: &str, family: &str, code: &Package) -> Option<Finding> {
-    let (module, function) = handler.rsplit_once('.')?;
+    let (module, function) = split(handler, family)?;
     let tried: Vec<String> = match family {
         "Python" => {
             let path = module.replace('.', "/");
@@ -63,6 +63,19 @@ pub(super) fn check(handler: &str, family: &str, code: &Package) -> Option<Findi
         function: function.to_string(),
         defines: defined(&text, family),
     })
+}
+
+/// A handler as its runtime splits it: Python at the last dot (`pkg.mod.fn`); Node.js at the
+/// first dot after the last `/` (`src/index.handlers.main` is the export `handlers` of
+/// `src/index`, and its `main`), the export being what the file must name.
+pub(super) fn split<'h>(handler: &'h str, family: &str) -> Option<(&'h str, &'h str)> {
+    if family == "Python" {
+        return handler.rsplit_once('.');
+    }
+    let base = handler.rfind('/').map_or(0, |at| at + 1);
+    let dot = base + handler[base..].find('.')?;
+    let (module, rest) = (&handler[..dot], &handler[dot + 1..]);
+    Some((module, rest.split('.').next()?))
 }
 
 /// The text of `file` in the code, a directory or a zip; `None` when it is not there.
@@ -181,6 +194,8 @@ mod tests {
             "export const handler = async (event) => ({});\nexport function helper() {}\n",
         )]);
         assert_eq!(check("src/index.handler", "Node.js", &node), None);
+        // Node.js splits at the first dot after the last `/`: `helper.run` is an export's member.
+        assert_eq!(check("src/index.helper.run", "Node.js", &node), None);
         let Some(Finding::Undefined { defines, .. }) = check("src/index.main", "Node.js", &node)
         else {
             panic!("main is not defined");

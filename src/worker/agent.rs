@@ -103,7 +103,9 @@ pub fn entrypoint(
 
 /// Tells the agent of `entrypoint` (made by [`entrypoint`]) that its container shares the
 /// host's network: it listens on the host's loopback, on two ports free now (the invoke port,
-/// which is returned, and the Runtime API's), so that containers of one function do not meet.
+/// which is returned, and the Runtime API's), so that containers of one function do not
+/// collide. Nothing isolates them there: any process of the host reaches both ports (the
+/// invoke port asks for the key; a runtime's port cannot).
 pub fn share_host_network(entrypoint: &mut Vec<String>) -> std::io::Result<u16> {
     // Both held until both are known, so the two differ.
     let invoke = std::net::TcpListener::bind("127.0.0.1:0")?;

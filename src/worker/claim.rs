@@ -98,28 +98,32 @@ pub fn log_timeout(taken: &mut Taken, message: &str, rules: &[&LogRule]) {
             *found = Some(text.clone());
         }
     }
+    let framed = is_framed(&taken.lines);
     let end = taken
         .lines
         .iter()
-        .position(|l| l.text.starts_with("END RequestId:") || is_report(l))
+        .position(|l| is_platform(l, framed, "END RequestId:") || is_report(l, framed))
         .unwrap_or(taken.lines.len());
     taken.lines.insert(
         end,
         LogLine {
             stream: LogStream::Stdout,
             text,
+            platform: framed,
         },
     );
     taken.seen += 1;
 }
 
-/// What the invocation's REPORT line says, if it has one.
+/// What the invocation's REPORT line says, if it has one. Where lines carry the framing's
+/// proof (lambda-ci's agent), only proven ones are read: a function may print the same text.
 pub fn reported(lines: &[LogLine]) -> Reported {
-    let request_id = lines.iter().find(|l| is_start(l)).and_then(|l| {
+    let framed = is_framed(lines);
+    let request_id = lines.iter().find(|l| is_start(l, framed)).and_then(|l| {
         let rest = l.text.strip_prefix("START RequestId:")?.trim();
         Some(rest.split_whitespace().next()?.to_string())
     });
-    let Some(report) = lines.iter().rev().find(|l| is_report(l)) else {
+    let Some(report) = lines.iter().rev().find(|l| is_report(l, framed)) else {
         return Reported {
             request_id,
             ..Reported::default()
@@ -141,12 +145,22 @@ pub fn reported(lines: &[LogLine]) -> Reported {
     }
 }
 
-fn is_start(line: &LogLine) -> bool {
-    line.text.starts_with("START RequestId:")
+/// Whether the lines carry the framing's proof of which are the platform's.
+fn is_framed(lines: &[LogLine]) -> bool {
+    lines.iter().any(|l| l.platform)
 }
 
-fn is_report(line: &LogLine) -> bool {
-    line.text.starts_with("REPORT RequestId:")
+/// Whether `line` is the platform's line beginning `prefix`: proven so when `framed`.
+fn is_platform(line: &LogLine, framed: bool, prefix: &str) -> bool {
+    (!framed || line.platform) && line.text.starts_with(prefix)
+}
+
+fn is_start(line: &LogLine, framed: bool) -> bool {
+    is_platform(line, framed, "START RequestId:")
+}
+
+fn is_report(line: &LogLine, framed: bool) -> bool {
+    is_platform(line, framed, "REPORT RequestId:")
 }
 
 #[cfg(test)]
@@ -296,6 +310,7 @@ mod tests {
         let line = |text: &str| LogLine {
             stream: LogStream::Stdout,
             text: text.into(),
+            platform: false,
         };
         let lines = [
             line("START RequestId: 1 Version: $LATEST"),
@@ -309,5 +324,24 @@ mod tests {
         assert_eq!(r.request_id.as_deref(), Some("1"));
         assert_eq!(reported(&lines[1..]).request_id, None);
         assert_eq!(reported(&[]), Reported::default());
+    }
+
+    // Regression: with the agent's lines proven, a REPORT or START the function printed was
+    // still read by its text when the window did not close (a slow extension, an answer cut).
+    #[test]
+    fn where_lines_are_proven_only_proven_ones_are_read() {
+        let line = |text: &str, platform| LogLine {
+            stream: LogStream::Stdout,
+            text: text.into(),
+            platform,
+        };
+        let lines = [
+            line("START RequestId: forged Version: $LATEST", false),
+            line("START RequestId: real Version: $LATEST", true),
+            line("REPORT RequestId: forged\tDuration: 1.00 ms\t", false),
+        ];
+        let r = reported(&lines);
+        assert_eq!(r.request_id.as_deref(), Some("real"));
+        assert_eq!(r.duration, None);
     }
 }

@@ -62,8 +62,15 @@ impl Stream {
                     .try_into()
                     .expect("four bytes"),
             ) as usize;
-            if len > MAX_PIECE || self.data.len() + len > MAX_DATA {
-                return Err(TransportError::Oversized { limit: "200 MiB" });
+            if len > MAX_PIECE {
+                return Err(TransportError::Oversized {
+                    limit: "16 MiB in one streamed piece",
+                });
+            }
+            if self.data.len() + len > MAX_DATA {
+                return Err(TransportError::Oversized {
+                    limit: "200 MiB streamed",
+                });
             }
             if self.pending.len() - start - 5 < len {
                 break;

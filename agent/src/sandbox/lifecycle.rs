@@ -92,7 +92,7 @@ impl Sandbox {
                 "functionVersion": self.config.version,
             }),
         );
-        let listener = api::listen(self.config.runtime_port);
+        let listener = self.runtime_listener();
         let mut state = self.lock();
         state.generation += 1;
         let generation = state.generation;

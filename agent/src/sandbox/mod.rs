@@ -189,6 +189,10 @@ pub struct Sandbox {
     state: Mutex<State>,
     tick: watch::Sender<u64>,
     gate: Arc<tokio::sync::Mutex<()>>,
+    /// On the host's network, the Runtime API's socket, bound once for the container's life:
+    /// unbound between a reset and the next runtime, its port could be taken by any process of
+    /// the host.
+    held: Mutex<Option<std::net::TcpListener>>,
 }
 
 impl Sandbox {
@@ -206,7 +210,24 @@ impl Sandbox {
             }),
             tick: watch::Sender::new(0),
             gate: Arc::new(tokio::sync::Mutex::new(())),
+            held: Mutex::new(None),
         })
+    }
+
+    /// The Runtime API's listener for a new runtime generation: bound anew in the container's
+    /// own network, and on the host's network a handle on the socket bound once.
+    pub(crate) fn runtime_listener(&self) -> std::io::Result<tokio::net::TcpListener> {
+        if !self.config.loopback_only {
+            return crate::api::listen(self.config.runtime_port);
+        }
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.is_none() {
+            let socket = std::net::TcpListener::bind(("127.0.0.1", self.config.runtime_port))?;
+            socket.set_nonblocking(true)?;
+            *held = Some(socket);
+        }
+        let socket = held.as_ref().expect("bound above").try_clone()?;
+        tokio::net::TcpListener::from_std(socket)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {

@@ -19,6 +19,8 @@ pub struct Line {
     pub len: u64,
     /// Its last bytes (up to [`END_BYTES`]) when it was longer than `bytes`.
     pub end: Vec<u8>,
+    /// The framing's mark proved it the platform's.
+    pub platform: bool,
 }
 
 impl Line {
@@ -28,6 +30,7 @@ impl Line {
             bytes: bytes.to_vec(),
             len: bytes.len() as u64,
             end: Vec::new(),
+            platform: false,
         }
     }
 
@@ -119,6 +122,7 @@ impl Partial {
             bytes,
             len,
             end,
+            platform: false,
         }
     }
 }

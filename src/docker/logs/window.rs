@@ -93,6 +93,7 @@ impl Window {
         let kept = LogLine {
             stream: line.stream,
             text: kept_text(line, text),
+            platform: line.platform,
         };
         if self.head.len() < KEPT_LINES / 2 {
             self.head.push(kept);
@@ -112,6 +113,7 @@ impl Window {
             lines.push(LogLine {
                 stream: super::LogStream::Stdout,
                 text: format!("[lambda-ci: {} lines omitted]", self.omitted),
+                platform: false,
             });
         }
         lines.extend(self.tail.iter().cloned());
