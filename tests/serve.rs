@@ -361,3 +361,41 @@ fn a_process_left_running_does_not_run_between_calls() {
             .contains("lambda-ci: the handler left 1 process running after its response")
     );
 }
+
+// Regression: serve's own lines went to stdout and its load warnings to stderr, so with both
+// redirected to one file they came out of order; every line of the server is on stdout now.
+#[test]
+fn the_servers_warnings_come_on_its_one_stream_in_order() {
+    let (dir, paths) = suites();
+    let again = dir.path().join("echo-again.yaml");
+    std::fs::copy(&paths[0], &again).unwrap();
+    let port = free_port().to_string();
+    let mut child = lambda_ci()
+        .args(["serve", "--pull", "never", "--port", &port])
+        .arg(&paths[0])
+        .arg(&again)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout_lines =
+        std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let mut seen = Vec::new();
+    for line in stdout_lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.starts_with("serving ");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let warned = seen
+        .iter()
+        .position(|l| l.starts_with("warning: function echo is declared in "));
+    let serving = seen.iter().position(|l| l.starts_with("serving "));
+    assert!(warned.is_some() && warned < serving, "{seen:?}");
+    assert!(!err.contains("is declared in"), "{err}");
+}

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use bollard::models::NetworkCreateRequest;
 use bollard::query_parameters::ListNetworksOptions;
 
-use super::{Engine, LABEL, OWNER_LABEL};
+use super::{Engine, LABEL, OWNER_LABEL, RUN_LABEL};
 
 /// The bridge driver's option that lets containers of one network talk to each other.
 const ICC: &str = "com.docker.network.bridge.enable_icc";
@@ -45,7 +45,7 @@ pub async fn create(
     };
     // Each network takes one of the engine's few address ranges: those of runs on this machine
     // that ended without removing theirs (killed) are given back, and the network tried again.
-    if exhausted(&said) && reclaim(engine).await > 0 {
+    if exhausted(&said) && reclaim(engine, None).await > 0 {
         match engine.docker.create_network(request).await {
             Ok(_) => return Ok(name),
             Err(e) => said = crate::chain::root_cause(&e).to_string(),
@@ -61,14 +61,14 @@ fn exhausted(said: &str) -> bool {
     said.contains("available, non-overlapping") || said.contains("address pool")
 }
 
-/// Removes the networks lambda-ci made on this machine for runs that have ended, which no
-/// container uses any more (the engine refuses to remove one in use); how many.
-pub async fn reclaim(engine: &Engine) -> usize {
+/// Removes the networks lambda-ci made on this machine for runs that have ended (of run `only`
+/// when given), which no container uses any more (the engine refuses to remove one in use);
+/// how many.
+pub async fn reclaim(engine: &Engine, only: Option<&str>) -> usize {
+    let mut labels = vec![LABEL.to_string()];
+    labels.extend(only.map(|run| format!("{RUN_LABEL}={run}")));
     let options = ListNetworksOptions {
-        filters: Some(HashMap::from([(
-            "label".to_string(),
-            vec![LABEL.to_string()],
-        )])),
+        filters: Some(HashMap::from([("label".to_string(), labels)])),
     };
     let Ok(networks) = engine.docker.list_networks(Some(options)).await else {
         return 0;
