@@ -1,4 +1,4 @@
-//! The exit codes of lambda-ci, documented in the README.
+//! The exit codes of lambda-ci, documented in docs/reports.md.
 
 /// Every case passed.
 pub const SUCCESS: u8 = 0;

@@ -155,7 +155,7 @@ fn the_action_fails_the_job_and_annotates_a_failing_suite() {
 
 #[test]
 fn the_readmes_github_workflows_run_as_written() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/ci.md")).unwrap();
     let workflows: Vec<String> = readme
         .split("```yaml\n")
         .skip(1)

@@ -1,5 +1,7 @@
-//! The README's snippets: every YAML block is valid YAML, every suite it shows loads, and the
-//! plain-shell CI snippet runs as written against the example suites.
+//! The documentation's snippets (the README, CONTRIBUTING.md and `docs/`): every YAML block is
+//! valid YAML, every suite it shows loads, every command is accepted, every test the
+//! guarantees name exists, and the plain-shell CI snippet runs as written against the example
+//! suites.
 
 mod common;
 
@@ -7,9 +9,9 @@ use std::process::Command;
 
 use common::*;
 
-/// The README's fenced code blocks: (language, text).
+/// The documentation's fenced code blocks: (language, text).
 fn blocks() -> Vec<(String, String)> {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = documentation();
     let mut blocks = Vec::new();
     let mut current: Option<(String, String)> = None;
     for line in readme.lines() {
@@ -207,7 +209,7 @@ fn every_case_and_defaults_snippet_loads_inside_a_suite() {
 /// that no longer runs.
 #[test]
 fn every_test_the_guarantees_name_exists() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = documentation();
     let start = readme
         .find("\n## Guarantees")
         .expect("a Guarantees section");
@@ -290,4 +292,32 @@ fn the_actions_description_says_what_the_readme_says_runs_the_cases() {
         description.starts_with("Test AWS Lambda functions"),
         "{description}"
     );
+}
+
+// The manual's command reference is held to the binary: every flag that a command's `--help`
+// lists is documented in docs/commands.md.
+#[test]
+fn every_flag_of_every_command_is_in_the_command_reference() {
+    let reference = std::fs::read_to_string(root().join("docs/commands.md")).unwrap();
+    let mut missing = Vec::new();
+    for command in ["run", "list", "watch", "serve", "event", "init", "clean"] {
+        let out = lambda_ci().args([command, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{command} --help");
+        for word in stdout(&out).split(|c: char| c.is_whitespace() || c == ',' || c == '[') {
+            let flag: String = word
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            let documented = reference.contains(&format!("{flag} "))
+                || reference.contains(&format!("{flag}`"))
+                || reference.contains(&format!("{flag}]"))
+                || reference.contains(&format!("{flag}="));
+            if flag.starts_with("--") && flag.len() > 2 && flag != "--help" && !documented {
+                missing.push(format!("{command} {flag}"));
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "not in docs/commands.md: {missing:?}");
 }

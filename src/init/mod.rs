@@ -41,7 +41,7 @@ pub fn init(args: &InitArgs, out: &mut impl Write, err: &mut impl Write) -> Resu
         Ok(Some(found)) => found,
         Ok(None) => {
             return Err(Error::Usage(format!(
-                "found no Lambda function in {} nor in a directory below it: no `bootstrap`, no package.json or index/app .js/.mjs/.cjs exporting `handler`, no .py file defining `handler` or `lambda_handler`; run `lambda-ci init DIR` naming the built function's directory, or write the suite by hand (README, \"The suite format\")",
+                "found no Lambda function in {} nor in a directory below it: no `bootstrap`, no package.json or index/app .js/.mjs/.cjs exporting `handler`, no .py file defining `handler` or `lambda_handler`; run `lambda-ci init DIR` naming the built function's directory, or write the suite by hand (docs/suite-format.md)",
                 place::absolute(dir).display()
             )));
         }
@@ -187,7 +187,7 @@ fn render(name: &str, found: &Detected, code: &str, layers: &[String]) -> String
     let mut text = format!(
         "# The test suite of `{name}`, written by `lambda-ci init`; run it with `lambda-ci run`.\n\
          # Found: {}.\n\
-         # Every key is explained in lambda-ci's README, \"The suite format\". Paths are relative\n\
+         # Every key is explained in lambda-ci's docs/suite-format.md. Paths are relative\n\
          # to this file.\n\
          function:\n",
         found.found

@@ -219,7 +219,7 @@ fn parse_into(file: &Path, explicit: bool, bytes: Vec<u8>, found: &mut Found) {
 
 /// Why a file given by name, that parsed, is not a suite, and what to do about it.
 fn not_a_suite(root: &Node) -> (super::Pos, String, String) {
-    let shape = "a suite has `function:` and `cases:` at its top level; see the README";
+    let shape = "a suite has `function:` and `cases:` at its top level; see docs/suite-format.md";
     match &root.value {
         Value::Map(entries) if entries.is_empty() => (
             root.pos,

@@ -62,6 +62,25 @@ pub fn volumes_of_run(run_id: &str) -> Vec<String> {
     docker_lines(&["volume", "ls", "-q", "--filter", &filter])
 }
 
+/// The documentation, as one text: the README, CONTRIBUTING.md and every `.md` under `docs/`,
+/// in that order (the tests hold all of it to the code).
+pub fn documentation() -> String {
+    let mut files = vec![root().join("README.md"), root().join("CONTRIBUTING.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The networks labelled as run `run_id`'s.
 pub fn networks_of_run(run_id: &str) -> Vec<String> {
     let filter = format!("label=lambda-ci.run={run_id}");
