@@ -109,32 +109,28 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             (actual.path().to_path_buf(), Some(actual))
         }
     };
-    let runner = Runner {
-        engine: engine.clone(),
-        owned: owned.clone(),
-        suites: Arc::new(suites),
-        prepared: Default::default(),
-        unpacked: unpacked.clone(),
-        pull: config.pull,
-        credentials: config.aws_credentials,
-        runtime_api: config.runtime_api,
-        cancellation: runner::Cancellation {
-            max_fail: config.max_fail,
-        },
-        jobs: config.jobs,
-        mount: config.mount,
-        invoke_host: config
-            .invoke_host
-            .clone()
-            .unwrap_or_else(|| engine.host.clone()),
-        caller,
-        keep: config.keep,
-        snapshots,
-        update_snapshots,
-        attachments,
-        run_id: run_id.clone(),
-        stop: stopped,
-    };
+    let runner = Runner::builder(
+        engine.clone(),
+        owned.clone(),
+        suites,
+        unpacked.clone(),
+        run_id.clone(),
+    )
+    .pull(config.pull)
+    .credentials(config.aws_credentials)
+    .runtime_api(config.runtime_api)
+    .cancellation(runner::Cancellation {
+        max_fail: config.max_fail,
+    })
+    .jobs(config.jobs)
+    .mount(config.mount)
+    .invoke_host(config.invoke_host.clone())
+    .caller(caller)
+    .keep(config.keep)
+    .snapshots(snapshots, update_snapshots)
+    .attachments(attachments)
+    .stop(stopped)
+    .build();
     check_plain_engine(&engine, &runner.secrets())?;
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let mut reporting = reporters.spawn(received);

@@ -9,7 +9,7 @@ use common::*;
 use lambda_ci::docker::{Engine, OwnedContainers, PullPolicy};
 use lambda_ci::event::EventKind;
 use lambda_ci::plan::{Plan, SuiteId};
-use lambda_ci::runner::{Cancellation, Runner};
+use lambda_ci::runner::Runner;
 
 #[test]
 fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
@@ -53,27 +53,20 @@ fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
             .unwrap();
         let owned = OwnedContainers::default();
         let run_id = format!("prepared{}", std::process::id());
-        let runner = Runner {
-            engine: engine.clone(),
-            owned: owned.clone(),
-            unpacked: Arc::new(lambda_ci::artifact::Unpacked::unpack(&suites).unwrap()),
-            snapshots: lambda_ci::snapshot::Snapshots::load(&suites).unwrap(),
-            suites: Arc::new(suites),
-            prepared: Default::default(),
-            pull: PullPolicy::Never,
-            credentials: None,
-            runtime_api: None,
-            caller: Default::default(),
-            mount: Default::default(),
-            invoke_host: engine.host.clone(),
-            cancellation: Cancellation::default(),
-            jobs: 4,
-            keep: false,
-            run_id: run_id.clone(),
-            update_snapshots: false,
-            attachments: dir.path().join("actual"),
-            stop: tokio::sync::watch::channel(None).1,
-        };
+        let unpacked = Arc::new(lambda_ci::artifact::Unpacked::unpack(&suites).unwrap());
+        let snapshots = lambda_ci::snapshot::Snapshots::load(&suites).unwrap();
+        let runner = Runner::builder(
+            engine.clone(),
+            owned.clone(),
+            suites,
+            unpacked,
+            run_id.clone(),
+        )
+        .pull(PullPolicy::Never)
+        .jobs(4)
+        .snapshots(snapshots, false)
+        .attachments(dir.path().join("actual"))
+        .build();
         let (mut seen, mut passed) = (Vec::new(), Vec::new());
         for round in 0..3 {
             if round == 1 {

@@ -3,6 +3,7 @@
 //! which alone counts, cancels and talks to the reporters. Knows nothing of reporters.
 
 mod attach;
+mod builder;
 mod delivery;
 mod dispatch;
 mod images;
@@ -26,6 +27,7 @@ use crate::snapshot::Snapshots;
 use crate::suite::{Architecture, Credentials, Suite};
 use crate::worker::CallerCredentials;
 
+pub use builder::RunnerBuilder;
 pub use dispatch::Cancellation;
 pub(crate) use dispatch::{Emitter, live};
 pub use prepared::Prepared;
@@ -47,43 +49,43 @@ fn not_run(reason: &str) -> String {
     format!("not run: {reason}")
 }
 
-/// Executes a plan against an engine.
+/// Executes a plan against an engine; made by [`Runner::builder`] alone.
 pub struct Runner {
-    pub engine: Engine,
-    pub owned: OwnedContainers,
-    pub suites: Arc<Vec<Suite>>,
+    pub(crate) engine: Engine,
+    pub(crate) owned: OwnedContainers,
+    pub(crate) suites: Arc<Vec<Suite>>,
     /// Where each zipped artifact was unpacked.
-    pub unpacked: Arc<Unpacked>,
+    pub(crate) unpacked: Arc<Unpacked>,
     /// What is prepared (images, blueprints, how artifacts are delivered), kept across plans.
-    pub prepared: Prepared,
-    pub pull: PullPolicy,
+    pub(crate) prepared: Prepared,
+    pub(crate) pull: PullPolicy,
     /// `--aws-credentials`: overrides every function's `aws_credentials`.
-    pub credentials: Option<Credentials>,
+    pub(crate) credentials: Option<Credentials>,
     /// `--runtime-api`: overrides every suite's `runtime_api`.
-    pub runtime_api: Option<crate::suite::RuntimeApi>,
+    pub(crate) runtime_api: Option<crate::suite::RuntimeApi>,
     /// The caller's credentials, for functions that inherit them.
-    pub caller: CallerCredentials,
+    pub(crate) caller: CallerCredentials,
     /// How code and layers reach the containers.
-    pub mount: MountMode,
+    pub(crate) mount: MountMode,
     /// The host the containers' published ports are reached at.
-    pub invoke_host: String,
+    pub(crate) invoke_host: String,
     /// When to stop starting cases (`--fail-fast`, `--max-fail`).
-    pub cancellation: Cancellation,
+    pub(crate) cancellation: Cancellation,
     /// `--jobs`: how many containers may serve at once across the run.
-    pub jobs: usize,
+    pub(crate) jobs: usize,
     /// Leave containers running after the run, for debugging.
-    pub keep: bool,
+    pub(crate) keep: bool,
     /// Labels this run's containers.
-    pub run_id: String,
+    pub(crate) run_id: String,
     /// The stored snapshots of the suites that have `snapshot` checks.
-    pub snapshots: Snapshots,
+    pub(crate) snapshots: Snapshots,
     /// `--update-snapshots` (never under CI): record what `snapshot` checks see.
-    pub update_snapshots: bool,
+    pub(crate) update_snapshots: bool,
     /// Where the whole actual value of a failure with a cut diff is written.
-    pub attachments: std::path::PathBuf,
+    pub(crate) attachments: std::path::PathBuf,
     /// Set, with the reason (`interrupted by SIGINT`), when the run is to stop early: no case
     /// starts after it, the ones in flight are cut, and every case not run is reported skipped.
-    pub stop: tokio::sync::watch::Receiver<Option<String>>,
+    pub(crate) stop: tokio::sync::watch::Receiver<Option<String>>,
 }
 
 /// What every executor of a run shares: the bounds on containers, the images, and how

@@ -129,30 +129,25 @@ impl Server {
         let planned: Vec<&Suite> = suites.iter().collect();
         let caller = config.env.caller_for(&planned)?;
         let count = suites.len();
-        let runner = Arc::new(Runner {
-            engine: self.engine.clone(),
-            owned: self.owned.clone(),
-            suites: Arc::new(suites),
-            prepared: Default::default(),
+        let runner = Runner::builder(
+            self.engine.clone(),
+            self.owned.clone(),
+            suites,
             unpacked,
-            pull: config.pull,
-            credentials: config.aws_credentials,
-            runtime_api: config.runtime_api,
-            cancellation: Default::default(),
-            jobs: usize::MAX,
-            mount: config.mount,
-            invoke_host: config
-                .invoke_host
-                .clone()
-                .unwrap_or_else(|| self.engine.host.clone()),
-            caller,
-            keep: false,
-            snapshots: Default::default(),
-            update_snapshots: false,
-            attachments: self.scratch.path().join("actual"),
             run_id,
-            stop: self.stop.subscribe(),
-        });
+        )
+        .pull(config.pull)
+        .credentials(config.aws_credentials)
+        .runtime_api(config.runtime_api)
+        // Calls, not cases, bound a server: each function's `concurrency` does.
+        .jobs(usize::MAX)
+        .mount(config.mount)
+        .invoke_host(config.invoke_host.clone())
+        .caller(caller)
+        .attachments(self.scratch.path().join("actual"))
+        .stop(self.stop.subscribe())
+        .build();
+        let runner = Arc::new(runner);
         crate::check_plain_engine(&self.engine, &runner.secrets())?;
         self.secrets.extend(runner.secrets());
         self.printer.redact(&self.secrets);

@@ -1,0 +1,137 @@
+//! The one way a [`Runner`] is made: what it runs on (the engine, the containers it owns, the
+//! suites and their unpacked artifacts, the run id), then each option, at its default unless
+//! set. `run`, `watch`, `serve` and the tests make theirs here; no other module writes the
+//! struct out.
+
+use std::sync::Arc;
+
+use super::{Cancellation, Runner};
+use crate::artifact::Unpacked;
+use crate::config::MountMode;
+use crate::docker::{Engine, OwnedContainers, PullPolicy};
+use crate::snapshot::Snapshots;
+use crate::suite::{Credentials, RuntimeApi, Suite};
+use crate::worker::CallerCredentials;
+
+/// A [`Runner`] being made.
+pub struct RunnerBuilder {
+    runner: Runner,
+}
+
+impl Runner {
+    /// A runner of `suites` (their artifacts `unpacked`) on `engine`, its containers owned by
+    /// `owned` and labelled `run_id`. Until set: images pulled when missing, each suite's own
+    /// credentials and Runtime API, artifacts delivered as the first container finds, ports
+    /// reached at the engine's host, no cap on failures, `--jobs`' default, containers removed,
+    /// no snapshots, whole actual values under `lambda-ci-actual`, never stopped from outside.
+    pub fn builder(
+        engine: Engine,
+        owned: OwnedContainers,
+        suites: Vec<Suite>,
+        unpacked: Arc<Unpacked>,
+        run_id: String,
+    ) -> RunnerBuilder {
+        let invoke_host = engine.host.clone();
+        RunnerBuilder {
+            runner: Runner {
+                engine,
+                owned,
+                suites: Arc::new(suites),
+                unpacked,
+                prepared: Default::default(),
+                pull: PullPolicy::default(),
+                credentials: None,
+                runtime_api: None,
+                caller: CallerCredentials::default(),
+                mount: MountMode::default(),
+                invoke_host,
+                cancellation: Cancellation::default(),
+                jobs: crate::config::default_jobs(),
+                keep: false,
+                run_id,
+                snapshots: Snapshots::default(),
+                update_snapshots: false,
+                attachments: "lambda-ci-actual".into(),
+                stop: tokio::sync::watch::channel(None).1,
+            },
+        }
+    }
+}
+
+impl RunnerBuilder {
+    pub fn pull(mut self, pull: PullPolicy) -> Self {
+        self.runner.pull = pull;
+        self
+    }
+
+    /// `--aws-credentials`: over every function's `aws_credentials`.
+    pub fn credentials(mut self, credentials: Option<Credentials>) -> Self {
+        self.runner.credentials = credentials;
+        self
+    }
+
+    /// `--runtime-api`: over every suite's `runtime_api`.
+    pub fn runtime_api(mut self, api: Option<RuntimeApi>) -> Self {
+        self.runner.runtime_api = api;
+        self
+    }
+
+    /// The caller's credentials, for the functions that inherit them.
+    pub fn caller(mut self, caller: CallerCredentials) -> Self {
+        self.runner.caller = caller;
+        self
+    }
+
+    pub fn mount(mut self, mount: MountMode) -> Self {
+        self.runner.mount = mount;
+        self
+    }
+
+    /// `--invoke-host`: where the containers' published ports are reached, when not the
+    /// engine's host.
+    pub fn invoke_host(mut self, host: Option<String>) -> Self {
+        if let Some(host) = host {
+            self.runner.invoke_host = host;
+        }
+        self
+    }
+
+    pub fn cancellation(mut self, cancellation: Cancellation) -> Self {
+        self.runner.cancellation = cancellation;
+        self
+    }
+
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.runner.jobs = jobs;
+        self
+    }
+
+    /// `--keep`: containers left running after the run.
+    pub fn keep(mut self, keep: bool) -> Self {
+        self.runner.keep = keep;
+        self
+    }
+
+    /// The stored snapshots, and whether to record what `snapshot` checks see.
+    pub fn snapshots(mut self, snapshots: Snapshots, update: bool) -> Self {
+        self.runner.snapshots = snapshots;
+        self.runner.update_snapshots = update;
+        self
+    }
+
+    /// Where the whole actual value of a failure with a cut diff is written.
+    pub fn attachments(mut self, dir: std::path::PathBuf) -> Self {
+        self.runner.attachments = dir;
+        self
+    }
+
+    /// Told, with a reason, when the run is to stop early.
+    pub fn stop(mut self, stop: tokio::sync::watch::Receiver<Option<String>>) -> Self {
+        self.runner.stop = stop;
+        self
+    }
+
+    pub fn build(self) -> Runner {
+        self.runner
+    }
+}
