@@ -9,6 +9,8 @@ use std::process::Command;
 fn main() {
     println!("cargo:rerun-if-changed=agent/src");
     println!("cargo:rerun-if-changed=agent/Cargo.toml");
+    println!("cargo:rerun-if-changed=wire/src");
+    println!("cargo:rerun-if-changed=wire/Cargo.toml");
     println!("cargo:rerun-if-changed=Cargo.lock");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let manifest_dir =

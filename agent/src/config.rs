@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use lambda_ci_wire as wire;
+
 /// The service's account id in ARNs, as RIE has it.
 pub const ACCOUNT: &str = "012345678912";
 
@@ -41,7 +43,7 @@ pub struct Config {
 }
 
 /// The variable that holds the container's key, which no process the agent starts sees.
-pub const KEY: &str = "LAMBDA_CI_KEY";
+pub const KEY: &str = wire::KEY_ENV;
 
 /// Why the command line cannot be used.
 #[derive(Debug)]
@@ -60,13 +62,13 @@ impl Config {
         let mut args = args.skip(1);
         while let Some(arg) = args.next() {
             match arg.as_str() {
-                "--handler" => handler = Some(value(&mut args, "--handler")?),
-                "--runtime-version" => {
-                    runtime_version = Some(value(&mut args, "--runtime-version")?)
+                wire::HANDLER => handler = Some(value(&mut args, wire::HANDLER)?),
+                wire::RUNTIME_VERSION => {
+                    runtime_version = Some(value(&mut args, wire::RUNTIME_VERSION)?)
                 }
-                "--hold-init" => hold_init = true,
-                "--hide" => hidden.push(value(&mut args, "--hide")?),
-                "--ports" => ports = Some(port_pair(&value(&mut args, "--ports")?)?),
+                wire::HOLD_INIT => hold_init = true,
+                wire::HIDE => hidden.push(value(&mut args, wire::HIDE)?),
+                wire::PORTS => ports = Some(port_pair(&value(&mut args, wire::PORTS)?)?),
                 "--" => {
                     command.extend(args.by_ref());
                     break;
@@ -100,8 +102,8 @@ impl Config {
             region: env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
             runtime_version: runtime_version.unwrap_or_else(|| "unknown".into()),
             name,
-            invoke_port: ports.map_or(8080, |(invoke, _)| invoke),
-            runtime_port: ports.map_or(9001, |(_, runtime)| runtime),
+            invoke_port: ports.map_or(wire::INVOKE_PORT, |(invoke, _)| invoke),
+            runtime_port: ports.map_or(wire::RUNTIME_PORT, |(_, runtime)| runtime),
             init_limit: INIT_LIMIT,
             hold_init,
             hidden,

@@ -27,19 +27,12 @@ fn whole(response: Response<Full<Bytes>>) -> Response<Body> {
 }
 use crate::sandbox::{Answer, ErrorReport, Reply, Sandbox};
 
-pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
-pub const READY_PATH: &str = "/lambda-ci/ready";
-/// Starts the init phase of an agent told to hold it (`--hold-init`).
-pub const INIT_PATH: &str = "/lambda-ci/init";
+use lambda_ci_wire::{
+    CONTENT_TYPE_HEADER, INIT_PATH, INVOKE_PATH, KEY_HEADER, OUTCOME_HEADER, Outcome, READY_PATH,
+};
 
 /// The most a caller may send, as the Invoke API takes.
 const MAX_REQUEST: usize = 6 * 1024 * 1024;
-
-/// The header that says what an invocation amounted to.
-pub const OUTCOME: &str = "Lambda-Ci-Outcome";
-
-/// The header a caller shows the container's key in.
-pub const KEY_HEADER: &str = "Lambda-Ci-Key";
 
 pub async fn serve(listener: TcpListener, sandbox: Arc<Sandbox>) {
     loop {
@@ -143,15 +136,15 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
             pieces,
         }) => return streamed(id, content_type, pieces),
         Answer::Replied(Reply::Response { body, content_type }) => {
-            ("response", body, content_type, false)
+            (Outcome::Response, body, content_type, false)
         }
-        Answer::Replied(Reply::Error(error)) => ("error", document(error), None, true),
-        Answer::InitError(error) => ("init-error", document(error), None, true),
+        Answer::Replied(Reply::Error(error)) => (Outcome::Error, document(error), None, true),
+        Answer::InitError(error) => (Outcome::InitError, document(error), None, true),
         Answer::Timeout => {
             let message =
                 format!("RequestId: {id} Error: Task timed out after {timeout_secs:.2} seconds");
             (
-                "timeout",
+                Outcome::Timeout,
                 failed("Sandbox.Timedout", message).into(),
                 None,
                 true,
@@ -164,7 +157,7 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
                 format!("RequestId: {id} Error: Runtime exited with error: {how}")
             };
             (
-                "exit",
+                Outcome::Exit,
                 failed("Runtime.ExitError", message).into(),
                 None,
                 true,
@@ -174,7 +167,7 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
             let message =
                 "Response payload size exceeded maximum allowed payload size (6291556 bytes).";
             let body = failed("Function.ResponseSizeTooLarge", message.into());
-            ("too-large", body.into(), None, true)
+            (Outcome::TooLarge, body.into(), None, true)
         }
     };
     let mut response = Response::new(Full::new(body).boxed());
@@ -194,8 +187,8 @@ fn answered(id: &str, answer: Answer, timeout_secs: f64) -> Response<Body> {
 }
 
 /// What every answer says: how the invocation went, the version, the request id.
-fn said(headers: &mut http::HeaderMap, id: &str, outcome: &'static str) {
-    headers.insert(OUTCOME, HeaderValue::from_static(outcome));
+fn said(headers: &mut http::HeaderMap, id: &str, outcome: Outcome) {
+    headers.insert(OUTCOME_HEADER, HeaderValue::from_static(outcome.as_str()));
     headers.insert(
         "X-Amz-Executed-Version",
         HeaderValue::from_static("$LATEST"),
@@ -218,9 +211,9 @@ fn streamed(
         HeaderValue::from_static(crate::stream::CONTENT_TYPE),
     );
     if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        headers.insert("Lambda-Ci-Content-Type", value);
+        headers.insert(CONTENT_TYPE_HEADER, value);
     }
-    said(headers, id, "stream");
+    said(headers, id, Outcome::Stream);
     response
 }
 

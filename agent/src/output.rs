@@ -55,7 +55,7 @@ pub struct Output {
 /// What a platform line begins with in a container whose key is `key`, before its ` ` or `>`;
 /// nothing without one.
 pub fn mark(key: Option<&str>) -> String {
-    key.map(|key| format!("\u{1e}{key}")).unwrap_or_default()
+    key.map(lambda_ci_wire::mark).unwrap_or_default()
 }
 
 impl Output {
@@ -135,13 +135,13 @@ impl Output {
 
     /// Writes a line of the platform's to stdout, after everything written before it.
     pub fn platform(&self, line: &str) {
-        self.write_platform(line, ' ');
+        self.write_platform(line, lambda_ci_wire::PLAIN);
     }
 
     /// Writes the platform's line that an invocation's logs begin with: its `START`, or the
     /// `INIT_START` of a runtime started again inside it.
     pub fn opening(&self, line: &str) {
-        self.write_platform(line, '>');
+        self.write_platform(line, lambda_ci_wire::OPENING);
     }
 
     fn write_platform(&self, line: &str, kind: char) {

@@ -26,14 +26,8 @@ pub const DIR: &str = "/var/lambda-ci";
 /// The agent's file name, in its directory on both sides.
 const FILE: &str = "lambda-ci-agent";
 
-/// The path lambda-ci probes to know the agent listens.
-pub const READY_PATH: &str = "/lambda-ci/ready";
-
-/// The path that begins the init of an agent told to hold it.
-pub const INIT_PATH: &str = "/lambda-ci/init";
-
-/// The header in which the agent says what an invocation amounted to.
-pub const OUTCOME: &str = "lambda-ci-outcome";
+use lambda_ci_wire::{self as wire, Outcome as Said};
+pub use lambda_ci_wire::{INIT_PATH, KEY_ENV, KEY_HEADER, OUTCOME_HEADER as OUTCOME, READY_PATH};
 
 /// Why a function's containers use RIE although lambda-ci's agent was asked for.
 pub fn unavailable(architecture: Architecture) -> Option<String> {
@@ -89,13 +83,13 @@ pub fn entrypoint(
 ) -> Vec<String> {
     let mut entrypoint = vec![format!("{DIR}/{FILE}")];
     for name in hidden {
-        entrypoint.extend(["--hide".to_string(), name.to_string()]);
+        entrypoint.extend([wire::HIDE.to_string(), name.to_string()]);
     }
     if let Some(handler) = handler {
-        entrypoint.extend(["--handler".to_string(), handler.to_string()]);
+        entrypoint.extend([wire::HANDLER.to_string(), handler.to_string()]);
     }
     if let Some(version) = runtime_version {
-        entrypoint.extend(["--runtime-version".to_string(), version.to_string()]);
+        entrypoint.extend([wire::RUNTIME_VERSION.to_string(), version.to_string()]);
     }
     entrypoint.push("--".into());
     entrypoint
@@ -111,7 +105,7 @@ pub fn share_host_network(entrypoint: &mut Vec<String>) -> std::io::Result<u16> 
     let invoke = std::net::TcpListener::bind("127.0.0.1:0")?;
     let runtime = std::net::TcpListener::bind("127.0.0.1:0")?;
     let (invoke, runtime) = (invoke.local_addr()?.port(), runtime.local_addr()?.port());
-    entrypoint.insert(1, "--ports".into());
+    entrypoint.insert(1, wire::PORTS.into());
     entrypoint.insert(2, format!("{invoke},{runtime}"));
     Ok(invoke)
 }
@@ -119,7 +113,7 @@ pub fn share_host_network(entrypoint: &mut Vec<String>) -> std::io::Result<u16> 
 /// Tells the agent of `entrypoint` (made by [`entrypoint`]) to start the runtime only when
 /// asked to, or by the first invocation.
 pub fn hold_init(entrypoint: &mut Vec<String>) {
-    entrypoint.insert(1, "--hold-init".into());
+    entrypoint.insert(1, wire::HOLD_INIT.into());
 }
 
 /// `python:3.11` for `python3.11`: the runtime's name as `INIT_START` writes it.
@@ -151,14 +145,14 @@ pub fn outcome(answer: &Answer) -> Outcome {
             body: doc.unwrap_or_else(|| serde_json::Value::String(body.clone())),
         };
     }
-    let kind = match answer.outcome.as_deref() {
-        Some("stream") => Some("response"),
+    let kind = match answer.outcome.as_deref().and_then(Said::parse) {
+        Some(Said::Stream) => Some(Said::Response),
         other => other,
     };
     classify(kind, answer.status, &answer.body)
 }
 
-fn classify(outcome: Option<&str>, status: u16, body: &[u8]) -> Outcome {
+fn classify(outcome: Option<Said>, status: u16, body: &[u8]) -> Outcome {
     let document = || crate::json::parse(body).ok();
     let field = |doc: &Option<serde_json::Value>, key: &str| {
         doc.as_ref()
@@ -167,10 +161,10 @@ fn classify(outcome: Option<&str>, status: u16, body: &[u8]) -> Outcome {
             .map(str::to_string)
     };
     match outcome {
-        Some("response") => Outcome::Success {
+        Some(Said::Response) => Outcome::Success {
             body: Body::parse(body),
         },
-        Some("error" | "init-error") => {
+        Some(Said::Error | Said::InitError) => {
             let doc = document();
             Outcome::FunctionError {
                 error_type: field(&doc, "errorType").unwrap_or_default(),
@@ -180,7 +174,7 @@ fn classify(outcome: Option<&str>, status: u16, body: &[u8]) -> Outcome {
                 }),
             }
         }
-        Some("timeout") => {
+        Some(Said::Timeout) => {
             let message = field(&document(), "errorMessage").unwrap_or_default();
             // `RequestId: <id> Error: Task timed out after 3.00 seconds`: the part that says it.
             let message = match message.split_once(" Error: ") {
@@ -201,11 +195,6 @@ fn classify(outcome: Option<&str>, status: u16, body: &[u8]) -> Outcome {
         }
     }
 }
-
-/// The variable that gives the agent its container's key.
-pub const KEY_ENV: &str = "LAMBDA_CI_KEY";
-/// The header lambda-ci shows the key in, on every call to the agent.
-pub const KEY_HEADER: &str = "Lambda-Ci-Key";
 
 /// A fresh key for one container: 128 random bits, in hex.
 pub fn new_key() -> String {
@@ -236,7 +225,7 @@ pub struct AgentFraming {
 impl AgentFraming {
     pub fn framing(key: &str) -> Arc<dyn Framing> {
         Arc::new(AgentFraming {
-            mark: format!("\u{1e}{key}").into_bytes(),
+            mark: wire::mark(key).into_bytes(),
         })
     }
 
@@ -244,14 +233,15 @@ impl AgentFraming {
     fn platform<'a>(&self, stream: LogStream, bytes: &'a [u8]) -> Option<(u8, &'a [u8])> {
         let rest = bytes.strip_prefix(self.mark.as_slice())?;
         let (kind, text) = rest.split_first()?;
-        (stream == LogStream::Stdout && matches!(kind, b' ' | b'>')).then_some((*kind, text))
+        let known = [wire::PLAIN, wire::OPENING].map(|c| c as u8);
+        (stream == LogStream::Stdout && known.contains(kind)).then_some((*kind, text))
     }
 }
 
 impl Framing for AgentFraming {
     fn role(&self, stream: LogStream, text: &str) -> Role {
         match self.platform(stream, text.as_bytes()) {
-            Some((b'>', _)) => Role::Opens,
+            Some((kind, _)) if kind == wire::OPENING as u8 => Role::Opens,
             Some((_, line)) if line.starts_with(b"REPORT RequestId:") => Role::Closes,
             Some(_) => Role::Plain,
             None if stream == LogStream::Stderr && text.starts_with("[lambda-ci agent] ") => {
@@ -282,25 +272,25 @@ mod tests {
     fn the_agent_says_what_an_invocation_amounted_to() {
         let shaped = br#"{"errorType": "X", "errorMessage": "y"}"#;
         assert_eq!(
-            classify(Some("response"), 200, shaped),
+            classify(Some(Said::Response), 200, shaped),
             Outcome::Success {
                 body: Body::Json(json!({"errorType": "X", "errorMessage": "y"}))
             }
         );
         assert!(matches!(
-            classify(Some("error"), 200, shaped),
+            classify(Some(Said::Error), 200, shaped),
             Outcome::FunctionError { error_type, message, .. } if error_type == "X" && message == "y"
         ));
         let timeout = br#"{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: 1 Error: Task timed out after 3.00 seconds"}"#;
         assert_eq!(
-            classify(Some("timeout"), 200, timeout),
+            classify(Some(Said::Timeout), 200, timeout),
             Outcome::Timeout {
                 message: "Task timed out after 3.00 seconds".into()
             }
         );
         let exit = br#"{"errorType":"Runtime.ExitError","errorMessage":"RequestId: 1 Error: Runtime exited with error: exit status 3"}"#;
         assert!(matches!(
-            classify(Some("exit"), 200, exit),
+            classify(Some(Said::Exit), 200, exit),
             Outcome::RuntimeFailure { error_type: Some(t), message: Some(m), .. }
                 if t == "Runtime.ExitError" && m.ends_with("exit status 3")
         ));

@@ -8,8 +8,8 @@ use base64::prelude::{BASE64_STANDARD, Engine as _};
 use crate::outcome::TransportError;
 use crate::suite::{InvokeContext, RuntimeApi};
 
-/// The invoke path RIE serves; the name segment must be literally `function`.
-const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
+/// The invoke path RIE and the agent serve; the name segment must be literally `function`.
+use lambda_ci_wire::INVOKE_PATH;
 
 /// The most of a whole answer that is read: the service answers with at most 6 MB (and an
 /// error document), so more is not the Runtime API's.
@@ -159,10 +159,10 @@ impl Endpoint {
             .get(super::agent::OUTCOME)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        if outcome.as_deref() == Some("stream") {
+        if outcome.as_deref() == Some(lambda_ci_wire::Outcome::Stream.as_str()) {
             let content_type = response
                 .headers()
-                .get("lambda-ci-content-type")
+                .get(lambda_ci_wire::CONTENT_TYPE_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             let mut stream = super::streamed::Stream::new(content_type);

@@ -11,8 +11,8 @@ use crate::artifact::Unpacked;
 use crate::docker::{Artifact, ContainerSpec, Delivery, LABEL, RUN_LABEL, SUITE_LABEL, Witness};
 use crate::suite::{Architecture, Credentials, Function, RuntimeApi};
 
-/// The port RIE listens on inside the container.
-pub const RIE_PORT: u16 = 8080;
+/// The port RIE listens on inside the container, and lambda-ci's agent in its place.
+pub const RIE_PORT: u16 = lambda_ci_wire::INVOKE_PORT;
 
 /// Placeholder credentials: non-empty, so SDK credential chains do not fail on the empty
 /// strings RIE would otherwise pass, and plainly not real.
