@@ -3,10 +3,21 @@
 use std::path::PathBuf;
 
 use crate::docker::PullPolicy;
-use crate::error::Error;
 use crate::select::Selection;
 use crate::suite::{Credentials, Suite};
 use crate::worker::CallerCredentials;
+
+/// Why the settings cannot be used: a leaf of its own, so that nothing the settings are made of
+/// depends on the errors that stop a run (`crate::error` turns it into one).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A `${NAME}` a suite asks for is not set; every one is listed.
+    #[error("{0}")]
+    Load(crate::suite::LoadErrors),
+    /// A setting that cannot be used, with what to do.
+    #[error("{0}")]
+    Usage(String),
+}
 
 /// Everything `lambda-ci run` needs, validated.
 #[derive(Debug, Clone)]
@@ -100,8 +111,11 @@ pub struct Environment {
 impl Environment {
     /// The caller's credentials, with the variables `suites` take with `${NAME}`; one not set
     /// is an error naming where it is asked for.
-    pub fn caller_for(&self, suites: &[&Suite]) -> Result<CallerCredentials, Error> {
-        self.caller.clone().with_vars(suites).map_err(Error::Load)
+    pub fn caller_for(&self, suites: &[&Suite]) -> Result<CallerCredentials, ConfigError> {
+        self.caller
+            .clone()
+            .with_vars(suites)
+            .map_err(ConfigError::Load)
     }
 
     /// The environment of this process.
@@ -130,7 +144,7 @@ impl RunConfig {
     /// Refuses `inherit` credentials (by `--aws-credentials` or a suite that will run) when
     /// the caller has none to pass: the functions would see empty values, which AWS SDKs read
     /// as no credentials and some code as real ones.
-    pub fn check_inherited_credentials(&self, suites: &[&Suite]) -> Result<(), Error> {
+    pub fn check_inherited_credentials(&self, suites: &[&Suite]) -> Result<(), ConfigError> {
         check_inherited(self.aws_credentials, &self.env.caller, suites)
     }
 
@@ -185,7 +199,7 @@ fn check_inherited(
     given_flag: Option<Credentials>,
     caller: &CallerCredentials,
     suites: &[&Suite],
-) -> Result<(), Error> {
+) -> Result<(), ConfigError> {
     let inheriting: Vec<String> = suites
         .iter()
         .filter(|s| given_flag.unwrap_or(s.function.aws_credentials) == Credentials::Inherit)
@@ -204,7 +218,7 @@ fn check_inherited(
     } else {
         format!("`aws_credentials: inherit` in {}", inheriting.join(", "))
     };
-    Err(Error::Usage(format!(
+    Err(ConfigError::Usage(format!(
         "{asked} passes your AWS credentials to the functions, but {} {} not set; export {} (from a profile: eval \"$(aws configure export-credentials --format env)\"), or use placeholder credentials (--aws-credentials placeholder)",
         missing.join(" and "),
         if missing.len() == 1 { "is" } else { "are" },
@@ -215,7 +229,7 @@ fn check_inherited(
 impl ServeConfig {
     /// Refuses to start when functions inherit the caller's credentials and there are none
     /// (see [`RunConfig::check_inherited_credentials`]).
-    pub fn check_inherited_credentials(&self, suites: &[&Suite]) -> Result<(), Error> {
+    pub fn check_inherited_credentials(&self, suites: &[&Suite]) -> Result<(), ConfigError> {
         check_inherited(self.aws_credentials, &self.env.caller, suites)
     }
 }

@@ -23,6 +23,15 @@ pub enum Error {
     Report(#[from] ReportError),
 }
 
+impl From<crate::config::ConfigError> for Error {
+    fn from(e: crate::config::ConfigError) -> Error {
+        match e {
+            crate::config::ConfigError::Load(errors) => Error::Load(errors),
+            crate::config::ConfigError::Usage(why) => Error::Usage(why),
+        }
+    }
+}
+
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
