@@ -144,10 +144,7 @@ impl OwnedContainers {
         }
         let options = ListContainersOptions {
             all: true,
-            filters: Some(HashMap::from([(
-                "label".to_string(),
-                vec![format!("{RUN_LABEL}={run_id}")],
-            )])),
+            filters: of_run(run_id),
             ..Default::default()
         };
         if let Ok(list) = engine.docker.list_containers(Some(options)).await {
@@ -171,10 +168,7 @@ impl OwnedContainers {
         // Volumes go once no container uses them.
         let mut volumes: HashSet<String> = self.volumes().drain().collect();
         let options = ListVolumesOptions {
-            filters: Some(HashMap::from([(
-                "label".to_string(),
-                vec![format!("{RUN_LABEL}={run_id}")],
-            )])),
+            filters: of_run(run_id),
         };
         if let Ok(list) = engine.docker.list_volumes(Some(options)).await {
             volumes.extend(list.volumes.unwrap_or_default().into_iter().map(|v| v.name));
@@ -205,10 +199,7 @@ impl OwnedContainers {
     async fn sweep_networks(&self, engine: &Engine, run_id: &str) -> Vec<String> {
         let mut names: HashSet<String> = self.networks().drain().collect();
         let options = ListNetworksOptions {
-            filters: Some(HashMap::from([(
-                "label".to_string(),
-                vec![format!("{RUN_LABEL}={run_id}")],
-            )])),
+            filters: of_run(run_id),
         };
         if let Ok(list) = engine.docker.list_networks(Some(options)).await {
             names.extend(list.into_iter().filter_map(|n| n.name));
@@ -258,6 +249,14 @@ impl OwnedContainers {
         self.volumes().clear();
         self.networks().clear();
     }
+}
+
+/// The engine's filter for what carries run `run_id`'s label.
+fn of_run(run_id: &str) -> Option<HashMap<String, Vec<String>>> {
+    Some(HashMap::from([(
+        "label".to_string(),
+        vec![format!("{RUN_LABEL}={run_id}")],
+    )]))
 }
 
 /// A container id as `docker ps` shows it.
