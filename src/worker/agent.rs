@@ -102,12 +102,35 @@ pub fn entrypoint(
 /// invoke port asks for the key; a runtime's port cannot).
 pub fn share_host_network(entrypoint: &mut Vec<String>) -> std::io::Result<u16> {
     // Both held until both are known, so the two differ.
-    let invoke = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let runtime = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let invoke = free_port()?;
+    let runtime = free_port()?;
     let (invoke, runtime) = (invoke.local_addr()?.port(), runtime.local_addr()?.port());
     entrypoint.insert(1, wire::PORTS.into());
     entrypoint.insert(2, format!("{invoke},{runtime}"));
     Ok(invoke)
+}
+
+/// A port of this machine's loopback, free now, bound: below the kernel's ephemeral range when
+/// one is free there, so that between its release here and the agent's bind no connection or
+/// `bind(0)` of another process is handed it.
+fn free_port() -> std::io::Result<std::net::TcpListener> {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    if low > 20_000 {
+        let mut seed = [0u8; 2];
+        let _ = getrandom::fill(&mut seed);
+        let span = low - 20_000;
+        let start = u16::from_le_bytes(seed) % span;
+        for step in 0..64u16 {
+            let port = 20_000 + (start + step * 97) % span;
+            if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+                return Ok(listener);
+            }
+        }
+    }
+    std::net::TcpListener::bind("127.0.0.1:0")
 }
 
 /// Tells the agent of `entrypoint` (made by [`entrypoint`]) to start the runtime only when
