@@ -284,14 +284,24 @@ async fn own_network(docker: &Docker) -> Option<String> {
             candidates.extend(container_ids(&text));
         }
     }
-    if let Ok(hostname) = std::fs::read_to_string("/etc/hostname") {
-        candidates.push(hostname.trim().to_string());
+    let hostname = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    if !hostname.is_empty() {
+        candidates.push(hostname.clone());
     }
     candidates.dedup();
     for candidate in candidates {
         let Ok(info) = docker.inspect_container(&candidate, None).await else {
             continue;
         };
+        // Only this process's own container has this process's hostname: an id read from a
+        // mount table may be another container's (a machine that is itself a container, with
+        // the engine's mounts in view).
+        let theirs = info.config.as_ref().and_then(|c| c.hostname.as_deref());
+        if !hostname.is_empty() && theirs.is_some_and(|h| h != hostname) {
+            continue;
+        }
         let networks = info.network_settings?.networks?;
         let mut names: Vec<String> = networks.into_keys().collect();
         names.sort();
