@@ -93,8 +93,17 @@ fn a_container_paused_from_outside_mid_case_is_an_error_and_the_next_case_gets_a
     let pauser = std::thread::spawn(move || {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some(id) = containers_of(&watched).first() {
-                std::thread::sleep(Duration::from_millis(700));
+            // Paused once its invocation is in flight: paused while it boots, it would fail the
+            // boot, and with it every case of the suite.
+            let in_flight = containers_of(&watched).first().cloned().filter(|id| {
+                let logs = std::process::Command::new("docker")
+                    .args(["logs", id])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&logs.stdout).contains("START RequestId:")
+            });
+            if let Some(id) = &in_flight {
+                std::thread::sleep(Duration::from_millis(200));
                 let paused = std::process::Command::new("docker")
                     .args(["pause", id])
                     .output()
