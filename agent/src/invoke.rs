@@ -29,6 +29,7 @@ use crate::sandbox::{Answer, ErrorReport, Reply, Sandbox};
 
 use lambda_ci_wire::{
     CONTENT_TYPE_HEADER, INIT_PATH, INVOKE_PATH, KEY_HEADER, OUTCOME_HEADER, Outcome, READY_PATH,
+    RELOAD_PATH, RELOADED_HEADER,
 };
 
 /// The most a caller may send, as the Invoke API takes.
@@ -76,6 +77,15 @@ async fn handle(sandbox: &Arc<Sandbox>, request: Request<Incoming>) -> Response<
         (&Method::POST, INIT_PATH) => {
             sandbox.boot();
             whole(json(StatusCode::ACCEPTED, r#"{"status":"OK"}"#))
+        }
+        (&Method::POST, RELOAD_PATH) => {
+            let own = sandbox.redeploy().await;
+            let mut answer = json(StatusCode::OK, r#"{"status":"OK"}"#);
+            if let Ok(value) = HeaderValue::from_str(&format!("{:.3}", own.as_secs_f64() * 1000.0))
+            {
+                answer.headers_mut().insert(RELOADED_HEADER, value);
+            }
+            whole(answer)
         }
         (&Method::POST, INVOKE_PATH) => invoke(sandbox, request).await,
         _ => whole(json(

@@ -91,7 +91,7 @@ impl<'a> Slot<'a> {
             let booted = runner.unless_stopped(async {
                 let _booting = boots.acquire().await;
                 match previous {
-                    Some(lost) => lost.replace().await,
+                    Some(lost) => lost.replace(id).await,
                     None => runner.boot_first(self.suite, image, id, out).await,
                 }
             });

@@ -103,6 +103,30 @@ impl Endpoint {
             .await;
     }
 
+    /// Asks lambda-ci's agent for a new execution environment from the code as it now is
+    /// ([`lambda_ci_wire::RELOAD_PATH`]), and waits until its init phase is over (at most
+    /// `init_limit` beyond the call); the agent's own part of it, or why it did not answer.
+    pub async fn reload(&self, init_limit: Duration) -> Result<Duration, String> {
+        let answer = self
+            .client
+            .post(format!("{}{}", self.base, lambda_ci_wire::RELOAD_PATH))
+            .timeout(init_limit + GRACE)
+            .send()
+            .await
+            .map_err(|e| crate::chain::one_line(&e))?;
+        if !answer.status().is_success() {
+            return Err(format!("the agent answered {}", answer.status()));
+        }
+        let own = answer
+            .headers()
+            .get(lambda_ci_wire::RELOADED_HEADER)
+            .and_then(|v| v.to_str().ok()?.parse::<f64>().ok())
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+            .unwrap_or_default();
+        Ok(own)
+    }
+
     /// What an answer amounted to, as the server in the container tells it.
     pub fn outcome(&self, answer: &Answer) -> crate::outcome::Outcome {
         match self.api {

@@ -31,6 +31,8 @@ use endpoint::Endpoint;
 
 /// How long a container may take from start until RIE answers.
 const READY_LIMIT: Duration = Duration::from_secs(30);
+/// How long the agent gives a runtime's init phase, as the service does.
+const INIT_LIMIT: Duration = Duration::from_secs(10);
 
 pub use crate::plan::WorkerId;
 
@@ -149,7 +151,6 @@ pub struct Invocation {
 
 /// A booted function container with its RIE client.
 pub struct Worker {
-    id: WorkerId,
     engine: Engine,
     owned: OwnedContainers,
     blueprint: Arc<Blueprint>,
@@ -269,7 +270,6 @@ impl Worker {
             took: started.elapsed(),
         };
         let worker = Worker {
-            id,
             engine: engine.clone(),
             owned: owned.clone(),
             blueprint,
@@ -332,14 +332,38 @@ impl Worker {
         }
     }
 
-    /// Removes the container and boots a fresh one from the same blueprint: after a lost
-    /// connection an invocation may still be in flight in the old one.
-    pub async fn replace(self) -> Result<(Worker, Ready), BootError> {
+    /// Whether [`Worker::reload`] can give the function a new execution environment in this
+    /// container: lambda-ci's agent can; RIE cannot, so its containers are booted anew.
+    pub fn reloads_in_place(&self) -> bool {
+        self.blueprint.api == RuntimeApi::LambdaCi
+    }
+
+    /// A new execution environment in the same container, as a new deployment gets: the
+    /// runtime and its extensions shut down, `/tmp` emptied, the runtime started again from the
+    /// code as it now is and its init run; returns once that init is over. The next invocation
+    /// reports the init, as a fresh container's first does.
+    pub async fn reload(&mut self) -> Result<Ready, String> {
+        if !self.reloads_in_place() {
+            return Err("RIE cannot start its runtime again in place".into());
+        }
+        let started = Instant::now();
+        match self.endpoint.reload(INIT_LIMIT).await {
+            Ok(_) => Ok(Ready {
+                name: self.container.name.clone(),
+                invoke_url: self.endpoint.invoke_url(),
+                took: started.elapsed(),
+            }),
+            Err(why) => match self.container.state().await {
+                State::Running => Err(why),
+                _ => Err(format!("its container stopped ({why})")),
+            },
+        }
+    }
+
+    /// Removes the container and boots a fresh one, as `id`, from the same blueprint: after a
+    /// lost connection an invocation may still be in flight in the old one.
+    pub async fn replace(self, id: WorkerId) -> Result<(Worker, Ready), BootError> {
         let (engine, owned) = (self.engine.clone(), self.owned.clone());
-        let id = WorkerId {
-            generation: self.id.generation + 1,
-            ..self.id
-        };
         let blueprint = self.blueprint.clone();
         self.container.remove().await;
         Self::boot(id, &engine, &owned, blueprint, None).await

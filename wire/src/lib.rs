@@ -8,6 +8,12 @@ pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
 pub const READY_PATH: &str = "/lambda-ci/ready";
 /// Begins the init of an agent told to hold it ([`HOLD_INIT`]).
 pub const INIT_PATH: &str = "/lambda-ci/init";
+/// Ends the execution environment as a new deployment does (the runtime and extensions shut
+/// down, `/tmp` emptied) and starts a new one from the code as it now is; answered once its
+/// init phase is over, with [`RELOADED_HEADER`] saying how long the agent's own part took.
+pub const RELOAD_PATH: &str = "/lambda-ci/reload";
+/// Milliseconds, as a decimal: the reload's own part, from the call to the new init's start.
+pub const RELOADED_HEADER: &str = "lambda-ci-reloaded-ms";
 
 /// The header in which the agent says what an invocation amounted to ([`Outcome`]).
 pub const OUTCOME_HEADER: &str = "lambda-ci-outcome";
@@ -108,7 +114,7 @@ mod tests {
         assert_eq!(Outcome::parse("nope"), None);
         assert!(mark("k").starts_with('\u{1e}'));
         // Header names as `http` takes them from a static string: lowercase.
-        for header in [OUTCOME_HEADER, KEY_HEADER, CONTENT_TYPE_HEADER] {
+        for header in [OUTCOME_HEADER, KEY_HEADER, CONTENT_TYPE_HEADER, RELOADED_HEADER] {
             assert_eq!(header, header.to_lowercase());
         }
     }

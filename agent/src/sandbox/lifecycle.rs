@@ -3,7 +3,7 @@
 //! and the reset that ends a generation.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -30,6 +30,37 @@ impl Sandbox {
         if self.lock().generation > 0 {
             return;
         }
+        self.init_phase();
+    }
+
+    /// A new deployment of the code as it now is: once the invocation under way (if any) is
+    /// finished, the live generation is shut down as the service retires an execution
+    /// environment (`SHUTDOWN` with reason `spindown`), `/tmp` is emptied, and a new
+    /// generation's init phase starts; returns when that is over, with how long the agent's
+    /// own part took (up to the new runtime's start, not its init).
+    pub async fn redeploy(self: &Arc<Self>) -> Duration {
+        let _gate = self.gate.clone().lock_owned().await;
+        let began = Instant::now();
+        let live = self.lock().runtime.as_ref().map(|r| r.generation);
+        if let Some(generation) = live {
+            self.reset(generation, "spindown").await;
+        }
+        // Processes a reset could not reach still hold nothing: their group was killed.
+        empty_dir(std::path::Path::new("/tmp"));
+        let generation = self.init_phase();
+        let own = began.elapsed();
+        let limit = tokio::time::Instant::now() + self.config.init_limit;
+        self.wait_for(Some(limit), |s| {
+            let running = matches!(s.init, Init::Running { phase: Phase::Init, .. });
+            (!running || !s.live(generation)).then_some(())
+        })
+        .await;
+        own
+    }
+
+    /// Starts a generation's runtime in the init phase, and ends that phase after its limit;
+    /// the generation.
+    fn init_phase(self: &Arc<Self>) -> u64 {
         let generation = self.start_runtime(Phase::Init);
         let this = self.clone();
         tokio::spawn(async move {
@@ -65,6 +96,7 @@ impl Sandbox {
                 }
             }
         });
+        generation
     }
 
     /// Starts a runtime of a new generation, with its Runtime API listener; returns the
@@ -366,5 +398,37 @@ impl Sandbox {
         if let Some(generation) = generation {
             self.reset(generation, "spindown").await;
         }
+    }
+}
+
+/// Removes everything in `dir`, leaving `dir`: a new execution environment's `/tmp` is empty.
+fn empty_dir(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let removed = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        if let Err(e) = removed {
+            diagnose(&format!("cannot empty /tmp of {}: {e}", path.display()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn emptying_a_directory_leaves_it_and_nothing_in_it() {
+        let dir = std::env::temp_dir().join(format!("agent-empty-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        std::fs::write(dir.join("a/b/c"), "x").unwrap();
+        std::fs::write(dir.join("d"), "x").unwrap();
+        super::empty_dir(&dir);
+        assert!(dir.is_dir());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        std::fs::remove_dir(&dir).unwrap();
     }
 }
