@@ -44,15 +44,24 @@ use crate::error::Error;
 use crate::event::Stats;
 use crate::plan::Plan;
 use crate::report::{Reporter, Reporters};
-use crate::runner::Runner;
+use crate::runner::{Runner, Session};
 
 /// Runs `lambda-ci run` with the reporters its configuration asks for, and returns the exit
 /// code. Errors stop the run before it starts (or prevent its report from being written);
 /// failing cases are not errors.
 pub async fn run(config: RunConfig) -> Result<u8, Error> {
+    run_kept(config, None).await
+}
+
+/// [`run`], in the session `kept` holds when given (made there by the first run that needs
+/// one): `watch` keeps what one run prepared, and its warm containers, for the next.
+pub(crate) async fn run_kept(
+    config: RunConfig,
+    kept: Option<&mut Option<Session>>,
+) -> Result<u8, Error> {
     let reporters = Reporters::for_run(&config);
     let github = report::github_mode(&config).then(|| report::github_files(&config));
-    match run_with(config, reporters).await {
+    match run_in(config, reporters, kept).await {
         // Nothing ran, and GitHub is told so where it looks: annotations, summary, outputs.
         Err(Error::Load(errors)) if let Some(files) = github => {
             if let Err(e) = report::github::load_failed(&mut std::io::stdout(), &files, &errors) {
@@ -73,6 +82,17 @@ enum First {
 
 /// Runs `lambda-ci run`, sending its events to `reporters`.
 pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Error> {
+    run_in(config, reporters, None).await
+}
+
+/// Runs `lambda-ci run`, sending its events to `reporters`, in a session of its own, or in
+/// the one `kept` holds (made there when it holds none); a kept session stays, with the
+/// containers that can reload in place kept warm for its next run.
+async fn run_in(
+    config: RunConfig,
+    reporters: Reporters,
+    kept: Option<&mut Option<Session>>,
+) -> Result<u8, Error> {
     let suites = suite::load_paths(&config.paths).map_err(Error::Load)?;
     let plan = Plan::new(&suites, &config.selection);
     if plan.case_count() == 0 {
@@ -92,9 +112,17 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         );
     }
     let unpacked = Arc::new(Unpacked::unpack(&suites).map_err(Error::Load)?);
-    let engine = crate::connect_engine().await?;
-    let run_id = run_id();
-    let owned = OwnedContainers::default();
+    let alone = kept.is_none();
+    let session = match kept {
+        Some(Some(session)) => session.clone(),
+        Some(kept) => kept.insert(new_session().await?).clone(),
+        None => new_session().await?,
+    };
+    let (engine, owned, run_id) = (
+        session.engine().clone(),
+        session.owned().clone(),
+        session.run_id().to_string(),
+    );
     let (stop, stopped) = tokio::sync::watch::channel(None);
     // Without --junit, `actual` is held to the end of the run: removed then unless a whole
     // actual value was written into it.
@@ -109,28 +137,23 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
             (actual.path().to_path_buf(), Some(actual))
         }
     };
-    let runner = Runner::builder(
-        engine.clone(),
-        owned.clone(),
-        suites,
-        unpacked.clone(),
-        run_id.clone(),
-    )
-    .pull(config.pull)
-    .credentials(config.aws_credentials)
-    .runtime_api(config.runtime_api)
-    .cancellation(runner::Cancellation {
-        max_fail: config.max_fail,
-    })
-    .jobs(config.jobs)
-    .mount(config.mount)
-    .invoke_host(config.invoke_host.clone())
-    .caller(caller)
-    .keep(config.keep)
-    .snapshots(snapshots, update_snapshots)
-    .attachments(attachments)
-    .stop(stopped)
-    .build();
+    let runner = Runner::builder(&session, suites, unpacked.clone())
+        .warm(!alone && !config.keep)
+        .pull(config.pull)
+        .credentials(config.aws_credentials)
+        .runtime_api(config.runtime_api)
+        .cancellation(runner::Cancellation {
+            max_fail: config.max_fail,
+        })
+        .jobs(config.jobs)
+        .mount(config.mount)
+        .invoke_host(config.invoke_host.clone())
+        .caller(caller)
+        .keep(config.keep)
+        .snapshots(snapshots, update_snapshots)
+        .attachments(attachments)
+        .stop(stopped)
+        .build();
     check_plain_engine(&engine, &runner.secrets())?;
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let mut reporting = reporters.spawn(received);
@@ -165,6 +188,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
                 // Reports given up; what exists is still removed.
                 Some(_) | None => aborts.abort(),
             }
+            session.retire_warm();
             cleanup::after_abort(&owned, &engine, &run_id, signal.word).await;
             return Ok(signal.code);
         }
@@ -176,9 +200,8 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
                 if let Ok(unpacked) = Arc::try_unwrap(unpacked) {
                     unpacked.keep();
                 }
-            } else {
-                let left = owned.sweep(&engine, &run_id).await;
-                OwnedContainers::say_left(&left, &run_id);
+            } else if alone {
+                session.close().await;
             }
             reporters.finish()?;
             Ok(if stats.success() {
@@ -189,8 +212,7 @@ pub async fn run_with(config: RunConfig, reporters: Reporters) -> Result<u8, Err
         }
         (Err(e), _) | (_, Err(e)) => {
             // A panic; its message is already on stderr. Leave nothing behind.
-            let left = owned.sweep(&engine, &run_id).await;
-            OwnedContainers::say_left(&left, &run_id);
+            session.close().await;
             let _ = writeln!(
                 std::io::stderr(),
                 "error: lambda-ci failed unexpectedly ({e}); its containers were removed"
@@ -265,6 +287,12 @@ fn nothing_selected(config: &RunConfig, suites: &[suite::Suite]) -> String {
         "warning: {what}; nothing was run (exit code {})\nhint: `lambda-ci list` with the same paths shows every case as `suite::case`",
         exit::NO_CASES
     )
+}
+
+/// A session of its own for a run: the engine connected, nothing owned or prepared yet.
+async fn new_session() -> Result<Session, Error> {
+    let engine = crate::connect_engine().await?;
+    Ok(Session::new(engine, OwnedContainers::default(), run_id()))
 }
 
 /// A short id unique enough to tell concurrent runs' containers apart.

@@ -54,3 +54,113 @@ fn a_change_to_one_functions_code_reruns_only_its_suite() {
         "watch left temporary directories"
     );
 }
+
+/// The report `watch` rewrote for its latest run: each case's response and init, by function.
+fn latest(report: &std::path::Path) -> Vec<(String, serde_json::Value, bool)> {
+    let text = std::fs::read_to_string(report).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut seen = Vec::new();
+    for suite in report["suites"].as_array().unwrap() {
+        for case in suite["cases"].as_array().unwrap() {
+            let name = suite["function"].as_str().unwrap_or_default().to_string();
+            let init = !case["init_duration_ms"].is_null();
+            seen.push((name, case["response"].clone(), init));
+        }
+    }
+    seen
+}
+
+#[test]
+fn a_save_restarts_the_runtime_in_the_same_container_and_a_layer_change_reboots_only_its_function()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let handler = |v: u32| {
+        format!(
+            "import os, socket\ntry:\n    import helper\nexcept ImportError:\n    helper = None\n\ndef handler(event, context):\n    seen = sorted(os.listdir('/tmp'))\n    open('/tmp/mark-{v}', 'w').write('x')\n    return {{'v': {v}, 'tmp': seen, 'host': socket.gethostname(), 'layer': getattr(helper, 'VALUE', None)}}\n"
+        )
+    };
+    for name in ["alpha", "beta"] {
+        let code = dir.path().join(format!("code-{name}"));
+        std::fs::create_dir(&code).unwrap();
+        std::fs::write(code.join("app.py"), handler(1)).unwrap();
+    }
+    let layer = dir.path().join("layer-beta/python");
+    std::fs::create_dir_all(&layer).unwrap();
+    std::fs::write(layer.join("helper.py"), "VALUE = 1\n").unwrap();
+    let suite = |name: &str, layers: &str| {
+        format!(
+            "function:\n  name: {name}\n  runtime: python3.11\n  handler: app.handler\n  code: code-{name}\n{layers}cases:\n  - name: {name} answers\n    event: {{}}\n"
+        )
+    };
+    let suites = dir.path().join("suites");
+    std::fs::create_dir(&suites).unwrap();
+    std::fs::write(
+        suites.join("alpha.yaml"),
+        suite("alpha", "").replace("code-", "../code-"),
+    )
+    .unwrap();
+    std::fs::write(
+        suites.join("beta.yaml"),
+        suite("beta", "  layers: [../layer-beta]\n").replace("code-", "../code-"),
+    )
+    .unwrap();
+    let reports = tempfile::tempdir().unwrap();
+    let report = reports.path().join("report.json");
+    let mut cmd = lambda_ci();
+    cmd.args([
+        "watch",
+        "--pull",
+        "never",
+        "--runtime-api",
+        "lambda-ci",
+        "--json",
+    ])
+    .arg(&report)
+    .arg(&suites);
+    let mut watching = Background::start(cmd);
+    watching.wait_for("watching 2 suites for changes");
+    let first = latest(&report);
+    let host = |seen: &[(String, serde_json::Value, bool)], name: &str| {
+        let found = seen.iter().find(|(n, ..)| n == name);
+        found.map(|(_, r, _)| r["host"].as_str().unwrap().to_string())
+    };
+    let (alpha, beta) = (
+        host(&first, "alpha").unwrap(),
+        host(&first, "beta").unwrap(),
+    );
+
+    // Each save: alpha alone runs again, in the same container, its runtime started anew:
+    // init reported again, and /tmp empty of what the earlier runtime wrote.
+    for (round, v) in [2u32, 3].into_iter().enumerate() {
+        std::fs::write(dir.path().join("code-alpha/app.py"), handler(v)).unwrap();
+        watching.wait_for_times("watching 2 suites for changes", round + 2);
+        let seen = latest(&report);
+        let printed = watching.printed();
+        assert_eq!(seen.len(), 1, "only alpha runs: {seen:?}\n{printed}");
+        let (name, response, init) = &seen[0];
+        assert_eq!(name, "alpha");
+        assert_eq!(response["v"], v, "the new code answers: {printed}");
+        assert_eq!(response["host"], alpha.as_str(), "the same container");
+        assert_eq!(response["tmp"], serde_json::json!([]), "/tmp emptied");
+        assert!(init, "the init is reported again: {seen:?}");
+    }
+
+    // A layer is merged into a copy: its change boots beta anew, and alpha keeps its container.
+    std::fs::write(layer.join("helper.py"), "VALUE = 2\n").unwrap();
+    watching.wait_for_times("watching 2 suites for changes", 4);
+    let seen = latest(&report);
+    assert_eq!(seen.len(), 1, "only beta runs: {seen:?}");
+    assert_eq!(seen[0].1["layer"], 2, "{}", watching.printed());
+    assert_ne!(host(&seen, "beta").unwrap(), beta, "a new container");
+    let alpha_containers = containers_of(&suites.join("alpha.yaml"));
+    assert_eq!(alpha_containers, [alpha], "alpha's warm container stays");
+
+    assert_eq!(watching.interrupt(), Some(0), "{}", watching.printed());
+    for name in ["alpha", "beta"] {
+        let suite = suites.join(format!("{name}.yaml"));
+        assert!(
+            containers_of(&suite).is_empty(),
+            "{name}'s containers removed"
+        );
+    }
+}

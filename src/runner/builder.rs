@@ -1,14 +1,14 @@
-//! The one way a [`Runner`] is made: what it runs on (the engine, the containers it owns, the
-//! suites and their unpacked artifacts, the run id), then each option, at its default unless
-//! set. `run`, `watch`, `serve` and the tests make theirs here; no other module writes the
+//! The one way a [`Runner`] is made: the session it runs in (the engine, what it owns, what it
+//! prepared), the suites and their unpacked artifacts, then each option of the plan, at its
+//! default unless set. `run`, `watch`, `serve` and the tests make theirs here; no other module writes the
 //! struct out.
 
 use std::sync::Arc;
 
-use super::{Cancellation, Runner};
+use super::{Cancellation, Runner, Session};
 use crate::artifact::Unpacked;
 use crate::config::MountMode;
-use crate::docker::{Engine, OwnedContainers, PullPolicy};
+use crate::docker::PullPolicy;
 use crate::snapshot::Snapshots;
 use crate::suite::{Credentials, RuntimeApi, Suite};
 use crate::worker::CallerCredentials;
@@ -19,18 +19,21 @@ pub struct RunnerBuilder {
 }
 
 impl Runner {
-    /// A runner of `suites` (their artifacts `unpacked`) on `engine`, its containers owned by
-    /// `owned` and labelled `run_id`. Until set: images pulled when missing, each suite's own
+    /// A runner of `suites` (their artifacts `unpacked`) in `session`. Until set: images pulled when missing, each suite's own
     /// credentials and Runtime API, artifacts delivered as the first container finds, ports
     /// reached at the engine's host, no cap on failures, `--jobs`' default, containers removed,
     /// no snapshots, whole actual values under `lambda-ci-actual`, never stopped from outside.
     pub fn builder(
-        engine: Engine,
-        owned: OwnedContainers,
+        session: &Session,
         suites: Vec<Suite>,
         unpacked: Arc<Unpacked>,
-        run_id: String,
     ) -> RunnerBuilder {
+        let Session {
+            engine,
+            owned,
+            run_id,
+            prepared,
+        } = session.clone();
         let invoke_host = engine.host.clone();
         RunnerBuilder {
             runner: Runner {
@@ -38,7 +41,8 @@ impl Runner {
                 owned,
                 suites: Arc::new(suites),
                 unpacked,
-                prepared: Default::default(),
+                prepared,
+                warm: false,
                 pull: PullPolicy::default(),
                 credentials: None,
                 runtime_api: None,
@@ -103,6 +107,13 @@ impl RunnerBuilder {
 
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.runner.jobs = jobs;
+        self
+    }
+
+    /// `watch`: containers kept warm for the session's next plan when they can start their
+    /// runtime again in place (see [`crate::worker::Worker::reload`]).
+    pub fn warm(mut self, warm: bool) -> Self {
+        self.runner.warm = warm;
         self
     }
 

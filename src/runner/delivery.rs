@@ -11,7 +11,7 @@ use super::{Emitter, Runner};
 use crate::config::MountMode;
 use crate::docker::{self, Delivery, PathProbe};
 use crate::event::EventKind;
-use crate::plan::{SuiteId, WorkerId};
+use crate::plan::WorkerId;
 use crate::suite::RuntimeApi;
 use crate::suite::Suite;
 use crate::worker::{Blueprint, BootError, Placement, Ready, Starter, Unmade, Witnessing, Worker};
@@ -22,14 +22,14 @@ impl Runner {
     /// container of the run has found out yet how artifacts reach them, this one does.
     pub(super) async fn boot_first(
         &self,
-        (suite_id, suite): (SuiteId, &Suite),
+        suite: &Suite,
         image: &str,
         id: WorkerId,
         out: &Emitter,
     ) -> Result<(Worker, Ready), BootError> {
         loop {
             if let Some(delivery) = self.prepared.delivery.get() {
-                let cell = self.prepared.blueprint(suite_id);
+                let cell = self.prepared.blueprint(&suite.file);
                 let made = cell
                     .get_or_init(|| async { self.blueprint(suite, image, *delivery, out).await })
                     .await;
@@ -55,7 +55,7 @@ impl Runner {
             let Some(witness) = bind.witness() else {
                 let probed = self.probe(image, out).await;
                 let _ = self.prepared.delivery.set(probed);
-                self.keep_bound(suite_id, bind).await;
+                self.keep_bound(suite, bind).await;
                 continue;
             };
             let told = Box::new(move |shown: &PathProbe| {
@@ -78,7 +78,7 @@ impl Runner {
                 // Removed before it served: the run copies, this container too.
                 Err(BootError::Unseen(_)) => continue,
                 booted => {
-                    self.keep_bound(suite_id, bind).await;
+                    self.keep_bound(suite, bind).await;
                     return booted;
                 }
             }
@@ -87,9 +87,9 @@ impl Runner {
 
     /// Keeps `bind`, made before the run knew how artifacts reach the containers, as the
     /// function's blueprint when they are bind-mounted: its layers are not merged again.
-    async fn keep_bound(&self, suite: SuiteId, bind: Arc<Blueprint>) {
+    async fn keep_bound(&self, suite: &Suite, bind: Arc<Blueprint>) {
         if self.prepared.delivery.get() == Some(&Delivery::BindReadOnly) {
-            let cell = self.prepared.blueprint(suite);
+            let cell = self.prepared.blueprint(&suite.file);
             cell.get_or_init(|| async { Ok(bind) }).await;
         }
     }

@@ -38,18 +38,22 @@ impl Tellers {
     }
 }
 
+/// Which image `function` boots.
+pub(super) fn image_key(function: &crate::suite::Function) -> ImageKey {
+    let arch = function.architecture;
+    match &function.build {
+        Some(build) => {
+            let args = format!("{:?}", build.args);
+            ImageKey::Build(build.context.clone(), build.dockerfile.clone(), args, arch)
+        }
+        None => ImageKey::Pull(function.image.clone(), arch),
+    }
+}
+
 impl Runner {
     /// Which image `suite`'s function boots.
     pub(super) fn image_key(&self, suite: SuiteId) -> ImageKey {
-        let function = &self.suites[suite.0].function;
-        let arch = function.architecture;
-        match &function.build {
-            Some(build) => {
-                let args = format!("{:?}", build.args);
-                ImageKey::Build(build.context.clone(), build.dockerfile.clone(), args, arch)
-            }
-            None => ImageKey::Pull(function.image.clone(), arch),
-        }
+        image_key(&self.suites[suite.0].function)
     }
 
     /// Who tells each image's problem in `plan`.

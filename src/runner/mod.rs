@@ -9,6 +9,7 @@ mod dispatch;
 mod images;
 mod pool;
 mod prepared;
+mod session;
 mod slot;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use builder::RunnerBuilder;
 pub use dispatch::Cancellation;
 pub(crate) use dispatch::{Emitter, live};
 pub use prepared::Prepared;
+pub use session::Session;
 pub(crate) use slot::{NoWorker, Slot};
 
 /// How many containers may boot at the same time, whatever `--jobs` allows to run: booting is
@@ -56,8 +58,12 @@ pub struct Runner {
     pub(crate) suites: Arc<Vec<Suite>>,
     /// Where each zipped artifact was unpacked.
     pub(crate) unpacked: Arc<Unpacked>,
-    /// What is prepared (images, blueprints, how artifacts are delivered), kept across plans.
-    pub(crate) prepared: Prepared,
+    /// What is prepared (images, blueprints, how artifacts are delivered, warm containers),
+    /// shared with the session's other runners.
+    pub(crate) prepared: std::sync::Arc<Prepared>,
+    /// `watch`: a slot's container is kept warm for the session's next plan, rather than
+    /// removed, when it can start its runtime again in place.
+    pub(crate) warm: bool,
     pub(crate) pull: PullPolicy,
     /// `--aws-credentials`: overrides every function's `aws_credentials`.
     pub(crate) credentials: Option<Credentials>,

@@ -1,9 +1,10 @@
-//! What a runner prepares for the functions it runs, kept from one plan to the next: each
-//! image made ready once, how artifacts reach the containers, and each function's blueprint.
-//! A long-running server keeps one runner and executes plan after plan on it; when one
-//! function's artifacts change, [`Runner::rebuild`] drops that function's part alone.
+//! What a session prepares for the functions it runs, kept from one plan to the next: each
+//! image made ready once, how artifacts reach the containers, each function's blueprint, and
+//! (for `watch`) each pool slot's warm container. When one function's definition changes,
+//! [`Prepared::forget`] drops that function's part alone.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
@@ -12,7 +13,7 @@ use super::{Runner, lock};
 use crate::docker::Delivery;
 use crate::plan::{SuiteId, WorkerId};
 use crate::suite::Architecture;
-use crate::worker::Blueprint;
+use crate::worker::{Blueprint, Worker};
 
 /// Why an image cannot be had: its whole message with the fix, and a few words.
 pub(super) type Problem = (String, String);
@@ -38,7 +39,11 @@ pub struct Prepared {
     pub(super) delivery: OnceCell<Delivery>,
     /// Held by the container that finds out how artifacts reach the containers.
     pub(super) finding: tokio::sync::Mutex<()>,
-    blueprints: Mutex<HashMap<SuiteId, Once<Made>>>,
+    /// By suite file: a suite's index differs from one plan to the next.
+    blueprints: Mutex<HashMap<PathBuf, Once<Made>>>,
+    /// Warm containers between plans, by suite file and pool slot, each to be given a new
+    /// execution environment before it serves again.
+    parked: Mutex<HashMap<(PathBuf, usize), Worker>>,
     /// For each pool slot, the generation its next container takes: a later plan never
     /// reuses the name of a container still being removed.
     generations: Mutex<HashMap<(SuiteId, usize), usize>>,
@@ -71,20 +76,58 @@ impl Prepared {
         lock(&self.generations).insert((last.suite, last.slot), last.generation + 1);
     }
 
-    /// The cell of a function's blueprint, made by its first container.
-    pub(super) fn blueprint(&self, suite: SuiteId) -> Once<Made> {
-        cell(&self.blueprints, suite)
+    /// The cell of the blueprint of the function the suite in `file` declares, made by its
+    /// first container.
+    pub(super) fn blueprint(&self, file: &Path) -> Once<Made> {
+        cell(&self.blueprints, file.to_path_buf())
+    }
+
+    /// Keeps `worker`, slot `slot` of the pool of the suite in `file`, warm for the next plan;
+    /// one it displaces is removed in the background.
+    pub(super) fn park(&self, file: &Path, slot: usize, worker: Worker) {
+        let displaced = lock(&self.parked).insert((file.to_path_buf(), slot), worker);
+        if let Some(displaced) = displaced {
+            displaced.retire(false);
+        }
+    }
+
+    /// The warm container of slot `slot` of the pool of the suite in `file`, if one was kept.
+    pub(super) fn unpark(&self, file: &Path, slot: usize) -> Option<Worker> {
+        lock(&self.parked).remove(&(file.to_path_buf(), slot))
+    }
+
+    /// Forgets what was prepared for the function of the suite in `file` alone (its blueprint,
+    /// its warm containers, and its image when `image` is built from a context), so that the
+    /// next plan makes them anew from the files as they now are; other functions keep theirs.
+    pub(super) fn forget(&self, file: &Path, image: ImageKey) {
+        lock(&self.blueprints).remove(file);
+        let gone: Vec<Worker> = {
+            let mut parked = lock(&self.parked);
+            let keys: Vec<_> = parked.keys().filter(|(f, _)| f == file).cloned().collect();
+            keys.into_iter().filter_map(|k| parked.remove(&k)).collect()
+        };
+        for worker in gone {
+            worker.retire(false);
+        }
+        if let key @ ImageKey::Build(..) = image {
+            lock(&self.images).remove(&key);
+        }
+    }
+
+    /// Every warm container, removed in the background (the sweep waits for them).
+    pub(super) fn retire_parked(&self) {
+        let parked: Vec<Worker> = lock(&self.parked).drain().map(|(_, w)| w).collect();
+        for worker in parked {
+            worker.retire(false);
+        }
     }
 }
 
 impl Runner {
-    /// Forgets what was prepared for `suite`'s function alone (its blueprint, and its image
-    /// when it is built from a context), so that the next plan makes them anew from the files
-    /// as they now are; other functions keep theirs.
+    /// Forgets what was prepared for `suite`'s function alone (see [`Prepared::forget`]).
     pub fn rebuild(&self, suite: SuiteId) {
-        lock(&self.prepared.blueprints).remove(&suite);
-        if let key @ ImageKey::Build(..) = self.image_key(suite) {
-            lock(&self.prepared.images).remove(&key);
-        }
+        let loaded = &self.suites[suite.0];
+        self.prepared
+            .forget(&loaded.file, super::images::image_key(&loaded.function));
     }
 }

@@ -87,12 +87,25 @@ impl<'a> Slot<'a> {
             out.emit(EventKind::ContainerStarting {
                 worker: self.worker_ref(),
             });
+            if self.worker.is_none()
+                && let Some(reloaded) = self.warm_again(runner).await
+            {
+                let (worker, ready) = reloaded?;
+                out.emit(EventKind::ContainerReady {
+                    worker: self.worker_ref(),
+                    name: ready.name,
+                    invoke_url: ready.invoke_url,
+                    took: ready.took,
+                });
+                self.served = 0;
+                return Ok(self.worker.insert(worker));
+            }
             let (id, previous) = (self.id, self.worker.take());
             let booted = runner.unless_stopped(async {
                 let _booting = boots.acquire().await;
                 match previous {
                     Some(lost) => lost.replace(id).await,
-                    None => runner.boot_first(self.suite, image, id, out).await,
+                    None => runner.boot_first(self.suite.1, image, id, out).await,
                 }
             });
             // Stopped while booting: what the boot created went with its future.
@@ -126,6 +139,24 @@ impl<'a> Slot<'a> {
         Ok(self.worker.as_mut().expect("booted above"))
     }
 
+    /// The container this slot kept warm from the session's last plan, given a new execution
+    /// environment from the code as it now is; `None` when none was kept or it could not be
+    /// reloaded (it is then removed, and a container is booted).
+    async fn warm_again(
+        &self,
+        runner: &Runner,
+    ) -> Option<Result<(Worker, crate::worker::Ready), NoWorker>> {
+        let mut worker = runner.prepared.unpark(&self.suite.1.file, self.id.slot)?;
+        match runner.unless_stopped(worker.reload()).await {
+            None => Some(Err(NoWorker::Stopped)),
+            Some(Ok(ready)) => Some(Ok((worker, ready))),
+            Some(Err(_)) => {
+                worker.retire(false);
+                None
+            }
+        }
+    }
+
     /// Records that the worker served one invocation, which lost its container or not.
     pub(crate) fn served(&mut self, lost: bool) {
         self.served += 1;
@@ -138,10 +169,21 @@ impl<'a> Slot<'a> {
     }
 
     /// Ends the slot: its container is removed in the background, or with `keep` (and not
-    /// lost) left running; the runner's next plan starts after this slot's generations.
+    /// lost) left running, or for a runner that keeps containers warm, kept for the session's
+    /// next plan; that plan starts after this slot's generations.
     pub(crate) fn retire(self, runner: &Runner, keep: bool, out: &Emitter) {
         runner.prepared.used(self.id);
         let worker_ref = self.worker_ref();
+        if runner.warm
+            && !keep
+            && !self.lost
+            && let Some(w) = self.worker.as_ref()
+            && w.reloads_in_place()
+        {
+            let w = self.worker.expect("looked at above");
+            runner.prepared.park(&self.suite.1.file, self.id.slot, w);
+            return;
+        }
         if let Some(w) = self.worker
             && let Some(Kept {
                 name,

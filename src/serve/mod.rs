@@ -129,24 +129,19 @@ impl Server {
         let planned: Vec<&Suite> = suites.iter().collect();
         let caller = config.env.caller_for(&planned)?;
         let count = suites.len();
-        let runner = Runner::builder(
-            self.engine.clone(),
-            self.owned.clone(),
-            suites,
-            unpacked,
-            run_id,
-        )
-        .pull(config.pull)
-        .credentials(config.aws_credentials)
-        .runtime_api(config.runtime_api)
-        // Calls, not cases, bound a server: each function's `concurrency` does.
-        .jobs(usize::MAX)
-        .mount(config.mount)
-        .invoke_host(config.invoke_host.clone())
-        .caller(caller)
-        .attachments(self.scratch.path().join("actual"))
-        .stop(self.stop.subscribe())
-        .build();
+        let session = runner::Session::new(self.engine.clone(), self.owned.clone(), run_id);
+        let runner = Runner::builder(&session, suites, unpacked)
+            .pull(config.pull)
+            .credentials(config.aws_credentials)
+            .runtime_api(config.runtime_api)
+            // Calls, not cases, bound a server: each function's `concurrency` does.
+            .jobs(usize::MAX)
+            .mount(config.mount)
+            .invoke_host(config.invoke_host.clone())
+            .caller(caller)
+            .attachments(self.scratch.path().join("actual"))
+            .stop(self.stop.subscribe())
+            .build();
         let runner = Arc::new(runner);
         crate::check_plain_engine(&self.engine, &runner.secrets())?;
         self.secrets.extend(runner.secrets());

@@ -72,6 +72,27 @@ pub struct Suite {
 }
 
 impl Suite {
+    /// Whether `other` declares the same function, wherever in the file it is written: the
+    /// same containers serve both.
+    pub fn same_function(&self, other: &Suite) -> bool {
+        fn unplaced(f: &Function) -> Function {
+            let mut f = f.clone();
+            f.pos = Pos::default();
+            for (_, pos) in &mut f.caller_vars {
+                *pos = Pos::default();
+            }
+            for package in f.code.iter_mut().chain(&mut f.layers) {
+                package.pos = Pos::default();
+            }
+            if let Some(build) = &mut f.build {
+                build.pos = Pos::default();
+            }
+            f
+        }
+        self.runtime_api == other.runtime_api
+            && unplaced(&self.function) == unplaced(&other.function)
+    }
+
     /// Where the suite's snapshots are stored: `api.yaml` → `api.snap.yaml`, beside it.
     pub fn snapshot_file(&self) -> PathBuf {
         let stem = self
@@ -84,7 +105,7 @@ impl Suite {
 }
 
 /// The function under test, as declared under `function:`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Function {
     /// `name:`, or the suite file's stem.
     pub name: String,

@@ -50,6 +50,34 @@ pub fn affected(changed: &[PathBuf], suites: &[Suite]) -> Vec<usize> {
         .collect()
 }
 
+/// What a change asks of a function's containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reload {
+    /// The runtime started again in the same containers: only code bind-mounted from a
+    /// directory, the suite's cases, events or snapshots changed.
+    InPlace,
+    /// New containers: the function's definition (environment, memory, image, runtime...)
+    /// changed, or its layers (merged into a copy), its build context or a zip.
+    Reboot,
+}
+
+/// What `changed` asks of the function that `before` declared and `now` declares.
+pub fn reload(before: &Suite, now: &Suite, changed: &[PathBuf]) -> Reload {
+    if !before.same_function(now) {
+        return Reload::Reboot;
+    }
+    let f = &now.function;
+    let layers = f.layers.iter().map(|l| &l.path);
+    let zips = f.code.iter().filter(|c| c.zip).map(|c| &c.path);
+    let contexts = f.build.iter().map(|b| &b.context);
+    let mut copied = layers.chain(zips).chain(contexts);
+    if copied.any(|source| changed.iter().any(|c| c.starts_with(source))) {
+        Reload::Reboot
+    } else {
+        Reload::InPlace
+    }
+}
+
 /// Why the files cannot be watched.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot watch {path} for changes; try --poll, or turn watching off")]

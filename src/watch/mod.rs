@@ -1,16 +1,20 @@
 //! `lambda-ci watch`: runs the suites, then after each change to what suites are made of (see
 //! [`files`]) runs again only the suites the change affects, until Ctrl-C. Each run is a whole
-//! `lambda-ci run` of those suites: the same reports, the same exit rules, nothing left behind.
+//! `lambda-ci run` of those suites (the same reports, the same exit rules) in one session that
+//! lasts as long as the watching: images, blueprints and the network stay ready, and warm
+//! containers start their runtime again in place (see [`Reload`]) instead of booting anew.
+//! Nothing is left behind when it ends.
 
 mod files;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-pub use files::{Watcher, affected, sources};
+pub use files::{Reload, Watcher, affected, reload, sources};
 
 use crate::config::RunConfig;
 use crate::error::Error;
+use crate::runner::Session;
 use crate::suite::{self, Suite};
 
 /// Watches until interrupted; the exit code. The watcher runs all along, so a file saved
@@ -23,9 +27,11 @@ pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
     };
     let mut watched = to_watch(&config, &loaded);
     let mut watcher = start(&watched, poll)?;
-    let mut code = run_once(config.clone()).await?;
+    let mut session: Option<Session> = None;
+    let mut code = run_once(config.clone(), &mut session).await?;
     loop {
         if stopped_by_signal(code) {
+            // The interrupted run removed what the session owned.
             return Ok(code);
         }
         say(&format!(
@@ -33,10 +39,15 @@ pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
             loaded.len(),
             if loaded.len() == 1 { "" } else { "s" }
         ));
-        let (files, now) = loop {
+        let (files, now, changed) = loop {
             let changed = tokio::select! {
                 changed = watcher.changed() => changed.unwrap_or_default(),
-                _ = crate::cleanup::interrupted() => return Ok(crate::exit::SUCCESS),
+                _ = crate::cleanup::interrupted() => {
+                    if let Some(session) = &session {
+                        session.close().await;
+                    }
+                    return Ok(crate::exit::SUCCESS);
+                }
             };
             match suite::load_paths_warning(&config.paths).0 {
                 Err(errors) => {
@@ -49,7 +60,7 @@ pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
                 Ok(now) => {
                     let files = to_run(&changed, &now, &loaded, broken);
                     if !files.is_empty() {
-                        break (files, now);
+                        break (files, now, changed);
                     }
                 }
             }
@@ -61,6 +72,9 @@ pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
             watched = now_watched;
             watcher = start(&watched, poll)?;
         }
+        if let Some(session) = &session {
+            reboot_what_changed(session, &changed, &loaded, &now);
+        }
         loaded = now;
         if terminal {
             // Clear the screen and go home, as watch tools do.
@@ -68,7 +82,18 @@ pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
         }
         let mut run = config.clone();
         run.paths = files;
-        code = run_once(run).await?;
+        code = run_once(run, &mut session).await?;
+    }
+}
+
+/// Forgets what `session` prepared for each function whose change needs new containers
+/// (see [`reload`]); the others' warm containers restart their runtime in place.
+fn reboot_what_changed(session: &Session, changed: &[PathBuf], before: &[Suite], now: &[Suite]) {
+    for old in before {
+        let new = now.iter().find(|s| s.file == old.file);
+        if new.is_none_or(|new| reload(old, new, changed) == Reload::Reboot) {
+            session.rebuild(old);
+        }
     }
 }
 
@@ -105,8 +130,8 @@ fn to_run(changed: &[PathBuf], now: &[Suite], before: &[Suite], broken: bool) ->
 
 /// One run; an error that stops it (a suite that does not load, no engine) is printed, and
 /// watching goes on.
-async fn run_once(config: RunConfig) -> Result<u8, Error> {
-    match crate::run(config).await {
+async fn run_once(config: RunConfig, session: &mut Option<Session>) -> Result<u8, Error> {
+    match crate::run_kept(config, Some(session)).await {
         Ok(code) => Ok(code),
         Err(Error::Load(errors)) => {
             for problem in &errors.0 {

@@ -166,6 +166,11 @@ pub struct Blueprint {
     pub api: RuntimeApi,
     /// The merged layers mounted at /opt, removed when the blueprint goes unless kept.
     merged_layers: Mutex<Option<tempfile::TempDir>>,
+    /// Whether a container of it runs the code as it is on this machine and can start its
+    /// runtime again in place: the agent, with code and layers bind-mounted from directories
+    /// (a volume's copy would be the old code; a zip's unpacked copy goes with its run). A
+    /// change to layers, merged into a copy, makes a new blueprint.
+    pub in_place: bool,
 }
 
 impl Blueprint {
@@ -221,6 +226,9 @@ impl Blueprint {
                 Some(dir)
             }
         };
+        let in_place = matches!(starter, Starter::Agent { .. })
+            && delivery == Delivery::BindReadOnly
+            && !function.code.iter().chain(&function.layers).any(|p| p.zip);
         let memory = i64::from(function.memory) * 1024 * 1024;
         let env = environment(function, credentials, run_id);
         let (entrypoint, cmd) = match starter {
@@ -303,6 +311,7 @@ impl Blueprint {
             invoke_host: invoke_host.to_string(),
             api: starter.api(),
             merged_layers: Mutex::new(merged_layers),
+            in_place,
         })
     }
 

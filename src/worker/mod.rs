@@ -332,10 +332,12 @@ impl Worker {
         }
     }
 
-    /// Whether [`Worker::reload`] can give the function a new execution environment in this
-    /// container: lambda-ci's agent can; RIE cannot, so its containers are booted anew.
+    /// Whether [`Worker::reload`] gives the function a new execution environment in this
+    /// container, from its code as it now is: lambda-ci's agent can, with code and layers
+    /// bind-mounted from directories; RIE cannot, and a zip's or a volume's copy would be the
+    /// old code, so those containers are booted anew.
     pub fn reloads_in_place(&self) -> bool {
-        self.blueprint.api == RuntimeApi::LambdaCi
+        self.blueprint.in_place
     }
 
     /// A new execution environment in the same container, as a new deployment gets: the

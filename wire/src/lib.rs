@@ -114,7 +114,12 @@ mod tests {
         assert_eq!(Outcome::parse("nope"), None);
         assert!(mark("k").starts_with('\u{1e}'));
         // Header names as `http` takes them from a static string: lowercase.
-        for header in [OUTCOME_HEADER, KEY_HEADER, CONTENT_TYPE_HEADER, RELOADED_HEADER] {
+        for header in [
+            OUTCOME_HEADER,
+            KEY_HEADER,
+            CONTENT_TYPE_HEADER,
+            RELOADED_HEADER,
+        ] {
             assert_eq!(header, header.to_lowercase());
         }
     }

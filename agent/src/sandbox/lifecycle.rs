@@ -51,7 +51,13 @@ impl Sandbox {
         let own = began.elapsed();
         let limit = tokio::time::Instant::now() + self.config.init_limit;
         self.wait_for(Some(limit), |s| {
-            let running = matches!(s.init, Init::Running { phase: Phase::Init, .. });
+            let running = matches!(
+                s.init,
+                Init::Running {
+                    phase: Phase::Init,
+                    ..
+                }
+            );
             (!running || !s.live(generation)).then_some(())
         })
         .await;
