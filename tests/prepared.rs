@@ -9,7 +9,7 @@ use common::*;
 use lambda_ci::docker::{Engine, OwnedContainers, PullPolicy};
 use lambda_ci::event::EventKind;
 use lambda_ci::plan::{Plan, SuiteId};
-use lambda_ci::runner::Runner;
+use lambda_ci::runner::{Runner, Session};
 
 #[test]
 fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
@@ -55,18 +55,13 @@ fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
         let run_id = format!("prepared{}", std::process::id());
         let unpacked = Arc::new(lambda_ci::artifact::Unpacked::unpack(&suites).unwrap());
         let snapshots = lambda_ci::snapshot::Snapshots::load(&suites).unwrap();
-        let runner = Runner::builder(
-            engine.clone(),
-            owned.clone(),
-            suites,
-            unpacked,
-            run_id.clone(),
-        )
-        .pull(PullPolicy::Never)
-        .jobs(4)
-        .snapshots(snapshots, false)
-        .attachments(dir.path().join("actual"))
-        .build();
+        let session = Session::new(engine.clone(), owned.clone(), run_id.clone());
+        let runner = Runner::builder(&session, suites, unpacked)
+            .pull(PullPolicy::Never)
+            .jobs(4)
+            .snapshots(snapshots, false)
+            .attachments(dir.path().join("actual"))
+            .build();
         let (mut seen, mut passed) = (Vec::new(), Vec::new());
         for round in 0..3 {
             if round == 1 {

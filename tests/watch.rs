@@ -153,7 +153,31 @@ fn a_save_restarts_the_runtime_in_the_same_container_and_a_layer_change_reboots_
     assert_eq!(seen[0].1["layer"], 2, "{}", watching.printed());
     assert_ne!(host(&seen, "beta").unwrap(), beta, "a new container");
     let alpha_containers = containers_of(&suites.join("alpha.yaml"));
-    assert_eq!(alpha_containers, [alpha], "alpha's warm container stays");
+    assert_eq!(
+        alpha_containers,
+        [alpha.clone()],
+        "alpha's warm container stays"
+    );
+
+    // A code directory deleted and made again (a build's clean output) is not the one the
+    // container mounted: alpha boots anew, and answers with the new code.
+    std::fs::remove_dir_all(dir.path().join("code-alpha")).unwrap();
+    std::fs::create_dir(dir.path().join("code-alpha")).unwrap();
+    std::fs::write(dir.path().join("code-alpha/app.py"), handler(4)).unwrap();
+    watching.wait_for_times("watching 2 suites for changes", 5);
+    // Removing and making a directory may come as two batches of changes: the last run counts.
+    loop {
+        let runs = watching.count("watching 2 suites for changes");
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        if watching.count("watching 2 suites for changes") == runs
+            && watching.printed().trim_end().ends_with("Ctrl-C stops")
+        {
+            break;
+        }
+    }
+    let seen = latest(&report);
+    assert_eq!(seen[0].1["v"], 4, "{}", watching.printed());
+    assert_ne!(host(&seen, "alpha").unwrap(), alpha, "a new container");
 
     assert_eq!(watching.interrupt(), Some(0), "{}", watching.printed());
     for name in ["alpha", "beta"] {

@@ -147,6 +147,10 @@ impl<'a> Slot<'a> {
         runner: &Runner,
     ) -> Option<Result<(Worker, crate::worker::Ready), NoWorker>> {
         let mut worker = runner.prepared.unpark(&self.suite.1.file, self.id.slot)?;
+        if !worker.reloads_in_place() {
+            worker.retire(false);
+            return None;
+        }
         match runner.unless_stopped(worker.reload()).await {
             None => Some(Err(NoWorker::Stopped)),
             Some(Ok(ready)) => Some(Ok((worker, ready))),

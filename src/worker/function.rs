@@ -339,6 +339,18 @@ impl Blueprint {
             .find_map(|a| Witness::of(&a.source, &a.target))
     }
 
+    /// The directories of this machine a container of it bind-mounts, each with what it is
+    /// now (device and inode): one deleted and made again (a build tool's clean output
+    /// directory) is another directory, which a running container does not see.
+    pub fn bound(&self) -> Vec<(PathBuf, Option<(u64, u64)>)> {
+        self.spec
+            .artifacts
+            .iter()
+            .filter(|a| a.delivery == Delivery::BindReadOnly)
+            .map(|a| (a.source.clone(), identity(&a.source)))
+            .collect()
+    }
+
     /// Leaves the merged layers on disk for a container kept after the run.
     pub fn keep_files(&self) {
         let mut dir = self.merged_layers.lock().unwrap_or_else(|e| e.into_inner());
@@ -346,6 +358,13 @@ impl Blueprint {
             let _ = dir.keep();
         }
     }
+}
+
+/// Which directory `path` is now: its device and inode.
+pub fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.dev(), meta.ino()))
 }
 
 fn read_only(source: &Path, target: &str, delivery: Delivery) -> Artifact {

@@ -151,6 +151,8 @@ pub struct Invocation {
 
 /// A booted function container with its RIE client.
 pub struct Worker {
+    /// The directories its container bind-mounts, as they were when it booted.
+    bound: Vec<(std::path::PathBuf, Option<(u64, u64)>)>,
     engine: Engine,
     owned: OwnedContainers,
     blueprint: Arc<Blueprint>,
@@ -270,6 +272,7 @@ impl Worker {
             took: started.elapsed(),
         };
         let worker = Worker {
+            bound: blueprint.bound(),
             engine: engine.clone(),
             owned: owned.clone(),
             blueprint,
@@ -334,10 +337,15 @@ impl Worker {
 
     /// Whether [`Worker::reload`] gives the function a new execution environment in this
     /// container, from its code as it now is: lambda-ci's agent can, with code and layers
-    /// bind-mounted from directories; RIE cannot, and a zip's or a volume's copy would be the
-    /// old code, so those containers are booted anew.
+    /// bind-mounted from directories that are still the ones it mounted; RIE cannot, a zip's
+    /// or a volume's copy would be the old code, and a directory deleted and made again is
+    /// not the one mounted, so those containers are booted anew.
     pub fn reloads_in_place(&self) -> bool {
         self.blueprint.in_place
+            && self
+                .bound
+                .iter()
+                .all(|(path, was)| function::identity(path) == *was)
     }
 
     /// A new execution environment in the same container, as a new deployment gets: the
