@@ -146,8 +146,9 @@ pub enum EventKind {
         copied: bool,
         reason: String,
     },
-    /// A worker's container is being created and started.
-    ContainerStarting { worker: WorkerRef },
+    /// A worker's container is being created and started; or, with `in_place`, a warm one
+    /// kept from the session's last run starts the function's runtime again.
+    ContainerStarting { worker: WorkerRef, in_place: bool },
     /// A worker's container answers; its cases can run.
     ContainerReady {
         worker: WorkerRef,

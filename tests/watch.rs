@@ -155,7 +155,7 @@ fn a_save_restarts_the_runtime_in_the_same_container_and_a_layer_change_reboots_
     let alpha_containers = containers_of(&suites.join("alpha.yaml"));
     assert_eq!(
         alpha_containers,
-        [alpha.clone()],
+        std::slice::from_ref(&alpha),
         "alpha's warm container stays"
     );
 

@@ -304,10 +304,13 @@ impl<W: Write> Console<W> {
                 let line = format!("code and layers: {how} ({reason})");
                 self.progress.println(&line);
             }
-            EventKind::ContainerStarting { worker } => {
+            EventKind::ContainerStarting { worker, in_place } => {
                 let suite = &worker.suite;
-                self.progress
-                    .status(format!("booting {} ({})", suite.function, suite.image));
+                self.progress.status(if *in_place {
+                    format!("restarting {} in its warm container", suite.function)
+                } else {
+                    format!("booting {} ({})", suite.function, suite.image)
+                });
             }
             EventKind::ContainerReady { .. } => self.progress.idle(),
             // Each case of the suite reports the failure; the first carries the output.

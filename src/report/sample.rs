@@ -128,6 +128,7 @@ pub fn events() -> Vec<Event> {
             3,
             EventKind::ContainerStarting {
                 worker: worker.clone(),
+                in_place: false,
             },
         ),
         event(

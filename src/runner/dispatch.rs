@@ -127,7 +127,7 @@ impl Live {
     /// Whether `kind` changes what runs, keeping track of it.
     fn saw(&mut self, kind: &EventKind) -> bool {
         match kind {
-            EventKind::ContainerStarting { worker } => self.active.push((
+            EventKind::ContainerStarting { worker, .. } => self.active.push((
                 Activity::Booting(worker.id),
                 format!("booting {}", worker.suite.function),
             )),
@@ -412,7 +412,7 @@ fn suite_of(kind: &EventKind) -> Option<SuiteId> {
         EventKind::CaseStarted { case }
         | EventKind::CaseFinished { case, .. }
         | EventKind::SnapshotRecorded { case, .. } => case.suite.id,
-        EventKind::ContainerStarting { worker }
+        EventKind::ContainerStarting { worker, .. }
         | EventKind::ContainerReady { worker, .. }
         | EventKind::ContainerFailed { worker, .. }
         | EventKind::ContainerKept { worker, .. } => worker.suite.id,

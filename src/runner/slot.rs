@@ -84,11 +84,16 @@ impl<'a> Slot<'a> {
                 self.id.generation += 1;
             }
             self.lost = false;
+            let warm = match self.worker {
+                None => self.warm(runner),
+                Some(_) => None,
+            };
             out.emit(EventKind::ContainerStarting {
                 worker: self.worker_ref(),
+                in_place: warm.is_some(),
             });
-            if self.worker.is_none()
-                && let Some(reloaded) = self.warm_again(runner).await
+            if let Some(warm) = warm
+                && let Some(reloaded) = Self::reload(runner, warm).await
             {
                 let (worker, ready) = reloaded?;
                 out.emit(EventKind::ContainerReady {
@@ -139,18 +144,23 @@ impl<'a> Slot<'a> {
         Ok(self.worker.as_mut().expect("booted above"))
     }
 
-    /// The container this slot kept warm from the session's last plan, given a new execution
-    /// environment from the code as it now is; `None` when none was kept or it could not be
-    /// reloaded (it is then removed, and a container is booted).
-    async fn warm_again(
-        &self,
-        runner: &Runner,
-    ) -> Option<Result<(Worker, crate::worker::Ready), NoWorker>> {
-        let mut worker = runner.prepared.unpark(&self.suite.1.file, self.id.slot)?;
-        if !worker.reloads_in_place() {
-            worker.retire(false);
-            return None;
+    /// The container this slot kept warm from the session's last plan, when one was kept and
+    /// can still start its runtime again in place (else it is removed).
+    fn warm(&self, runner: &Runner) -> Option<Worker> {
+        let worker = runner.prepared.unpark(&self.suite.1.file, self.id.slot)?;
+        if worker.reloads_in_place() {
+            return Some(worker);
         }
+        worker.retire(false);
+        None
+    }
+
+    /// `worker` given a new execution environment from the code as it now is; `None` when it
+    /// could not be (it is then removed, and a container is booted).
+    async fn reload(
+        runner: &Runner,
+        mut worker: Worker,
+    ) -> Option<Result<(Worker, crate::worker::Ready), NoWorker>> {
         match runner.unless_stopped(worker.reload()).await {
             None => Some(Err(NoWorker::Stopped)),
             Some(Ok(ready)) => Some(Ok((worker, ready))),

@@ -106,9 +106,13 @@ impl Printer {
                     };
                     self.line(&format!("code and layers: {how} ({reason})"));
                 }
-                EventKind::ContainerStarting { worker } => {
+                EventKind::ContainerStarting { worker, in_place } => {
                     let f = &worker.suite.function;
-                    self.of(f, &format!("booting a container ({})", worker.suite.image));
+                    if in_place {
+                        self.of(f, "restarting the runtime in its container (new code)");
+                    } else {
+                        self.of(f, &format!("booting a container ({})", worker.suite.image));
+                    }
                 }
                 EventKind::ContainerReady { worker, took, .. } => {
                     let f = &worker.suite.function;

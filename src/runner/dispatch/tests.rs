@@ -59,7 +59,7 @@ fn names(events: &[EventKind]) -> Vec<String> {
             EventKind::CaseFinished { case, .. } => {
                 format!("f{}.{}", case.id.suite.0, case.id.index)
             }
-            EventKind::ContainerStarting { worker } => format!("W{}", worker.suite.id.0),
+            EventKind::ContainerStarting { worker, .. } => format!("W{}", worker.suite.id.0),
             EventKind::RunFinished { .. } => "end".into(),
             _ => "?".into(),
         })
@@ -99,6 +99,7 @@ fn a_later_suite_waits_until_every_earlier_one_has_finished() {
             },
             suite: suite(s),
         },
+        in_place: false,
     };
     let events = vec![
         EventKind::SuiteStarted { suite: suite(1) },
