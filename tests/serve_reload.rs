@@ -9,14 +9,21 @@ use std::time::Duration;
 use common::serve::*;
 use common::*;
 
+/// The version a call's answer names, the container that answered, and what `/tmp` held.
+fn answered(body: &str) -> (String, String, serde_json::Value) {
+    let answer: serde_json::Value = serde_json::from_str(body).unwrap();
+    let text = |k: &str| answer[k].as_str().unwrap_or_default().to_string();
+    (text("version"), text("host"), answer["tmp"].clone())
+}
+
 #[test]
-fn a_code_change_replaces_only_its_function_and_a_call_in_flight_answers_from_the_old_code() {
+fn a_code_change_restarts_only_its_functions_runtime_in_place_after_the_call_in_flight() {
     let dir = tempfile::tempdir().unwrap();
     let code = dir.path().join("code");
     std::fs::create_dir(&code).unwrap();
     let app = |version: &str| {
         format!(
-            "import time\nVERSION = {version:?}\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return {{'version': VERSION}}\n"
+            "import os, socket, time\nVERSION = {version:?}\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    tmp = sorted(os.listdir('/tmp'))\n    open('/tmp/' + VERSION, 'w').write('x')\n    return {{'version': VERSION, 'host': socket.gethostname(), 'tmp': tmp}}\n"
         )
     };
     std::fs::write(code.join("app.py"), app("v1")).unwrap();
@@ -32,10 +39,10 @@ fn a_code_change_replaces_only_its_function_and_a_call_in_flight_answers_from_th
     let (_suites, paths) = suites();
     let server = Server::start(&[versioned.to_str().unwrap(), paths[0].to_str().unwrap()]);
     let url = |f: &str| format!("{}/2015-03-31/functions/{f}/invocations", server.url());
-    assert_eq!(
-        curl_call(&url("versioned"), "{}"),
-        ("200".into(), r#"{"version": "v1"}"#.into())
-    );
+    let (status, body) = curl_call(&url("versioned"), "{}");
+    assert_eq!(status, "200", "{body}");
+    let (version, host, _) = answered(&body);
+    assert_eq!(version, "v1");
     assert_eq!(curl_call(&url("echo"), r#"{"a": 1}"#).0, "200");
     let echo_before = containers_of(&paths[0]);
 
@@ -45,16 +52,14 @@ fn a_code_change_replaces_only_its_function_and_a_call_in_flight_answers_from_th
     };
     std::thread::sleep(Duration::from_millis(800));
     std::fs::write(code.join("app.py"), app("v2")).unwrap();
-    server.wait_for("versioned serving the new version");
-    // The call in flight finishes on the old container, with the old code.
-    assert_eq!(
-        slow.join().unwrap(),
-        ("200".into(), r#"{"version": "v1"}"#.into())
-    );
-    assert_eq!(
-        curl_call(&url("versioned"), "{}"),
-        ("200".into(), r#"{"version": "v2"}"#.into())
-    );
+    server.wait_for("versioned serving the new version (its runtime restarted in place");
+    // The call in flight finishes with the old code; the runtime restarts after it.
+    assert_eq!(answered(&slow.join().unwrap().1).0, "v1");
+    // The same container answers with the new code, in a new execution environment: `/tmp`
+    // holds nothing the old runtime wrote.
+    let (version, again, tmp) = answered(&curl_call(&url("versioned"), "{}").1);
+    assert_eq!((version.as_str(), again.as_str()), ("v2", host.as_str()));
+    assert_eq!(tmp, serde_json::json!([]), "/tmp emptied");
     // The other function kept its container.
     assert_eq!(containers_of(&paths[0]), echo_before);
     assert_eq!(
@@ -75,7 +80,18 @@ fn a_code_change_replaces_only_its_function_and_a_call_in_flight_answers_from_th
         "{}",
         server.printed()
     );
-    assert_eq!(curl_call(&url("versioned"), "{}").1, r#"{"version": "v2"}"#);
+    assert_eq!(answered(&curl_call(&url("versioned"), "{}").1).0, "v2");
+
+    // A change of the function's definition is a new version, on new containers.
+    std::fs::write(
+        &versioned,
+        good.replace("  timeout: 10\n", "  timeout: 10\n  memory: 256\n"),
+    )
+    .unwrap();
+    server.wait_for("the old one finishes the calls it took");
+    let (version, other, _) = answered(&curl_call(&url("versioned"), "{}").1);
+    assert_eq!(version, "v2");
+    assert_ne!(other, host, "a new container");
 }
 
 // Regression: in flag mode the suite written for the flags was written again on each reload,

@@ -124,6 +124,17 @@ impl Prepared {
 }
 
 impl Runner {
+    /// Whether `suite`'s containers can restart its runtime in place (see
+    /// [`crate::worker::Worker::reloads_in_place`]); so can a function with none yet.
+    pub(crate) fn reloads_in_place(&self, suite: SuiteId) -> bool {
+        let cell = self.prepared.blueprint(&self.suites[suite.0].file);
+        match cell.get() {
+            Some(Ok(blueprint)) => blueprint.in_place,
+            Some(Err(_)) => false,
+            None => true,
+        }
+    }
+
     /// Forgets what was prepared for `suite`'s function alone (see [`Prepared::forget`]).
     pub fn rebuild(&self, suite: SuiteId) {
         let loaded = &self.suites[suite.0];

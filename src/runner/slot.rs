@@ -171,6 +171,39 @@ impl<'a> Slot<'a> {
         }
     }
 
+    /// Gives the function a new execution environment from its code as it now is: in the same
+    /// container when it can restart its runtime in place, else by letting the container go,
+    /// so that the next invocation boots one. Nothing when the slot has no container.
+    pub(crate) async fn restart(&mut self, runner: &Runner, out: &Emitter) {
+        let Some(worker) = self.worker.take() else {
+            return;
+        };
+        if self.lost || !worker.reloads_in_place() {
+            worker.retire(false);
+            self.id.generation += 1;
+            self.lost = false;
+            return;
+        }
+        out.emit(EventKind::ContainerStarting {
+            worker: self.worker_ref(),
+            in_place: true,
+        });
+        match Self::reload(runner, worker).await {
+            Some(Ok((worker, ready))) => {
+                out.emit(EventKind::ContainerReady {
+                    worker: self.worker_ref(),
+                    name: ready.name,
+                    invoke_url: ready.invoke_url,
+                    took: ready.took,
+                });
+                self.worker = Some(worker);
+                self.served = 0;
+            }
+            Some(Err(_)) => {}
+            None => self.id.generation += 1,
+        }
+    }
+
     /// Records that the worker served one invocation, which lost its container or not.
     pub(crate) fn served(&mut self, lost: bool) {
         self.served += 1;

@@ -1,10 +1,11 @@
 //! One served function: a FIFO queue of calls in front of its pool of up to `concurrency:`
 //! containers, each a [`Slot`] of the runner that takes one call at a time. A container boots
 //! only when a call waits, none is idle and fewer than `concurrency` exist (or all at start with
-//! `--warm`); containers stay warm, and `isolation: cold` gives each call a fresh one.
+//! `--warm`); containers stay warm, and `isolation: cold` gives each call a fresh one. A reload
+//! in place restarts the runtime of every container, each once it has finished its call.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, OnceCell, Semaphore, oneshot};
@@ -52,6 +53,17 @@ pub struct Function {
     boots: Arc<Semaphore>,
     out: Emitter,
     slots: Mutex<tokio::task::JoinSet<()>>,
+    /// How many reloads in place were asked for; each slot restarts its runtime once per.
+    epoch: AtomicU64,
+    /// For each slot that runs, the last reload it has made; `None` for a slot not running.
+    epochs: tokio::sync::watch::Sender<Vec<Option<u64>>>,
+}
+
+/// What a slot does next.
+enum Next {
+    Call(Call),
+    /// Restart the runtime: the code changed (the reload's number).
+    Reload(u64),
 }
 
 /// Whether a call of `len` bytes may wait behind `queue`, of at most `limit` calls and
@@ -90,7 +102,37 @@ impl Function {
             boots,
             out,
             slots: Mutex::new(tokio::task::JoinSet::new()),
+            epoch: AtomicU64::new(0),
+            epochs: tokio::sync::watch::Sender::new(Vec::new()),
         })
+    }
+
+    /// Whether a change of code can be served by restarting the runtime in this version's
+    /// containers rather than by a new version.
+    pub fn reloads_in_place(&self) -> bool {
+        self.runner.reloads_in_place(self.suite)
+    }
+
+    /// Restarts the runtime in every container, each once the call it is serving (if any)
+    /// is over; calls that come meanwhile wait and are answered by the new code. Returns when
+    /// every container has.
+    pub async fn reload_in_place(&self) {
+        let target = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        self.waiting.notify_waiters();
+        let mut epochs = self.epochs.subscribe();
+        let _ = epochs
+            .wait_for(|slots| slots.iter().flatten().all(|e| *e >= target))
+            .await;
+    }
+
+    /// Records the reload slot `n` has made, or with `None` that it no longer runs.
+    fn at_epoch(&self, n: usize, epoch: Option<u64>) {
+        self.epochs.send_modify(|slots| {
+            if slots.len() <= n {
+                slots.resize(n + 1, None);
+            }
+            slots[n] = epoch;
+        });
     }
 
     /// The suite that declares the function, as it was when this version was made.
@@ -185,12 +227,17 @@ impl Function {
         while slots.join_next().await.is_some() {}
     }
 
-    /// The next call, or none once the function drains and its queue is empty.
-    async fn next_call(&self) -> Option<Call> {
+    /// The next call, or a reload when one was asked for after `seen`; none once the function
+    /// drains and its queue is empty.
+    async fn next(&self, seen: u64) -> Option<Next> {
         loop {
             let notified = self.waiting.notified();
+            let epoch = self.epoch.load(Ordering::SeqCst);
+            if epoch > seen {
+                return Some(Next::Reload(epoch));
+            }
             if let Some(call) = lock(&self.queue).pop_front() {
-                return Some(call);
+                return Some(Next::Call(call));
             }
             if self.draining.load(Ordering::SeqCst) {
                 return None;
@@ -227,6 +274,10 @@ impl Function {
         let runner = self.runner.clone();
         let suite = self.suite();
         let mut slot = Slot::new(&runner, (self.suite, suite), n);
+        // A slot started now boots from the code as it is: it is up to date.
+        let mut seen = self.epoch.load(Ordering::SeqCst);
+        self.at_epoch(n, Some(seen));
+        let _running = Running(&self, n);
         if let Some(booted) = booted {
             match self.ready(&runner, &mut slot).await {
                 Ok(_) => drop(booted.send(Ok(()))),
@@ -234,7 +285,16 @@ impl Function {
                 Err(Some(why)) => drop(booted.send(Err(why))),
             }
         }
-        while let Some(call) = self.next_call().await {
+        while let Some(next) = self.next(seen).await {
+            let call = match next {
+                Next::Call(call) => call,
+                Next::Reload(epoch) => {
+                    slot.restart(&runner, &self.out).await;
+                    seen = epoch;
+                    self.at_epoch(n, Some(seen));
+                    continue;
+                }
+            };
             if suite.isolation == Isolation::Cold {
                 slot.make_fresh();
             }
@@ -261,6 +321,16 @@ impl Function {
             let _ = call.reply.send(Ok(invocation));
         }
         slot.retire(&runner, false, &self.out);
+    }
+}
+
+/// A running slot of a function: said not to run once it ends, however it ends (an aborted
+/// slot included), so that no reload waits for it.
+struct Running<'a>(&'a Function, usize);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.at_epoch(self.1, None);
     }
 }
 

@@ -1,8 +1,12 @@
-//! Hot reload for `serve`: when a served function's suite file, code, layers or build context
-//! change on this machine, its containers are replaced blue/green — the new version's first
-//! container is ready before the old version takes no more calls, and calls already taken
-//! finish on the old one. Other functions are untouched. A suite that no longer loads keeps
-//! the old version serving, and its errors are printed at their lines.
+//! Hot reload for `serve`: when a served function's files change on this machine, what the
+//! change touched is asked of [`watch::reload`], as `watch` asks it. A change to bind-mounted
+//! code (or to the suite's cases) restarts the runtime in place in each of its containers,
+//! once the call each is serving is over; calls that come meanwhile wait for the new code. A
+//! change to the function's definition, layers, build context or zip replaces its containers
+//! blue/green — the new version's first container is ready before the old version takes no
+//! more calls, and calls already taken finish on the old one. Other functions are untouched.
+//! A suite that no longer loads keeps the old version serving, and its errors are printed at
+//! their lines.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +18,7 @@ use super::http::Api;
 use super::{Server, load};
 use crate::cleanup::{self, Signal};
 use crate::error::Error;
-use crate::watch::{self, Watcher};
+use crate::watch::{self, Reload, Watcher};
 
 impl Server {
     /// Serves until a signal comes, reloading functions as their files change (unless
@@ -96,7 +100,7 @@ impl Server {
                 return;
             }
         };
-        let fresh: Vec<_> = loaded
+        let mut fresh: Vec<_> = loaded
             .into_iter()
             .filter(|s| names.contains(&s.function.name))
             .collect();
@@ -108,6 +112,21 @@ impl Server {
                 name,
                 "is no longer declared by its suites: still serving the version before",
             );
+        }
+        let in_place: Vec<&Arc<Function>> = hit
+            .iter()
+            .filter(|f| {
+                let new = fresh.iter().find(|s| s.function.name == f.name);
+                new.is_some_and(|new| {
+                    f.reloads_in_place()
+                        && watch::reload(f.suite(), new, changed) == Reload::InPlace
+                })
+            })
+            .collect();
+        fresh.retain(|s| !in_place.iter().any(|f| f.name == s.function.name));
+        self.restart_in_place(&in_place).await;
+        if fresh.is_empty() {
+            return;
         }
         let functions = match self.functions(fresh) {
             Ok(functions) => functions,
@@ -144,6 +163,28 @@ impl Server {
                     f.stop().await;
                 }
             }
+        }
+    }
+
+    /// Restarts the runtime of `functions` in their containers, each said when done.
+    async fn restart_in_place(&self, functions: &[&Arc<Function>]) {
+        for f in functions {
+            self.printer
+                .of(&f.name, "changed: restarting its runtime in place");
+        }
+        let restarted = functions.iter().map(|f| async move {
+            let started = std::time::Instant::now();
+            f.reload_in_place().await;
+            (f, started.elapsed())
+        });
+        for (f, took) in join_all(restarted).await {
+            self.printer.of(
+                &f.name,
+                &format!(
+                    "serving the new version (its runtime restarted in place in {} ms)",
+                    took.as_millis()
+                ),
+            );
         }
     }
 
