@@ -14,8 +14,13 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::suite::Suite;
 
-/// How long the files must be quiet before a batch of changes counts.
-const QUIET: Duration = Duration::from_millis(300);
+/// How long the files must be quiet before a batch of changes counts. An editor's save is over
+/// within a millisecond on a local disk, whether it writes in place (2 events), writes a
+/// temporary file and renames it over (5), or keeps a backup as vim does (7) or JetBrains' safe
+/// write (8) — `scripts/bench.py --only saves` measures it — so 50 ms takes any of them whole
+/// and costs little of the save → verdict time; a build writing for longer is run again when it
+/// is done. A zip still being written is waited for besides.
+const QUIET: Duration = Duration::from_millis(50);
 /// How often `--poll` looks.
 const POLL_EVERY: Duration = Duration::from_millis(250);
 
