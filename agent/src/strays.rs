@@ -128,6 +128,11 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = child.id() as i32;
+        // Between fork and exec the child is still this test's binary.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while command(pid) != "sleep 30" && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         assert_eq!(members(pid), vec![pid]);
         assert_eq!(command(pid), "sleep 30");
         assert_eq!(parent(pid), Some(std::process::id() as i32));
