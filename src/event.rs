@@ -9,8 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::docker::{LogLine, PullProgress};
+use crate::docker::PullProgress;
 use crate::judge::Verdict;
+use crate::lines::LogLine;
 use crate::outcome::{Outcome, Reported};
 use crate::plan::{CaseId, SuiteId, WorkerId};
 use crate::suite::{Architecture, Suite};

@@ -19,6 +19,7 @@ pub mod exit;
 pub mod init;
 pub mod json;
 pub mod judge;
+pub mod lines;
 pub mod list;
 pub mod outcome;
 pub mod plan;

@@ -24,31 +24,9 @@ use super::Engine;
 use lines::{Line, Splitter};
 use window::Window;
 
+pub use crate::lines::{LINE_BYTES, LogLine, LogStream, Matcher};
 pub use lines::READ_BYTES;
-pub use window::{KEPT_LINES, LINE_BYTES, Taken};
-
-/// Which output stream a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogStream {
-    Stdout,
-    Stderr,
-}
-
-/// One line of container output.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct LogLine {
-    pub stream: LogStream,
-    /// The line without its newline; invalid UTF-8 is replaced, never dropped.
-    pub text: String,
-    /// Written by the platform itself, as its framing's mark proved (not the function, which
-    /// may print the same text); never for a framing without a mark.
-    #[serde(skip)]
-    pub platform: bool,
-}
-
-/// Says whether a line (its first [`READ_BYTES`]) is what the reader looks for.
-pub type Matcher = Box<dyn Fn(&str) -> bool + Send>;
+pub use window::{KEPT_LINES, Taken};
 
 /// What a line means to the windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,10 +4,10 @@
 use serde_json::Value;
 
 use super::Redactor;
-use crate::docker::LogLine;
 use crate::event::{CaseResult, EventKind};
 use crate::judge::diff::{Diff, DiffLine};
 use crate::judge::{Failure, Mismatch, MismatchKind, Verdict};
+use crate::lines::LogLine;
 use crate::outcome::{Body, Outcome, TransportError};
 use crate::snapshot::Change;
 

@@ -9,10 +9,10 @@ use owo_colors::{OwoColorize, Style};
 use super::progress::LiveArea;
 pub use super::progress::Progress;
 use super::{Reporter, readable_lines, text, visible};
-use crate::docker::LogLine;
 use crate::event::{CaseRef, CaseResult, Event, EventKind};
 use crate::judge::Verdict;
 use crate::judge::diff::{Diff, Side};
+use crate::lines::LogLine;
 use crate::plan::SuiteId;
 use crate::snapshot::Change;
 

@@ -171,17 +171,17 @@ impl Reporter for Reporters {
 /// Log lines as a reader should see them: runtimes join a multi-line message with CR so it
 /// stays one log event, so CR splits it back into lines; each is made [`visible`] and cut to
 /// [`text::MAX_LINE_CHARS`].
-pub fn readable_lines(logs: &[crate::docker::LogLine]) -> impl Iterator<Item = String> + '_ {
+pub fn readable_lines(logs: &[crate::lines::LogLine]) -> impl Iterator<Item = String> + '_ {
     whole_lines(logs).map(|l| text::cut_line(&l))
 }
 
 /// The longest log line the JSON report holds: a line the log window kept whole (8 KiB) and
 /// its note of what it left out.
-pub const JSON_LOG_LINE_CHARS: usize = crate::docker::LINE_BYTES + 100;
+pub const JSON_LOG_LINE_CHARS: usize = crate::lines::LINE_BYTES + 100;
 
 /// Log lines as [`readable_lines`] has them, but as whole as the log window kept them, for the
 /// JSON report: data, not a screen.
-pub fn whole_lines(logs: &[crate::docker::LogLine]) -> impl Iterator<Item = String> + '_ {
+pub fn whole_lines(logs: &[crate::lines::LogLine]) -> impl Iterator<Item = String> + '_ {
     logs.iter()
         .flat_map(|line| line.text.split('\r'))
         .map(|l| text::cut_line_at(&visible(l), JSON_LOG_LINE_CHARS))

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use crate::docker::{LogLine, LogStream};
 use crate::event::{
     CaseRef, CaseResult, Event, EventKind, PlannedSuite, Stats, SuiteRef, WorkerRef,
 };
 use crate::judge::{self, Verdict};
+use crate::lines::{LogLine, LogStream};
 use crate::outcome::{Body, Outcome, Reported};
 use crate::plan::{CaseId, SuiteId, WorkerId};
 use crate::report::{Reporter, console, github, json, junit};

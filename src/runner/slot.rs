@@ -6,8 +6,8 @@ use tokio::sync::Semaphore;
 
 use super::{Emitter, Runner};
 use crate::chain::one_line;
-use crate::docker::LogLine;
 use crate::event::{EventKind, SuiteRef, WorkerRef};
+use crate::lines::LogLine;
 use crate::plan::{SuiteId, WorkerId};
 use crate::suite::Suite;
 use crate::worker::{Kept, Worker};

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, OnceCell, Semaphore, oneshot};
 
-use crate::docker::Matcher;
+use crate::lines::Matcher;
 use crate::plan::SuiteId;
 use crate::runner::{Emitter, NoWorker, Runner, Slot};
 use crate::suite::{InvokeContext, Isolation, Suite};

@@ -8,8 +8,8 @@ use std::sync::{Arc, RwLock};
 use owo_colors::{AnsiColors, OwoColorize};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::docker::Matcher;
 use crate::event::{Event, EventKind};
+use crate::lines::Matcher;
 use crate::redact::Redactor;
 use crate::report::visible;
 

@@ -8,8 +8,7 @@ use super::{LogLine, Matcher, Role};
 
 /// How many lines of one window are kept: the first half and the last half.
 pub const KEPT_LINES: usize = 2000;
-/// How many bytes of one kept line are kept; the rest is replaced by a note of how much.
-pub const LINE_BYTES: usize = 8 * 1024;
+pub use crate::lines::LINE_BYTES;
 
 /// What a window of output came to.
 #[derive(Debug, Default)]
