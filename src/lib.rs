@@ -6,6 +6,7 @@
 //! shows, with every step sent as an [`event`] from the runner to the reporters.
 
 pub mod artifact;
+pub mod backend;
 pub mod chain;
 pub mod clean;
 pub mod cleanup;

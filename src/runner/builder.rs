@@ -7,15 +7,17 @@ use std::sync::Arc;
 
 use super::{Cancellation, Runner, Session};
 use crate::artifact::Unpacked;
+use crate::backend::container::Containers;
 use crate::config::MountMode;
 use crate::docker::PullPolicy;
 use crate::snapshot::Snapshots;
 use crate::suite::{Credentials, RuntimeApi, Suite};
 use crate::worker::CallerCredentials;
 
-/// A [`Runner`] being made.
+/// A [`Runner`] being made, with the container backend it runs on.
 pub struct RunnerBuilder {
     runner: Runner,
+    containers: Containers,
 }
 
 impl Runner {
@@ -33,22 +35,32 @@ impl Runner {
             owned,
             run_id,
             prepared,
+            containers,
         } = session.clone();
         let invoke_host = engine.host.clone();
+        let containers = Containers {
+            engine,
+            owned,
+            run_id: run_id.clone(),
+            prepared: containers,
+            unpacked,
+            pull: PullPolicy::default(),
+            credentials: None,
+            runtime_api: None,
+            caller: CallerCredentials::default(),
+            mount: MountMode::default(),
+            invoke_host,
+            keep: false,
+        };
         RunnerBuilder {
             runner: Runner {
-                engine,
-                owned,
+                // Set again by `build`, with the options given.
+                backend: Arc::new(containers.clone()),
                 suites: Arc::new(suites),
-                unpacked,
                 prepared,
                 warm: false,
-                pull: PullPolicy::default(),
                 credentials: None,
-                runtime_api: None,
                 caller: CallerCredentials::default(),
-                mount: MountMode::default(),
-                invoke_host,
                 cancellation: Cancellation::default(),
                 jobs: crate::config::default_jobs(),
                 keep: false,
@@ -58,36 +70,39 @@ impl Runner {
                 attachments: "lambda-ci-actual".into(),
                 stop: tokio::sync::watch::channel(None).1,
             },
+            containers,
         }
     }
 }
 
 impl RunnerBuilder {
     pub fn pull(mut self, pull: PullPolicy) -> Self {
-        self.runner.pull = pull;
+        self.containers.pull = pull;
         self
     }
 
     /// `--aws-credentials`: over every function's `aws_credentials`.
     pub fn credentials(mut self, credentials: Option<Credentials>) -> Self {
         self.runner.credentials = credentials;
+        self.containers.credentials = credentials;
         self
     }
 
     /// `--runtime-api`: over every suite's `runtime_api`.
     pub fn runtime_api(mut self, api: Option<RuntimeApi>) -> Self {
-        self.runner.runtime_api = api;
+        self.containers.runtime_api = api;
         self
     }
 
     /// The caller's credentials, for the functions that inherit them.
     pub fn caller(mut self, caller: CallerCredentials) -> Self {
+        self.containers.caller = caller.clone();
         self.runner.caller = caller;
         self
     }
 
     pub fn mount(mut self, mount: MountMode) -> Self {
-        self.runner.mount = mount;
+        self.containers.mount = mount;
         self
     }
 
@@ -95,7 +110,7 @@ impl RunnerBuilder {
     /// engine's host.
     pub fn invoke_host(mut self, host: Option<String>) -> Self {
         if let Some(host) = host {
-            self.runner.invoke_host = host;
+            self.containers.invoke_host = host;
         }
         self
     }
@@ -111,7 +126,7 @@ impl RunnerBuilder {
     }
 
     /// `watch`: containers kept warm for the session's next plan when they can start their
-    /// runtime again in place (see [`crate::worker::Worker::reload`]).
+    /// runtime again in place (see [`crate::backend::Instance::reload`]).
     pub fn warm(mut self, warm: bool) -> Self {
         self.runner.warm = warm;
         self
@@ -120,6 +135,7 @@ impl RunnerBuilder {
     /// `--keep`: containers left running after the run.
     pub fn keep(mut self, keep: bool) -> Self {
         self.runner.keep = keep;
+        self.containers.keep = keep;
         self
     }
 
@@ -142,7 +158,8 @@ impl RunnerBuilder {
         self
     }
 
-    pub fn build(self) -> Runner {
+    pub fn build(mut self) -> Runner {
+        self.runner.backend = Arc::new(self.containers);
         self.runner
     }
 }

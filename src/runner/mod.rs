@@ -4,13 +4,12 @@
 
 mod attach;
 mod builder;
-mod delivery;
 mod dispatch;
-mod images;
 mod pool;
 mod prepared;
 mod session;
 mod slot;
+mod tellers;
 
 use std::sync::Arc;
 
@@ -18,14 +17,12 @@ use futures_util::future::join_all;
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::artifact::Unpacked;
-use crate::config::MountMode;
-use crate::docker::{Engine, OwnedContainers, PullPolicy};
+use crate::backend::Backend;
 use crate::event::{CaseRef, Event, EventKind, PlannedSuite, Stats, SuiteRef};
 use crate::plan::{Plan, SuiteId};
 use crate::redact::{MIN_SECRET_CHARS, Redactor};
 use crate::snapshot::Snapshots;
-use crate::suite::{Architecture, Credentials, Suite};
+use crate::suite::{Credentials, Suite};
 use crate::worker::CallerCredentials;
 
 pub use builder::RunnerBuilder;
@@ -51,30 +48,20 @@ fn not_run(reason: &str) -> String {
     format!("not run: {reason}")
 }
 
-/// Executes a plan against an engine; made by [`Runner::builder`] alone.
+/// Executes a plan on a backend; made by [`Runner::builder`] alone.
 pub struct Runner {
-    pub(crate) engine: Engine,
-    pub(crate) owned: OwnedContainers,
+    /// Where the functions run; nothing of the runner's knows more of it than this.
+    pub(crate) backend: Arc<dyn Backend>,
     pub(crate) suites: Arc<Vec<Suite>>,
-    /// Where each zipped artifact was unpacked.
-    pub(crate) unpacked: Arc<Unpacked>,
-    /// What is prepared (images, blueprints, how artifacts are delivered, warm containers),
-    /// shared with the session's other runners.
+    /// What the session keeps across plans (slot generations, warm instances).
     pub(crate) prepared: std::sync::Arc<Prepared>,
-    /// `watch`: a slot's container is kept warm for the session's next plan, rather than
+    /// `watch`: a slot's instance is kept warm for the session's next plan, rather than
     /// removed, when it can start its runtime again in place.
     pub(crate) warm: bool,
-    pub(crate) pull: PullPolicy,
     /// `--aws-credentials`: overrides every function's `aws_credentials`.
     pub(crate) credentials: Option<Credentials>,
-    /// `--runtime-api`: overrides every suite's `runtime_api`.
-    pub(crate) runtime_api: Option<crate::suite::RuntimeApi>,
     /// The caller's credentials, for functions that inherit them.
     pub(crate) caller: CallerCredentials,
-    /// How code and layers reach the containers.
-    pub(crate) mount: MountMode,
-    /// The host the containers' published ports are reached at.
-    pub(crate) invoke_host: String,
     /// When to stop starting cases (`--fail-fast`, `--max-fail`).
     pub(crate) cancellation: Cancellation,
     /// `--jobs`: how many containers may serve at once across the run.
@@ -94,17 +81,15 @@ pub struct Runner {
     pub(crate) stop: tokio::sync::watch::Receiver<Option<String>>,
 }
 
-/// What every executor of a run shares: the bounds on containers, the images, and how
-/// artifacts reach the containers.
+/// What every executor of a run shares: the bounds on instances, and who tells each
+/// preparation's problem.
 struct Shared {
-    /// One permit per container serving, across the run.
+    /// One permit per instance serving, across the run.
     jobs: Semaphore,
-    /// One permit per container booting.
+    /// One permit per instance booting.
     boots: Semaphore,
-    /// Who tells each image's problem in full.
-    tellers: images::Tellers,
-    /// The engine's own instruction set, when it says.
-    engine_arch: Option<Architecture>,
+    /// Who tells each preparation's problem in full.
+    tellers: tellers::Tellers,
     redactor: Redactor,
 }
 
@@ -113,11 +98,7 @@ impl Runner {
     /// Failing cases are data, not errors. What is prepared for it stays for the next plan.
     pub async fn execute(&self, plan: &Plan, events: UnboundedSender<Event>) -> Stats {
         let suites = &self.suites;
-        // The run's network is made while images are checked, not on the first boot's path.
-        if self.engine.own_network.is_none() && suites.iter().any(|s| s.function.network.is_none())
-        {
-            self.owned.make_network_soon(&self.engine, &self.run_id);
-        }
+        self.backend.begin(suites);
         let planned = plan.suites();
         let redactor = self.redactor();
         let (dispatcher, out, inbox) = dispatch::Dispatcher::new(
@@ -146,10 +127,6 @@ impl Runner {
             jobs: Semaphore::new(self.jobs.max(1)),
             boots: Semaphore::new(boots_at_once().min(self.jobs.max(1))),
             tellers: self.tellers(plan),
-            engine_arch: self
-                .engine
-                .architecture()
-                .and_then(Architecture::from_engine),
             redactor,
         };
         join_all(
@@ -170,14 +147,24 @@ impl Runner {
         dispatching.await.unwrap_or_default()
     }
 
-    /// The image `suite`'s function boots, made ready once; or why there is none, in full.
-    pub(crate) async fn image_ready(
-        &self,
-        suite: SuiteId,
-        out: &Emitter,
-    ) -> Result<String, String> {
-        let tellers = images::Tellers::none();
-        self.image(&tellers, suite, out).await.map_err(|p| p.first)
+    /// What `suite`'s function needs made ready once (its image); or why it cannot be, in
+    /// full.
+    pub(crate) async fn ready(&self, suite: SuiteId, out: &Emitter) -> Result<(), String> {
+        let say = |kind| out.emit(kind);
+        let suite = &self.suites[suite.0];
+        self.backend.prepare(suite, &say).await.map_err(|p| p.full)
+    }
+
+    /// Forgets what was prepared for `suite`'s function alone (see [`Session::rebuild`]).
+    pub fn rebuild(&self, suite: SuiteId) {
+        let loaded = &self.suites[suite.0];
+        self.prepared.forget(&loaded.file);
+        self.backend.forget(loaded);
+    }
+
+    /// Whether `suite`'s instances can start its runtime again in place.
+    pub(crate) fn reloads_in_place(&self, suite: SuiteId) -> bool {
+        self.backend.reloads_in_place(&self.suites[suite.0])
     }
 
     /// Why the run is stopping, once it is.

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use futures_util::future::join_all;
 
-use super::images::ImageProblem;
 use super::slot::{NoWorker, Slot};
+use super::tellers::Unready;
 use super::{Emitter, Runner, Shared, attach, lock, not_run};
 use crate::event::{CaseRef, CaseResult, EventKind, Stats, SuiteRef};
 use crate::judge::{self, Evidence, LogsSeen, Snapshot, Verdict};
@@ -23,8 +23,10 @@ struct Pool<'a> {
     suite: &'a Suite,
     suite_ref: SuiteRef,
     queue: Mutex<VecDeque<CaseId>>,
-    /// The image, or why there is none.
-    image: Result<String, ImageProblem>,
+    /// Whether the function is ready to boot (its image), or why not.
+    image: Result<(), Unready>,
+    /// What to warn of once it is.
+    warning: Option<String>,
     /// Once a container cannot be booted, every remaining case ends with this error; the
     /// first of them carries what the container wrote.
     problem: Mutex<Option<(String, Vec<LogLine>)>>,
@@ -52,15 +54,19 @@ impl Runner {
     /// Runs one function's cases on a pool of its containers.
     pub(super) async fn run_pool(&self, unit: &Unit, shared: &Shared, out: Emitter) {
         let suite = &self.suites[unit.suite.0];
-        let image = self.unless_stopped(self.image(&shared.tellers, unit.suite, &out));
+        let image = self.unless_stopped(self.prepare(&shared.tellers, unit.suite, &out));
         // Stopped first: every case is then reported not run when it asks to start.
         let image = image.await.unwrap_or_else(|| {
             let reason = self.stopped().unwrap_or_default();
-            Err(ImageProblem {
+            Err(Unready {
                 first: reason.clone(),
                 brief: reason,
             })
         });
+        let warning = match &image {
+            Ok(()) => self.backend.warning(suite).await,
+            Err(_) => None,
+        };
         let pool = Pool {
             unit,
             suite,
@@ -68,12 +74,13 @@ impl Runner {
             queue: Mutex::new(unit.cases.iter().copied().collect()),
             problem: Mutex::new(image.as_ref().err().map(|e| (e.first.clone(), Vec::new()))),
             image,
+            warning,
             started: std::sync::Once::new(),
         };
         let slots = suite.concurrency.clamp(1, unit.cases.len().max(1));
         join_all((0..slots).map(|slot| self.serve(&pool, slot, shared, &out))).await;
         // A suite whose slots never started (no case was planned to run) still begins.
-        self.begin(&pool, shared, &out);
+        self.begin(&pool, &out);
         out.emit(EventKind::SuiteFinished {
             suite: pool.suite_ref.clone(),
             stats: Stats::default(),
@@ -81,23 +88,15 @@ impl Runner {
     }
 
     /// Announces the suite once, when its first container slot gets to run.
-    fn begin(&self, pool: &Pool<'_>, shared: &Shared, out: &Emitter) {
+    fn begin(&self, pool: &Pool<'_>, out: &Emitter) {
         pool.started.call_once(|| {
             out.emit(EventKind::SuiteStarted {
                 suite: pool.suite_ref.clone(),
             });
-            let f = &pool.suite.function;
-            if pool.image.is_ok()
-                && let Some(engine_arch) = shared.engine_arch.filter(|a| *a != f.architecture)
-            {
+            if let Some(message) = &pool.warning {
                 out.emit(EventKind::Warning {
                     suite: pool.suite_ref.clone(),
-                    message: format!(
-                        "{} is built for {} and this engine runs {}: it runs under emulation, if at all, and its timings are not representative",
-                        f.name,
-                        f.architecture.name(),
-                        engine_arch.name()
-                    ),
+                    message: message.clone(),
                 });
             }
         });
@@ -112,9 +111,8 @@ impl Runner {
         let Ok(serving) = shared.jobs.acquire().await else {
             return;
         };
-        self.begin(pool, shared, out);
+        self.begin(pool, out);
         let mut slot = Slot::new(self, (pool.unit.suite, pool.suite), slot);
-        let image = pool.image.as_deref().unwrap_or_default();
         while let Some(case_id) = pool.next_case() {
             let case = &pool.suite.cases[case_id.index];
             let case_ref = CaseRef::new(&pool.suite_ref, case_id, pool.suite);
@@ -128,7 +126,7 @@ impl Runner {
             }
             let ready = match pool.problem() {
                 Some(problem) => Err(problem),
-                None => match slot.worker(self, image, &shared.boots, out).await {
+                None => match slot.worker(self, &shared.boots, out).await {
                     Ok(worker) => Ok(worker),
                     Err(NoWorker::Stopped) => {
                         self.cut_short(case_ref, false, out);
@@ -217,7 +215,7 @@ impl Runner {
         &self,
         pool: &Pool<'_>,
         case_id: CaseId,
-        invocation: &crate::worker::Invocation,
+        invocation: &crate::backend::Invocation,
         shared: &Shared,
     ) -> (Verdict, Option<Change>) {
         let suite = pool.suite;

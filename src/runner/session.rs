@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use super::Prepared;
+use crate::backend::container;
 use crate::docker::{Engine, OwnedContainers};
-use crate::suite::Suite;
 
 /// What plans share; cheap to clone (every clone is the same session).
 #[derive(Clone)]
@@ -17,6 +17,8 @@ pub struct Session {
     pub(crate) owned: OwnedContainers,
     pub(crate) run_id: String,
     pub(crate) prepared: Arc<Prepared>,
+    /// What the container backend prepared: images, delivery, the agent, blueprints.
+    pub(crate) containers: Arc<container::Prepared>,
 }
 
 impl Session {
@@ -28,6 +30,7 @@ impl Session {
             owned,
             run_id,
             prepared: Arc::default(),
+            containers: Arc::default(),
         }
     }
 
@@ -43,12 +46,12 @@ impl Session {
         &self.run_id
     }
 
-    /// Forgets what was prepared for `suite`'s function alone — its blueprint, its warm
-    /// containers, its image when built from a context — so that the next plan makes them
+    /// Forgets what was prepared for `suite`'s function alone — its warm instances, its
+    /// blueprint, its image when built from a context — so that the next plan makes them
     /// anew from the files as they now are.
-    pub fn rebuild(&self, suite: &Suite) {
-        self.prepared
-            .forget(&suite.file, super::images::image_key(&suite.function));
+    pub fn rebuild(&self, suite: &crate::suite::Suite) {
+        self.prepared.forget(&suite.file);
+        self.containers.forget_suite(suite);
     }
 
     /// Removes the warm containers in the background (the sweep waits for them).

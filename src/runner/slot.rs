@@ -1,16 +1,16 @@
-//! One container slot of a function's pool: the container it serves with, booted when first
-//! needed, replaced after it is lost, fresh for each cold call, retired at the end. The run's
-//! pools and `serve`'s drive slots alike; a slot lends its worker to one invocation at a time.
+//! One slot of a function's pool: the instance it serves with (a container, on the container
+//! backend), booted when first needed, replaced after it is lost, fresh for each cold call,
+//! restarted in place after a change, retired (or kept warm) at the end. The run's pools and
+//! `serve`'s drive slots alike; a slot lends its instance to one invocation at a time.
 
 use tokio::sync::Semaphore;
 
 use super::{Emitter, Runner};
-use crate::chain::one_line;
+use crate::backend::{Failed, Instance, Kept, Ready};
 use crate::event::{EventKind, SuiteRef, WorkerRef};
 use crate::lines::LogLine;
 use crate::plan::{SuiteId, WorkerId};
 use crate::suite::Suite;
-use crate::worker::{Kept, Worker};
 
 /// Why a slot has no worker to lend.
 pub(crate) enum NoWorker {
@@ -25,7 +25,7 @@ pub(crate) struct Slot<'a> {
     pub(crate) id: WorkerId,
     suite: (SuiteId, &'a Suite),
     suite_ref: SuiteRef,
-    worker: Option<Worker>,
+    worker: Option<Box<dyn Instance>>,
     /// The last invocation lost the container: the next one gets a fresh container.
     lost: bool,
     /// How many invocations the current container has served.
@@ -70,15 +70,14 @@ impl<'a> Slot<'a> {
         }
     }
 
-    /// The worker to invoke, booted from `image` first when there is none or it was lost, at
-    /// most `boots` at once across the runner; the boot is announced on `out`.
+    /// The instance to invoke, booted first when there is none or it was lost, at most
+    /// `boots` at once across the runner; the boot is announced on `out`.
     pub(crate) async fn worker(
         &mut self,
         runner: &Runner,
-        image: &str,
         boots: &Semaphore,
         out: &Emitter,
-    ) -> Result<&mut Worker, NoWorker> {
+    ) -> Result<&mut Box<dyn Instance>, NoWorker> {
         if self.needs_boot() {
             if self.lost {
                 self.id.generation += 1;
@@ -106,11 +105,12 @@ impl<'a> Slot<'a> {
                 return Ok(self.worker.insert(worker));
             }
             let (id, previous) = (self.id, self.worker.take());
+            let say = |kind| out.emit(kind);
             let booted = runner.unless_stopped(async {
                 let _booting = boots.acquire().await;
                 match previous {
                     Some(lost) => lost.replace(id).await,
-                    None => runner.boot_first(self.suite.1, image, id, out).await,
+                    None => runner.backend.boot(self.suite.1, id, &say).await,
                 }
             });
             // Stopped while booting: what the boot created went with its future.
@@ -126,12 +126,7 @@ impl<'a> Slot<'a> {
                     self.worker = Some(booted);
                     self.served = 0;
                 }
-                Err(e) => {
-                    let message = runner
-                        .engine
-                        .gone_message(&e)
-                        .unwrap_or_else(|| one_line(&e));
-                    let logs = e.into_logs();
+                Err(Failed { message, logs }) => {
                     out.emit(EventKind::ContainerFailed {
                         worker: self.worker_ref(),
                         message: message.clone(),
@@ -146,7 +141,7 @@ impl<'a> Slot<'a> {
 
     /// The container this slot kept warm from the session's last plan, when one was kept and
     /// can still start its runtime again in place (else it is removed).
-    fn warm(&self, runner: &Runner) -> Option<Worker> {
+    fn warm(&self, runner: &Runner) -> Option<Box<dyn Instance>> {
         let worker = runner.prepared.unpark(&self.suite.1.file, self.id.slot)?;
         if worker.reloads_in_place() {
             return Some(worker);
@@ -159,8 +154,8 @@ impl<'a> Slot<'a> {
     /// could not be (it is then removed, and a container is booted).
     async fn reload(
         runner: &Runner,
-        mut worker: Worker,
-    ) -> Option<Result<(Worker, crate::worker::Ready), NoWorker>> {
+        mut worker: Box<dyn Instance>,
+    ) -> Option<Result<(Box<dyn Instance>, Ready), NoWorker>> {
         match runner.unless_stopped(worker.reload()).await {
             None => Some(Err(NoWorker::Stopped)),
             Some(Ok(ready)) => Some(Ok((worker, ready))),

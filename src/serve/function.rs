@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, OnceCell, Semaphore, oneshot};
 
+use crate::backend::{Instance, Invocation, Taps};
 use crate::lines::Matcher;
 use crate::plan::SuiteId;
 use crate::runner::{Emitter, NoWorker, Runner, Slot};
 use crate::suite::{InvokeContext, Isolation, Suite};
-use crate::worker::Invocation;
 
 /// The most the payloads waiting on one function may hold together: calls are bounded by
 /// count and by bytes (a thousand 6 MB payloads would be 6 GB).
@@ -27,7 +27,7 @@ pub struct Call {
     /// Where its log lines go as they are written.
     pub tap: Option<Matcher>,
     /// Where the pieces of a streamed response go as they arrive.
-    pub pieces: Option<crate::worker::Pieces>,
+    pub pieces: Option<crate::backend::Pieces>,
     /// What it came to: the invocation, or why no container could take it.
     pub reply: oneshot::Sender<Result<Invocation, String>>,
 }
@@ -49,7 +49,8 @@ pub struct Function {
     slot_ended: Arc<Notify>,
     /// How many calls may wait; more are refused (429).
     limit: usize,
-    image: OnceCell<Result<String, String>>,
+    /// Whether the function is ready to boot (its image), or why not.
+    image: OnceCell<Result<(), String>>,
     boots: Arc<Semaphore>,
     out: Emitter,
     slots: Mutex<tokio::task::JoinSet<()>>,
@@ -248,20 +249,19 @@ impl Function {
         }
     }
 
-    /// The slot's worker, its container booted first when it needs one; or why there is
-    /// none (`None`: the server is stopping).
+    /// The slot's instance, booted first when it needs one; or why there is none (`None`: the
+    /// server is stopping).
     async fn ready<'s>(
         &self,
         runner: &Runner,
         slot: &'s mut Slot<'_>,
-    ) -> Result<&'s mut crate::worker::Worker, Option<String>> {
-        let image = self
-            .image
-            .get_or_init(|| runner.image_ready(self.suite, &self.out))
+    ) -> Result<&'s mut Box<dyn Instance>, Option<String>> {
+        self.image
+            .get_or_init(|| runner.ready(self.suite, &self.out))
             .await
             .clone()
             .map_err(Some)?;
-        match slot.worker(runner, &image, &self.boots, &self.out).await {
+        match slot.worker(runner, &self.boots, &self.out).await {
             Ok(worker) => Ok(worker),
             Err(NoWorker::Failed { message, .. }) => Err(Some(message)),
             Err(NoWorker::Stopped) => Err(None),
@@ -311,7 +311,7 @@ impl Function {
                     &call.payload,
                     &call.context,
                     &[],
-                    crate::worker::Taps {
+                    Taps {
                         lines: call.tap,
                         pieces: call.pieces,
                     },

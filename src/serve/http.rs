@@ -18,9 +18,9 @@ use super::function::{Call, Function};
 use super::guard::Guard;
 use super::print::Printer;
 use super::stream;
+use crate::backend::Invocation;
 use crate::report::visible;
 use crate::suite::InvokeContext;
-use crate::worker::Invocation;
 
 /// How many invocation ids are remembered to spot SDK retries.
 const REMEMBERED_IDS: usize = 10_000;

@@ -335,6 +335,11 @@ impl Worker {
         }
     }
 
+    /// The engine its container runs on.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Whether [`Worker::reload`] gives the function a new execution environment in this
     /// container, from its code as it now is: lambda-ci's agent can, with code and layers
     /// bind-mounted from directories that are still the ones it mounted; RIE cannot, a zip's

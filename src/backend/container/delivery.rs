@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Emitter, Runner};
+use super::Containers;
+use crate::backend::Say;
 use crate::config::MountMode;
 use crate::docker::{self, Delivery, PathProbe};
 use crate::event::EventKind;
@@ -17,7 +18,7 @@ use crate::suite::Suite;
 use crate::worker::{Blueprint, BootError, Placement, Ready, Starter, Unmade, Witnessing, Worker};
 use std::sync::atomic::Ordering;
 
-impl Runner {
+impl Containers {
     /// The first container of `suite`'s function (`id`), booted from its blueprint; when no
     /// container of the run has found out yet how artifacts reach them, this one does.
     pub(super) async fn boot_first(
@@ -25,7 +26,7 @@ impl Runner {
         suite: &Suite,
         image: &str,
         id: WorkerId,
-        out: &Emitter,
+        out: Say<'_>,
     ) -> Result<(Worker, Ready), BootError> {
         loop {
             if let Some(delivery) = self.prepared.delivery.get() {
@@ -95,7 +96,7 @@ impl Runner {
     }
 
     /// What `--mount bind` or `--mount copy` says, announced.
-    fn delivery_as_told(&self, out: &Emitter) -> Delivery {
+    fn delivery_as_told(&self, out: Say<'_>) -> Delivery {
         let (delivery, reason) = match self.mount {
             MountMode::Copy => (Delivery::Copy, "--mount copy"),
             _ => (Delivery::BindReadOnly, "--mount bind"),
@@ -105,7 +106,7 @@ impl Runner {
     }
 
     /// What a throwaway container with `image` (one that is ready) finds, announced.
-    async fn probe(&self, image: &str, out: &Emitter) -> Delivery {
+    async fn probe(&self, image: &str, out: Say<'_>) -> Delivery {
         let labels = HashMap::from([
             (docker::LABEL.to_string(), "1".to_string()),
             (docker::RUN_LABEL.to_string(), self.run_id.clone()),
@@ -124,7 +125,7 @@ impl Runner {
         suite: &Suite,
         image: &str,
         delivery: Delivery,
-        out: &Emitter,
+        out: Say<'_>,
     ) -> Result<Arc<Blueprint>, Unmade> {
         let starter = self.starter(suite, image, out).await;
         let own_network = self.engine.own_network.as_deref();
@@ -159,7 +160,7 @@ impl Runner {
     }
 }
 
-impl Runner {
+impl Containers {
     /// Whether a function can share the host's network here: only under lambda-ci's agent (RIE
     /// listens on one fixed port, and the engine publishes none on the host's network), and
     /// only with an engine whose host's loopback is this process's.
@@ -186,14 +187,14 @@ impl Runner {
 
     /// What starts `suite`'s runtime: lambda-ci's agent unless `--runtime-api` or the suite
     /// asks for RIE, or the agent cannot run there (said once per run).
-    async fn starter(&self, suite: &Suite, image: &str, out: &Emitter) -> Starter {
+    async fn starter(&self, suite: &Suite, image: &str, out: Say<'_>) -> Starter {
         let asked = self.runtime_api.or(suite.runtime_api).unwrap_or_default();
         if asked == RuntimeApi::Rie {
             return Starter::Rie;
         }
         let fallback = |reason: String| {
             if !self.prepared.fell_back.swap(true, Ordering::Relaxed) {
-                out.emit(EventKind::RuntimeApiFallback { reason });
+                out(EventKind::RuntimeApiFallback { reason });
             }
             Starter::Rie
         };
@@ -250,8 +251,8 @@ fn decided(shown: &PathProbe) -> (Delivery, String) {
 }
 
 /// Says once in the run how artifacts reach the containers, and why.
-fn announce(delivery: Delivery, reason: String, out: &Emitter) {
-    out.emit(EventKind::ArtifactsDelivered {
+fn announce(delivery: Delivery, reason: String, out: Say<'_>) {
+    out(EventKind::ArtifactsDelivered {
         copied: delivery == Delivery::Copy,
         reason,
     });
