@@ -1,9 +1,10 @@
 //! lambda-ci: tests AWS Lambda functions in their real base images, through the Runtime
 //! Interface Emulator those images contain.
 //!
-//! The pipeline: [`suite`] loads → [`plan`] groups → [`runner`] deals cases to [`worker`]s,
-//! which boot containers through [`docker`] and invoke them → [`judge`] decides → [`report`]
-//! shows, with every step sent as an [`event`] from the runner to the reporters.
+//! The pipeline: [`suite`] loads → [`plan`] groups → [`runner`] deals cases to instances of a
+//! [`backend`] (the container backend's [`worker`]s boot containers through [`docker`] and
+//! invoke them) → [`judge`] decides → [`report`] shows, with every step sent as an [`event`]
+//! from the runner to the reporters.
 
 pub mod artifact;
 pub mod backend;

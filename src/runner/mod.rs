@@ -1,6 +1,8 @@
-//! Runs a plan: a pool of containers per function, sharing one queue of its cases, up to
-//! `--jobs` containers across the run; every executor sends what happens to one dispatcher,
-//! which alone counts, cancels and talks to the reporters. Knows nothing of reporters.
+//! Runs a plan: a pool of instances per function (containers, on the container backend),
+//! sharing one queue of its cases, up to `--jobs` instances across the run; every executor
+//! sends what happens to one dispatcher, which alone counts, cancels and talks to the
+//! reporters. Knows nothing of reporters, and of where functions run only the
+//! [`crate::backend`] seam.
 
 mod attach;
 mod builder;
