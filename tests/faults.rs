@@ -120,6 +120,9 @@ fn a_container_paused_from_outside_mid_case_is_an_error_and_the_next_case_gets_a
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert_eq!(cases[0]["verdict"], "error", "{:#}", cases[0]);
+    // The host's deadline passed with no answer: the connection, not the function, failed.
+    assert_eq!(cases[0]["error_kind"], "transport", "{:#}", cases[0]);
+    assert_eq!(cases[1]["error_kind"], serde_json::Value::Null);
     // The next case ran in a fresh container: its /tmp has no mark of the first case's.
     assert_eq!(cases[1]["verdict"], "pass", "{:#}", cases[1]);
     // The paused container was removed with the run.

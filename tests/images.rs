@@ -91,9 +91,11 @@ fn a_failing_build_errors_its_cases_with_the_builders_words() {
         "function:\n  name: broken\n  build: {context: .}\ncases:\n  - name: never runs\n",
     )
     .unwrap();
-    let out = run(std::slice::from_ref(&suite), &[]);
+    let (out, cases) = run_reported(std::slice::from_ref(&suite), &[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("the build of lambda-ci/broken:"), "{text}");
     assert!(text.contains("returned a non-zero code: 7"), "{text}");
+    // The report says which part failed: the image, not the function or its container.
+    assert_eq!(cases[0]["error_kind"], "image", "{:#}", cases[0]);
 }

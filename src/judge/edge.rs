@@ -70,7 +70,10 @@ mod tests {
             Verdict::Pass
         );
         // A case that already failed keeps its own reason.
-        let failed = Verdict::Error("boom".into());
+        let failed = Verdict::Error(crate::judge::Unjudged::new(
+            crate::judge::ErrorKind::Transport,
+            "boom",
+        ));
         assert_eq!(
             response_limit(viewer, &success(50_000), failed.clone()),
             failed

@@ -10,7 +10,8 @@ use crate::suite::check::TextMatch;
 pub const TIMEOUT_TYPE: &str = "Sandbox.Timedout";
 
 /// The error of a case that could not be judged: no answer came, or the container stopped.
-pub(super) fn infrastructure(outcome: &Outcome) -> Option<String> {
+pub(super) fn infrastructure(outcome: &Outcome) -> Option<super::Unjudged> {
+    use super::{ErrorKind, Unjudged};
     match outcome {
         Outcome::Transport {
             error,
@@ -21,18 +22,24 @@ pub(super) fn infrastructure(outcome: &Outcome) -> Option<String> {
             } else {
                 ""
             };
-            Some(format!("{error}{gone}"))
+            Some(Unjudged::new(
+                ErrorKind::Transport,
+                format!("{error}{gone}"),
+            ))
         }
         Outcome::ContainerExited {
             exit_code,
             oom_killed,
-        } => Some(if *oom_killed {
-            format!(
-                "the container was killed for exceeding its memory limit (exit code {exit_code})"
-            )
-        } else {
-            format!("the container exited with code {exit_code}")
-        }),
+        } => Some(Unjudged::new(
+            ErrorKind::Exited,
+            if *oom_killed {
+                format!(
+                    "the container was killed for exceeding its memory limit (exit code {exit_code})"
+                )
+            } else {
+                format!("the container exited with code {exit_code}")
+            },
+        )),
         _ => None,
     }
 }
@@ -81,9 +88,9 @@ pub(super) fn what_happened(outcome: &Outcome) -> String {
                 format!("the runtime failed (HTTP {status}): {what}{oom}")
             }
         }
-        Outcome::Transport { .. } | Outcome::ContainerExited { .. } => {
-            infrastructure(outcome).unwrap_or_default()
-        }
+        Outcome::Transport { .. } | Outcome::ContainerExited { .. } => infrastructure(outcome)
+            .map(|u| u.message)
+            .unwrap_or_default(),
     }
 }
 

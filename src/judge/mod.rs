@@ -36,10 +36,62 @@ pub enum Verdict {
     Pass,
     /// The function did something other than expected: every check that does not hold.
     Fail(Vec<Failure>),
-    /// The case could not be judged: the infrastructure failed (image, container, transport).
-    Error(String),
+    /// The case could not be judged: what failed beneath the function, and why.
+    Error(Unjudged),
     /// The case did not run, and why (`--fail-fast` after an earlier case did not pass).
     Skipped(String),
+}
+
+/// Why a case could not be judged: which part failed, and the message to show.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Unjudged {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Unjudged {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Unjudged {
+        Unjudged {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Unjudged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Which part beneath the function failed, so that a report can tell an image that is not
+/// there from a container that died.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The function's image could not be had: checked, pulled or built.
+    Image,
+    /// No instance of the function could be booted (or the run stopped while one booted).
+    Boot,
+    /// The connection to the instance failed, or its answer was not the Runtime API's.
+    Transport,
+    /// The container itself ended: exited, or killed for its memory limit.
+    Exited,
+    /// What the case saw could not be recorded as its snapshot.
+    Snapshot,
+}
+
+impl ErrorKind {
+    /// Its name in reports: `image`, `boot`, `transport`, `exited`, `snapshot`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Image => "image",
+            ErrorKind::Boot => "boot",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Exited => "exited",
+            ErrorKind::Snapshot => "snapshot",
+        }
+    }
 }
 
 /// One check that does not hold, with what is needed to show it.

@@ -395,7 +395,7 @@ fn timeouts_init_errors_and_infrastructure() {
     assert_eq!(run(&e, &init), Verdict::Pass);
     assert!(matches!(
         run(&Expectation::default(), &Outcome::ContainerExited { exit_code: 137, oom_killed: true }),
-        Verdict::Error(m) if m.contains("memory limit")
+        Verdict::Error(m) if m.message.contains("memory limit") && m.kind == crate::judge::ErrorKind::Exited
     ));
 }
 

@@ -207,7 +207,8 @@ impl Redact for Verdict {
         match self {
             Verdict::Pass => {}
             Verdict::Fail(failures) => failures.redact(r),
-            Verdict::Error(why) | Verdict::Skipped(why) => why.redact(r),
+            Verdict::Error(why) => why.message.redact(r),
+            Verdict::Skipped(why) => why.redact(r),
         }
     }
 }

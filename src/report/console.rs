@@ -143,10 +143,10 @@ impl<W: Write> Console<W> {
                 self.failures
                     .push((case.clone(), crate::judge::headline(failures)));
             }
-            Verdict::Error(message) => {
-                self.message(&case.suite.at(case.line), message);
+            Verdict::Error(why) => {
+                self.message(&case.suite.at(case.line), &why.message);
                 self.logs(&result.logs);
-                self.failures.push((case.clone(), message.clone()));
+                self.failures.push((case.clone(), why.message.clone()));
             }
         }
     }

@@ -177,12 +177,12 @@ impl<W: Write> Reporter for Github<W> {
                             });
                         }
                     }
-                    Verdict::Error(message) => self.problems.push(Problem {
+                    Verdict::Error(why) => self.problems.push(Problem {
                         case: case.clone(),
                         rank: 0,
                         line: case.line,
                         column: None,
-                        message: message.clone(),
+                        message: why.message.clone(),
                         differences: Vec::new(),
                         diff: None,
                     }),

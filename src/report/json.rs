@@ -85,7 +85,14 @@ fn case_json(name: &str, line: usize, result: &CaseResult) -> Value {
                 failures.iter().map(failure_json).collect(),
             )
         }
-        Verdict::Error(m) => ("error", Some(text::cut(m)), None, vec![], None, vec![]),
+        Verdict::Error(why) => (
+            "error",
+            Some(text::cut(&why.message)),
+            None,
+            vec![],
+            None,
+            vec![],
+        ),
         Verdict::Skipped(m) => ("skipped", Some(text::cut(m)), None, vec![], None, vec![]),
     };
     let reported = &result.reported;
@@ -94,6 +101,10 @@ fn case_json(name: &str, line: usize, result: &CaseResult) -> Value {
         "line": line,
         "verdict": verdict,
         "message": message,
+        "error_kind": match &result.verdict {
+            Verdict::Error(why) => Some(why.kind.name()),
+            _ => None,
+        },
         "expectation": location,
         "duration_ms": millis(result.duration),
         "handler_duration_ms": reported.duration.map(millis),

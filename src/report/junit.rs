@@ -106,12 +106,12 @@ impl Reporter for Junit {
                         s.set_message(text::xml(&text::message(reason)));
                         s
                     }
-                    Verdict::Error(message) => {
+                    Verdict::Error(why) => {
                         let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
                         // GitLab shows the body, not the message.
-                        let message = text::xml(&text::message(message));
+                        let message = text::xml(&text::message(&why.message));
                         s.set_message(message.as_str())
-                            .set_type("infrastructure")
+                            .set_type(format!("infrastructure.{}", why.kind.name()))
                             .set_description(message);
                         s
                     }

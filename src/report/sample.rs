@@ -192,7 +192,10 @@ pub fn events() -> Vec<Event> {
             EventKind::CaseFinished {
                 case: error,
                 result: Box::new(CaseResult {
-                    verdict: Verdict::Error("the container exited with code 137".into()),
+                    verdict: Verdict::Error(crate::judge::Unjudged::new(
+                        crate::judge::ErrorKind::Exited,
+                        "the container exited with code 137",
+                    )),
                     duration: Duration::from_millis(794),
                     logs: vec![line("START RequestId: 2 Version: $LATEST")],
                     outcome: None,
@@ -221,7 +224,7 @@ pub fn hostile_events(hostile: &str, in_names: bool) -> Vec<Event> {
                 case.name.push_str(names);
                 result.logs.push(line(hostile));
                 match &mut result.verdict {
-                    Verdict::Error(message) => message.push_str(hostile),
+                    Verdict::Error(why) => why.message.push_str(hostile),
                     Verdict::Fail(failures) => {
                         for f in failures {
                             f.message.push_str(hostile);

@@ -11,7 +11,7 @@ use super::slot::{NoWorker, Slot};
 use super::tellers::Unready;
 use super::{Emitter, Runner, Shared, attach, lock, not_run};
 use crate::event::{CaseRef, CaseResult, EventKind, Stats, SuiteRef};
-use crate::judge::{self, Evidence, LogsSeen, Snapshot, Verdict};
+use crate::judge::{self, ErrorKind, Evidence, LogsSeen, Snapshot, Unjudged, Verdict};
 use crate::lines::LogLine;
 use crate::plan::{CaseId, Unit};
 use crate::snapshot::Change;
@@ -168,10 +168,16 @@ impl Runner {
                 }
                 Err((message, logs)) => {
                     // An image problem is said in full once; the cases after refer to it.
-                    if let (Err(p), Some(told)) = (&pool.image, lock(&pool.problem).as_mut()) {
-                        told.0.clone_from(&p.brief);
-                    }
-                    CaseResult::not_run(Verdict::Error(message), logs)
+                    let kind = match (&pool.image, lock(&pool.problem).as_mut()) {
+                        (Err(p), Some(told)) => {
+                            told.0.clone_from(&p.brief);
+                            ErrorKind::Image
+                        }
+                        (Err(_), None) => ErrorKind::Image,
+                        (Ok(()), _) => ErrorKind::Boot,
+                    };
+                    let why = Unjudged::new(kind, message);
+                    CaseResult::not_run(Verdict::Error(why), logs)
                 }
             };
             out.emit(EventKind::CaseFinished {
@@ -250,9 +256,10 @@ impl Runner {
         {
             // A snapshot is committed with the code: a secret is never written into one.
             if let Some(path) = crate::redact::secret_path(&seen, &shared.redactor) {
-                verdict = Verdict::Error(format!(
+                let message = format!(
                     "snapshot not recorded: the response holds a secret at `{path}` (a `${{VAR}}` value or inherited credential), and snapshot files are committed; leave the path out with `ignore: [\"{path}\"]`, or stop the function returning it"
-                ));
+                );
+                verdict = Verdict::Error(Unjudged::new(ErrorKind::Snapshot, message));
             } else {
                 let change = self.snapshots.record(case_id.suite.0, &case.name, seen);
                 if change != Change::Unchanged {

@@ -165,7 +165,14 @@ async fn fail_fast_skips_what_starts_after_the_first_failure_and_counts_it() {
     let running = tokio::spawn(dispatcher.run(inbox));
     emitter.emit(EventKind::SuiteStarted { suite: suite(0) });
     assert_eq!(emitter.may_start(&case(0, 0)).await, Ok(()));
-    emitter.emit(finished(0, 0, Verdict::Error("boom".into())));
+    emitter.emit(finished(
+        0,
+        0,
+        Verdict::Error(crate::judge::Unjudged::new(
+            crate::judge::ErrorKind::Boot,
+            "boom",
+        )),
+    ));
     let skipped = emitter.may_start(&case(0, 1)).await;
     assert_eq!(
         skipped,
