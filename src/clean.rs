@@ -20,6 +20,8 @@ pub struct Scope {
     /// `older_than` (`--all-hosts`, `--older-than`).
     pub all_hosts: bool,
     pub older_than: std::time::Duration,
+    /// What the environment says of the engine.
+    pub engine: crate::docker::EngineEnv,
 }
 
 /// Cleans (or with `dry_run` only says what it would clean) what every run, or the run `only`,
@@ -28,7 +30,7 @@ pub struct Scope {
 /// once older than `older_than`: a process on another machine cannot be seen from here.
 pub async fn clean(scope: &Scope, out: &mut impl Write) -> Result<u8, Error> {
     let (dry_run, only) = (scope.dry_run, scope.only.as_deref());
-    let engine = crate::connect_engine().await?;
+    let engine = crate::connect_engine(&scope.engine).await?;
     let found = docker::leftovers(&engine).await.map_err(|e| {
         Error::Usage(format!(
             "cannot list lambda-ci's containers, volumes and networks: {e}"
@@ -81,7 +83,7 @@ pub async fn clean(scope: &Scope, out: &mut impl Write) -> Result<u8, Error> {
             .filter_map(|l| own_pid(l.owner.as_deref()))
             .collect()
     });
-    failed += clean_temp_dirs(&std::env::temp_dir(), makers.as_deref(), dry_run, out);
+    failed += clean_temp_dirs(crate::scratch::root(), makers.as_deref(), dry_run, out);
     Ok(if failed > 0 {
         crate::exit::INFRASTRUCTURE
     } else {

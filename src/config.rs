@@ -92,8 +92,11 @@ pub fn cpus() -> usize {
 }
 
 /// What a run takes from the environment it runs in, read once when the configuration is
-/// made: nothing below reads the environment again. [`Environment::default`] is an empty one
-/// (not CI, not GitHub, no credentials), as tests want.
+/// made: CI and GitHub's files, the caller's credentials and `${NAME}` values, and what it says
+/// of the Docker engine. Nothing below reads the environment again, but `TMPDIR` (read once
+/// by [`crate::scratch::root`]) and the Docker client library's own `DOCKER_HOST` and
+/// `DOCKER_CERT_PATH` as it connects. [`Environment::default`] is an empty one (not CI, not
+/// GitHub, no credentials, no engine settings), as tests want.
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     /// `CI` says this runs in CI: snapshots are then never written.
@@ -106,6 +109,20 @@ pub struct Environment {
     pub github_workspace: Option<PathBuf>,
     /// The caller's AWS credentials, for functions that inherit them.
     pub caller: CallerCredentials,
+    /// What it says of the Docker engine: where, TLS, how long to wait.
+    pub engine: crate::docker::EngineEnv,
+    /// Every variable, for the `${NAME}` values of functions' `environment:`.
+    vars: Vars,
+}
+
+/// The process's variables; never shown (secrets among them), not even by `Debug`.
+#[derive(Clone, Default)]
+struct Vars(std::sync::Arc<std::collections::BTreeMap<String, String>>);
+
+impl std::fmt::Debug for Vars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} variables", self.0.len())
+    }
 }
 
 impl Environment {
@@ -114,20 +131,34 @@ impl Environment {
     pub fn caller_for(&self, suites: &[&Suite]) -> Result<CallerCredentials, ConfigError> {
         self.caller
             .clone()
-            .with_vars(suites)
+            .with_vars(suites, |name| self.vars.0.get(name).cloned())
             .map_err(ConfigError::Load)
     }
 
     /// The environment of this process.
     pub fn read() -> Environment {
-        let path = |name| std::env::var_os(name).map(PathBuf::from);
+        let vars: std::collections::BTreeMap<String, String> = std::env::vars_os()
+            .map(|(k, v)| {
+                let text = |s: std::ffi::OsString| s.to_string_lossy().into_owned();
+                (text(k), text(v))
+            })
+            .collect();
+        let var = |name: &str| vars.get(name).cloned();
+        let path = |name| var(name).map(PathBuf::from);
         Environment {
-            ci: std::env::var("CI").is_ok_and(|v| is_set(&v)),
-            github_actions: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+            ci: var("CI").is_some_and(|v| is_set(&v)),
+            github_actions: var("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
             github_summary: path("GITHUB_STEP_SUMMARY"),
             github_output: path("GITHUB_OUTPUT"),
             github_workspace: path("GITHUB_WORKSPACE"),
-            caller: CallerCredentials::from_env(),
+            caller: CallerCredentials::from_lookup(var),
+            engine: crate::docker::EngineEnv {
+                host: var("DOCKER_HOST"),
+                tls_verify: var("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty() && v != "0"),
+                timeout: var(crate::docker::TIMEOUT_VAR),
+                allow_plain: var("LAMBDA_CI_ALLOW_PLAIN_ENGINE").is_some_and(|v| v == "1"),
+            },
+            vars: Vars(std::sync::Arc::new(vars)),
         }
     }
 }

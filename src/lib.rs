@@ -118,8 +118,8 @@ async fn run_in(
     let alone = kept.is_none();
     let session = match kept {
         Some(Some(session)) => session.clone(),
-        Some(kept) => kept.insert(new_session().await?).clone(),
-        None => new_session().await?,
+        Some(kept) => kept.insert(new_session(&config.env.engine).await?).clone(),
+        None => new_session(&config.env.engine).await?,
     };
     let (engine, owned, run_id) = (
         session.engine().clone(),
@@ -157,7 +157,7 @@ async fn run_in(
         .attachments(attachments)
         .stop(stopped)
         .build();
-    check_plain_engine(&engine, &runner.secrets())?;
+    check_plain_engine(&engine, &config.env.engine, &runner.secrets())?;
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let mut reporting = reporters.spawn(received);
     let mut running = tokio::spawn(async move { runner.execute(&plan, events).await });
@@ -230,12 +230,13 @@ async fn run_in(
 /// values), unless `LAMBDA_CI_ALLOW_PLAIN_ENGINE=1` says to send them anyway.
 pub(crate) fn check_plain_engine(
     engine: &Engine,
+    env: &docker::EngineEnv,
     secrets: &[(String, String)],
 ) -> Result<(), Error> {
     let Some(address) = &engine.in_clear else {
         return Ok(());
     };
-    let allowed = std::env::var("LAMBDA_CI_ALLOW_PLAIN_ENGINE").is_ok_and(|v| v == "1");
+    let allowed = env.allow_plain;
     let names: Vec<&str> = secrets.iter().map(|(name, _)| name.as_str()).collect();
     if names.is_empty() || allowed {
         // Once: `watch` runs again on every save, `serve` makes runners on every reload.
@@ -258,9 +259,9 @@ pub(crate) fn check_plain_engine(
 /// The warning for a selection that leaves no case, naming what selected nothing.
 /// The Docker engine, each request waiting as long as `LAMBDA_CI_ENGINE_TIMEOUT` says: what
 /// `run`, `watch`, `serve` and `clean` connect through.
-pub(crate) async fn connect_engine() -> Result<Engine, Error> {
-    let timeout = docker::request_timeout().map_err(Error::Usage)?;
-    Ok(Engine::connect(timeout).await?)
+pub(crate) async fn connect_engine(env: &docker::EngineEnv) -> Result<Engine, Error> {
+    let timeout = docker::request_timeout(env).map_err(Error::Usage)?;
+    Ok(Engine::connect(timeout, env).await?)
 }
 
 fn nothing_selected(config: &RunConfig, suites: &[suite::Suite]) -> String {
@@ -293,8 +294,8 @@ fn nothing_selected(config: &RunConfig, suites: &[suite::Suite]) -> String {
 }
 
 /// A session of its own for a run: the engine connected, nothing owned or prepared yet.
-async fn new_session() -> Result<Session, Error> {
-    let engine = crate::connect_engine().await?;
+async fn new_session(env: &docker::EngineEnv) -> Result<Session, Error> {
+    let engine = crate::connect_engine(env).await?;
     Ok(Session::new(engine, OwnedContainers::default(), run_id()))
 }
 

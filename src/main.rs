@@ -30,6 +30,7 @@ fn main() -> ExitCode {
                 only: args.run,
                 all_hosts: args.all_hosts,
                 older_than: args.older_than,
+                engine: lambda_ci::config::Environment::read().engine,
             };
             runtime.block_on(lambda_ci::clean::clean(&scope, &mut std::io::stdout()))
         }

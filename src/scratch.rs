@@ -8,14 +8,21 @@ use std::path::{Path, PathBuf};
 /// What lambda-ci keeps in temporary directories.
 const KINDS: [&str; 6] = ["unzip", "opt", "probe", "serve", "agent", "actual"];
 
+/// The system's temp directory (`TMPDIR`, else `/tmp`), read once for the whole process:
+/// every temporary directory of lambda-ci's is made there, and `clean` looks there.
+pub fn root() -> &'static Path {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(std::env::temp_dir)
+}
+
 /// A fresh temporary directory for `what` (one of [`KINDS`]), removed when dropped.
 pub fn dir(what: &str) -> std::io::Result<tempfile::TempDir> {
     debug_assert!(KINDS.contains(&what), "{what}");
     // A TMPDIR that names a directory not made yet is made.
-    std::fs::create_dir_all(std::env::temp_dir())?;
+    std::fs::create_dir_all(root())?;
     tempfile::Builder::new()
         .prefix(&format!("lambda-ci-{what}-{}-", std::process::id()))
-        .tempdir()
+        .tempdir_in(root())
 }
 
 /// The directory a run writes whole actual values into when no `--junit` names one: private

@@ -226,9 +226,12 @@ fn the_networks_of_ended_runs_here_are_given_back_and_live_ones_kept() {
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let removed = runtime.block_on(async {
-        let engine = lambda_ci::docker::Engine::connect(lambda_ci::docker::DEFAULT_TIMEOUT)
-            .await
-            .unwrap();
+        let engine = lambda_ci::docker::Engine::connect(
+            lambda_ci::docker::DEFAULT_TIMEOUT,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         // This test's networks only: other tests' ended runs are theirs to look at.
         lambda_ci::docker::reclaim_networks(&engine, Some(&format!("reclaim{id}"))).await
     });

@@ -48,7 +48,7 @@ fn a_runner_checks_each_image_once_across_plans_and_after_a_rebuild() {
     let plan = Plan::new(&suites, &Default::default());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let engine = Engine::connect(lambda_ci::docker::DEFAULT_TIMEOUT)
+        let engine = Engine::connect(lambda_ci::docker::DEFAULT_TIMEOUT, &Default::default())
             .await
             .unwrap();
         let owned = OwnedContainers::default();

@@ -76,13 +76,26 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// take before it is answered: the bytes go first.
 const TRANSFER_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// What the environment says of the engine, read once with the rest of it (see
+/// `config::Environment`); the Docker client library reads `DOCKER_HOST` and
+/// `DOCKER_CERT_PATH` for itself as it connects.
+#[derive(Debug, Clone, Default)]
+pub struct EngineEnv {
+    /// `DOCKER_HOST`, when set.
+    pub host: Option<String>,
+    /// `DOCKER_TLS_VERIFY` is set (and not `0`).
+    pub tls_verify: bool,
+    /// [`TIMEOUT_VAR`], as set.
+    pub timeout: Option<String>,
+    /// `LAMBDA_CI_ALLOW_PLAIN_ENGINE=1`: secrets may cross plain TCP to a remote engine.
+    pub allow_plain: bool,
+}
+
 /// How long to wait for the engine to answer a request: [`TIMEOUT_VAR`], else
 /// [`DEFAULT_TIMEOUT`]; what is wrong with the variable, when it is.
-pub fn request_timeout() -> Result<Duration, String> {
-    let value = match std::env::var(TIMEOUT_VAR) {
-        Err(std::env::VarError::NotPresent) => return Ok(DEFAULT_TIMEOUT),
-        Err(std::env::VarError::NotUnicode(v)) => v.to_string_lossy().into_owned(),
-        Ok(v) => v,
+pub fn request_timeout(env: &EngineEnv) -> Result<Duration, String> {
+    let Some(value) = env.timeout.clone() else {
+        return Ok(DEFAULT_TIMEOUT);
     };
     value
         .trim()
@@ -166,9 +179,9 @@ pub struct Engine {
 impl Engine {
     /// Connects and agrees on an API version, each request waiting at most `timeout` for the
     /// engine's answer; fails when no engine answers.
-    pub async fn connect(timeout: Duration) -> Result<Engine, ConnectError> {
-        let from_env = std::env::var_os("DOCKER_HOST").is_some();
-        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| DEFAULT_HOST.into());
+    pub async fn connect(timeout: Duration, env: &EngineEnv) -> Result<Engine, ConnectError> {
+        let from_env = env.host.is_some();
+        let host = env.host.clone().unwrap_or_else(|| DEFAULT_HOST.into());
         let fail = |source: bollard::errors::Error| ConnectError {
             host: host.clone(),
             from_env,
@@ -181,7 +194,7 @@ impl Engine {
         // Reaches the engine in the version negotiated, and says its architecture.
         let version = docker.version().await.map_err(fail)?;
         let own_network = own_network(&docker).await;
-        let tls = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
+        let tls = env.tls_verify;
         Ok(Engine {
             docker,
             in_clear: in_clear(&host, tls).then(|| host.clone()),

@@ -62,7 +62,7 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
     };
     let (suites, warnings) = load(&paths)?;
     config.check_inherited_credentials(&suites.iter().collect::<Vec<_>>())?;
-    let engine = crate::connect_engine().await?;
+    let engine = crate::connect_engine(&config.env.engine).await?;
     let address = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&address)
         .await
@@ -143,7 +143,7 @@ impl Server {
             .stop(self.stop.subscribe())
             .build();
         let runner = Arc::new(runner);
-        crate::check_plain_engine(&self.engine, &runner.secrets())?;
+        crate::check_plain_engine(&self.engine, &config.env.engine, &runner.secrets())?;
         self.secrets.extend(runner.secrets());
         self.printer.redact(&self.secrets);
         let made: Vec<Arc<Function>> = (0..count)

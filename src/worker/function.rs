@@ -35,12 +35,13 @@ pub struct CallerCredentials {
 }
 
 impl CallerCredentials {
-    /// Those of `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` that are set.
-    pub fn from_env() -> CallerCredentials {
+    /// Those of `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` that
+    /// `var` finds set (the environment, as `config` read it).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> CallerCredentials {
         CallerCredentials {
             credentials: PLACEHOLDER_CREDENTIALS
                 .iter()
-                .filter_map(|(k, _)| Some((k.to_string(), std::env::var(k).ok()?)))
+                .filter_map(|(k, _)| Some((k.to_string(), var(k)?)))
                 .filter(|(_, v)| !v.is_empty())
                 .collect(),
             vars: Vec::new(),
@@ -67,11 +68,13 @@ impl CallerCredentials {
         secrets
     }
 
-    /// With the variables that `suites` take with `${NAME}`, read from this process's
-    /// environment; each one that is not set is an error at the line that asks for it.
+    /// With the variables that `suites` take with `${NAME}`, as `var` finds them (the
+    /// environment, as `config` read it); each one that is not set is an error at the line
+    /// that asks for it.
     pub fn with_vars(
         mut self,
         suites: &[&crate::suite::Suite],
+        var: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, crate::suite::LoadErrors> {
         let mut unset = Vec::new();
         for suite in suites {
@@ -79,7 +82,7 @@ impl CallerCredentials {
                 if self.vars.iter().any(|(n, _)| n == name) {
                     continue;
                 }
-                let Some(value) = std::env::var_os(name) else {
+                let Some(value) = var(name) else {
                     unset.push(crate::suite::LoadError {
                         file: suite.file.clone(),
                         pos: Some(*pos),
@@ -92,8 +95,7 @@ impl CallerCredentials {
                     });
                     continue;
                 };
-                self.vars
-                    .push((name.clone(), value.to_string_lossy().into_owned()));
+                self.vars.push((name.clone(), value));
             }
         }
         if unset.is_empty() {

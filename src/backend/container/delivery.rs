@@ -208,7 +208,7 @@ impl Containers {
                 crate::worker::AgentOnDisk::write(self.keep).map_err(|e| {
                     format!(
                         "lambda-ci's agent cannot be written to {} ({e}); functions run under the base image's RIE",
-                        std::env::temp_dir().display()
+                        crate::scratch::root().display()
                     )
                 })
             })
