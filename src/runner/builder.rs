@@ -36,6 +36,7 @@ impl Runner {
             run_id,
             prepared,
             containers,
+            boots,
         } = session.clone();
         let invoke_host = engine.host.clone();
         let containers = Containers {
@@ -58,6 +59,7 @@ impl Runner {
                 backend: Arc::new(containers.clone()),
                 suites: Arc::new(suites),
                 prepared,
+                boots,
                 warm: false,
                 credentials: None,
                 caller: CallerCredentials::default(),

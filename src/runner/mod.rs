@@ -32,7 +32,7 @@ pub use dispatch::Cancellation;
 pub(crate) use dispatch::{Emitter, live};
 pub use prepared::Prepared;
 pub use session::Session;
-pub(crate) use slot::{NoWorker, Slot};
+pub(crate) use slot::{NoWorker, Request, Slot, Unserved};
 
 /// How many containers may boot at the same time, whatever `--jobs` allows to run: booting is
 /// the heaviest part of a container's life, so no more than one per CPU.
@@ -57,6 +57,8 @@ pub struct Runner {
     pub(crate) suites: Arc<Vec<Suite>>,
     /// What the session keeps across plans (slot generations, warm instances).
     pub(crate) prepared: std::sync::Arc<Prepared>,
+    /// One permit per instance booting, across the session.
+    pub(crate) boots: Arc<Semaphore>,
     /// `watch`: a slot's instance is kept warm for the session's next plan, rather than
     /// removed, when it can start its runtime again in place.
     pub(crate) warm: bool,
@@ -88,8 +90,6 @@ pub struct Runner {
 struct Shared {
     /// One permit per instance serving, across the run.
     jobs: Semaphore,
-    /// One permit per instance booting.
-    boots: Semaphore,
     /// Who tells each preparation's problem in full.
     tellers: tellers::Tellers,
     redactor: Redactor,
@@ -127,7 +127,6 @@ impl Runner {
         self.warn_unredacted(&out, &redactor);
         let shared = Shared {
             jobs: Semaphore::new(self.jobs.max(1)),
-            boots: Semaphore::new(boots_at_once().min(self.jobs.max(1))),
             tellers: self.tellers(plan),
             redactor,
         };

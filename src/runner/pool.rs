@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use futures_util::future::join_all;
 
-use super::slot::{NoWorker, Slot};
+use super::slot::{NoWorker, Request, Slot, Unserved};
 use super::tellers::Unready;
 use super::{Emitter, Runner, Shared, attach, lock, not_run};
 use crate::event::{CaseRef, CaseResult, EventKind, Stats, SuiteRef};
@@ -121,41 +121,36 @@ impl Runner {
             }
             // A cold case gets a container that has served nothing, and serves no other.
             let cold = case.isolation.unwrap_or(pool.suite.isolation) == Isolation::Cold;
-            if cold {
-                slot.make_fresh();
-            }
-            let ready = match pool.problem() {
+            let rules: Vec<_> = case.expect.log_rules().collect();
+            let payload = case.event.to_string();
+            let request = Request {
+                payload: payload.as_bytes(),
+                context: &case.context,
+                rules: &rules,
+                taps: Default::default(),
+                cold,
+            };
+            let invoked = match pool.problem() {
                 Some(problem) => Err(problem),
-                None => match slot.worker(self, &shared.boots, out).await {
-                    Ok(worker) => Ok(worker),
-                    Err(NoWorker::Stopped) => {
+                None => match slot.invoke(self, out, request).await {
+                    Ok(invocation) => Ok(invocation),
+                    Err(Unserved::NoWorker(NoWorker::Stopped)) => {
                         self.cut_short(case_ref, false, out);
                         continue;
                     }
-                    Err(NoWorker::Failed { message, logs }) => {
+                    Err(Unserved::Cut) => {
+                        self.cut_short(case_ref, true, out);
+                        continue;
+                    }
+                    Err(Unserved::NoWorker(NoWorker::Failed { message, logs })) => {
                         lock(&pool.problem).get_or_insert((message, logs));
                         Err(pool.problem().unwrap_or_default())
                     }
                 },
             };
             let mut recorded = None;
-            let result = match ready {
-                Ok(w) => {
-                    let rules: Vec<_> = case.expect.log_rules().collect();
-                    let payload = case.event.to_string();
-                    let invoked = self.unless_stopped(w.invoke(
-                        payload.as_bytes(),
-                        &case.context,
-                        &rules,
-                        Default::default(),
-                    ));
-                    let Some(invocation) = invoked.await else {
-                        // Cut in flight; its container is removed with the worker.
-                        self.cut_short(case_ref, true, out);
-                        slot.cut();
-                        continue;
-                    };
-                    slot.served(invocation.outcome.container_lost());
+            let result = match invoked {
+                Ok(invocation) => {
                     let (verdict, change) = self.judge(pool, case_id, &invocation, shared);
                     recorded = change;
                     CaseResult {

@@ -19,6 +19,9 @@ pub struct Session {
     pub(crate) prepared: Arc<Prepared>,
     /// What the container backend prepared: images, delivery, the agent, blueprints.
     pub(crate) containers: Arc<container::Prepared>,
+    /// One permit per instance booting, across every runner of the session: booting is the
+    /// heaviest part of an instance's life, so no more than one per CPU.
+    pub(crate) boots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Session {
@@ -31,6 +34,18 @@ impl Session {
             run_id,
             prepared: Arc::default(),
             containers: Arc::default(),
+            boots: Arc::new(tokio::sync::Semaphore::new(super::boots_at_once())),
+        }
+    }
+
+    /// A session for another set of functions (`serve`'s next version), labelled `run_id`:
+    /// the same engine, owned resources and boot limit, nothing prepared yet.
+    pub fn successor(&self, run_id: String) -> Session {
+        Session {
+            run_id,
+            prepared: Arc::default(),
+            containers: Arc::default(),
+            ..self.clone()
         }
     }
 

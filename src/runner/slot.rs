@@ -1,16 +1,17 @@
 //! One slot of a function's pool: the instance it serves with (a container, on the container
 //! backend), booted when first needed, replaced after it is lost, fresh for each cold call,
-//! restarted in place after a change, retired (or kept warm) at the end. The run's pools and
-//! `serve`'s drive slots alike; a slot lends its instance to one invocation at a time.
-
-use tokio::sync::Semaphore;
+//! restarted in place after a change, retired (or kept warm) at the end. The run's pools (fed
+//! a finite queue of cases) and `serve`'s (fed an open queue of calls) serve each request
+//! through [`Slot::invoke`], so a slot policy is written once; a slot lends its instance to
+//! one invocation at a time, within the session's boot limit.
 
 use super::{Emitter, Runner};
-use crate::backend::{Failed, Instance, Kept, Ready};
+use crate::backend::{Failed, Instance, Invocation, Kept, Ready, Taps};
 use crate::event::{EventKind, SuiteRef, WorkerRef};
 use crate::lines::LogLine;
 use crate::plan::{SuiteId, WorkerId};
-use crate::suite::Suite;
+use crate::suite::check::LogRule;
+use crate::suite::{InvokeContext, Suite};
 
 /// Why a slot has no worker to lend.
 pub(crate) enum NoWorker {
@@ -18,6 +19,25 @@ pub(crate) enum NoWorker {
     Failed { message: String, logs: Vec<LogLine> },
     /// The run stopped while it booted.
     Stopped,
+}
+
+/// One request for a slot's instance: a case's event, or a call's payload.
+pub(crate) struct Request<'a> {
+    pub(crate) payload: &'a [u8],
+    pub(crate) context: &'a InvokeContext,
+    /// The case's log checks, which see every line as it is written.
+    pub(crate) rules: &'a [&'a LogRule],
+    pub(crate) taps: Taps,
+    /// `isolation: cold`: an instance that has served nothing, and serves nothing else.
+    pub(crate) cold: bool,
+}
+
+/// Why a request was not answered.
+pub(crate) enum Unserved {
+    /// No instance could be had (see [`NoWorker`]).
+    NoWorker(NoWorker),
+    /// The run stopped while it was in flight: the instance may still be running it.
+    Cut,
 }
 
 /// A slot of `suite`'s pool.
@@ -70,12 +90,11 @@ impl<'a> Slot<'a> {
         }
     }
 
-    /// The instance to invoke, booted first when there is none or it was lost, at most
-    /// `boots` at once across the runner; the boot is announced on `out`.
+    /// The instance to invoke, booted first when there is none or it was lost, within the
+    /// session's boot limit; the boot is announced on `out`.
     pub(crate) async fn worker(
         &mut self,
         runner: &Runner,
-        boots: &Semaphore,
         out: &Emitter,
     ) -> Result<&mut Box<dyn Instance>, NoWorker> {
         if self.needs_boot() {
@@ -107,7 +126,7 @@ impl<'a> Slot<'a> {
             let (id, previous) = (self.id, self.worker.take());
             let say = |kind| out.emit(kind);
             let booted = runner.unless_stopped(async {
-                let _booting = boots.acquire().await;
+                let _booting = runner.boots.acquire().await;
                 match previous {
                     Some(lost) => lost.replace(id).await,
                     None => runner.backend.boot(self.suite.1, id, &say).await,
@@ -197,6 +216,34 @@ impl<'a> Slot<'a> {
             Some(Err(_)) => {}
             None => self.id.generation += 1,
         }
+    }
+
+    /// Serves one request, as every pool does: a fresh instance first for a cold one, the
+    /// instance booted when there is none or it was lost, the invocation cut when the run
+    /// stops; what became of the instance is noted for the next request.
+    pub(crate) async fn invoke(
+        &mut self,
+        runner: &Runner,
+        out: &Emitter,
+        request: Request<'_>,
+    ) -> Result<Invocation, Unserved> {
+        if request.cold {
+            self.make_fresh();
+        }
+        let worker = self.worker(runner, out).await.map_err(Unserved::NoWorker)?;
+        let invoked = runner.unless_stopped(worker.invoke(
+            request.payload,
+            request.context,
+            request.rules,
+            request.taps,
+        ));
+        let Some(invocation) = invoked.await else {
+            // Its instance is removed with the slot's worker, or replaced.
+            self.cut();
+            return Err(Unserved::Cut);
+        };
+        self.served(invocation.outcome.container_lost());
+        Ok(invocation)
     }
 
     /// Records that the worker served one invocation, which lost its container or not.

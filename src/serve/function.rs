@@ -8,12 +8,12 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{Notify, OnceCell, Semaphore, oneshot};
+use tokio::sync::{Notify, oneshot};
 
 use crate::backend::{Instance, Invocation, Taps};
 use crate::lines::Matcher;
 use crate::plan::SuiteId;
-use crate::runner::{Emitter, NoWorker, Runner, Slot};
+use crate::runner::{Emitter, NoWorker, Request, Runner, Slot, Unserved};
 use crate::suite::{InvokeContext, Isolation, Suite};
 
 /// The most the payloads waiting on one function may hold together: calls are bounded by
@@ -49,9 +49,6 @@ pub struct Function {
     slot_ended: Arc<Notify>,
     /// How many calls may wait; more are refused (429).
     limit: usize,
-    /// Whether the function is ready to boot (its image), or why not.
-    image: OnceCell<Result<(), String>>,
-    boots: Arc<Semaphore>,
     out: Emitter,
     slots: Mutex<tokio::task::JoinSet<()>>,
     /// How many reloads in place were asked for; each slot restarts its runtime once per.
@@ -80,13 +77,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Function {
     /// `suite`'s function on `runner`; at most `limit` calls wait.
-    pub fn new(
-        runner: Arc<Runner>,
-        suite: SuiteId,
-        limit: usize,
-        boots: Arc<Semaphore>,
-        out: Emitter,
-    ) -> Arc<Function> {
+    pub fn new(runner: Arc<Runner>, suite: SuiteId, limit: usize, out: Emitter) -> Arc<Function> {
         Arc::new(Function {
             name: runner.suites[suite.0].function.name.clone(),
             runner,
@@ -99,8 +90,6 @@ impl Function {
             ended: Arc::default(),
             slot_ended: Arc::default(),
             limit,
-            image: OnceCell::new(),
-            boots,
             out,
             slots: Mutex::new(tokio::task::JoinSet::new()),
             epoch: AtomicU64::new(0),
@@ -256,12 +245,9 @@ impl Function {
         runner: &Runner,
         slot: &'s mut Slot<'_>,
     ) -> Result<&'s mut Box<dyn Instance>, Option<String>> {
-        self.image
-            .get_or_init(|| runner.ready(self.suite, &self.out))
-            .await
-            .clone()
-            .map_err(Some)?;
-        match slot.worker(runner, &self.boots, &self.out).await {
+        // Made ready once in the session, by the first to ask.
+        runner.ready(self.suite, &self.out).await.map_err(Some)?;
+        match slot.worker(runner, &self.out).await {
             Ok(worker) => Ok(worker),
             Err(NoWorker::Failed { message, .. }) => Err(Some(message)),
             Err(NoWorker::Stopped) => Err(None),
@@ -295,30 +281,26 @@ impl Function {
                     continue;
                 }
             };
-            if suite.isolation == Isolation::Cold {
-                slot.make_fresh();
+            if let Err(why) = runner.ready(self.suite, &self.out).await {
+                let _ = call.reply.send(Err(why));
+                continue;
             }
-            let worker = match self.ready(&runner, &mut slot).await {
-                Ok(worker) => worker,
-                Err(Some(why)) => {
-                    let _ = call.reply.send(Err(why));
-                    continue;
-                }
-                Err(None) => return,
+            let request = Request {
+                payload: &call.payload,
+                context: &call.context,
+                rules: &[],
+                taps: Taps {
+                    lines: call.tap,
+                    pieces: call.pieces,
+                },
+                cold: suite.isolation == Isolation::Cold,
             };
-            let invocation = worker
-                .invoke(
-                    &call.payload,
-                    &call.context,
-                    &[],
-                    Taps {
-                        lines: call.tap,
-                        pieces: call.pieces,
-                    },
-                )
-                .await;
-            slot.served(invocation.outcome.container_lost());
-            let _ = call.reply.send(Ok(invocation));
+            let answered = match slot.invoke(&runner, &self.out, request).await {
+                Ok(invocation) => Ok(invocation),
+                Err(Unserved::NoWorker(NoWorker::Failed { message, .. })) => Err(message),
+                Err(Unserved::NoWorker(NoWorker::Stopped) | Unserved::Cut) => return,
+            };
+            let _ = call.reply.send(answered);
         }
         slot.retire(&runner, false, &self.out);
     }

@@ -13,8 +13,6 @@ mod stream;
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-
 use crate::artifact::Unpacked;
 use crate::config::{InlineFunction, ServeConfig};
 use crate::docker::{Engine, OwnedContainers};
@@ -42,7 +40,9 @@ struct Server {
     stop: tokio::sync::watch::Sender<Option<String>>,
     printer: Printer,
     out: runner::Emitter,
-    boots: Arc<Semaphore>,
+    /// The session of the functions made last: the next version's succeeds it (the same
+    /// engine and boot limit).
+    session: Option<runner::Session>,
     /// Every version of every function still serving or draining, stopped at the end; a
     /// drained version is gone, and with it its containers, unpacked archives and agent.
     every: Vec<std::sync::Weak<Function>>,
@@ -84,7 +84,7 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
         stop: tokio::sync::watch::channel(None).0,
         printer,
         out: runner::live(events),
-        boots: Arc::new(Semaphore::new(runner::boots_at_once())),
+        session: None,
         every: Vec::new(),
         secrets: Vec::new(),
         config,
@@ -129,7 +129,11 @@ impl Server {
         let planned: Vec<&Suite> = suites.iter().collect();
         let caller = config.env.caller_for(&planned)?;
         let count = suites.len();
-        let session = runner::Session::new(self.engine.clone(), self.owned.clone(), run_id);
+        let session = match &self.session {
+            Some(last) => last.successor(run_id),
+            None => runner::Session::new(self.engine.clone(), self.owned.clone(), run_id),
+        };
+        self.session = Some(session.clone());
         let runner = Runner::builder(&session, suites, unpacked)
             .pull(config.pull)
             .credentials(config.aws_credentials)
@@ -147,10 +151,7 @@ impl Server {
         self.secrets.extend(runner.secrets());
         self.printer.redact(&self.secrets);
         let made: Vec<Arc<Function>> = (0..count)
-            .map(|i| {
-                let (runner, boots) = (runner.clone(), self.boots.clone());
-                Function::new(runner, SuiteId(i), QUEUE_LIMIT, boots, self.out.clone())
-            })
+            .map(|i| Function::new(runner.clone(), SuiteId(i), QUEUE_LIMIT, self.out.clone()))
             .collect();
         self.every.retain(|f| f.strong_count() > 0);
         self.every.extend(made.iter().map(Arc::downgrade));
