@@ -114,14 +114,7 @@ impl<'a> Slot<'a> {
                 && let Some(reloaded) = Self::reload(runner, warm).await
             {
                 let (worker, ready) = reloaded?;
-                out.emit(EventKind::ContainerReady {
-                    worker: self.worker_ref(),
-                    name: ready.name,
-                    invoke_url: ready.invoke_url,
-                    took: ready.took,
-                });
-                self.served = 0;
-                return Ok(self.worker.insert(worker));
+                return Ok(self.install(worker, ready, out));
             }
             let (id, previous) = (self.id, self.worker.take());
             let say = |kind| out.emit(kind);
@@ -136,14 +129,7 @@ impl<'a> Slot<'a> {
             let booted = booted.await.ok_or(NoWorker::Stopped)?;
             match booted {
                 Ok((booted, ready)) => {
-                    out.emit(EventKind::ContainerReady {
-                        worker: self.worker_ref(),
-                        name: ready.name,
-                        invoke_url: ready.invoke_url,
-                        took: ready.took,
-                    });
-                    self.worker = Some(booted);
-                    self.served = 0;
+                    self.install(booted, ready, out);
                 }
                 Err(Failed { message, logs }) => {
                     out.emit(EventKind::ContainerFailed {
@@ -156,6 +142,23 @@ impl<'a> Slot<'a> {
             }
         }
         Ok(self.worker.as_mut().expect("booted above"))
+    }
+
+    /// Takes `worker`, which has served nothing since it became `ready`, said on `out`.
+    fn install(
+        &mut self,
+        worker: Box<dyn Instance>,
+        ready: Ready,
+        out: &Emitter,
+    ) -> &mut Box<dyn Instance> {
+        out.emit(EventKind::ContainerReady {
+            worker: self.worker_ref(),
+            name: ready.name,
+            invoke_url: ready.invoke_url,
+            took: ready.took,
+        });
+        self.served = 0;
+        self.worker.insert(worker)
     }
 
     /// The container this slot kept warm from the session's last plan, when one was kept and
@@ -204,14 +207,7 @@ impl<'a> Slot<'a> {
         });
         match Self::reload(runner, worker).await {
             Some(Ok((worker, ready))) => {
-                out.emit(EventKind::ContainerReady {
-                    worker: self.worker_ref(),
-                    name: ready.name,
-                    invoke_url: ready.invoke_url,
-                    took: ready.took,
-                });
-                self.worker = Some(worker);
-                self.served = 0;
+                self.install(worker, ready, out);
             }
             Some(Err(_)) => {}
             None => self.id.generation += 1,
