@@ -38,6 +38,7 @@ pub mod watch;
 pub mod worker;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::artifact::Unpacked;
@@ -107,13 +108,7 @@ async fn run_in(
     let caller = config.env.caller_for(&planned)?;
     let snapshots =
         snapshot::Snapshots::load(&suites).map_err(|e| Error::Load(suite::LoadErrors(e)))?;
-    let update_snapshots = config.update_snapshots && !config.env.ci;
-    if config.update_snapshots && !update_snapshots {
-        let _ = writeln!(
-            std::io::stderr(),
-            "warning: --update-snapshots is ignored because CI is set: CI never writes snapshots; record them locally and commit the .snap.yaml files"
-        );
-    }
+    let update_snapshots = snapshots_recorded(&config);
     let unpacked = Arc::new(Unpacked::unpack(&suites).map_err(Error::Load)?);
     let alone = kept.is_none();
     let session = match kept {
@@ -121,25 +116,10 @@ async fn run_in(
         Some(kept) => kept.insert(new_session(&config.env.engine).await?).clone(),
         None => new_session(&config.env.engine).await?,
     };
-    let (engine, owned, run_id) = (
-        session.engine().clone(),
-        session.owned().clone(),
-        session.run_id().to_string(),
-    );
     let (stop, stopped) = tokio::sync::watch::channel(None);
     // Without --junit, `actual` is held to the end of the run: removed then unless a whole
     // actual value was written into it.
-    let (attachments, _actual) = match &config.junit {
-        Some(junit) => {
-            let beside = junit.parent().map(|d| d.join("lambda-ci-actual"));
-            (beside.unwrap_or_else(|| "lambda-ci-actual".into()), None)
-        }
-        None => {
-            let actual = scratch::Actual::new()
-                .map_err(|e| Error::Usage(format!("cannot make a temporary directory: {e}")))?;
-            (actual.path().to_path_buf(), Some(actual))
-        }
-    };
+    let (attachments, _actual) = attachments(&config)?;
     let runner = Runner::builder(&session, suites, unpacked.clone())
         .warm(!alone && !config.keep)
         .pull(config.pull)
@@ -157,49 +137,15 @@ async fn run_in(
         .attachments(attachments)
         .stop(stopped)
         .build();
-    check_plain_engine(&engine, &config.env.engine, &runner.secrets())?;
-    let (events, received) = tokio::sync::mpsc::unbounded_channel();
-    let mut reporting = reporters.spawn(received);
-    let mut running = tokio::spawn(async move { runner.execute(&plan, events).await });
-    let first = tokio::select! {
-        ran = &mut running => First::Runner(ran),
-        reported = &mut reporting => First::Reporters(reported),
-        signal = cleanup::interrupted() => First::Signal(signal),
-    };
-    // The reporter loop ends before the runner only when a reporter panicked (or in the
-    // instant the runner finishes): then the runner is stopped too.
-    let (ran, reported) = match first {
-        First::Runner(ran) => (ran, reporting.await),
-        First::Reporters(reported) => {
-            if reported.is_err() {
-                running.abort();
-            }
-            (running.await, reported)
-        }
-        First::Signal(signal) => {
-            // The runner starts nothing more, cuts the case in flight and reports the rest as
-            // not run; the reporters then write every report. Then what exists is removed.
-            let _ = stop.send(Some(signal.reason()));
-            let aborts = running.abort_handle();
-            let finishing = async { (running.await, reporting.await) };
-            match cleanup::finish_stopped(finishing, signal.word).await {
-                Some(Some((_, Ok(mut reporters)))) => {
-                    if let Err(e) = reporters.finish() {
-                        let _ = writeln!(std::io::stderr(), "error: {}", error::one_line(&e));
-                    }
-                }
-                // Reports given up; what exists is still removed.
-                Some(_) | None => aborts.abort(),
-            }
-            session.retire_warm();
-            cleanup::after_abort(&owned, &engine, &run_id, signal.word).await;
-            return Ok(signal.code);
-        }
+    check_plain_engine(session.engine(), &config.env.engine, &runner.secrets())?;
+    let (ran, reported) = match drive(runner, plan, reporters, stop, &session).await {
+        Ended::Finished(ran, reported) => (ran, reported),
+        Ended::Signalled(code) => return Ok(code),
     };
     match (ran, reported) {
         (Ok(stats), Ok(mut reporters)) => {
             if config.keep {
-                owned.forget_all();
+                session.owned().forget_all();
                 if let Ok(unpacked) = Arc::try_unwrap(unpacked) {
                     unpacked.keep();
                 }
@@ -221,6 +167,95 @@ async fn run_in(
                 "error: lambda-ci failed unexpectedly ({e}); its containers were removed"
             );
             Ok(exit::INTERNAL)
+        }
+    }
+}
+
+/// Whether `--update-snapshots` records: never under CI, which is said.
+fn snapshots_recorded(config: &RunConfig) -> bool {
+    let update = config.update_snapshots && !config.env.ci;
+    if config.update_snapshots && !update {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: --update-snapshots is ignored because CI is set: CI never writes snapshots; record them locally and commit the .snap.yaml files"
+        );
+    }
+    update
+}
+
+/// Where whole actual values go: beside `--junit`, else a private temporary directory, held
+/// (by the second value) to the end of the run.
+fn attachments(config: &RunConfig) -> Result<(PathBuf, Option<scratch::Actual>), Error> {
+    Ok(match &config.junit {
+        Some(junit) => {
+            let beside = junit.parent().map(|d| d.join("lambda-ci-actual"));
+            (beside.unwrap_or_else(|| "lambda-ci-actual".into()), None)
+        }
+        None => {
+            let actual = scratch::Actual::new()
+                .map_err(|e| Error::Usage(format!("cannot make a temporary directory: {e}")))?;
+            (actual.path().to_path_buf(), Some(actual))
+        }
+    })
+}
+
+/// How a run's execution ended.
+enum Ended {
+    /// It ran to its end, or a part of it panicked: the counts, and the reporters.
+    Finished(
+        Result<Stats, tokio::task::JoinError>,
+        Result<Reporters, tokio::task::JoinError>,
+    ),
+    /// A signal stopped it: its reports were written and what it owned removed; the exit code.
+    Signalled(u8),
+}
+
+/// Executes `plan` on `runner`, its events to `reporters`, until it ends or a signal comes:
+/// then `stop` tells the runner, the reports are written, and `session`'s resources removed.
+async fn drive(
+    runner: Runner,
+    plan: Plan,
+    reporters: Reporters,
+    stop: tokio::sync::watch::Sender<Option<String>>,
+    session: &Session,
+) -> Ended {
+    let (events, received) = tokio::sync::mpsc::unbounded_channel();
+    let mut reporting = reporters.spawn(received);
+    let mut running = tokio::spawn(async move { runner.execute(&plan, events).await });
+    let first = tokio::select! {
+        ran = &mut running => First::Runner(ran),
+        reported = &mut reporting => First::Reporters(reported),
+        signal = cleanup::interrupted() => First::Signal(signal),
+    };
+    // The reporter loop ends before the runner only when a reporter panicked (or in the
+    // instant the runner finishes): then the runner is stopped too.
+    match first {
+        First::Runner(ran) => Ended::Finished(ran, reporting.await),
+        First::Reporters(reported) => {
+            if reported.is_err() {
+                running.abort();
+            }
+            Ended::Finished(running.await, reported)
+        }
+        First::Signal(signal) => {
+            // The runner starts nothing more, cuts the case in flight and reports the rest as
+            // not run; the reporters then write every report. Then what exists is removed.
+            let _ = stop.send(Some(signal.reason()));
+            let aborts = running.abort_handle();
+            let finishing = async { (running.await, reporting.await) };
+            match cleanup::finish_stopped(finishing, signal.word).await {
+                Some(Some((_, Ok(mut reporters)))) => {
+                    if let Err(e) = reporters.finish() {
+                        let _ = writeln!(std::io::stderr(), "error: {}", error::one_line(&e));
+                    }
+                }
+                // Reports given up; what exists is still removed.
+                Some(_) | None => aborts.abort(),
+            }
+            session.retire_warm();
+            let (owned, engine) = (session.owned(), session.engine());
+            cleanup::after_abort(owned, engine, session.run_id(), signal.word).await;
+            Ended::Signalled(signal.code)
         }
     }
 }

@@ -78,7 +78,7 @@ impl Runner {
             started: std::sync::Once::new(),
         };
         let slots = suite.concurrency.clamp(1, unit.cases.len().max(1));
-        join_all((0..slots).map(|slot| self.serve(&pool, slot, shared, &out))).await;
+        join_all((0..slots).map(|slot| self.run_slot(&pool, slot, shared, &out))).await;
         // A suite whose slots never started (no case was planned to run) still begins.
         self.begin(&pool, &out);
         out.emit(EventKind::SuiteFinished {
@@ -102,9 +102,9 @@ impl Runner {
         });
     }
 
-    /// One container slot of a pool: takes cases from the queue until it is empty, booting its
-    /// container for the first case and replacing it after one is lost.
-    async fn serve(&self, pool: &Pool<'_>, slot: usize, shared: &Shared, out: &Emitter) {
+    /// One slot of a pool: takes cases from the queue until it is empty, each served through
+    /// [`Slot::invoke`] (booting its instance for the first case, replacing one that is lost).
+    async fn run_slot(&self, pool: &Pool<'_>, slot: usize, shared: &Shared, out: &Emitter) {
         if pool.is_empty() {
             return;
         }
@@ -148,33 +148,7 @@ impl Runner {
                     }
                 },
             };
-            let mut recorded = None;
-            let result = match invoked {
-                Ok(invocation) => {
-                    let (verdict, change) = self.judge(pool, case_id, &invocation, shared);
-                    recorded = change;
-                    CaseResult {
-                        verdict,
-                        duration: invocation.round_trip,
-                        logs: invocation.logs,
-                        outcome: Some(invocation.outcome),
-                        reported: invocation.reported,
-                    }
-                }
-                Err((message, logs)) => {
-                    // An image problem is said in full once; the cases after refer to it.
-                    let kind = match (&pool.image, lock(&pool.problem).as_mut()) {
-                        (Err(p), Some(told)) => {
-                            told.0.clone_from(&p.brief);
-                            ErrorKind::Image
-                        }
-                        (Err(_), None) => ErrorKind::Image,
-                        (Ok(()), _) => ErrorKind::Boot,
-                    };
-                    let why = Unjudged::new(kind, message);
-                    CaseResult::not_run(Verdict::Error(why), logs)
-                }
-            };
+            let (result, recorded) = self.result(pool, case_id, invoked, shared);
             out.emit(EventKind::CaseFinished {
                 case: case_ref.clone(),
                 result: Box::new(result),
@@ -194,6 +168,43 @@ impl Runner {
         // A container being removed serves nothing: the next one may start meanwhile.
         drop(serving);
         slot.retire(self, self.keep, out);
+    }
+
+    /// What a case came to: the verdict on its invocation (with the snapshot it recorded, when
+    /// it changed one), or the error it ends with when its function could not be had.
+    fn result(
+        &self,
+        pool: &Pool<'_>,
+        case_id: CaseId,
+        invoked: Result<crate::backend::Invocation, (String, Vec<LogLine>)>,
+        shared: &Shared,
+    ) -> (CaseResult, Option<Change>) {
+        match invoked {
+            Ok(invocation) => {
+                let (verdict, change) = self.judge(pool, case_id, &invocation, shared);
+                let result = CaseResult {
+                    verdict,
+                    duration: invocation.round_trip,
+                    logs: invocation.logs,
+                    outcome: Some(invocation.outcome),
+                    reported: invocation.reported,
+                };
+                (result, change)
+            }
+            Err((message, logs)) => {
+                // An image problem is said in full once; the cases after refer to it.
+                let kind = match (&pool.image, lock(&pool.problem).as_mut()) {
+                    (Err(p), Some(told)) => {
+                        told.0.clone_from(&p.brief);
+                        ErrorKind::Image
+                    }
+                    (Err(_), None) => ErrorKind::Image,
+                    (Ok(()), _) => ErrorKind::Boot,
+                };
+                let why = Unjudged::new(kind, message);
+                (CaseResult::not_run(Verdict::Error(why), logs), None)
+            }
+        }
     }
 
     /// Reports a case the stopping run did not finish, as skipped with why.
