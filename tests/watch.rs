@@ -177,7 +177,15 @@ fn a_save_restarts_the_runtime_in_the_same_container_and_a_layer_change_reboots_
     }
     let seen = latest(&report);
     assert_eq!(seen[0].1["v"], 4, "{}", watching.printed());
-    assert_ne!(host(&seen, "alpha").unwrap(), alpha, "a new container");
+    let reborn = host(&seen, "alpha").unwrap();
+    assert_ne!(reborn, alpha, "a new container");
+    // The directory made again is watched: a save in it runs alpha again, in place.
+    let runs = watching.count("watching 2 suites for changes");
+    std::fs::write(dir.path().join("code-alpha/app.py"), handler(5)).unwrap();
+    watching.wait_for_times("watching 2 suites for changes", runs + 1);
+    let seen = latest(&report);
+    assert_eq!(seen[0].1["v"], 5, "{}", watching.printed());
+    assert_eq!(host(&seen, "alpha").unwrap(), reborn, "restarted in place");
 
     assert_eq!(watching.interrupt(), Some(0), "{}", watching.printed());
     for name in ["alpha", "beta"] {
@@ -187,4 +195,83 @@ fn a_save_restarts_the_runtime_in_the_same_container_and_a_layer_change_reboots_
             "{name}'s containers removed"
         );
     }
+}
+
+/// Each case's verdict in the report `watch` wrote for its latest run, by suite file and case.
+fn verdicts(report: &std::path::Path) -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(report).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut seen = Vec::new();
+    for suite in report["suites"].as_array().unwrap() {
+        let file = suite["file"].as_str().unwrap_or_default().to_string();
+        for case in suite["cases"].as_array().unwrap() {
+            let verdict = serde_json::json!([case["verdict"], case["error_kind"], case["message"]])
+                .to_string();
+            seen.push((
+                file.clone(),
+                case["name"].as_str().unwrap().to_string(),
+                verdict,
+            ));
+        }
+    }
+    seen
+}
+
+// The reload in place must be a new deployment as a fresh container's is: every example case
+// comes to the same verdict when its suite runs again on warm containers.
+#[test]
+fn every_example_case_has_the_same_verdict_after_a_reload_in_place_as_in_a_fresh_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for tree in ["cases", "examples"] {
+        let copied = std::process::Command::new("cp")
+            .args(["-r", root().join(tree).to_str().unwrap()])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(copied.success());
+    }
+    let cases = dir.path().join("cases");
+    let reports = tempfile::tempdir().unwrap();
+    let report = reports.path().join("report.json");
+    let mut cmd = lambda_ci();
+    cmd.args(["watch", "--pull", "never", "--json"])
+        .arg(&report)
+        .arg(&cases);
+    let mut watching = Background::start(cmd);
+    let ready = "suites for changes";
+    watching.wait_for(ready);
+    let mut fresh = verdicts(&report);
+    fresh.sort();
+    assert_eq!(fresh.len(), example_cases(), "{}", watching.printed());
+    let mut warm = containers_of(&cases.join("hello.yaml"));
+    warm.sort();
+    assert!(!warm.is_empty(), "hello's containers are kept warm");
+
+    // Every suite file saved: each suite runs again (perhaps over more than one run).
+    for entry in std::fs::read_dir(&cases).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml")
+            && !path.to_string_lossy().contains(".snap.")
+        {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, format!("{text}\n")).unwrap();
+        }
+    }
+    let mut again: Vec<(String, String, String)> = Vec::new();
+    let mut runs = 1;
+    while again.len() < fresh.len() {
+        runs += 1;
+        watching.wait_for_times(ready, runs);
+        for seen in verdicts(&report) {
+            again.retain(|(f, c, _)| (f, c) != (&seen.0, &seen.1));
+            again.push(seen);
+        }
+    }
+    again.sort();
+    assert_eq!(again, fresh, "{}", watching.printed());
+    // hello's code and layer are directories: its containers restarted their runtime in place.
+    let mut after = containers_of(&cases.join("hello.yaml"));
+    after.sort();
+    assert_eq!(after, warm, "{}", watching.printed());
+    assert_eq!(watching.interrupt(), Some(0), "{}", watching.printed());
 }

@@ -29,9 +29,10 @@ impl Server {
         if !self.config.watch {
             return signal.await;
         }
-        // Made again only when the functions come to be made of other files: a file saved
-        // while a reload is under way still counts.
+        // Made again only when the functions come to be made of other files, or a watched
+        // directory was made anew: a file saved while a reload is under way still counts.
         let mut watching: Option<(Vec<PathBuf>, Watcher)> = None;
+        let mut renew = false;
         loop {
             let mut sources: Vec<PathBuf> = api
                 .current()
@@ -40,9 +41,10 @@ impl Server {
                 .collect();
             sources.sort();
             sources.dedup();
-            if watching
-                .as_ref()
-                .is_none_or(|(watched, _)| *watched != sources)
+            if std::mem::take(&mut renew)
+                || watching
+                    .as_ref()
+                    .is_none_or(|(watched, _)| *watched != sources)
             {
                 match Watcher::new(&sources, self.config.poll) {
                     Ok(watcher) => watching = Some((sources, watcher)),
@@ -54,13 +56,16 @@ impl Server {
                     }
                 }
             }
-            let Some((_, watcher)) = watching.as_mut() else {
+            let Some((watched, watcher)) = watching.as_mut() else {
                 return signal.await;
             };
             tokio::select! {
                 s = &mut signal => return s,
                 changed = watcher.changed() => match changed {
-                    Some(changed) => self.reload(api, &changed).await,
+                    Some(changed) => {
+                        renew = watch::rewatch(&changed, watched);
+                        self.reload(api, &changed).await;
+                    }
                     None => return signal.await,
                 },
             }

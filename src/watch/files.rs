@@ -62,25 +62,35 @@ pub enum Reload {
     /// directory, the suite's cases, events or snapshots changed.
     InPlace,
     /// New containers: the function's definition (environment, memory, image, runtime...)
-    /// changed, or its layers (merged into a copy), its build context or a zip.
+    /// changed, or its layers (merged into a copy) or its build context; or it is deployed
+    /// from a zip, unpacked anew for each run.
     Reboot,
 }
 
 /// What `changed` asks of the function that `before` declared and `now` declares.
 pub fn reload(before: &Suite, now: &Suite, changed: &[PathBuf]) -> Reload {
-    if !before.same_function(now) {
+    let f = &now.function;
+    // A zip's unpacked tree goes with the run (or `serve`'s version) that unpacked it.
+    let zipped = f.code.iter().chain(&f.layers).any(|p| p.zip);
+    if zipped || !before.same_function(now) {
         return Reload::Reboot;
     }
-    let f = &now.function;
     let layers = f.layers.iter().map(|l| &l.path);
-    let zips = f.code.iter().filter(|c| c.zip).map(|c| &c.path);
     let contexts = f.build.iter().map(|b| &b.context);
-    let mut copied = layers.chain(zips).chain(contexts);
+    let mut copied = layers.chain(contexts);
     if copied.any(|source| changed.iter().any(|c| c.starts_with(source))) {
         Reload::Reboot
     } else {
         Reload::InPlace
     }
+}
+
+/// Whether a batch of `changed` paths calls for watching `watched` afresh: a watched
+/// directory was deleted (and perhaps made again), which ends the watch on it.
+pub fn rewatch(changed: &[PathBuf], watched: &[PathBuf]) -> bool {
+    changed
+        .iter()
+        .any(|c| watched.contains(c) && (c.is_dir() || !c.exists()))
 }
 
 /// Why the files cannot be watched.

@@ -10,7 +10,7 @@ mod files;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-pub use files::{Reload, Watcher, affected, reload, sources};
+pub use files::{Reload, Watcher, affected, reload, rewatch, sources};
 
 use crate::config::RunConfig;
 use crate::error::Error;
@@ -68,7 +68,7 @@ pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
         broken = false;
         // Suites may now be made of other files.
         let now_watched = to_watch(&config, &now);
-        if now_watched != watched {
+        if now_watched != watched || rewatch(&changed, &watched) {
             watched = now_watched;
             watcher = start(&watched, poll)?;
         }
