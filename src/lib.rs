@@ -34,6 +34,7 @@ pub mod select;
 pub mod serve;
 pub mod snapshot;
 pub mod suite;
+pub mod template;
 pub mod watch;
 pub mod worker;
 

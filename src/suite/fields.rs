@@ -20,6 +20,9 @@ pub(super) struct Ctx<'a> {
     pub(super) warnings: Vec<LoadError>,
     /// The other files the suite reads (`event_file`s), absolute.
     pub(super) inputs: Vec<PathBuf>,
+    /// Values written in another file (a template) at these positions: what is said about
+    /// them points there.
+    pub(super) foreign: std::collections::HashMap<Pos, PathBuf>,
 }
 
 /// The entries of a mapping whose keys were checked against the allowed ones.
@@ -51,7 +54,7 @@ impl Ctx<'_> {
         hint: Option<String>,
     ) {
         self.errors.push(LoadError {
-            file: self.file.to_path_buf(),
+            file: self.file_of(pos),
             pos,
             message: message.into(),
             hint,
@@ -61,11 +64,18 @@ impl Ctx<'_> {
     /// Says something likely wrong at `pos`, without failing the suite.
     pub(super) fn warn(&mut self, pos: Pos, message: impl Into<String>, hint: String) {
         self.warnings.push(LoadError {
-            file: self.file.to_path_buf(),
+            file: self.file_of(Some(pos)),
             pos: Some(pos),
             message: message.into(),
             hint: Some(hint),
         });
+    }
+
+    /// The file a value at `pos` is written in.
+    fn file_of(&self, pos: Option<Pos>) -> PathBuf {
+        pos.and_then(|p| self.foreign.get(&p))
+            .cloned()
+            .unwrap_or_else(|| self.file.to_path_buf())
     }
 
     /// Reports that `node` is not `want`, the kind of value `what` takes.

@@ -99,6 +99,7 @@ fn load_file(file: &Path, explicit: bool, found: &mut Found) {
         errors: Vec::new(),
         warnings: Vec::new(),
         inputs: Vec::new(),
+        foreign: Default::default(),
     };
     let bytes = match read_limited(file, SUITE_LIMIT) {
         Ok(bytes) => bytes,
@@ -156,6 +157,7 @@ fn parse_into(file: &Path, explicit: bool, bytes: Vec<u8>, found: &mut Found) {
         errors: Vec::new(),
         warnings: Vec::new(),
         inputs: Vec::new(),
+        foreign: Default::default(),
     };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,

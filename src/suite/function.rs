@@ -9,26 +9,41 @@ use super::fields::Ctx;
 use super::node::{Node, Value};
 use super::{Architecture, Credentials, Function};
 
+/// The keys of `function:`.
+pub(super) const FIELDS: &[&str] = &[
+    "name",
+    "runtime",
+    "image",
+    "handler",
+    "code",
+    "layers",
+    "environment",
+    "timeout",
+    "memory",
+    "ephemeral_storage",
+    "aws_credentials",
+    "architecture",
+    "edge",
+    "build",
+    "network",
+    "add_hosts",
+];
+
 impl Ctx<'_> {
     pub(super) fn function(&mut self, node: &Node) -> Option<Function> {
-        const FIELDS: &[&str] = &[
-            "name",
-            "runtime",
-            "image",
-            "handler",
-            "code",
-            "layers",
-            "environment",
-            "timeout",
-            "memory",
-            "ephemeral_storage",
-            "aws_credentials",
-            "architecture",
-            "edge",
-            "build",
-            "network",
-            "add_hosts",
-        ];
+        if let Value::Map(entries) = &node.value
+            && entries
+                .iter()
+                .any(|(k, _)| k.name == "template" || k.name == "resource")
+        {
+            return self.template_function(node);
+        }
+        self.declared_function(node)
+    }
+
+    /// A function declared in the suite, or resolved from a template and merged with the
+    /// suite's own keys.
+    pub(super) fn declared_function(&mut self, node: &Node) -> Option<Function> {
         let f = self.fields(node, "`function`", FIELDS)?;
         let mut ok = true;
         let name = match f.get("name") {

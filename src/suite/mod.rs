@@ -13,6 +13,7 @@ pub mod edge;
 mod expect;
 mod fields;
 mod files;
+mod from_template;
 pub(crate) mod function;
 mod handler;
 mod image;
@@ -24,6 +25,8 @@ pub mod runtime;
 mod tests;
 #[cfg(test)]
 mod tests_expect;
+#[cfg(test)]
+mod tests_from_template;
 #[cfg(test)]
 mod tests_load;
 #[cfg(test)]

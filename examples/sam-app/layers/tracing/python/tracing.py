@@ -1,0 +1,2 @@
+"""A second layer, after the shared one."""
+ORDER = "tracing"

@@ -1,0 +1,225 @@
+//! `function: {template, resource}`: the function read from a deployment template, with any
+//! other key of the suite's `function:` written over it (`environment` merges, the suite's
+//! variables winning). What the template says wrong is reported at the template's line.
+
+use std::path::{Path, PathBuf};
+
+use super::Function;
+use super::diagnostics::closest;
+use super::fields::Ctx;
+use super::function::FIELDS;
+use super::node::{Key, Node, Value};
+use crate::template::{self, Options, Overrides, Refused, Stack};
+
+/// The keys that choose where the function's image comes from: the suite giving one replaces
+/// all of the template's.
+const IMAGE_KEYS: &[&str] = &["runtime", "image", "build"];
+
+/// The template file `path` names: a file, or `template.yaml` in a directory.
+fn template_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        for name in ["template.yaml", "template.yml", "template.json"] {
+            if path.join(name).is_file() {
+                return path.join(name);
+            }
+        }
+    }
+    path.to_path_buf()
+}
+
+impl Ctx<'_> {
+    pub(super) fn template_function(&mut self, node: &Node) -> Option<Function> {
+        let allowed: Vec<&str> = FIELDS
+            .iter()
+            .copied()
+            .chain(["template", "resource"])
+            .collect();
+        let f = self.fields(node, "`function`", &allowed)?;
+        let Some(template_node) = f.get("template") else {
+            self.error(
+                f.key("resource").map(|k| k.pos),
+                "`resource` without `template`",
+                Some("name the template the resource is in: `template: ../template.yaml`".into()),
+            );
+            return None;
+        };
+        let written = self.string(template_node, "`template`")?;
+        let path = template_file(&self.dir().join(&written));
+        if !path.exists() {
+            self.error(
+                Some(template_node.pos),
+                format!("the template `{written}` does not exist"),
+                Some(
+                    "give the path of the SAM or CloudFormation template, relative to this file"
+                        .into(),
+                ),
+            );
+            return None;
+        }
+        let stack = match Stack::read(&path) {
+            Ok(stack) => stack,
+            Err(errors) => {
+                self.errors.extend(errors.0);
+                return None;
+            }
+        };
+        self.inputs
+            .push(std::path::absolute(&stack.file).unwrap_or(stack.file.clone()));
+        let Some(resource_node) = f.get("resource") else {
+            let functions = names(&stack);
+            self.error(
+                Some(node.pos),
+                "missing `resource`: which function of the template this suite tests",
+                Some(format!("the template's functions: {functions}")),
+            );
+            return None;
+        };
+        let id = self.string(resource_node, "`resource`")?;
+        let overrides = overrides(node);
+        let resolved = match template::resolve(&stack, &id, &Options::default(), &overrides) {
+            Ok(r) => r,
+            Err(refused) => {
+                self.refused(refused, &stack, &id, resource_node);
+                return None;
+            }
+        };
+        let merged = merge(&resolved.node, node);
+        // What came from the template is said at the template's lines.
+        let mut own = Vec::new();
+        positions(node, &mut own);
+        let mut theirs = Vec::new();
+        positions(&resolved.node, &mut theirs);
+        for pos in theirs {
+            if !own.contains(&pos) {
+                self.foreign.insert(pos, resolved.file.clone());
+            }
+        }
+        if let Some(note) = &stack.note {
+            self.warn(
+                resource_node.pos,
+                note.clone(),
+                "lambda-ci reads what `sam local` reads".into(),
+            );
+        }
+        if !resolved.not_emulated.is_empty() {
+            self.warn(
+                resolved.node.pos,
+                format!(
+                    "`{id}` sets what a local run does not emulate: {}",
+                    resolved.not_emulated.join(", ")
+                ),
+                "the run goes on without them; test these against the deployed function".into(),
+            );
+        }
+        self.declared_function(&merged)
+    }
+
+    fn refused(&mut self, refused: Refused, stack: &Stack, id: &str, at: &Node) {
+        let file = stack.file.display();
+        match refused {
+            Refused::Unknown { functions } => {
+                let hint = match closest(id, functions.iter().map(String::as_str)) {
+                    Some(near) => format!(
+                        "did you mean `{near}`? the template's functions: {}",
+                        names(stack)
+                    ),
+                    None => format!("the template's functions: {}", names(stack)),
+                };
+                self.error(
+                    Some(at.pos),
+                    format!("{file} has no resource `{id}`"),
+                    Some(hint),
+                );
+            }
+            Refused::NotAFunction { kind } => self.error(
+                Some(at.pos),
+                format!("`{id}` in {file} is a `{kind}`, not a function"),
+                Some(format!("the template's functions: {}", names(stack))),
+            ),
+            Refused::Template(errors) => self.errors.extend(errors.0),
+        }
+    }
+}
+
+/// The template's functions, for messages.
+fn names(stack: &Stack) -> String {
+    let names: Vec<&str> = stack
+        .functions()
+        .iter()
+        .map(|(k, _)| k.name.as_str())
+        .collect();
+    if names.is_empty() {
+        "none (no AWS::Serverless::Function or AWS::Lambda::Function)".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The keys and environment variables the suite writes itself.
+fn overrides(node: &Node) -> Overrides {
+    let mut o = Overrides::default();
+    let Value::Map(entries) = &node.value else {
+        return o;
+    };
+    for (key, value) in entries {
+        o.fields.insert(key.name.clone());
+        if IMAGE_KEYS.contains(&key.name.as_str()) {
+            o.fields.extend(IMAGE_KEYS.iter().map(|k| k.to_string()));
+        }
+        if key.name == "environment"
+            && let Value::Map(vars) = &value.value
+        {
+            o.environment
+                .extend(vars.iter().map(|(k, _)| k.name.clone()));
+        }
+    }
+    o.fields.remove("template");
+    o.fields.remove("resource");
+    o.fields.remove("environment");
+    o
+}
+
+/// The template's function with the suite's keys written over it.
+fn merge(theirs: &Node, ours: &Node) -> Node {
+    let (Value::Map(theirs_entries), Value::Map(ours_entries)) = (&theirs.value, &ours.value)
+    else {
+        return ours.clone();
+    };
+    let mut entries: Vec<(Key, Node)> = theirs_entries.clone();
+    for (key, value) in ours_entries {
+        if key.name == "template" || key.name == "resource" {
+            continue;
+        }
+        match entries.iter_mut().find(|(k, _)| k.name == key.name) {
+            Some((_, existing)) if key.name == "environment" => {
+                if let (Value::Map(base), Value::Map(over)) = (&mut existing.value, &value.value) {
+                    base.retain(|(k, _)| !over.iter().any(|(o, _)| o.name == k.name));
+                    base.extend(over.iter().cloned());
+                } else {
+                    *existing = value.clone();
+                }
+            }
+            Some(slot) => *slot = (key.clone(), value.clone()),
+            None => entries.push((key.clone(), value.clone())),
+        }
+    }
+    Node {
+        pos: ours.pos,
+        value: Value::Map(entries),
+    }
+}
+
+/// Every position in `node`, keys included.
+fn positions(node: &Node, out: &mut Vec<super::Pos>) {
+    out.push(node.pos);
+    match &node.value {
+        Value::Seq(items) => items.iter().for_each(|i| positions(i, out)),
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                out.push(k.pos);
+                positions(v, out);
+            }
+        }
+        _ => {}
+    }
+}

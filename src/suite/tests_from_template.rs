@@ -1,0 +1,255 @@
+//! Tests of `function: {template, resource}`: a function read from a SAM or CloudFormation
+//! template, the suite's keys over it, and the template's mistakes at the template's lines.
+
+use std::path::Path;
+
+use super::*;
+
+const TEMPLATE: &str = r#"Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage: {Type: String, Default: dev, AllowedValues: [dev, prod]}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+Globals:
+  Function:
+    Runtime: python3.11
+    Timeout: 10
+    Layers: [!Ref One]
+    Environment: {Variables: {A: global, B: global}}
+Resources:
+  One:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: layers/one}
+  Two:
+    Type: AWS::Lambda::LayerVersion
+    Properties: {Content: layers/two}
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code
+      Handler: app.handler
+      MemorySize: "512"
+      Architectures: [arm64]
+      Layers: [!Ref Two]
+      VpcConfig: {SubnetIds: [a]}
+      Environment:
+        Variables:
+          B: !Sub "local-${Stage}"
+          SHARED: !ImportValue SharedTable
+  OnlyInProd:
+    Type: AWS::Serverless::Function
+    Condition: IsProd
+    Properties: {CodeUri: code, Handler: app.handler}
+  FromS3:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: {Bucket: b, Key: k}, Handler: app.handler}
+  ByArn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code: code
+      Handler: app.handler
+      Runtime: python3.11
+      Layers: ["arn:aws:lambda:us-east-1:123456789012:layer:shared:3"]
+  Image:
+    Type: AWS::Serverless::Function
+    Metadata: {DockerContext: ./image, Dockerfile: Dockerfile.lambda}
+    Properties: {PackageType: Image}
+  Table:
+    Type: AWS::DynamoDB::Table
+"#;
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["code", "layers/one", "layers/two", "image", "cases"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("code/app.py"),
+        "def handler(e, c):\n    return e\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("image/Dockerfile.lambda"), "FROM scratch\n").unwrap();
+    std::fs::write(dir.path().join("template.yaml"), TEMPLATE).unwrap();
+    dir
+}
+
+fn load_in(dir: &Path, function: &str) -> (Result<Vec<Suite>, LoadErrors>, Vec<LoadError>) {
+    let file = dir.join("cases/s.yaml");
+    let text = format!(
+        "function:\n  template: ../template.yaml\n{function}cases:\n  - name: a\n    event: {{}}\n"
+    );
+    std::fs::write(&file, text).unwrap();
+    load_paths_warning(&[file])
+}
+
+fn function_of(function: &str) -> Function {
+    let dir = project();
+    let (loaded, _) = load_in(dir.path(), function);
+    loaded.unwrap_or_else(|e| panic!("{e}")).remove(0).function
+}
+
+fn errors_of(function: &str) -> String {
+    let dir = project();
+    let (loaded, _) = load_in(dir.path(), function);
+    let text = loaded.unwrap_err().to_string();
+    text.replace(&dir.path().display().to_string(), "<dir>")
+}
+
+#[test]
+fn globals_apply_as_sam_applies_them_and_the_suite_wins() {
+    let f = function_of("  resource: Hello\n  environment: {SHARED: from-suite}\n");
+    assert_eq!(f.name, "Hello");
+    assert_eq!(f.runtime.as_deref(), Some("python3.11"));
+    assert_eq!(f.handler.as_deref(), Some("app.handler"));
+    // Scalars: Globals' Timeout, the resource's MemorySize (CloudFormation's text read as a number).
+    assert_eq!((f.timeout, f.memory), (10, 512));
+    assert_eq!(f.architecture, Architecture::Arm64);
+    // Lists: Globals' layers first.
+    let layers: Vec<_> = f
+        .layers
+        .iter()
+        .map(|l| l.path.file_name().unwrap().to_owned())
+        .collect();
+    assert_eq!(layers, ["one", "two"]);
+    // Mappings merge, the resource winning; the suite's variables win over both.
+    let env: Vec<_> = f
+        .environment
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    assert_eq!(env, ["A=global", "B=local-dev", "SHARED=from-suite"]);
+}
+
+#[test]
+fn an_unresolved_value_fails_at_the_template_line_naming_the_override() {
+    let e = errors_of("  resource: Hello\n");
+    assert!(e.starts_with("<dir>/cases/../template.yaml:31:32: environment variable `SHARED`: `Fn::ImportValue SharedTable` cannot be resolved here"), "{e}");
+    assert!(
+        e.contains("hint: give it in the suite: `environment: {SHARED: ...}` under `function:`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_resource_lists_the_functions_with_a_did_you_mean() {
+    let e = errors_of("  resource: Helo\n");
+    assert!(
+        e.starts_with(
+            "<dir>/cases/s.yaml:3:13: <dir>/cases/../template.yaml has no resource `Helo`"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("did you mean `Hello`? the template's functions: Hello, OnlyInProd, FromS3, ByArn, Image"), "{e}");
+    let e = errors_of("  resource: Table\n");
+    assert!(
+        e.contains(
+            "`Table` in <dir>/cases/../template.yaml is a `AWS::DynamoDB::Table`, not a function"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_resource_whose_condition_is_false_does_not_exist() {
+    let e = errors_of("  resource: OnlyInProd\n");
+    assert!(e.contains("template.yaml:34:16: `OnlyInProd` does not exist with these parameters: its condition `IsProd` is false"), "{e}");
+}
+
+#[test]
+fn code_in_s3_and_layers_by_arn_are_refused_at_their_line_with_the_fix() {
+    let e = errors_of("  resource: FromS3\n");
+    assert!(
+        e.contains("template.yaml:38:27: the code of `FromS3` is in S3"),
+        "{e}"
+    );
+    let e = errors_of("  resource: ByArn\n");
+    assert!(e.contains("template.yaml:45:16: the layer `arn:aws:lambda:us-east-1:123456789012:layer:shared:3` is not a layer of this template"), "{e}");
+    assert!(e.contains("copy the layer's content locally"), "{e}");
+    // A suite that lists the layers itself does not need them.
+    let f = function_of("  resource: ByArn\n  layers: [../layers/one]\n");
+    assert_eq!(f.layers.len(), 1);
+}
+
+#[test]
+fn an_image_function_is_built_from_its_metadata() {
+    let f = function_of("  resource: Image\n");
+    let build = f.build.expect("a build");
+    assert!(build.context.ends_with("image"), "{:?}", build.context);
+    assert_eq!(build.dockerfile, "Dockerfile.lambda");
+}
+
+#[test]
+fn a_wrong_value_in_the_template_is_reported_in_the_template() {
+    let dir = project();
+    let text = TEMPLATE.replace(
+        "Runtime: python3.11\n    Timeout",
+        "Runtime: python2.7\n    Timeout",
+    );
+    std::fs::write(dir.path().join("template.yaml"), text).unwrap();
+    let (loaded, _) = load_in(
+        dir.path(),
+        "  resource: Hello\n  environment: {SHARED: x}\n",
+    );
+    let e = loaded.unwrap_err().to_string();
+    assert!(e.contains("template.yaml:8:14:"), "{e}");
+    assert!(!e.contains("s.yaml"), "{e}");
+}
+
+#[test]
+fn what_is_not_emulated_is_said_and_sam_builds_output_is_read_when_there() {
+    let dir = project();
+    let (loaded, warnings) = load_in(
+        dir.path(),
+        "  resource: Hello\n  environment: {SHARED: x}\n",
+    );
+    loaded.unwrap();
+    let said: Vec<String> = warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        said.iter()
+            .any(|w| w.contains("`Hello` sets what a local run does not emulate: VpcConfig")),
+        "{said:?}"
+    );
+    // `sam build` wrote its template: that is the one read, and the run says so.
+    let built = dir.path().join(".aws-sam/build");
+    std::fs::create_dir_all(built.join("Hello")).unwrap();
+    std::fs::write(
+        built.join("Hello/app.py"),
+        "def handler(e, c):\n    return 1\n",
+    )
+    .unwrap();
+    let text = TEMPLATE
+        .replace(
+            "CodeUri: code\n      Handler: app.handler\n      MemorySize",
+            "CodeUri: Hello\n      Handler: app.handler\n      MemorySize",
+        )
+        .replace("layers/", "../../layers/");
+    std::fs::write(built.join("template.yaml"), text).unwrap();
+    let (loaded, warnings) = load_in(
+        dir.path(),
+        "  resource: Hello\n  environment: {SHARED: x}\n",
+    );
+    let f = loaded.unwrap_or_else(|e| panic!("{e}")).remove(0).function;
+    assert!(f.code.unwrap().path.ends_with(".aws-sam/build/Hello"));
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.message.contains("`sam build`'s output")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_parameter_default_outside_its_allowed_values_is_refused() {
+    let dir = project();
+    let text = TEMPLATE.replace("Default: dev,", "Default: qa,");
+    std::fs::write(dir.path().join("template.yaml"), text).unwrap();
+    let (loaded, _) = load_in(
+        dir.path(),
+        "  resource: Hello\n  environment: {SHARED: x}\n",
+    );
+    let e = loaded.unwrap_err().to_string();
+    assert!(
+        e.contains("template.yaml:3:3: parameter `Stage`: `qa` is not one of its `AllowedValues`"),
+        "{e}"
+    );
+}

@@ -1,0 +1,203 @@
+//! A function's code and layers as the template gives them: a local directory or zip
+//! (`CodeUri`, `Code`, `ContentUri`, `Content`, or CDK's `aws:asset:path`), an image SAM builds
+//! from the resource's `Metadata`, and what a local run cannot read (S3, a layer by ARN).
+
+use super::function::{Origin, Reader};
+use super::intrinsic::{entry, resource_parts};
+use super::stack::LAYER_TYPES;
+use super::value::Val;
+use crate::suite::node::{Key, Node, Pos, Value};
+
+impl Reader<'_, '_> {
+    /// A local path written in the template, made absolute.
+    pub(super) fn path(&self, text: &str) -> String {
+        let path = self.stack.dir().join(text);
+        std::path::absolute(&path)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// `aws:asset:path` in the resource's `Metadata`, made absolute.
+    pub(super) fn asset(&self, resource: &Node) -> Option<(String, Pos)> {
+        let path = entry(resource, "Metadata").and_then(|m| entry(m, "aws:asset:path"))?;
+        match &path.value {
+            Value::String(p) => Some((self.path(p), path.pos)),
+            _ => None,
+        }
+    }
+
+    pub(super) fn code(
+        &mut self,
+        id: &str,
+        resource: &Node,
+        props: &Node,
+        serverless: bool,
+        origin: &dyn Fn(&str) -> Origin,
+    ) {
+        let image = self
+            .scalar(props, "PackageType", "code")
+            .and_then(|(v, _)| v.text())
+            .as_deref()
+            == Some("Image");
+        if image {
+            if self.wanted("build") && self.wanted("image") && self.wanted("runtime") {
+                self.image(id, resource);
+            }
+            return;
+        }
+        if !self.wanted("code") {
+            return;
+        }
+        if let Some((path, pos)) = self.asset(resource) {
+            let node = Node {
+                pos,
+                value: Value::String(path),
+            };
+            self.put("code", pos, node, Origin::Metadata(pos));
+            return;
+        }
+        let property = if serverless { "CodeUri" } else { "Code" };
+        let inline = if serverless {
+            entry(props, "InlineCode")
+        } else {
+            entry(props, "Code").and_then(|c| entry(c, "ZipFile"))
+        };
+        if let Some(inline) = inline {
+            self.error(inline.pos, format!("`{id}` has its code inline in the template, which lambda-ci does not run yet"), "put the code in a directory and name it with `code:` under `function:` in the suite");
+            return;
+        }
+        let Some((v, pos)) = self.scalar(props, property, "code") else {
+            if entry(props, property).is_none() {
+                self.error(resource.pos, format!("`{id}` has no `{property}`"), format!("give the function's code directory in `{property}`, or `code:` under `function:` in the suite"));
+            }
+            return;
+        };
+        match v.text() {
+            Some(text) if !text.starts_with("s3://") => {
+                let node = Node { pos: v.pos, value: Value::String(self.path(&text)) };
+                self.put("code", pos, node, origin(property));
+            }
+            _ => self.error(v.pos, format!("the code of `{id}` is in S3, which a local run cannot read"), "build it locally (`sam build` writes .aws-sam/build/template.yaml, which lambda-ci reads) or give `code:` under `function:` in the suite"),
+        }
+    }
+
+    /// `PackageType: Image`: the image SAM would build from the resource's `Metadata`.
+    pub(super) fn image(&mut self, id: &str, resource: &Node) {
+        let metadata = entry(resource, "Metadata");
+        let context = metadata.and_then(|m| entry(m, "DockerContext"));
+        let Some(context) = context.filter(|c| matches!(c.value, Value::String(_))) else {
+            self.error(resource.pos, format!("`{id}` is an image function with no local build (`Metadata: {{DockerContext, Dockerfile}}`)"), "add the `Metadata` SAM builds it from, or give `image:` or `build:` under `function:` in the suite");
+            return;
+        };
+        let Value::String(dir) = &context.value else {
+            unreachable!()
+        };
+        let mut build = vec![(
+            Key {
+                pos: context.pos,
+                name: "context".into(),
+            },
+            Node {
+                pos: context.pos,
+                value: Value::String(self.path(dir)),
+            },
+        )];
+        if let Some(file) = metadata.and_then(|m| entry(m, "Dockerfile")) {
+            build.push((
+                Key {
+                    pos: file.pos,
+                    name: "dockerfile".into(),
+                },
+                file.clone(),
+            ));
+        }
+        if let Some(args) = metadata.and_then(|m| entry(m, "DockerBuildArgs")) {
+            build.push((
+                Key {
+                    pos: args.pos,
+                    name: "args".into(),
+                },
+                args.clone(),
+            ));
+        }
+        self.put(
+            "build",
+            context.pos,
+            Node {
+                pos: context.pos,
+                value: Value::Map(build),
+            },
+            Origin::Metadata(context.pos),
+        );
+    }
+
+    pub(super) fn layers(&mut self, props: &Node, origin: &dyn Fn(&str) -> Origin) {
+        let Some(list) = entry(props, "Layers") else {
+            return;
+        };
+        let Value::Seq(items) = &list.value else {
+            self.error(
+                list.pos,
+                "`Layers` must be a list",
+                "list the layers by `!Ref` to their resources",
+            );
+            return;
+        };
+        let mut paths = Vec::new();
+        for item in items {
+            if let Some(path) = self.layer(item) {
+                paths.push(Node {
+                    pos: item.pos,
+                    value: Value::String(path),
+                });
+            }
+        }
+        self.put(
+            "layers",
+            list.pos,
+            Node {
+                pos: list.pos,
+                value: Value::Seq(paths),
+            },
+            origin("Layers"),
+        );
+    }
+
+    /// One layer: a `Ref` to a layer resource of the template, read from its content.
+    pub(super) fn layer(&mut self, item: &Node) -> Option<String> {
+        let target = match entry(item, "Ref").map(|r| &r.value) {
+            Some(Value::String(t)) => Some(t.clone()),
+            _ => None,
+        };
+        let resource = target.as_deref().and_then(|t| self.scope.resource(t));
+        let Some(resource) = resource else {
+            let v = self.scope.eval(item);
+            let shown = v
+                .text()
+                .or_else(|| v.unresolved_part().map(|u| u.what.clone()))
+                .unwrap_or_default();
+            self.error(item.pos, format!("the layer `{shown}` is not a layer of this template; a local run cannot fetch a published layer"), "copy the layer's content locally and list the function's layers, in order, in `layers:` under `function:` in the suite");
+            return None;
+        };
+        let (kind, props) = resource_parts(resource);
+        if !kind.is_some_and(|k| LAYER_TYPES.contains(&k)) {
+            self.error(item.pos, format!("`{}` is a `{}`, not a layer", target.unwrap_or_default(), kind.unwrap_or("resource")), "list `AWS::Serverless::LayerVersion` or `AWS::Lambda::LayerVersion` resources in `Layers`");
+            return None;
+        }
+        if let Some((path, _)) = self.asset(resource) {
+            return Some(path);
+        }
+        let props = props?;
+        let content = entry(props, "ContentUri").or_else(|| entry(props, "Content"));
+        let v = content.map(|c| self.scope.eval(c));
+        match v.as_ref().and_then(Val::text) {
+            Some(text) if !text.starts_with("s3://") => Some(self.path(&text)),
+            _ => {
+                let pos = content.map(|c| c.pos).unwrap_or(resource.pos);
+                self.error(pos, format!("the content of layer `{}` is not a local directory or zip", target.unwrap_or_default()), "give the layer's directory in `ContentUri`, or list the layers in `layers:` under `function:` in the suite");
+                None
+            }
+        }
+    }
+}

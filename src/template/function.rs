@@ -1,0 +1,434 @@
+//! One function resource of a template, resolved into the suite's `function:` vocabulary
+//! (runtime, handler, code, layers, environment, limits), each value remembering where in the
+//! template it was written and whether it came from the resource or from `Globals`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::globals;
+use super::intrinsic::{Scope, entry, resource_parts};
+use super::stack::{FUNCTION_TYPES, Options, Stack};
+use super::value::{Kind, Unresolved, Val};
+use crate::suite::node::{Key, Node, Pos, Value};
+use crate::suite::{LoadError, LoadErrors};
+
+/// Where a value the run uses was written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// The function resource's own property.
+    Resource(Pos),
+    /// `Globals.Function`, the resource having none.
+    Globals(Pos),
+    /// The resource's value merged over `Globals.Function` (a mapping or a list).
+    Merged(Pos),
+    /// The resource's `Metadata` (`aws:asset:path`, `Dockerfile`).
+    Metadata(Pos),
+    /// Lambda's default: the template does not say.
+    Default,
+}
+
+/// What the suite writes itself, so the template's value for it is not needed.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `function:` keys the suite gives (`code`, `layers`...).
+    pub fields: BTreeSet<String>,
+    /// Environment variables the suite gives.
+    pub environment: BTreeSet<String>,
+}
+
+/// A function resource in the suite's words.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The template file its values are written in.
+    pub file: PathBuf,
+    /// The `function:` mapping, positioned in `file`.
+    pub node: Node,
+    /// Each suite key and where its value came from.
+    pub origins: Vec<(String, Origin)>,
+    /// Properties the resource sets that a local run does not emulate.
+    pub not_emulated: Vec<String>,
+}
+
+/// Why a resource cannot be read as a function, for the suite to say at its `resource:`.
+#[derive(Debug)]
+pub enum Refused {
+    /// No function has that logical id: the ones there are.
+    Unknown { functions: Vec<String> },
+    /// The resource exists but is not a function.
+    NotAFunction { kind: String },
+    /// Problems inside the template, at their lines.
+    Template(LoadErrors),
+}
+
+/// Properties lambda-ci reads, and those it knows it does not emulate.
+const NOT_EMULATED: &[&str] = &[
+    "Role",
+    "Policies",
+    "VpcConfig",
+    "SnapStart",
+    "ReservedConcurrentExecutions",
+    "ProvisionedConcurrencyConfig",
+    "DeadLetterQueue",
+    "DeadLetterConfig",
+    "KmsKeyArn",
+    "FileSystemConfigs",
+    "CodeSigningConfigArn",
+    "AutoPublishAlias",
+    "DeploymentPreference",
+    "EventInvokeConfig",
+    "Tracing",
+    "TracingConfig",
+    "RuntimeManagementConfig",
+    "PermissionsBoundary",
+    "RecursiveLoop",
+    "SourceKMSKeyArn",
+    "ImageConfig",
+];
+
+/// Resolves the function `id` of `stack`.
+pub fn resolve(
+    stack: &Stack,
+    id: &str,
+    options: &Options,
+    overrides: &Overrides,
+) -> Result<Resolved, Refused> {
+    let resource = stack
+        .section("Resources")
+        .iter()
+        .find(|(k, _)| k.name == id)
+        .map(|(_, r)| r);
+    let Some(resource) = resource else {
+        let functions = stack
+            .functions()
+            .iter()
+            .map(|(k, _)| k.name.clone())
+            .collect();
+        return Err(Refused::Unknown { functions });
+    };
+    let (kind, props) = resource_parts(resource);
+    let kind = kind.unwrap_or_default();
+    if !FUNCTION_TYPES.contains(&kind) {
+        return Err(Refused::NotAFunction {
+            kind: kind.to_string(),
+        });
+    }
+    let (scope, _given, problems) = stack.scope(options);
+    let mut reader = Reader {
+        stack,
+        scope: &scope,
+        errors: problems,
+        entries: Vec::new(),
+        origins: Vec::new(),
+        overrides,
+    };
+    if let Some(cond) = entry(resource, "Condition") {
+        reader.condition(cond, id);
+    }
+    let empty = Node {
+        pos: resource.pos,
+        value: Value::Map(Vec::new()),
+    };
+    let local = props.unwrap_or(&empty);
+    let serverless = kind == "AWS::Serverless::Function";
+    let global = stack.globals("Function").filter(|_| serverless);
+    let props = match global {
+        Some(g) => globals::merge(g, local),
+        None => local.clone(),
+    };
+    let origin = |name: &str| -> Origin {
+        let here = entry(local, name).map(|n| n.pos);
+        let there = global.and_then(|g| entry(g, name)).map(|n| n.pos);
+        match (here, there) {
+            (Some(p), Some(_))
+                if !matches!(
+                    entry(local, name).map(|n| &n.value),
+                    Some(Value::String(_) | Value::Number(_) | Value::Bool(_))
+                ) =>
+            {
+                Origin::Merged(p)
+            }
+            (Some(p), _) => Origin::Resource(p),
+            (None, Some(p)) => Origin::Globals(p),
+            (None, None) => Origin::Default,
+        }
+    };
+    reader.read(id, resource, &props, serverless, &origin);
+    let not_emulated = match &props.value {
+        Value::Map(entries) => entries
+            .iter()
+            .filter(|(k, _)| NOT_EMULATED.contains(&k.name.as_str()))
+            .map(|(k, _)| k.name.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !reader.errors.is_empty() {
+        return Err(Refused::Template(LoadErrors(reader.errors)));
+    }
+    Ok(Resolved {
+        file: stack.file.clone(),
+        node: Node {
+            pos: resource.pos,
+            value: Value::Map(reader.entries),
+        },
+        origins: reader.origins,
+        not_emulated,
+    })
+}
+
+pub(super) struct Reader<'a, 't> {
+    pub(super) stack: &'a Stack,
+    pub(super) scope: &'a Scope<'t>,
+    pub(super) errors: Vec<LoadError>,
+    pub(super) entries: Vec<(Key, Node)>,
+    pub(super) origins: Vec<(String, Origin)>,
+    pub(super) overrides: &'a Overrides,
+}
+
+impl Reader<'_, '_> {
+    pub(super) fn error(&mut self, pos: Pos, message: impl Into<String>, hint: impl Into<String>) {
+        self.errors.push(LoadError {
+            file: self.stack.file.clone(),
+            pos: Some(pos),
+            message: message.into(),
+            hint: Some(hint.into()),
+        });
+    }
+
+    fn unresolved(&mut self, what: &str, u: &Unresolved, fix: String) {
+        let message = format!("{what}: `{}` cannot be resolved here: {}", u.what, u.why);
+        self.error(u.pos, message, fix);
+    }
+
+    fn condition(&mut self, cond: &Node, id: &str) {
+        let Value::String(name) = &cond.value else {
+            return;
+        };
+        match self.scope.condition(name, cond.pos) {
+            Ok(true) => {}
+            Ok(false) => self.error(
+                cond.pos,
+                format!(
+                    "`{id}` does not exist with these parameters: its condition `{name}` is false"
+                ),
+                "pass the parameters that make it true (`--parameter-overrides NAME=VALUE`)",
+            ),
+            Err(u) => self.unresolved(
+                &format!("the condition of `{id}`"),
+                &u,
+                "pass the parameters it depends on (`--parameter-overrides NAME=VALUE`)".into(),
+            ),
+        }
+    }
+
+    /// Adds `key: value` to the function mapping.
+    pub(super) fn put(&mut self, name: &str, pos: Pos, value: Node, origin: Origin) {
+        self.entries.push((
+            Key {
+                pos,
+                name: name.into(),
+            },
+            value,
+        ));
+        self.origins.push((name.to_string(), origin));
+    }
+
+    pub(super) fn wanted(&self, field: &str) -> bool {
+        !self.overrides.fields.contains(field)
+    }
+
+    /// A scalar property, resolved; `None` when absent or unresolved (said).
+    pub(super) fn scalar(
+        &mut self,
+        props: &Node,
+        property: &str,
+        field: &str,
+    ) -> Option<(Val, Pos)> {
+        let node = entry(props, property)?;
+        let v = self.scope.eval(node);
+        if let Some(u) = v.unresolved_part() {
+            let fix = format!(
+                "give `{field}:` under `function:` in the suite, or pass the parameter it takes"
+            );
+            self.unresolved(&format!("`{property}`"), &u.clone(), fix);
+            return None;
+        }
+        if v.kind == Kind::NoValue {
+            return None;
+        }
+        Some((v, node.pos))
+    }
+
+    fn read(
+        &mut self,
+        id: &str,
+        resource: &Node,
+        props: &Node,
+        serverless: bool,
+        origin: &dyn Fn(&str) -> Origin,
+    ) {
+        let name = match self
+            .scalar(props, "FunctionName", "name")
+            .and_then(|(v, _)| v.text())
+        {
+            Some(name) => name,
+            None => id.to_string(),
+        };
+        let name_node = Node {
+            pos: resource.pos,
+            value: Value::String(name),
+        };
+        self.put("name", resource.pos, name_node, origin("FunctionName"));
+        let image = entry(props, "PackageType").and_then(|p| self.scope.eval(p).text());
+        let image = image.as_deref() == Some("Image");
+        // An image brings its runtime and handler: SAM applies neither from `Globals` to it.
+        for (property, field) in [("Runtime", "runtime"), ("Handler", "handler")] {
+            if self.wanted(field)
+                && !image
+                && let Some((v, pos)) = self.scalar(props, property, field)
+            {
+                self.put(field, pos, text_node(v), origin(property));
+            }
+        }
+        for (property, inner, field) in [
+            ("Timeout", None, "timeout"),
+            ("MemorySize", None, "memory"),
+            ("EphemeralStorage", Some("Size"), "ephemeral_storage"),
+        ] {
+            if !self.wanted(field) {
+                continue;
+            }
+            let found = match inner {
+                None => self.scalar(props, property, field),
+                Some(inner) => entry(props, property).and_then(|p| self.scalar(p, inner, field)),
+            };
+            if let Some((v, pos)) = found {
+                self.put(field, pos, number_node(v), origin(property));
+            }
+        }
+        if self.wanted("architecture")
+            && let Some((v, pos)) = self.scalar(props, "Architectures", "architecture")
+            && let Kind::List(items) = &v.kind
+            && let Some(first) = items.first()
+        {
+            self.put(
+                "architecture",
+                pos,
+                text_node(first.clone()),
+                origin("Architectures"),
+            );
+        }
+        self.environment(props, origin);
+        self.code(id, resource, props, serverless, origin);
+        if self.wanted("layers") && !image {
+            self.layers(props, origin);
+        }
+    }
+
+    fn environment(&mut self, props: &Node, origin: &dyn Fn(&str) -> Origin) {
+        let mut vars = Vec::new();
+        if let Some(variables) = entry(props, "Environment").and_then(|e| entry(e, "Variables")) {
+            let v = self.scope.eval(variables);
+            match v.kind {
+                Kind::Map(entries) => {
+                    for (key, value) in entries {
+                        if self.overrides.environment.contains(&key.name)
+                            || value.kind == Kind::NoValue
+                        {
+                            continue;
+                        }
+                        if let Some(u) = value.unresolved_part() {
+                            let fix = format!(
+                                "give it in the suite: `environment: {{{}: ...}}` under `function:`",
+                                key.name
+                            );
+                            self.unresolved(
+                                &format!("environment variable `{}`", key.name),
+                                &u.clone(),
+                                fix,
+                            );
+                            continue;
+                        }
+                        vars.push((key, text_node(value)));
+                    }
+                }
+                Kind::Unresolved(u) => {
+                    self.unresolved(
+                        "`Environment.Variables`",
+                        &u,
+                        "give `environment:` under `function:` in the suite".into(),
+                    );
+                }
+                _ => {}
+            }
+        }
+        if let Some(logging) = entry(props, "LoggingConfig") {
+            for (property, var) in [
+                ("LogFormat", "AWS_LAMBDA_LOG_FORMAT"),
+                ("ApplicationLogLevel", "AWS_LAMBDA_LOG_LEVEL"),
+            ] {
+                if self.overrides.environment.contains(var) {
+                    continue;
+                }
+                if let Some((v, pos)) = self.scalar(logging, property, "environment") {
+                    vars.push((
+                        Key {
+                            pos,
+                            name: var.into(),
+                        },
+                        text_node(v),
+                    ));
+                }
+            }
+        }
+        if !vars.is_empty() {
+            let pos = entry(props, "Environment")
+                .map(|e| e.pos)
+                .unwrap_or(props.pos);
+            self.put(
+                "environment",
+                pos,
+                Node {
+                    pos,
+                    value: Value::Map(vars),
+                },
+                origin("Environment"),
+            );
+        }
+    }
+}
+
+/// A scalar as the suite's text (numbers and booleans as written).
+fn text_node(v: Val) -> Node {
+    let pos = v.pos;
+    match v.text() {
+        Some(t) => Node {
+            pos,
+            value: Value::String(t),
+        },
+        None => v.into_node().unwrap_or(Node {
+            pos,
+            value: Value::Null,
+        }),
+    }
+}
+
+/// A number, also when CloudFormation's text (`"512"`).
+fn number_node(v: Val) -> Node {
+    let pos = v.pos;
+    match &v.kind {
+        Kind::String(s) => match s.parse::<u64>() {
+            Ok(n) => Node {
+                pos,
+                value: Value::Number(n.into()),
+            },
+            Err(_) => Node {
+                pos,
+                value: Value::String(s.clone()),
+            },
+        },
+        _ => v.into_node().unwrap_or(Node {
+            pos,
+            value: Value::Null,
+        }),
+    }
+}

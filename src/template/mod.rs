@@ -1,0 +1,16 @@
+//! Functions read from deployment templates: SAM and CloudFormation (YAML or JSON), resolved
+//! into the suite's function model with every value's origin; what only a deployed stack knows
+//! is named at its line, never guessed.
+
+mod code;
+mod conditions;
+pub mod function;
+mod globals;
+pub mod intrinsic;
+mod params;
+pub mod stack;
+pub mod value;
+pub mod yaml;
+
+pub use function::{Origin, Overrides, Refused, Resolved, resolve};
+pub use stack::{Options, Stack};

@@ -1,0 +1,277 @@
+//! Reads a template's text, YAML or JSON, into the same positioned tree as a suite, with
+//! CloudFormation's short-form tags (`!Ref X`, `!GetAtt A.B`, `!Sub ...`) written out in their
+//! long form (`{Ref: X}`, `{Fn::GetAtt: [A, B]}`, `{Fn::Sub: ...}`), as CloudFormation reads them.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{Spanned, Tagged};
+
+use crate::suite::node::{Key, Node, Pos, Value};
+
+/// The most values a template may hold: CDK's synthesised templates run to tens of thousands.
+const MAX_VALUES: usize = 2_000_000;
+
+/// Parses a template; YAML 1.1 surprises are off as in suites (`yes` stays a string).
+pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        underscored_numbers_as_strings: true,
+        with_snippet: false,
+        budget: serde_saphyr::budget! { max_nodes: MAX_VALUES },
+    };
+    let root: Child = serde_saphyr::from_str_with_options(text, options)?;
+    Ok(root.0)
+}
+
+/// The long form of a short-form tag: `!Ref` → `Ref`, `!Sub` → `Fn::Sub`.
+fn long_name(tag: &str) -> Option<&'static str> {
+    const TAGS: &[(&str, &str)] = &[
+        ("Ref", "Ref"),
+        ("Condition", "Condition"),
+        ("GetAtt", "Fn::GetAtt"),
+        ("Sub", "Fn::Sub"),
+        ("Join", "Fn::Join"),
+        ("Select", "Fn::Select"),
+        ("Split", "Fn::Split"),
+        ("FindInMap", "Fn::FindInMap"),
+        ("Base64", "Fn::Base64"),
+        ("If", "Fn::If"),
+        ("Equals", "Fn::Equals"),
+        ("Not", "Fn::Not"),
+        ("And", "Fn::And"),
+        ("Or", "Fn::Or"),
+        ("ImportValue", "Fn::ImportValue"),
+        ("GetAZs", "Fn::GetAZs"),
+        ("Cidr", "Fn::Cidr"),
+        ("Transform", "Fn::Transform"),
+        ("Length", "Fn::Length"),
+        ("ToJsonString", "Fn::ToJsonString"),
+    ];
+    let name = tag.strip_prefix('!')?;
+    TAGS.iter().find(|(t, _)| *t == name).map(|(_, long)| *long)
+}
+
+/// `node` as its tag says: a short-form intrinsic becomes a one-key mapping.
+fn untag<E: de::Error>(tag: Option<String>, node: Node) -> Result<Node, E> {
+    let Some(tag) = tag else { return Ok(node) };
+    if tag.starts_with("tag:yaml.org,2002:") || tag.starts_with("!!") {
+        return Ok(node);
+    }
+    let Some(long) = long_name(&tag) else {
+        return Err(E::custom(format!(
+            "unknown tag `{tag}`: CloudFormation's short forms are !Ref, !GetAtt, !Sub, !Join, !Select, !Split, !FindInMap, !Base64, !If, !Equals, !Not, !And, !Or, !Condition, !ImportValue, !GetAZs, !Cidr"
+        )));
+    };
+    let pos = node.pos;
+    let argument = match (long, node.value) {
+        // `!GetAtt Resource.Attribute`: a logical id holds no dot, so the first one splits.
+        ("Fn::GetAtt", Value::String(s)) => match s.split_once('.') {
+            Some((resource, attribute)) => Node {
+                pos,
+                value: Value::Seq(vec![
+                    Node {
+                        pos,
+                        value: Value::String(resource.into()),
+                    },
+                    Node {
+                        pos,
+                        value: Value::String(attribute.into()),
+                    },
+                ]),
+            },
+            None => Node {
+                pos,
+                value: Value::String(s),
+            },
+        },
+        (_, value) => Node { pos, value },
+    };
+    let key = Key {
+        pos,
+        name: long.into(),
+    };
+    Ok(Node {
+        pos,
+        value: Value::Map(vec![(key, argument)]),
+    })
+}
+
+/// One value with its position and its tag read.
+struct Child(Node);
+
+impl<'de> Deserialize<'de> for Child {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned: Spanned<Tagged<Plain>> = Spanned::deserialize(deserializer)?;
+        let pos = Pos {
+            line: spanned.referenced.line() as usize,
+            column: spanned.referenced.column() as usize,
+        };
+        let Tagged(Plain(value), tag) = spanned.value;
+        untag(tag, Node { pos, value }).map(Child)
+    }
+}
+
+/// A value whose children are read as [`Child`]ren.
+struct Plain(Value);
+
+impl<'de> Deserialize<'de> for Plain {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(PlainVisitor).map(Plain)
+    }
+}
+
+struct PlainVisitor;
+
+impl<'de> Visitor<'de> for PlainVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Plain::deserialize(d).map(|p| p.0)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("a number that is not finite"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Child(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let Child(value) = map.next_value()?;
+            let pos = Pos {
+                line: key.referenced.line() as usize,
+                column: key.referenced.column() as usize,
+            };
+            entries.push((
+                Key {
+                    pos,
+                    name: key.value,
+                },
+                value,
+            ));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn json_of(text: &str) -> serde_json::Value {
+        parse(text).unwrap_or_else(|e| panic!("{e}")).to_json()
+    }
+
+    #[test]
+    fn short_forms_become_long_forms() {
+        let text = "\
+a: !Ref Param
+b: !GetAtt Fn.Arn
+c: !GetAtt [Fn, Arn]
+d: !Sub 'x-${AWS::Region}'
+e: !Sub ['${A}', {A: !Ref B}]
+f: !If [IsProd, !Join ['', [a, b]], !Ref AWS::NoValue]
+g: !Equals [!Ref Env, prod]
+h: !Condition IsProd
+";
+        assert_eq!(
+            json_of(text),
+            json!({
+                "a": {"Ref": "Param"},
+                "b": {"Fn::GetAtt": ["Fn", "Arn"]},
+                "c": {"Fn::GetAtt": ["Fn", "Arn"]},
+                "d": {"Fn::Sub": "x-${AWS::Region}"},
+                "e": {"Fn::Sub": ["${A}", {"A": {"Ref": "B"}}]},
+                "f": {"Fn::If": ["IsProd", {"Fn::Join": ["", ["a", "b"]]}, {"Ref": "AWS::NoValue"}]},
+                "g": {"Fn::Equals": [{"Ref": "Env"}, "prod"]},
+                "h": {"Condition": "IsProd"},
+            })
+        );
+    }
+
+    #[test]
+    fn values_keep_their_line_and_column() {
+        let node = parse("Resources:\n  Fn:\n    Handler: !Ref H\n").unwrap();
+        let Value::Map(top) = &node.value else {
+            panic!()
+        };
+        let Value::Map(resources) = &top[0].1.value else {
+            panic!()
+        };
+        let Value::Map(props) = &resources[0].1.value else {
+            panic!()
+        };
+        assert_eq!(props[0].0.pos, Pos { line: 3, column: 5 });
+        assert_eq!(props[0].1.pos.line, 3);
+        assert!(props[0].1.pos.column >= 14, "{:?}", props[0].1.pos);
+    }
+
+    #[test]
+    fn json_templates_read_with_positions() {
+        let text =
+            "{\n  \"Resources\": {\n    \"Fn\": {\"Type\": \"AWS::Lambda::Function\"}\n  }\n}\n";
+        let node = parse(text).unwrap();
+        assert_eq!(
+            node.to_json(),
+            json!({"Resources": {"Fn": {"Type": "AWS::Lambda::Function"}}})
+        );
+        let Value::Map(top) = &node.value else {
+            panic!()
+        };
+        let Value::Map(resources) = &top[0].1.value else {
+            panic!()
+        };
+        assert_eq!(resources[0].0.pos.line, 3);
+    }
+
+    #[test]
+    fn an_unknown_tag_is_named() {
+        let e = parse("a: !Reff X\n").unwrap_err().to_string();
+        assert!(e.contains("unknown tag `!Reff`"), "{e}");
+    }
+}
