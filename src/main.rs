@@ -46,6 +46,7 @@ fn main() -> ExitCode {
             .validate()
             .and_then(|config| lambda_ci::list::list(&config, &mut std::io::stdout())),
         Command::Event(args) => lambda_ci::events::event(&args, &mut std::io::stdout()),
+        Command::Explain(args) => lambda_ci::explain::explain(&args, &mut std::io::stdout()),
         Command::Init(args) => {
             lambda_ci::init::init(&args, &mut std::io::stdout(), &mut std::io::stderr())
         }

@@ -300,7 +300,9 @@ fn the_actions_description_says_what_the_readme_says_runs_the_cases() {
 fn every_flag_of_every_command_is_in_the_command_reference() {
     let reference = std::fs::read_to_string(root().join("docs/commands.md")).unwrap();
     let mut missing = Vec::new();
-    for command in ["run", "list", "watch", "serve", "event", "init", "clean"] {
+    for command in [
+        "run", "list", "watch", "serve", "event", "init", "clean", "explain",
+    ] {
         let out = lambda_ci().args([command, "--help"]).output().unwrap();
         assert!(out.status.success(), "{command} --help");
         for word in stdout(&out).split(|c: char| c.is_whitespace() || c == ',' || c == '[') {

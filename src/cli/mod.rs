@@ -38,6 +38,8 @@ pub enum Command {
     Event(crate::events::EventArgs),
     /// Write a first suite, `cases/<function>.yaml`, for the function in a directory.
     Init(crate::init::InitArgs),
+    /// Show the function a template resource resolves to, each value with where it came from.
+    Explain(crate::explain::ExplainArgs),
 }
 
 /// Which suites and cases: shared by `run` and `list`.

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use super::Function;
-use super::diagnostics::closest;
 use super::fields::Ctx;
 use super::function::FIELDS;
 use super::node::{Key, Node, Value};
@@ -66,7 +65,7 @@ impl Ctx<'_> {
         self.inputs
             .push(std::path::absolute(&stack.file).unwrap_or(stack.file.clone()));
         let Some(resource_node) = f.get("resource") else {
-            let functions = names(&stack);
+            let functions = template::function_names(&stack);
             self.error(
                 Some(node.pos),
                 "missing `resource`: which function of the template this suite tests",
@@ -117,41 +116,21 @@ impl Ctx<'_> {
     fn refused(&mut self, refused: Refused, stack: &Stack, id: &str, at: &Node) {
         let file = stack.file.display();
         match refused {
-            Refused::Unknown { functions } => {
-                let hint = match closest(id, functions.iter().map(String::as_str)) {
-                    Some(near) => format!(
-                        "did you mean `{near}`? the template's functions: {}",
-                        names(stack)
-                    ),
-                    None => format!("the template's functions: {}", names(stack)),
-                };
-                self.error(
-                    Some(at.pos),
-                    format!("{file} has no resource `{id}`"),
-                    Some(hint),
-                );
-            }
+            Refused::Template(errors) => self.errors.extend(errors.0),
+            Refused::Unknown { .. } => self.error(
+                Some(at.pos),
+                format!("{file} has no resource `{id}`"),
+                Some(template::refused_words(&refused, stack, id)),
+            ),
             Refused::NotAFunction { kind } => self.error(
                 Some(at.pos),
                 format!("`{id}` in {file} is a `{kind}`, not a function"),
-                Some(format!("the template's functions: {}", names(stack))),
+                Some(format!(
+                    "the template's functions: {}",
+                    template::function_names(stack)
+                )),
             ),
-            Refused::Template(errors) => self.errors.extend(errors.0),
         }
-    }
-}
-
-/// The template's functions, for messages.
-fn names(stack: &Stack) -> String {
-    let names: Vec<&str> = stack
-        .functions()
-        .iter()
-        .map(|(k, _)| k.name.as_str())
-        .collect();
-    if names.is_empty() {
-        "none (no AWS::Serverless::Function or AWS::Lambda::Function)".into()
-    } else {
-        names.join(", ")
     }
 }
 

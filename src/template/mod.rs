@@ -12,5 +12,5 @@ pub mod stack;
 pub mod value;
 pub mod yaml;
 
-pub use function::{Origin, Overrides, Refused, Resolved, resolve};
+pub use function::{Origin, Overrides, Refused, Resolved, function_names, refused_words, resolve};
 pub use stack::{Options, Stack};

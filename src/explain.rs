@@ -1,0 +1,196 @@
+//! `lambda-ci explain RESOURCE --template PATH`: the function a suite naming that resource
+//! runs, each value with where it came from (the resource, `Globals`, the metadata, a default).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::error::Error;
+use crate::exit;
+use crate::suite::{self, Function};
+use crate::template::{self, Options, Origin, Overrides, Refused, Stack};
+
+/// `lambda-ci explain RESOURCE [--template PATH] [--json]`
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The function's logical id in the template.
+    #[arg(value_name = "RESOURCE")]
+    pub resource: String,
+
+    /// The SAM or CloudFormation template (YAML or JSON), or the directory holding
+    /// `template.yaml`.
+    #[arg(long, value_name = "PATH", default_value = "template.yaml")]
+    pub template: PathBuf,
+
+    /// Print JSON (`{"version": 1, "resource", "template", "function", "origins"}`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where a value came from, in words.
+fn origin_words(field: &str, origin: Option<&Origin>) -> String {
+    match origin {
+        Some(Origin::Default) | None if field == "name" => {
+            "the logical id (no FunctionName)".into()
+        }
+        Some(Origin::Resource(p)) => format!("the resource, line {}", p.line),
+        Some(Origin::Globals(p)) => format!("Globals, line {}", p.line),
+        Some(Origin::Merged(p)) => format!("Globals, then the resource (line {})", p.line),
+        Some(Origin::Metadata(p)) => format!("the resource's Metadata, line {}", p.line),
+        Some(Origin::Default) | None => "Lambda's default".into(),
+    }
+}
+
+/// Runs `lambda-ci explain`, printing to `out`.
+pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
+    let template = std::path::absolute(&args.template).unwrap_or(args.template.clone());
+    let quoted = serde_json::to_string(&template.display().to_string()).expect("a string");
+    let resource = serde_json::to_string(&args.resource).expect("a string");
+    let text = format!(
+        "function: {{template: {quoted}, resource: {resource}}}\ncases: [{{name: explain, event: {{}}}}]\n"
+    );
+    let here = std::env::current_dir().unwrap_or_default().join("explain");
+    let stack = Stack::read(&template_file(&template)).map_err(Error::Load)?;
+    let resolved = match template::resolve(
+        &stack,
+        &args.resource,
+        &Options::default(),
+        &Overrides::default(),
+    ) {
+        Ok(r) => r,
+        Err(Refused::Template(errors)) => return Err(Error::Load(errors)),
+        Err(refused) => {
+            return Err(Error::Usage(format!(
+                "{} has no function `{}`: {}",
+                stack.file.display(),
+                args.resource,
+                template::refused_words(&refused, &stack, &args.resource)
+            )));
+        }
+    };
+    let function = suite::load_bytes(&here, text.into_bytes())
+        .map_err(Error::Load)?
+        .function;
+    let rows = rows(&function);
+    let origin = |field: &str| {
+        resolved
+            .origins
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, o)| o)
+    };
+    if args.json {
+        let origins: serde_json::Map<_, _> = rows
+            .iter()
+            .map(|(field, _, _)| (field.to_string(), json!(origin_words(field, origin(field)))))
+            .collect();
+        let values: serde_json::Map<_, _> = rows
+            .into_iter()
+            .map(|(field, _, value)| (field.to_string(), value))
+            .collect();
+        let doc = json!({
+            "version": 1,
+            "resource": args.resource,
+            "template": stack.file.display().to_string(),
+            "function": values,
+            "origins": origins,
+            "not_emulated": resolved.not_emulated,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc).expect("JSON"))
+            .map_err(write_error)?;
+        return Ok(exit::SUCCESS);
+    }
+    let mut text = format!("{} in {}\n", args.resource, stack.file.display());
+    if let Some(note) = &stack.note {
+        text.push_str(&format!("note: {note}\n"));
+    }
+    for (field, shown, _) in rows.iter().filter(|(_, _, v)| !v.is_null()) {
+        text.push_str(&format!(
+            "  {field:<18} {shown}\n  {:<18}   from {}\n",
+            "",
+            origin_words(field, origin(field))
+        ));
+    }
+    if !resolved.not_emulated.is_empty() {
+        text.push_str(&format!(
+            "not emulated locally: {}\n",
+            resolved.not_emulated.join(", ")
+        ));
+    }
+    out.write_all(text.as_bytes()).map_err(write_error)?;
+    Ok(exit::SUCCESS)
+}
+
+fn write_error(e: std::io::Error) -> Error {
+    Error::Usage(format!("cannot write the explanation: {e}"))
+}
+
+fn template_file(path: &Path) -> PathBuf {
+    ["template.yaml", "template.yml", "template.json"]
+        .iter()
+        .map(|n| path.join(n))
+        .find(|p| path.is_dir() && p.is_file())
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// Each value the run uses: its key, how it is shown, and its JSON.
+fn rows(f: &Function) -> Vec<(&'static str, String, serde_json::Value)> {
+    let path = |p: &Path| p.display().to_string();
+    let layers: Vec<String> = f.layers.iter().map(|l| path(&l.path)).collect();
+    let env: Vec<String> = f
+        .environment
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let code = f.code.as_ref().map(|c| path(&c.path));
+    let build = f
+        .build
+        .as_ref()
+        .map(|b| path(&b.context.join(&b.dockerfile)));
+    vec![
+        ("name", f.name.clone(), json!(f.name)),
+        (
+            "runtime",
+            f.runtime.clone().unwrap_or_else(|| f.image.clone()),
+            json!(f.runtime),
+        ),
+        (
+            "handler",
+            f.handler.clone().unwrap_or_default(),
+            json!(f.handler),
+        ),
+        ("code", code.clone().unwrap_or_default(), json!(code)),
+        ("build", build.clone().unwrap_or_default(), json!(build)),
+        (
+            "layers",
+            if layers.is_empty() {
+                "-".into()
+            } else {
+                layers.join("\n                       ")
+            },
+            json!(layers),
+        ),
+        (
+            "environment",
+            if env.is_empty() {
+                "-".into()
+            } else {
+                env.join("\n                       ")
+            },
+            json!(f.environment),
+        ),
+        ("timeout", format!("{} s", f.timeout), json!(f.timeout)),
+        ("memory", format!("{} MB", f.memory), json!(f.memory)),
+        (
+            "ephemeral_storage",
+            format!("{} MB", f.ephemeral_storage),
+            json!(f.ephemeral_storage),
+        ),
+        (
+            "architecture",
+            f.architecture.name().to_string(),
+            json!(f.architecture.name()),
+        ),
+    ]
+}

@@ -1,0 +1,123 @@
+//! End to end, functions read from deployment templates: the test templates are ones
+//! CloudFormation accepts (cfn-lint), lambda-ci reads SAM as AWS's own transform does
+//! (aws-sam-translator), and `explain` says where each value came from.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{fixture, lambda_ci, root};
+use serde_json::Value;
+
+fn templates() -> Vec<PathBuf> {
+    vec![
+        fixture("templates/globals.yaml"),
+        root().join("examples/sam-app/template.yaml"),
+    ]
+}
+
+/// `lambda-ci explain ID --template PATH --json`.
+fn explained(template: &Path, id: &str) -> Value {
+    let out = lambda_ci()
+        .args(["explain", id, "--json", "--template"])
+        .arg(template)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_test_templates_are_templates_cloudformation_accepts() {
+    // E2533/W2531 date the runtimes: the stand-in images are python3.11's.
+    let out = Command::new("cfn-lint")
+        .args(["--ignore-checks", "E2533", "W2531", "--"])
+        .args(templates())
+        .output()
+        .expect("cfn-lint (pip install cfn-lint)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn sam_templates_are_read_as_aws_s_own_transform_reads_them() {
+    let template = fixture("templates/globals.yaml");
+    let out = Command::new("python3")
+        .arg(fixture("templates/sam_transform.py"))
+        .arg(&template)
+        .output()
+        .expect("python3 with aws-sam-translator");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let transformed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dir = template.parent().unwrap();
+    let local = |v: &Value| -> String {
+        let p = Path::new(v.as_str().unwrap());
+        p.strip_prefix(dir).unwrap().display().to_string()
+    };
+    let functions = transformed.as_object().unwrap();
+    assert_eq!(functions.len(), 2);
+    for (id, theirs) in functions {
+        let ours = &explained(&template, id)["function"];
+        for key in [
+            "runtime",
+            "handler",
+            "memory",
+            "timeout",
+            "environment",
+            "architecture",
+        ] {
+            assert_eq!(ours[key], theirs[key], "{id}: {key}");
+        }
+        let layers: Vec<String> = ours["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(local)
+            .collect();
+        assert_eq!(
+            serde_json::json!(layers),
+            theirs["layers"],
+            "{id}: layers, in order"
+        );
+        assert_eq!(local(&ours["code"]), theirs["code"], "{id}: code");
+    }
+}
+
+#[test]
+fn explain_says_where_each_value_came_from() {
+    let template = root().join("examples/sam-app/template.yaml");
+    let doc = explained(&template, "GetOrderFunction");
+    assert_eq!(doc["function"]["name"], "orders-get-dev");
+    assert_eq!(doc["function"]["memory"], 256);
+    assert_eq!(doc["origins"]["memory"], "Globals, line 23");
+    assert_eq!(doc["origins"]["handler"], "the resource, line 48");
+    assert_eq!(
+        doc["origins"]["layers"],
+        "Globals, then the resource (line 49)"
+    );
+    assert_eq!(doc["origins"]["ephemeral_storage"], "Lambda's default");
+    let out = lambda_ci()
+        .args(["explain", "GetOrder", "--template"])
+        .arg(&template)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("has no function `GetOrder`: did you mean `GetOrderFunction`? the template's functions: GetOrderFunction, CreateOrderFunction"),
+        "{said}"
+    );
+}
