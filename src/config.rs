@@ -24,6 +24,8 @@ pub enum ConfigError {
 pub struct RunConfig {
     /// Suite files, or directories searched for suites.
     pub paths: Vec<PathBuf>,
+    /// What is passed to the templates suites name.
+    pub load: crate::suite::LoadOptions,
     /// Where to write a JUnit XML report, if anywhere.
     pub junit: Option<PathBuf>,
     /// Where to write the JSON report, if anywhere.
@@ -60,6 +62,7 @@ impl Default for RunConfig {
     fn default() -> RunConfig {
         RunConfig {
             paths: vec![PathBuf::from("cases")],
+            load: Default::default(),
             junit: None,
             json: None,
             pull: PullPolicy::default(),
@@ -270,6 +273,8 @@ impl ServeConfig {
 pub struct ServeConfig {
     /// Suite files, or directories searched for suites, whose functions are served.
     pub paths: Vec<PathBuf>,
+    /// What is passed to the templates suites name.
+    pub load: crate::suite::LoadOptions,
     /// One function described by flags, served instead of suites.
     pub inline: Option<InlineFunction>,
     pub host: String,
@@ -309,6 +314,8 @@ pub struct InlineFunction {
 #[derive(Debug, Clone)]
 pub struct ListConfig {
     pub paths: Vec<PathBuf>,
+    /// What is passed to the templates suites name.
+    pub load: crate::suite::LoadOptions,
     pub selection: Selection,
     /// JSON instead of lines.
     pub json: bool,

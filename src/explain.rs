@@ -9,7 +9,8 @@ use serde_json::json;
 use crate::error::Error;
 use crate::exit;
 use crate::suite::{self, Function};
-use crate::template::{self, Options, Origin, Overrides, Refused, Stack};
+use crate::template::params::Given;
+use crate::template::{self, Origin, Overrides, Refused, Stack};
 
 /// `lambda-ci explain RESOURCE [--template PATH] [--json]`
 #[derive(Debug, clap::Args)]
@@ -22,6 +23,9 @@ pub struct ExplainArgs {
     /// `template.yaml`.
     #[arg(long, value_name = "PATH", default_value = "template.yaml")]
     pub template: PathBuf,
+
+    #[command(flatten)]
+    pub passed: crate::cli::TemplateArgs,
 
     /// Print JSON (`{"version": 1, "resource", "template", "function", "origins"}`).
     #[arg(long)]
@@ -51,13 +55,14 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
         "function: {{template: {quoted}, resource: {resource}}}\ncases: [{{name: explain, event: {{}}}}]\n"
     );
     let here = std::env::current_dir().unwrap_or_default().join("explain");
-    let stack = Stack::read(&template_file(&template)).map_err(Error::Load)?;
-    let resolved = match template::resolve(
-        &stack,
-        &args.resource,
-        &Options::default(),
-        &Overrides::default(),
-    ) {
+    let load = args.passed.options()?;
+    let named = template_file(&template);
+    let stack = Stack::read(&named).map_err(Error::Load)?;
+    let (options, _) =
+        template::passed::options(&named, &load.parameters, load.config_env.as_deref())
+            .map_err(Error::Usage)?;
+    let resolved = match template::resolve(&stack, &args.resource, &options, &Overrides::default())
+    {
         Ok(r) => r,
         Err(Refused::Template(errors)) => return Err(Error::Load(errors)),
         Err(refused) => {
@@ -69,10 +74,11 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
             )));
         }
     };
-    let function = suite::load_bytes(&here, text.into_bytes())
+    let function = suite::load_bytes_with(&here, text.into_bytes(), &load)
         .map_err(Error::Load)?
         .function;
     let rows = rows(&function);
+    let parameters = parameters(&stack, &options);
     let origin = |field: &str| {
         resolved
             .origins
@@ -96,6 +102,7 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
             "function": values,
             "origins": origins,
             "not_emulated": resolved.not_emulated,
+            "parameters": parameters.iter().map(|(name, value, from)| (name.clone(), json!({"value": value, "from": from}))).collect::<serde_json::Map<_, _>>(),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc).expect("JSON"))
             .map_err(write_error)?;
@@ -112,6 +119,9 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
             origin_words(field, origin(field))
         ));
     }
+    for (name, value, from) in &parameters {
+        text.push_str(&format!("  parameter {name} = {value}  (from {from})\n"));
+    }
     if !resolved.not_emulated.is_empty() {
         text.push_str(&format!(
             "not emulated locally: {}\n",
@@ -120,6 +130,30 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
     }
     out.write_all(text.as_bytes()).map_err(write_error)?;
     Ok(exit::SUCCESS)
+}
+
+/// Each parameter of the template: its value (a `NoEcho` one redacted) and where it came from.
+fn parameters(stack: &Stack, options: &template::Options) -> Vec<(String, String, String)> {
+    let (scope, given, _) = stack.scope(options);
+    given
+        .into_iter()
+        .map(|(name, given)| {
+            let param = &scope.params[&name];
+            let value = match (&param.secret, param.value.text()) {
+                (true, _) => crate::redact::REDACTED.to_string(),
+                (false, Some(text)) => text,
+                (false, None) => match param.value.unresolved_part() {
+                    Some(u) => format!("(unresolved: {})", u.why),
+                    None => "(a list)".into(),
+                },
+            };
+            let from = match given {
+                Given::Default => "its Default".to_string(),
+                Given::Passed(from) => from,
+            };
+            (name, value, from)
+        })
+        .collect()
 }
 
 fn write_error(e: std::io::Error) -> Error {

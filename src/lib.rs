@@ -99,7 +99,7 @@ async fn run_in(
     reporters: Reporters,
     kept: Option<&mut Option<Session>>,
 ) -> Result<u8, Error> {
-    let suites = suite::load_paths(&config.paths).map_err(Error::Load)?;
+    let suites = suite::load_paths_with(&config.paths, &config.load).map_err(Error::Load)?;
     let plan = Plan::new(&suites, &config.selection);
     if plan.case_count() == 0 {
         let _ = writeln!(std::io::stderr(), "{}", nothing_selected(&config, &suites));

@@ -22,7 +22,7 @@ struct Listed<'a> {
 
 /// Prints the selected cases of the suites under the configured paths to `out`.
 pub fn list(config: &ListConfig, out: &mut impl Write) -> Result<u8, Error> {
-    let suites = suite::load_paths(&config.paths).map_err(Error::Load)?;
+    let suites = suite::load_paths_with(&config.paths, &config.load).map_err(Error::Load)?;
     let plan = Plan::new(&suites, &config.selection);
     let listed: Vec<Listed> = plan
         .units

@@ -13,6 +13,7 @@ use serde_json::Value;
 fn templates() -> Vec<PathBuf> {
     vec![
         fixture("templates/globals.yaml"),
+        fixture("templates/secret/template.yaml"),
         root().join("examples/sam-app/template.yaml"),
     ]
 }
@@ -120,4 +121,31 @@ fn explain_says_where_each_value_came_from() {
         said.contains("has no function `GetOrder`: did you mean `GetOrderFunction`? the template's functions: GetOrderFunction, CreateOrderFunction"),
         "{said}"
     );
+}
+
+#[test]
+fn a_no_echo_parameter_passed_on_the_command_line_is_never_shown() {
+    let suite = fixture("templates/secret/secret.yaml");
+    // Without a value, the parameter is named at the template's line.
+    let out = lambda_ci().args(["list"]).arg(&suite).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("template.yaml:22:18: environment variable `TOKEN`: `Ref ApiToken` cannot be resolved here: parameter `ApiToken` has no `Default` and no value was passed"), "{said}");
+    let secret = "tok-7f3a9c2e51";
+    let out = lambda_ci()
+        .args(["run", "--pull", "never", "--parameter-overrides"])
+        .arg(format!("ApiToken={secret} Stage=prod"))
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("[redacted]"), "{shown}");
+    assert!(!shown.contains(secret), "{shown}");
+    // The other parameter was passed too: the stage matched.
+    assert!(!shown.contains("\"dev\""), "{shown}");
 }

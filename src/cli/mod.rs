@@ -42,6 +42,36 @@ pub enum Command {
     Explain(crate::explain::ExplainArgs),
 }
 
+/// What is passed to the templates suites name: shared by `run`, `list`, `watch`, `serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TemplateArgs {
+    /// Values for the parameters of the templates suites name, over their defaults and
+    /// samconfig.toml: `KEY=VALUE` (several in one quoted value, as SAM takes them:
+    /// `"Stage=prod Size=2"`), repeatable; also `ParameterKey=KEY,ParameterValue=VALUE`.
+    #[arg(long = "parameter-overrides", value_name = "KEY=VALUE")]
+    pub parameter_overrides: Vec<String>,
+
+    /// The environment of samconfig.toml whose `parameter_overrides` are read (default:
+    /// `default`).
+    #[arg(long, value_name = "ENV")]
+    pub config_env: Option<String>,
+}
+
+impl TemplateArgs {
+    pub fn options(&self) -> Result<crate::suite::LoadOptions, Error> {
+        let mut parameters = Vec::new();
+        for value in &self.parameter_overrides {
+            let pairs = crate::template::passed::split(value)
+                .map_err(|why| Error::Usage(format!("--parameter-overrides: {why}")))?;
+            parameters.extend(pairs);
+        }
+        Ok(crate::suite::LoadOptions {
+            parameters,
+            config_env: self.config_env.clone(),
+        })
+    }
+}
+
 /// Which suites and cases: shared by `run` and `list`.
 #[derive(Debug, clap::Args)]
 pub struct SelectArgs {
@@ -58,6 +88,9 @@ pub struct SelectArgs {
     /// the suite's path and the case's name, for CI matrices and GitLab's `parallel:`.
     #[arg(long, value_name = "K/N")]
     pub partition: Option<String>,
+
+    #[command(flatten)]
+    pub template: TemplateArgs,
 }
 
 impl SelectArgs {
@@ -81,6 +114,7 @@ impl ListArgs {
     pub fn validate(self) -> Result<ListConfig, Error> {
         Ok(ListConfig {
             selection: self.select.selection()?,
+            load: self.select.template.options()?,
             paths: self.select.paths,
             json: self.json,
         })
@@ -323,6 +357,7 @@ impl RunArgs {
                 ReporterArg::Human => ReporterMode::Human,
                 ReporterArg::Github => ReporterMode::Github,
             },
+            load: self.select.template.options()?,
             paths: self.select.paths,
             junit: self.junit,
             json: self.json,

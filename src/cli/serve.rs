@@ -13,6 +13,9 @@ pub struct ServeArgs {
     /// `cases`, unless `--handler` describes one function).
     pub paths: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub template: super::TemplateArgs,
+
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
@@ -129,6 +132,7 @@ impl ServeArgs {
             _ => self.paths,
         };
         Ok(ServeConfig {
+            load: self.template.options()?,
             paths,
             inline,
             host: self.host,

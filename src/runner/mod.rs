@@ -200,7 +200,11 @@ impl Runner {
 
     /// What this runner's reports must not show (see [`CallerCredentials::secrets`]).
     pub(crate) fn secrets(&self) -> Vec<(String, String)> {
-        self.caller.secrets(self.inheriting().next().is_some())
+        let mut secrets = self.caller.secrets(self.inheriting().next().is_some());
+        for suite in self.suites.iter() {
+            secrets.extend(suite.function.secrets.iter().cloned());
+        }
+        secrets
     }
 
     /// The suites whose functions get the caller's credentials.

@@ -33,6 +33,7 @@ struct Server {
     scratch: tempfile::TempDir,
     /// The suite files served (for flags, the one written at start), read again on reload.
     paths: Vec<std::path::PathBuf>,
+    load: suite::LoadOptions,
     engine: Engine,
     owned: OwnedContainers,
     /// This server's run ids: one per set of functions made (at start, then per reload).
@@ -60,7 +61,7 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
         Some(f) => vec![inline_suite(f, scratch.path())?],
         None => config.paths.clone(),
     };
-    let (suites, warnings) = load(&paths)?;
+    let (suites, warnings) = load(&paths, &config.load)?;
     config.check_inherited_credentials(&suites.iter().collect::<Vec<_>>())?;
     let engine = crate::connect_engine(&config.env.engine).await?;
     let address = format!("{}:{}", config.host, config.port);
@@ -78,6 +79,7 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
     let mut server = Server {
         scratch,
         paths,
+        load: config.load.clone(),
         engine,
         owned: OwnedContainers::default(),
         run_ids: Vec::new(),
@@ -195,8 +197,11 @@ impl Server {
 
 /// The suites to serve, one per function name: the first that declares a name serves it; and
 /// a warning for each name declared again.
-fn load(paths: &[std::path::PathBuf]) -> Result<(Vec<Suite>, Vec<String>), Error> {
-    let (loaded, said) = suite::load_paths_warning(paths);
+fn load(
+    paths: &[std::path::PathBuf],
+    options: &suite::LoadOptions,
+) -> Result<(Vec<Suite>, Vec<String>), Error> {
+    let (loaded, said) = suite::load_paths_warning_with(paths, options);
     let mut warnings: Vec<String> = said.iter().map(|w| format!("warning: {w}")).collect();
     let loaded = loaded.map_err(Error::Load)?;
     let mut suites: Vec<Suite> = Vec::new();

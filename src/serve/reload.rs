@@ -88,7 +88,7 @@ impl Server {
             return;
         }
         let names: Vec<String> = hit.iter().map(|f| f.name.clone()).collect();
-        let loaded = match load(&self.paths) {
+        let loaded = match load(&self.paths, &self.load) {
             Ok((loaded, warnings)) => {
                 for warning in &warnings {
                     self.printer.line(warning);

@@ -23,6 +23,8 @@ pub(super) struct Ctx<'a> {
     /// Values written in another file (a template) at these positions: what is said about
     /// them points there.
     pub(super) foreign: std::collections::HashMap<Pos, PathBuf>,
+    /// What the command line passes to the templates suites name.
+    pub(super) options: super::LoadOptions,
 }
 
 /// The entries of a mapping whose keys were checked against the allowed ones.

@@ -11,13 +11,18 @@ use super::fields::Ctx;
 use super::node::{self, Node, Value};
 use super::read::{ReadError, SUITE_LIMIT, read_head, read_limited, thousands, utf8_problem};
 use super::walk::{Walk, is_yaml};
-use super::{Isolation, RuntimeApi, Suite};
+use super::{Isolation, LoadOptions, RuntimeApi, Suite};
 
 /// Loads every suite under `paths`. A file given explicitly must be a suite; in a directory,
 /// any `.yaml`/`.yml` file with a top-level `cases:` key is one. What the search skipped that
 /// looks like a suite is said on stderr.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, LoadErrors> {
-    let (loaded, warnings) = load_paths_warning(paths);
+    load_paths_with(paths, &LoadOptions::default())
+}
+
+/// [`load_paths`], with the values passed to the templates suites name.
+pub fn load_paths_with(paths: &[PathBuf], options: &LoadOptions) -> Result<Vec<Suite>, LoadErrors> {
+    let (loaded, warnings) = load_paths_warning_with(paths, options);
     let mut stderr = std::io::stderr().lock();
     for w in warnings {
         let _ = writeln!(stderr, "warning: {w}");
@@ -27,7 +32,18 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, LoadErrors> {
 
 /// [`load_paths`], with the warnings returned instead of printed.
 pub fn load_paths_warning(paths: &[PathBuf]) -> (Result<Vec<Suite>, LoadErrors>, Vec<LoadError>) {
-    let mut found = Found::default();
+    load_paths_warning_with(paths, &LoadOptions::default())
+}
+
+/// [`load_paths_warning`], with the values passed to the templates suites name.
+pub fn load_paths_warning_with(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+) -> (Result<Vec<Suite>, LoadErrors>, Vec<LoadError>) {
+    let mut found = Found {
+        options: options.clone(),
+        ..Found::default()
+    };
     let mut seen = HashSet::new();
     for path in paths {
         if path.is_dir() {
@@ -58,6 +74,7 @@ pub fn load_paths_warning(paths: &[PathBuf]) -> (Result<Vec<Suite>, LoadErrors>,
         suites,
         mut errors,
         mut warnings,
+        ..
     } = found;
     if suites.is_empty() && errors.is_empty() {
         let file = paths.first().cloned().unwrap_or_default();
@@ -91,6 +108,7 @@ struct Found {
     suites: Vec<Suite>,
     errors: Vec<LoadError>,
     warnings: Vec<LoadError>,
+    options: LoadOptions,
 }
 
 fn load_file(file: &Path, explicit: bool, found: &mut Found) {
@@ -100,6 +118,7 @@ fn load_file(file: &Path, explicit: bool, found: &mut Found) {
         warnings: Vec::new(),
         inputs: Vec::new(),
         foreign: Default::default(),
+        options: found.options.clone(),
     };
     let bytes = match read_limited(file, SUITE_LIMIT) {
         Ok(bytes) => bytes,
@@ -142,7 +161,19 @@ fn load_file(file: &Path, explicit: bool, found: &mut Found) {
 /// Loads the suite file `file` from `bytes`, as a file given by name, reading the files it
 /// names (code, event files) from the disk: the suite, or every problem found in it.
 pub fn load_bytes(file: &Path, bytes: Vec<u8>) -> Result<Suite, LoadErrors> {
-    let mut found = Found::default();
+    load_bytes_with(file, bytes, &LoadOptions::default())
+}
+
+/// [`load_bytes`], with the values passed to the template the suite names.
+pub fn load_bytes_with(
+    file: &Path,
+    bytes: Vec<u8>,
+    options: &LoadOptions,
+) -> Result<Suite, LoadErrors> {
+    let mut found = Found {
+        options: options.clone(),
+        ..Found::default()
+    };
     parse_into(file, true, bytes, &mut found);
     match (found.suites.pop(), found.errors) {
         (Some(suite), errors) if errors.is_empty() => Ok(suite),
@@ -158,6 +189,7 @@ fn parse_into(file: &Path, explicit: bool, bytes: Vec<u8>, found: &mut Found) {
         warnings: Vec::new(),
         inputs: Vec::new(),
         foreign: Default::default(),
+        options: found.options.clone(),
     };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,

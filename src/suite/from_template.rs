@@ -75,7 +75,8 @@ impl Ctx<'_> {
         };
         let id = self.string(resource_node, "`resource`")?;
         let overrides = overrides(node);
-        let resolved = match template::resolve(&stack, &id, &Options::default(), &overrides) {
+        let options = self.template_options(&path, template_node)?;
+        let resolved = match template::resolve(&stack, &id, &options, &overrides) {
             Ok(r) => r,
             Err(refused) => {
                 self.refused(refused, &stack, &id, resource_node);
@@ -110,7 +111,30 @@ impl Ctx<'_> {
                 "the run goes on without them; test these against the deployed function".into(),
             );
         }
-        self.declared_function(&merged)
+        let mut function = self.declared_function(&merged)?;
+        function.secrets = resolved.secrets;
+        Some(function)
+    }
+
+    /// The parameter values for a template: `samconfig.toml` beside it, then the command line.
+    fn template_options(&mut self, template: &Path, at: &Node) -> Option<Options> {
+        let env = self.options.config_env.as_deref();
+        match template::passed::options(template, &self.options.parameters, env) {
+            Ok((options, file)) => {
+                if let Some(file) = file {
+                    self.inputs.push(std::path::absolute(&file).unwrap_or(file));
+                }
+                Some(options)
+            }
+            Err(why) => {
+                self.error(
+                    Some(at.pos),
+                    why,
+                    Some("fix samconfig.toml beside the template, as `sam` reads it".into()),
+                );
+                None
+            }
+        }
     }
 
     fn refused(&mut self, refused: Refused, stack: &Stack, id: &str, at: &Node) {

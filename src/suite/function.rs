@@ -193,6 +193,7 @@ impl Ctx<'_> {
             layers: layers?,
             environment: environment.clone()?.0,
             caller_vars: environment?.1,
+            secrets: Vec::new(),
             timeout: timeout?,
             memory: memory?,
             runtime: runtime_id,

@@ -40,7 +40,18 @@ use std::path::PathBuf;
 pub use check::{Check, CheckKind, Expectation, Mode};
 pub(crate) use diagnostics::closest;
 pub use diagnostics::{LoadError, LoadErrors};
-pub use files::{load_bytes, load_paths, load_paths_warning};
+pub use files::{
+    load_bytes, load_bytes_with, load_paths, load_paths_warning, load_paths_warning_with,
+    load_paths_with,
+};
+
+/// What the command line says about loading: the parameter values passed to templates
+/// (`--parameter-overrides`) and the `samconfig.toml` environment read (`--config-env`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadOptions {
+    pub parameters: Vec<(String, String)>,
+    pub config_env: Option<String>,
+}
 pub use node::Pos;
 
 /// `text` with every character but ASCII letters, digits, `-` and `_` made a `-`: what
@@ -126,6 +137,8 @@ pub struct Function {
     pub environment: BTreeMap<String, String>,
     /// The caller's variables its `environment:` takes with `${NAME}`, each with where.
     pub caller_vars: Vec<(String, Pos)>,
+    /// Values no report may show: the template's `NoEcho` parameters, by name.
+    pub secrets: Vec<(String, String)>,
     /// Seconds, covering init and handler, as in Lambda.
     pub timeout: u32,
     /// Megabytes, enforced as the container's memory limit.

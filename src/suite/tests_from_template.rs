@@ -123,7 +123,7 @@ fn globals_apply_as_sam_applies_them_and_the_suite_wins() {
 #[test]
 fn an_unresolved_value_fails_at_the_template_line_naming_the_override() {
     let e = errors_of("  resource: Hello\n");
-    assert!(e.starts_with("<dir>/cases/../template.yaml:31:32: environment variable `SHARED`: `Fn::ImportValue SharedTable` cannot be resolved here"), "{e}");
+    assert!(e.starts_with("<dir>/cases/../template.yaml:31:19: environment variable `SHARED`: `Fn::ImportValue SharedTable` cannot be resolved here"), "{e}");
     assert!(
         e.contains("hint: give it in the suite: `environment: {SHARED: ...}` under `function:`"),
         "{e}"
@@ -251,5 +251,62 @@ fn a_parameter_default_outside_its_allowed_values_is_refused() {
     assert!(
         e.contains("template.yaml:3:3: parameter `Stage`: `qa` is not one of its `AllowedValues`"),
         "{e}"
+    );
+}
+
+#[test]
+fn parameters_come_from_samconfig_then_the_command_line() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("samconfig.toml"),
+        "version = 0.1\n[default.deploy.parameters]\nparameter_overrides = \"Stage=prod\"\n[qa.deploy.parameters]\nparameter_overrides = \"Stage=qa\"\n",
+    )
+    .unwrap();
+    let file = dir.path().join("cases/s.yaml");
+    let text = "function:\n  template: ../template.yaml\n  resource: Hello\n  environment: {SHARED: x}\ncases:\n  - name: a\n    event: {}\n";
+    std::fs::write(&file, text).unwrap();
+    let env_b = |options: &LoadOptions| {
+        let suites = load_paths_warning_with(std::slice::from_ref(&file), options).0;
+        let suites = suites.unwrap_or_else(|e| panic!("{e}"));
+        suites[0].function.environment["B"].clone()
+    };
+    assert_eq!(env_b(&LoadOptions::default()), "local-prod");
+    let passed = LoadOptions {
+        parameters: vec![("Stage".into(), "dev".into())],
+        config_env: None,
+    };
+    assert_eq!(env_b(&passed), "local-dev");
+    // `--config-env qa` reads another environment, whose value breaks AllowedValues.
+    let qa = LoadOptions {
+        parameters: Vec::new(),
+        config_env: Some("qa".into()),
+    };
+    let e = load_paths_warning_with(std::slice::from_ref(&file), &qa)
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("parameter `Stage`: `qa` is not one of its `AllowedValues`"),
+        "{e}"
+    );
+    assert!(e.contains("hint: pass one of: dev, prod"), "{e}");
+}
+
+#[test]
+fn no_echo_parameters_are_secrets_of_the_function() {
+    let dir = project();
+    let text = TEMPLATE.replace(
+        "Parameters:\n",
+        "Parameters:\n  Token: {Type: String, NoEcho: true, Default: not-to-be-shown}\n",
+    );
+    std::fs::write(dir.path().join("template.yaml"), text).unwrap();
+    let (loaded, _) = load_in(
+        dir.path(),
+        "  resource: Hello\n  environment: {SHARED: x}\n",
+    );
+    let f = loaded.unwrap_or_else(|e| panic!("{e}")).remove(0).function;
+    assert_eq!(
+        f.secrets,
+        [("Token".to_string(), "not-to-be-shown".to_string())]
     );
 }

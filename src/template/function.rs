@@ -47,6 +47,8 @@ pub struct Resolved {
     pub origins: Vec<(String, Origin)>,
     /// Properties the resource sets that a local run does not emulate.
     pub not_emulated: Vec<String>,
+    /// The values of the template's `NoEcho` parameters, by name: no report shows them.
+    pub secrets: Vec<(String, String)>,
 }
 
 /// Why a resource cannot be read as a function, for the suite to say at its `resource:`.
@@ -113,6 +115,12 @@ pub fn resolve(
         });
     }
     let (scope, _given, problems) = stack.scope(options);
+    let secrets = scope
+        .params
+        .iter()
+        .filter(|(_, p)| p.secret)
+        .filter_map(|(name, p)| p.value.text().map(|v| (name.clone(), v)))
+        .collect();
     let mut reader = Reader {
         stack,
         scope: &scope,
@@ -172,6 +180,7 @@ pub fn resolve(
         },
         origins: reader.origins,
         not_emulated,
+        secrets,
     })
 }
 
@@ -196,6 +205,17 @@ impl Reader<'_, '_> {
 
     fn unresolved(&mut self, what: &str, u: &Unresolved, fix: String) {
         let message = format!("{what}: `{}` cannot be resolved here: {}", u.what, u.why);
+        // A parameter with no value: passing one is the first fix.
+        let param = u
+            .what
+            .strip_prefix("Ref ")
+            .filter(|p| self.scope.params.contains_key(*p));
+        let fix = match param {
+            Some(p) => format!(
+                "pass it: `--parameter-overrides {p}=VALUE` (or `parameter_overrides` in samconfig.toml); or {fix}"
+            ),
+            None => fix,
+        };
         self.error(u.pos, message, fix);
     }
 

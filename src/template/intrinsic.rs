@@ -213,6 +213,10 @@ impl<'t> Scope<'t> {
         if let Some(p) = self.params.get(target) {
             let mut v = p.value.clone();
             v.pos = pos;
+            // What cannot be known is said where it is used, not where it is declared.
+            if let Kind::Unresolved(u) = &mut v.kind {
+                u.pos = pos;
+            }
             return v;
         }
         match self.resource(target) {

@@ -21,8 +21,49 @@ pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
         with_snippet: false,
         budget: serde_saphyr::budget! { max_nodes: MAX_VALUES },
     };
-    let root: Child = serde_saphyr::from_str_with_options(text, options)?;
-    Ok(root.0)
+    let Child(mut root) = serde_saphyr::from_str_with_options(text, options)?;
+    let lines: Vec<&str> = text.lines().collect();
+    at_tags(&mut root, &lines);
+    Ok(root)
+}
+
+/// Points each short-form intrinsic at its tag (`!Ref X` at `!`), not at its argument: the
+/// parser places a tagged value where the value itself starts.
+fn at_tags(node: &mut Node, lines: &[&str]) {
+    if let Value::Map(entries) = &mut node.value {
+        if let [(key, argument)] = entries.as_mut_slice()
+            && key.pos == node.pos
+            && let Some(short) = short_name(&key.name)
+            && let Some(line) = node.pos.line.checked_sub(1).and_then(|l| lines.get(l))
+        {
+            let before: String = line
+                .chars()
+                .take(node.pos.column.saturating_sub(1))
+                .collect();
+            if let Some(at) = before.rfind(&format!("!{short}")) {
+                let column = before[..at].chars().count() + 1;
+                node.pos.column = column;
+                key.pos.column = column;
+            }
+            at_tags(argument, lines);
+            return;
+        }
+        for (_, value) in entries.iter_mut() {
+            at_tags(value, lines);
+        }
+    } else if let Value::Seq(items) = &mut node.value {
+        for item in items.iter_mut() {
+            at_tags(item, lines);
+        }
+    }
+}
+
+/// The short tag of a long-form name: `Fn::Sub` → `Sub`.
+fn short_name(long: &str) -> Option<&str> {
+    match long {
+        "Ref" | "Condition" => Some(long),
+        _ => long.strip_prefix("Fn::"),
+    }
 }
 
 /// The long form of a short-form tag: `!Ref` → `Ref`, `!Sub` → `Fn::Sub`.
@@ -248,7 +289,14 @@ h: !Condition IsProd
         };
         assert_eq!(props[0].0.pos, Pos { line: 3, column: 5 });
         assert_eq!(props[0].1.pos.line, 3);
-        assert!(props[0].1.pos.column >= 14, "{:?}", props[0].1.pos);
+        // A short form is placed at its tag.
+        assert_eq!(
+            props[0].1.pos,
+            Pos {
+                line: 3,
+                column: 14
+            }
+        );
     }
 
     #[test]

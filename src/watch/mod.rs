@@ -21,10 +21,11 @@ use crate::suite::{self, Suite};
 /// while a run is under way counts too: the next run follows it.
 pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
     let terminal = std::io::stdout().is_terminal();
-    let (mut loaded, mut broken) = match suite::load_paths_warning(&config.paths).0 {
-        Ok(suites) => (suites, false),
-        Err(_) => (Vec::new(), true),
-    };
+    let (mut loaded, mut broken) =
+        match suite::load_paths_warning_with(&config.paths, &config.load).0 {
+            Ok(suites) => (suites, false),
+            Err(_) => (Vec::new(), true),
+        };
     let mut watched = to_watch(&config, &loaded);
     let mut watcher = start(&watched, poll)?;
     let mut session: Option<Session> = None;
@@ -49,7 +50,7 @@ pub async fn watch(config: RunConfig, poll: bool) -> Result<u8, Error> {
                     return Ok(crate::exit::SUCCESS);
                 }
             };
-            match suite::load_paths_warning(&config.paths).0 {
+            match suite::load_paths_warning_with(&config.paths, &config.load).0 {
                 Err(errors) => {
                     for problem in &errors.0 {
                         say(&format!("error: {problem}"));
