@@ -18,6 +18,16 @@ struct Listed<'a> {
     case: &'a str,
     file: String,
     line: usize,
+    /// The template resource the suite's function was read from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource: Option<ListedResource>,
+}
+
+/// A template resource: its logical id and the template file read.
+#[derive(Debug, Serialize)]
+struct ListedResource {
+    id: String,
+    template: String,
 }
 
 /// Prints the selected cases of the suites under the configured paths to `out`.
@@ -36,6 +46,10 @@ pub fn list(config: &ListConfig, out: &mut impl Write) -> Result<u8, Error> {
                 case: &c.name,
                 file: s.file.display().to_string(),
                 line: c.pos.line,
+                resource: s.function.resource.as_ref().map(|r| ListedResource {
+                    id: r.id.clone(),
+                    template: r.template.display().to_string(),
+                }),
             }
         })
         .collect();
@@ -51,9 +65,14 @@ pub fn list(config: &ListConfig, out: &mut impl Write) -> Result<u8, Error> {
         // as `\u{..}` (tab too, since it separates the fields); `--json` has the names as given.
         let field = |s: &str| visible(s).replace('\t', "\\u{9}");
         listed.iter().try_for_each(|l| {
+            // A function read from a template: its resource, in the template it came from.
+            let from = match &l.resource {
+                Some(r) => format!("\t{} in {}", field(&r.id), field(&r.template)),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "{}::{}\t{}:{}",
+                "{}::{}\t{}:{}{from}",
                 field(l.suite),
                 field(l.case),
                 field(&l.file),

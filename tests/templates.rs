@@ -149,3 +149,21 @@ fn a_no_echo_parameter_passed_on_the_command_line_is_never_shown() {
     // The other parameter was passed too: the stage matched.
     assert!(!shown.contains("\"dev\""), "{shown}");
 }
+
+#[test]
+fn list_shows_the_resource_and_the_template_it_came_from() {
+    let out = lambda_ci()
+        .current_dir(root())
+        .args(["list", "cases/sam-orders.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "orders-get-dev::reads its configuration from the template\tcases/sam-orders.yaml:8\tGetOrderFunction in examples/sam-app/template.yaml\n"
+    );
+}

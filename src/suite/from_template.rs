@@ -26,6 +26,29 @@ fn template_file(path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
+/// `cases/../template.yaml` as `template.yaml`, when both are the same file (a symbolic link
+/// on the way would make them differ): the path every message shows.
+fn tidy(path: PathBuf) -> PathBuf {
+    use std::path::Component;
+    let mut lexical = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir
+                if matches!(lexical.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                lexical.pop();
+            }
+            Component::CurDir => {}
+            other => lexical.push(other),
+        }
+    }
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
+    if lexical.as_os_str().is_empty() || !same(&lexical, &path) {
+        return path;
+    }
+    lexical
+}
+
 impl Ctx<'_> {
     pub(super) fn template_function(&mut self, node: &Node) -> Option<Function> {
         let allowed: Vec<&str> = FIELDS
@@ -43,7 +66,7 @@ impl Ctx<'_> {
             return None;
         };
         let written = self.string(template_node, "`template`")?;
-        let path = template_file(&self.dir().join(&written));
+        let path = tidy(template_file(&self.dir().join(&written)));
         if !path.exists() {
             self.error(
                 Some(template_node.pos),
@@ -113,6 +136,10 @@ impl Ctx<'_> {
         }
         let mut function = self.declared_function(&merged)?;
         function.secrets = resolved.secrets;
+        function.resource = Some(super::Resource {
+            template: resolved.file.clone(),
+            id,
+        });
         Some(function)
     }
 

@@ -194,6 +194,7 @@ impl Ctx<'_> {
             environment: environment.clone()?.0,
             caller_vars: environment?.1,
             secrets: Vec::new(),
+            resource: None,
             timeout: timeout?,
             memory: memory?,
             runtime: runtime_id,

@@ -139,6 +139,8 @@ pub struct Function {
     pub caller_vars: Vec<(String, Pos)>,
     /// Values no report may show: the template's `NoEcho` parameters, by name.
     pub secrets: Vec<(String, String)>,
+    /// The template resource it was read from, when the suite names one.
+    pub resource: Option<Resource>,
     /// Seconds, covering init and handler, as in Lambda.
     pub timeout: u32,
     /// Megabytes, enforced as the container's memory limit.
@@ -161,6 +163,15 @@ pub struct Function {
     /// The CloudFront trigger of a Lambda@Edge function, whose rules then apply.
     pub edge: Option<edge::EdgeTrigger>,
     pub pos: Pos,
+}
+
+/// A function resource of a deployment template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// The template file read (after `sam build`'s, when there is one).
+    pub template: PathBuf,
+    /// Its logical id.
+    pub id: String,
 }
 
 /// The instruction set a function is built for, as Lambda names it.

@@ -123,7 +123,7 @@ fn globals_apply_as_sam_applies_them_and_the_suite_wins() {
 #[test]
 fn an_unresolved_value_fails_at_the_template_line_naming_the_override() {
     let e = errors_of("  resource: Hello\n");
-    assert!(e.starts_with("<dir>/cases/../template.yaml:31:19: environment variable `SHARED`: `Fn::ImportValue SharedTable` cannot be resolved here"), "{e}");
+    assert!(e.starts_with("<dir>/template.yaml:31:19: environment variable `SHARED`: `Fn::ImportValue SharedTable` cannot be resolved here"), "{e}");
     assert!(
         e.contains("hint: give it in the suite: `environment: {SHARED: ...}` under `function:`"),
         "{e}"
@@ -134,17 +134,13 @@ fn an_unresolved_value_fails_at_the_template_line_naming_the_override() {
 fn an_unknown_resource_lists_the_functions_with_a_did_you_mean() {
     let e = errors_of("  resource: Helo\n");
     assert!(
-        e.starts_with(
-            "<dir>/cases/s.yaml:3:13: <dir>/cases/../template.yaml has no resource `Helo`"
-        ),
+        e.starts_with("<dir>/cases/s.yaml:3:13: <dir>/template.yaml has no resource `Helo`"),
         "{e}"
     );
     assert!(e.contains("did you mean `Hello`? the template's functions: Hello, OnlyInProd, FromS3, ByArn, Image"), "{e}");
     let e = errors_of("  resource: Table\n");
     assert!(
-        e.contains(
-            "`Table` in <dir>/cases/../template.yaml is a `AWS::DynamoDB::Table`, not a function"
-        ),
+        e.contains("`Table` in <dir>/template.yaml is a `AWS::DynamoDB::Table`, not a function"),
         "{e}"
     );
 }

@@ -71,10 +71,7 @@ const SECTIONS: &[&str] = &["global", "deploy", "local_invoke"];
 
 /// The values `samconfig.toml` in `dir` passes for environment `env`, each with the section
 /// it came from; `None` when there is no such file.
-pub fn samconfig(
-    dir: &Path,
-    env: &str,
-) -> Result<Option<(PathBuf, Vec<Passed>)>, String> {
+pub fn samconfig(dir: &Path, env: &str) -> Result<Option<(PathBuf, Vec<Passed>)>, String> {
     let file = dir.join("samconfig.toml");
     if !file.is_file() {
         return Ok(None);

@@ -526,6 +526,7 @@ mod tests {
             environment: [("AWS_REGION".to_string(), "eu-west-1".to_string())].into(),
             caller_vars: Vec::new(),
             secrets: Vec::new(),
+            resource: None,
             timeout: 7,
             memory: 256,
             runtime: Some("provided.al2023".into()),
