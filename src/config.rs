@@ -275,6 +275,8 @@ pub struct ServeConfig {
     pub paths: Vec<PathBuf>,
     /// What is passed to the templates suites name.
     pub load: crate::suite::LoadOptions,
+    /// `--template`: every function of this template is served.
+    pub template: Option<PathBuf>,
     /// One function described by flags, served instead of suites.
     pub inline: Option<InlineFunction>,
     pub host: String,

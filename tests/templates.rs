@@ -14,6 +14,7 @@ fn templates() -> Vec<PathBuf> {
     vec![
         fixture("templates/globals.yaml"),
         fixture("templates/secret/template.yaml"),
+        fixture("templates/serve.yaml"),
         root().join("examples/sam-app/template.yaml"),
     ]
 }
@@ -165,5 +166,60 @@ fn list_shows_the_resource_and_the_template_it_came_from() {
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "orders-get-dev::reads its configuration from the template\tcases/sam-orders.yaml:8\tGetOrderFunction in examples/sam-app/template.yaml\n"
+    );
+}
+
+const BOTO3: &str = r#"
+import json, os, boto3
+from botocore.config import Config
+lam = boto3.client("lambda", endpoint_url=os.environ["ENDPOINT"],
+                   config=Config(read_timeout=30, retries={"max_attempts": 0}))
+for name in ["Echo", "echo-fn", "arn:aws:lambda:us-east-1:123456789012:function:echo-fn", "Plain"]:
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"n": name}))
+    assert r["StatusCode"] == 200 and json.loads(r["Payload"].read()) == {"n": name}, (name, r)
+try:
+    lam.invoke(FunctionName="Imported", Payload=b"{}")
+    raise SystemExit("Imported was served")
+except lam.exceptions.ResourceNotFoundException:
+    pass
+print("boto3 ok")
+"#;
+
+#[test]
+fn serve_template_answers_boto3_by_logical_id_and_function_name_and_names_what_it_cannot_serve() {
+    let template = fixture("templates/serve.yaml");
+    let mut server = common::serve::Server::start(&["--template", template.to_str().unwrap()]);
+    assert!(common::serve::python(BOTO3, &server.url()).contains("boto3 ok"));
+    let printed = server.printed();
+    assert!(
+        printed.contains("warning: not serving `Imported`: ")
+            && printed.contains("serve.yaml:28:18: environment variable `TABLE`: `Fn::ImportValue SharedTable` cannot be resolved here"),
+        "{printed}"
+    );
+    assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
+}
+
+#[test]
+fn serve_template_refuses_two_functions_of_one_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("code")).unwrap();
+    let text = "Resources:\n  A:\n    Type: AWS::Serverless::Function\n    Properties: {FunctionName: same, Runtime: python3.11, Handler: app.handler, CodeUri: code}\n  B:\n    Type: AWS::Serverless::Function\n    Properties: {FunctionName: same, Runtime: python3.11, Handler: app.handler, CodeUri: code}\n";
+    std::fs::write(dir.path().join("template.yaml"), text).unwrap();
+    std::fs::write(
+        dir.path().join("code/app.py"),
+        "def handler(e, c):\n    return e\n",
+    )
+    .unwrap();
+    let out = lambda_ci()
+        .env("TMPDIR", dir.path())
+        .args(["serve", "--port", "0", "--template"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("`A` and `B` both have the FunctionName `same`"),
+        "{said}"
     );
 }

@@ -13,8 +13,13 @@ pub struct ServeArgs {
     /// `cases`, unless `--handler` describes one function).
     pub paths: Vec<PathBuf>,
 
+    /// Serve every function of a SAM or CloudFormation template (or of the directory holding
+    /// `template.yaml`), each by its logical id and its `FunctionName`; with PATHS, theirs too.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["runtime", "handler", "code"])]
+    pub template: Option<PathBuf>,
+
     #[command(flatten)]
-    pub template: super::TemplateArgs,
+    pub passed: super::TemplateArgs,
 
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
@@ -128,11 +133,12 @@ impl ServeArgs {
             ));
         }
         let paths = match (&inline, self.paths.is_empty()) {
-            (None, true) => vec![PathBuf::from("cases")],
+            (None, true) if self.template.is_none() => vec![PathBuf::from("cases")],
             _ => self.paths,
         };
         Ok(ServeConfig {
-            load: self.template.options()?,
+            load: self.passed.options()?,
+            template: self.template.clone(),
             paths,
             inline,
             host: self.host,

@@ -34,6 +34,8 @@ const BODY_WITHIN: Duration = Duration::from_secs(30);
 pub struct Api {
     /// Swapped whole when a function's new version is ready.
     functions: std::sync::RwLock<HashMap<String, Arc<Function>>>,
+    /// Other names a function answers to (a template resource's logical id), to its name.
+    aliases: std::sync::RwLock<HashMap<String, String>>,
     region: String,
     printer: Printer,
     /// The `amz-sdk-invocation-id`s seen (hashed: a client may send ids of any length), to
@@ -58,6 +60,7 @@ impl Api {
                     .map(|f| (f.name.clone(), f.clone()))
                     .collect(),
             ),
+            aliases: std::sync::RwLock::new(functions.iter().flat_map(|f| aliases(f)).collect()),
             region: "us-east-1".into(),
             printer,
             seen: Mutex::new(HashSet::new()),
@@ -101,11 +104,14 @@ impl Api {
         }
     }
 
-    /// The function `name` names: itself, or with one function served, `function` (the name
+    /// The function `name` names: itself, its template resource's logical id, or with one
+    /// function served, `function` (the name
     /// in RIE's own path).
     fn find(&self, name: &str) -> Option<Arc<Function>> {
         let functions = self.functions.read().unwrap_or_else(|e| e.into_inner());
-        let found = functions.get(name).or_else(|| {
+        let aliases = self.aliases.read().unwrap_or_else(|e| e.into_inner());
+        let aliased = || aliases.get(name).and_then(|n| functions.get(n));
+        let found = functions.get(name).or_else(aliased).or_else(|| {
             (name == "function" && functions.len() == 1)
                 .then(|| functions.values().next())
                 .flatten()
@@ -145,6 +151,10 @@ impl Api {
     /// Serves `function` from now on in place of the version of the same name, which is
     /// handed back.
     pub fn swap(&self, function: Arc<Function>) -> Option<Arc<Function>> {
+        self.aliases
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(aliases(&function));
         let mut functions = self.functions.write().unwrap_or_else(|e| e.into_inner());
         functions.insert(function.name.clone(), function)
     }
@@ -449,4 +459,14 @@ fn new_request_id() -> String {
         &hex[16..20],
         &hex[20..]
     )
+}
+
+/// The other names `f` answers to: its template resource's logical id, when not its name.
+fn aliases(f: &Function) -> Vec<(String, String)> {
+    let resource = f.suite().function.resource.as_ref();
+    resource
+        .filter(|r| r.id != f.name)
+        .map(|r| (r.id.clone(), f.name.clone()))
+        .into_iter()
+        .collect()
 }

@@ -10,6 +10,7 @@ mod http;
 mod print;
 mod reload;
 mod stream;
+mod template;
 
 use std::sync::Arc;
 
@@ -57,11 +58,20 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
         .map_err(|e| Error::Usage(format!("cannot make a temporary directory: {e}")))?;
     // The flags' suite is written once: written again on each reload, it would be a change
     // to reload for, for ever.
-    let paths = match &config.inline {
-        Some(f) => vec![inline_suite(f, scratch.path())?],
-        None => config.paths.clone(),
+    let mut said = Vec::new();
+    let paths = match (&config.inline, &config.template) {
+        (Some(f), _) => vec![inline_suite(f, scratch.path())?],
+        (None, Some(t)) => {
+            let (mut files, warnings) = template::suites(t, &config.load, scratch.path())?;
+            said = warnings;
+            files.extend(config.paths.iter().cloned());
+            files
+        }
+        (None, None) => config.paths.clone(),
     };
-    let (suites, warnings) = load(&paths, &config.load)?;
+    let (suites, mut warnings) = load(&paths, &config.load)?;
+    said.append(&mut warnings);
+    let warnings = said;
     config.check_inherited_credentials(&suites.iter().collect::<Vec<_>>())?;
     let engine = crate::connect_engine(&config.env.engine).await?;
     let address = format!("{}:{}", config.host, config.port);
