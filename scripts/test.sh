@@ -25,6 +25,12 @@ command -v aws >/dev/null 2>&1 || pip install -q awscli
 # AWS's own readers of templates: the SAM transform and the template linter.
 python3 -c 'import samtranslator' 2>/dev/null || pip install -q aws-sam-translator
 command -v cfn-lint >/dev/null 2>&1 || pip install -q cfn-lint
+# A real CDK app is synthesised by the tests: aws-cdk-lib runs on Node.js (Debian's).
+if ! command -v node >/dev/null 2>&1; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -qy --no-install-recommends nodejs
+fi
+python3 -c 'import aws_cdk' 2>/dev/null || pip install -q aws-cdk-lib constructs
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::suite::{self, Function};
 use crate::template::params::Given;
-use crate::template::{self, Origin, Overrides, Refused, Stack};
+use crate::template::{self, Origin, Overrides, Refused, Stack, locate};
 
 /// `lambda-ci explain RESOURCE [--template PATH] [--json]`
 #[derive(Debug, clap::Args)]
@@ -56,21 +56,34 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
     );
     let here = std::env::current_dir().unwrap_or_default().join("explain");
     let load = args.passed.options()?;
-    let named = template_file(&template);
-    let stack = Stack::read(&named).map_err(Error::Load)?;
     let (options, _) =
-        template::passed::options(&named, &load.parameters, load.config_env.as_deref())
+        template::passed::options(&template, &load.parameters, load.config_env.as_deref())
             .map_err(Error::Usage)?;
-    let resolved = match template::resolve(&stack, &args.resource, &options, &Overrides::default())
-    {
+    let stacks = locate::stacks(&template, &options).map_err(Error::Load)?;
+    let Some(found) = locate::find(&stacks, &args.resource) else {
+        let all: Vec<String> = locate::functions(&stacks)
+            .iter()
+            .map(|f| f.address())
+            .collect();
+        let unknown = Refused::Unknown {
+            functions: Vec::new(),
+        };
+        return Err(Error::Usage(format!(
+            "{} has no function `{}`: {}",
+            stacks[0].stack.file.display(),
+            args.resource,
+            template::refused_words(&unknown, &all, &args.resource)
+        )));
+    };
+    let (stack, options) = (&found.reached.stack, &found.reached.options);
+    let resolved = match template::resolve(stack, &found.id, options, &Overrides::default()) {
         Ok(r) => r,
         Err(Refused::Template(errors)) => return Err(Error::Load(errors)),
-        Err(refused) => {
-            return Err(Error::Usage(format!(
-                "{} has no function `{}`: {}",
-                stack.file.display(),
-                args.resource,
-                template::refused_words(&refused, &stack, &args.resource)
+        Err(other) => {
+            return Err(Error::Usage(template::refused_words(
+                &other,
+                &[],
+                &args.resource,
             )));
         }
     };
@@ -78,7 +91,7 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
         .map_err(Error::Load)?
         .function;
     let rows = rows(&function);
-    let parameters = parameters(&stack, &options);
+    let parameters = parameters(stack, options);
     let origin = |field: &str| {
         resolved
             .origins
@@ -158,14 +171,6 @@ fn parameters(stack: &Stack, options: &template::Options) -> Vec<(String, String
 
 fn write_error(e: std::io::Error) -> Error {
     Error::Usage(format!("cannot write the explanation: {e}"))
-}
-
-fn template_file(path: &Path) -> PathBuf {
-    ["template.yaml", "template.yml", "template.json"]
-        .iter()
-        .map(|n| path.join(n))
-        .find(|p| path.is_dir() && p.is_file())
-        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// Each value the run uses: its key, how it is shown, and its JSON.

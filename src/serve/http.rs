@@ -464,9 +464,13 @@ fn new_request_id() -> String {
 /// The other names `f` answers to: its template resource's logical id, when not its name.
 fn aliases(f: &Function) -> Vec<(String, String)> {
     let resource = f.suite().function.resource.as_ref();
-    resource
-        .filter(|r| r.id != f.name)
-        .map(|r| (r.id.clone(), f.name.clone()))
+    let names = resource.map(|r| [r.id.clone(), r.logical_id.clone()]);
+    let mut aliases: Vec<(String, String)> = names
         .into_iter()
-        .collect()
+        .flatten()
+        .filter(|n| *n != f.name)
+        .map(|n| (n, f.name.clone()))
+        .collect();
+    aliases.dedup();
+    aliases
 }

@@ -7,16 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::suite::{self, LoadOptions};
-use crate::template::Stack;
-
-/// The template `path` names: a file, or `template.yaml` in a directory.
-fn named(path: &Path) -> PathBuf {
-    ["template.yaml", "template.yml", "template.json"]
-        .iter()
-        .map(|n| path.join(n))
-        .find(|p| path.is_dir() && p.is_file())
-        .unwrap_or_else(|| path.to_path_buf())
-}
+use crate::template::{locate, passed};
 
 /// Writes a suite for each function of `template` into `scratch`: the files of those that load,
 /// and a warning for each that does not.
@@ -25,8 +16,11 @@ pub fn suites(
     options: &LoadOptions,
     scratch: &Path,
 ) -> Result<(Vec<PathBuf>, Vec<String>), Error> {
-    let template = std::path::absolute(named(template)).unwrap_or_else(|_| named(template));
-    let stack = Stack::read(&template).map_err(Error::Load)?;
+    let template = std::path::absolute(template).unwrap_or_else(|_| template.to_path_buf());
+    let env = options.config_env.as_deref();
+    let (passed, _) = passed::options(&template, &options.parameters, env).map_err(Error::Usage)?;
+    let stacks = locate::stacks(&template, &passed).map_err(Error::Load)?;
+    let shown = stacks[0].stack.file.display().to_string();
     let dir = scratch.join("template");
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::Usage(format!("cannot write {}: {e}", dir.display())))?;
@@ -34,8 +28,8 @@ pub fn suites(
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
-    for (key, _) in stack.functions() {
-        let id = &key.name;
+    for found in locate::functions(&stacks) {
+        let id = &found.address();
         let file = dir.join(format!("{}.yaml", suite::safe_name(id)));
         let text = format!(
             "function:\n  template: {}\n  resource: {}\ncases:\n  - name: served\n    event: {{}}\n",
@@ -50,7 +44,7 @@ pub fn suites(
                 if let Some(other) = names.insert(name.clone(), id.clone()) {
                     return Err(Error::Usage(format!(
                         "{}: `{other}` and `{id}` both have the FunctionName `{name}`; CloudFormation refuses two functions of one name",
-                        stack.file.display()
+                        shown
                     )));
                 }
                 files.push(file);
@@ -68,8 +62,7 @@ pub fn suites(
             warnings.join("\n")
         };
         return Err(Error::Usage(format!(
-            "no function of {} can be served: {why}",
-            stack.file.display()
+            "no function of {shown} can be served: {why}"
         )));
     }
     Ok((files, warnings))

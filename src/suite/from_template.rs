@@ -8,23 +8,11 @@ use super::Function;
 use super::fields::Ctx;
 use super::function::FIELDS;
 use super::node::{Key, Node, Value};
-use crate::template::{self, Options, Overrides, Refused, Stack};
+use crate::template::{self, Options, Overrides, Refused, Stack, locate};
 
 /// The keys that choose where the function's image comes from: the suite giving one replaces
 /// all of the template's.
 const IMAGE_KEYS: &[&str] = &["runtime", "image", "build"];
-
-/// The template file `path` names: a file, or `template.yaml` in a directory.
-fn template_file(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        for name in ["template.yaml", "template.yml", "template.json"] {
-            if path.join(name).is_file() {
-                return path.join(name);
-            }
-        }
-    }
-    path.to_path_buf()
-}
 
 /// `cases/../template.yaml` as `template.yaml`, when both are the same file (a symbolic link
 /// on the way would make them differ): the path every message shows.
@@ -66,7 +54,7 @@ impl Ctx<'_> {
             return None;
         };
         let written = self.string(template_node, "`template`")?;
-        let path = tidy(template_file(&self.dir().join(&written)));
+        let path = tidy(self.dir().join(&written));
         if !path.exists() {
             self.error(
                 Some(template_node.pos),
@@ -78,31 +66,53 @@ impl Ctx<'_> {
             );
             return None;
         }
-        let stack = match Stack::read(&path) {
-            Ok(stack) => stack,
+        let options = self.template_options(&path, template_node)?;
+        let stacks = match locate::stacks(&path, &options) {
+            Ok(stacks) => stacks,
             Err(errors) => {
                 self.errors.extend(errors.0);
                 return None;
             }
         };
-        self.inputs
-            .push(std::path::absolute(&stack.file).unwrap_or(stack.file.clone()));
+        for reached in &stacks {
+            let file = &reached.stack.file;
+            self.inputs
+                .push(std::path::absolute(file).unwrap_or(file.clone()));
+        }
+        let addresses: Vec<String> = locate::functions(&stacks)
+            .iter()
+            .map(|f| f.address())
+            .collect();
         let Some(resource_node) = f.get("resource") else {
-            let functions = template::function_names(&stack);
             self.error(
                 Some(node.pos),
                 "missing `resource`: which function of the template this suite tests",
-                Some(format!("the template's functions: {functions}")),
+                Some(format!(
+                    "the template's functions: {}",
+                    template::listed(&addresses)
+                )),
             );
             return None;
         };
         let id = self.string(resource_node, "`resource`")?;
         let overrides = overrides(node);
-        let options = self.template_options(&path, template_node)?;
-        let resolved = match template::resolve(&stack, &id, &options, &overrides) {
+        let Some(found) = locate::find(&stacks, &id) else {
+            let root = &stacks[0].stack;
+            let refused = match template::resolve(root, &id, &options, &overrides) {
+                Err(refused) => refused,
+                Ok(_) => Refused::Unknown {
+                    functions: addresses.clone(),
+                },
+            };
+            self.refused(refused, root, &id, resource_node, &addresses);
+            return None;
+        };
+        let stack = &found.reached.stack;
+        let resolved = match template::resolve(stack, &found.id, &found.reached.options, &overrides)
+        {
             Ok(r) => r,
             Err(refused) => {
-                self.refused(refused, &stack, &id, resource_node);
+                self.refused(refused, stack, &id, resource_node, &addresses);
                 return None;
             }
         };
@@ -138,6 +148,7 @@ impl Ctx<'_> {
         function.secrets = resolved.secrets;
         function.resource = Some(super::Resource {
             template: resolved.file.clone(),
+            logical_id: found.id.clone(),
             id,
         });
         Some(function)
@@ -164,21 +175,21 @@ impl Ctx<'_> {
         }
     }
 
-    fn refused(&mut self, refused: Refused, stack: &Stack, id: &str, at: &Node) {
+    fn refused(&mut self, refused: Refused, stack: &Stack, id: &str, at: &Node, all: &[String]) {
         let file = stack.file.display();
         match refused {
             Refused::Template(errors) => self.errors.extend(errors.0),
             Refused::Unknown { .. } => self.error(
                 Some(at.pos),
-                format!("{file} has no resource `{id}`"),
-                Some(template::refused_words(&refused, stack, id)),
+                format!("{file} has no function `{id}`"),
+                Some(template::refused_words(&refused, all, id)),
             ),
             Refused::NotAFunction { kind } => self.error(
                 Some(at.pos),
                 format!("`{id}` in {file} is a `{kind}`, not a function"),
                 Some(format!(
                     "the template's functions: {}",
-                    template::function_names(stack)
+                    template::listed(all)
                 )),
             ),
         }

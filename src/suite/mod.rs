@@ -170,8 +170,10 @@ pub struct Function {
 pub struct Resource {
     /// The template file read (after `sam build`'s, when there is one).
     pub template: PathBuf,
-    /// Its logical id.
+    /// How the suite names it (`GetOrder`, `Child/GetOrder`, a CDK construct path).
     pub id: String,
+    /// Its logical id in `template`.
+    pub logical_id: String,
 }
 
 /// The instruction set a function is built for, as Lambda names it.

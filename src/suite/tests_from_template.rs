@@ -134,7 +134,7 @@ fn an_unresolved_value_fails_at_the_template_line_naming_the_override() {
 fn an_unknown_resource_lists_the_functions_with_a_did_you_mean() {
     let e = errors_of("  resource: Helo\n");
     assert!(
-        e.starts_with("<dir>/cases/s.yaml:3:13: <dir>/template.yaml has no resource `Helo`"),
+        e.starts_with("<dir>/cases/s.yaml:3:13: <dir>/template.yaml has no function `Helo`"),
         "{e}"
     );
     assert!(e.contains("did you mean `Hello`? the template's functions: Hello, OnlyInProd, FromS3, ByArn, Image"), "{e}");
@@ -304,5 +304,34 @@ fn no_echo_parameters_are_secrets_of_the_function() {
     assert_eq!(
         f.secrets,
         [("Token".to_string(), "not-to-be-shown".to_string())]
+    );
+}
+
+#[test]
+fn a_nested_stack_s_function_is_named_by_its_path_with_the_parameters_it_is_given() {
+    let dir = project();
+    std::fs::create_dir_all(dir.path().join("child/code")).unwrap();
+    std::fs::write(
+        dir.path().join("child/code/app.py"),
+        "def handler(e, c):\n    return e\n",
+    )
+    .unwrap();
+    let parent = TEMPLATE.replace(
+        "  Table:\n",
+        "  Orders:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: child/template.yaml\n      Parameters: {Size: !FindInMap [Sizes, big, mb]}\n  Legacy:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: child/template.yaml}\n  Table:\n",
+    ) + "Mappings:\n  Sizes: {big: {mb: 2048}}\n";
+    std::fs::write(dir.path().join("template.yaml"), parent).unwrap();
+    let child = "Parameters:\n  Size: {Type: Number, Default: 128}\nResources:\n  Inner:\n    Type: AWS::Lambda::Function\n    Properties: {Code: code, Handler: app.handler, Runtime: python3.11, MemorySize: !Ref Size}\n";
+    std::fs::write(dir.path().join("child/template.yaml"), child).unwrap();
+    let (loaded, _) = load_in(dir.path(), "  resource: Orders/Inner\n");
+    let f = loaded.unwrap_or_else(|e| panic!("{e}")).remove(0).function;
+    assert_eq!(f.memory, 2048);
+    assert!(f.code.unwrap().path.ends_with("child/code"));
+    let (loaded, _) = load_in(dir.path(), "  resource: Legacy/Inner\n");
+    assert_eq!(loaded.unwrap().remove(0).function.memory, 128);
+    let e = errors_of("  resource: Orders/Inr\n");
+    assert!(
+        e.contains("the template's functions: Hello, OnlyInProd, FromS3, ByArn, Image"),
+        "{e}"
     );
 }

@@ -453,13 +453,8 @@ fn number_node(v: Val) -> Node {
     }
 }
 
-/// The template's functions, for messages.
-pub fn function_names(stack: &Stack) -> String {
-    let names: Vec<&str> = stack
-        .functions()
-        .iter()
-        .map(|(k, _)| k.name.as_str())
-        .collect();
+/// Names for a message: `A, B, C`, or that there are none.
+pub fn listed(names: &[String]) -> String {
     if names.is_empty() {
         "none (no AWS::Serverless::Function or AWS::Lambda::Function)".into()
     } else {
@@ -467,29 +462,27 @@ pub fn function_names(stack: &Stack) -> String {
     }
 }
 
-/// What to say about a resource that cannot be read as a function, with the likely one meant.
-pub fn refused_words(refused: &Refused, stack: &Stack, id: &str) -> String {
-    let all = function_names(stack);
+/// What to say about a resource that cannot be read as a function, with the likely one meant
+/// among `all` (every function's address).
+pub fn refused_words(refused: &Refused, all: &[String], id: &str) -> String {
+    let listing = listed(all);
     match refused {
-        Refused::Unknown { functions } => {
+        Refused::Unknown { .. } => {
             let lower = id.to_lowercase();
-            let near =
-                crate::suite::closest(id, functions.iter().map(String::as_str)).or_else(|| {
-                    let mut containing = functions
-                        .iter()
-                        .filter(|f| f.to_lowercase().contains(&lower));
-                    match (containing.next(), containing.next()) {
-                        (Some(one), None) => Some(one.as_str()),
-                        _ => None,
-                    }
-                });
+            let near = crate::suite::closest(id, all.iter().map(String::as_str)).or_else(|| {
+                let mut containing = all.iter().filter(|f| f.to_lowercase().contains(&lower));
+                match (containing.next(), containing.next()) {
+                    (Some(one), None) => Some(one.as_str()),
+                    _ => None,
+                }
+            });
             match near {
-                Some(near) => format!("did you mean `{near}`? the template's functions: {all}"),
-                None => format!("the template's functions: {all}"),
+                Some(near) => format!("did you mean `{near}`? the template's functions: {listing}"),
+                None => format!("the template's functions: {listing}"),
             }
         }
         Refused::NotAFunction { kind } => {
-            format!("`{id}` is a `{kind}`, not a function; the template's functions: {all}")
+            format!("`{id}` is a `{kind}`, not a function; the template's functions: {listing}")
         }
         Refused::Template(errors) => errors.to_string(),
     }

@@ -7,11 +7,12 @@ mod conditions;
 pub mod function;
 mod globals;
 pub mod intrinsic;
+pub mod locate;
 pub mod params;
 pub mod passed;
 pub mod stack;
 pub mod value;
 pub mod yaml;
 
-pub use function::{Origin, Overrides, Refused, Resolved, function_names, refused_words, resolve};
+pub use function::{Origin, Overrides, Refused, Resolved, listed, refused_words, resolve};
 pub use stack::{Options, Stack};

@@ -121,7 +121,11 @@ pub fn options(
     config_env: Option<&str>,
 ) -> Result<(super::Options, Option<PathBuf>), String> {
     let mut options = super::Options::default();
-    let dir = template.parent().unwrap_or(Path::new("."));
+    let dir = if template.is_dir() {
+        template
+    } else {
+        template.parent().unwrap_or(Path::new("."))
+    };
     let found = samconfig(dir, config_env.unwrap_or("default"))
         .map_err(|why| format!("{}: {why}", dir.join("samconfig.toml").display()))?;
     let file = found.map(|(file, pairs)| {
