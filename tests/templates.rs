@@ -15,6 +15,7 @@ fn templates() -> Vec<PathBuf> {
         fixture("templates/globals.yaml"),
         fixture("templates/secret/template.yaml"),
         fixture("templates/serve.yaml"),
+        fixture("templates/events/template.yaml"),
         root().join("examples/sam-app/template.yaml"),
     ]
 }
@@ -222,4 +223,49 @@ fn serve_template_refuses_two_functions_of_one_name() {
         said.contains("`A` and `B` both have the FunctionName `same`"),
         "{said}"
     );
+}
+
+#[test]
+fn init_template_writes_a_suite_per_function_whose_smoke_cases_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    let out = lambda_ci()
+        .args(["init", "--template"])
+        .arg(fixture("templates/events"))
+        .arg(&cases)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    // The function whose code is in S3 gets no suite, and the reason at its line.
+    assert!(
+        said.contains("warning: no suite for `Elsewhere`: ")
+            && said.contains("template.yaml:51:16: the code of `Elsewhere` is in S3"),
+        "{said}"
+    );
+    let mut written: Vec<String> = std::fs::read_dir(&cases)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["Consume.yaml", "GetItem.yaml", "Nightly.yaml"]);
+    let api = std::fs::read_to_string(cases.join("GetItem.yaml")).unwrap();
+    assert!(
+        api.contains("event_template: apigw-v1\n    event: {httpMethod: GET, path: \"/items/1\""),
+        "{api}"
+    );
+    // Each handler fails on any event but its source's: they pass as written.
+    let out = lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(&cases)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{shown}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shown.contains("3 passed, 0 failed"), "{shown}");
 }

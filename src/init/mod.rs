@@ -4,6 +4,7 @@
 
 mod detect;
 mod place;
+mod template;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,11 +26,25 @@ pub struct InitArgs {
     /// code, so that the tests are not deployed with it.
     #[arg(long, value_name = "DIR", default_value = "cases")]
     pub cases: PathBuf,
+
+    /// Write one suite per function of this SAM or CloudFormation template (or `cdk.out`), each
+    /// naming its resource, with a smoke case from its first event source; DIR, if given, is
+    /// where they go (else `--cases`).
+    #[arg(long, value_name = "PATH")]
+    pub template: Option<PathBuf>,
 }
 
 /// Runs `lambda-ci init`: finds the function, writes its suite, and says what it wrote on
 /// `out`, warnings on `err`.
 pub fn init(args: &InitArgs, out: &mut impl Write, err: &mut impl Write) -> Result<u8, Error> {
+    if let Some(template) = &args.template {
+        let cases = if args.dir == Path::new(".") {
+            &args.cases
+        } else {
+            &args.dir
+        };
+        return template::init(template, cases, out, err);
+    }
     let dir = &args.dir;
     if !dir.is_dir() {
         return Err(Error::Usage(format!(
