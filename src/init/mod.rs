@@ -280,6 +280,7 @@ mod tests {
         let args = InitArgs {
             dir: dir.to_path_buf(),
             cases: dir.join("cases"),
+            template: None,
         };
         let result = init(&args, &mut out, &mut err);
         (
