@@ -66,7 +66,9 @@ impl Ctx<'_> {
             );
             return None;
         }
-        let options = self.template_options(&path, template_node)?;
+        let mut options = self.template_options(&path, template_node)?;
+        // `AWS::Region` is the suite's region when it sets one for the function.
+        options.region = suite_region(node);
         let stacks = match locate::stacks(&path, &options) {
             Ok(stacks) => stacks,
             Err(errors) => {
@@ -194,6 +196,21 @@ impl Ctx<'_> {
             ),
         }
     }
+}
+
+/// The `AWS_REGION` the suite's `environment:` gives the function, if any.
+fn suite_region(node: &Node) -> Option<String> {
+    let Value::Map(entries) = &node.value else {
+        return None;
+    };
+    let (_, environment) = entries.iter().find(|(k, _)| k.name == "environment")?;
+    let Value::Map(vars) = &environment.value else {
+        return None;
+    };
+    vars.iter().find_map(|(k, v)| match &v.value {
+        Value::String(region) if k.name == "AWS_REGION" => Some(region.clone()),
+        _ => None,
+    })
 }
 
 /// The keys and environment variables the suite writes itself.
