@@ -97,16 +97,21 @@ impl Node {
 pub(super) const MAX_VALUES: usize = 100_000;
 
 pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
-    let options = serde_saphyr::options! {
+    // A suite is thousands of values at most; a bomb is refused before building many.
+    let spanned: Spanned<Value> = serde_saphyr::from_str_with_options(text, options(MAX_VALUES))?;
+    Ok(into_node(spanned))
+}
+
+/// The parser's options: YAML 1.1 surprises off, at most `max_nodes` values once aliases are
+/// expanded.
+pub(crate) fn options(max_nodes: usize) -> serde_saphyr::Options {
+    serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
         underscored_numbers_as_strings: true,
         with_snippet: false,
-        // A suite is thousands of values at most; a bomb is refused before building many.
-        budget: serde_saphyr::budget! { max_nodes: MAX_VALUES },
-    };
-    let spanned: Spanned<Value> = serde_saphyr::from_str_with_options(text, options)?;
-    Ok(into_node(spanned))
+        budget: serde_saphyr::budget! { max_nodes: max_nodes },
+    }
 }
 
 /// Where a YAML error points, if it says.
@@ -280,13 +285,36 @@ fn into_node(s: Spanned<Value>) -> Node {
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
+        deserializer.deserialize_any(ValueVisitor::<Child>::new())
     }
 }
 
-struct ValueVisitor;
+/// A suite's child value: where it stands, and what it is.
+struct Child(Node);
 
-impl<'de> Visitor<'de> for ValueVisitor {
+impl<'de> Deserialize<'de> for Child {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::<Value>::deserialize(deserializer).map(|s| Child(into_node(s)))
+    }
+}
+
+impl From<Child> for Node {
+    fn from(child: Child) -> Node {
+        child.0
+    }
+}
+
+/// Reads one value whose list items and mapping values are read as `C`: a suite's plain
+/// positioned values, or a template's, whose tags are read too.
+pub(crate) struct ValueVisitor<C>(std::marker::PhantomData<C>);
+
+impl<C> ValueVisitor<C> {
+    pub(crate) fn new() -> Self {
+        ValueVisitor(std::marker::PhantomData)
+    }
+}
+
+impl<'de, C: Deserialize<'de> + Into<Node>> Visitor<'de> for ValueVisitor<C> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -302,7 +330,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Value::deserialize(d)
+        d.deserialize_any(self)
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
@@ -345,8 +373,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Spanned<Value>>()? {
-            items.push(into_node(item));
+        while let Some(item) = seq.next_element::<C>()? {
+            items.push(item.into());
         }
         Ok(Value::Seq(items))
     }
@@ -354,12 +382,12 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key::<Spanned<String>>()? {
-            let value = map.next_value::<Spanned<Value>>()?;
+            let value = map.next_value::<C>()?;
             let key = Key {
                 pos: pos_of(&key),
                 name: key.value,
             };
-            entries.push((key, into_node(value)));
+            entries.push((key, value.into()));
         }
         Ok(Value::Map(entries))
     }

@@ -339,9 +339,15 @@ fn a_nested_stack_s_function_is_named_by_its_path_with_the_parameters_it_is_give
 #[test]
 fn the_suite_s_region_is_the_template_s_and_the_template_is_an_input() {
     let dir = project();
-    let text = TEMPLATE.replace("B: !Sub \"local-${Stage}\"", "B: !Sub \"local-${AWS::Region}\"");
+    let text = TEMPLATE.replace(
+        "B: !Sub \"local-${Stage}\"",
+        "B: !Sub \"local-${AWS::Region}\"",
+    );
     std::fs::write(dir.path().join("template.yaml"), text).unwrap();
-    let (loaded, _) = load_in(dir.path(), "  resource: Hello\n  environment: {SHARED: x, AWS_REGION: eu-west-1}\n");
+    let (loaded, _) = load_in(
+        dir.path(),
+        "  resource: Hello\n  environment: {SHARED: x, AWS_REGION: eu-west-1}\n",
+    );
     let suite = loaded.unwrap_or_else(|e| panic!("{e}")).remove(0);
     assert_eq!(suite.function.environment["B"], "local-eu-west-1");
     // A change to the template is a change to the suite (`watch`, `serve`).

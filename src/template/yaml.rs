@@ -2,26 +2,18 @@
 //! CloudFormation's short-form tags (`!Ref X`, `!GetAtt A.B`, `!Sub ...`) written out in their
 //! long form (`{Ref: X}`, `{Fn::GetAtt: [A, B]}`, `{Fn::Sub: ...}`), as CloudFormation reads them.
 
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer};
 use serde_saphyr::{Spanned, Tagged};
 
-use crate::suite::node::{Key, Node, Pos, Value};
+use crate::suite::node::{Key, Node, Pos, Value, ValueVisitor};
 
 /// The most values a template may hold: CDK's synthesised templates run to tens of thousands.
 const MAX_VALUES: usize = 2_000_000;
 
 /// Parses a template; YAML 1.1 surprises are off as in suites (`yes` stays a string).
 pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
-    let options = serde_saphyr::options! {
-        strict_booleans: true,
-        leading_zero_numbers_as_strings: true,
-        underscored_numbers_as_strings: true,
-        with_snippet: false,
-        budget: serde_saphyr::budget! { max_nodes: MAX_VALUES },
-    };
-    let Child(mut root) = serde_saphyr::from_str_with_options(text, options)?;
+    let Child(mut root) =
+        serde_saphyr::from_str_with_options(text, crate::suite::node::options(MAX_VALUES))?;
     let lines: Vec<&str> = text.lines().collect();
     at_tags(&mut root, &lines);
     Ok(root)
@@ -159,82 +151,15 @@ struct Plain(Value);
 
 impl<'de> Deserialize<'de> for Plain {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(PlainVisitor).map(Plain)
+        deserializer
+            .deserialize_any(ValueVisitor::<Child>::new())
+            .map(Plain)
     }
 }
 
-struct PlainVisitor;
-
-impl<'de> Visitor<'de> for PlainVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any YAML value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Plain::deserialize(d).map(|p| p.0)
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        serde_json::Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("a number that is not finite"))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Child(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::Seq(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Spanned<String>>()? {
-            let Child(value) = map.next_value()?;
-            let pos = Pos {
-                line: key.referenced.line() as usize,
-                column: key.referenced.column() as usize,
-            };
-            entries.push((
-                Key {
-                    pos,
-                    name: key.value,
-                },
-                value,
-            ));
-        }
-        Ok(Value::Map(entries))
+impl From<Child> for Node {
+    fn from(child: Child) -> Node {
+        child.0
     }
 }
 
