@@ -32,6 +32,9 @@ pub struct InitArgs {
     /// where they go (else `--cases`).
     #[arg(long, value_name = "PATH")]
     pub template: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub passed: crate::cli::TemplateArgs,
 }
 
 /// Runs `lambda-ci init`: finds the function, writes its suite, and says what it wrote on
@@ -43,7 +46,7 @@ pub fn init(args: &InitArgs, out: &mut impl Write, err: &mut impl Write) -> Resu
         } else {
             &args.dir
         };
-        return template::init(template, cases, out, err);
+        return template::init(template, cases, &args.passed.options()?, out, err);
     }
     let dir = &args.dir;
     if !dir.is_dir() {
@@ -281,6 +284,10 @@ mod tests {
             dir: dir.to_path_buf(),
             cases: dir.join("cases"),
             template: None,
+            passed: crate::cli::TemplateArgs {
+                parameter_overrides: Vec::new(),
+                config_env: None,
+            },
         };
         let result = init(&args, &mut out, &mut err);
         (

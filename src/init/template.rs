@@ -16,10 +16,12 @@ use crate::template::{locate, passed};
 pub fn init(
     template: &Path,
     cases: &Path,
+    load: &LoadOptions,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Result<u8, Error> {
-    let (options, _) = passed::options(template, &[], None).map_err(Error::Usage)?;
+    let env = load.config_env.as_deref();
+    let (options, _) = passed::options(template, &load.parameters, env).map_err(Error::Usage)?;
     let stacks = locate::stacks(template, &options).map_err(Error::Load)?;
     let functions = locate::functions(&stacks);
     if functions.is_empty() {
@@ -43,8 +45,7 @@ pub fn init(
         let text = render(&written_template, &address, &smoke_case(resource));
         // Only a suite that loads is written: one that names a function that cannot run here
         // would fail every run.
-        let probe =
-            suite::load_bytes_with(&suite, text.clone().into_bytes(), &LoadOptions::default());
+        let probe = suite::load_bytes_with(&suite, text.clone().into_bytes(), load);
         if let Err(errors) = probe {
             let said = errors.to_string().replace('\n', "\n  ");
             let _ = writeln!(err, "warning: no suite for `{address}`: {said}");
@@ -65,7 +66,22 @@ pub fn init(
             template.display()
         )));
     }
-    let _ = writeln!(out, "run them with: lambda-ci run {}", cases.display());
+    // The values passed here are needed by every run of these suites.
+    let mut again = String::new();
+    for (key, value) in &load.parameters {
+        again.push_str(&format!(
+            " --parameter-overrides {}",
+            plain(&format!("{key}={value}"))
+        ));
+    }
+    if let Some(env) = &load.config_env {
+        again.push_str(&format!(" --config-env {}", plain(env)));
+    }
+    let _ = writeln!(
+        out,
+        "run them with: lambda-ci run {}{again}",
+        cases.display()
+    );
     Ok(crate::exit::SUCCESS)
 }
 
