@@ -188,9 +188,35 @@ print("boto3 ok")
 
 #[test]
 fn serve_template_answers_boto3_by_logical_id_and_function_name_and_names_what_it_cannot_serve() {
-    let template = fixture("templates/serve.yaml");
+    // A copy, to change while it is served.
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("serve.yaml");
+    std::fs::copy(fixture("templates/serve.yaml"), &template).unwrap();
+    std::fs::create_dir(dir.path().join("code")).unwrap();
+    std::fs::copy(
+        fixture("templates/code/app.py"),
+        dir.path().join("code/app.py"),
+    )
+    .unwrap();
     let mut server = common::serve::Server::start(&["--template", template.to_str().unwrap()]);
     assert!(common::serve::python(BOTO3, &server.url()).contains("boto3 ok"));
+    // A change to the template reloads the functions it touched.
+    let text = std::fs::read_to_string(&template).unwrap();
+    let text = text.replace(
+        "    Handler: app.handler\n",
+        "    Handler: app.handler\n    MemorySize: 384\n",
+    );
+    assert!(text.contains("MemorySize: 384"), "{text}");
+    std::fs::write(&template, text).unwrap();
+    server.wait_for("serving the new version");
+    let call = r#"
+import json, os, boto3
+lam = boto3.client("lambda", endpoint_url=os.environ["ENDPOINT"])
+lam.invoke(FunctionName="Echo", Payload=b"{}")
+print("called")
+"#;
+    common::serve::python(call, &server.url());
+    server.wait_for("Memory Size: 384 MB");
     let printed = server.printed();
     assert!(
         printed.contains("warning: not serving `Imported`: ")
