@@ -174,8 +174,13 @@ impl Server {
     fn announce(&self, functions: &[Arc<Function>], address: &str) {
         let base = format!("http://{address}/2015-03-31/functions");
         for f in functions {
+            // A template's function also answers to its resource's name.
+            let also = match &f.suite().function.resource {
+                Some(r) if r.id != f.name => format!(" (also as {})", r.id),
+                _ => String::new(),
+            };
             self.printer
-                .of(&f.name, &format!("{base}/{}/invocations", f.name));
+                .of(&f.name, &format!("{base}/{}/invocations{also}", f.name));
         }
         // RIE's path names no function: the only one answers it, unless it is its own name.
         if let [only] = functions
