@@ -16,6 +16,7 @@ fn templates() -> Vec<PathBuf> {
         fixture("templates/secret/template.yaml"),
         fixture("templates/serve.yaml"),
         fixture("templates/events/template.yaml"),
+        fixture("templates/tracing.yaml"),
         root().join("examples/sam-app/template.yaml"),
     ]
 }
@@ -284,6 +285,35 @@ fn init_template_writes_a_suite_per_function_whose_smoke_cases_pass() {
     let out = lambda_ci()
         .args(["run", "--pull", "never"])
         .arg(&cases)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{shown}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shown.contains("3 passed, 0 failed"), "{shown}");
+}
+
+#[test]
+fn active_tracing_gives_each_invocation_a_sampled_trace_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = fixture("templates/tracing.yaml");
+    let mut suites = Vec::new();
+    for (resource, sampled) in [("Traced", 1), ("TracedByConfig", 1), ("Untraced", 0)] {
+        let suite = dir.path().join(format!("{resource}.yaml"));
+        let text = format!(
+            "function:\n  template: {}\n  resource: {resource}\ncases:\n  - name: traced\n    event: {{}}\n    expect:\n      assert:\n        - {{path: $, matches: \"^Root=1-[0-9a-f]{{8}}-[0-9a-f]{{24}};Parent=[0-9a-f]{{16}};Sampled={sampled}$\"}}\n",
+            template.display()
+        );
+        std::fs::write(&suite, text).unwrap();
+        suites.push(suite);
+    }
+    let out = lambda_ci()
+        .args(["run", "--pull", "never"])
+        .args(&suites)
         .output()
         .unwrap();
     let shown = String::from_utf8_lossy(&out.stdout);

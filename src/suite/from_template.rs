@@ -148,6 +148,7 @@ impl Ctx<'_> {
         }
         let mut function = self.declared_function(&merged)?;
         function.secrets = resolved.secrets;
+        function.tracing = resolved.tracing;
         function.resource = Some(super::Resource {
             template: resolved.file.clone(),
             logical_id: found.id.clone(),

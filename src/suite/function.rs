@@ -195,6 +195,7 @@ impl Ctx<'_> {
             caller_vars: environment?.1,
             secrets: Vec::new(),
             resource: None,
+            tracing: false,
             timeout: timeout?,
             memory: memory?,
             runtime: runtime_id,

@@ -141,6 +141,9 @@ pub struct Function {
     pub secrets: Vec<(String, String)>,
     /// The template resource it was read from, when the suite names one.
     pub resource: Option<Resource>,
+    /// X-Ray active tracing (a template's `Tracing: Active`): an invocation the caller gives
+    /// no trace header gets a sampled one (`Sampled=1`), as Lambda makes it.
+    pub tracing: bool,
     /// Seconds, covering init and handler, as in Lambda.
     pub timeout: u32,
     /// Megabytes, enforced as the container's memory limit.

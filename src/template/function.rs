@@ -49,6 +49,8 @@ pub struct Resolved {
     pub not_emulated: Vec<String>,
     /// The values of the template's `NoEcho` parameters, by name: no report shows them.
     pub secrets: Vec<(String, String)>,
+    /// `Tracing: Active` (SAM) or `TracingConfig: {Mode: Active}`.
+    pub tracing: bool,
 }
 
 /// Why a resource cannot be read as a function, for the suite to say at its `resource:`.
@@ -62,7 +64,7 @@ pub enum Refused {
     Template(LoadErrors),
 }
 
-/// Properties lambda-ci reads, and those it knows it does not emulate.
+/// Properties lambda-ci knows it does not emulate.
 const NOT_EMULATED: &[&str] = &[
     "Role",
     "Policies",
@@ -78,8 +80,6 @@ const NOT_EMULATED: &[&str] = &[
     "AutoPublishAlias",
     "DeploymentPreference",
     "EventInvokeConfig",
-    "Tracing",
-    "TracingConfig",
     "RuntimeManagementConfig",
     "PermissionsBoundary",
     "RecursiveLoop",
@@ -161,6 +161,9 @@ pub fn resolve(
         }
     };
     reader.read(id, resource, &props, serverless, &origin);
+    let mode = entry(&props, "Tracing")
+        .or_else(|| entry(&props, "TracingConfig").and_then(|t| entry(t, "Mode")));
+    let tracing = mode.and_then(|m| scope.eval(m).text()).as_deref() == Some("Active");
     let not_emulated = match &props.value {
         Value::Map(entries) => entries
             .iter()
@@ -181,6 +184,7 @@ pub fn resolve(
         origins: reader.origins,
         not_emulated,
         secrets,
+        tracing,
     })
 }
 

@@ -173,6 +173,8 @@ pub struct Blueprint {
     /// (a volume's copy would be the old code; a zip's unpacked copy goes with its run). A
     /// change to layers, merged into a copy, makes a new blueprint.
     pub in_place: bool,
+    /// Active tracing: calls without a trace header get a sampled one.
+    pub tracing: bool,
 }
 
 impl Blueprint {
@@ -314,6 +316,7 @@ impl Blueprint {
             api: starter.api(),
             merged_layers: Mutex::new(merged_layers),
             in_place,
+            tracing: function.tracing,
         })
     }
 
@@ -527,6 +530,7 @@ mod tests {
             caller_vars: Vec::new(),
             secrets: Vec::new(),
             resource: None,
+            tracing: false,
             timeout: 7,
             memory: 256,
             runtime: Some("provided.al2023".into()),

@@ -303,6 +303,17 @@ impl Worker {
         matchers.extend(tap);
         self.container.logs.watch(matchers);
         let ooms = self.container.oom_count();
+        let sampled;
+        let context = match &context.trace_id {
+            None if self.blueprint.tracing => {
+                sampled = InvokeContext {
+                    trace_id: Some(sampled_trace_id()),
+                    ..context.clone()
+                };
+                &sampled
+            }
+            _ => context,
+        };
         let (answer, round_trip) = self.endpoint.invoke(payload, context, pieces).await;
         let outcome = match &answer {
             Ok(a) => self.endpoint.outcome(a),
@@ -460,4 +471,21 @@ fn base_url(host: &str, port: u16) -> String {
     } else {
         format!("http://{host}:{port}")
     }
+}
+
+/// An X-Ray trace header for a sampled invocation, as Lambda makes one under active tracing:
+/// `Root=1-<epoch seconds, hex>-<24 hex>;Parent=<16 hex>;Sampled=1`.
+fn sampled_trace_id() -> String {
+    let mut bytes = [0u8; 20];
+    let _ = getrandom::fill(&mut bytes);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    format!(
+        "Root=1-{secs:08x}-{};Parent={};Sampled=1",
+        hex(&bytes[..12]),
+        hex(&bytes[12..])
+    )
 }
