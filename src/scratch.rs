@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 /// What lambda-ci keeps in temporary directories.
-const KINDS: [&str; 6] = ["unzip", "opt", "probe", "serve", "agent", "actual"];
+const KINDS: [&str; 7] = [
+    "unzip", "opt", "probe", "serve", "agent", "actual", "inline",
+];
 
 /// The system's temp directory (`TMPDIR`, else `/tmp`), read once for the whole process:
 /// every temporary directory of lambda-ci's is made there, and `clean` looks there.

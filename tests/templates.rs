@@ -17,6 +17,7 @@ fn templates() -> Vec<PathBuf> {
         fixture("templates/serve.yaml"),
         fixture("templates/events/template.yaml"),
         fixture("templates/tracing.yaml"),
+        fixture("templates/inline.yaml"),
         root().join("examples/sam-app/template.yaml"),
     ]
 }
@@ -324,4 +325,44 @@ fn active_tracing_gives_each_invocation_a_sampled_trace_header() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(shown.contains("3 passed, 0 failed"), "{shown}");
+}
+
+#[test]
+fn inline_code_runs_from_a_directory_removed_after_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = dir.path().join("tmp");
+    std::fs::create_dir(&temp).unwrap();
+    let template = fixture("templates/inline.yaml");
+    let mut suites = Vec::new();
+    for (resource, runtime, file) in [
+        ("InlinePython", "python", "/var/task/index.py"),
+        ("InlineNode", "node", "/var/task/index.js"),
+    ] {
+        let suite = dir.path().join(format!("{resource}.yaml"));
+        let text = format!(
+            "function:\n  template: {}\n  resource: {resource}\ncases:\n  - name: inline\n    event: {{}}\n    expect:\n      response: {{inline: {runtime}, file: {file}}}\n",
+            template.display()
+        );
+        std::fs::write(&suite, text).unwrap();
+        suites.push(suite);
+    }
+    let out = lambda_ci()
+        .env("TMPDIR", &temp)
+        .args(["run", "--pull", "never"])
+        .args(&suites)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{shown}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shown.contains("2 passed, 0 failed"), "{shown}");
+    let left: Vec<_> = std::fs::read_dir(&temp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }

@@ -216,6 +216,7 @@ mod tests {
             path: dir.to_path_buf(),
             zip: false,
             pos: Pos::default(),
+            held: None,
         };
         let (c, l) = (package(code.path()), package(layer.path()));
         let unpacked = Unpacked::default();

@@ -219,6 +219,7 @@ impl Ctx<'_> {
             zip: !path.is_dir(),
             path,
             pos: node.pos,
+            held: None,
         })
     }
 

@@ -149,6 +149,10 @@ impl Ctx<'_> {
         let mut function = self.declared_function(&merged)?;
         function.secrets = resolved.secrets;
         function.tracing = resolved.tracing;
+        // Inline code written out stays on disk while the function is used.
+        if let (Some(code), Some(held)) = (function.code.as_mut(), resolved.held) {
+            code.held = Some(super::Held(held));
+        }
         function.resource = Some(super::Resource {
             template: resolved.file.clone(),
             logical_id: found.id.clone(),

@@ -162,6 +162,7 @@ mod tests {
             path: dir.path().to_path_buf(),
             zip: false,
             pos: super::super::Pos { line: 1, column: 1 },
+            held: None,
         };
         (dir, package)
     }

@@ -146,6 +146,7 @@ mod tests {
             path: dir.path().to_path_buf(),
             zip: false,
             pos: super::super::Pos { line: 1, column: 1 },
+            held: None,
         };
         (dir, package)
     }
@@ -207,6 +208,7 @@ mod tests {
             path: zipped,
             zip: true,
             pos: super::super::Pos { line: 1, column: 1 },
+            held: None,
         };
         let (zipped_said, _) = problem(&package, Some("nodejs22.x")).unwrap();
         assert!(

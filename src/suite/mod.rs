@@ -314,6 +314,25 @@ pub struct Package {
     pub zip: bool,
     /// Where the suite names it.
     pub pos: Pos,
+    /// What keeps its files on disk while it is used (a template's inline code, written out).
+    pub held: Option<Held>,
+}
+
+/// Keeps something alive (a temporary directory) as long as a package that needs it.
+#[derive(Clone)]
+pub struct Held(pub std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Held")
+    }
+}
+
+/// What is held makes no difference to what a package is: its path does.
+impl PartialEq for Held {
+    fn eq(&self, _: &Held) -> bool {
+        true
+    }
 }
 
 /// One case: an event sent to the function and what must come back.

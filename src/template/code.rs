@@ -64,7 +64,11 @@ impl Reader<'_, '_> {
             entry(props, "Code").and_then(|c| entry(c, "ZipFile"))
         };
         if let Some(inline) = inline {
-            self.error(inline.pos, format!("`{id}` has its code inline in the template, which lambda-ci does not run yet"), "put the code in a directory and name it with `code:` under `function:` in the suite");
+            self.inline(
+                id,
+                inline,
+                origin(if serverless { "InlineCode" } else { "Code" }),
+            );
             return;
         }
         let Some((v, pos)) = self.scalar(props, property, "code") else {
@@ -198,6 +202,52 @@ impl Reader<'_, '_> {
                 self.error(pos, format!("the content of layer `{}` is not a local directory or zip", target.unwrap_or_default()), "give the layer's directory in `ContentUri`, or list the layers in `layers:` under `function:` in the suite");
                 None
             }
+        }
+    }
+
+    /// Inline code, written out as the package CloudFormation makes of it.
+    fn inline(&mut self, id: &str, inline: &Node, origin: Origin) {
+        let v = self.scope.eval(inline);
+        if let Some(u) = v.unresolved_part() {
+            let fix = "give `code:` under `function:` in the suite".to_string();
+            self.unresolved("the inline code", &u.clone(), fix);
+            return;
+        }
+        let Some(text) = v.text() else {
+            self.error(
+                inline.pos,
+                "inline code must be text",
+                "write the code as a string (a `|` block)",
+            );
+            return;
+        };
+        let runtime = self
+            .entries
+            .iter()
+            .find(|(k, _)| k.name == "runtime")
+            .and_then(|(_, n)| match &n.value {
+                Value::String(r) => Some(r.clone()),
+                _ => None,
+            });
+        let Some(file) = runtime.as_deref().and_then(super::inline::file_for) else {
+            self.error(inline.pos, format!("`{id}` has inline code, which Lambda takes for Python and Node.js runtimes only"), "put the code in a directory and name it in `CodeUri` or `Code`");
+            return;
+        };
+        match super::inline::write(file, &text) {
+            Ok(written) => {
+                let path = written.path().to_string_lossy().into_owned();
+                self.held.push(written);
+                let node = Node {
+                    pos: inline.pos,
+                    value: Value::String(path),
+                };
+                self.put("code", inline.pos, node, origin);
+            }
+            Err(e) => self.error(
+                inline.pos,
+                format!("cannot write the inline code of `{id}` out: {e}"),
+                "check that the temporary directory (TMPDIR) is writable",
+            ),
         }
     }
 }

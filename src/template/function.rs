@@ -51,6 +51,8 @@ pub struct Resolved {
     pub secrets: Vec<(String, String)>,
     /// `Tracing: Active` (SAM) or `TracingConfig: {Mode: Active}`.
     pub tracing: bool,
+    /// The inline code written out, if any: it lives while this is held.
+    pub held: Option<std::sync::Arc<super::inline::Written>>,
 }
 
 /// Why a resource cannot be read as a function, for the suite to say at its `resource:`.
@@ -128,6 +130,7 @@ pub fn resolve(
         entries: Vec::new(),
         origins: Vec::new(),
         overrides,
+        held: Vec::new(),
     };
     if let Some(cond) = entry(resource, "Condition") {
         reader.condition(cond, id);
@@ -185,6 +188,7 @@ pub fn resolve(
         not_emulated,
         secrets,
         tracing,
+        held: reader.held.pop(),
     })
 }
 
@@ -195,6 +199,8 @@ pub(super) struct Reader<'a, 't> {
     pub(super) entries: Vec<(Key, Node)>,
     pub(super) origins: Vec<(String, Origin)>,
     pub(super) overrides: &'a Overrides,
+    /// Inline code written out, held as long as the function is.
+    pub(super) held: Vec<std::sync::Arc<super::inline::Written>>,
 }
 
 impl Reader<'_, '_> {
@@ -207,7 +213,7 @@ impl Reader<'_, '_> {
         });
     }
 
-    fn unresolved(&mut self, what: &str, u: &Unresolved, fix: String) {
+    pub(super) fn unresolved(&mut self, what: &str, u: &Unresolved, fix: String) {
         let message = format!("{what}: `{}` cannot be resolved here: {}", u.what, u.why);
         // A parameter with no value: passing one is the first fix.
         let param = u

@@ -6,6 +6,7 @@ mod code;
 mod conditions;
 pub mod function;
 mod globals;
+pub mod inline;
 pub mod intrinsic;
 pub mod locate;
 pub mod params;

@@ -524,6 +524,7 @@ mod tests {
                 path: PathBuf::from("/src/fn"),
                 zip: false,
                 pos: Pos::default(),
+                held: None,
             }),
             layers: vec![],
             environment: [("AWS_REGION".to_string(), "eu-west-1".to_string())].into(),
