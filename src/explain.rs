@@ -100,10 +100,16 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
             .map(|(_, o)| o)
     };
     if args.json {
-        let origins: serde_json::Map<_, _> = rows
+        let mut origins: serde_json::Map<_, _> = rows
             .iter()
             .map(|(field, _, _)| (field.to_string(), json!(origin_words(field, origin(field)))))
             .collect();
+        // Each variable's own origin, beside the environment's.
+        for name in function.environment.keys() {
+            let key = format!("environment.{name}");
+            let words = origin_words(&key, origin(&key));
+            origins.insert(key, json!(words));
+        }
         let values: serde_json::Map<_, _> = rows
             .into_iter()
             .map(|(field, _, value)| (field.to_string(), value))
@@ -117,15 +123,27 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
             "not_emulated": resolved.not_emulated,
             "parameters": parameters.iter().map(|(name, value, from)| (name.clone(), json!({"value": value, "from": from}))).collect::<serde_json::Map<_, _>>(),
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc).expect("JSON"))
-            .map_err(write_error)?;
-        return Ok(exit::SUCCESS);
+        let mut json = serde_json::to_string_pretty(&doc).expect("JSON");
+        json.push('\n');
+        return say(out, json, &function.secrets);
     }
     let mut text = format!("{} in {}\n", args.resource, stack.file.display());
     if let Some(note) = &stack.note {
         text.push_str(&format!("note: {note}\n"));
     }
     for (field, shown, _) in rows.iter().filter(|(_, _, v)| !v.is_null()) {
+        if *field == "environment" && !function.environment.is_empty() {
+            for (i, (name, value)) in function.environment.iter().enumerate() {
+                let key = format!("environment.{name}");
+                let label = if i == 0 { "environment" } else { "" };
+                text.push_str(&format!(
+                    "  {label:<18} {name}={value}\n  {:<18}   from {}\n",
+                    "",
+                    origin_words(&key, origin(&key))
+                ));
+            }
+            continue;
+        }
         text.push_str(&format!(
             "  {field:<18} {shown}\n  {:<18}   from {}\n",
             "",
@@ -141,6 +159,12 @@ pub fn explain(args: &ExplainArgs, out: &mut impl Write) -> Result<u8, Error> {
             resolved.not_emulated.join(", ")
         ));
     }
+    say(out, text, &function.secrets)
+}
+
+/// Writes `text` with the template's `NoEcho` values redacted, as every report has them.
+fn say(out: &mut impl Write, mut text: String, secrets: &[(String, String)]) -> Result<u8, Error> {
+    crate::redact::Redactor::new(secrets).string(&mut text);
     out.write_all(text.as_bytes()).map_err(write_error)?;
     Ok(exit::SUCCESS)
 }

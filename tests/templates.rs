@@ -114,6 +114,12 @@ fn explain_says_where_each_value_came_from() {
         "Globals, then the resource (line 49)"
     );
     assert_eq!(doc["origins"]["ephemeral_storage"], "Lambda's default");
+    // Each variable says where it came from: Globals, or the resource over them.
+    assert_eq!(doc["origins"]["environment.STAGE"], "Globals, line 27");
+    assert_eq!(
+        doc["origins"]["environment.GREETING"],
+        "the resource, line 52"
+    );
     let out = lambda_ci()
         .args(["explain", "GetOrder", "--template"])
         .arg(&template)
@@ -152,6 +158,20 @@ fn a_no_echo_parameter_passed_on_the_command_line_is_never_shown() {
     assert!(!shown.contains(secret), "{shown}");
     // The other parameter was passed too: the stage matched.
     assert!(!shown.contains("\"dev\""), "{shown}");
+    // `explain` shows the function's values, and not this one.
+    let out = lambda_ci()
+        .args(["explain", "Echo", "--template"])
+        .arg(fixture("templates/secret"))
+        .arg("--parameter-overrides")
+        .arg(format!("ApiToken={secret}"))
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && shown.contains("TOKEN=[redacted]"),
+        "{shown}"
+    );
+    assert!(!shown.contains(secret), "{shown}");
 }
 
 #[test]

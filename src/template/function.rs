@@ -146,13 +146,20 @@ pub fn resolve(
         Some(g) => globals::merge(g, local),
         None => local.clone(),
     };
+    // A property, or a dotted path into one (`Environment.Variables.TABLE`).
+    let at = |node: &'_ Node, path: &str| -> Option<Node> {
+        path.split('.')
+            .try_fold(node, |n, part| entry(n, part))
+            .cloned()
+    };
     let origin = |name: &str| -> Origin {
-        let here = entry(local, name).map(|n| n.pos);
-        let there = global.and_then(|g| entry(g, name)).map(|n| n.pos);
+        let mine = at(local, name);
+        let here = mine.as_ref().map(|n| n.pos);
+        let there = global.and_then(|g| at(g, name)).map(|n| n.pos);
         match (here, there) {
             (Some(p), Some(_))
                 if !matches!(
-                    entry(local, name).map(|n| &n.value),
+                    mine.as_ref().map(|n| &n.value),
                     Some(Value::String(_) | Value::Number(_) | Value::Bool(_))
                 ) =>
             {
@@ -378,6 +385,9 @@ impl Reader<'_, '_> {
                             );
                             continue;
                         }
+                        let from = origin(&format!("Environment.Variables.{}", key.name));
+                        self.origins
+                            .push((format!("environment.{}", key.name), from));
                         vars.push((key, text_node(value)));
                     }
                 }
@@ -400,6 +410,8 @@ impl Reader<'_, '_> {
                     continue;
                 }
                 if let Some((v, pos)) = self.scalar(logging, property, "environment") {
+                    let from = origin(&format!("LoggingConfig.{property}"));
+                    self.origins.push((format!("environment.{var}"), from));
                     vars.push((
                         Key {
                             pos,
