@@ -2,7 +2,6 @@
 //! function that cannot run here (code in S3, a layer by ARN, a value only the account knows)
 //! is named with its reason and line once, and the others are served.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -24,36 +23,41 @@ pub fn suites(
     let dir = scratch.join("template");
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::Usage(format!("cannot write {}: {e}", dir.display())))?;
-    let quote = |s: &str| serde_json::Value::from(s).to_string();
-    let mut files = Vec::new();
+    let mut served = Vec::new();
     let mut warnings = Vec::new();
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
     for found in locate::functions(&stacks) {
-        let id = &found.address();
-        let file = dir.join(format!("{}.yaml", suite::safe_name(id)));
-        let text = format!(
-            "function:\n  template: {}\n  resource: {}\ncases:\n  - name: served\n    event: {{}}\n",
-            quote(&template.display().to_string()),
-            quote(id)
-        );
-        std::fs::write(&file, text)
-            .map_err(|e| Error::Usage(format!("cannot write {}: {e}", file.display())))?;
+        let address = found.address();
+        let file = dir.join(format!("{}.yaml", suite::safe_name(&address)));
+        write(&file, &template, &address, None)?;
         match suite::load_paths_warning_with(std::slice::from_ref(&file), options).0 {
             Ok(loaded) => {
                 let name = loaded[0].function.name.clone();
-                if let Some(other) = names.insert(name.clone(), id.clone()) {
-                    return Err(Error::Usage(format!(
-                        "{}: `{other}` and `{id}` both have the FunctionName `{name}`; CloudFormation refuses two functions of one name",
-                        shown
-                    )));
-                }
-                files.push(file);
+                // A name the template gives, not the logical id it falls back to.
+                let given = name != found.id;
+                served.push((file, address, name, given));
             }
             Err(errors) => {
                 let said = errors.to_string().replace('\n', "\n  ");
-                warnings.push(format!("warning: not serving `{id}`: {said}"));
+                warnings.push(format!("warning: not serving `{address}`: {said}"));
             }
         }
+    }
+    // Names that meet: two given ones are CloudFormation's error; a fallen-back one (nested
+    // stacks' functions of one logical id) is served under its address instead.
+    let mut files = Vec::new();
+    for (file, address, name, given) in &served {
+        let meeting: Vec<_> = served.iter().filter(|(_, _, n, _)| n == name).collect();
+        let given_too: Vec<&String> = meeting.iter().filter(|m| m.3).map(|m| &m.1).collect();
+        if given_too.len() > 1 {
+            return Err(Error::Usage(format!(
+                "{shown}: `{}` and `{}` both have the FunctionName `{name}`; CloudFormation refuses two functions of one name",
+                given_too[0], given_too[1]
+            )));
+        }
+        if meeting.len() > 1 && !given {
+            write(file, &template, address, Some(&suite::safe_name(address)))?;
+        }
+        files.push(file.clone());
     }
     if files.is_empty() {
         let why = if warnings.is_empty() {
@@ -66,4 +70,17 @@ pub fn suites(
         )));
     }
     Ok((files, warnings))
+}
+
+/// Writes the suite that serves `address` of `template`, under `name` when given.
+fn write(file: &Path, template: &Path, address: &str, name: Option<&str>) -> Result<(), Error> {
+    let quote = |s: &str| serde_json::Value::from(s).to_string();
+    let name = name.map_or(String::new(), |n| format!("  name: {}\n", quote(n)));
+    let text = format!(
+        "function:\n  template: {}\n  resource: {}\n{name}cases:\n  - name: served\n    event: {{}}\n",
+        quote(&template.display().to_string()),
+        quote(address)
+    );
+    std::fs::write(file, text)
+        .map_err(|e| Error::Usage(format!("cannot write {}: {e}", file.display())))
 }

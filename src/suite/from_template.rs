@@ -229,6 +229,11 @@ fn overrides(node: &Node) -> Overrides {
         if IMAGE_KEYS.contains(&key.name.as_str()) {
             o.fields.extend(IMAGE_KEYS.iter().map(|k| k.to_string()));
         }
+        if key.name == "runtime"
+            && let Value::String(runtime) = &value.value
+        {
+            o.runtime = Some(runtime.clone());
+        }
         if key.name == "environment"
             && let Value::Map(vars) = &value.value
         {

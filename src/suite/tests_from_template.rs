@@ -354,3 +354,125 @@ fn the_suite_s_region_is_the_template_s_and_the_template_is_an_input() {
     let template = std::path::absolute(dir.path().join("template.yaml")).unwrap();
     assert!(suite.inputs.contains(&template), "{:?}", suite.inputs);
 }
+
+/// A project with `template` as its template and the child template `child`, if any.
+fn project_with(template: &str, child: Option<&str>) -> tempfile::TempDir {
+    let dir = project();
+    std::fs::write(dir.path().join("template.yaml"), template).unwrap();
+    if let Some(child) = child {
+        std::fs::create_dir_all(dir.path().join("child")).unwrap();
+        std::fs::write(dir.path().join("child/template.yaml"), child).unwrap();
+    }
+    dir
+}
+
+const FN: &str = "Type: AWS::Serverless::Function\n    Properties: {CodeUri: code, Handler: app.handler, Runtime: python3.11";
+
+#[test]
+fn conditions_and_no_values_inside_properties_are_worked_out() {
+    let text = format!(
+        "Conditions:\n  Never: !Equals [a, b]\nResources:\n  L:\n    Type: AWS::Serverless::LayerVersion\n    Properties: {{ContentUri: layers/one}}\n  F:\n    {FN}, Environment: !If [Never, {{Variables: {{A: x}}}}, {{Variables: {{B: y}}}}], Layers: [!If [Never, !Ref L, !Ref AWS::NoValue], !Ref L]}}\n"
+    );
+    let dir = project_with(&text, None);
+    let (loaded, _) = load_in(dir.path(), "  resource: F\n");
+    let f = loaded.unwrap_or_else(|e| panic!("{e}")).remove(0).function;
+    assert_eq!(f.environment.keys().collect::<Vec<_>>(), ["B"]);
+    assert_eq!(f.layers.len(), 1);
+}
+
+#[test]
+fn a_suite_s_name_makes_an_unresolved_function_name_unneeded() {
+    let text = format!("Resources:\n  F:\n    {FN}, FunctionName: !ImportValue Name}}\n");
+    let dir = project_with(&text, None);
+    let (loaded, _) = load_in(dir.path(), "  resource: F\n");
+    assert!(
+        loaded
+            .unwrap_err()
+            .to_string()
+            .contains("Fn::ImportValue Name")
+    );
+    let (loaded, _) = load_in(dir.path(), "  resource: F\n  name: mine\n");
+    assert_eq!(loaded.unwrap()[0].function.name, "mine");
+}
+
+#[test]
+fn unsupported_globals_are_refused_as_sam_refuses_them() {
+    let text =
+        format!("Globals:\n  Function:\n    FunctionName: shared\nResources:\n  F:\n    {FN}}}\n");
+    let dir = project_with(&text, None);
+    let (loaded, _) = load_in(dir.path(), "  resource: F\n");
+    let e = loaded.unwrap_err().to_string();
+    assert!(
+        e.contains("template.yaml:3:5: `FunctionName` cannot be in `Globals.Function`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn nested_stacks_take_conditions_unknown_values_secrets_and_refuse_cycles() {
+    let parent = "Parameters:\n  Pin: {Type: String, NoEcho: true, Default: pin-0123456789}\nConditions:\n  Never: !Equals [a, b]\nResources:\n  Off:\n    Type: AWS::CloudFormation::Stack\n    Condition: Never\n    Properties: {TemplateURL: child/template.yaml}\n  On:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: child/template.yaml, Parameters: {Secret: !Ref Pin, Shared: !ImportValue S}}\n";
+    let child = "Parameters:\n  Secret: {Type: String}\n  Shared: {Type: String, Default: guessed}\nResources:\n  Inner:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: ../code, Handler: app.handler, Runtime: python3.11, Environment: {Variables: {S: !Ref Secret, T: !Ref Shared}}}\n";
+    let dir = project_with(parent, Some(child));
+    let e = load_in(dir.path(), "  resource: Off/Inner\n")
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("has no function `Off/Inner`"), "{e}");
+    // The parent's unknown value is not replaced by the child's Default.
+    let e = load_in(dir.path(), "  resource: On/Inner\n")
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`On` passes it `Fn::ImportValue S`"), "{e}");
+    let (loaded, _) = load_in(
+        dir.path(),
+        "  resource: On/Inner\n  environment: {T: given}\n",
+    );
+    let f = loaded.unwrap_or_else(|e| panic!("{e}")).remove(0).function;
+    assert_eq!(f.environment["S"], "pin-0123456789");
+    assert!(
+        f.secrets.iter().any(|(_, v)| v == "pin-0123456789"),
+        "{:?}",
+        f.secrets
+    );
+    // A child that nests its parent is a cycle, said at the resource.
+    let cyclic = child.replace("Resources:\n", "Resources:\n  Back:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: ../template.yaml}\n");
+    let dir = project_with(parent, Some(&cyclic));
+    let e = load_in(dir.path(), "  resource: On/Inner\n")
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the nested stack `Back` is a template that includes it: a cycle"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_ssm_parameter_s_name_from_a_deploy_section_is_not_taken_as_its_value() {
+    let text = format!(
+        "Parameters:\n  Host: {{Type: 'AWS::SSM::Parameter::Value<String>'}}\nResources:\n  F:\n    {FN}, Environment: {{Variables: {{HOST: !Ref Host}}}}}}\n"
+    );
+    let dir = project_with(&text, None);
+    let config = "[default.deploy.parameters]\nparameter_overrides = \"Host=/prod/db/host\"\n";
+    std::fs::write(dir.path().join("samconfig.toml"), config).unwrap();
+    let e = load_in(dir.path(), "  resource: F\n")
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "its value is read from SSM at deploy (`/prod/db/host` names the SSM parameter)"
+        ),
+        "{e}"
+    );
+    // A value for a local run is the value.
+    let config = "[default.local_invoke.parameters]\nparameter_overrides = \"Host=db.local\"\n";
+    std::fs::write(dir.path().join("samconfig.toml"), config).unwrap();
+    let f = load_in(dir.path(), "  resource: F\n")
+        .0
+        .unwrap_or_else(|e| panic!("{e}"))
+        .remove(0)
+        .function;
+    assert_eq!(f.environment["HOST"], "db.local");
+}

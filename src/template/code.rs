@@ -170,6 +170,25 @@ impl Reader<'_, '_> {
 
     /// One layer: a `Ref` to a layer resource of the template, read from its content.
     pub(super) fn layer(&mut self, item: &Node) -> Option<String> {
+        // `!If [Condition, !Ref Layer, !Ref AWS::NoValue]`: the branch the condition takes.
+        if let Some(Value::Seq(args)) = entry(item, "Fn::If").map(|n| &n.value)
+            && let [condition, then, otherwise] = args.as_slice()
+            && let Value::String(condition) = &condition.value
+        {
+            return match self.scope.condition(condition, item.pos) {
+                Ok(true) => self.layer(then),
+                Ok(false) => self.layer(otherwise),
+                Err(u) => {
+                    let fix = "list the layers in `layers:` under `function:` in the suite";
+                    self.unresolved("a layer", &u, fix.into());
+                    None
+                }
+            };
+        }
+        if matches!(entry(item, "Ref").map(|r| &r.value), Some(Value::String(s)) if s == "AWS::NoValue")
+        {
+            return None;
+        }
         let target = match entry(item, "Ref").map(|r| &r.value) {
             Some(Value::String(t)) => Some(t.clone()),
             _ => None,
@@ -221,14 +240,16 @@ impl Reader<'_, '_> {
             );
             return;
         };
-        let runtime = self
-            .entries
-            .iter()
-            .find(|(k, _)| k.name == "runtime")
-            .and_then(|(_, n)| match &n.value {
-                Value::String(r) => Some(r.clone()),
-                _ => None,
-            });
+        let given = self.overrides.runtime.clone();
+        let runtime = given.or_else(|| {
+            self.entries
+                .iter()
+                .find(|(k, _)| k.name == "runtime")
+                .and_then(|(_, n)| match &n.value {
+                    Value::String(r) => Some(r.clone()),
+                    _ => None,
+                })
+        });
         let Some(file) = runtime.as_deref().and_then(super::inline::file_for) else {
             self.error(inline.pos, format!("`{id}` has inline code, which Lambda takes for Python and Node.js runtimes only"), "put the code in a directory and name it in `CodeUri` or `Code`");
             return;

@@ -34,6 +34,8 @@ pub struct Overrides {
     pub fields: BTreeSet<String>,
     /// Environment variables the suite gives.
     pub environment: BTreeSet<String>,
+    /// The runtime the suite gives, which decides the file inline code is written to.
+    pub runtime: Option<String>,
 }
 
 /// A function resource in the suite's words.
@@ -117,11 +119,24 @@ pub fn resolve(
         });
     }
     let (scope, _given, problems) = stack.scope(options);
+    // A list's items are secrets each.
     let secrets = scope
         .params
         .iter()
         .filter(|(_, p)| p.secret)
-        .filter_map(|(name, p)| p.value.text().map(|v| (name.clone(), v)))
+        .flat_map(|(name, p)| match &p.value.kind {
+            Kind::List(items) => items
+                .iter()
+                .filter_map(Val::text)
+                .map(|v| (name.clone(), v))
+                .collect(),
+            _ => p
+                .value
+                .text()
+                .map(|v| (name.clone(), v))
+                .into_iter()
+                .collect::<Vec<_>>(),
+        })
         .collect();
     let mut reader = Reader {
         stack,
@@ -142,6 +157,17 @@ pub fn resolve(
     let local = props.unwrap_or(&empty);
     let serverless = kind == "AWS::Serverless::Function";
     let global = stack.globals("Function").filter(|_| serverless);
+    if let Some(Value::Map(entries)) = global.map(|g| &g.value) {
+        for (key, _) in entries {
+            if !globals::FUNCTION_GLOBALS.contains(&key.name.as_str()) {
+                reader.error(
+                    key.pos,
+                    format!("`{}` cannot be in `Globals.Function`: SAM applies only its own list of properties globally, and refuses the template", key.name),
+                    format!("move `{}` to each function's `Properties`", key.name),
+                );
+            }
+        }
+    }
     let props = match global {
         Some(g) => globals::merge(g, local),
         None => local.clone(),
@@ -303,10 +329,13 @@ impl Reader<'_, '_> {
         serverless: bool,
         origin: &dyn Fn(&str) -> Origin,
     ) {
-        let name = match self
-            .scalar(props, "FunctionName", "name")
-            .and_then(|(v, _)| v.text())
-        {
+        // A suite that names the function needs no name from the template.
+        let given = if self.wanted("name") {
+            self.scalar(props, "FunctionName", "name")
+        } else {
+            None
+        };
+        let name = match given.and_then(|(v, _)| v.text()) {
             Some(name) => name,
             None => id.to_string(),
         };
@@ -360,87 +389,10 @@ impl Reader<'_, '_> {
             self.layers(props, origin);
         }
     }
-
-    fn environment(&mut self, props: &Node, origin: &dyn Fn(&str) -> Origin) {
-        let mut vars = Vec::new();
-        if let Some(variables) = entry(props, "Environment").and_then(|e| entry(e, "Variables")) {
-            let v = self.scope.eval(variables);
-            match v.kind {
-                Kind::Map(entries) => {
-                    for (key, value) in entries {
-                        if self.overrides.environment.contains(&key.name)
-                            || value.kind == Kind::NoValue
-                        {
-                            continue;
-                        }
-                        if let Some(u) = value.unresolved_part() {
-                            let fix = format!(
-                                "give it in the suite: `environment: {{{}: ...}}` under `function:`",
-                                key.name
-                            );
-                            self.unresolved(
-                                &format!("environment variable `{}`", key.name),
-                                &u.clone(),
-                                fix,
-                            );
-                            continue;
-                        }
-                        let from = origin(&format!("Environment.Variables.{}", key.name));
-                        self.origins
-                            .push((format!("environment.{}", key.name), from));
-                        vars.push((key, text_node(value)));
-                    }
-                }
-                Kind::Unresolved(u) => {
-                    self.unresolved(
-                        "`Environment.Variables`",
-                        &u,
-                        "give `environment:` under `function:` in the suite".into(),
-                    );
-                }
-                _ => {}
-            }
-        }
-        if let Some(logging) = entry(props, "LoggingConfig") {
-            for (property, var) in [
-                ("LogFormat", "AWS_LAMBDA_LOG_FORMAT"),
-                ("ApplicationLogLevel", "AWS_LAMBDA_LOG_LEVEL"),
-            ] {
-                if self.overrides.environment.contains(var) {
-                    continue;
-                }
-                if let Some((v, pos)) = self.scalar(logging, property, "environment") {
-                    let from = origin(&format!("LoggingConfig.{property}"));
-                    self.origins.push((format!("environment.{var}"), from));
-                    vars.push((
-                        Key {
-                            pos,
-                            name: var.into(),
-                        },
-                        text_node(v),
-                    ));
-                }
-            }
-        }
-        if !vars.is_empty() {
-            let pos = entry(props, "Environment")
-                .map(|e| e.pos)
-                .unwrap_or(props.pos);
-            self.put(
-                "environment",
-                pos,
-                Node {
-                    pos,
-                    value: Value::Map(vars),
-                },
-                origin("Environment"),
-            );
-        }
-    }
 }
 
 /// A scalar as the suite's text (numbers and booleans as written).
-fn text_node(v: Val) -> Node {
+pub(super) fn text_node(v: Val) -> Node {
     let pos = v.pos;
     match v.text() {
         Some(t) => Node {

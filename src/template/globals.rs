@@ -4,6 +4,50 @@
 
 use crate::suite::node::{Node, Value};
 
+/// The properties SAM applies to functions from `Globals.Function` (SAM's own list): any other
+/// is an error in SAM, and so here.
+pub const FUNCTION_GLOBALS: &[&str] = &[
+    "Handler",
+    "Runtime",
+    "CodeUri",
+    "DeadLetterQueue",
+    "Description",
+    "MemorySize",
+    "Timeout",
+    "VpcConfig",
+    "Environment",
+    "Tags",
+    "PropagateTags",
+    "Tracing",
+    "KmsKeyArn",
+    "AutoPublishAlias",
+    "AutoPublishAliasAllProperties",
+    "Layers",
+    "DeploymentPreference",
+    "RolePath",
+    "PermissionsBoundary",
+    "ReservedConcurrentExecutions",
+    "ProvisionedConcurrencyConfig",
+    "AssumeRolePolicyDocument",
+    "EventInvokeConfig",
+    "FileSystemConfigs",
+    "CodeSigningConfigArn",
+    "Architectures",
+    "SnapStart",
+    "EphemeralStorage",
+    "FunctionUrlConfig",
+    "RuntimeManagementConfig",
+    "LoggingConfig",
+    "RecursiveLoop",
+    "SourceKMSKeyArn",
+    "TenancyConfig",
+    "DurableConfig",
+    "CapacityProviderConfig",
+    "FunctionScalingConfig",
+    "PublishToLatestPublished",
+    "VersionDeletionPolicy",
+];
+
 /// `local` over `global`.
 pub fn merge(global: &Node, local: &Node) -> Node {
     match (&global.value, &local.value) {

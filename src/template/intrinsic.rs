@@ -131,11 +131,9 @@ impl<'t> Scope<'t> {
                 node.pos,
                 Kind::List(items.iter().map(|i| self.eval(i)).collect()),
             ),
-            Value::String(s) if s.contains("{{resolve:") => Val::unresolved(
-                node.pos,
-                s.clone(),
-                "a dynamic reference is read from SSM or Secrets Manager by CloudFormation at deploy",
-            ),
+            Value::String(s) if s.contains("{{resolve:") => {
+                Val::unresolved(node.pos, s.clone(), DYNAMIC)
+            }
             Value::String(s) => Val::string(node.pos, s.clone()),
             Value::Number(n) => Val::new(node.pos, Kind::Number(n.clone())),
             Value::Bool(b) => Val::new(node.pos, Kind::Bool(*b)),
@@ -237,7 +235,18 @@ impl<'t> Scope<'t> {
         if let (Some((_, property)), Some(props)) = (named, props)
             && let Some(name) = entry(props, property)
         {
+            // A name made from its own resource (`FunctionName: !Sub "${Fn}-x"`) is a loop
+            // CloudFormation refuses as a circular dependency.
+            if self.depth.get() > 64 {
+                return Val::unresolved(
+                    pos,
+                    format!("Ref {id}"),
+                    format!("the `{property}` of `{id}` refers to itself (a circular dependency)"),
+                );
+            }
+            self.depth.set(self.depth.get() + 1);
             let mut v = self.eval(name);
+            self.depth.set(self.depth.get() - 1);
             v.pos = pos;
             return v;
         }
@@ -344,6 +353,9 @@ impl<'t> Scope<'t> {
             }
         }
         out.push_str(rest);
+        if out.contains("{{resolve:") {
+            return Val::unresolved(pos, out, DYNAMIC);
+        }
         Val::string(pos, out)
     }
 
@@ -373,6 +385,9 @@ impl<'t> Scope<'t> {
             .map(Val::text)
             .collect();
         match parts {
+            Some(parts) if parts.join(&delimiter).contains("{{resolve:") => {
+                Val::unresolved(pos, parts.join(&delimiter), DYNAMIC)
+            }
             Some(parts) => Val::string(pos, parts.join(&delimiter)),
             None => bad(pos, "Fn::Join", "a list of strings to join"),
         }
@@ -456,6 +471,10 @@ impl<'t> Scope<'t> {
         }
     }
 }
+
+/// Why a dynamic reference cannot be known here.
+const DYNAMIC: &str =
+    "a dynamic reference is read from SSM or Secrets Manager by CloudFormation at deploy";
 
 fn is_intrinsic(name: &str) -> bool {
     name == "Ref" || name.starts_with("Fn::")

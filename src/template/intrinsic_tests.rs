@@ -26,6 +26,9 @@ Resources:
     Type: AWS::Lambda::Function
   Table:
     Type: AWS::DynamoDB::Table
+  Loop:
+    Type: AWS::Serverless::Function
+    Properties: {FunctionName: !Sub "${Loop}-x"}
   Queue:
     Type: AWS::SQS::Queue
 "#;
@@ -133,4 +136,17 @@ fn what_only_the_account_knows_is_unresolved_never_guessed() {
     // Where it is: the line of the expression.
     let v = eval("a: 1\nb: !ImportValue X\n");
     assert_eq!(v.unresolved_part().unwrap().pos.line, 2);
+}
+
+// Regression: a name made from its own resource overflowed the stack.
+#[test]
+fn a_resource_named_after_itself_is_a_circular_dependency_not_a_crash() {
+    assert!(why("!Ref Loop").contains("refers to itself"));
+    assert!(why("!GetAtt Loop.Arn").contains("refers to itself"));
+}
+
+#[test]
+fn a_dynamic_reference_built_by_sub_or_join_is_unresolved() {
+    assert!(why("!Sub '{{resolve:ssm:/app/${Stage}/db}}'").contains("dynamic reference"));
+    assert!(why("!Join ['', ['{{resolve:ssm:', /x, '}}']]").contains("dynamic reference"));
 }

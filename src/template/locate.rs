@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::intrinsic::{entry, resource_parts};
 use super::stack::{Options, Stack};
+use super::value::{Kind, Val};
 use crate::suite::node::Value;
 use crate::suite::{LoadError, LoadErrors};
 
@@ -69,7 +70,7 @@ pub fn stacks(path: &Path, options: &Options) -> Result<Vec<Reached>, LoadErrors
     };
     let mut all = Vec::new();
     for root in roots {
-        descend(root, &mut all, 0)?;
+        descend(root, &mut all, &mut Vec::new())?;
     }
     Ok(all)
 }
@@ -120,14 +121,49 @@ fn assembly(dir: &Path, manifest: &Path, options: &Options) -> Result<Vec<Reache
 }
 
 /// `reached` and the nested stacks under it, whose templates are local files.
-fn descend(reached: Reached, all: &mut Vec<Reached>, depth: usize) -> Result<(), LoadErrors> {
+fn descend(
+    reached: Reached,
+    all: &mut Vec<Reached>,
+    chain: &mut Vec<PathBuf>,
+) -> Result<(), LoadErrors> {
     let mut children = Vec::new();
-    if depth < 8 {
+    let here = reached
+        .stack
+        .file
+        .canonicalize()
+        .unwrap_or(reached.stack.file.clone());
+    {
         let (scope, _, _) = reached.stack.scope(&reached.options);
+        let secrets: Vec<String> = scope
+            .params
+            .values()
+            .filter(|p| p.secret)
+            .filter_map(|p| p.value.text())
+            .collect();
         for (key, resource) in reached.stack.section("Resources") {
             let Some(file) = nested_template(&reached.stack, resource) else {
                 continue;
             };
+            // A nested stack whose condition is false is not there.
+            if let Some(Value::String(condition)) = entry(resource, "Condition").map(|c| &c.value)
+                && scope.condition(condition, key.pos) == Ok(false)
+            {
+                continue;
+            }
+            let mine = file.canonicalize().unwrap_or(file.clone());
+            if mine == here || chain.contains(&mine) {
+                return Err(LoadErrors(vec![LoadError {
+                    file: reached.stack.file.clone(),
+                    pos: Some(key.pos),
+                    message: format!(
+                        "the nested stack `{}` is a template that includes it: a cycle",
+                        key.name
+                    ),
+                    hint: Some(
+                        "a nested stack's template must not nest the stack that nests it".into(),
+                    ),
+                }]));
+            }
             let mut options = Options {
                 region: reached.options.region.clone(),
                 ..Options::default()
@@ -137,9 +173,32 @@ fn descend(reached: Reached, all: &mut Vec<Reached>, depth: usize) -> Result<(),
                 .and_then(|p| entry(p, "Parameters"));
             if let Some(Value::Map(params)) = passed.map(|p| &p.value) {
                 for (name, value) in params {
-                    if let Some(text) = scope.eval(value).text() {
-                        let from = format!("`{}` in {}", key.name, reached.stack.file.display());
-                        options.passed.insert(name.name.clone(), (text, from));
+                    let v = scope.eval(value);
+                    let text = match &v.kind {
+                        Kind::List(items) => items
+                            .iter()
+                            .map(Val::text)
+                            .collect::<Option<Vec<_>>>()
+                            .map(|t| t.join(",")),
+                        _ => v.text(),
+                    };
+                    match (text, v.unresolved_part()) {
+                        (Some(text), _) => {
+                            if secrets.contains(&text) {
+                                options.secrets.push(text.clone());
+                            }
+                            let from =
+                                format!("`{}` in {}", key.name, reached.stack.file.display());
+                            options.passed.insert(name.name.clone(), (text, from));
+                        }
+                        (None, Some(u)) => {
+                            let why = format!(
+                                "`{}` passes it `{}`, which cannot be resolved here: {}",
+                                key.name, u.what, u.why
+                            );
+                            options.unknown.insert(name.name.clone(), why);
+                        }
+                        (None, None) => {}
                     }
                 }
             }
@@ -155,9 +214,11 @@ fn descend(reached: Reached, all: &mut Vec<Reached>, depth: usize) -> Result<(),
         }
     }
     all.push(reached);
+    chain.push(here);
     for child in children {
-        descend(child, all, depth + 1)?;
+        descend(child, all, chain)?;
     }
+    chain.pop();
     Ok(())
 }
 

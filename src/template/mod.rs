@@ -4,8 +4,9 @@
 
 mod code;
 mod conditions;
+mod environment;
 pub mod function;
-mod globals;
+pub mod globals;
 pub mod inline;
 pub mod intrinsic;
 pub mod locate;

@@ -28,8 +28,9 @@ pub struct ParamProblem {
 /// unresolved (only a suite that uses it fails).
 pub fn values(
     section: &[(Key, Node)],
-    passed: &BTreeMap<String, (String, String)>,
+    options: &super::stack::Options,
 ) -> (BTreeMap<String, (ParamValue, Given)>, Vec<ParamProblem>) {
+    let passed = &options.passed;
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for (key, declared) in section {
@@ -42,19 +43,28 @@ pub fn values(
             Some((value, from)) => (Some(value.clone()), Given::Passed(from.clone())),
             None => (text_of(entry(declared, "Default")), Given::Default),
         };
+        // An SSM-typed parameter names an SSM parameter, whose value only the account has;
+        // only a value passed for a local run (the command line, `local_invoke`) is the value.
+        let names_ssm = kind.starts_with("AWS::SSM::Parameter::Value")
+            && match &given {
+                Given::Default => true,
+                Given::Passed(from) => from.contains("samconfig") && !from.contains("local_invoke"),
+            };
+        let secret = secret || text.as_ref().is_some_and(|t| options.secrets.contains(t));
         let value = match text {
-            Some(text)
-                if kind.starts_with("AWS::SSM::Parameter::Value") && given == Given::Default =>
-            {
-                Val::unresolved(
-                    key.pos,
-                    format!("Ref {}", key.name),
-                    format!(
-                        "`{}` is a `{kind}`: its value is read from SSM at deploy (default `{text}` names the SSM parameter)",
-                        key.name
-                    ),
-                )
-            }
+            _ if options.unknown.contains_key(&key.name) => Val::unresolved(
+                key.pos,
+                format!("Ref {}", key.name),
+                options.unknown[&key.name].clone(),
+            ),
+            Some(text) if names_ssm => Val::unresolved(
+                key.pos,
+                format!("Ref {}", key.name),
+                format!(
+                    "`{}` is a `{kind}`: its value is read from SSM at deploy (`{text}` names the SSM parameter)",
+                    key.name
+                ),
+            ),
             Some(text) => {
                 if let Some(problem) = check(key, declared, &text, secret) {
                     problems.push(problem);

@@ -21,6 +21,10 @@ pub struct Options {
     pub region: Option<String>,
     /// Parameter values passed, each with where it was passed (`--parameter-overrides`).
     pub passed: BTreeMap<String, (String, String)>,
+    /// Parameters a parent stack passes a value it cannot know here, with why.
+    pub unknown: BTreeMap<String, String>,
+    /// Values passed that are secrets where they come from (a parent's `NoEcho` parameter).
+    pub secrets: Vec<String>,
 }
 
 /// A template file, parsed.
@@ -139,7 +143,7 @@ impl Stack {
     /// The scope expressions are worked out in, the parameters' origins, and the problems with
     /// the values passed or defaulted.
     pub fn scope(&self, options: &Options) -> (Scope<'_>, BTreeMap<String, Given>, Vec<LoadError>) {
-        let (values, problems) = params::values(self.section("Parameters"), &options.passed);
+        let (values, problems) = params::values(self.section("Parameters"), options);
         let given = values
             .iter()
             .map(|(k, (_, g))| (k.clone(), g.clone()))
