@@ -476,3 +476,17 @@ fn an_ssm_parameter_s_name_from_a_deploy_section_is_not_taken_as_its_value() {
         .function;
     assert_eq!(f.environment["HOST"], "db.local");
 }
+
+#[test]
+fn a_cdk_image_asset_is_built_from_its_asset_metadata() {
+    let text = "Resources:\n  Img:\n    Type: AWS::Lambda::Function\n    Metadata: {aws:asset:path: image, aws:asset:dockerfile-path: Dockerfile.lambda}\n    Properties: {PackageType: Image, Code: {ImageUri: x}}\n";
+    let dir = project_with(text, None);
+    let f = load_in(dir.path(), "  resource: Img\n")
+        .0
+        .unwrap_or_else(|e| panic!("{e}"))
+        .remove(0)
+        .function;
+    let build = f.build.expect("a build");
+    assert!(build.context.ends_with("image"), "{:?}", build.context);
+    assert_eq!(build.dockerfile, "Dockerfile.lambda");
+}

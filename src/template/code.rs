@@ -89,7 +89,11 @@ impl Reader<'_, '_> {
     /// `PackageType: Image`: the image SAM would build from the resource's `Metadata`.
     pub(super) fn image(&mut self, id: &str, resource: &Node) {
         let metadata = entry(resource, "Metadata");
-        let context = metadata.and_then(|m| entry(m, "DockerContext"));
+        // SAM's `DockerContext`, or CDK's image asset (`aws:asset:path`, with its
+        // `aws:asset:dockerfile-path` and `aws:asset:docker-build-args`).
+        let cdk = metadata.and_then(|m| entry(m, "DockerContext")).is_none();
+        let key = |sam: &'static str, cdk_key: &'static str| if cdk { cdk_key } else { sam };
+        let context = metadata.and_then(|m| entry(m, key("DockerContext", "aws:asset:path")));
         let Some(context) = context.filter(|c| matches!(c.value, Value::String(_))) else {
             self.error(resource.pos, format!("`{id}` is an image function with no local build (`Metadata: {{DockerContext, Dockerfile}}`)"), "add the `Metadata` SAM builds it from, or give `image:` or `build:` under `function:` in the suite");
             return;
@@ -107,7 +111,8 @@ impl Reader<'_, '_> {
                 value: Value::String(self.path(dir)),
             },
         )];
-        if let Some(file) = metadata.and_then(|m| entry(m, "Dockerfile")) {
+        let dockerfile = key("Dockerfile", "aws:asset:dockerfile-path");
+        if let Some(file) = metadata.and_then(|m| entry(m, dockerfile)) {
             build.push((
                 Key {
                     pos: file.pos,
@@ -116,7 +121,8 @@ impl Reader<'_, '_> {
                 file.clone(),
             ));
         }
-        if let Some(args) = metadata.and_then(|m| entry(m, "DockerBuildArgs")) {
+        let build_args = key("DockerBuildArgs", "aws:asset:docker-build-args");
+        if let Some(args) = metadata.and_then(|m| entry(m, build_args)) {
             build.push((
                 Key {
                     pos: args.pos,
