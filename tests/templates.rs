@@ -318,69 +318,63 @@ fn init_template_writes_a_suite_per_function_whose_smoke_cases_pass() {
     assert!(shown.contains("3 passed, 0 failed"), "{shown}");
 }
 
-#[test]
-fn active_tracing_gives_each_invocation_a_sampled_trace_header() {
+/// Runs one suite per `(resource, expect)` of `template` with `TMPDIR` at `temp`, asserting
+/// every case passed.
+fn all_pass(template: &Path, cases: &[(&str, String)], temp: &Path) {
     let dir = tempfile::tempdir().unwrap();
-    let template = fixture("templates/tracing.yaml");
     let mut suites = Vec::new();
-    for (resource, sampled) in [("Traced", 1), ("TracedByConfig", 1), ("Untraced", 0)] {
+    for (resource, expect) in cases {
         let suite = dir.path().join(format!("{resource}.yaml"));
         let text = format!(
-            "function:\n  template: {}\n  resource: {resource}\ncases:\n  - name: traced\n    event: {{}}\n    expect:\n      assert:\n        - {{path: $, matches: \"^Root=1-[0-9a-f]{{8}}-[0-9a-f]{{24}};Parent=[0-9a-f]{{16}};Sampled={sampled}$\"}}\n",
+            "function:\n  template: {}\n  resource: {resource}\ncases:\n  - name: a\n    event: {{}}\n    expect:\n{expect}",
             template.display()
         );
         std::fs::write(&suite, text).unwrap();
         suites.push(suite);
     }
     let out = lambda_ci()
+        .env("TMPDIR", temp)
         .args(["run", "--pull", "never"])
         .args(&suites)
         .output()
         .unwrap();
     let shown = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{shown}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{shown}{err}");
+    assert!(
+        shown.contains(&format!("{} passed, 0 failed", cases.len())),
+        "{shown}"
     );
-    assert!(shown.contains("3 passed, 0 failed"), "{shown}");
+}
+
+#[test]
+fn active_tracing_gives_each_invocation_a_sampled_trace_header() {
+    let temp = tempfile::tempdir().unwrap();
+    let expect = |sampled: u8| {
+        format!(
+            "      assert:\n        - {{path: $, matches: \"^Root=1-[0-9a-f]{{8}}-[0-9a-f]{{24}};Parent=[0-9a-f]{{16}};Sampled={sampled}$\"}}\n"
+        )
+    };
+    let cases = [
+        ("Traced", expect(1)),
+        ("TracedByConfig", expect(1)),
+        ("Untraced", expect(0)),
+    ];
+    all_pass(&fixture("templates/tracing.yaml"), &cases, temp.path());
 }
 
 #[test]
 fn inline_code_runs_from_a_directory_removed_after_the_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let temp = dir.path().join("tmp");
-    std::fs::create_dir(&temp).unwrap();
-    let template = fixture("templates/inline.yaml");
-    let mut suites = Vec::new();
-    for (resource, runtime, file) in [
-        ("InlinePython", "python", "/var/task/index.py"),
-        ("InlineNode", "node", "/var/task/index.js"),
-    ] {
-        let suite = dir.path().join(format!("{resource}.yaml"));
-        let text = format!(
-            "function:\n  template: {}\n  resource: {resource}\ncases:\n  - name: inline\n    event: {{}}\n    expect:\n      response: {{inline: {runtime}, file: {file}}}\n",
-            template.display()
-        );
-        std::fs::write(&suite, text).unwrap();
-        suites.push(suite);
-    }
-    let out = lambda_ci()
-        .env("TMPDIR", &temp)
-        .args(["run", "--pull", "never"])
-        .args(&suites)
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{shown}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(shown.contains("2 passed, 0 failed"), "{shown}");
-    let left: Vec<_> = std::fs::read_dir(&temp)
+    let temp = tempfile::tempdir().unwrap();
+    let expect = |runtime: &str, file: &str| {
+        format!("      response: {{inline: {runtime}, file: {file}}}\n")
+    };
+    let cases = [
+        ("InlinePython", expect("python", "/var/task/index.py")),
+        ("InlineNode", expect("node", "/var/task/index.js")),
+    ];
+    all_pass(&fixture("templates/inline.yaml"), &cases, temp.path());
+    let left: Vec<_> = std::fs::read_dir(temp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
