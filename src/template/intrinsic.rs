@@ -18,17 +18,34 @@ pub struct Pseudo {
 }
 
 impl Pseudo {
+    /// The partition of the region: `aws-cn` for China, `aws-us-gov` for GovCloud, else `aws`.
+    pub fn partition(&self) -> &'static str {
+        if self.region.starts_with("cn-") {
+            "aws-cn"
+        } else if self.region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        }
+    }
+
     fn value(&self, name: &str) -> Option<String> {
         Some(match name {
             "AWS::Region" => self.region.clone(),
             "AWS::AccountId" => self.account.clone(),
             "AWS::StackName" => self.stack_name.clone(),
             "AWS::StackId" => format!(
-                "arn:aws:cloudformation:{}:{}:stack/{}/51af3dc0-da77-11e4-872e-1234567db123",
-                self.region, self.account, self.stack_name
+                "arn:{}:cloudformation:{}:{}:stack/{}/51af3dc0-da77-11e4-872e-1234567db123",
+                self.partition(),
+                self.region,
+                self.account,
+                self.stack_name
             ),
-            "AWS::Partition" => "aws".into(),
-            "AWS::URLSuffix" => "amazonaws.com".into(),
+            "AWS::Partition" => self.partition().into(),
+            "AWS::URLSuffix" => match self.partition() {
+                "aws-cn" => "amazonaws.com.cn".into(),
+                _ => "amazonaws.com".into(),
+            },
             _ => return None,
         })
     }
@@ -287,8 +304,10 @@ impl<'t> Scope<'t> {
                 Some(name) => Val::string(
                     pos,
                     format!(
-                        "arn:aws:lambda:{}:{}:function:{name}",
-                        self.pseudo.region, self.pseudo.account
+                        "arn:{}:lambda:{}:{}:function:{name}",
+                        self.pseudo.partition(),
+                        self.pseudo.region,
+                        self.pseudo.account
                     ),
                 ),
                 None => name,
@@ -397,7 +416,12 @@ impl<'t> Scope<'t> {
         let Some((index, list)) = self.pair(arg) else {
             return bad(pos, "Fn::Select", "[index, [values]]");
         };
-        if let Some(u) = list.unresolved_part().or(index.unresolved_part()) {
+        // The list itself must be known; an unknown item matters only if it is the one taken.
+        let whole = match &list.kind {
+            Kind::List(_) => None,
+            _ => list.unresolved_part(),
+        };
+        if let Some(u) = index.unresolved_part().or(whole) {
             return Val::new(pos, Kind::Unresolved(u.clone()));
         }
         let index = index.text().and_then(|t| t.parse::<usize>().ok());

@@ -150,3 +150,43 @@ fn a_dynamic_reference_built_by_sub_or_join_is_unresolved() {
     assert!(why("!Sub '{{resolve:ssm:/app/${Stage}/db}}'").contains("dynamic reference"));
     assert!(why("!Join ['', ['{{resolve:ssm:', /x, '}}']]").contains("dynamic reference"));
 }
+
+#[test]
+fn select_takes_a_known_item_beside_an_unknown_one() {
+    assert_eq!(json_of("!Select [0, [a, !ImportValue X]]"), json!("a"));
+    assert!(why("!Select [1, [a, !ImportValue X]]").contains("ImportValue"));
+}
+
+#[test]
+fn the_partition_follows_the_region() {
+    let stack = Stack::from_text("t.yaml".into(), None, TEMPLATE).unwrap();
+    for (region, arn) in [
+        (
+            "cn-north-1",
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders-dev",
+        ),
+        (
+            "us-gov-west-1",
+            "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders-dev",
+        ),
+        (
+            "eu-west-1",
+            "arn:aws:lambda:eu-west-1:123456789012:function:orders-dev",
+        ),
+    ] {
+        let options = Options {
+            region: Some(region.into()),
+            ..Options::default()
+        };
+        let (scope, _, _) = stack.scope(&options);
+        let node = crate::template::yaml::parse("!GetAtt Named.Arn").unwrap();
+        assert_eq!(scope.eval(&node).text().unwrap(), arn);
+    }
+    let options = Options {
+        region: Some("cn-north-1".into()),
+        ..Options::default()
+    };
+    let (scope, _, _) = stack.scope(&options);
+    let node = crate::template::yaml::parse("!Ref AWS::URLSuffix").unwrap();
+    assert_eq!(scope.eval(&node).text().unwrap(), "amazonaws.com.cn");
+}
