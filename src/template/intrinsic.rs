@@ -6,50 +6,9 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 
+pub use super::pseudo::Pseudo;
 use super::value::{Kind, Val};
 use crate::suite::node::{Key, Node, Pos, Value};
-
-/// The values of the pseudo parameters, as SAM CLI gives them locally.
-#[derive(Debug, Clone)]
-pub struct Pseudo {
-    pub region: String,
-    pub account: String,
-    pub stack_name: String,
-}
-
-impl Pseudo {
-    /// The partition of the region: `aws-cn` for China, `aws-us-gov` for GovCloud, else `aws`.
-    pub fn partition(&self) -> &'static str {
-        if self.region.starts_with("cn-") {
-            "aws-cn"
-        } else if self.region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        }
-    }
-
-    fn value(&self, name: &str) -> Option<String> {
-        Some(match name {
-            "AWS::Region" => self.region.clone(),
-            "AWS::AccountId" => self.account.clone(),
-            "AWS::StackName" => self.stack_name.clone(),
-            "AWS::StackId" => format!(
-                "arn:{}:cloudformation:{}:{}:stack/{}/51af3dc0-da77-11e4-872e-1234567db123",
-                self.partition(),
-                self.region,
-                self.account,
-                self.stack_name
-            ),
-            "AWS::Partition" => self.partition().into(),
-            "AWS::URLSuffix" => match self.partition() {
-                "aws-cn" => "amazonaws.com.cn".into(),
-                _ => "amazonaws.com".into(),
-            },
-            _ => return None,
-        })
-    }
-}
 
 /// A parameter's value for this reading, and whether it is a secret (`NoEcho`).
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ pub mod intrinsic;
 pub mod locate;
 pub mod params;
 pub mod passed;
+mod pseudo;
 pub mod stack;
 pub mod value;
 pub mod yaml;
