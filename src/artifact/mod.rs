@@ -25,16 +25,23 @@ pub struct Unpacked {
 /// One archive's content on disk. The tree sits, under a random name, in a temporary directory
 /// only its owner may list (`0711`): the engine mounts the tree itself, and the function's user
 /// in the container (another uid, without the capability to bypass modes) can read it, but
-/// another local user cannot find it to read or race it.
-struct Unzipped {
+/// another local user cannot find it to read or race it. Inline code from a template is
+/// written out into one the same way.
+#[derive(Debug)]
+pub(crate) struct Unzipped {
     scratch: tempfile::TempDir,
     root: PathBuf,
 }
 
 impl Unzipped {
     fn new() -> std::io::Result<Unzipped> {
+        Unzipped::of("unzip")
+    }
+
+    /// A fresh tree in a temporary directory of `kind` (one of `scratch`'s kinds).
+    pub(crate) fn of(kind: &str) -> std::io::Result<Unzipped> {
         use std::os::unix::fs::PermissionsExt;
-        let scratch = crate::scratch::dir("unzip")?;
+        let scratch = crate::scratch::dir(kind)?;
         std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o711))?;
         let root = tempfile::Builder::new()
             .prefix("tree-")
@@ -45,7 +52,7 @@ impl Unzipped {
         Ok(Unzipped { scratch, root })
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.root
     }
 }

@@ -4,7 +4,9 @@
 //! that holds it, and is removed with it.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use crate::artifact::Unzipped;
 use std::sync::Arc;
 
 /// The file CloudFormation writes inline code to, by runtime; `None` for the runtimes whose
@@ -21,34 +23,21 @@ pub fn file_for(runtime: &str) -> Option<&'static str> {
 
 /// The written-out code: its directory, removed when the last holder drops it.
 #[derive(Debug)]
-pub struct Written {
-    _scratch: tempfile::TempDir,
-    root: PathBuf,
-}
+pub struct Written(Unzipped);
 
 impl Written {
     pub fn path(&self) -> &Path {
-        &self.root
+        self.0.path()
     }
 }
 
-/// Writes `text` as `file` in a fresh directory.
+/// Writes `text` as `file` in a fresh directory, made as zips' unpacked trees are.
 pub fn write(file: &str, text: &str) -> std::io::Result<Arc<Written>> {
-    let scratch = crate::scratch::dir("inline")?;
-    std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o711))?;
-    let root = tempfile::Builder::new()
-        .prefix("code-")
-        .rand_bytes(16)
-        .tempdir_in(scratch.path())?
-        .keep();
-    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
-    let path = root.join(file);
+    let tree = Unzipped::of("inline")?;
+    let path = tree.path().join(file);
     std::fs::write(&path, text)?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
-    Ok(Arc::new(Written {
-        _scratch: scratch,
-        root,
-    }))
+    Ok(Arc::new(Written(tree)))
 }
 
 #[cfg(test)]
