@@ -19,6 +19,7 @@ pub mod event;
 pub mod events;
 pub mod exit;
 pub mod explain;
+pub mod gateway;
 pub mod init;
 pub mod json;
 pub mod judge;

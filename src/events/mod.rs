@@ -181,4 +181,4 @@ pub fn unknown_hint(name: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -22,7 +22,7 @@ fn through<T: DeserializeOwned + serde::Serialize>(name: &str) -> (Value, Value)
 /// Every leaf of `template` is in `back` with an equal value. Header maps are keyed in any
 /// case (the `http` crate's map lowercases names), `null` may be left out, and timestamps are
 /// compared as instants and numbers as numbers, since a typed reader writes them its own way.
-fn holds(template: &Value, back: &Value, at: &str, problems: &mut Vec<String>) {
+pub(crate) fn holds(template: &Value, back: &Value, at: &str, problems: &mut Vec<String>) {
     match (template, back) {
         (Value::Object(t), Value::Object(b)) => {
             let headers = at.ends_with("eaders");

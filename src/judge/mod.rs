@@ -9,6 +9,7 @@ pub mod compare;
 pub mod diff;
 pub mod edge;
 mod error;
+pub mod front;
 pub mod response;
 #[cfg(test)]
 mod tests;

@@ -232,8 +232,21 @@ impl Runner {
     ) -> (Verdict, Option<Change>) {
         let suite = pool.suite;
         let case = &suite.cases[case_id.index];
+        // A `request:` case is judged on what its front door returns.
+        let (seen, own) = match &case.front {
+            Some(front) => {
+                let (seen, own) = judge::front::response(
+                    front,
+                    &invocation.outcome,
+                    invocation.reported.duration,
+                    suite.function.timeout,
+                );
+                (std::borrow::Cow::Owned(seen), own)
+            }
+            None => (std::borrow::Cow::Borrowed(&invocation.outcome), None),
+        };
         let evidence = Evidence {
-            outcome: &invocation.outcome,
+            outcome: &seen,
             logs: LogsSeen {
                 lines: invocation.log_lines,
                 found: &invocation.found,
@@ -252,7 +265,7 @@ impl Runner {
             }
         };
         let judgement = judge::judge(&case.expect, evidence, mode);
-        let mut verdict = judgement.verdict;
+        let mut verdict = judge::front::explained(judgement.verdict, own);
         if let Some(trigger) = suite.function.edge {
             verdict = judge::edge::response_limit(trigger, &invocation.outcome, verdict);
         }

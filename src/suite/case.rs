@@ -7,18 +7,19 @@ use super::expect::Declared;
 use super::fields::Ctx;
 use super::node::{Node, Pos, Value};
 use super::read::{EVENT_LIMIT, ReadError, read_limited, thousands};
-use super::{Case, InvokeContext, Isolation};
+use super::{Case, Function, InvokeContext, Isolation};
 
 /// The most bytes the Invoke API accepts in `X-Amz-Client-Context`, base64-encoded.
 const CLIENT_CONTEXT_LIMIT: usize = 3583;
 
 impl Ctx<'_> {
-    /// `edge` is the function's Lambda@Edge trigger, which CloudFront templates follow.
+    /// `function` is the function under test, when it loaded: CloudFront templates follow its
+    /// Lambda@Edge trigger, and `request:` cases its front doors.
     pub(super) fn cases(
         &mut self,
         node: &Node,
         defaults: &Declared,
-        edge: Option<EdgeTrigger>,
+        function: Option<&Function>,
     ) -> Option<Vec<Case>> {
         let Value::Seq(items) = &node.value else {
             self.wrong_kind(node, "`cases`", "a list");
@@ -45,7 +46,7 @@ impl Ctx<'_> {
             }
         }
         for item in &entries {
-            match self.case(item, defaults, edge) {
+            match self.case(item, defaults, function) {
                 Some(case) => {
                     if let Some(first) = names.get(&case.name) {
                         self.error(
@@ -72,10 +73,11 @@ impl Ctx<'_> {
         &mut self,
         node: &Node,
         defaults: &Declared,
-        edge: Option<EdgeTrigger>,
+        function: Option<&Function>,
     ) -> Option<Case> {
         const FIELDS: &[&str] = &[
             "name",
+            "request",
             "event",
             "event_file",
             "event_template",
@@ -98,6 +100,51 @@ impl Ctx<'_> {
                 None
             }
         };
+        let (event, front) = match f.get("request") {
+            Some(request) => match self.request_event(&f, request, function) {
+                Some((front, event)) => (Some(event), Some(front)),
+                None => (None, None),
+            },
+            None => (self.case_event(&f, function.and_then(|f| f.edge)), None),
+        };
+        let client_context = match f.get("client_context") {
+            None => Some(None),
+            Some(c) => self.client_context(c).map(Some),
+        };
+        let trace_id = match f.get("trace_id") {
+            None => Some(None),
+            Some(t) => self.string(t, "`trace_id`").map(Some),
+        };
+        let isolation = match f.get("isolation") {
+            None => Some(None),
+            Some(i) => self.choice(i, "`isolation`", Isolation::NAMED).map(Some),
+        };
+        let expect = match f.get("expect") {
+            None => Some(Declared::default()),
+            Some(e) => self.expectation(e),
+        }
+        .map(|own| own.with_defaults(defaults));
+        Some(Case {
+            name: name?,
+            event: event?,
+            context: InvokeContext {
+                client_context: client_context?,
+                trace_id: trace_id?,
+            },
+            isolation: isolation?,
+            expect: expect?,
+            front,
+            pos: node.pos,
+        })
+    }
+
+    /// The event of a case that gives one: `event`, `event_file` or `event_template` (with
+    /// `event_add`), within Lambda's payload limit.
+    fn case_event(
+        &mut self,
+        f: &super::fields::Fields<'_>,
+        edge: Option<EdgeTrigger>,
+    ) -> Option<serde_json::Value> {
         let event = match (f.get("event"), f.get("event_file")) {
             (Some(_), Some(_)) => {
                 let pos = f.key("event_file").map(|k| k.pos);
@@ -133,38 +180,10 @@ impl Ctx<'_> {
             .get("event")
             .or(f.get("event_file"))
             .or(f.get("event_template"));
-        let event = match (event, sized) {
+        match (event, sized) {
             (Some(event), Some(at)) => self.event_size(at.pos, &event).map(|()| event),
             (event, _) => event,
-        };
-        let client_context = match f.get("client_context") {
-            None => Some(None),
-            Some(c) => self.client_context(c).map(Some),
-        };
-        let trace_id = match f.get("trace_id") {
-            None => Some(None),
-            Some(t) => self.string(t, "`trace_id`").map(Some),
-        };
-        let isolation = match f.get("isolation") {
-            None => Some(None),
-            Some(i) => self.choice(i, "`isolation`", Isolation::NAMED).map(Some),
-        };
-        let expect = match f.get("expect") {
-            None => Some(Declared::default()),
-            Some(e) => self.expectation(e),
         }
-        .map(|own| own.with_defaults(defaults));
-        Some(Case {
-            name: name?,
-            event: event?,
-            context: InvokeContext {
-                client_context: client_context?,
-                trace_id: trace_id?,
-            },
-            isolation: isolation?,
-            expect: expect?,
-            pos: node.pos,
-        })
     }
 
     /// The event made from the catalogue's template `node` names, with `over` (the case's

@@ -359,7 +359,7 @@ impl Ctx<'_> {
         let cases = self.cases(
             cases_node,
             defaults.as_ref().unwrap_or(&Declared::default()),
-            function.as_ref().and_then(|f| f.edge),
+            function.as_ref(),
         );
         let concurrency = match top.get("concurrency") {
             None => Some(1),

@@ -27,6 +27,7 @@ pub(super) const FIELDS: &[&str] = &[
     "build",
     "network",
     "add_hosts",
+    "http",
 ];
 
 impl Ctx<'_> {
@@ -178,7 +179,11 @@ impl Ctx<'_> {
             None => Some(BTreeMap::new()),
             Some(h) => self.add_hosts(h),
         };
-        ok &= network.is_some() && add_hosts.is_some();
+        let http = match f.get("http") {
+            None => Some(Vec::new()),
+            Some(h) => self.routes(h),
+        };
+        ok &= network.is_some() && add_hosts.is_some() && http.is_some();
         ok &= name.is_some() && image.is_some() && handler.is_some() && code.is_some();
         ok &= layers.is_some() && environment.is_some() && timeout.is_some() && memory.is_some();
         if !ok {
@@ -206,6 +211,7 @@ impl Ctx<'_> {
             add_hosts: add_hosts?,
             build,
             edge: edge?,
+            http: http?,
             pos: node.pos,
         };
         self.edge_rules(node, &f, &function);

@@ -16,10 +16,12 @@ mod files;
 mod from_template;
 pub(crate) mod function;
 mod handler;
+mod http;
 mod image;
 mod layout;
 pub mod node;
 pub mod read;
+pub mod request;
 pub mod runtime;
 #[cfg(test)]
 mod tests;
@@ -27,6 +29,8 @@ mod tests;
 mod tests_expect;
 #[cfg(test)]
 mod tests_from_template;
+#[cfg(test)]
+mod tests_http;
 #[cfg(test)]
 mod tests_load;
 #[cfg(test)]
@@ -165,6 +169,8 @@ pub struct Function {
     pub build: Option<Build>,
     /// The CloudFront trigger of a Lambda@Edge function, whose rules then apply.
     pub edge: Option<edge::EdgeTrigger>,
+    /// Its front doors: routes of REST and HTTP APIs, and its function URL.
+    pub http: Vec<crate::gateway::Route>,
     pub pos: Pos,
 }
 
@@ -345,6 +351,9 @@ pub struct Case {
     /// `isolation:` of this case, over the suite's.
     pub isolation: Option<Isolation>,
     pub expect: Expectation,
+    /// For a `request:` case, the front door it goes through: the function's answer is
+    /// judged as the HTTP response that front door returns.
+    pub front: Option<request::Front>,
     /// Where the case starts in its suite file.
     pub pos: Pos,
 }

@@ -542,6 +542,7 @@ mod tests {
             network: None,
             add_hosts: Default::default(),
             edge: None,
+            http: Vec::new(),
             pos: Pos::default(),
         }
     }

@@ -1,0 +1,158 @@
+//! Loader tests for a function's `http:` front doors and `request:` cases.
+
+use super::*;
+use crate::gateway::{Api, Payload};
+
+/// The suite with `http` under its function and `cases`, or its errors as `line: message`.
+fn load(http: &str, cases: &str) -> Result<Suite, Vec<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("code")).unwrap();
+    std::fs::write(dir.path().join("photo.bin"), [0u8, 159, 146, 150]).unwrap();
+    let text = format!(
+        "function:\n  runtime: python3.11\n  handler: a.b\n  code: code\n{http}cases:\n{cases}"
+    );
+    let file = dir.path().join("s.yaml");
+    std::fs::write(&file, text).unwrap();
+    match load_paths(&[file]) {
+        Ok(mut s) => Ok(s.remove(0)),
+        Err(e) => Err(e
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.pos.map_or(0, |p| p.line), e.message))
+            .collect()),
+    }
+}
+
+const ROUTES: &str = "  http:
+    - {api: rest, method: GET, path: '/orders/{id}', stage: live, stage_variables: {table: t}}
+    - {api: http, path: $default, payload: '1.0'}
+    - {api: url, invoke_mode: RESPONSE_STREAM}
+";
+
+#[test]
+fn routes_load_with_their_defaults_and_settings() {
+    let s = load(ROUTES, "  - name: a\n    event: {}\n").unwrap();
+    let http = &s.function.http;
+    assert_eq!(http.len(), 3);
+    assert_eq!(http[0].key(), "GET /orders/{id}");
+    assert_eq!(
+        (http[0].payload, http[0].stage.as_str()),
+        (Payload::V1, "live")
+    );
+    assert_eq!(http[0].stage_variables["table"], "t");
+    assert_eq!(
+        (http[1].key(), http[1].payload),
+        ("$default".to_string(), Payload::V1)
+    );
+    assert_eq!(http[1].stage, "$default");
+    assert_eq!(http[2].api, Api::Url);
+    assert_eq!(
+        http[2].invoke_mode,
+        crate::gateway::InvokeMode::ResponseStream
+    );
+}
+
+#[test]
+fn routes_are_checked_as_api_gateway_checks_them() {
+    let errors = load(
+        "  http:
+    - {api: soap}
+    - {api: url, path: /x}
+    - {api: rest, path: /a, payload: '2.0'}
+    - {api: rest, path: '/a/{proxy+}/b'}
+    - {api: http, method: FETCH, path: /a}
+    - {api: rest, path: /dup}
+    - {api: rest, path: /dup/}
+    - {api: http}
+    - {api: http, path: /a, auth: AWS_IAM}
+    - {api: url}
+    - {api: url}
+",
+        "  - name: a\n    event: {}\n",
+    )
+    .unwrap_err();
+    let expected = [
+        "6: unknown `api` `soap`",
+        "7: `path` does not apply to a route of a function URL",
+        "8: a REST API sends payload 1.0 only",
+        "9: `path` the greedy parameter `{proxy+}` must be the last segment of `/a/{proxy+}/b`",
+        "10: unknown `method` `FETCH`",
+        "12: `http` declares route `ANY /dup` twice in its REST API",
+        "13: a route of a HTTP API without `path`",
+        "14: `auth` does not apply to a route of a HTTP API",
+        "16: `http` declares a second function URL",
+    ];
+    assert_eq!(errors, expected);
+}
+
+#[test]
+fn requests_become_the_event_of_the_route_they_reach() {
+    let s = load(
+        ROUTES,
+        "  - name: rest
+    request:
+      api: rest
+      path: /orders/42?a=1
+      query: {b: [x, y]}
+      headers: {X-Up: one}
+      cookies: {s: '1'}
+      body: {sku: A}
+  - name: url
+    request: {api: url, method: post, path: /p, body_file: photo.bin, headers: {content-type: image/jpeg}}
+",
+    )
+    .unwrap();
+    let rest = &s.cases[0];
+    assert_eq!(rest.event["resource"], "/orders/{id}");
+    assert_eq!(rest.event["requestContext"]["stage"], "live");
+    assert_eq!(rest.event["requestContext"]["path"], "/live/orders/42");
+    assert_eq!(
+        rest.event["multiValueQueryStringParameters"]["b"],
+        serde_json::json!(["x", "y"])
+    );
+    assert_eq!(rest.event["queryStringParameters"]["a"], "1");
+    assert_eq!(rest.event["headers"]["Cookie"], "s=1");
+    assert_eq!(rest.event["headers"]["Content-Type"], "application/json");
+    assert_eq!(rest.event["body"], r#"{"sku":"A"}"#);
+    assert_eq!(rest.event["stageVariables"]["table"], "t");
+    let front = rest.front.as_ref().unwrap();
+    assert_eq!(front.route.key(), "GET /orders/{id}");
+    let url = &s.cases[1];
+    assert_eq!(url.event["requestContext"]["http"]["method"], "POST");
+    assert_eq!(url.event["isBase64Encoded"], true);
+    assert_eq!(url.event["body"], "AJ+Slg==");
+    // A case with an event has no front door.
+    let plain = load(ROUTES, "  - name: a\n    event: {}\n").unwrap();
+    assert!(plain.cases[0].front.is_none());
+}
+
+#[test]
+fn a_request_that_no_route_takes_is_a_load_error_naming_the_routes() {
+    let errors = load(
+        ROUTES,
+        "  - name: wrong method
+    request: {api: rest, method: DELETE, path: /orders/1}
+  - name: which door
+    request: {path: /orders/1}
+  - name: both
+    request: {api: rest, path: /orders/1}
+    event: {}
+    expect: {error: {type: KeyError}}
+",
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "11: no route of the function's REST API takes DELETE /orders/1 (the API would answer 403 Missing Authentication Token)",
+            "13: the function has several front doors (rest, http, url): say which this request goes through",
+            "16: `request` and `event` are exclusive",
+            "17: `error` does not apply to a `request:` case",
+        ]
+    );
+    let none = load("", "  - name: a\n    request: {path: /}\n").unwrap_err();
+    assert_eq!(
+        none,
+        ["7: a `request:` case needs a front door, and the function has none"]
+    );
+}
