@@ -255,5 +255,15 @@ fn rows(f: &Function) -> Vec<(&'static str, String, serde_json::Value)> {
             f.architecture.name().to_string(),
             json!(f.architecture.name()),
         ),
+        (
+            "http",
+            if f.http.is_empty() {
+                "-".into()
+            } else {
+                let routes: Vec<String> = f.http.iter().map(|r| r.describe()).collect();
+                routes.join("\n                       ")
+            },
+            json!(f.http.iter().map(|r| r.to_json()).collect::<Vec<_>>()),
+        ),
     ]
 }

@@ -180,6 +180,47 @@ impl Route {
         }
     }
 
+    /// The route with where it lives: `GET /orders/{id}: REST API ServerlessRestApi, stage
+    /// Prod, payload 1.0`.
+    pub fn describe(&self) -> String {
+        let mut said = match self.api {
+            Api::Url => {
+                let auth = UrlAuth::NAMED.iter().find(|(_, a)| *a == self.auth);
+                format!("function URL, auth {}", auth.map_or("NONE", |(n, _)| n))
+            }
+            api => format!("{}: {}", self.key(), api.describe()),
+        };
+        if let Some(name) = &self.api_name {
+            said.push_str(&format!(" {name}"));
+        }
+        if self.api != Api::Url {
+            let payload = match self.payload {
+                Payload::V1 => "1.0",
+                Payload::V2 => "2.0",
+            };
+            said.push_str(&format!(", stage {}, payload {payload}", self.stage));
+        } else if self.invoke_mode == InvokeMode::ResponseStream {
+            said.push_str(", streamed");
+        }
+        said
+    }
+
+    /// The route as JSON reports write it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "api": self.api,
+            "method": self.method.to_string(),
+            "path": self.path.as_ref().map(ToString::to_string),
+            "payload": self.payload,
+            "stage": self.stage,
+            "stage_variables": self.stage_variables,
+            "binary_media_types": self.binary_media_types,
+            "auth": self.auth,
+            "invoke_mode": self.invoke_mode,
+            "name": self.api_name,
+        })
+    }
+
     /// The route as reports show it: `GET /orders/{id} (REST API)`.
     pub fn label(&self) -> String {
         match (self.api, &self.path) {

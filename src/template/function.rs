@@ -146,6 +146,7 @@ pub fn resolve(
         origins: Vec::new(),
         overrides,
         held: Vec::new(),
+        not_emulated: Vec::new(),
     };
     if let Some(cond) = entry(resource, "Condition") {
         reader.condition(cond, id);
@@ -197,10 +198,11 @@ pub fn resolve(
         }
     };
     reader.read(id, resource, &props, serverless, &origin);
+    reader.front_doors(id, resource, &props);
     let mode = entry(&props, "Tracing")
         .or_else(|| entry(&props, "TracingConfig").and_then(|t| entry(t, "Mode")));
     let tracing = mode.and_then(|m| scope.eval(m).text()).as_deref() == Some("Active");
-    let not_emulated = match &props.value {
+    let mut not_emulated: Vec<String> = match &props.value {
         Value::Map(entries) => entries
             .iter()
             .filter(|(k, _)| NOT_EMULATED.contains(&k.name.as_str()))
@@ -208,6 +210,8 @@ pub fn resolve(
             .collect(),
         _ => Vec::new(),
     };
+    not_emulated.extend(reader.not_emulated.drain(..));
+    not_emulated.dedup();
     if !reader.errors.is_empty() {
         return Err(Refused::Template(LoadErrors(reader.errors)));
     }
@@ -234,6 +238,8 @@ pub(super) struct Reader<'a, 't> {
     pub(super) overrides: &'a Overrides,
     /// Inline code written out, held as long as the function is.
     pub(super) held: Vec<std::sync::Arc<super::inline::Written>>,
+    /// What the template declares around the function that a local run does not emulate.
+    pub(super) not_emulated: Vec<String>,
 }
 
 impl Reader<'_, '_> {

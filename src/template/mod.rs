@@ -2,6 +2,7 @@
 //! into the suite's function model with every value's origin; what only a deployed stack knows
 //! is named at its line, never guessed.
 
+mod cfn_routes;
 mod code;
 mod conditions;
 mod environment;
@@ -12,6 +13,7 @@ pub mod intrinsic;
 pub mod locate;
 pub mod params;
 pub mod passed;
+mod routes;
 mod pseudo;
 pub mod stack;
 pub mod value;

@@ -24,6 +24,18 @@ def get_order(event, context):
     }
 
 
+def list_orders(event, context):
+    """Behind an HTTP API and a function URL: returns a plain object, which payload 2.0 sends
+    as a 200 JSON response."""
+    query = event.get("queryStringParameters") or {}
+    return {
+        "orders": ["42", "43"][: int(query.get("limit", "2"))],
+        "route": event["routeKey"],
+        "stage": event["requestContext"]["stage"],
+        "table": (event.get("stageVariables") or {}).get("table"),
+    }
+
+
 def create_order(event, context):
     order = json.loads(event["body"])
     return {"statusCode": 201, "body": json.dumps({"created": order["id"]})}
