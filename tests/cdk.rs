@@ -1,5 +1,6 @@
 //! End to end, a real CDK app (aws-cdk-lib from PyPI on the machine's Node.js) synthesised into
-//! a cloud assembly: suites name its functions by construct path, and `serve --template
+//! a cloud assembly: suites name its functions by construct path, send requests through the
+//! REST API, HTTP API and function URL the app puts in front of one, and `serve --template
 //! cdk.out` answers boto3.
 
 mod common;
@@ -48,10 +49,35 @@ fn suites_name_cdk_functions_by_construct_path_and_serve_answers_boto3() {
         assembly.display()
     );
     std::fs::write(&nested, text).unwrap();
+    // Routes read from CDK's AWS::ApiGateway::Method and Resource chain (LambdaRestApi's
+    // proxy and root), AWS::ApiGatewayV2::Route and Integration, and AWS::Lambda::Url.
+    let front = dir.path().join("front.yaml");
+    let text = format!(
+        r#"function:
+  template: {}
+  resource: OrdersStack/Front
+cases:
+  - name: rest proxy
+    request: {{api: rest, path: /orders/7}}
+    expect: {{status: 200, body: {{door: rest, path: /orders/7, stage: prod}}}}
+  - name: rest root
+    request: {{api: rest, method: POST, path: /}}
+    expect: {{status: 200, body: {{door: rest, path: /, stage: prod}}}}
+  - name: http route
+    request: {{api: http, path: /items/3}}
+    expect: {{status: 200, body: {{door: http, path: /items/3, stage: $default}}}}
+  - name: function url
+    request: {{api: url, path: /x}}
+    expect: {{status: 200, body: {{door: url, path: /x, stage: $default}}}}
+"#,
+        assembly.display()
+    );
+    std::fs::write(&front, text).unwrap();
     let out = lambda_ci()
         .args(["run", "--pull", "never"])
         .arg(&suite)
         .arg(&nested)
+        .arg(&front)
         .output()
         .unwrap();
     let said = format!(
@@ -60,7 +86,7 @@ fn suites_name_cdk_functions_by_construct_path_and_serve_answers_boto3() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.status.code(), Some(0), "{said}");
-    assert!(said.contains("2 passed, 0 failed"), "{said}");
+    assert!(said.contains("6 passed, 0 failed"), "{said}");
 
     // The whole assembly served: each function by its logical id.
     let mut server = common::serve::Server::start(&["--template", assembly.to_str().unwrap()]);

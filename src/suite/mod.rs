@@ -10,6 +10,7 @@ pub mod check;
 mod diagnostics;
 mod each;
 pub mod edge;
+mod environment;
 mod expect;
 mod fields;
 mod files;

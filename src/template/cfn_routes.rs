@@ -11,7 +11,14 @@ use crate::suite::node::{Node, Value};
 
 /// The methods an OpenAPI path item may hold, and API Gateway's any-method extension.
 const OPENAPI_METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method",
+    "get",
+    "put",
+    "post",
+    "delete",
+    "options",
+    "head",
+    "patch",
+    "x-amazon-apigateway-any-method",
 ];
 
 impl Reader<'_, '_> {
@@ -27,8 +34,8 @@ impl Reader<'_, '_> {
             .collect();
         for (api_id, kind, props) in &resources {
             match kind.as_str() {
-                "AWS::ApiGateway::Method" => self.rest_method(id, &props, doors),
-                "AWS::ApiGatewayV2::Route" => self.http_route(id, &props, doors),
+                "AWS::ApiGateway::Method" => self.rest_method(id, props, doors),
+                "AWS::ApiGatewayV2::Route" => self.http_route(id, props, doors),
                 "AWS::ApiGatewayV2::Api" => {
                     if entry(props, "Target").is_some_and(|t| mentions(t, id)) {
                         let mut door = self.http_stage(api_id, props.pos);
@@ -76,7 +83,9 @@ impl Reader<'_, '_> {
         if !self.invokes(id, integration, "Type", "Uri") {
             return;
         }
-        let api = entry(props, "RestApiId").and_then(ref_target).map(str::to_string);
+        let api = entry(props, "RestApiId")
+            .and_then(ref_target)
+            .map(str::to_string);
         let mut door = self.rest_stage(api.as_deref(), props.pos);
         door.method = entry(props, "HttpMethod").and_then(|m| self.text_of(m, "`HttpMethod`"));
         door.path = entry(props, "ResourceId").map(|r| self.resource_path(r, 0));
@@ -126,7 +135,13 @@ impl Reader<'_, '_> {
                 .map(|t| t.replace("~1", "/"))
                 .collect();
         }
-        self.stage_of(&mut door, api, &["AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment"], "RestApiId", "Variables");
+        self.stage_of(
+            &mut door,
+            api,
+            &["AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment"],
+            "RestApiId",
+            "Variables",
+        );
         door
     }
 
@@ -138,16 +153,30 @@ impl Reader<'_, '_> {
             name: Some(api.to_string()),
             ..Door::default()
         };
-        self.stage_of(&mut door, api, &["AWS::ApiGatewayV2::Stage"], "ApiId", "StageVariables");
+        self.stage_of(
+            &mut door,
+            api,
+            &["AWS::ApiGatewayV2::Stage"],
+            "ApiId",
+            "StageVariables",
+        );
         door
     }
 
     /// The first stage resource of `kinds` whose `reference` is `api`: its name and
     /// variables.
-    fn stage_of(&mut self, door: &mut Door, api: &str, kinds: &[&str], reference: &str, variables: &str) {
+    fn stage_of(
+        &mut self,
+        door: &mut Door,
+        api: &str,
+        kinds: &[&str],
+        reference: &str,
+        variables: &str,
+    ) {
         let stage = self.stack.section("Resources").iter().find_map(|(_, r)| {
             let (kind, props) = resource_parts(r);
-            (kinds.contains(&kind?) && entry(props?, reference).and_then(ref_target) == Some(api)
+            (kinds.contains(&kind?)
+                && entry(props?, reference).and_then(ref_target) == Some(api)
                 && entry(props?, "StageName").is_some())
             .then(|| props.cloned())
             .flatten()
@@ -177,7 +206,10 @@ impl Reader<'_, '_> {
         if !self.invokes(id, &integration, "IntegrationType", "IntegrationUri") {
             return;
         }
-        let api = entry(props, "ApiId").and_then(ref_target).unwrap_or_default().to_string();
+        let api = entry(props, "ApiId")
+            .and_then(ref_target)
+            .unwrap_or_default()
+            .to_string();
         let mut door = self.http_stage(&api, props.pos);
         door.payload = entry(&integration, "PayloadFormatVersion")
             .and_then(|p| self.text_of(p, "`PayloadFormatVersion`"));
@@ -193,15 +225,30 @@ impl Reader<'_, '_> {
     }
 
     /// Routes an inline OpenAPI `body` of API `api_id` sends to function `id`.
-    fn openapi(&mut self, id: &str, api_id: &str, api: &'static str, body: Option<&Node>, doors: &mut Vec<Door>) {
+    fn openapi(
+        &mut self,
+        id: &str,
+        api_id: &str,
+        api: &'static str,
+        body: Option<&Node>,
+        doors: &mut Vec<Door>,
+    ) {
         let Some(Value::Map(paths)) = body.and_then(|b| entry(b, "paths")).map(|p| &p.value) else {
             return;
         };
         let base = match api {
             "rest" => {
-                let mut d = self.rest_stage(Some(api_id), paths.first().map_or_else(Default::default, |p| p.0.pos));
+                let mut d = self.rest_stage(
+                    Some(api_id),
+                    paths.first().map_or_else(Default::default, |p| p.0.pos),
+                );
                 // A SAM API names its stage itself.
-                if let Some(stage) = self.scope.resource(api_id).and_then(|r| resource_parts(r).1).and_then(|p| entry(p, "StageName")) {
+                if let Some(stage) = self
+                    .scope
+                    .resource(api_id)
+                    .and_then(|r| resource_parts(r).1)
+                    .and_then(|p| entry(p, "StageName"))
+                {
                     d.stage = self.text_of(stage, "`StageName`");
                 }
                 d
@@ -245,9 +292,15 @@ impl Reader<'_, '_> {
     }
 }
 
-fn method_pos(methods: &[(crate::suite::node::Key, Node)], method: &str) -> crate::suite::node::Pos {
+fn method_pos(
+    methods: &[(crate::suite::node::Key, Node)],
+    method: &str,
+) -> crate::suite::node::Pos {
     methods
         .iter()
-        .find(|(k, _)| k.name.eq_ignore_ascii_case(method) || (method == "ANY" && k.name.starts_with("x-amazon")))
+        .find(|(k, _)| {
+            k.name.eq_ignore_ascii_case(method)
+                || (method == "ANY" && k.name.starts_with("x-amazon"))
+        })
         .map_or_else(Default::default, |(k, _)| k.pos)
 }

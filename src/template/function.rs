@@ -210,7 +210,7 @@ pub fn resolve(
             .collect(),
         _ => Vec::new(),
     };
-    not_emulated.extend(reader.not_emulated.drain(..));
+    not_emulated.append(&mut reader.not_emulated);
     not_emulated.dedup();
     if !reader.errors.is_empty() {
         return Err(Refused::Template(LoadErrors(reader.errors)));

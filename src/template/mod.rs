@@ -13,8 +13,10 @@ pub mod intrinsic;
 pub mod locate;
 pub mod params;
 pub mod passed;
-mod routes;
 mod pseudo;
+mod routes;
+#[cfg(test)]
+mod routes_tests;
 pub mod stack;
 pub mod value;
 pub mod yaml;

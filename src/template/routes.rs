@@ -173,10 +173,7 @@ impl Reader<'_, '_> {
     /// A list of texts (a single text is a list of one).
     pub(super) fn texts_of(&mut self, node: &Node, what: &str) -> Vec<String> {
         match &node.value {
-            Value::Seq(items) => items
-                .iter()
-                .filter_map(|i| self.text_of(i, what))
-                .collect(),
+            Value::Seq(items) => items.iter().filter_map(|i| self.text_of(i, what)).collect(),
             _ => self.text_of(node, what).into_iter().collect(),
         }
     }
@@ -252,7 +249,11 @@ impl Reader<'_, '_> {
             },
         };
         door.stage = entry(&props, "StageName").and_then(|n| self.text_of(n, "`StageName`"));
-        let variables = if kind == "Api" { "Variables" } else { "StageVariables" };
+        let variables = if kind == "Api" {
+            "Variables"
+        } else {
+            "StageVariables"
+        };
         if let Some(v) = entry(&props, variables) {
             door.stage_variables = self.pairs_of(v, &format!("`{variables}`"));
         }
@@ -270,7 +271,10 @@ impl Reader<'_, '_> {
 
     /// `FunctionUrlConfig`, and the `AWS::Lambda::Url` resources that target the function.
     fn url_config(&mut self, id: &str, props: &Node, doors: &mut Vec<Door>) {
-        let mut configs: Vec<Node> = entry(props, "FunctionUrlConfig").cloned().into_iter().collect();
+        let mut configs: Vec<Node> = entry(props, "FunctionUrlConfig")
+            .cloned()
+            .into_iter()
+            .collect();
         for (_, resource) in self.stack.section("Resources") {
             if let (Some("AWS::Lambda::Url"), Some(p)) = resource_parts(resource)
                 && entry(p, "TargetFunctionArn").is_some_and(|t| mentions(t, id))
