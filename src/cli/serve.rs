@@ -29,6 +29,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 9000)]
     pub port: u16,
 
+    /// The port the functions' API Gateway routes answer HTTP on (3000, as `sam local
+    /// start-api`; 0 picks a free one); each function URL answers on a port of its own after it.
+    #[arg(long, value_name = "PORT")]
+    pub api_port: Option<u16>,
+
     /// One function to serve, instead of suites: its runtime (`python3.11`, `nodejs22.x`, ...).
     #[arg(long, requires = "handler")]
     pub runtime: Option<String>,
@@ -143,6 +148,7 @@ impl ServeArgs {
             inline,
             host: self.host,
             port: self.port,
+            api_port: self.api_port,
             allow_origins: self.allow_origin,
             token: self.token,
             warm: self.warm,

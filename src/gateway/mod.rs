@@ -7,6 +7,7 @@
 mod event;
 mod event_v1;
 mod event_v2;
+mod own;
 mod request;
 mod respond;
 mod route;
@@ -17,9 +18,10 @@ mod tests_events;
 mod tests_respond;
 
 pub use event::{Call, Site, build};
+pub use own::{Own, own};
 pub use request::{Request, header_value};
 pub use respond::{HttpResponse, respond};
-pub use route::{Matched, Method, PathTemplate, Refusal, Segment, matching};
+pub use route::{Matched, Method, PathTemplate, Refusal, Segment, best, matching};
 
 use std::collections::BTreeMap;
 

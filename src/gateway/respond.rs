@@ -9,6 +9,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
 use super::event::Call;
+use super::own::{Own, own};
 use super::request::{media_matches, media_type};
 use super::{Api, Payload, Request, Route};
 use crate::outcome::{Body, Outcome};
@@ -159,49 +160,6 @@ fn payload_name(p: Payload) -> &'static str {
     match p {
         Payload::V1 => "1.0",
         Payload::V2 => "2.0",
-    }
-}
-
-/// Why a front door answers on its own.
-#[derive(Debug, Clone, Copy)]
-enum Own {
-    /// The function failed or answered something the front door cannot read.
-    Failed,
-    /// The integration timed out.
-    Timeout,
-}
-
-/// The front door's own answer, as each service words it.
-fn own(api: Api, kind: Own, why: String) -> HttpResponse {
-    let (status, body, error_type) = match (api, kind) {
-        (Api::Rest, Own::Failed) => (
-            502,
-            r#"{"message": "Internal server error"}"#,
-            Some("InternalServerErrorException"),
-        ),
-        (Api::Rest, Own::Timeout) => (
-            504,
-            r#"{"message": "Endpoint request timed out"}"#,
-            Some("IntegrationTimeoutException"),
-        ),
-        (Api::Http, Own::Failed) => (500, r#"{"message":"Internal Server Error"}"#, None),
-        (Api::Http, Own::Timeout) => (503, r#"{"message":"Service Unavailable"}"#, None),
-        (Api::Url, _) => (502, "Internal Server Error", None),
-    };
-    let content_type = if body.starts_with('{') {
-        "application/json"
-    } else {
-        "text/plain"
-    };
-    let mut headers = vec![("Content-Type".to_string(), content_type.to_string())];
-    if let Some(t) = error_type {
-        headers.push(("x-amzn-ErrorType".into(), t.into()));
-    }
-    HttpResponse {
-        status,
-        headers,
-        body: body.as_bytes().to_vec(),
-        own: Some(why),
     }
 }
 

@@ -196,20 +196,34 @@ pub enum Refusal {
 }
 
 /// The route of `api` among `routes` that `method` and `path` reach, by API Gateway's
-/// precedence: the most specific path (literal segments before `{param}` before `{proxy+}`),
-/// then a named method before `ANY`; an HTTP API's `$default` route takes what no other does;
-/// a function URL takes every request.
+/// precedence (see [`best`]).
 pub fn matching<'r>(
     routes: &'r [Route],
     api: Api,
     method: &str,
     path: &str,
 ) -> Result<Matched<'r>, Refusal> {
-    let mut best: Option<(Vec<u8>, bool, Matched<'r>)> = None;
+    let of_api = routes.iter().filter(|r| r.api == api).map(|r| ((), r));
+    match best(of_api, method, path) {
+        Some(((), matched)) => Ok(matched),
+        None => Err(Refusal::NoRoute(api)),
+    }
+}
+
+/// The route among `routes` (each with what it belongs to) that `method` and `path` reach:
+/// the most specific path (literal segments before `{param}` before `{proxy+}`), then a
+/// named method before `ANY`, then the first declared; a route without a path (an HTTP API's
+/// `$default`, a function URL) takes what no other does.
+pub fn best<'r, T: Copy>(
+    routes: impl IntoIterator<Item = (T, &'r Route)>,
+    method: &str,
+    path: &str,
+) -> Option<(T, Matched<'r>)> {
+    let mut found: Option<(Vec<u8>, bool, T, Matched<'r>)> = None;
     let mut fallback = None;
-    for route in routes.iter().filter(|r| r.api == api) {
+    for (owner, route) in routes {
         let Some(template) = &route.path else {
-            fallback.get_or_insert(route);
+            fallback.get_or_insert((owner, route));
             continue;
         };
         if !route.method.answers(method) {
@@ -218,25 +232,25 @@ pub fn matching<'r>(
         let Some(params) = template.matches(path) else {
             continue;
         };
-        let rank = template.rank();
-        let any = route.method == Method::Any;
-        let better = match &best {
+        let rank = (template.rank(), route.method == Method::Any);
+        let better = match &found {
             None => true,
-            Some((r, a, _)) => (&rank, any) < (r, *a),
+            Some((r, a, _, _)) => (&rank.0, rank.1) < (r, *a),
         };
         if better {
-            best = Some((rank, any, Matched { route, params }));
+            found = Some((rank.0, rank.1, owner, Matched { route, params }));
         }
     }
-    if let Some((_, _, matched)) = best {
-        return Ok(matched);
-    }
-    match fallback {
-        Some(route) => Ok(Matched {
-            route,
-            params: BTreeMap::new(),
-        }),
-        None => Err(Refusal::NoRoute(api)),
+    match (found, fallback) {
+        (Some((_, _, owner, matched)), _) => Some((owner, matched)),
+        (None, Some((owner, route))) => Some((
+            owner,
+            Matched {
+                route,
+                params: BTreeMap::new(),
+            },
+        )),
+        (None, None) => None,
     }
 }
 

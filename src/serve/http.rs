@@ -24,11 +24,8 @@ use crate::suite::InvokeContext;
 
 /// How many invocation ids are remembered to spot SDK retries.
 const REMEMBERED_IDS: usize = 10_000;
-/// How many connections are served at once; more wait to be accepted.
-const CONNECTIONS: usize = 1024;
-/// How long a client may take to send a request's headers, and then its body.
-const HEADERS_WITHIN: Duration = Duration::from_secs(10);
-const BODY_WITHIN: Duration = Duration::from_secs(30);
+/// How long a client may take to send a request's body, once its headers came.
+pub const BODY_WITHIN: Duration = Duration::from_secs(30);
 
 /// The endpoint: the functions by name, and what it prints.
 pub struct Api {
@@ -49,7 +46,7 @@ pub struct Api {
 }
 
 /// An answer, whole or streamed.
-type Answer = Response<http_body_util::combinators::BoxBody<Bytes, Infallible>>;
+pub type Answer = Response<http_body_util::combinators::BoxBody<Bytes, Infallible>>;
 
 impl Api {
     pub fn new(functions: &[Arc<Function>], printer: Printer, guard: Guard) -> Api {
@@ -70,38 +67,13 @@ impl Api {
         }
     }
 
-    /// Serves connections from `listener` until the task is dropped: at most [`CONNECTIONS`]
-    /// at once, each given [`HEADERS_WITHIN`] for a request's headers, so that idle or
-    /// slow clients cannot hold the server; an accept that fails (out of file descriptors)
-    /// is retried after a pause, not in a hot loop.
+    /// Serves connections from `listener` until the task is dropped.
     pub async fn run(self: Arc<Self>, listener: TcpListener) {
-        let open = Arc::new(tokio::sync::Semaphore::new(CONNECTIONS));
-        loop {
-            let Ok(permit) = open.clone().acquire_owned().await else {
-                return;
-            };
-            let stream = match listener.accept().await {
-                Ok((stream, _)) => stream,
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
+        super::listen::serve(listener, move |request, _| {
             let api = self.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let api = api.clone();
-                    async move { Ok::<_, Infallible>(api.handle(request).await) }
-                });
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(HEADERS_WITHIN)
-                    .serve_connection(io, service)
-                    .await;
-                drop(permit);
-            });
-        }
+            async move { api.handle(request).await }
+        })
+        .await;
     }
 
     /// The function `name` names: itself, its template resource's logical id, or with one

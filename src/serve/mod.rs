@@ -4,9 +4,11 @@
 //! (images, delivery, blueprints) and the same container slots as `run`.
 
 mod api;
+mod doors;
 mod function;
 mod guard;
 mod http;
+mod listen;
 mod print;
 mod reload;
 mod stream;
@@ -18,11 +20,15 @@ use crate::artifact::Unpacked;
 use crate::config::{InlineFunction, ServeConfig};
 use crate::docker::{Engine, OwnedContainers};
 use crate::error::Error;
+use crate::gateway;
 use crate::plan::SuiteId;
 use crate::runner::{self, Runner};
 use crate::suite::{self, Suite};
 use function::Function;
 use print::Printer;
+
+/// Where the functions' API routes answer unless `--api-port` says (as `sam local start-api`).
+const DEFAULT_API_PORT: u16 = 3000;
 
 /// How many calls may wait for one function's containers; more are refused with 429.
 const QUEUE_LIMIT: usize = 1000;
@@ -102,15 +108,19 @@ pub async fn serve(config: ServeConfig) -> Result<u8, Error> {
         config,
     };
     let functions = server.functions(suites)?;
-    server.announce(&functions, &address);
     let c = &server.config;
     let guard = guard::Guard::new(&c.host, c.port, c.allow_origins.clone(), c.token.clone());
     let api = Arc::new(http::Api::new(&functions, server.printer.clone(), guard));
+    let doors = server.open_doors(&functions, &api).await?;
+    server.announce(&functions, &address);
     // The API holds the functions from now on: a version it lets go of is dropped.
     drop(functions);
     let serving = tokio::spawn(api.clone().run(listener));
     let signal = server.until_stopped(&api).await;
     serving.abort();
+    for door in doors {
+        door.abort();
+    }
     let _ = server
         .stop
         .send(Some(format!("{} by {}", signal.word, signal.name)));
@@ -168,6 +178,69 @@ impl Server {
         self.every.retain(|f| f.strong_count() > 0);
         self.every.extend(made.iter().map(Arc::downgrade));
         Ok(made)
+    }
+
+    /// Listens for the functions' front doors: their API routes on `--api-port` (3000 when
+    /// free, unless given), each function URL on the next port free; each printed.
+    async fn open_doors(
+        &self,
+        functions: &[Arc<Function>],
+        api: &Arc<http::Api>,
+    ) -> Result<Vec<tokio::task::JoinHandle<()>>, Error> {
+        let c = &self.config;
+        let routes = |f: &Function| f.suite().function.http.clone();
+        let with_api: Vec<&Arc<Function>> = functions
+            .iter()
+            .filter(|f| routes(f).iter().any(|r| r.api != gateway::Api::Url))
+            .collect();
+        let mut tasks = Vec::new();
+        let mut next = c.api_port.unwrap_or(DEFAULT_API_PORT);
+        if !with_api.is_empty() {
+            let address = format!("{}:{next}", c.host);
+            let listener = match tokio::net::TcpListener::bind(&address).await {
+                Ok(l) => l,
+                Err(e) if c.api_port.is_none() && e.kind() == std::io::ErrorKind::AddrInUse => {
+                    self.printer.line(&format!(
+                        "warning: port {next} is in use, so the functions' API routes are not served; pick a port with --api-port"
+                    ));
+                    return Ok(tasks);
+                }
+                Err(e) => return Err(Error::Usage(listen_error(&address, &e))),
+            };
+            let port = listener.local_addr().map_or(next, |a| a.port());
+            for f in &with_api {
+                for r in routes(f).iter().filter(|r| r.api != gateway::Api::Url) {
+                    self.printer
+                        .of(&f.name, &format!("http://{}:{port} {}", c.host, r.label()));
+                }
+            }
+            let guard = guard::Guard::new(&c.host, port, c.allow_origins.clone(), c.token.clone());
+            let door =
+                doors::Doors::new(api.clone(), self.printer.clone(), guard, doors::Door::Api);
+            tasks.push(tokio::spawn(Arc::new(door).run(listener)));
+            next = if next == 0 { 0 } else { port + 1 };
+        }
+        for f in functions
+            .iter()
+            .filter(|f| routes(f).iter().any(|r| r.api == gateway::Api::Url))
+        {
+            // The next port, or any free one when it is taken.
+            let listener = match tokio::net::TcpListener::bind(format!("{}:{next}", c.host)).await {
+                Ok(l) => l,
+                Err(_) => tokio::net::TcpListener::bind(format!("{}:0", c.host))
+                    .await
+                    .map_err(|e| Error::Usage(listen_error(&c.host, &e)))?,
+            };
+            let port = listener.local_addr().map_or(next, |a| a.port());
+            self.printer
+                .of(&f.name, &format!("http://{}:{port}/ function URL", c.host));
+            let guard = guard::Guard::new(&c.host, port, c.allow_origins.clone(), c.token.clone());
+            let door = doors::Door::Url(f.name.clone());
+            let door = doors::Doors::new(api.clone(), self.printer.clone(), guard, door);
+            tasks.push(tokio::spawn(Arc::new(door).run(listener)));
+            next = if next == 0 { 0 } else { port + 1 };
+        }
+        Ok(tasks)
     }
 
     /// Prints each function's URL, and boots them with `--warm`.
