@@ -26,6 +26,13 @@ const URL_BODY_LIMIT: usize = 6 * 1024 * 1024;
 /// The most bytes of an event Lambda takes synchronously.
 const EVENT_LIMIT: usize = 6 * 1024 * 1024;
 
+/// The function a request reaches, its route, and the path parameters it gave.
+type Reached = (
+    Arc<Function>,
+    gateway::Route,
+    std::collections::BTreeMap<String, String>,
+);
+
 /// What one listener answers for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Door {
@@ -69,14 +76,7 @@ impl Doors {
         functions: &[Arc<Function>],
         method: &str,
         path: &str,
-    ) -> Result<
-        (
-            Arc<Function>,
-            gateway::Route,
-            std::collections::BTreeMap<String, String>,
-        ),
-        Kind,
-    > {
+    ) -> Result<Reached, Kind> {
         match &self.door {
             Door::Url(name) => {
                 let function = functions.iter().find(|f| &f.name == name);
