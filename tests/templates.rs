@@ -128,7 +128,7 @@ fn explain_says_where_each_value_came_from() {
     assert_eq!(out.status.code(), Some(2));
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
-        said.contains("has no function `GetOrder`: did you mean `GetOrderFunction`? the template's functions: GetOrderFunction, CreateOrderFunction"),
+        said.contains("has no function `GetOrder`: did you mean `GetOrderFunction`? the template's functions: GetOrderFunction, ListOrdersFunction, CreateOrderFunction"),
         "{said}"
     );
 }
@@ -188,7 +188,8 @@ fn list_shows_the_resource_and_the_template_it_came_from() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "orders-get-dev::reads its configuration from the template\tcases/sam-orders.yaml:8\tGetOrderFunction in examples/sam-app/template.yaml\n"
+        "orders-get-dev::reads its configuration from the template\tcases/sam-orders.yaml:8\tGetOrderFunction in examples/sam-app/template.yaml\n\
+         orders-get-dev::answers GET /orders/{id} through the template's REST API\tcases/sam-orders.yaml:24\tGetOrderFunction in examples/sam-app/template.yaml\n"
     );
 }
 

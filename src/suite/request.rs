@@ -264,7 +264,7 @@ impl Ctx<'_> {
             self.error(
                 Some(node.pos),
                 "a `request:` case needs a front door, and the function has none",
-                Some("declare its routes under `function:`, as `http: [{api: rest, method: GET, path: /orders/{id}}]`, or read them from its template".into()),
+                Some("declare its routes under `function:`, as `http: [{api: rest, method: GET, path: \"/orders/{id}\"}]`, or read them from its template".into()),
             );
             return None;
         }
