@@ -41,6 +41,16 @@ assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"}),
 r = requests.get(api + "/nowhere")
 assert (r.status_code, r.json()) == (404, {"message": "Not Found"}), r.text
 
+# CORS, as the HTTP API is configured: a preflight answered without the function, the
+# configured headers on a response to an allowed origin; another origin is refused.
+app = "https://app.example.com"
+r = requests.options(api + "/items/x", headers={"Origin": app, "Access-Control-Request-Method": "POST"})
+assert r.status_code == 204 and r.headers["access-control-allow-origin"] == app, (r.status_code, r.headers)
+assert r.headers["access-control-allow-methods"] == "GET,POST" and r.headers["access-control-max-age"] == "600"
+r = requests.get(api + "/items/plain", headers={"Origin": app})
+assert r.headers["access-control-allow-origin"] == app, r.headers
+assert requests.get(api + "/items/plain", headers={"Origin": "https://evil.example"}).status_code == 403
+
 # The function URL takes every method and path.
 r = requests.delete(url + "/any/path?x=1")
 assert r.status_code == 200 and r.json()["door"] == "url", r.text
@@ -91,6 +101,11 @@ fn routes_and_a_function_url_answer_real_clients_as_each_front_door_does() {
     );
     assert!(
         printed.contains("GET /items/boom → ANY /items/{proxy+} (HTTP API) 500"),
+        "{printed}"
+    );
+    // The preflight never reached the function.
+    assert!(
+        printed.contains("OPTIONS /items/x → ANY /items/{proxy+} (HTTP API) 204 (the HTTP API answers a CORS preflight itself)"),
         "{printed}"
     );
     assert_eq!(server.interrupt(), Some(0), "{}", server.printed());

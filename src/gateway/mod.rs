@@ -4,6 +4,7 @@
 //! the client would get — the gateway's own errors included. Pure: no I/O; suites judge what it
 //! returns, and `serve` writes it to a socket.
 
+mod cors;
 mod event;
 mod event_v1;
 mod event_v2;
@@ -17,6 +18,7 @@ mod tests_events;
 #[cfg(test)]
 mod tests_respond;
 
+pub use cors::{Cors, decorate, is_preflight, preflight};
 pub use event::{Call, Site, build};
 pub use own::{Own, own};
 pub use request::{Request, header_value};
@@ -154,6 +156,8 @@ pub struct Route {
     pub invoke_mode: InvokeMode,
     /// The API's name where it has one (a template's logical id), else the API kind.
     pub api_name: Option<String>,
+    /// The API's (or URL's) CORS configuration.
+    pub cors: Option<Cors>,
 }
 
 impl Route {
@@ -170,6 +174,7 @@ impl Route {
             auth: UrlAuth::None,
             invoke_mode: InvokeMode::Buffered,
             api_name: None,
+            cors: None,
         }
     }
 

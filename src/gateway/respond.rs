@@ -114,6 +114,9 @@ pub fn respond(
     for (name, value) in ids {
         response.set_default(name, &value);
     }
+    if let Some(cors) = &route.cors {
+        super::cors::decorate(route.api, cors, request, &mut response);
+    }
     response.set_default("Content-Length", &response.body.len().to_string());
     response
 }

@@ -21,14 +21,17 @@ pub fn response(
     if super::error::infrastructure(outcome).is_some() {
         return (outcome.clone(), None);
     }
-    let http = crate::gateway::respond(
-        &front.route,
-        &front.request,
-        outcome,
-        took,
-        timeout_s,
-        &front.call,
-    );
+    let http = match &front.answered {
+        Some(answered) => answered.clone(),
+        None => crate::gateway::respond(
+            &front.route,
+            &front.request,
+            outcome,
+            took,
+            timeout_s,
+            &front.call,
+        ),
+    };
     let own = http.own.clone().map(|why| {
         format!(
             "the {} answered {} on its own: {why}",

@@ -115,6 +115,34 @@ impl Doors {
         }
     }
 
+    /// The route whose CORS configuration answers a preflight: the one the method it asks
+    /// for would reach, or any route of an HTTP API or URL with CORS (they answer every path).
+    fn preflight_route(
+        &self,
+        functions: &[Arc<Function>],
+        request: &gateway::Request,
+    ) -> Option<(Arc<Function>, gateway::Route)> {
+        let asked = request
+            .header("access-control-request-method")
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        if let Ok((f, route, _)) = self.route(functions, &asked, &request.path)
+            && route.cors.is_some()
+        {
+            return Some((f, route));
+        }
+        functions.iter().find_map(|f| {
+            let route = f.suite().function.http.iter().find(|r| {
+                r.cors.is_some()
+                    && match &self.door {
+                        Door::Api => r.api == Kind::Http,
+                        Door::Url(name) => &f.name == name && r.api == Kind::Url,
+                    }
+            })?;
+            Some((f.clone(), route.clone()))
+        })
+    }
+
     async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> Answer {
         let (parts, body) = request.into_parts();
         if let Err(refusal) = self.guard.check(&parts.headers) {
@@ -135,6 +163,14 @@ impl Doors {
             .filter_map(|(k, v)| Some((title_case(k.as_str()), v.to_str().ok()?.to_string())))
             .collect();
         let functions = self.api.current();
+        if gateway::is_preflight(&request)
+            && let Some((function, route)) = self.preflight_route(&functions, &request)
+        {
+            let cors = route.cors.as_ref().expect("found with CORS");
+            let response = gateway::preflight(route.api, cors, &request);
+            self.say(&function, &route, &request, &response, None);
+            return answer(response);
+        }
         let (function, route, params) = match self.route(&functions, &method, &request.path) {
             Ok(found) => found,
             Err(kind) => {

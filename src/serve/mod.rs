@@ -214,7 +214,8 @@ impl Server {
                         .of(&f.name, &format!("http://{}:{port} {}", c.host, r.label()));
                 }
             }
-            let guard = guard::Guard::new(&c.host, port, c.allow_origins.clone(), c.token.clone());
+            let served = with_api.iter().flat_map(|f| routes(f));
+            let guard = self.door_guard(port, served.filter(|r| r.api != gateway::Api::Url));
             let door =
                 doors::Doors::new(api.clone(), self.printer.clone(), guard, doors::Door::Api);
             tasks.push(tokio::spawn(Arc::new(door).run(listener)));
@@ -234,13 +235,27 @@ impl Server {
             let port = listener.local_addr().map_or(next, |a| a.port());
             self.printer
                 .of(&f.name, &format!("http://{}:{port}/ function URL", c.host));
-            let guard = guard::Guard::new(&c.host, port, c.allow_origins.clone(), c.token.clone());
+            let guard = self.door_guard(
+                port,
+                routes(f).into_iter().filter(|r| r.api == gateway::Api::Url),
+            );
             let door = doors::Door::Url(f.name.clone());
             let door = doors::Doors::new(api.clone(), self.printer.clone(), guard, door);
             tasks.push(tokio::spawn(Arc::new(door).run(listener)));
             next = if next == 0 { 0 } else { port + 1 };
         }
         Ok(tasks)
+    }
+
+    /// The guard of a front door on `port`: the Invoke API's, also letting through the browser
+    /// origins its routes' CORS configuration allows.
+    fn door_guard(&self, port: u16, routes: impl Iterator<Item = gateway::Route>) -> guard::Guard {
+        let c = &self.config;
+        let origins = routes
+            .filter_map(|r| r.cors)
+            .flat_map(|cors| cors.allow_origins);
+        guard::Guard::new(&c.host, port, c.allow_origins.clone(), c.token.clone())
+            .with_origins(origins)
     }
 
     /// Prints each function's URL, and boots them with `--warm`.

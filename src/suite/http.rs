@@ -17,6 +17,16 @@ const KEYS: &[&str] = &[
     "auth",
     "invoke_mode",
     "name",
+    "cors",
+];
+
+const CORS_KEYS: &[&str] = &[
+    "allow_origins",
+    "allow_methods",
+    "allow_headers",
+    "expose_headers",
+    "max_age",
+    "allow_credentials",
 ];
 
 /// Keys only a function URL takes, and keys it does not.
@@ -70,7 +80,62 @@ impl Ctx<'_> {
             }
             routes.push((route, item));
         }
-        ok.then(|| routes.into_iter().map(|(r, _)| r).collect())
+        let mut routes: Vec<Route> = routes.into_iter().map(|(r, _)| r).collect();
+        // CORS is the API's: one route's configuration is every route's of its API.
+        for i in 0..routes.len() {
+            if routes[i].cors.is_some() {
+                continue;
+            }
+            let (api, name) = (routes[i].api, routes[i].api_name.clone());
+            routes[i].cors = routes
+                .iter()
+                .find(|r| r.api == api && r.api_name == name && r.cors.is_some())
+                .and_then(|r| r.cors.clone());
+        }
+        ok.then_some(routes)
+    }
+
+    /// `cors: true` (every origin, method and header) or its settings.
+    fn cors(&mut self, node: &Node) -> Option<crate::gateway::Cors> {
+        let every = || vec!["*".to_string()];
+        if node.value == Value::Bool(true) {
+            return Some(crate::gateway::Cors {
+                allow_origins: every(),
+                allow_methods: every(),
+                allow_headers: every(),
+                ..Default::default()
+            });
+        }
+        let f = self.fields(node, "`cors`", CORS_KEYS)?;
+        let mut cors = crate::gateway::Cors::default();
+        let mut ok = true;
+        for (key, list) in [
+            ("allow_origins", &mut cors.allow_origins),
+            ("allow_methods", &mut cors.allow_methods),
+            ("allow_headers", &mut cors.allow_headers),
+            ("expose_headers", &mut cors.expose_headers),
+        ] {
+            if let Some(v) = f.get(key) {
+                match self.string_list(v, &format!("`cors.{key}`")) {
+                    Some(items) => *list = items,
+                    None => ok = false,
+                }
+            }
+        }
+        if let Some(age) = f.get("max_age") {
+            cors.max_age = self.integer(age, "`cors.max_age`", 0, 86_400, "seconds");
+            ok &= cors.max_age.is_some();
+        }
+        match f.get("allow_credentials").map(|c| &c.value) {
+            None => {}
+            Some(Value::Bool(b)) => cors.allow_credentials = *b,
+            Some(_) => {
+                let node = f.get("allow_credentials").expect("present");
+                self.wrong_kind(node, "`cors.allow_credentials`", "true or false");
+                ok = false;
+            }
+        }
+        ok.then_some(cors)
     }
 
     fn route(&mut self, node: &Node) -> Option<Route> {
@@ -170,6 +235,9 @@ impl Ctx<'_> {
         }
         if let Some(n) = f.get("name") {
             route.api_name = Some(self.string(n, "`name`")?);
+        }
+        if let Some(c) = f.get("cors") {
+            route.cors = Some(self.cors(c)?);
         }
         ok.then_some(route)
     }

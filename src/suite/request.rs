@@ -33,6 +33,9 @@ pub struct Front {
     pub site: gateway::Site,
     /// The call's ids and time, which the event and the response share.
     pub call: gateway::Call,
+    /// What the front door answers itself, without invoking the function (a CORS
+    /// preflight).
+    pub answered: Option<gateway::HttpResponse>,
 }
 
 impl Ctx<'_> {
@@ -133,7 +136,35 @@ impl Ctx<'_> {
             request.source_ip = self.string(ip, "`source_ip`")?;
         }
         let function = function?;
-        let route = self.route_of(node, &request, api?, &function.http)?;
+        let api = api?;
+        // A preflight to an API with CORS is the front door's to answer.
+        let answering = gateway::is_preflight(&request)
+            .then(|| {
+                function
+                    .http
+                    .iter()
+                    .find(|r| r.cors.is_some() && api.is_none_or(|a| a == r.api))
+            })
+            .flatten();
+        if let Some(route) = answering {
+            let cors = route.cors.as_ref().expect("found with CORS");
+            let answered = gateway::preflight(route.api, cors, &request);
+            let site = gateway::Site::of(
+                &function.name,
+                route.api,
+                route.api_name.as_deref(),
+                "us-east-1",
+            );
+            let front = Front {
+                route: route.clone(),
+                request,
+                site,
+                call: gateway::Call::now(),
+                answered: Some(answered),
+            };
+            return Some((front, serde_json::json!({})));
+        }
+        let route = self.route_of(node, &request, api, &function.http)?;
         let region = function
             .environment
             .get("AWS_REGION")
@@ -151,6 +182,7 @@ impl Ctx<'_> {
             request,
             site,
             call,
+            answered: None,
         };
         Some((front, event))
     }

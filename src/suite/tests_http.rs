@@ -156,3 +156,44 @@ fn a_request_that_no_route_takes_is_a_load_error_naming_the_routes() {
         ["7: a `request:` case needs a front door, and the function has none"]
     );
 }
+
+#[test]
+fn cors_is_the_apis_and_a_preflight_is_answered_without_the_function() {
+    let s = load(
+        "  http:
+    - {api: http, path: /a, cors: {allow_origins: ['https://x.example'], max_age: 60}}
+    - {api: http, path: /b}
+    - {api: rest, path: /c, cors: true}
+",
+        "  - name: preflight
+    request:
+      api: http
+      method: OPTIONS
+      path: /anywhere
+      headers: {Origin: 'https://x.example', Access-Control-Request-Method: PUT}
+  - name: plain
+    request: {api: http, path: /b}
+",
+    )
+    .unwrap();
+    let http = &s.function.http;
+    // One route's configuration is its API's: `/b` has it too; `cors: true` allows all.
+    assert_eq!(http[1].cors, http[0].cors);
+    assert_eq!(http[1].cors.as_ref().unwrap().max_age, Some(60));
+    assert_eq!(http[2].cors.as_ref().unwrap().allow_origins, ["*"]);
+    let answered = s.cases[0]
+        .front
+        .as_ref()
+        .unwrap()
+        .answered
+        .as_ref()
+        .unwrap();
+    assert_eq!(answered.status, 204);
+    assert!(s.cases[1].front.as_ref().unwrap().answered.is_none());
+    let errors = load(
+        "  http:\n    - {api: url, cors: {allow_origin: '*', max_age: -1}}\n",
+        "  - name: a\n    event: {}\n",
+    )
+    .unwrap_err();
+    assert_eq!(errors[0], "6: unknown field `allow_origin` in `cors`");
+}

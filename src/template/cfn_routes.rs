@@ -153,6 +153,14 @@ impl Reader<'_, '_> {
             name: Some(api.to_string()),
             ..Door::default()
         };
+        if let Some(c) = self
+            .scope
+            .resource(api)
+            .and_then(|r| resource_parts(r).1)
+            .and_then(|p| entry(p, "CorsConfiguration"))
+        {
+            door.cors = self.cors_of(c, false);
+        }
         self.stage_of(
             &mut door,
             api,
@@ -251,6 +259,14 @@ impl Reader<'_, '_> {
                 {
                     d.stage = self.text_of(stage, "`StageName`");
                 }
+                if let Some(c) = self
+                    .scope
+                    .resource(api_id)
+                    .and_then(|r| resource_parts(r).1)
+                    .and_then(|p| entry(p, "Cors"))
+                {
+                    d.cors = self.cors_of(c, true);
+                }
                 d
             }
             _ => self.http_stage(api_id, Default::default()),
@@ -284,6 +300,7 @@ impl Reader<'_, '_> {
                     stage: base.stage.clone(),
                     stage_variables: base.stage_variables.clone(),
                     binary_media_types: base.binary_media_types.clone(),
+                    cors: base.cors.clone(),
                     name: Some(api_id.to_string()),
                     ..Door::default()
                 });

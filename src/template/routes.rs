@@ -24,6 +24,8 @@ pub(super) struct Door {
     pub(super) invoke_mode: Option<String>,
     /// The API's logical id.
     pub(super) name: Option<String>,
+    /// Its CORS configuration, in the suite's words.
+    pub(super) cors: Option<Node>,
 }
 
 impl Door {
@@ -65,6 +67,9 @@ impl Door {
                     value: Value::Seq(items),
                 },
             ));
+        }
+        if let Some(cors) = &self.cors {
+            entries.push(("cors", cors.clone()));
         }
         map(pos, entries)
     }
@@ -128,7 +133,87 @@ pub(super) fn ref_target(node: &Node) -> Option<&str> {
     }
 }
 
+/// The suite's `cors` keys for the template's CORS properties.
+const CORS_KEYS: &[(&str, &str)] = &[
+    ("AllowOrigins", "allow_origins"),
+    ("AllowOrigin", "allow_origins"),
+    ("AllowMethods", "allow_methods"),
+    ("AllowHeaders", "allow_headers"),
+    ("ExposeHeaders", "expose_headers"),
+    ("MaxAge", "max_age"),
+    ("AllowCredentials", "allow_credentials"),
+];
+
 impl Reader<'_, '_> {
+    /// A CORS configuration in the suite's words: HTTP API and function URL settings (lists,
+    /// `true` for every origin), or a SAM REST API's, whose values are quoted header values
+    /// (`"'*'"`, `"'GET,POST'"`; a string alone is the origin).
+    pub(super) fn cors_of(&mut self, node: &Node, quoted: bool) -> Option<Node> {
+        let pos = node.pos;
+        let v = self.scope.eval(node);
+        if let Some(u) = v.unresolved_part() {
+            let fix = "give the route's `cors:` in the suite".to_string();
+            self.unresolved("the CORS configuration", &u.clone(), fix);
+            return None;
+        }
+        let text = |s: &str| Node {
+            pos,
+            value: Value::String(s.to_string()),
+        };
+        let unquote = |s: String| s.trim().trim_matches('\'').to_string();
+        let list = |items: Vec<String>| Node {
+            pos,
+            value: Value::Seq(items.iter().map(|s| text(s)).collect()),
+        };
+        let mut entries: Vec<(&str, Node)> = Vec::new();
+        match &v.kind {
+            super::value::Kind::Bool(true) => {
+                return Some(Node {
+                    pos,
+                    value: Value::Bool(true),
+                });
+            }
+            super::value::Kind::String(s) if quoted => {
+                entries.push(("allow_origins", list(vec![unquote(s.clone())])));
+            }
+            super::value::Kind::Map(_) => {
+                for (property, key) in CORS_KEYS {
+                    let Some(value) = v.get(property) else {
+                        continue;
+                    };
+                    let node = match (&value.kind, *key) {
+                        (super::value::Kind::Bool(b), _) => Node {
+                            pos,
+                            value: Value::Bool(*b),
+                        },
+                        (_, "max_age") => match value
+                            .text()
+                            .map(unquote)
+                            .and_then(|t| t.parse::<u64>().ok())
+                        {
+                            Some(n) => Node {
+                                pos,
+                                value: Value::Number(n.into()),
+                            },
+                            None => continue,
+                        },
+                        (super::value::Kind::List(items), _) => {
+                            list(items.iter().filter_map(|i| i.text()).collect())
+                        }
+                        (_, _) => {
+                            let Some(t) = value.text() else { continue };
+                            let t = if quoted { unquote(t) } else { t };
+                            list(t.split(',').map(|p| p.trim().to_string()).collect())
+                        }
+                    };
+                    entries.push((key, node));
+                }
+            }
+            _ => return None,
+        }
+        Some(map(pos, entries))
+    }
+
     /// Puts the function's front doors under `http`, unless the suite gives its own.
     pub(super) fn front_doors(&mut self, id: &str, resource: &Node, props: &Node) {
         if !self.wanted("http") {
@@ -249,6 +334,12 @@ impl Reader<'_, '_> {
             },
         };
         door.stage = entry(&props, "StageName").and_then(|n| self.text_of(n, "`StageName`"));
+        let cors = if kind == "Api" {
+            "Cors"
+        } else {
+            "CorsConfiguration"
+        };
+        door.cors = entry(&props, cors).and_then(|c| self.cors_of(c, kind == "Api"));
         let variables = if kind == "Api" {
             "Variables"
         } else {
@@ -291,6 +382,7 @@ impl Reader<'_, '_> {
             door.auth = entry(&config, "AuthType").and_then(|n| self.text_of(n, "`AuthType`"));
             door.invoke_mode =
                 entry(&config, "InvokeMode").and_then(|n| self.text_of(n, "`InvokeMode`"));
+            door.cors = entry(&config, "Cors").and_then(|c| self.cors_of(c, false));
             doors.push(door);
         }
     }

@@ -26,15 +26,18 @@ Resources:
     Properties:
       StageName: live
       Variables: {table: orders}
+      Cors: {AllowOrigin: "'https://app.example.com'", AllowMethods: "'GET,PUT'", MaxAge: "'600'"}
   Items:
     Type: AWS::Serverless::HttpApi
+    Properties:
+      CorsConfiguration: {AllowOrigins: [https://app.example.com], AllowMethods: [GET], AllowCredentials: true}
   Fn:
     Type: AWS::Serverless::Function
     Properties:
       Runtime: python3.11
       Handler: app.handler
       CodeUri: .
-      FunctionUrlConfig: {AuthType: AWS_IAM, InvokeMode: RESPONSE_STREAM}
+      FunctionUrlConfig: {AuthType: AWS_IAM, InvokeMode: RESPONSE_STREAM, Cors: {AllowOrigins: ["*"], MaxAge: 60}}
       Events:
         Implicit: {Type: Api, Properties: {Path: /a, Method: get}}
         Named: {Type: Api, Properties: {Path: "/b/{id}", Method: any, RestApiId: !Ref Orders}}
@@ -52,10 +55,15 @@ fn sam_events_and_function_urls_become_routes_with_their_apis_settings() {
             {"api": "rest", "method": "get", "path": "/a", "name": "ServerlessRestApi",
              "binary_media_types": ["image/png"]},
             {"api": "rest", "method": "any", "path": "/b/{id}", "stage": "live", "name": "Orders",
-             "stage_variables": {"table": "orders"}, "binary_media_types": ["image/png"]},
-            {"api": "http", "method": "POST", "path": "/c", "payload": "1.0", "name": "Items"},
+             "stage_variables": {"table": "orders"}, "binary_media_types": ["image/png"],
+             "cors": {"allow_origins": ["https://app.example.com"], "allow_methods": ["GET", "PUT"],
+                      "max_age": 600}},
+            {"api": "http", "method": "POST", "path": "/c", "payload": "1.0", "name": "Items",
+             "cors": {"allow_origins": ["https://app.example.com"], "allow_methods": ["GET"],
+                      "allow_credentials": true}},
             {"api": "http", "path": "$default", "name": "ServerlessHttpApi"},
-            {"api": "url", "auth": "AWS_IAM", "invoke_mode": "RESPONSE_STREAM"},
+            {"api": "url", "auth": "AWS_IAM", "invoke_mode": "RESPONSE_STREAM",
+             "cors": {"allow_origins": ["*"], "max_age": 60}},
         ])
     );
 }
