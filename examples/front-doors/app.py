@@ -49,6 +49,8 @@ def handler(event, context):
         png = base64.b64encode(bytes([0x89, 0x50, 0x4E, 0x47])).decode()
         return {"statusCode": 200, "headers": {"Content-Type": "image/png"},
                 "isBase64Encoded": True, "body": png}
+    if path.endswith("/whoami"):
+        return _reply(event, 200, {"authorizer": event["requestContext"].get("authorizer")})
     if path.endswith("/echo"):
         body = event.get("body") or ""
         raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()

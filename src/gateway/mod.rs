@@ -4,6 +4,7 @@
 //! the client would get — the gateway's own errors included. Pure: no I/O; suites judge what it
 //! returns, and `serve` writes it to a socket.
 
+mod auth;
 mod cors;
 mod event;
 mod event_v1;
@@ -14,10 +15,13 @@ mod respond;
 mod route;
 
 #[cfg(test)]
+mod tests_auth;
+#[cfg(test)]
 mod tests_events;
 #[cfg(test)]
 mod tests_respond;
 
+pub use auth::{Authorizer, Jwt, authorize, injected, with_authorizer};
 pub use cors::{Cors, decorate, is_preflight, preflight};
 pub use event::{Call, Site, build};
 pub use own::{Own, own};
@@ -158,6 +162,8 @@ pub struct Route {
     pub api_name: Option<String>,
     /// The API's (or URL's) CORS configuration.
     pub cors: Option<Cors>,
+    /// What authorizes a request before the function is invoked.
+    pub authorizer: Option<Authorizer>,
 }
 
 impl Route {
@@ -175,6 +181,7 @@ impl Route {
             invoke_mode: InvokeMode::Buffered,
             api_name: None,
             cors: None,
+            authorizer: None,
         }
     }
 

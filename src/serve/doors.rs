@@ -233,6 +233,17 @@ impl Doors {
             params,
         };
         let event = gateway::build(&matched, &request, &site, &call);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let event = match gateway::authorize(&route, &request, now) {
+            Ok(Some(authorizer)) => gateway::with_authorizer(event, authorizer),
+            Ok(None) => event,
+            Err(refusal) => {
+                self.say(&function, &route, &request, &refusal, None);
+                return answer(refusal);
+            }
+        };
         let payload = event.to_string().into_bytes();
         if payload.len() > EVENT_LIMIT {
             return self.too_large(&function, &route, &request);

@@ -78,6 +78,7 @@ impl Ctx<'_> {
         const FIELDS: &[&str] = &[
             "name",
             "request",
+            "authorizer",
             "event",
             "event_file",
             "event_template",
@@ -105,7 +106,16 @@ impl Ctx<'_> {
                 Some((front, event)) => (Some(event), Some(front)),
                 None => (None, None),
             },
-            None => (self.case_event(&f, function.and_then(|f| f.edge)), None),
+            None => {
+                if let Some(k) = f.key("authorizer") {
+                    self.error(
+                        Some(k.pos),
+                        "`authorizer` injects an identity into a `request:` case, and this case gives its event",
+                        Some("write the identity in the event's `requestContext.authorizer`".into()),
+                    );
+                }
+                (self.case_event(&f, function.and_then(|f| f.edge)), None)
+            }
         };
         let client_context = match f.get("client_context") {
             None => Some(None),

@@ -18,6 +18,16 @@ const KEYS: &[&str] = &[
     "invoke_mode",
     "name",
     "cors",
+    "authorizer",
+];
+
+const AUTHORIZER_KEYS: &[&str] = &[
+    "type",
+    "issuer",
+    "audience",
+    "jwks",
+    "identity_source",
+    "scopes",
 ];
 
 const CORS_KEYS: &[&str] = &[
@@ -93,6 +103,78 @@ impl Ctx<'_> {
                 .and_then(|r| r.cors.clone());
         }
         ok.then_some(routes)
+    }
+
+    /// `authorizer: {type: jwt, issuer, audience, jwks, identity_source, scopes}`: the JWKS
+    /// file is read now, relative to the suite.
+    fn authorizer(&mut self, node: &Node) -> Option<crate::gateway::Authorizer> {
+        let f = self.fields(node, "`authorizer`", AUTHORIZER_KEYS)?;
+        if let Some(t) = f.get("type") {
+            self.choice(t, "authorizer `type`", &[("jwt", ())])?;
+        }
+        let Some(issuer) = f.get("issuer") else {
+            self.error(
+                Some(node.pos),
+                "a JWT `authorizer` without `issuer`",
+                Some("the `iss` its tokens carry, e.g. `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCd`".into()),
+            );
+            return None;
+        };
+        let issuer = self.string(issuer, "authorizer `issuer`")?;
+        let audience = match f.get("audience") {
+            Some(a) => self.string_list(a, "authorizer `audience`")?,
+            None => Vec::new(),
+        };
+        let scopes = match f.get("scopes") {
+            Some(s) => self.string_list(s, "authorizer `scopes`")?,
+            None => Vec::new(),
+        };
+        let header = match f.get("identity_source") {
+            Some(s) => {
+                let text = self.string(s, "authorizer `identity_source`")?;
+                text.strip_prefix("$request.header.")
+                    .unwrap_or(&text)
+                    .to_string()
+            }
+            None => "Authorization".to_string(),
+        };
+        let Some(jwks_node) = f.get("jwks") else {
+            self.error(
+                Some(node.pos),
+                "a JWT `authorizer` without `jwks`",
+                Some("name a file holding the issuer's JSON Web Key Set (what its `jwks_uri` serves), relative to this file".into()),
+            );
+            return None;
+        };
+        let path = self.file(jwks_node, "authorizer `jwks`")?;
+        self.inputs
+            .push(std::path::absolute(&path).unwrap_or_else(|_| path.clone()));
+        let read = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                serde_json::from_slice::<jsonwebtoken::jwk::JwkSet>(&bytes)
+                    .map_err(|e| e.to_string())
+            });
+        let jwks = match read {
+            Ok(jwks) => jwks,
+            Err(why) => {
+                self.error(
+                    Some(jwks_node.pos),
+                    format!("`jwks` {} is not a JSON Web Key Set: {why}", path.display()),
+                    Some(
+                        "it holds `{\"keys\": [...]}`, as the issuer's `jwks_uri` serves it".into(),
+                    ),
+                );
+                return None;
+            }
+        };
+        Some(crate::gateway::Authorizer::Jwt(crate::gateway::Jwt {
+            issuer,
+            audience,
+            jwks,
+            header,
+            scopes,
+        }))
     }
 
     /// `cors: true` (every origin, method and header) or its settings.
@@ -238,6 +320,20 @@ impl Ctx<'_> {
         }
         if let Some(c) = f.get("cors") {
             route.cors = Some(self.cors(c)?);
+        }
+        if let Some(a) = f.get("authorizer") {
+            if api != Api::Http {
+                self.error(
+                    Some(a.pos),
+                    format!(
+                        "a JWT `authorizer` is an HTTP API's, not a {}'s",
+                        api.describe()
+                    ),
+                    Some("give the route `api: http`".into()),
+                );
+                return None;
+            }
+            route.authorizer = Some(self.authorizer(a)?);
         }
         ok.then_some(route)
     }

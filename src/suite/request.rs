@@ -71,7 +71,37 @@ impl Ctx<'_> {
                 ok = false;
             }
         }
-        let built = self.request(node, function);
+        let injected = match f.get("authorizer") {
+            None => None,
+            Some(a) => {
+                let given = self.fields(a, "`authorizer`", &["context"]);
+                match given.as_ref().and_then(|g| g.get("context")) {
+                    Some(c) if matches!(c.value, Value::Map(_)) => Some(c.to_json()),
+                    Some(c) => {
+                        self.wrong_kind(c, "`authorizer.context`", "a mapping");
+                        ok = false;
+                        None
+                    }
+                    None => {
+                        self.error(
+                            Some(a.pos),
+                            "`authorizer` without `context`",
+                            Some("give the identity the authorizer would pass on: `authorizer: {context: {sub: user-1}}`".into()),
+                        );
+                        ok = false;
+                        None
+                    }
+                }
+            }
+        };
+        let built = self.request(node, function, injected.as_ref());
+        if let (Some(_), Some(a)) = (&built, f.key("authorizer")) {
+            self.warn(
+                a.pos,
+                "this case injects its identity: the route's authorizer is not run for it",
+                "remove `authorizer:` to send the request through the authorizer".into(),
+            );
+        }
         if ok { built } else { None }
     }
 
@@ -80,6 +110,7 @@ impl Ctx<'_> {
         &mut self,
         node: &Node,
         function: Option<&Function>,
+        injected: Option<&serde_json::Value>,
     ) -> Option<(Front, serde_json::Value)> {
         let f = self.fields(node, "`request`", KEYS)?;
         let api = match f.get("api") {
@@ -177,12 +208,25 @@ impl Ctx<'_> {
         );
         let call = gateway::Call::now();
         let event = gateway::build(&route, &request, &site, &call);
+        // The route's authorizer runs now: it lets the request through with its identity, or
+        // answers itself.
+        let (event, answered) = match injected {
+            Some(context) => {
+                let authorizer = gateway::injected(route.route, context);
+                (gateway::with_authorizer(event, authorizer), None)
+            }
+            None => match gateway::authorize(route.route, &request, now()) {
+                Ok(Some(authorizer)) => (gateway::with_authorizer(event, authorizer), None),
+                Ok(None) => (event, None),
+                Err(refusal) => (event, Some(refusal)),
+            },
+        };
         let front = Front {
             route: route.route.clone(),
             request,
             site,
             call,
-            answered: None,
+            answered,
         };
         Some((front, event))
     }
@@ -351,6 +395,13 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// Seconds since the epoch, as tokens count them.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn encode(text: &str) -> String {

@@ -1,0 +1,202 @@
+//! Authorizers a front door runs before it invokes the function: an HTTP API's JWT authorizer
+//! (issuer, audience, the signing keys, scopes), which lets a request through with its claims
+//! in `requestContext.authorizer` or answers 401/403 itself; and an identity a case injects in
+//! place of a real authorizer.
+
+use serde_json::{Map, Value, json};
+
+use super::{Api, HttpResponse, Payload, Request, Route};
+
+/// An authorizer of a route.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Authorizer {
+    Jwt(Jwt),
+}
+
+/// A JWT authorizer, as an HTTP API runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Jwt {
+    /// The `iss` a token must have.
+    pub issuer: String,
+    /// The `aud` (or `client_id`) a token must have one of.
+    pub audience: Vec<String>,
+    /// The keys tokens are signed with (the issuer's JWKS, from a file).
+    pub jwks: jsonwebtoken::jwk::JwkSet,
+    /// The header the token comes in.
+    pub header: String,
+    /// The route's authorization scopes: a token must hold one of them.
+    pub scopes: Vec<String>,
+}
+
+/// Why a token is refused, as the front door says it.
+fn refused(status: u16, why: String) -> HttpResponse {
+    let (body, challenge) = match status {
+        401 => (
+            r#"{"message":"Unauthorized"}"#,
+            format!("Bearer error=\"invalid_token\" error_description=\"{why}\""),
+        ),
+        _ => (
+            r#"{"message":"Forbidden"}"#,
+            "Bearer error=\"insufficient_scope\"".to_string(),
+        ),
+    };
+    HttpResponse {
+        status,
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("www-authenticate".into(), challenge),
+        ],
+        body: body.as_bytes().to_vec(),
+        own: Some(format!("its JWT authorizer refused the request: {why}")),
+    }
+}
+
+/// What `route`'s authorizer makes of `request` at `now` (seconds since the epoch): the
+/// `requestContext.authorizer` it passes on (none without an authorizer), or its refusal.
+pub fn authorize(
+    route: &Route,
+    request: &Request,
+    now: u64,
+) -> Result<Option<Value>, HttpResponse> {
+    let Some(Authorizer::Jwt(jwt)) = &route.authorizer else {
+        return Ok(None);
+    };
+    let Some(raw) = request.header(&jwt.header) else {
+        return Err(refused(401, format!("no `{}` header", jwt.header)));
+    };
+    let token = raw.strip_prefix("Bearer ").unwrap_or(raw).trim();
+    let claims = verify(jwt, token, now).map_err(|why| refused(401, why))?;
+    let held = scopes(&claims);
+    if !jwt.scopes.is_empty() && !jwt.scopes.iter().any(|s| held.contains(s)) {
+        let mut r = refused(
+            403,
+            format!(
+                "the token holds none of the route's scopes ({})",
+                jwt.scopes.join(", ")
+            ),
+        );
+        r.own = Some(format!(
+            "its JWT authorizer refused the request: the token holds none of the route's scopes ({})",
+            jwt.scopes.join(", ")
+        ));
+        return Err(r);
+    }
+    let scopes = if held.is_empty() {
+        Value::Null
+    } else {
+        json!(held)
+    };
+    Ok(Some(
+        json!({"jwt": {"claims": claims_as_text(&claims), "scopes": scopes}}),
+    ))
+}
+
+/// The token's claims, once its signature, issuer, audience and times hold.
+fn verify(jwt: &Jwt, token: &str, now: u64) -> Result<Map<String, Value>, String> {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let header = jsonwebtoken::decode_header(token).map_err(|e| format!("not a JWT: {e}"))?;
+    let key = match &header.kid {
+        Some(kid) => jwt.jwks.find(kid),
+        None => jwt.jwks.keys.first(),
+    }
+    .ok_or_else(|| format!("no key `{}` in the JWKS", header.kid.unwrap_or_default()))?;
+    let key = DecodingKey::from_jwk(key).map_err(|e| format!("the JWKS key cannot verify: {e}"))?;
+    // API Gateway verifies RSA signatures only.
+    if !matches!(
+        header.alg,
+        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512
+    ) {
+        return Err(format!("{:?} is not an RSA signature", header.alg));
+    }
+    let mut validation = Validation::new(header.alg);
+    validation.set_issuer(&[&jwt.issuer]);
+    validation.validate_aud = false;
+    validation.validate_exp = false;
+    validation.set_required_spec_claims::<&str>(&[]);
+    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
+        .map_err(|e| format!("{e}"))?;
+    let claims = data.claims;
+    let number = |name: &str| claims.get(name).and_then(Value::as_u64);
+    match number("exp") {
+        Some(exp) if exp <= now => return Err("the token has expired".into()),
+        None => return Err("the token has no `exp`".into()),
+        _ => {}
+    }
+    if number("nbf").is_some_and(|nbf| nbf > now) {
+        return Err("the token is not valid yet (`nbf`)".into());
+    }
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(a)) => vec![a.as_str()],
+        Some(Value::Array(all)) => all.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let client = claims.get("client_id").and_then(Value::as_str);
+    let fits = |a: &str| jwt.audience.iter().any(|want| want == a);
+    if !jwt.audience.is_empty() && !audiences.iter().any(|a| fits(a)) && !client.is_some_and(fits) {
+        return Err("the token's `aud` (or `client_id`) is not one of the audience".into());
+    }
+    Ok(claims)
+}
+
+/// The scopes a token holds: `scope` (space-separated) or `scp`.
+fn scopes(claims: &Map<String, Value>) -> Vec<String> {
+    match claims.get("scope").or_else(|| claims.get("scp")) {
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
+        Some(Value::Array(all)) => all
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Claims as an HTTP API passes them on: every value as text, a list as `[a b]`.
+fn claims_as_text(claims: &Map<String, Value>) -> Value {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                .collect();
+            format!("[{}]", items.join(" "))
+        }
+        other => other.to_string(),
+    };
+    Value::Object(
+        claims
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(text(v))))
+            .collect(),
+    )
+}
+
+/// `requestContext.authorizer` for an identity a case injects instead of running the route's
+/// authorizer: a REST API's (or payload 1.0's) context as it is, an HTTP API's under `jwt`
+/// (as claims) or `lambda`, a function URL's under `iam`.
+pub fn injected(route: &Route, context: &Value) -> Value {
+    match (route.api, route.payload, &route.authorizer) {
+        (Api::Rest, _, _) | (_, Payload::V1, None) => context.clone(),
+        (Api::Url, _, _) => json!({"iam": context}),
+        (_, _, Some(Authorizer::Jwt(_))) => {
+            let claims = context
+                .as_object()
+                .map(claims_as_text)
+                .unwrap_or(Value::Null);
+            json!({"jwt": {"claims": claims, "scopes": null}})
+        }
+        _ => json!({"lambda": context}),
+    }
+}
+
+/// `event` with `requestContext.authorizer` set to `authorizer`.
+pub fn with_authorizer(mut event: Value, authorizer: Value) -> Value {
+    if let Some(context) = event
+        .get_mut("requestContext")
+        .and_then(Value::as_object_mut)
+    {
+        context.insert("authorizer".into(), authorizer);
+    }
+    event
+}
