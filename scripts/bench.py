@@ -3,7 +3,7 @@
 one process: interleaved rounds, medians, ratios (ratios survive a noisy machine), and the
 table written into BENCHMARKS.md between its markers.
 
-    scripts/bench.py [--rounds N] [--only one,repo,pool,phases,watch,reload,saves,serve,cost,api] [--no-sam] [--no-build] [--write]
+    scripts/bench.py [--rounds N] [--only one,repo,pool,phases,watch,reload,saves,serve,front,cost,api] [--no-sam] [--no-build] [--write]
 
 Needs the stand-in images (scripts/standin-images.sh) and, for the SAM rows, SAM CLI
 (`pip install aws-sam-cli`, found on PATH or in $SAM); the SAM rows are left out without it.
@@ -654,6 +654,69 @@ def bench_serve(table, n, work):
                        ", ".join(f"{r:.1f} MB" for r in rss), "s"))
 
 
+def hammer(port, method, path, payload):
+    """1,000 requests from 50 keep-alive clients; (calls per second, p50, p95, p99)."""
+    latencies = []
+    lock = threading.Lock()
+    def client(k):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for i in range(20):
+            t0 = time.perf_counter()
+            conn.request(method, path(k * 20 + i), payload(k * 20 + i))
+            r = conn.getresponse()
+            r.read()
+            assert r.status == 200, r.status
+            with lock:
+                latencies.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(50)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    took = time.perf_counter() - t0
+    latencies.sort()
+    return 1000 / took, latencies[499], latencies[949], latencies[989]
+
+
+def bench_front(table, n, work):
+    """`serve`'s HTTP front door against its Invoke API on the same function (`concurrency:
+    4`): 1,000 requests from 50 clients each way; what the front door adds per call (matching
+    the route, building the event, turning the answer into the HTTP response)."""
+    s = Path(work) / "front.yaml"
+    s.write_text(f"function:\n  name: front\n  runtime: python3.11\n  handler: app.echo\n"
+                 f"  code: {CODE}\n  http:\n    - {{api: http, path: \"/{{proxy+}}\"}}\n"
+                 f"concurrency: 4\ncases:\n  - name: a\n    event: {{}}\n")
+    port, api_port = free_port(), free_port()
+    p = subprocess.Popen([str(BIN), "serve", str(s), "--pull", "never", "--port", str(port),
+                          "--api-port", str(api_port), "--no-watch"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while True:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", api_port, timeout=30)
+            c.request("GET", "/warm")
+            c.getresponse().read()
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+    invoke = "/2015-03-31/functions/front/invocations"
+    rows = {"front door": [], "Invoke API": []}
+    for _ in range(n):
+        rows["front door"].append(hammer(api_port, "GET", lambda i: f"/items/{i}?q=1",
+                                         lambda i: None))
+        rows["Invoke API"].append(hammer(port, "POST", lambda i: invoke,
+                                         lambda i: json.dumps({"rawPath": f"/items/{i}"})))
+    p.send_signal(2)
+    p.wait(timeout=30)
+    what = "serve: 1,000 HTTP calls, 50 clients, concurrency 4"
+    for door, results in rows.items():
+        table.add(what, f"{door} throughput", [r[0] for r in results], "calls per second",
+                  unit="calls/s")
+        table.add(what, f"{door} latency p50", [r[1] for r in results], "", "ms")
+        table.add(what, f"{door} latency p99", [r[3] for r in results], "", "ms")
+
+
 # ---- BENCHMARKS.md ----------------------------------------------------------------------
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -682,7 +745,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only",
-                    default="one,repo,pool,phases,watch,reload,saves,serve,cost,api")
+                    default="one,repo,pool,phases,watch,reload,saves,serve,front,cost,api")
     ap.add_argument("--no-sam", action="store_true")
     ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
     ap.add_argument("--no-build", action="store_true", help="use target/release as it is")
@@ -706,6 +769,8 @@ def main():
             bench_pool(table, args.rounds, work)
         if "serve" in only:
             bench_serve(table, args.rounds, work)
+        if "front" in only:
+            bench_front(table, args.rounds, work)
         if "watch" in only:
             bench_watch(table, args.rounds, work)
         if "reload" in only:

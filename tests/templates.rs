@@ -300,7 +300,7 @@ fn init_template_writes_a_suite_per_function_whose_smoke_cases_pass() {
     assert_eq!(written, ["Consume.yaml", "GetItem.yaml", "Nightly.yaml"]);
     let api = std::fs::read_to_string(cases.join("GetItem.yaml")).unwrap();
     assert!(
-        api.contains("event_template: apigw-v1\n    event: {httpMethod: GET, path: \"/items/1\""),
+        api.contains("request: {api: rest, method: GET, path: \"/items/1\"}"),
         "{api}"
     );
     // Each handler fails on any event but its source's: they pass as written.

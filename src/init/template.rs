@@ -1,6 +1,6 @@
 //! `lambda-ci init --template PATH`: one suite per function of a template, naming its resource,
-//! with one smoke case made from the sample event of its first event source (an `Api` event →
-//! an API Gateway request for that path and method, `SQS` → an SQS batch, ...).
+//! with one smoke case made from its first event source (an `Api` event → a request to that
+//! route, `SQS` → the sample SQS batch, ...).
 
 use std::io::Write;
 use std::path::Path;
@@ -95,10 +95,12 @@ fn resource_node(found: &locate::Found) -> Option<Node> {
         .map(|(_, r)| r.clone())
 }
 
-/// A case: its name, and the lines under it (`event_template`, `event`).
+/// A case: its name, and the lines under it (`event_template`, `event`, `request`).
 struct Smoke {
     name: String,
     lines: Vec<String>,
+    /// A request through a front door, whose checks speak of the HTTP response.
+    request: bool,
 }
 
 fn text_at(node: Option<&Node>) -> Option<String> {
@@ -127,49 +129,35 @@ fn smoke_case(resource: Option<Node>) -> Smoke {
         .and_then(|p| entry(p, "FunctionUrlConfig"))
         .is_some();
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let http = |template: &str, method_key: &str| {
+    // A front door's case is a request to the route, judged as the HTTP response.
+    let request = |api: &str| {
         let path = prop("Path").unwrap_or_else(|| "/".into());
         let method = prop("Method")
             .unwrap_or_else(|| "get".into())
             .to_uppercase();
-        let method = if method == "ANY" || method == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
+        let method = if method == "ANY" || method == "*" {
             "GET".into()
         } else {
             method
         };
-        let (concrete, params) = fill(&path);
-        let mut event = if method_key == "httpMethod" {
-            format!(
-                "{{httpMethod: {method}, path: {}, resource: {}",
-                quote(&concrete),
-                quote(&path)
-            )
-        } else {
-            format!(
-                "{{rawPath: {}, requestContext: {{http: {{method: {method}, path: {}}}}}",
-                quote(&concrete),
-                quote(&concrete)
-            )
-        };
-        if !params.is_empty() {
-            event.push_str(&format!(", pathParameters: {{{params}}}"));
-        }
-        event.push('}');
+        let (concrete, _) = fill(&path);
         Smoke {
             name: format!("answers {method} {path}"),
-            lines: vec![
-                format!("event_template: {template}"),
-                format!("event: {event}"),
-            ],
+            lines: vec![format!(
+                "request: {{api: {api}, method: {method}, path: {}}}",
+                quote(&concrete)
+            )],
+            request: true,
         }
     };
     let sample = |template: &str, what: &str| Smoke {
         name: format!("handles {what}"),
         lines: vec![format!("event_template: {template}")],
+        request: false,
     };
     match kind.as_deref() {
-        Some("Api") => http("apigw-v1", "httpMethod"),
-        Some("HttpApi") => http("apigw-v2", "http"),
+        Some("Api") => request("rest"),
+        Some("HttpApi") => request("http"),
         Some("SQS") => sample("sqs", "an SQS batch"),
         Some("SNS") => sample("sns", "an SNS notification"),
         Some("S3") => sample("s3-put", "an S3 notification"),
@@ -179,10 +167,15 @@ fn smoke_case(resource: Option<Node>) -> Smoke {
         }
         Some("DynamoDB") => sample("dynamodb", "a DynamoDB Streams record"),
         Some("Kinesis") => sample("kinesis", "a Kinesis record"),
-        _ if url => sample("function-url", "a function URL request"),
+        _ if url => Smoke {
+            name: "answers a request to its function URL".into(),
+            lines: vec!["request: {api: url, path: /}".into()],
+            request: true,
+        },
         _ => Smoke {
             name: "answers an empty event".into(),
             lines: vec!["event: {}".into()],
+            request: false,
         },
     }
 }
@@ -222,6 +215,15 @@ fn render(template: &str, address: &str, smoke: &Smoke) -> String {
     );
     for line in &smoke.lines {
         text.push_str(&format!("    {line}\n"));
+    }
+    if smoke.request {
+        text.push_str(
+            "    # Without `expect:` a case passes when the front door passes the function's answer on\n\
+             \x20   # (no error of its own). Say what must come back once you know, for example:\n\
+             \x20   # expect:\n\
+             \x20   #   status: 200\n",
+        );
+        return text;
     }
     text.push_str(
         "    # Without `expect:` a case passes when the invocation succeeds (no error, no timeout).\n\

@@ -278,7 +278,7 @@ impl Runner {
             }
         };
         let judgement = judge::judge(&case.expect, evidence, mode);
-        let mut verdict = judge::front::explained(judgement.verdict, own);
+        let mut verdict = judge::front::explained(judgement.verdict, own, &case.expect);
         if let Some(trigger) = suite.function.edge {
             verdict = judge::edge::response_limit(trigger, &invocation.outcome, verdict);
         }
