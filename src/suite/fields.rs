@@ -123,6 +123,50 @@ impl Ctx<'_> {
         Some(Fields { entries })
     }
 
+    /// Which one of `keys` `f` gives, if any; giving two is an error at the second.
+    pub(super) fn exclusive(
+        &mut self,
+        f: &Fields,
+        keys: &[&'static str],
+    ) -> Result<Option<&'static str>, ()> {
+        let given: Vec<&'static str> = keys
+            .iter()
+            .copied()
+            .filter(|k| f.get(k).is_some())
+            .collect();
+        if let [first, second, ..] = given.as_slice() {
+            let pos = f.key(second).map(|k| k.pos);
+            self.error(
+                pos,
+                format!("`{first}` and `{second}` are exclusive"),
+                Some("keep one of them".into()),
+            );
+            return Err(());
+        }
+        Ok(given.first().copied())
+    }
+
+    /// The value of `key`, which `f` (the mapping `node`) must give; its absence is an error
+    /// at the mapping, with `hint`.
+    pub(super) fn required<'n>(
+        &mut self,
+        f: &Fields<'n>,
+        node: &Node,
+        key: &str,
+        what: &str,
+        hint: &str,
+    ) -> Option<&'n Node> {
+        let found = f.get(key);
+        if found.is_none() {
+            self.error(
+                Some(node.pos),
+                format!("{what} without `{key}`"),
+                Some(hint.into()),
+            );
+        }
+        found
+    }
+
     pub(super) fn string(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.value {
             Value::String(s) if !s.is_empty() => Some(s.clone()),

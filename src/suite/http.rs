@@ -112,14 +112,8 @@ impl Ctx<'_> {
         if let Some(t) = f.get("type") {
             self.choice(t, "authorizer `type`", &[("jwt", ())])?;
         }
-        let Some(issuer) = f.get("issuer") else {
-            self.error(
-                Some(node.pos),
-                "a JWT `authorizer` without `issuer`",
-                Some("the `iss` its tokens carry, e.g. `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCd`".into()),
-            );
-            return None;
-        };
+        let what = "a JWT `authorizer`";
+        let issuer = self.required(&f, node, "issuer", what, "the `iss` its tokens carry, e.g. `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCd`")?;
         let issuer = self.string(issuer, "authorizer `issuer`")?;
         let audience = match f.get("audience") {
             Some(a) => self.string_list(a, "authorizer `audience`")?,
@@ -138,14 +132,7 @@ impl Ctx<'_> {
             }
             None => "Authorization".to_string(),
         };
-        let Some(jwks_node) = f.get("jwks") else {
-            self.error(
-                Some(node.pos),
-                "a JWT `authorizer` without `jwks`",
-                Some("name a file holding the issuer's JSON Web Key Set (what its `jwks_uri` serves), relative to this file".into()),
-            );
-            return None;
-        };
+        let jwks_node = self.required(&f, node, "jwks", what, "name a file holding the issuer's JSON Web Key Set (what its `jwks_uri` serves), relative to this file")?;
         let path = self.file(jwks_node, "authorizer `jwks`")?;
         self.inputs
             .push(std::path::absolute(&path).unwrap_or_else(|_| path.clone()));
@@ -222,14 +209,7 @@ impl Ctx<'_> {
 
     fn route(&mut self, node: &Node) -> Option<Route> {
         let f = self.fields(node, "a route of `http`", KEYS)?;
-        let Some(api_node) = f.get("api") else {
-            self.error(
-                Some(node.pos),
-                "a route of `http` without `api`",
-                Some("say which front door: `api: rest` (API Gateway REST API, payload 1.0), `api: http` (HTTP API, payload 2.0) or `api: url` (function URL)".into()),
-            );
-            return None;
-        };
+        let api_node = self.required(&f, node, "api", "a route of `http`", "say which front door: `api: rest` (API Gateway REST API, payload 1.0), `api: http` (HTTP API, payload 2.0) or `api: url` (function URL)")?;
         let api = self.choice(api_node, "`api`", Api::NAMED)?;
         let (refused, words) = match api {
             Api::Url => (NOT_URL, "a function URL answers every method and path"),

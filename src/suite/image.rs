@@ -14,19 +14,7 @@ impl Ctx<'_> {
         node: &Node,
         f: &Fields,
     ) -> Option<(String, bool, Option<Build>)> {
-        let given: Vec<&str> = ["runtime", "image", "build"]
-            .into_iter()
-            .filter(|k| f.get(k).is_some())
-            .collect();
-        if given.len() > 1 {
-            let pos = f.key(given[1]).map(|k| k.pos);
-            self.error(
-                pos,
-                format!("`{}` and `{}` are exclusive", given[0], given[1]),
-                Some("keep one of them".into()),
-            );
-            return None;
-        }
+        self.exclusive(f, &["runtime", "image", "build"]).ok()?;
         if let Some(b) = f.get("build") {
             let build = self.build(b)?;
             let shown = format!(

@@ -238,19 +238,8 @@ impl Ctx<'_> {
         f: &Fields<'_>,
         headers: &mut Vec<(String, String)>,
     ) -> Option<Vec<u8>> {
-        let given: Vec<&str> = ["body", "body_base64", "body_file"]
-            .into_iter()
-            .filter(|k| f.get(k).is_some())
-            .collect();
-        if given.len() > 1 {
-            let pos = f.key(given[1]).map(|k| k.pos);
-            self.error(
-                pos,
-                format!("`{}` and `{}` are exclusive", given[0], given[1]),
-                Some("keep one of them".into()),
-            );
-            return None;
-        }
+        self.exclusive(f, &["body", "body_base64", "body_file"])
+            .ok()?;
         let typed = |headers: &mut Vec<(String, String)>, t: &str| {
             if gateway::header_value(headers, "content-type").is_none() {
                 headers.push(("Content-Type".into(), t.into()));
