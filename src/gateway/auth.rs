@@ -1,7 +1,7 @@
 //! Authorizers a front door runs before it invokes the function: an HTTP API's JWT authorizer
-//! (issuer, audience, the signing keys, scopes), which lets a request through with its claims
-//! in `requestContext.authorizer` or answers 401/403 itself; and an identity a case injects in
-//! place of a real authorizer.
+//! and a REST API's Cognito user-pool authorizer (issuer, audience, the signing keys, scopes),
+//! which let a request through with its claims in `requestContext.authorizer` or answer 401/403
+//! themselves; and an identity a case injects in place of a real authorizer.
 
 use serde_json::{Map, Value, json};
 
@@ -10,7 +10,10 @@ use super::{Api, HttpResponse, Payload, Request, Route};
 /// An authorizer of a route.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Authorizer {
+    /// An HTTP API's JWT authorizer.
     Jwt(Jwt),
+    /// A REST API's Cognito user-pool authorizer: the same checks on the pool's tokens.
+    Cognito(Jwt),
 }
 
 /// A JWT authorizer, as an HTTP API runs it.
@@ -47,7 +50,7 @@ fn refused(status: u16, why: String) -> HttpResponse {
             ("www-authenticate".into(), challenge),
         ],
         body: body.as_bytes().to_vec(),
-        own: Some(format!("its JWT authorizer refused the request: {why}")),
+        own: Some(format!("its authorizer refused the request: {why}")),
     }
 }
 
@@ -58,8 +61,10 @@ pub fn authorize(
     request: &Request,
     now: u64,
 ) -> Result<Option<Value>, HttpResponse> {
-    let Some(Authorizer::Jwt(jwt)) = &route.authorizer else {
-        return Ok(None);
+    let (jwt, cognito) = match &route.authorizer {
+        None => return Ok(None),
+        Some(Authorizer::Jwt(jwt)) => (jwt, false),
+        Some(Authorizer::Cognito(jwt)) => (jwt, true),
     };
     let Some(raw) = request.header(&jwt.header) else {
         return Err(refused(401, format!("no `{}` header", jwt.header)));
@@ -68,18 +73,22 @@ pub fn authorize(
     let claims = verify(jwt, token, now).map_err(|why| refused(401, why))?;
     let held = scopes(&claims);
     if !jwt.scopes.is_empty() && !jwt.scopes.iter().any(|s| held.contains(s)) {
+        // A REST API answers a missing scope as it answers a bad token.
         let mut r = refused(
-            403,
+            if cognito { 401 } else { 403 },
             format!(
                 "the token holds none of the route's scopes ({})",
                 jwt.scopes.join(", ")
             ),
         );
         r.own = Some(format!(
-            "its JWT authorizer refused the request: the token holds none of the route's scopes ({})",
+            "its authorizer refused the request: the token holds none of the route's scopes ({})",
             jwt.scopes.join(", ")
         ));
         return Err(r);
+    }
+    if cognito {
+        return Ok(Some(json!({"claims": claims_as_rest_text(&claims)})));
     }
     let scopes = if held.is_empty() {
         Value::Null
@@ -172,11 +181,33 @@ fn claims_as_text(claims: &Map<String, Value>) -> Value {
     )
 }
 
+/// Claims as a REST API's Cognito authorizer passes them on: as text, its times (`exp`,
+/// `iat`, `auth_time`) written as dates (`Sat Mar 14 12:00:00 UTC 2026`).
+fn claims_as_rest_text(claims: &Map<String, Value>) -> Value {
+    let Value::Object(mut text) = claims_as_text(claims) else {
+        return Value::Null;
+    };
+    for time in ["exp", "iat", "auth_time"] {
+        let date = claims
+            .get(time)
+            .and_then(Value::as_i64)
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0));
+        if let Some(date) = date {
+            text.insert(
+                time.into(),
+                json!(date.format("%a %b %d %H:%M:%S UTC %Y").to_string()),
+            );
+        }
+    }
+    Value::Object(text)
+}
+
 /// `requestContext.authorizer` for an identity a case injects instead of running the route's
 /// authorizer: a REST API's (or payload 1.0's) context as it is, an HTTP API's under `jwt`
 /// (as claims) or `lambda`, a function URL's under `iam`.
 pub fn injected(route: &Route, context: &Value) -> Value {
     match (route.api, route.payload, &route.authorizer) {
+        (Api::Rest, _, Some(Authorizer::Cognito(_))) => json!({"claims": context}),
         (Api::Rest, _, _) | (_, Payload::V1, None) => context.clone(),
         (Api::Url, _, _) => json!({"iam": context}),
         (_, _, Some(Authorizer::Jwt(_))) => {

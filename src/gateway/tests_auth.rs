@@ -113,3 +113,28 @@ fn an_injected_identity_takes_each_front_doors_shape() {
     let event = with_authorizer(json!({"requestContext": {"stage": "x"}}), json!({"a": 1}));
     assert_eq!(event["requestContext"]["authorizer"], json!({"a": 1}));
 }
+
+#[test]
+fn a_rest_apis_cognito_authorizer_passes_claims_with_dates_and_refuses_with_401() {
+    let mut r = route(&["orders/read"]);
+    r.api = Api::Rest;
+    let Some(Authorizer::Jwt(jwt)) = r.authorizer.take() else {
+        panic!("the route has a JWT authorizer");
+    };
+    r.authorizer = Some(Authorizer::Cognito(jwt));
+    let passed = authorize(&r, &with(&token(good())), NOW).unwrap().unwrap();
+    assert_eq!(passed["claims"]["sub"], "user-1");
+    assert_eq!(passed["claims"]["exp"], "Fri Jan 15 08:01:00 UTC 2027");
+    let mut unscoped = good();
+    unscoped["scope"] = json!("profile");
+    assert_eq!(
+        authorize(&r, &with(&token(unscoped)), NOW)
+            .unwrap_err()
+            .status,
+        401
+    );
+    assert_eq!(
+        injected(&r, &json!({"sub": "x"})),
+        json!({"claims": {"sub": "x"}})
+    );
+}

@@ -208,6 +208,7 @@ impl Server {
                 Err(e) => return Err(Error::Usage(listen_error(&address, &e))),
             };
             let port = listener.local_addr().map_or(next, |a| a.port());
+            self.say_shadowed(&with_api);
             for f in &with_api {
                 for r in routes(f).iter().filter(|r| r.api != gateway::Api::Url) {
                     self.printer
@@ -245,6 +246,30 @@ impl Server {
             next = if next == 0 { 0 } else { port + 1 };
         }
         Ok(tasks)
+    }
+
+    /// Warns of a route that several APIs (or functions) declare: on the one port, the first
+    /// declared answers it.
+    fn say_shadowed(&self, functions: &[&Arc<Function>]) {
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for f in functions {
+            for r in f
+                .suite()
+                .function
+                .http
+                .iter()
+                .filter(|r| r.api != gateway::Api::Url)
+            {
+                let key = r.key();
+                let owner = format!("{} of {}", r.label(), f.name);
+                match seen.iter().find(|(k, o)| *k == key && *o != owner) {
+                    Some((_, first)) => self.printer.line(&format!(
+                        "warning: {key} is declared by {first} and by {owner}: on the one API port, {first} answers it"
+                    )),
+                    None => seen.push((key, owner)),
+                }
+            }
+        }
     }
 
     /// The guard of a front door on `port`: the Invoke API's, also letting through the browser

@@ -107,12 +107,36 @@ impl Ctx<'_> {
 
     /// `authorizer: {type: jwt, issuer, audience, jwks, identity_source, scopes}`: the JWKS
     /// file is read now, relative to the suite.
-    fn authorizer(&mut self, node: &Node) -> Option<crate::gateway::Authorizer> {
+    fn authorizer(&mut self, node: &Node, api: Api) -> Option<crate::gateway::Authorizer> {
         let f = self.fields(node, "`authorizer`", AUTHORIZER_KEYS)?;
+        // An HTTP API's token authorizer is a JWT one, a REST API's a Cognito user pool's.
+        let (kind, other) = match api {
+            Api::Rest => ("cognito", "jwt"),
+            _ => ("jwt", "cognito"),
+        };
         if let Some(t) = f.get("type") {
-            self.choice(t, "authorizer `type`", &[("jwt", ())])?;
+            let given = self.string(t, "authorizer `type`")?;
+            if given != kind {
+                let hint = if given == other {
+                    format!(
+                        "a `{other}` authorizer belongs on `api: {}`",
+                        if other == "jwt" { "http" } else { "rest" }
+                    )
+                } else {
+                    format!("a {} route takes `type: {kind}`", api.describe())
+                };
+                self.error(
+                    Some(t.pos),
+                    format!(
+                        "a {} route cannot have a `{given}` authorizer",
+                        api.describe()
+                    ),
+                    Some(hint),
+                );
+                return None;
+            }
         }
-        let what = "a JWT `authorizer`";
+        let what = "a token `authorizer`";
         let issuer = self.required(&f, node, "issuer", what, "the `iss` its tokens carry, e.g. `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCd`")?;
         let issuer = self.string(issuer, "authorizer `issuer`")?;
         let audience = match f.get("audience") {
@@ -155,13 +179,17 @@ impl Ctx<'_> {
                 return None;
             }
         };
-        Some(crate::gateway::Authorizer::Jwt(crate::gateway::Jwt {
+        let jwt = crate::gateway::Jwt {
             issuer,
             audience,
             jwks,
             header,
             scopes,
-        }))
+        };
+        Some(match api {
+            Api::Rest => crate::gateway::Authorizer::Cognito(jwt),
+            _ => crate::gateway::Authorizer::Jwt(jwt),
+        })
     }
 
     /// `cors: true` (every origin, method and header) or its settings.
@@ -302,18 +330,15 @@ impl Ctx<'_> {
             route.cors = Some(self.cors(c)?);
         }
         if let Some(a) = f.get("authorizer") {
-            if api != Api::Http {
+            if api == Api::Url {
                 self.error(
                     Some(a.pos),
-                    format!(
-                        "a JWT `authorizer` is an HTTP API's, not a {}'s",
-                        api.describe()
-                    ),
-                    Some("give the route `api: http`".into()),
+                    "a function URL has no authorizer: its `auth` is NONE or AWS_IAM",
+                    Some("put the route behind `api: http` (a JWT authorizer) or `api: rest` (a Cognito user-pool authorizer)".into()),
                 );
                 return None;
             }
-            route.authorizer = Some(self.authorizer(a)?);
+            route.authorizer = Some(self.authorizer(a, api)?);
         }
         ok.then_some(route)
     }
