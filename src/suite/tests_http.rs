@@ -197,3 +197,30 @@ fn cors_is_the_apis_and_a_preflight_is_answered_without_the_function() {
     .unwrap_err();
     assert_eq!(errors[0], "6: unknown field `allow_origin` in `cors`");
 }
+
+#[test]
+fn authorizers_are_checked_where_they_are_written() {
+    let errors = load(
+        "  http:
+    - {api: url, authorizer: {issuer: x, jwks: k.json}}
+    - {api: rest, path: /a, authorizer: {type: jwt, issuer: x, jwks: k.json}}
+    - {api: http, path: /b, authorizer: {issuer: x}}
+    - {api: http, path: /c, authorizer: {issuer: x, jwks: photo.bin}}
+",
+        "  - name: a\n    event: {}\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors[..3],
+        [
+            "6: a function URL has no authorizer: its `auth` is NONE or AWS_IAM",
+            "7: a REST API route cannot have a `jwt` authorizer",
+            "8: a token `authorizer` without `jwks`",
+        ]
+    );
+    assert!(
+        errors[3].starts_with("9: `jwks` ") && errors[3].contains("is not a JSON Web Key Set"),
+        "{}",
+        errors[3]
+    );
+}
