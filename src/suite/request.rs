@@ -221,6 +221,15 @@ impl Ctx<'_> {
                 Err(refusal) => (event, Some(refusal)),
             },
         };
+        // An event Lambda would refuse never reaches the function: the front door answers
+        // 413 itself, as it does in `serve`.
+        let size = serde_json::to_vec(&event).map_or(0, |v| v.len()) as u64;
+        let answered = if size > EVENT_LIMIT && answered.is_none() {
+            let why = format!("the event is {size} bytes, over Lambda's {EVENT_LIMIT}");
+            Some(gateway::own(route.route.api, gateway::Own::TooLarge, why))
+        } else {
+            answered
+        };
         let front = Front {
             route: route.route.clone(),
             request,

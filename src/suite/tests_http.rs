@@ -224,3 +224,24 @@ fn authorizers_are_checked_where_they_are_written() {
         errors[3]
     );
 }
+
+#[test]
+fn a_request_whose_event_is_over_lambdas_limit_is_the_front_doors_413() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("code")).unwrap();
+    // 5 MB of bytes are base64-encoded in the event: over 6 MB.
+    std::fs::write(dir.path().join("big.bin"), vec![0u8; 5 * 1024 * 1024]).unwrap();
+    let text = "function:\n  runtime: python3.11\n  handler: a.b\n  code: code\n  http: [{api: http, path: /up}]\ncases:\n  - name: big\n    request: {method: POST, path: /up, body_file: big.bin}\n    expect: {status: 413}\n";
+    let file = dir.path().join("s.yaml");
+    std::fs::write(&file, text).unwrap();
+    let suites = load_paths(&[file]).unwrap();
+    let answered = suites[0].cases[0]
+        .front
+        .as_ref()
+        .unwrap()
+        .answered
+        .clone()
+        .unwrap();
+    assert_eq!(answered.status, 413);
+    assert_eq!(answered.body, br#"{"message":"Request Entity Too Large"}"#);
+}
