@@ -130,22 +130,13 @@ impl Runner {
                 taps: Default::default(),
                 cold,
             };
-            // A front door that answers itself (a CORS preflight) invokes nothing.
+            // A front door that answers itself (a CORS preflight, an authorizer's refusal, a
+            // request too large) invokes nothing.
             let answered = case.front.as_ref().and_then(|f| f.answered.as_ref());
-            let invoked = match pool.problem() {
-                _ if answered.is_some() => Ok(crate::backend::Invocation {
-                    answer: None,
-                    outcome: crate::outcome::Outcome::Success {
-                        body: crate::outcome::Body::Json(serde_json::Value::Null),
-                    },
-                    logs: Vec::new(),
-                    log_lines: 0,
-                    found: vec![None; rules.len()],
-                    round_trip: std::time::Duration::ZERO,
-                    reported: Default::default(),
-                }),
-                Some(problem) => Err(problem),
-                None => match slot.invoke(self, out, request).await {
+            let invoked = match (pool.problem(), answered) {
+                (_, Some(response)) => Ok(answered_itself(response, rules.len())),
+                (Some(problem), None) => Err(problem),
+                (None, None) => match slot.invoke(self, out, request).await {
                     Ok(invocation) => Ok(invocation),
                     Err(Unserved::NoWorker(NoWorker::Stopped)) => {
                         self.cut_short(case_ref, false, out);
@@ -306,5 +297,24 @@ impl Runner {
             &shared.redactor,
         );
         (verdict, recorded)
+    }
+}
+
+/// The invocation a case's front door stands in for when it answers itself: no logs, no time,
+/// its HTTP response as the outcome reports show.
+fn answered_itself(
+    response: &crate::gateway::HttpResponse,
+    rules: usize,
+) -> crate::backend::Invocation {
+    crate::backend::Invocation {
+        answer: None,
+        outcome: crate::outcome::Outcome::Success {
+            body: crate::outcome::Body::Json(response.view()),
+        },
+        logs: Vec::new(),
+        log_lines: 0,
+        found: vec![None; rules],
+        round_trip: std::time::Duration::ZERO,
+        reported: Default::default(),
     }
 }
