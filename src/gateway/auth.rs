@@ -74,18 +74,13 @@ pub fn authorize(
     let held = scopes(&claims);
     if !jwt.scopes.is_empty() && !jwt.scopes.iter().any(|s| held.contains(s)) {
         // A REST API answers a missing scope as it answers a bad token.
-        let mut r = refused(
+        return Err(refused(
             if cognito { 401 } else { 403 },
             format!(
                 "the token holds none of the route's scopes ({})",
                 jwt.scopes.join(", ")
             ),
-        );
-        r.own = Some(format!(
-            "its authorizer refused the request: the token holds none of the route's scopes ({})",
-            jwt.scopes.join(", ")
         ));
-        return Err(r);
     }
     if cognito {
         return Ok(Some(json!({"claims": claims_as_rest_text(&claims)})));

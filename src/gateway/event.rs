@@ -99,6 +99,11 @@ impl Call {
     pub fn epoch_ms(&self) -> i64 {
         self.time.timestamp_millis()
     }
+
+    /// Seconds since the epoch, as tokens count them (`exp`, `nbf`).
+    pub fn epoch_secs(&self) -> u64 {
+        u64::try_from(self.time.timestamp()).unwrap_or(0)
+    }
 }
 
 /// The event the route `matched` sends for `request`.

@@ -148,11 +148,7 @@ pub(super) fn event(matched: &Matched<'_>, request: &Request, site: &Site, call:
         "userAgent": user_agent,
         "user": null,
     });
-    let stage_path = if route.stage == "$default" {
-        request.path.clone()
-    } else {
-        format!("/{}{}", route.stage, request.path)
-    };
+    let stage_path = route.staged(&request.path);
     let domain = site.domain(route.api);
     let mut context = json!({
         "accountId": ACCOUNT,

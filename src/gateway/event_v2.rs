@@ -9,16 +9,16 @@ use serde_json::{Value, json};
 use super::event::{ACCOUNT, Call, Site};
 use super::{Api, Matched, Request, UrlAuth};
 
-/// Values by lower-case name, repeats joined by `,` in order.
-fn joined<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
+/// Values by name, repeats joined by `,` in order.
+fn joined(pairs: impl Iterator<Item = (String, String)>) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for (k, v) in pairs {
-        out.entry(k.to_ascii_lowercase())
+        out.entry(k)
             .and_modify(|all| {
                 all.push(',');
-                all.push_str(v);
+                all.push_str(&v);
             })
-            .or_insert_with(|| v.to_string());
+            .or_insert(v);
     }
     out
 }
@@ -26,32 +26,18 @@ fn joined<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> BTreeMap<Strin
 /// The payload 2.0 event for `request` (already through the front door's headers).
 pub(super) fn event(matched: &Matched<'_>, request: &Request, site: &Site, call: &Call) -> Value {
     let route = matched.route;
-    // An HTTP API moves the cookies out of the headers; a function URL leaves them in both.
+    // Header names in lower case; an HTTP API moves the cookies out of the headers, a
+    // function URL leaves them in both.
     let headers = joined(
         request
             .headers
             .iter()
             .filter(|(k, _)| route.api == Api::Url || !k.eq_ignore_ascii_case("cookie"))
-            .map(|(k, v)| (k.as_str(), v.as_str())),
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone())),
     );
-    let query = request.query();
-    let mut query_map: BTreeMap<String, String> = BTreeMap::new();
-    for (k, v) in &query {
-        query_map
-            .entry(k.clone())
-            .and_modify(|all| {
-                all.push(',');
-                all.push_str(v);
-            })
-            .or_insert_with(|| v.clone());
-    }
+    let query_map = joined(request.query().into_iter());
     let (body, encoded) = super::event_v1::body(request, route.api, &[]);
-    // A named stage is part of the path the client sent.
-    let path = if route.stage == "$default" {
-        request.path.clone()
-    } else {
-        format!("/{}{}", route.stage, request.path)
-    };
+    let path = route.staged(&request.path);
     let route_key = route.key();
     let request_id = match route.api {
         Api::Url => call.request_id.clone(),

@@ -105,6 +105,14 @@ pub enum Payload {
 
 impl Payload {
     pub const NAMED: &[(&'static str, Payload)] = &[("1.0", Payload::V1), ("2.0", Payload::V2)];
+
+    /// The version as API Gateway writes it (`"2.0"`).
+    pub fn name(self) -> &'static str {
+        Self::NAMED
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("", |(name, _)| name)
+    }
 }
 
 /// How a function URL answers: the whole response at once, or streamed as it is written.
@@ -185,6 +193,15 @@ impl Route {
         }
     }
 
+    /// `path` as the client sent it to the API: a named stage is its first segment.
+    pub fn staged(&self, path: &str) -> String {
+        if self.stage == "$default" {
+            path.to_string()
+        } else {
+            format!("/{}{path}", self.stage)
+        }
+    }
+
     /// The route key as API Gateway writes it: `GET /orders/{id}`, `ANY /{proxy+}`,
     /// `$default`.
     pub fn key(&self) -> String {
@@ -208,11 +225,11 @@ impl Route {
             said.push_str(&format!(" {name}"));
         }
         if self.api != Api::Url {
-            let payload = match self.payload {
-                Payload::V1 => "1.0",
-                Payload::V2 => "2.0",
-            };
-            said.push_str(&format!(", stage {}, payload {payload}", self.stage));
+            said.push_str(&format!(
+                ", stage {}, payload {}",
+                self.stage,
+                self.payload.name()
+            ));
         } else if self.invoke_mode == InvokeMode::ResponseStream {
             said.push_str(", streamed");
         }

@@ -133,7 +133,7 @@ fn answered(route: &Route, request: &Request, outcome: &Outcome) -> HttpResponse
                 Ok(response) => return response,
                 Err(why) => format!(
                     "the function's response is malformed for payload {}: {why}",
-                    payload_name(route.payload)
+                    route.payload.name()
                 ),
             }
         }
@@ -157,13 +157,6 @@ fn answered(route: &Route, request: &Request, outcome: &Outcome) -> HttpResponse
         }
     };
     own(route.api, Own::Failed, why)
-}
-
-fn payload_name(p: Payload) -> &'static str {
-    match p {
-        Payload::V1 => "1.0",
-        Payload::V2 => "2.0",
-    }
 }
 
 /// A header value as the front door writes it: strings as they are, numbers and booleans
@@ -280,22 +273,19 @@ fn v1(route: &Route, request: &Request, body: &Body) -> Result<HttpResponse, Str
         Some(Value::Object(h)) => {
             for (k, v) in h {
                 let v = header_text(k, v)?;
-                let held = headers
+                if headers
                     .iter()
-                    .position(|(m, mv)| m.eq_ignore_ascii_case(k) && *mv == v);
-                if held.is_none() {
-                    // Beside the multi values of the same name, under their spelling.
-                    let at = headers
-                        .iter()
-                        .rposition(|(m, _)| m.eq_ignore_ascii_case(k))
-                        .map(|i| i + 1)
-                        .unwrap_or(headers.len());
-                    let name = at
-                        .checked_sub(1)
-                        .and_then(|i| headers.get(i))
-                        .filter(|(m, _)| m.eq_ignore_ascii_case(k))
-                        .map_or_else(|| k.clone(), |(m, _)| m.clone());
-                    headers.insert(at, (name, v));
+                    .any(|(m, mv)| m.eq_ignore_ascii_case(k) && *mv == v)
+                {
+                    continue;
+                }
+                // After the multi values of the same name, under their spelling.
+                match headers.iter().rposition(|(m, _)| m.eq_ignore_ascii_case(k)) {
+                    Some(last) => {
+                        let name = headers[last].0.clone();
+                        headers.insert(last + 1, (name, v));
+                    }
+                    None => headers.push((k.clone(), v)),
                 }
             }
         }

@@ -146,7 +146,8 @@ impl Doors {
     async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> Answer {
         let (parts, body) = request.into_parts();
         if let Err(refusal) = self.guard.check(&parts.headers) {
-            self.printer.line(&format!("warning: {}", refusal.message));
+            let said = format!("warning: {}", refusal.message);
+            self.api.say_once(&refusal.message, &said);
             let body = serde_json::json!({"message": "Forbidden"}).to_string();
             return plain(StatusCode::FORBIDDEN, body);
         }
@@ -214,29 +215,14 @@ impl Doors {
         params: std::collections::BTreeMap<String, String>,
         request: gateway::Request,
     ) -> Answer {
-        let region = function
-            .suite()
-            .function
-            .environment
-            .get("AWS_REGION")
-            .cloned()
-            .unwrap_or_else(|| "us-east-1".into());
-        let site = gateway::Site::of(
-            &function.name,
-            route.api,
-            route.api_name.as_deref(),
-            &region,
-        );
+        let site = function.suite().function.site(&route);
         let call = gateway::Call::now();
         let matched = gateway::Matched {
             route: &route,
             params,
         };
         let event = gateway::build(&matched, &request, &site, &call);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let event = match gateway::authorize(&route, &request, now) {
+        let event = match gateway::authorize(&route, &request, call.epoch_secs()) {
             Ok(Some(authorizer)) => gateway::with_authorizer(event, authorizer),
             Ok(None) => event,
             Err(refusal) => {

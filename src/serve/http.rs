@@ -105,13 +105,20 @@ impl Api {
             ),
             None => format!("lambda-ci serves: {}", names.join(", ")),
         };
-        let mut said = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
-        if said.len() < 100 && said.insert(format!("not served: {name}")) {
-            self.printer.line(&format!(
-                "warning: a call to `{name}`, which is not served; {served}"
-            ));
-        }
+        self.say_once(
+            &format!("not served: {name}"),
+            &format!("warning: a call to `{name}`, which is not served; {served}"),
+        );
         ServiceError::not_found(&name, &self.region, &served)
+    }
+
+    /// Prints `line` the first time `key` is refused (of at most 100 kinds): a client that
+    /// keeps calling cannot flood the server's output.
+    pub fn say_once(&self, key: &str, line: &str) {
+        let mut said = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        if said.len() < 100 && said.insert(key.to_string()) {
+            self.printer.line(line);
+        }
     }
 
     /// The functions served now.
@@ -134,10 +141,8 @@ impl Api {
     async fn handle(&self, request: Request<Incoming>) -> Answer {
         let (parts, body) = request.into_parts();
         if let Err(refusal) = self.guard.check(&parts.headers) {
-            let mut said = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
-            if said.len() < 100 && said.insert(refusal.message.clone()) {
-                self.printer.line(&format!("warning: {}", refusal.message));
-            }
+            let said = format!("warning: {}", refusal.message);
+            self.say_once(&refusal.message, &said);
             return refused(ServiceError::forbidden(&refusal.message));
         }
         let path = parts.uri.path().to_string();

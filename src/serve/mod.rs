@@ -188,10 +188,9 @@ impl Server {
         api: &Arc<http::Api>,
     ) -> Result<Vec<tokio::task::JoinHandle<()>>, Error> {
         let c = &self.config;
-        let routes = |f: &Function| f.suite().function.http.clone();
         let with_api: Vec<&Arc<Function>> = functions
             .iter()
-            .filter(|f| routes(f).iter().any(|r| r.api != gateway::Api::Url))
+            .filter(|f| doors_of(f, false).next().is_some())
             .collect();
         let mut tasks = Vec::new();
         let mut next = c.api_port.unwrap_or(DEFAULT_API_PORT);
@@ -210,21 +209,18 @@ impl Server {
             let port = listener.local_addr().map_or(next, |a| a.port());
             self.say_shadowed(&with_api);
             for f in &with_api {
-                for r in routes(f).iter().filter(|r| r.api != gateway::Api::Url) {
+                for r in doors_of(f, false) {
                     self.printer
                         .of(&f.name, &format!("http://{}:{port} {}", c.host, r.label()));
                 }
             }
-            let served = with_api.iter().flat_map(|f| routes(f));
-            let guard = self.door_guard(port, served.filter(|r| r.api != gateway::Api::Url));
-            let door =
-                doors::Doors::new(api.clone(), self.printer.clone(), guard, doors::Door::Api);
-            tasks.push(tokio::spawn(Arc::new(door).run(listener)));
+            let served = with_api.iter().flat_map(|f| doors_of(f, false));
+            tasks.push(self.open_door(api, listener, doors::Door::Api, served));
             next = if next == 0 { 0 } else { port + 1 };
         }
         for f in functions
             .iter()
-            .filter(|f| routes(f).iter().any(|r| r.api == gateway::Api::Url))
+            .filter(|f| doors_of(f, true).next().is_some())
         {
             // The next port, or any free one when it is taken.
             let listener = match tokio::net::TcpListener::bind(format!("{}:{next}", c.host)).await {
@@ -236,16 +232,31 @@ impl Server {
             let port = listener.local_addr().map_or(next, |a| a.port());
             self.printer
                 .of(&f.name, &format!("http://{}:{port}/ function URL", c.host));
-            let guard = self.door_guard(
-                port,
-                routes(f).into_iter().filter(|r| r.api == gateway::Api::Url),
-            );
             let door = doors::Door::Url(f.name.clone());
-            let door = doors::Doors::new(api.clone(), self.printer.clone(), guard, door);
-            tasks.push(tokio::spawn(Arc::new(door).run(listener)));
+            tasks.push(self.open_door(api, listener, door, doors_of(f, true)));
             next = if next == 0 { 0 } else { port + 1 };
         }
         Ok(tasks)
+    }
+
+    /// Serves `door` on `listener` in a task of its own, its guard letting through the browser
+    /// origins the CORS configuration of its `routes` allows, besides `--allow-origin`'s.
+    fn open_door<'r>(
+        &self,
+        api: &Arc<http::Api>,
+        listener: tokio::net::TcpListener,
+        door: doors::Door,
+        routes: impl Iterator<Item = &'r gateway::Route>,
+    ) -> tokio::task::JoinHandle<()> {
+        let c = &self.config;
+        let port = listener.local_addr().map_or(0, |a| a.port());
+        let origins = routes
+            .filter_map(|r| r.cors.as_ref())
+            .flat_map(|cors| cors.allow_origins.iter().cloned());
+        let guard = guard::Guard::new(&c.host, port, c.allow_origins.clone(), c.token.clone())
+            .with_origins(origins);
+        let door = doors::Doors::new(api.clone(), self.printer.clone(), guard, door);
+        tokio::spawn(Arc::new(door).run(listener))
     }
 
     /// Warns of a route that several APIs (or functions) declare: on the one port, the first
@@ -253,13 +264,7 @@ impl Server {
     fn say_shadowed(&self, functions: &[&Arc<Function>]) {
         let mut seen: Vec<(String, String)> = Vec::new();
         for f in functions {
-            for r in f
-                .suite()
-                .function
-                .http
-                .iter()
-                .filter(|r| r.api != gateway::Api::Url)
-            {
+            for r in doors_of(f, false) {
                 let key = r.key();
                 let owner = format!("{} of {}", r.label(), f.name);
                 match seen.iter().find(|(k, o)| *k == key && *o != owner) {
@@ -270,17 +275,6 @@ impl Server {
                 }
             }
         }
-    }
-
-    /// The guard of a front door on `port`: the Invoke API's, also letting through the browser
-    /// origins its routes' CORS configuration allows.
-    fn door_guard(&self, port: u16, routes: impl Iterator<Item = gateway::Route>) -> guard::Guard {
-        let c = &self.config;
-        let origins = routes
-            .filter_map(|r| r.cors)
-            .flat_map(|cors| cors.allow_origins);
-        guard::Guard::new(&c.host, port, c.allow_origins.clone(), c.token.clone())
-            .with_origins(origins)
     }
 
     /// Prints each function's URL, and boots them with `--warm`.
@@ -321,6 +315,15 @@ impl Server {
             }
         }
     }
+}
+
+/// `f`'s function URL routes (`url`), or its API routes.
+fn doors_of(f: &Function, url: bool) -> impl Iterator<Item = &gateway::Route> {
+    f.suite()
+        .function
+        .http
+        .iter()
+        .filter(move |r| (r.api == gateway::Api::Url) == url)
 }
 
 /// The suites to serve, one per function name: the first that declares a name serves it; and

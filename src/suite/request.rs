@@ -29,13 +29,23 @@ const KEYS: &[&str] = &[
 pub struct Front {
     pub route: Route,
     pub request: Request,
-    /// Where the front door lives, as its events and responses name it.
-    pub site: gateway::Site,
     /// The call's ids and time, which the event and the response share.
     pub call: gateway::Call,
     /// What the front door answers itself, without invoking the function (a CORS
     /// preflight).
     pub answered: Option<gateway::HttpResponse>,
+}
+
+impl Function {
+    /// Where `route`'s front door lives, as its events and responses name it: in the
+    /// function's `AWS_REGION` (default `us-east-1`), under an id derived from its name.
+    pub fn site(&self, route: &Route) -> gateway::Site {
+        let region = self
+            .environment
+            .get("AWS_REGION")
+            .map_or("us-east-1", String::as_str);
+        gateway::Site::of(&self.name, route.api, route.api_name.as_deref(), region)
+    }
 }
 
 impl Ctx<'_> {
@@ -180,32 +190,16 @@ impl Ctx<'_> {
         if let Some(route) = answering {
             let cors = route.cors.as_ref().expect("found with CORS");
             let answered = gateway::preflight(route.api, cors, &request);
-            let site = gateway::Site::of(
-                &function.name,
-                route.api,
-                route.api_name.as_deref(),
-                "us-east-1",
-            );
             let front = Front {
                 route: route.clone(),
                 request,
-                site,
                 call: gateway::Call::now(),
                 answered: Some(answered),
             };
             return Some((front, serde_json::json!({})));
         }
         let route = self.route_of(node, &request, api, &function.http)?;
-        let region = function
-            .environment
-            .get("AWS_REGION")
-            .map_or("us-east-1", String::as_str);
-        let site = gateway::Site::of(
-            &function.name,
-            route.route.api,
-            route.route.api_name.as_deref(),
-            region,
-        );
+        let site = function.site(route.route);
         let call = gateway::Call::now();
         let event = gateway::build(&route, &request, &site, &call);
         // The route's authorizer runs now: it lets the request through with its identity, or
@@ -215,7 +209,7 @@ impl Ctx<'_> {
                 let authorizer = gateway::injected(route.route, context);
                 (gateway::with_authorizer(event, authorizer), None)
             }
-            None => match gateway::authorize(route.route, &request, now()) {
+            None => match gateway::authorize(route.route, &request, call.epoch_secs()) {
                 Ok(Some(authorizer)) => (gateway::with_authorizer(event, authorizer), None),
                 Ok(None) => (event, None),
                 Err(refusal) => (event, Some(refusal)),
@@ -233,7 +227,6 @@ impl Ctx<'_> {
         let front = Front {
             route: route.route.clone(),
             request,
-            site,
             call,
             answered,
         };
@@ -393,13 +386,6 @@ impl Ctx<'_> {
             }
         }
     }
-}
-
-/// Seconds since the epoch, as tokens count them.
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn encode(text: &str) -> String {

@@ -123,17 +123,8 @@ impl Reader<'_, '_> {
         let Some(api) = api else {
             return door;
         };
-        if let Some(b) = self
-            .scope
-            .resource(api)
-            .and_then(|r| resource_parts(r).1)
-            .and_then(|p| entry(p, "BinaryMediaTypes"))
-        {
-            door.binary_media_types = self
-                .texts_of(b, "`BinaryMediaTypes`")
-                .into_iter()
-                .map(|t| t.replace("~1", "/"))
-                .collect();
+        if let Some(b) = self.property(api, "BinaryMediaTypes") {
+            door.binary_media_types = self.binary_types_of(b);
         }
         self.stage_of(
             &mut door,
@@ -153,12 +144,7 @@ impl Reader<'_, '_> {
             name: Some(api.to_string()),
             ..Door::default()
         };
-        if let Some(c) = self
-            .scope
-            .resource(api)
-            .and_then(|r| resource_parts(r).1)
-            .and_then(|p| entry(p, "CorsConfiguration"))
-        {
+        if let Some(c) = self.property(api, "CorsConfiguration") {
             door.cors = self.cors_of(c, false);
         }
         self.stage_of(
@@ -251,20 +237,10 @@ impl Reader<'_, '_> {
                     paths.first().map_or_else(Default::default, |p| p.0.pos),
                 );
                 // A SAM API names its stage itself.
-                if let Some(stage) = self
-                    .scope
-                    .resource(api_id)
-                    .and_then(|r| resource_parts(r).1)
-                    .and_then(|p| entry(p, "StageName"))
-                {
+                if let Some(stage) = self.property(api_id, "StageName") {
                     d.stage = self.text_of(stage, "`StageName`");
                 }
-                if let Some(c) = self
-                    .scope
-                    .resource(api_id)
-                    .and_then(|r| resource_parts(r).1)
-                    .and_then(|p| entry(p, "Cors"))
-                {
+                if let Some(c) = self.property(api_id, "Cors") {
                     d.cors = self.cors_of(c, true);
                 }
                 d

@@ -144,7 +144,7 @@ const CORS_KEYS: &[(&str, &str)] = &[
     ("AllowCredentials", "allow_credentials"),
 ];
 
-impl Reader<'_, '_> {
+impl<'t> Reader<'_, 't> {
     /// A CORS configuration in the suite's words: HTTP API and function URL settings (lists,
     /// `true` for every origin), or a SAM REST API's, whose values are quoted header values
     /// (`"'*'"`, `"'GET,POST'"`; a string alone is the origin).
@@ -263,6 +263,23 @@ impl Reader<'_, '_> {
         }
     }
 
+    /// Property `name` of resource `id`, if both exist.
+    pub(super) fn property(&self, id: &str, name: &str) -> Option<&'t Node> {
+        self.scope
+            .resource(id)
+            .and_then(|r| resource_parts(r).1)
+            .and_then(|p| entry(p, name))
+    }
+
+    /// An API's `BinaryMediaTypes`, with the `~1` they are written with for `/` (as the
+    /// API Gateway patch syntax, and SAM, have it) read back as `/`.
+    pub(super) fn binary_types_of(&mut self, node: &Node) -> Vec<String> {
+        self.texts_of(node, "`BinaryMediaTypes`")
+            .into_iter()
+            .map(|t| t.replace("~1", "/"))
+            .collect()
+    }
+
     /// A mapping of names to texts.
     pub(super) fn pairs_of(&mut self, node: &Node, what: &str) -> Vec<(String, String)> {
         let Value::Map(entries) = &node.value else {
@@ -351,12 +368,7 @@ impl Reader<'_, '_> {
         if kind == "Api"
             && let Some(b) = entry(&props, "BinaryMediaTypes")
         {
-            // SAM writes `/` as `~1` in binary media types.
-            door.binary_media_types = self
-                .texts_of(b, "`BinaryMediaTypes`")
-                .into_iter()
-                .map(|t| t.replace("~1", "/"))
-                .collect();
+            door.binary_media_types = self.binary_types_of(b);
         }
     }
 
