@@ -59,28 +59,12 @@ assert (r.status_code, r.text) == (502, "Internal Server Error"), r.text
 print("front doors ok")
 "#;
 
-/// The port a front door was printed at: `http://127.0.0.1:PORT` before `what`.
-fn printed_port(printed: &str, what: &str) -> u16 {
-    let line = printed
-        .lines()
-        .find(|l| l.contains(what) && l.contains("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no `{what}` line in:\n{printed}"));
-    let after = line.split("http://127.0.0.1:").nth(1).unwrap();
-    after
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn routes_and_a_function_url_answer_real_clients_as_each_front_door_does() {
     let suite = fixture("front-doors/serve.yaml");
     let api_port = free_port();
     let mut server = Server::start(&[suite.to_str().unwrap(), "--api-port", &api_port.to_string()]);
-    let printed = server.printed();
-    let url_port = printed_port(&printed, "function URL");
+    let url_port = server.printed_port("function URL");
     let out = std::process::Command::new("python3")
         .args(["-c", CLIENT])
         .env("API", format!("http://127.0.0.1:{api_port}"))

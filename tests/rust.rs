@@ -9,6 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::serve::Server;
 use common::*;
 use serde_json::Value;
 
@@ -176,6 +177,67 @@ fn serve_streams_a_response_to_boto3_chunk_by_chunk() {
     assert!(complete.get("ErrorCode").is_none(), "{complete}");
     assert!(complete["LogResult"].as_str().is_some(), "{complete}");
     assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
+}
+
+/// A client of a streamed function URL: the status, the headers, and each piece with when it
+/// came (ms after the request).
+const URL_CLIENT: &str = r#"
+import json, os, time, requests
+start = time.monotonic()
+r = requests.get(os.environ["URL"] + "/report?chunks=3&gap_ms=400", stream=True)
+print(json.dumps({"status": r.status_code, "headers": dict(r.headers)}), flush=True)
+for piece in r.iter_content(chunk_size=None):
+    print(json.dumps({"piece": piece.decode(), "at": (time.monotonic() - start) * 1000}), flush=True)
+"#;
+
+#[test]
+fn a_streamed_function_url_sends_its_prelude_as_the_head_and_each_piece_as_it_comes() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = function("stream", dir.path());
+    let suite = write_suite(
+        dir.path(),
+        "url-stream",
+        ("provided.al2023", &code),
+        "  handler: bootstrap\n  http:\n    - {api: url, invoke_mode: RESPONSE_STREAM}\n",
+        "  - name: streams through its URL\n    request: {path: /report, query: {chunks: \"3\", gap_ms: \"300\"}}\n    expect:\n      status: 201\n      headers: {content-type: text/plain, set-cookie: streamed=yes}\n      body: \"chunk 1\\nchunk 2\\nchunk 3\\n\"\n      stream: {min_chunks: 3}\n",
+    );
+    let out = run(std::slice::from_ref(&suite), &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_summary(&text, "1 passed, 0 failed");
+
+    let server = Server::start(&[suite.to_str().unwrap(), "--api-port", "0"]);
+    let url = format!("http://127.0.0.1:{}", server.printed_port("function URL"));
+    let out = Command::new("python3")
+        .args(["-c", URL_CLIENT])
+        .env("URL", url)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["status"], 201, "{text}");
+    assert_eq!(lines[0]["headers"]["content-type"], "text/plain", "{text}");
+    assert_eq!(lines[0]["headers"]["set-cookie"], "streamed=yes", "{text}");
+    let pieces = &lines[1..];
+    let joined: String = pieces
+        .iter()
+        .map(|p| p["piece"].as_str().unwrap())
+        .collect();
+    assert_eq!(joined, "chunk 1\nchunk 2\nchunk 3\n", "{text}");
+    // The client read the pieces as the handler wrote them, 400 ms apart.
+    let at = |i: usize| pieces[i]["at"].as_f64().unwrap();
+    assert!(pieces.len() >= 3, "{text}");
+    assert!(at(pieces.len() - 1) - at(0) >= 600.0, "{text}");
+    let printed = server.printed();
+    assert!(
+        printed.contains("GET /report → function URL 201"),
+        "{printed}"
+    );
+    assert!(printed.contains("(streamed)"), "{printed}");
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod own;
 mod request;
 mod respond;
 mod route;
+mod stream;
 
 #[cfg(test)]
 mod tests_auth;
@@ -26,8 +27,9 @@ pub use cors::{Cors, decorate, is_preflight, preflight};
 pub use event::{Call, Site, build};
 pub use own::{Own, own};
 pub use request::{Request, header_value};
-pub use respond::{HttpResponse, respond};
+pub use respond::{HttpResponse, respond, stamp};
 pub use route::{Matched, Method, PathTemplate, Refusal, Segment, best, matching};
+pub use stream::{Head, PRELUDE_WITHIN, head as stream_head};
 
 use std::collections::BTreeMap;
 
@@ -191,6 +193,12 @@ impl Route {
             cors: None,
             authorizer: None,
         }
+    }
+
+    /// Whether the function's response is passed on as it is written: a function URL in
+    /// `RESPONSE_STREAM` mode.
+    pub fn streams(&self) -> bool {
+        self.api == Api::Url && self.invoke_mode == InvokeMode::ResponseStream
     }
 
     /// `path` as the client sent it to the API: a named stage is its first segment.

@@ -67,7 +67,7 @@ impl HttpResponse {
         })
     }
 
-    fn set_default(&mut self, name: &str, value: &str) {
+    pub(super) fn set_default(&mut self, name: &str, value: &str) {
         if super::header_value(&self.headers, name).is_none() {
             self.headers.push((name.to_string(), value.to_string()));
         }
@@ -75,7 +75,8 @@ impl HttpResponse {
 }
 
 /// What the front door of `route` returns to `request` for `outcome`, which took `took`, of a
-/// function whose timeout is `timeout_s`.
+/// function whose timeout is `timeout_s`; `streamed` when lambda-ci's agent read the response
+/// as a stream.
 pub fn respond(
     route: &Route,
     request: &Request,
@@ -83,6 +84,7 @@ pub fn respond(
     took: Option<Duration>,
     timeout_s: u32,
     call: &Call,
+    streamed: bool,
 ) -> HttpResponse {
     let waited = route.api.integration_timeout_ms();
     let past = |ms: u64| took.is_some_and(|t| t.as_millis() as u64 > ms);
@@ -97,8 +99,16 @@ pub fn respond(
                 ms / 1000
             ),
         ),
-        _ => answered(route, request, outcome),
+        _ => answered(route, request, outcome, streamed),
     };
+    stamp(route, request, call, &mut response);
+    response.set_default("Content-Length", &response.body.len().to_string());
+    response
+}
+
+/// What the front door adds to every response it passes on: its ids, and the CORS headers
+/// its configuration sets.
+pub fn stamp(route: &Route, request: &Request, call: &Call, response: &mut HttpResponse) {
     let ids: Vec<(&str, String)> = match route.api {
         Api::Rest => vec![
             ("x-amzn-RequestId", call.request_id.clone()),
@@ -115,15 +125,16 @@ pub fn respond(
         response.set_default(name, &value);
     }
     if let Some(cors) = &route.cors {
-        super::cors::decorate(route.api, cors, request, &mut response);
+        super::cors::decorate(route.api, cors, request, response);
     }
-    response.set_default("Content-Length", &response.body.len().to_string());
-    response
 }
 
 /// What the function's outcome becomes when it finished in time.
-fn answered(route: &Route, request: &Request, outcome: &Outcome) -> HttpResponse {
+fn answered(route: &Route, request: &Request, outcome: &Outcome, streamed: bool) -> HttpResponse {
     let why = match outcome {
+        Outcome::Success { body } if route.streams() => {
+            return super::stream::whole(body, streamed);
+        }
         Outcome::Success { body } => {
             let read = match route.payload {
                 Payload::V1 => v1(route, request, body),

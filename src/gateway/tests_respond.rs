@@ -24,6 +24,7 @@ fn answer(route: &Route, request: &Request, returned: Value) -> HttpResponse {
         Some(Duration::from_millis(5)),
         3,
         &Call::now(),
+        false,
     )
 }
 
@@ -182,6 +183,7 @@ fn function_errors_and_timeouts_get_each_front_doors_own_answer() {
             Some(Duration::from_millis(took)),
             timeout,
             &call,
+            false,
         );
         (
             r.status,

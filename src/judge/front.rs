@@ -21,11 +21,13 @@ pub struct Own {
 /// The outcome as the checks of a case sent through `front` read it: the HTTP response, as
 /// an HTTP-style object. Outcomes no front door turns into a response (no answer at all, the
 /// container gone) stay as they are, to be reported as the infrastructure problems they are.
+/// `streamed` when lambda-ci's agent read the response as a stream.
 pub fn response(
     front: &Front,
     outcome: &Outcome,
     took: Option<Duration>,
     timeout_s: u32,
+    streamed: bool,
 ) -> (Outcome, Option<Own>) {
     if super::error::infrastructure(outcome).is_some() {
         return (outcome.clone(), None);
@@ -39,6 +41,7 @@ pub fn response(
             took,
             timeout_s,
             &front.call,
+            streamed,
         ),
     };
     let own = http.own.clone().map(|why| Own {

@@ -244,6 +244,7 @@ impl Runner {
                     &invocation.outcome,
                     invocation.reported.duration,
                     suite.function.timeout,
+                    invocation.reported.stream.is_some(),
                 );
                 (std::borrow::Cow::Owned(seen), own)
             }

@@ -20,6 +20,8 @@ use super::print::Printer;
 use crate::gateway::{self, Api as Kind, HttpResponse, Own};
 use crate::suite::InvokeContext;
 
+mod streamed;
+
 /// The most bytes of a request body API Gateway takes; a function URL takes Lambda's 6 MB.
 const API_BODY_LIMIT: usize = 10 * 1024 * 1024;
 const URL_BODY_LIMIT: usize = 6 * 1024 * 1024;
@@ -235,6 +237,13 @@ impl Doors {
             return self.too_large(&function, &route, &request);
         }
         let (reply, answered) = oneshot::channel();
+        let (pieces, streamed) = match route.streams() {
+            true => {
+                let (pieces, streamed) = tokio::sync::mpsc::unbounded_channel();
+                (Some(pieces), Some(streamed))
+            }
+            false => (None, None),
+        };
         let queued = Call {
             payload,
             context: InvokeContext {
@@ -242,7 +251,7 @@ impl Doors {
                 trace_id: Some(call.trace_id.clone()),
             },
             tap: Some(self.printer.tap(&function.name)),
-            pieces: None,
+            pieces,
             reply,
         };
         let started = Instant::now();
@@ -250,25 +259,27 @@ impl Doors {
             let body = serde_json::json!({"message": "Too Many Requests"}).to_string();
             return plain(StatusCode::TOO_MANY_REQUESTS, body);
         }
-        let timeout_s = function.timeout().as_secs() as u32;
-        let response = match answered.await {
-            Ok(Ok(invocation)) => gateway::respond(
-                &route,
-                &request,
-                &invocation.outcome,
-                invocation.reported.duration,
-                timeout_s,
-                &call,
-            ),
-            Ok(Err(why)) => gateway::own(route.api, Own::Failed, why),
-            Err(_) => gateway::own(route.api, Own::Failed, "the server is stopping".into()),
+        let asked = Asked {
+            route,
+            request,
+            call,
+            started,
         };
-        self.say(&function, &route, &request, &response, Some(started));
+        if let Some(streamed) = streamed {
+            return self.stream(function, asked, streamed, answered).await;
+        }
+        let response = asked.response(&function, answered).await;
+        self.say(
+            &function,
+            &asked.route,
+            &asked.request,
+            &response,
+            Some(started),
+        );
         answer(response)
     }
 
-    /// The call's line: the request, the route it reached, the status, and why the front
-    /// door answered on its own when it did.
+    /// Prints the call's line.
     fn say(
         &self,
         f: &Function,
@@ -277,25 +288,69 @@ impl Doors {
         response: &HttpResponse,
         started: Option<Instant>,
     ) {
-        let path = crate::report::visible(&request.path);
-        let mut line = format!(
-            "{} {path} → {} {}",
-            request.method,
-            route.label(),
-            response.status
-        );
-        if let Some(started) = started {
-            line.push_str(&format!(
-                " in {:.1} ms",
-                started.elapsed().as_secs_f64() * 1000.0
-            ));
-        }
-        if let Some(own) = &response.own {
-            line.push_str(&format!(" ({})", crate::report::visible(own)));
-        }
-        self.printer.of(&f.name, &line);
+        self.printer
+            .of(&f.name, &line(route, request, response, started));
     }
 }
+
+/// The call's line: the request, the route it reached, the status, and why the front door
+/// answered on its own when it did.
+fn line(
+    route: &gateway::Route,
+    request: &gateway::Request,
+    response: &HttpResponse,
+    started: Option<Instant>,
+) -> String {
+    let path = crate::report::visible(&request.path);
+    let mut line = format!(
+        "{} {path} → {} {}",
+        request.method,
+        route.label(),
+        response.status
+    );
+    if let Some(started) = started {
+        line.push_str(&format!(
+            " in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        ));
+    }
+    if let Some(own) = &response.own {
+        line.push_str(&format!(" ({})", crate::report::visible(own)));
+    }
+    line
+}
+
+/// A request on its way through a front door: the route it reached, the call's ids, and when
+/// it was queued.
+struct Asked {
+    route: gateway::Route,
+    request: gateway::Request,
+    call: gateway::Call,
+    started: Instant,
+}
+
+impl Asked {
+    /// The response the front door returns once the invocation ended.
+    async fn response(&self, function: &Function, answered: Answered) -> HttpResponse {
+        let timeout_s = function.timeout().as_secs() as u32;
+        match answered.await {
+            Ok(Ok(invocation)) => gateway::respond(
+                &self.route,
+                &self.request,
+                &invocation.outcome,
+                invocation.reported.duration,
+                timeout_s,
+                &self.call,
+                invocation.reported.stream.is_some(),
+            ),
+            Ok(Err(why)) => gateway::own(self.route.api, Own::Failed, why),
+            Err(_) => gateway::own(self.route.api, Own::Failed, "the server is stopping".into()),
+        }
+    }
+}
+
+/// How an invocation queued on a function ends.
+type Answered = oneshot::Receiver<Result<crate::backend::Invocation, String>>;
 
 /// A header name as HTTP/1.1 clients write it (`Content-Type`): the server reads names in
 /// lower case, and a REST API passes on the case a client sent.
@@ -316,16 +371,20 @@ fn title_case(name: &str) -> String {
 fn answer(response: HttpResponse) -> Answer {
     let mut out = Response::new(Full::new(Bytes::from(response.body)).boxed());
     *out.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let headers = out.headers_mut();
-    for (name, value) in response.headers {
+    append_headers(out.headers_mut(), &response.headers);
+    out
+}
+
+/// Headers as hyper sends them; a name or value it cannot send is left out.
+fn append_headers(to: &mut hyper::HeaderMap, headers: &[(String, String)]) {
+    for (name, value) in headers {
         if let (Ok(name), Ok(value)) = (
             hyper::header::HeaderName::from_bytes(name.as_bytes()),
-            hyper::header::HeaderValue::from_str(&value),
+            hyper::header::HeaderValue::from_str(value),
         ) {
-            headers.append(name, value);
+            to.append(name, value);
         }
     }
-    out
 }
 
 fn plain(status: StatusCode, body: String) -> Answer {

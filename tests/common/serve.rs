@@ -47,6 +47,23 @@ impl Server {
         self.process.printed()
     }
 
+    /// The port a front door was printed at: `http://127.0.0.1:PORT` on the line that says
+    /// `what`.
+    pub fn printed_port(&self, what: &str) -> u16 {
+        let printed = self.printed();
+        let line = printed
+            .lines()
+            .find(|l| l.contains(what) && l.contains("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no `{what}` line in:\n{printed}"));
+        let after = line.split("http://127.0.0.1:").nth(1).unwrap();
+        after
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
     pub fn wait_for(&self, text: &str) {
         self.process.wait_for(text);
     }
