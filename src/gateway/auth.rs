@@ -14,6 +14,18 @@ pub enum Authorizer {
     Jwt(Jwt),
     /// A REST API's Cognito user-pool authorizer: the same checks on the pool's tokens.
     Cognito(Jwt),
+    /// A Lambda authorizer: a function decides (see [`super::lambda_auth`]).
+    Lambda(super::Lambda),
+}
+
+impl Authorizer {
+    /// The Lambda authorizer, when it is one.
+    pub fn lambda(&self) -> Option<&super::Lambda> {
+        match self {
+            Authorizer::Lambda(lambda) => Some(lambda),
+            _ => None,
+        }
+    }
 }
 
 /// A JWT authorizer, as an HTTP API runs it.
@@ -54,15 +66,16 @@ fn refused(status: u16, why: String) -> HttpResponse {
     }
 }
 
-/// What `route`'s authorizer makes of `request` at `now` (seconds since the epoch): the
-/// `requestContext.authorizer` it passes on (none without an authorizer), or its refusal.
+/// What `route`'s token authorizer makes of `request` at `now` (seconds since the epoch): the
+/// `requestContext.authorizer` it passes on (none without one), or its refusal. A Lambda
+/// authorizer is its function's to decide: see [`super::verdict`].
 pub fn authorize(
     route: &Route,
     request: &Request,
     now: u64,
 ) -> Result<Option<Value>, HttpResponse> {
     let (jwt, cognito) = match &route.authorizer {
-        None => return Ok(None),
+        None | Some(Authorizer::Lambda(_)) => return Ok(None),
         Some(Authorizer::Jwt(jwt)) => (jwt, false),
         Some(Authorizer::Cognito(jwt)) => (jwt, true),
     };

@@ -9,7 +9,9 @@ mod cors;
 mod event;
 mod event_v1;
 mod event_v2;
+mod lambda_auth;
 mod own;
+mod policy;
 mod request;
 mod respond;
 mod route;
@@ -20,11 +22,16 @@ mod tests_auth;
 #[cfg(test)]
 mod tests_events;
 #[cfg(test)]
+mod tests_lambda_auth;
+#[cfg(test)]
 mod tests_respond;
 
 pub use auth::{Authorizer, Jwt, authorize, injected, with_authorizer};
 pub use cors::{Cors, decorate, is_preflight, preflight};
 pub use event::{Call, Site, build};
+pub use lambda_auth::{
+    Cache, Lambda, LambdaKind, Source, event as authorizer_event, identity, method_arn, verdict,
+};
 pub use own::{Own, own};
 pub use request::{Request, header_value};
 pub use respond::{HttpResponse, respond, stamp};

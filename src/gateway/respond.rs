@@ -148,6 +148,15 @@ fn answered(route: &Route, request: &Request, outcome: &Outcome, streamed: bool)
                 ),
             }
         }
+        other => failed(other),
+    };
+    own(route.api, Own::Failed, why)
+}
+
+/// Why an invocation that did not return failed, in words.
+pub(super) fn failed(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Success { .. } => "it returned".into(),
         Outcome::FunctionError {
             error_type,
             message,
@@ -166,8 +175,7 @@ fn answered(route: &Route, request: &Request, outcome: &Outcome, streamed: bool)
         Outcome::ContainerExited { exit_code, .. } => {
             format!("the function's container exited with code {exit_code}")
         }
-    };
-    own(route.api, Own::Failed, why)
+    }
 }
 
 /// A header value as the front door writes it: strings as they are, numbers and booleans

@@ -19,7 +19,7 @@ const UNMODELLED: &[&str] = &[
     "$.version",
 ];
 
-fn read_back<T: DeserializeOwned + serde::Serialize>(event: &Value) -> Vec<String> {
+pub(super) fn read_back<T: DeserializeOwned + serde::Serialize>(event: &Value) -> Vec<String> {
     let typed: T = serde_json::from_value(event.clone()).unwrap_or_else(|e| {
         panic!("the event does not read as its aws_lambda_events type: {e}\n{event:#}")
     });
@@ -66,12 +66,12 @@ const MAPS: &[&str] = &[
     "stageVariables",
 ];
 
-fn route(api: Api, method: &str, path: &str) -> Route {
+pub(super) fn route(api: Api, method: &str, path: &str) -> Route {
     let path = (path != "$default").then(|| PathTemplate::parse(path).unwrap());
     Route::new(api, Method::parse(method).unwrap(), path)
 }
 
-fn request(method: &str, target: &str) -> Request {
+pub(super) fn request(method: &str, target: &str) -> Request {
     let mut r = Request::new(method, target);
     r.headers = vec![
         ("Accept".into(), "application/json".into()),
@@ -83,7 +83,7 @@ fn request(method: &str, target: &str) -> Request {
     r
 }
 
-fn event(route: &Route, request: &Request) -> Value {
+pub(super) fn event(route: &Route, request: &Request) -> Value {
     let routes = std::slice::from_ref(route);
     let matched = matching(routes, route.api, &request.method, &request.path).unwrap();
     let site = Site::of("orders", route.api, None, "us-east-1");

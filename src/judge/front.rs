@@ -21,9 +21,11 @@ pub struct Own {
 /// The outcome as the checks of a case sent through `front` read it: the HTTP response, as
 /// an HTTP-style object. Outcomes no front door turns into a response (no answer at all, the
 /// container gone) stay as they are, to be reported as the infrastructure problems they are.
-/// `streamed` when lambda-ci's agent read the response as a stream.
+/// `answered` is the front door's own answer when it gave one (the function was not
+/// invoked); `streamed` when lambda-ci's agent read the response as a stream.
 pub fn response(
     front: &Front,
+    answered: Option<&crate::gateway::HttpResponse>,
     outcome: &Outcome,
     took: Option<Duration>,
     timeout_s: u32,
@@ -32,7 +34,7 @@ pub fn response(
     if super::error::infrastructure(outcome).is_some() {
         return (outcome.clone(), None);
     }
-    let http = match &front.answered {
+    let http = match answered {
         Some(answered) => answered.clone(),
         None => crate::gateway::respond(
             &front.route,

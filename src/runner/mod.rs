@@ -5,6 +5,7 @@
 //! [`crate::backend`] seam.
 
 mod attach;
+mod authorize;
 mod builder;
 mod dispatch;
 mod pool;
@@ -159,8 +160,10 @@ impl Runner {
     /// Forgets what was prepared for `suite`'s function alone (see [`Session::rebuild`]).
     pub fn rebuild(&self, suite: SuiteId) {
         let loaded = &self.suites[suite.0];
-        self.prepared.forget(&loaded.file);
-        self.backend.forget(loaded);
+        for one in std::iter::once(loaded.clone()).chain(authorize::suites_of(loaded)) {
+            self.prepared.forget(&one.file);
+            self.backend.forget(&one);
+        }
     }
 
     /// Whether `suite`'s instances can start its runtime again in place.

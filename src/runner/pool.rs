@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use futures_util::future::join_all;
 
+use super::authorize::{Authorized, Authorizers};
 use super::slot::{NoWorker, Request, Slot, Unserved};
 use super::tellers::Unready;
 use super::{Emitter, Runner, Shared, attach, lock, not_run};
@@ -15,7 +16,7 @@ use crate::judge::{self, ErrorKind, Evidence, LogsSeen, Snapshot, Unjudged, Verd
 use crate::lines::LogLine;
 use crate::plan::{CaseId, Unit};
 use crate::snapshot::Change;
-use crate::suite::{Isolation, Suite};
+use crate::suite::{Case, Isolation, Suite};
 
 /// One function's queue of cases and what its containers share.
 struct Pool<'a> {
@@ -78,7 +79,11 @@ impl Runner {
             started: std::sync::Once::new(),
         };
         let slots = suite.concurrency.clamp(1, unit.cases.len().max(1));
-        join_all((0..slots).map(|slot| self.run_slot(&pool, slot, shared, &out))).await;
+        let authorizer_suites = super::authorize::suites_of(suite);
+        let authorizers = Authorizers::new(self, unit.suite, &authorizer_suites);
+        join_all((0..slots).map(|slot| self.run_slot(&pool, (slot, &authorizers), shared, &out)))
+            .await;
+        authorizers.retire(self, self.keep, &out);
         // A suite whose slots never started (no case was planned to run) still begins.
         self.begin(&pool, &out);
         out.emit(EventKind::SuiteFinished {
@@ -104,7 +109,13 @@ impl Runner {
 
     /// One slot of a pool: takes cases from the queue until it is empty, each served through
     /// [`Slot::invoke`] (booting its instance for the first case, replacing one that is lost).
-    async fn run_slot(&self, pool: &Pool<'_>, slot: usize, shared: &Shared, out: &Emitter) {
+    async fn run_slot(
+        &self,
+        pool: &Pool<'_>,
+        (slot, authorizers): (usize, &Authorizers<'_>),
+        shared: &Shared,
+        out: &Emitter,
+    ) {
         if pool.is_empty() {
             return;
         }
@@ -121,38 +132,17 @@ impl Runner {
             }
             // A cold case gets a container that has served nothing, and serves no other.
             let cold = case.isolation.unwrap_or(pool.suite.isolation) == Isolation::Cold;
-            let rules: Vec<_> = case.expect.log_rules().collect();
-            let payload = case.event.to_string();
-            let request = Request {
-                payload: payload.as_bytes(),
-                context: &case.context,
-                rules: &rules,
-                taps: Default::default(),
-                cold,
+            let served = self
+                .serve_case(pool, (&mut slot, authorizers), case, cold, out)
+                .await;
+            let (invoked, answered) = match served {
+                Served::Invoked(invoked, answered) => (*invoked, answered),
+                Served::Cut { in_flight } => {
+                    self.cut_short(case_ref, in_flight, out);
+                    continue;
+                }
             };
-            // A front door that answers itself (a CORS preflight, an authorizer's refusal, a
-            // request too large) invokes nothing.
-            let answered = case.front.as_ref().and_then(|f| f.answered.as_ref());
-            let invoked = match (pool.problem(), answered) {
-                (_, Some(response)) => Ok(answered_itself(response, rules.len())),
-                (Some(problem), None) => Err(problem),
-                (None, None) => match slot.invoke(self, out, request).await {
-                    Ok(invocation) => Ok(invocation),
-                    Err(Unserved::NoWorker(NoWorker::Stopped)) => {
-                        self.cut_short(case_ref, false, out);
-                        continue;
-                    }
-                    Err(Unserved::Cut) => {
-                        self.cut_short(case_ref, true, out);
-                        continue;
-                    }
-                    Err(Unserved::NoWorker(NoWorker::Failed { message, logs })) => {
-                        lock(&pool.problem).get_or_insert((message, logs));
-                        Err(pool.problem().unwrap_or_default())
-                    }
-                },
-            };
-            let (result, recorded) = self.result(pool, case_id, invoked, shared);
+            let (result, recorded) = self.result(pool, case_id, invoked, answered.as_ref(), shared);
             out.emit(EventKind::CaseFinished {
                 case: case_ref.clone(),
                 result: Box::new(result),
@@ -174,6 +164,58 @@ impl Runner {
         slot.retire(self, self.keep, out);
     }
 
+    /// Serves one case on `slot`: its front door's own answer when it answers itself (a CORS
+    /// preflight, an authorizer's refusal, a request too large) and invokes nothing, else the
+    /// invocation of its function (after its Lambda authorizer allowed it).
+    async fn serve_case<'s>(
+        &self,
+        pool: &Pool<'_>,
+        (slot, authorizers): (&mut Slot<'s>, &Authorizers<'_>),
+        case: &Case,
+        cold: bool,
+        out: &Emitter,
+    ) -> Served {
+        let rules: Vec<_> = case.expect.log_rules().collect();
+        let mut payload = case.event.to_string().into_bytes();
+        let mut answered = case.front.as_ref().and_then(|f| f.answered.clone());
+        let failed = lock(&pool.problem).is_some();
+        if answered.is_none() && !failed {
+            match self.authorize(pool.suite, authorizers, case, out).await {
+                None => {}
+                Some(Authorized::Allowed(event)) => payload = event,
+                Some(Authorized::Refused(refusal)) => answered = Some(refusal),
+                Some(Authorized::Unready { message, logs }) => {
+                    return Served::Invoked(Box::new(Err((message, logs))), None);
+                }
+                Some(Authorized::Stopped) => return Served::Cut { in_flight: false },
+            }
+        }
+        if let Some(response) = &answered {
+            let invocation = answered_itself(response, rules.len());
+            return Served::Invoked(Box::new(Ok(invocation)), answered);
+        }
+        if let Some(problem) = pool.problem() {
+            return Served::Invoked(Box::new(Err(problem)), None);
+        }
+        let request = Request {
+            payload: &payload,
+            context: &case.context,
+            rules: &rules,
+            taps: Default::default(),
+            cold,
+        };
+        let invoked = match slot.invoke(self, out, request).await {
+            Ok(invocation) => Ok(invocation),
+            Err(Unserved::NoWorker(NoWorker::Stopped)) => return Served::Cut { in_flight: false },
+            Err(Unserved::Cut) => return Served::Cut { in_flight: true },
+            Err(Unserved::NoWorker(NoWorker::Failed { message, logs })) => {
+                lock(&pool.problem).get_or_insert((message, logs));
+                Err(pool.problem().unwrap_or_default())
+            }
+        };
+        Served::Invoked(Box::new(invoked), None)
+    }
+
     /// What a case came to: the verdict on its invocation (with the snapshot it recorded, when
     /// it changed one), or the error it ends with when its function could not be had.
     fn result(
@@ -181,11 +223,12 @@ impl Runner {
         pool: &Pool<'_>,
         case_id: CaseId,
         invoked: Result<crate::backend::Invocation, (String, Vec<LogLine>)>,
+        answered: Option<&crate::gateway::HttpResponse>,
         shared: &Shared,
     ) -> (CaseResult, Option<Change>) {
         match invoked {
             Ok(invocation) => {
-                let (verdict, change) = self.judge(pool, case_id, &invocation, shared);
+                let (verdict, change) = self.judge(pool, case_id, (&invocation, answered), shared);
                 let result = CaseResult {
                     verdict,
                     duration: invocation.round_trip,
@@ -231,7 +274,10 @@ impl Runner {
         &self,
         pool: &Pool<'_>,
         case_id: CaseId,
-        invocation: &crate::backend::Invocation,
+        (invocation, answered): (
+            &crate::backend::Invocation,
+            Option<&crate::gateway::HttpResponse>,
+        ),
         shared: &Shared,
     ) -> (Verdict, Option<Change>) {
         let suite = pool.suite;
@@ -241,6 +287,7 @@ impl Runner {
             Some(front) => {
                 let (seen, own) = judge::front::response(
                     front,
+                    answered,
                     &invocation.outcome,
                     invocation.reported.duration,
                     suite.function.timeout,
@@ -299,6 +346,18 @@ impl Runner {
         );
         (verdict, recorded)
     }
+}
+
+/// How a case was served.
+enum Served {
+    /// Its invocation (or the error it ends with), and its front door's own answer when it
+    /// answered itself.
+    Invoked(
+        Box<Result<crate::backend::Invocation, (String, Vec<LogLine>)>>,
+        Option<crate::gateway::HttpResponse>,
+    ),
+    /// The run stopped before (or while) it ran.
+    Cut { in_flight: bool },
 }
 
 /// The invocation a case's front door stands in for when it answers itself: no logs, no time,

@@ -65,8 +65,11 @@ impl Session {
     /// blueprint, its image when built from a context — so that the next plan makes them
     /// anew from the files as they now are.
     pub fn rebuild(&self, suite: &crate::suite::Suite) {
-        self.prepared.forget(&suite.file);
-        self.containers.forget_suite(suite);
+        let authorizers = super::authorize::suites_of(suite);
+        for one in std::iter::once(suite).chain(&authorizers) {
+            self.prepared.forget(&one.file);
+            self.containers.forget_suite(one);
+        }
     }
 
     /// Removes the warm containers in the background (the sweep waits for them).

@@ -25,6 +25,9 @@ pub(super) struct Ctx<'a> {
     pub(super) foreign: std::collections::HashMap<Pos, PathBuf>,
     /// What the command line passes to the templates suites name.
     pub(super) options: super::LoadOptions,
+    /// The functions of the Lambda authorizers decoded so far, for the function whose routes
+    /// name them.
+    pub(super) authorizers: Vec<super::Function>,
 }
 
 /// The entries of a mapping whose keys were checked against the allowed ones.

@@ -119,6 +119,7 @@ fn load_file(file: &Path, explicit: bool, found: &mut Found) {
         inputs: Vec::new(),
         foreign: Default::default(),
         options: found.options.clone(),
+        authorizers: Vec::new(),
     };
     let bytes = match read_limited(file, SUITE_LIMIT) {
         Ok(bytes) => bytes,
@@ -190,6 +191,7 @@ fn parse_into(file: &Path, explicit: bool, bytes: Vec<u8>, found: &mut Found) {
         inputs: Vec::new(),
         foreign: Default::default(),
         options: found.options.clone(),
+        authorizers: Vec::new(),
     };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,

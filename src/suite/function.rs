@@ -212,6 +212,7 @@ impl Ctx<'_> {
             build,
             edge: edge?,
             http: http?,
+            authorizers: std::mem::take(&mut self.authorizers),
             pos: node.pos,
         };
         self.edge_rules(node, &f, &function);

@@ -21,15 +21,6 @@ const KEYS: &[&str] = &[
     "authorizer",
 ];
 
-const AUTHORIZER_KEYS: &[&str] = &[
-    "type",
-    "issuer",
-    "audience",
-    "jwks",
-    "identity_source",
-    "scopes",
-];
-
 const CORS_KEYS: &[&str] = &[
     "allow_origins",
     "allow_methods",
@@ -103,93 +94,6 @@ impl Ctx<'_> {
                 .and_then(|r| r.cors.clone());
         }
         ok.then_some(routes)
-    }
-
-    /// `authorizer: {type: jwt, issuer, audience, jwks, identity_source, scopes}`: the JWKS
-    /// file is read now, relative to the suite.
-    fn authorizer(&mut self, node: &Node, api: Api) -> Option<crate::gateway::Authorizer> {
-        let f = self.fields(node, "`authorizer`", AUTHORIZER_KEYS)?;
-        // An HTTP API's token authorizer is a JWT one, a REST API's a Cognito user pool's.
-        let (kind, other) = match api {
-            Api::Rest => ("cognito", "jwt"),
-            _ => ("jwt", "cognito"),
-        };
-        if let Some(t) = f.get("type") {
-            let given = self.string(t, "authorizer `type`")?;
-            if given != kind {
-                let hint = if given == other {
-                    format!(
-                        "a `{other}` authorizer belongs on `api: {}`",
-                        if other == "jwt" { "http" } else { "rest" }
-                    )
-                } else {
-                    format!("a {} route takes `type: {kind}`", api.describe())
-                };
-                self.error(
-                    Some(t.pos),
-                    format!(
-                        "a {} route cannot have a `{given}` authorizer",
-                        api.describe()
-                    ),
-                    Some(hint),
-                );
-                return None;
-            }
-        }
-        let what = "a token `authorizer`";
-        let issuer = self.required(&f, node, "issuer", what, "the `iss` its tokens carry, e.g. `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCd`")?;
-        let issuer = self.string(issuer, "authorizer `issuer`")?;
-        let audience = match f.get("audience") {
-            Some(a) => self.string_list(a, "authorizer `audience`")?,
-            None => Vec::new(),
-        };
-        let scopes = match f.get("scopes") {
-            Some(s) => self.string_list(s, "authorizer `scopes`")?,
-            None => Vec::new(),
-        };
-        let header = match f.get("identity_source") {
-            Some(s) => {
-                let text = self.string(s, "authorizer `identity_source`")?;
-                text.strip_prefix("$request.header.")
-                    .unwrap_or(&text)
-                    .to_string()
-            }
-            None => "Authorization".to_string(),
-        };
-        let jwks_node = self.required(&f, node, "jwks", what, "name a file holding the issuer's JSON Web Key Set (what its `jwks_uri` serves), relative to this file")?;
-        let path = self.file(jwks_node, "authorizer `jwks`")?;
-        self.inputs
-            .push(std::path::absolute(&path).unwrap_or_else(|_| path.clone()));
-        let read = std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| {
-                serde_json::from_slice::<jsonwebtoken::jwk::JwkSet>(&bytes)
-                    .map_err(|e| e.to_string())
-            });
-        let jwks = match read {
-            Ok(jwks) => jwks,
-            Err(why) => {
-                self.error(
-                    Some(jwks_node.pos),
-                    format!("`jwks` {} is not a JSON Web Key Set: {why}", path.display()),
-                    Some(
-                        "it holds `{\"keys\": [...]}`, as the issuer's `jwks_uri` serves it".into(),
-                    ),
-                );
-                return None;
-            }
-        };
-        let jwt = crate::gateway::Jwt {
-            issuer,
-            audience,
-            jwks,
-            header,
-            scopes,
-        };
-        Some(match api {
-            Api::Rest => crate::gateway::Authorizer::Cognito(jwt),
-            _ => crate::gateway::Authorizer::Jwt(jwt),
-        })
     }
 
     /// `cors: true` (every origin, method and header) or its settings.
@@ -334,7 +238,10 @@ impl Ctx<'_> {
                 self.error(
                     Some(a.pos),
                     "a function URL has no authorizer: its `auth` is NONE or AWS_IAM",
-                    Some("put the route behind `api: http` (a JWT authorizer) or `api: rest` (a Cognito user-pool authorizer)".into()),
+                    Some(
+                        "put the route behind `api: http` or `api: rest`, which take authorizers"
+                            .into(),
+                    ),
                 );
                 return None;
             }
@@ -355,7 +262,7 @@ impl Ctx<'_> {
     }
 
     /// `payload: "1.0"` or `"2.0"` (a number is taken as written).
-    fn payload(&mut self, node: &Node) -> Option<Payload> {
+    pub(super) fn payload(&mut self, node: &Node) -> Option<Payload> {
         let text = match &node.value {
             Value::Number(n) => format!("{:.1}", n.as_f64().unwrap_or_default()),
             _ => self.scalar(node, "`payload`")?,

@@ -4,6 +4,7 @@
 //! paths they name exist.
 
 mod assertion;
+mod authorizer;
 mod bytes;
 mod case;
 pub mod check;
@@ -94,22 +95,7 @@ impl Suite {
     /// Whether `other` declares the same function, wherever in the file it is written: the
     /// same containers serve both.
     pub fn same_function(&self, other: &Suite) -> bool {
-        fn unplaced(f: &Function) -> Function {
-            let mut f = f.clone();
-            f.pos = Pos::default();
-            for (_, pos) in &mut f.caller_vars {
-                *pos = Pos::default();
-            }
-            for package in f.code.iter_mut().chain(&mut f.layers) {
-                package.pos = Pos::default();
-            }
-            if let Some(build) = &mut f.build {
-                build.pos = Pos::default();
-            }
-            f
-        }
-        self.runtime_api == other.runtime_api
-            && unplaced(&self.function) == unplaced(&other.function)
+        self.runtime_api == other.runtime_api && same_function(&self.function, &other.function)
     }
 
     /// Where the suite's snapshots are stored: `api.yaml` → `api.snap.yaml`, beside it.
@@ -121,6 +107,26 @@ impl Suite {
             .unwrap_or_default();
         self.file.with_file_name(format!("{stem}.snap.yaml"))
     }
+}
+
+/// Whether two declarations are of the same function, wherever each is written.
+pub(crate) fn same_function(a: &Function, b: &Function) -> bool {
+    fn unplaced(f: &Function) -> Function {
+        let mut f = f.clone();
+        f.pos = Pos::default();
+        for (_, pos) in &mut f.caller_vars {
+            *pos = Pos::default();
+        }
+        for package in f.code.iter_mut().chain(&mut f.layers) {
+            package.pos = Pos::default();
+        }
+        if let Some(build) = &mut f.build {
+            build.pos = Pos::default();
+        }
+        f.authorizers = f.authorizers.iter().map(unplaced).collect();
+        f
+    }
+    unplaced(a) == unplaced(b)
 }
 
 /// The function under test, as declared under `function:`.
@@ -172,6 +178,8 @@ pub struct Function {
     pub edge: Option<edge::EdgeTrigger>,
     /// Its front doors: routes of REST and HTTP APIs, and its function URL.
     pub http: Vec<crate::gateway::Route>,
+    /// The functions its routes' Lambda authorizers invoke, each by its name.
+    pub authorizers: Vec<Function>,
     pub pos: Pos,
 }
 

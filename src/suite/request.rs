@@ -34,6 +34,18 @@ pub struct Front {
     /// What the front door answers itself, without invoking the function (a CORS
     /// preflight).
     pub answered: Option<gateway::HttpResponse>,
+    /// The case gives the identity (`authorizer: {context}`): the route's authorizer is not
+    /// run.
+    pub injected: bool,
+}
+
+impl Front {
+    /// The Lambda authorizer to invoke before the function, unless the case injects an
+    /// identity.
+    pub fn lambda_authorizer(&self) -> Option<&gateway::Lambda> {
+        let authorizer = self.route.authorizer.as_ref()?;
+        authorizer.lambda().filter(|_| !self.injected)
+    }
 }
 
 impl Function {
@@ -195,6 +207,7 @@ impl Ctx<'_> {
                 request,
                 call: gateway::Call::now(),
                 answered: Some(answered),
+                injected: false,
             };
             return Some((front, serde_json::json!({})));
         }
@@ -229,6 +242,7 @@ impl Ctx<'_> {
             request,
             call,
             answered,
+            injected: injected.is_some(),
         };
         Some((front, event))
     }

@@ -245,3 +245,76 @@ fn a_request_whose_event_is_over_lambdas_limit_is_the_front_doors_413() {
     assert_eq!(answered.status, 413);
     assert_eq!(answered.body, br#"{"message":"Request Entity Too Large"}"#);
 }
+
+#[test]
+fn lambda_authorizers_load_with_their_function_and_are_checked() {
+    let fun = "function: {runtime: python3.11, handler: auth.token, code: code}";
+    let s = load(
+        &format!(
+            "  http:
+    - {{api: rest, path: /a, authorizer: {{type: token, validation: 'Bearer .+', {fun}}}}}
+    - {{api: rest, path: /b, authorizer: {{type: token, {fun}}}}}
+    - {{api: http, path: /c, authorizer: {{type: request, identity_source: [$request.header.Auth], simple_responses: true, function: {{name: other, runtime: python3.11, handler: auth.simple, code: code}}}}}}
+"
+        ),
+        "  - name: a\n    event: {}\n",
+    )
+    .unwrap();
+    // The same function on two routes is kept once, named after the suite.
+    let names: Vec<&str> = s
+        .function
+        .authorizers
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(names, ["s-authorizer", "other"]);
+    let lambda = |i: usize| {
+        s.function.http[i]
+            .authorizer
+            .as_ref()
+            .unwrap()
+            .lambda()
+            .unwrap()
+            .clone()
+    };
+    let token = lambda(0);
+    assert_eq!((token.ttl, token.payload), (300, Payload::V1));
+    assert_eq!(
+        token.sources,
+        [crate::gateway::Source::Header("Authorization".into())]
+    );
+    assert_eq!(token.validation.as_deref(), Some("Bearer .+"));
+    let simple = lambda(2);
+    assert_eq!(
+        (simple.ttl, simple.payload, simple.simple),
+        (0, Payload::V2, true)
+    );
+
+    let errors = load(
+        &format!(
+            "  http:
+    - {{api: http, path: /a, authorizer: {{type: token, {fun}}}}}
+    - {{api: rest, path: /b, authorizer: {{type: request, {fun}}}}}
+    - {{api: rest, path: /c, authorizer: {{type: token, issuer: x, {fun}}}}}
+    - {{api: http, path: /d, authorizer: {{type: jwt, issuer: x, jwks: k.json, ttl: 5}}}}
+    - {{api: rest, path: /e, authorizer: {{type: request, ttl: 0, identity_source: $context.x, {fun}}}}}
+    - {{api: rest, path: /f, authorizer: {{type: token}}}}
+    - {{api: rest, path: /g, authorizer: {{type: token, function: {{runtime: python3.11, handler: auth.other, code: code}}}}}}
+"
+        ),
+        "  - name: a\n    event: {}\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "6: an HTTP API route cannot have a `token` authorizer",
+            "7: a request authorizer that caches (`ttl: 300`) needs `identity_source`: answers are cached by it",
+            "8: a Lambda authorizer has no `issuer`",
+            "9: a JWT authorizer has no `ttl`",
+            "10: authorizer `identity_source`: `$context.x` is not a source lambda-ci reads (a header, a query string parameter or a stage variable)",
+            "11: a Lambda `authorizer` without `function`",
+            "12: two authorizer functions are named `s-authorizer`",
+        ]
+    );
+}

@@ -543,6 +543,7 @@ mod tests {
             add_hosts: Default::default(),
             edge: None,
             http: Vec::new(),
+            authorizers: Vec::new(),
             pos: Pos::default(),
         }
     }
