@@ -223,3 +223,58 @@ cases:
     assert_eq!(status(expired), "401");
     assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
 }
+
+/// A client of the Lambda authorizers of `cases/authorizers.yaml`, served.
+const AUTHORIZED_CLIENT: &str = r#"
+import os, requests
+api = os.environ["API"]
+def get(path, method="GET", **headers):
+    return requests.request(method, api + path, headers=headers)
+r = get("/team/whoami", Authorization="Bearer allow")
+assert r.status_code == 200, r.text
+assert r.json()["authorizer"]["user"] == "alice" and r.json()["authorizer"]["calls"] == "1", r.text
+# The same token again: the answer comes from the authorizer's cache.
+r = get("/team/whoami", "POST", Authorization="Bearer allow")
+assert r.status_code == 200 and r.json()["authorizer"]["calls"] == "1", r.text
+r = get("/team/whoami", Authorization="Bearer deny")
+assert r.status_code == 403 and "explicit deny" in r.json()["Message"], r.text
+r = get("/team/whoami", "POST", Authorization="Bearer reader")
+assert r.status_code == 403, r.text
+r = get("/team/whoami")
+assert r.status_code == 401 and r.json() == {"message": "Unauthorized"}, r.text
+r = get("/team/whoami", Authorization="Bearer broken")
+assert r.status_code == 500 and r.headers["x-amzn-ErrorType"] == "AuthorizerConfigurationException", r.text
+r = get("/members/whoami", Authorization="secret")
+assert r.status_code == 200 and r.json()["authorizer"] == {"lambda": {"user": "bob", "calls": 1}}, r.text
+r = get("/members/whoami", Authorization="guess")
+assert r.status_code == 403 and r.json() == {"message": "Forbidden"}, r.text
+print("authorizers ok")
+"#;
+
+#[test]
+fn served_lambda_authorizers_allow_deny_cache_and_pass_their_context_on() {
+    let suite = root().join("cases/authorizers.yaml");
+    let api_port = free_port();
+    let mut server = Server::start(&[suite.to_str().unwrap(), "--api-port", &api_port.to_string()]);
+    let out = std::process::Command::new("python3")
+        .args(["-c", AUTHORIZED_CLIENT])
+        .env("API", format!("http://127.0.0.1:{api_port}"))
+        .output()
+        .unwrap();
+    let printed = server.printed();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("authorizers ok"),
+        "{}{printed}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The authorizer's calls are said on its own lines; a refusal says why.
+    assert!(
+        printed.contains("authorizer for ANY /team/{proxy+} (REST API) answered"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("403 (its Lambda authorizer's policy denies the method)"),
+        "{printed}"
+    );
+    assert_eq!(server.interrupt(), Some(0), "{printed}");
+}

@@ -34,7 +34,7 @@ pub use lambda_auth::{
 };
 pub use own::{Own, own};
 pub use request::{Request, header_value};
-pub use respond::{HttpResponse, respond, stamp};
+pub use respond::{HttpResponse, failed, respond, stamp};
 pub use route::{Matched, Method, PathTemplate, Refusal, Segment, best, matching};
 pub use stream::{Head, PRELUDE_WITHIN, head as stream_head};
 

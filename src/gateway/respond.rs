@@ -154,7 +154,7 @@ fn answered(route: &Route, request: &Request, outcome: &Outcome, streamed: bool)
 }
 
 /// Why an invocation that did not return failed, in words.
-pub(super) fn failed(outcome: &Outcome) -> String {
+pub fn failed(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Success { .. } => "it returned".into(),
         Outcome::FunctionError {

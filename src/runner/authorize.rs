@@ -31,7 +31,8 @@ pub(crate) fn suites_of(suite: &Suite) -> Vec<Suite> {
             isolation: Isolation::Warm,
             runtime_api: suite.runtime_api,
             cases: Vec::new(),
-            inputs: Vec::new(),
+            // Declared in the suite's file: a change there may change it.
+            inputs: vec![std::path::absolute(&suite.file).unwrap_or_else(|_| suite.file.clone())],
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 //! [`crate::backend`] seam.
 
 mod attach;
-mod authorize;
+pub(crate) mod authorize;
 mod builder;
 mod dispatch;
 mod pool;

@@ -20,6 +20,7 @@ use super::print::Printer;
 use crate::gateway::{self, Api as Kind, HttpResponse, Own};
 use crate::suite::InvokeContext;
 
+mod authorize;
 mod streamed;
 
 /// The most bytes of a request body API Gateway takes; a function URL takes Lambda's 6 MB.
@@ -50,6 +51,8 @@ pub struct Doors {
     printer: Printer,
     guard: Guard,
     door: Door,
+    /// The Lambda authorizers' answers, by identity.
+    cache: gateway::Cache,
 }
 
 impl Doors {
@@ -59,6 +62,7 @@ impl Doors {
             printer,
             guard,
             door,
+            cache: gateway::Cache::default(),
         }
     }
 
@@ -225,8 +229,15 @@ impl Doors {
         };
         let event = gateway::build(&matched, &request, &site, &call);
         let event = match gateway::authorize(&route, &request, call.epoch_secs()) {
-            Ok(Some(authorizer)) => gateway::with_authorizer(event, authorizer),
-            Ok(None) => event,
+            Ok(Some(authorizer)) => Ok(gateway::with_authorizer(event, authorizer)),
+            Ok(None) => {
+                self.lambda_authorize(&function, &route, &request, event)
+                    .await
+            }
+            Err(refusal) => Err(refusal),
+        };
+        let event = match event {
+            Ok(event) => event,
             Err(refusal) => {
                 self.say(&function, &route, &request, &refusal, None);
                 return answer(refusal);

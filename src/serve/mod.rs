@@ -336,7 +336,19 @@ fn load(
     let mut warnings: Vec<String> = said.iter().map(|w| format!("warning: {w}")).collect();
     let loaded = loaded.map_err(Error::Load)?;
     let mut suites: Vec<Suite> = Vec::new();
-    for suite in loaded {
+    // A route's Lambda authorizer is served as a function of its own, beside the suite's.
+    let with_authorizers = loaded.into_iter().flat_map(|suite| {
+        let authorizers = runner::authorize::suites_of(&suite);
+        std::iter::once(suite).chain(authorizers)
+    });
+    for suite in with_authorizers {
+        let same = suites.iter().any(|s| {
+            s.function.name == suite.function.name
+                && suite::same_function(&s.function, &suite.function)
+        });
+        if same && suite.cases.is_empty() {
+            continue;
+        }
         match suites
             .iter()
             .find(|s| s.function.name == suite.function.name)

@@ -33,6 +33,11 @@ pub fn sources(suite: &Suite) -> Vec<PathBuf> {
     paths.extend(f.code.iter().map(|p| p.path.clone()));
     paths.extend(f.layers.iter().map(|p| p.path.clone()));
     paths.extend(f.build.iter().map(|b| b.context.clone()));
+    // The functions its routes' Lambda authorizers invoke run with its cases.
+    for a in &f.authorizers {
+        paths.extend(a.code.iter().chain(&a.layers).map(|p| p.path.clone()));
+        paths.extend(a.build.iter().map(|b| b.context.clone()));
+    }
     paths
 }
 
