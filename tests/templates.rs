@@ -18,6 +18,7 @@ fn templates() -> Vec<PathBuf> {
         fixture("templates/events/template.yaml"),
         fixture("templates/tracing.yaml"),
         fixture("templates/inline.yaml"),
+        fixture("templates/authorized/template.yaml"),
         root().join("examples/sam-app/template.yaml"),
     ]
 }
@@ -99,6 +100,48 @@ fn sam_templates_are_read_as_aws_s_own_transform_reads_them() {
         );
         assert_eq!(local(&ours["code"]), theirs["code"], "{id}: code");
     }
+}
+
+#[test]
+fn lambda_authorizers_are_read_as_aws_s_own_transform_reads_them_and_run() {
+    let template = fixture("templates/authorized/template.yaml");
+    let out = Command::new("python3")
+        .arg(fixture("templates/sam_transform.py"))
+        .arg("--authorizers")
+        .arg(&template)
+        .output()
+        .expect("python3 with aws-sam-translator");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = &explained(&template, "GuardedFunction")["function"]["http"];
+    let routes = ours.as_array().unwrap();
+    assert_eq!(routes.len(), theirs.as_object().unwrap().len(), "{ours:#}");
+    for route in routes {
+        let key = format!(
+            "{} {}",
+            route["method"].as_str().unwrap(),
+            route["path"].as_str().unwrap()
+        );
+        assert_eq!(route["authorizer"], theirs[&key], "{key}");
+    }
+    // The suite's request cases go through them.
+    let out = lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(fixture("templates/authorized/suite.yaml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("5 passed, 0 failed"), "{text}");
 }
 
 #[test]

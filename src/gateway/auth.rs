@@ -19,6 +19,21 @@ pub enum Authorizer {
 }
 
 impl Authorizer {
+    /// The authorizer of a route of `api` as JSON reports write it (a JWKS by its key ids).
+    pub fn to_json(&self, api: Api) -> Value {
+        match self {
+            Authorizer::Jwt(jwt) | Authorizer::Cognito(jwt) => json!({
+                "type": if matches!(self, Authorizer::Jwt(_)) { "jwt" } else { "cognito" },
+                "issuer": jwt.issuer,
+                "audience": jwt.audience,
+                "identity_source": jwt.header,
+                "scopes": jwt.scopes,
+                "keys": jwt.jwks.keys.iter().filter_map(|k| k.common.key_id.clone()).collect::<Vec<_>>(),
+            }),
+            Authorizer::Lambda(lambda) => lambda.to_json(api),
+        }
+    }
+
     /// The Lambda authorizer, when it is one.
     pub fn lambda(&self) -> Option<&super::Lambda> {
         match self {

@@ -95,6 +95,35 @@ pub struct Lambda {
     pub validation: Option<String>,
 }
 
+impl Lambda {
+    /// The authorizer of a route of `api` as JSON reports write it: its sources as that API
+    /// writes them (`method.request.header.Authorization`, `$request.header.Authorization`).
+    pub fn to_json(&self, api: Api) -> Value {
+        let rest = api == Api::Rest;
+        let sources: Vec<String> = self
+            .sources
+            .iter()
+            .map(|s| match (s, rest) {
+                (Source::Header(n), true) => format!("method.request.header.{n}"),
+                (Source::Query(n), true) => format!("method.request.querystring.{n}"),
+                (Source::StageVariable(n), true) => format!("stageVariables.{n}"),
+                (Source::Header(n), false) => format!("$request.header.{n}"),
+                (Source::Query(n), false) => format!("$request.querystring.{n}"),
+                (Source::StageVariable(n), false) => format!("$stageVariables.{n}"),
+            })
+            .collect();
+        json!({
+            "type": match self.kind { LambdaKind::Token => "token", LambdaKind::Request => "request" },
+            "function": self.function,
+            "identity_source": sources,
+            "ttl": self.ttl,
+            "payload": self.payload,
+            "simple_responses": self.simple,
+            "validation": self.validation,
+        })
+    }
+}
+
 /// The identity `request` presents to `lambda`: its sources' values in order, or the front
 /// door's 401 when one is missing (or a token does not match the validation expression).
 pub fn identity(

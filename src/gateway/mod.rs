@@ -264,6 +264,7 @@ impl Route {
             "auth": self.auth,
             "invoke_mode": self.invoke_mode,
             "name": self.api_name,
+            "authorizer": self.authorizer.as_ref().map(|a| a.to_json(self.api)),
         })
     }
 

@@ -231,7 +231,10 @@ impl Ctx<'_> {
             );
             return None;
         }
-        let named = matches!(&node.value, Value::Map(entries) if entries.iter().any(|(k, _)| k.name == "name"));
+        // A function read from a template keeps its name there; one declared here is named
+        // after the suite unless it says.
+        let named = matches!(&node.value, Value::Map(entries)
+            if entries.iter().any(|(k, _)| ["name", "template", "resource"].contains(&k.name.as_str())));
         // Its decoding must not take the authorizers of the routes decoded before it.
         let kept = std::mem::take(&mut self.authorizers);
         let decoded = self.function(node);

@@ -2,6 +2,7 @@
 //! into the suite's function model with every value's origin; what only a deployed stack knows
 //! is named at its line, never guessed.
 
+mod auth;
 mod cfn_routes;
 mod code;
 mod conditions;

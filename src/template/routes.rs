@@ -26,6 +26,8 @@ pub(super) struct Door {
     pub(super) name: Option<String>,
     /// Its CORS configuration, in the suite's words.
     pub(super) cors: Option<Node>,
+    /// Its authorizer, in the suite's words.
+    pub(super) authorizer: Option<Node>,
 }
 
 impl Door {
@@ -71,11 +73,14 @@ impl Door {
         if let Some(cors) = &self.cors {
             entries.push(("cors", cors.clone()));
         }
+        if let Some(authorizer) = &self.authorizer {
+            entries.push(("authorizer", authorizer.clone()));
+        }
         map(pos, entries)
     }
 }
 
-fn map(pos: Pos, entries: Vec<(&str, Node)>) -> Node {
+pub(super) fn map(pos: Pos, entries: Vec<(&str, Node)>) -> Node {
     Node {
         pos,
         value: Value::Map(
@@ -329,15 +334,17 @@ impl<'t> Reader<'_, 't> {
                 _ => ("ApiId", "HttpApi", "ServerlessHttpApi"),
             };
             let named = entry(p, reference).and_then(ref_target).map(str::to_string);
-            self.serverless_api(&mut door, named.as_deref(), kind);
+            let api = self.serverless_api(&mut door, named.as_deref(), kind);
+            door.authorizer = self.sam_authorizer(p, api.as_ref(), door.api == "rest");
             door.name = Some(named.unwrap_or_else(|| implicit.to_string()));
             doors.push(door);
         }
     }
 
     /// The settings of the `AWS::Serverless::<kind>` named `id` (or the implicit API), over
-    /// `Globals.<kind>`: stage, stage variables, binary media types.
-    fn serverless_api(&mut self, door: &mut Door, id: Option<&str>, kind: &str) {
+    /// `Globals.<kind>`: stage, stage variables, binary media types; the API's properties
+    /// so merged.
+    fn serverless_api(&mut self, door: &mut Door, id: Option<&str>, kind: &str) -> Option<Node> {
         let own = id
             .and_then(|id| self.scope.resource(id))
             .and_then(|r| resource_parts(r).1)
@@ -345,10 +352,7 @@ impl<'t> Reader<'_, 't> {
         let global = self.stack.globals(kind).cloned();
         let props = match (own, global) {
             (Some(own), Some(global)) => super::globals::merge(&global, &own),
-            (own, global) => match own.or(global) {
-                Some(p) => p,
-                None => return,
-            },
+            (own, global) => own.or(global)?,
         };
         door.stage = entry(&props, "StageName").and_then(|n| self.text_of(n, "`StageName`"));
         let cors = if kind == "Api" {
@@ -370,6 +374,7 @@ impl<'t> Reader<'_, 't> {
         {
             door.binary_media_types = self.binary_types_of(b);
         }
+        Some(props)
     }
 
     /// `FunctionUrlConfig`, and the `AWS::Lambda::Url` resources that target the function.

@@ -173,3 +173,65 @@ fn a_suite_that_gives_its_own_routes_reads_none_from_the_template() {
     let resolved = resolve(&stack, "Fn", &Options::default(), &overrides).unwrap();
     assert!(resolved.node.to_json().get("http").is_none());
 }
+
+const AUTH: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Pool:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      Auth:
+        DefaultAuthorizer: Cognito
+        Authorizers:
+          Cognito: {UserPoolArn: arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_A}
+  Iam:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      Auth: {DefaultAuthorizer: AWS_IAM}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      Handler: app.handler
+      CodeUri: .
+      Events:
+        A: {Type: Api, Properties: {RestApiId: !Ref Pool, Path: /a, Method: GET}}
+        B: {Type: Api, Properties: {RestApiId: !Ref Iam, Path: /b, Method: GET}}
+"#;
+
+#[test]
+fn authorizers_a_template_cannot_run_are_said_and_leave_the_route_open() {
+    let (http, not_emulated) = doors(AUTH, "Fn");
+    let routes = http.as_array().unwrap();
+    assert_eq!(routes.len(), 2);
+    assert!(
+        routes.iter().all(|r| r.get("authorizer").is_none()),
+        "{http:#}"
+    );
+    assert!(
+        not_emulated
+            .iter()
+            .any(|n| n.contains("Cognito user-pool authorizer `Cognito`")),
+        "{not_emulated:?}"
+    );
+    assert!(
+        not_emulated
+            .iter()
+            .any(|n| n.contains("`AWS_IAM` authorizer")),
+        "{not_emulated:?}"
+    );
+    // An authorizer the API does not declare is an error at the event.
+    let unknown = AUTH.replace(
+        "Path: /a, Method: GET}",
+        "Path: /a, Method: GET, Auth: {Authorizer: Nope}}",
+    );
+    let stack = Stack::from_text("t.yaml".into(), None, &unknown).unwrap();
+    let errors = resolve(&stack, "Fn", &Options::default(), &Overrides::default()).unwrap_err();
+    assert!(
+        format!("{errors:?}")
+            .contains("authorizer `Nope` is not one of the API's `Auth.Authorizers`"),
+        "{errors:?}"
+    );
+}
