@@ -150,7 +150,7 @@ impl Reader<'_, '_> {
     fn function_named(&self, arn: &Node) -> Option<String> {
         self.stack
             .section("Resources")
-            .into_iter()
+            .iter()
             .find_map(|(key, resource)| {
                 let kind = super::intrinsic::resource_parts(resource).0?;
                 let function =
