@@ -278,3 +278,118 @@ fn served_lambda_authorizers_allow_deny_cache_and_pass_their_context_on() {
     );
     assert_eq!(server.interrupt(), Some(0), "{printed}");
 }
+
+/// Requests to an `AWS_IAM` function URL signed by botocore's own SigV4 signer (and one
+/// unsigned, one signed with another secret).
+const SIGNED_CLIENT: &str = r#"
+import os, requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+url = os.environ["URL"] + "/whoami?tag=a&b=%2F2"
+def signed(secret):
+    request = AWSRequest(method="POST", url=url, data=b'{"n": 1}', headers={"content-type": "application/json"})
+    SigV4Auth(Credentials("AKIDLAMBDACI", secret), "lambda", "us-east-1").add_auth(request)
+    return requests.post(url, data=request.body, headers=dict(request.headers))
+r = signed("the-secret")
+assert r.status_code == 200, r.text
+assert r.json()["authorizer"]["iam"]["accessKey"] == "AKIDLAMBDACI", r.text
+r = signed("another-secret")
+assert r.status_code == 403 and r.json() == {"Message": "Forbidden"}, r.text
+r = requests.post(url, data=b"{}")
+assert r.status_code == 403, r.text
+print("signed ok")
+"#;
+
+#[test]
+fn an_aws_iam_function_url_takes_requests_signed_with_lambda_cis_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = root().join("examples/front-doors");
+    let suite = dir.path().join("iam.yaml");
+    std::fs::write(
+        &suite,
+        format!(
+            r#"function:
+  name: iam
+  runtime: python3.11
+  handler: app.handler
+  code: {code}
+  http:
+    - {{api: url, auth: AWS_IAM}}
+cases:
+  - name: lambda-ci signs the request and the function is told who called
+    request: {{path: /whoami}}
+    expect:
+      status: 200
+      body_contains: {{authorizer: {{iam: {{accessKey: AKIDLAMBDACI, accountId: "123456789012"}}}}}}
+  - name: a signature by other keys is refused
+    request:
+      path: /whoami
+      headers: {{authorization: "AWS4-HMAC-SHA256 Credential=AKIDOTHER/20261207/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"}}
+    expect:
+      status: 403
+      body: {{Message: Forbidden}}
+"#,
+            code = code.display()
+        ),
+    )
+    .unwrap();
+    let with_keys = |mut cmd: std::process::Command| {
+        cmd.env("AWS_ACCESS_KEY_ID", "AKIDLAMBDACI")
+            .env("AWS_SECRET_ACCESS_KEY", "the-secret")
+            .env_remove("AWS_SESSION_TOKEN");
+        cmd
+    };
+    let out = with_keys(common::lambda_ci())
+        .args(["run", "--pull", "never"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("2 passed, 0 failed"), "{text}");
+
+    let mut cmd = with_keys(common::lambda_ci());
+    cmd.args([
+        "serve",
+        "--pull",
+        "never",
+        "--port",
+        &free_port().to_string(),
+    ])
+    .args(["--api-port", "0"])
+    .arg(&suite);
+    let mut server = common::Background::start(cmd);
+    server.wait_for("serving ");
+    let printed = server.printed();
+    let line = printed
+        .lines()
+        .find(|l| l.contains("function URL"))
+        .unwrap();
+    let port = line
+        .split("127.0.0.1:")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-c", SIGNED_CLIENT])
+        .env("URL", format!("http://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("signed ok"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.printed()
+    );
+    assert!(
+        server
+            .printed()
+            .contains("the signature does not match the request"),
+        "{}",
+        server.printed()
+    );
+    assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
+}

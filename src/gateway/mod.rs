@@ -15,6 +15,7 @@ mod policy;
 mod request;
 mod respond;
 mod route;
+mod sigv4;
 mod stream;
 
 #[cfg(test)]
@@ -36,6 +37,7 @@ pub use own::{Own, own};
 pub use request::{Request, header_value};
 pub use respond::{HttpResponse, failed, respond, stamp};
 pub use route::{Matched, Method, PathTemplate, Refusal, Segment, best, matching};
+pub use sigv4::{Keys, sign as sign_v4, verify as verify_v4};
 pub use stream::{Head, PRELUDE_WITHIN, head as stream_head};
 
 use std::collections::BTreeMap;
@@ -200,6 +202,11 @@ impl Route {
             cors: None,
             authorizer: None,
         }
+    }
+
+    /// Whether requests must be signed: a function URL with `AWS_IAM` auth.
+    pub fn signed(&self) -> bool {
+        self.api == Api::Url && self.auth == UrlAuth::AwsIam
     }
 
     /// Whether the function's response is passed on as it is written: a function URL in

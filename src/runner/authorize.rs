@@ -99,6 +99,9 @@ impl Runner {
         out: &Emitter,
     ) -> Option<Authorized> {
         let front = case.front.as_ref()?;
+        if front.route.signed() && !front.injected {
+            return Some(self.signed(suite, front));
+        }
         let lambda = front.lambda_authorizer()?;
         let route = &front.route;
         let identity = match gateway::identity(lambda, route, &front.request) {
@@ -137,6 +140,39 @@ impl Runner {
                 Err(refusal) => Authorized::Refused(refusal),
             },
         )
+    }
+
+    /// A request to an `AWS_IAM` function URL, signed with the credentials lambda-ci runs
+    /// with (unless the case signs it itself), and checked as the URL checks it.
+    fn signed(&self, suite: &Suite, front: &crate::suite::request::Front) -> Authorized {
+        let keys = gateway::Keys::from_pairs(self.caller.pairs());
+        let mut request = front.request.clone();
+        let site = suite.function.site(&front.route);
+        if let Some(keys) = &keys
+            && request.header("authorization").is_none()
+        {
+            let host = site.domain(front.route.api);
+            if let Err(why) = gateway::sign_v4(keys, &mut request, &host, &site.region) {
+                let why = format!("the request could not be signed: {why}");
+                return Authorized::Refused(gateway::own(
+                    front.route.api,
+                    gateway::Own::Failed,
+                    why,
+                ));
+            }
+        }
+        match gateway::verify_v4(keys.as_ref(), &request, std::time::SystemTime::now()) {
+            Ok(iam) => {
+                let matched = gateway::Matched {
+                    route: &front.route,
+                    params: Default::default(),
+                };
+                let event = gateway::build(&matched, &request, &site, &front.call);
+                let event = gateway::with_authorizer(event, iam);
+                Authorized::Allowed(event.to_string().into_bytes())
+            }
+            Err(refusal) => Authorized::Refused(refusal),
+        }
     }
 
     /// Invokes an authorizer's function with `event`: its outcome, or how the case ends when

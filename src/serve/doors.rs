@@ -53,6 +53,8 @@ pub struct Doors {
     door: Door,
     /// The Lambda authorizers' answers, by identity.
     cache: gateway::Cache,
+    /// The credentials an `AWS_IAM` function URL's requests must be signed with.
+    keys: Option<gateway::Keys>,
 }
 
 impl Doors {
@@ -63,7 +65,14 @@ impl Doors {
             guard,
             door,
             cache: gateway::Cache::default(),
+            keys: None,
         }
+    }
+
+    /// Doors that check `AWS_IAM` signatures against `keys`.
+    pub fn with_keys(mut self, keys: Option<gateway::Keys>) -> Doors {
+        self.keys = keys;
+        self
     }
 
     /// Serves connections from `listener` until the task is dropped.
@@ -230,6 +239,11 @@ impl Doors {
         let event = gateway::build(&matched, &request, &site, &call);
         let event = match gateway::authorize(&route, &request, call.epoch_secs()) {
             Ok(Some(authorizer)) => Ok(gateway::with_authorizer(event, authorizer)),
+            Ok(None) if route.signed() => {
+                let now = std::time::SystemTime::now();
+                gateway::verify_v4(self.keys.as_ref(), &request, now)
+                    .map(|iam| gateway::with_authorizer(event, iam))
+            }
             Ok(None) => {
                 self.lambda_authorize(&function, &route, &request, event)
                     .await

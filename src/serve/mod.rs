@@ -255,7 +255,9 @@ impl Server {
             .flat_map(|cors| cors.allow_origins.iter().cloned());
         let guard = guard::Guard::new(&c.host, port, c.allow_origins.clone(), c.token.clone())
             .with_origins(origins);
-        let door = doors::Doors::new(api.clone(), self.printer.clone(), guard, door);
+        let keys = gateway::Keys::from_pairs(c.env.caller.pairs());
+        let door =
+            doors::Doors::new(api.clone(), self.printer.clone(), guard, door).with_keys(keys);
         tokio::spawn(Arc::new(door).run(listener))
     }
 
