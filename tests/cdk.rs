@@ -69,6 +69,18 @@ cases:
   - name: function url
     request: {{api: url, path: /x}}
     expect: {{status: 200, body: {{door: url, path: /x, stage: $default}}}}
+  - name: a token authorizer allows
+    request: {{api: rest, path: /team, headers: {{Authorization: allow}}}}
+    expect: {{status: 200, body: {{door: rest, path: /team, stage: prod}}}}
+  - name: and denies
+    request: {{api: rest, path: /team, headers: {{Authorization: nope}}}}
+    expect: {{status: 403}}
+  - name: an HTTP API's simple authorizer lets the secret in
+    request: {{api: http, path: /members, headers: {{Authorization: secret}}}}
+    expect: {{status: 200, body: {{door: http, path: /members, stage: $default}}}}
+  - name: and no one else
+    request: {{api: http, path: /members, headers: {{Authorization: guess}}}}
+    expect: {{status: 403}}
 "#,
         assembly.display()
     );
@@ -86,7 +98,7 @@ cases:
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.status.code(), Some(0), "{said}");
-    assert!(said.contains("6 passed, 0 failed"), "{said}");
+    assert!(said.contains("10 passed, 0 failed"), "{said}");
 
     // The whole assembly served: each function by its logical id.
     let mut server = common::serve::Server::start(&["--template", assembly.to_str().unwrap()]);

@@ -89,6 +89,7 @@ impl Reader<'_, '_> {
         let mut door = self.rest_stage(api.as_deref(), props.pos);
         door.method = entry(props, "HttpMethod").and_then(|m| self.text_of(m, "`HttpMethod`"));
         door.path = entry(props, "ResourceId").map(|r| self.resource_path(r, 0));
+        door.authorizer = self.cfn_authorizer(props, true);
         doors.push(door);
     }
 
@@ -207,6 +208,7 @@ impl Reader<'_, '_> {
         let mut door = self.http_stage(&api, props.pos);
         door.payload = entry(&integration, "PayloadFormatVersion")
             .and_then(|p| self.text_of(p, "`PayloadFormatVersion`"));
+        door.authorizer = self.cfn_authorizer(props, false);
         let key = entry(props, "RouteKey").and_then(|k| self.text_of(k, "`RouteKey`"));
         match key.as_deref().and_then(|k| k.split_once(' ')) {
             Some((method, path)) => {
@@ -230,21 +232,27 @@ impl Reader<'_, '_> {
         let Some(Value::Map(paths)) = body.and_then(|b| entry(b, "paths")).map(|p| &p.value) else {
             return;
         };
+        let sam = self
+            .scope
+            .resource(api_id)
+            .and_then(|r| resource_parts(r).0)
+            .is_some_and(|k| k.starts_with("AWS::Serverless::"));
         let base = match api {
-            "rest" => {
-                let mut d = self.rest_stage(
-                    Some(api_id),
-                    paths.first().map_or_else(Default::default, |p| p.0.pos),
-                );
-                // A SAM API names its stage itself.
-                if let Some(stage) = self.property(api_id, "StageName") {
-                    d.stage = self.text_of(stage, "`StageName`");
-                }
-                if let Some(c) = self.property(api_id, "Cors") {
-                    d.cors = self.cors_of(c, true);
-                }
+            // A SAM API's settings, over `Globals`.
+            _ if sam => {
+                let mut d = Door {
+                    pos: paths.first().map_or_else(Default::default, |p| p.0.pos),
+                    api,
+                    ..Door::default()
+                };
+                let kind = if api == "rest" { "Api" } else { "HttpApi" };
+                self.serverless_api(&mut d, Some(api_id), kind);
                 d
             }
+            "rest" => self.rest_stage(
+                Some(api_id),
+                paths.first().map_or_else(Default::default, |p| p.0.pos),
+            ),
             _ => self.http_stage(api_id, Default::default()),
         };
         for (path, item) in paths {
@@ -266,6 +274,8 @@ impl Reader<'_, '_> {
                     m => m.to_ascii_uppercase(),
                 };
                 let default = path.name == "$default";
+                let authorizer =
+                    body.and_then(|b| self.openapi_authorizer(b, operation, api == "rest"));
                 doors.push(Door {
                     pos: method_pos(methods, &method),
                     api,
@@ -278,6 +288,7 @@ impl Reader<'_, '_> {
                     binary_media_types: base.binary_media_types.clone(),
                     cors: base.cors.clone(),
                     name: Some(api_id.to_string()),
+                    authorizer,
                     ..Door::default()
                 });
             }

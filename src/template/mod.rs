@@ -3,6 +3,7 @@
 //! is named at its line, never guessed.
 
 mod auth;
+mod auth_cfn;
 mod cfn_routes;
 mod code;
 mod conditions;

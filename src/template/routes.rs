@@ -344,7 +344,12 @@ impl<'t> Reader<'_, 't> {
     /// The settings of the `AWS::Serverless::<kind>` named `id` (or the implicit API), over
     /// `Globals.<kind>`: stage, stage variables, binary media types; the API's properties
     /// so merged.
-    fn serverless_api(&mut self, door: &mut Door, id: Option<&str>, kind: &str) -> Option<Node> {
+    pub(super) fn serverless_api(
+        &mut self,
+        door: &mut Door,
+        id: Option<&str>,
+        kind: &str,
+    ) -> Option<Node> {
         let own = id
             .and_then(|id| self.scope.resource(id))
             .and_then(|r| resource_parts(r).1)

@@ -235,3 +235,72 @@ fn authorizers_a_template_cannot_run_are_said_and_leave_the_route_open() {
         "{errors:?}"
     );
 }
+
+const OPENAPI_AUTH: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Api:
+    StageName: live
+    Variables: {table: t}
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      DefinitionBody:
+        swagger: "2.0"
+        securityDefinitions:
+          Token:
+            type: apiKey
+            name: X-Token
+            in: header
+            x-amazon-apigateway-authtype: custom
+            x-amazon-apigateway-authorizer:
+              type: token
+              authorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Auth.Arn}/invocations
+              authorizerResultTtlInSeconds: 60
+        paths:
+          /guarded:
+            get:
+              security: [{Token: []}]
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
+          /open:
+            get:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.11, Handler: app.handler, CodeUri: .}
+  Auth:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.11, Handler: auth.handler, CodeUri: .}
+"#;
+
+#[test]
+fn an_openapi_bodys_security_gives_its_routes_their_lambda_authorizer_and_sam_its_globals() {
+    let (http, _) = doors(OPENAPI_AUTH, "Fn");
+    let routes = http.as_array().unwrap();
+    assert_eq!(routes.len(), 2, "{http:#}");
+    for r in routes {
+        // The SAM API's stage and variables come from Globals, as SAM applies them.
+        assert_eq!(
+            (r["stage"].as_str(), &r["stage_variables"]),
+            (Some("live"), &json!({"table": "t"}))
+        );
+    }
+    let guarded = routes.iter().find(|r| r["path"] == "/guarded").unwrap();
+    let authorizer = &guarded["authorizer"];
+    assert_eq!(authorizer["type"], "token");
+    assert_eq!(
+        authorizer["identity_source"],
+        json!(["method.request.header.X-Token"])
+    );
+    assert_eq!(authorizer["ttl"], 60);
+    assert_eq!(authorizer["function"]["resource"], "Auth");
+    let open = routes.iter().find(|r| r["path"] == "/open").unwrap();
+    assert!(open.get("authorizer").is_none(), "{open}");
+}
