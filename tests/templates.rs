@@ -129,19 +129,27 @@ fn lambda_authorizers_are_read_as_aws_s_own_transform_reads_them_and_run() {
         assert_eq!(route["authorizer"], theirs[&key], "{key}");
     }
     // The suite's request cases go through them.
+    passes(&fixture("templates/authorized/suite.yaml"), 5);
+}
+
+/// Runs the suites of `path`, which must all pass: `count` cases.
+fn passes(path: &Path, count: usize) {
     let out = lambda_ci()
         .args(["run", "--pull", "never"])
-        .arg(fixture("templates/authorized/suite.yaml"))
+        .arg(path)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let shown = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
         Some(0),
-        "{text}{}",
+        "{shown}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("5 passed, 0 failed"), "{text}");
+    assert!(
+        shown.contains(&format!("{count} passed, 0 failed")),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -347,19 +355,7 @@ fn init_template_writes_a_suite_per_function_whose_smoke_cases_pass() {
         "{api}"
     );
     // Each handler fails on any event but its source's: they pass as written.
-    let out = lambda_ci()
-        .args(["run", "--pull", "never"])
-        .arg(&cases)
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{shown}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(shown.contains("3 passed, 0 failed"), "{shown}");
+    passes(&cases, 3);
 }
 
 /// Runs one suite per `(resource, expect)` of `template` with `TMPDIR` at `temp`, asserting

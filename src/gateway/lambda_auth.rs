@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
+use super::own::answer as refusal;
 use super::{Api, HttpResponse, Payload, Request, Route, Site};
 use crate::outcome::{Body, Outcome};
 
@@ -330,19 +331,6 @@ fn context_of(api: Api, answer: &Map<String, Value>) -> Result<Map<String, Value
         out.insert(k.clone(), v);
     }
     Ok(out)
-}
-
-fn refusal(status: u16, body: &str, error_type: Option<&str>, why: String) -> HttpResponse {
-    let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-    if let Some(t) = error_type {
-        headers.push(("x-amzn-ErrorType".into(), t.into()));
-    }
-    HttpResponse {
-        status,
-        headers,
-        body: body.as_bytes().to_vec(),
-        own: Some(why),
-    }
 }
 
 fn unauthorized(api: Api, why: String) -> HttpResponse {

@@ -49,6 +49,17 @@ pub fn own(api: Api, kind: Own, why: String) -> HttpResponse {
         (Api::Url, Own::NoRoute) => (403, r#"{"Message":null}"#, Some("AccessDeniedException")),
         (Api::Url, _) => (502, "Internal Server Error", None),
     };
+    answer(status, body, error_type, why)
+}
+
+/// A front door's own answer: `body` (JSON when it looks like it, else text), with the
+/// error type it names, and why it answered.
+pub(super) fn answer(
+    status: u16,
+    body: &str,
+    error_type: Option<&str>,
+    why: String,
+) -> HttpResponse {
     let content_type = if body.starts_with('{') {
         "application/json"
     } else {

@@ -155,15 +155,13 @@ fn presented(header: &str) -> Option<Presented<'_>> {
 
 /// The URL's refusal of a request whose signature does not hold.
 fn forbidden(why: String) -> HttpResponse {
-    HttpResponse {
-        status: 403,
-        headers: vec![
-            ("Content-Type".into(), "application/json".into()),
-            ("x-amzn-ErrorType".into(), "AccessDeniedException".into()),
-        ],
-        body: br#"{"Message":"Forbidden"}"#.to_vec(),
-        own: Some(format!("the function URL refused the request: {why}")),
-    }
+    let why = format!("the function URL refused the request: {why}");
+    super::own::answer(
+        403,
+        r#"{"Message":"Forbidden"}"#,
+        Some("AccessDeniedException"),
+        why,
+    )
 }
 
 /// Whether `request` is signed with `keys` (lambda-ci's credentials, if it has any) within
