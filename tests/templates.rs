@@ -38,6 +38,22 @@ fn explained(template: &Path, id: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// What AWS's own SAM transform makes of `template` (`sam_transform.py`, with `args`).
+fn sam_transform(args: &[&str], template: &Path) -> Value {
+    let out = Command::new("python3")
+        .arg(fixture("templates/sam_transform.py"))
+        .args(args)
+        .arg(template)
+        .output()
+        .expect("python3 with aws-sam-translator");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn the_test_templates_are_templates_cloudformation_accepts() {
     // E2533/W2531 date the runtimes: the stand-in images are python3.11's.
@@ -57,17 +73,7 @@ fn the_test_templates_are_templates_cloudformation_accepts() {
 #[test]
 fn sam_templates_are_read_as_aws_s_own_transform_reads_them() {
     let template = fixture("templates/globals.yaml");
-    let out = Command::new("python3")
-        .arg(fixture("templates/sam_transform.py"))
-        .arg(&template)
-        .output()
-        .expect("python3 with aws-sam-translator");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let transformed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let transformed = sam_transform(&[], &template);
     let dir = template.parent().unwrap();
     let local = |v: &Value| -> String {
         let p = Path::new(v.as_str().unwrap());
@@ -105,18 +111,7 @@ fn sam_templates_are_read_as_aws_s_own_transform_reads_them() {
 #[test]
 fn lambda_authorizers_are_read_as_aws_s_own_transform_reads_them_and_run() {
     let template = fixture("templates/authorized/template.yaml");
-    let out = Command::new("python3")
-        .arg(fixture("templates/sam_transform.py"))
-        .arg("--authorizers")
-        .arg(&template)
-        .output()
-        .expect("python3 with aws-sam-translator");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let theirs: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let theirs = sam_transform(&["--authorizers"], &template);
     let ours = &explained(&template, "GuardedFunction")["function"]["http"];
     let routes = ours.as_array().unwrap();
     assert_eq!(routes.len(), theirs.as_object().unwrap().len(), "{ours:#}");
