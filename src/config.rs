@@ -55,6 +55,8 @@ pub struct RunConfig {
     pub update_snapshots: bool,
     /// What the run takes from its environment, read once.
     pub env: Environment,
+    /// `--target URL`: an Invoke API endpoint that runs the functions, instead of containers.
+    pub target: Option<String>,
 }
 
 impl Default for RunConfig {
@@ -78,6 +80,7 @@ impl Default for RunConfig {
             reporter: ReporterMode::default(),
             update_snapshots: false,
             env: Environment::default(),
+            target: None,
         }
     }
 }

@@ -114,16 +114,37 @@ async fn run_in(
     let update_snapshots = snapshots_recorded(&config);
     let unpacked = Arc::new(Unpacked::unpack(&suites).map_err(Error::Load)?);
     let alone = kept.is_none();
-    let session = match kept {
-        Some(Some(session)) => session.clone(),
-        Some(kept) => kept.insert(new_session(&config.env.engine).await?).clone(),
-        None => new_session(&config.env.engine).await?,
+    // A run on a target has no session: nothing of it is in the engine.
+    let session = match (&config.target, kept) {
+        (Some(_), _) => None,
+        (None, Some(Some(session))) => Some(session.clone()),
+        (None, Some(kept)) => Some(kept.insert(new_session(&config.env.engine).await?).clone()),
+        (None, None) => Some(new_session(&config.env.engine).await?),
     };
     let (stop, stopped) = tokio::sync::watch::channel(None);
     // Without --junit, `actual` is held to the end of the run: removed then unless a whole
     // actual value was written into it.
     let (attachments, _actual) = attachments(&config)?;
-    let runner = Runner::builder(&session, suites, unpacked.clone())
+    let builder = match (&session, &config.target) {
+        (Some(session), _) => Runner::builder(session, suites, unpacked.clone()),
+        (None, target) => {
+            let target = target.as_deref().unwrap_or_default();
+            // Where each function runs is the target, not an image: reports say so.
+            let suites = suites
+                .into_iter()
+                .map(|mut s| {
+                    s.function.image = target.to_string();
+                    for a in &mut s.function.authorizers {
+                        a.image = target.to_string();
+                    }
+                    s
+                })
+                .collect();
+            let endpoint = backend::target::Endpoint::new(target);
+            Runner::builder_on(Arc::new(endpoint), suites)
+        }
+    };
+    let runner = builder
         .warm(!alone && !config.keep)
         .pull(config.pull)
         .credentials(config.aws_credentials)
@@ -140,20 +161,24 @@ async fn run_in(
         .attachments(attachments)
         .stop(stopped)
         .build();
-    check_plain_engine(session.engine(), &config.env.engine, &runner.secrets())?;
-    let (ran, reported) = match drive(runner, plan, reporters, stop, &session).await {
+    if let Some(session) = &session {
+        check_plain_engine(session.engine(), &config.env.engine, &runner.secrets())?;
+    }
+    let (ran, reported) = match drive(runner, plan, reporters, stop, session.as_ref()).await {
         Ended::Finished(ran, reported) => (ran, reported),
         Ended::Signalled(code) => return Ok(code),
     };
     match (ran, reported) {
         (Ok(stats), Ok(mut reporters)) => {
-            if config.keep {
-                session.owned().forget_all();
-                if let Ok(unpacked) = Arc::try_unwrap(unpacked) {
-                    unpacked.keep();
+            match &session {
+                Some(session) if config.keep => {
+                    session.owned().forget_all();
+                    if let Ok(unpacked) = Arc::try_unwrap(unpacked) {
+                        unpacked.keep();
+                    }
                 }
-            } else if alone {
-                session.close().await;
+                Some(session) if alone => session.close().await,
+                _ => {}
             }
             reporters.finish()?;
             Ok(if stats.success() {
@@ -164,7 +189,9 @@ async fn run_in(
         }
         (Err(e), _) | (_, Err(e)) => {
             // A panic; its message is already on stderr. Leave nothing behind.
-            session.close().await;
+            if let Some(session) = &session {
+                session.close().await;
+            }
             let _ = writeln!(
                 std::io::stderr(),
                 "error: lambda-ci failed unexpectedly ({e}); its containers were removed"
@@ -220,7 +247,7 @@ async fn drive(
     plan: Plan,
     reporters: Reporters,
     stop: tokio::sync::watch::Sender<Option<String>>,
-    session: &Session,
+    session: Option<&Session>,
 ) -> Ended {
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let mut reporting = reporters.spawn(received);
@@ -255,9 +282,11 @@ async fn drive(
                 // Reports given up; what exists is still removed.
                 Some(_) | None => aborts.abort(),
             }
-            session.retire_warm();
-            let (owned, engine) = (session.owned(), session.engine());
-            cleanup::after_abort(owned, engine, session.run_id(), signal.word).await;
+            if let Some(session) = session {
+                session.retire_warm();
+                let (owned, engine) = (session.owned(), session.engine());
+                cleanup::after_abort(owned, engine, session.run_id(), signal.word).await;
+            }
             Ended::Signalled(signal.code)
         }
     }

@@ -146,6 +146,9 @@ pub enum TransportError {
         "the container answered with more than {limit}, more than the service ever returns; reading stopped there (does the image run a server of its own on the invoke port?)"
     )]
     Oversized { limit: &'static str },
+    /// The `--target` endpoint did not answer.
+    #[error("the target {target} did not answer: {cause}")]
+    Target { target: String, cause: String },
 }
 
 /// What serves the invoke path under `api`, as messages name it.

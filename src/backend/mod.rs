@@ -6,6 +6,7 @@
 //! deployed function reached over the Invoke API and a host process are the next.
 
 pub mod container;
+pub mod target;
 
 use std::future::Future;
 use std::pin::Pin;

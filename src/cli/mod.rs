@@ -209,8 +209,32 @@ pub struct RunArgs {
     #[arg(long)]
     pub update_snapshots: bool,
 
+    /// Run each suite's function on this Invoke API endpoint instead of in a container: a
+    /// `lambda-ci serve` kept open, `sam local start-lambda`, LocalStack (`http://HOST:PORT`).
+    /// Each function is invoked by its name; nothing is booted.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<TargetArg>,
+
     #[command(flatten)]
     pub containers: ContainerArgs,
+}
+
+/// `--target`: an `http://` URL of an Invoke API endpoint.
+#[derive(Debug, Clone)]
+pub struct TargetArg(String);
+
+impl std::str::FromStr for TargetArg {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<TargetArg, String> {
+        let url = reqwest::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+        match url.scheme() {
+            "http" if url.host().is_some() => Ok(TargetArg(text.trim_end_matches('/').to_string())),
+            "http" => Err(format!("{text:?} names no host; write e.g. http://127.0.0.1:9000")),
+            "https" => Err("an https:// target is not supported yet: reach it over http://, e.g. through a local `lambda-ci serve` or port forward".into()),
+            other => Err(format!("{text:?}: the scheme is {other}, not http; write e.g. http://127.0.0.1:9000")),
+        }
+    }
 }
 
 /// How function containers are made and reached: shared by `run`, `watch` and `serve`.
@@ -369,6 +393,7 @@ impl RunArgs {
             aws_credentials: self.containers.aws_credentials.map(Into::into),
             runtime_api: self.containers.runtime_api.map(Into::into),
             env: crate::config::Environment::read(),
+            target: self.target.map(|t| t.0),
         })
     }
 }

@@ -308,6 +308,9 @@ impl<W: Write> Console<W> {
                 let suite = &worker.suite;
                 self.progress.status(if *in_place {
                     format!("restarting {} in its warm container", suite.function)
+                } else if suite.image.starts_with("http://") {
+                    // A `--target` run boots nothing: the image is where the function runs.
+                    format!("calling {} at {}", suite.function, suite.image)
                 } else {
                     format!("booting {} ({})", suite.function, suite.image)
                 });

@@ -14,10 +14,11 @@ use crate::snapshot::Snapshots;
 use crate::suite::{Credentials, RuntimeApi, Suite};
 use crate::worker::CallerCredentials;
 
-/// A [`Runner`] being made, with the container backend it runs on.
+/// A [`Runner`] being made, with the container backend it runs on (none for a runner on
+/// another backend).
 pub struct RunnerBuilder {
     runner: Runner,
-    containers: Containers,
+    containers: Option<Containers>,
 }
 
 impl Runner {
@@ -72,47 +73,85 @@ impl Runner {
                 attachments: "lambda-ci-actual".into(),
                 stop: tokio::sync::watch::channel(None).1,
             },
-            containers,
+            containers: Some(containers),
+        }
+    }
+
+    /// A runner of `suites` on `backend`, which is not the engine's: no session, nothing of
+    /// the container options applies.
+    pub fn builder_on(
+        backend: Arc<dyn crate::backend::Backend>,
+        suites: Vec<Suite>,
+    ) -> RunnerBuilder {
+        RunnerBuilder {
+            runner: Runner {
+                backend,
+                suites: Arc::new(suites),
+                prepared: Arc::default(),
+                boots: Arc::new(tokio::sync::Semaphore::new(super::boots_at_once())),
+                warm: false,
+                credentials: None,
+                caller: CallerCredentials::default(),
+                cancellation: Cancellation::default(),
+                jobs: crate::config::default_jobs(),
+                keep: false,
+                run_id: crate::run_id(),
+                snapshots: Snapshots::default(),
+                update_snapshots: false,
+                attachments: "lambda-ci-actual".into(),
+                stop: tokio::sync::watch::channel(None).1,
+            },
+            containers: None,
         }
     }
 }
 
 impl RunnerBuilder {
     pub fn pull(mut self, pull: PullPolicy) -> Self {
-        self.containers.pull = pull;
+        if let Some(c) = &mut self.containers {
+            c.pull = pull;
+        }
         self
     }
 
     /// `--aws-credentials`: over every function's `aws_credentials`.
     pub fn credentials(mut self, credentials: Option<Credentials>) -> Self {
         self.runner.credentials = credentials;
-        self.containers.credentials = credentials;
+        if let Some(c) = &mut self.containers {
+            c.credentials = credentials;
+        }
         self
     }
 
     /// `--runtime-api`: over every suite's `runtime_api`.
     pub fn runtime_api(mut self, api: Option<RuntimeApi>) -> Self {
-        self.containers.runtime_api = api;
+        if let Some(c) = &mut self.containers {
+            c.runtime_api = api;
+        }
         self
     }
 
     /// The caller's credentials, for the functions that inherit them.
     pub fn caller(mut self, caller: CallerCredentials) -> Self {
-        self.containers.caller = caller.clone();
+        if let Some(c) = &mut self.containers {
+            c.caller = caller.clone();
+        }
         self.runner.caller = caller;
         self
     }
 
     pub fn mount(mut self, mount: MountMode) -> Self {
-        self.containers.mount = mount;
+        if let Some(c) = &mut self.containers {
+            c.mount = mount;
+        }
         self
     }
 
     /// `--invoke-host`: where the containers' published ports are reached, when not the
     /// engine's host.
     pub fn invoke_host(mut self, host: Option<String>) -> Self {
-        if let Some(host) = host {
-            self.containers.invoke_host = host;
+        if let (Some(host), Some(c)) = (host, &mut self.containers) {
+            c.invoke_host = host;
         }
         self
     }
@@ -137,7 +176,9 @@ impl RunnerBuilder {
     /// `--keep`: containers left running after the run.
     pub fn keep(mut self, keep: bool) -> Self {
         self.runner.keep = keep;
-        self.containers.keep = keep;
+        if let Some(c) = &mut self.containers {
+            c.keep = keep;
+        }
         self
     }
 
@@ -161,7 +202,9 @@ impl RunnerBuilder {
     }
 
     pub fn build(mut self) -> Runner {
-        self.runner.backend = Arc::new(self.containers);
+        if let Some(containers) = self.containers {
+            self.runner.backend = Arc::new(containers);
+        }
         self.runner
     }
 }

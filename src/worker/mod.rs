@@ -5,7 +5,7 @@
 //! workers, each with a container of its own.
 
 mod agent;
-mod claim;
+pub(crate) mod claim;
 mod endpoint;
 mod function;
 mod rie;

@@ -1,0 +1,352 @@
+//! A function reached over the Invoke API instead of booted: any endpoint that speaks it — a
+//! `lambda-ci serve` kept open, `sam local start-lambda`, LocalStack — given with
+//! `--target http://HOST:PORT`. Each suite's function is invoked by its name with
+//! `X-Amz-Log-Type: Tail`: the payload and `X-Amz-Function-Error` make the outcome, the log
+//! tail its lines, their REPORT line the durations. Nothing is prepared, booted or removed.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+use super::{Backend, Booted, Boxed, Instance, Invocation, Problem, Ready, Say, Taps};
+use crate::lines::{LogLine, LogStream};
+use crate::outcome::{Body, Outcome, TransportError};
+use crate::plan::WorkerId;
+use crate::suite::check::LogRule;
+use crate::suite::{InvokeContext, Suite};
+
+/// How long past the function's timeout a target may take to answer.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// An Invoke API endpoint.
+#[derive(Clone)]
+pub struct Endpoint {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Endpoint {
+    /// The endpoint at `base` (`http://127.0.0.1:9000`, no trailing slash needed).
+    pub fn new(base: &str) -> Endpoint {
+        Endpoint {
+            base: base.trim_end_matches('/').to_string(),
+            client: reqwest::Client::new(),
+        }
+    }
+}
+
+impl Backend for Endpoint {
+    fn shares(&self, _suite: &Suite) -> String {
+        self.base.clone()
+    }
+
+    fn begin(&self, _suites: &[Suite]) {}
+
+    fn prepare<'a>(&'a self, _suite: &'a Suite, _say: Say<'a>) -> Boxed<'a, Result<(), Problem>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn warning<'a>(&'a self, _suite: &'a Suite) -> Boxed<'a, Option<String>> {
+        Box::pin(async { None })
+    }
+
+    fn boot<'a>(&'a self, suite: &'a Suite, _id: WorkerId, _say: Say<'a>) -> Boxed<'a, Booted> {
+        let caller = Caller {
+            endpoint: self.clone(),
+            name: suite.function.name.clone(),
+            timeout: Duration::from_secs(suite.function.timeout.into()),
+        };
+        let ready = Ready {
+            name: format!("{} at {}", caller.name, self.base),
+            invoke_url: caller.url(),
+            took: Duration::ZERO,
+        };
+        Box::pin(async move { Ok((Box::new(caller) as Box<dyn Instance>, ready)) })
+    }
+
+    fn reloads_in_place(&self, _suite: &Suite) -> bool {
+        false
+    }
+
+    fn forget(&self, _suite: &Suite) {}
+}
+
+/// One function of a target, invoked by name.
+struct Caller {
+    endpoint: Endpoint,
+    name: String,
+    timeout: Duration,
+}
+
+impl Caller {
+    fn url(&self) -> String {
+        let name =
+            percent_encoding::utf8_percent_encode(&self.name, percent_encoding::NON_ALPHANUMERIC);
+        format!(
+            "{}/2015-03-31/functions/{name}/invocations",
+            self.endpoint.base
+        )
+    }
+
+    async fn call(
+        &self,
+        payload: &[u8],
+        context: &InvokeContext,
+    ) -> Result<reqwest::Response, String> {
+        let mut request = self
+            .endpoint
+            .client
+            .post(self.url())
+            .header("X-Amz-Log-Type", "Tail")
+            .timeout(self.timeout + GRACE)
+            .body(payload.to_vec());
+        if let Some(client_context) = &context.client_context {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(client_context.to_string());
+            request = request.header("X-Amz-Client-Context", encoded);
+        }
+        if let Some(trace) = &context.trace_id {
+            request = request.header("X-Amzn-Trace-Id", trace);
+        }
+        request.send().await.map_err(|e| crate::chain::one_line(&e))
+    }
+
+    async fn invoke(
+        &self,
+        payload: &[u8],
+        context: &InvokeContext,
+        rules: &[&LogRule],
+        taps: Taps,
+    ) -> Invocation {
+        let sent = Instant::now();
+        let answered = match self.call(payload, context).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let header = |name: &str| {
+                    response
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                let (error, log) = (header("x-amz-function-error"), header("x-amz-log-result"));
+                let kind = header("x-amzn-errortype");
+                match response.bytes().await {
+                    Ok(body) => Ok((status, error, log, kind, body.to_vec())),
+                    Err(e) => Err(crate::chain::one_line(&e)),
+                }
+            }
+            Err(why) => Err(why),
+        };
+        let round_trip = sent.elapsed();
+        let (outcome, logs) = match answered {
+            Ok((status, error, log, kind, body)) => {
+                let logs = tail(log.as_deref());
+                (outcome(status, error.is_some(), kind, &body), logs)
+            }
+            Err(cause) => {
+                let error = TransportError::Target {
+                    target: self.endpoint.base.clone(),
+                    cause,
+                };
+                (
+                    Outcome::Transport {
+                        error,
+                        container_gone: false,
+                    },
+                    Vec::new(),
+                )
+            }
+        };
+        if let Some(tap) = &taps.lines {
+            for line in &logs {
+                tap(&line.text);
+            }
+        }
+        let found = rules
+            .iter()
+            .map(|r| {
+                logs.iter()
+                    .find(|l| r.finds(&l.text))
+                    .map(|l| l.text.clone())
+            })
+            .collect();
+        let reported = crate::worker::claim::reported(&logs);
+        Invocation {
+            answer: None,
+            outcome,
+            log_lines: logs.len() as u64,
+            logs,
+            found,
+            round_trip,
+            reported,
+        }
+    }
+}
+
+impl Instance for Caller {
+    fn invoke<'a>(
+        &'a mut self,
+        payload: &'a [u8],
+        context: &'a InvokeContext,
+        rules: &'a [&'a LogRule],
+        taps: Taps,
+    ) -> Boxed<'a, Invocation> {
+        Box::pin(Caller::invoke(self, payload, context, rules, taps))
+    }
+
+    fn reloads_in_place(&self) -> bool {
+        false
+    }
+
+    fn reload(&mut self) -> Boxed<'_, Result<Ready, String>> {
+        Box::pin(async { Err("a target's function is not reloaded by lambda-ci".to_string()) })
+    }
+
+    fn replace(self: Box<Self>, _id: WorkerId) -> Boxed<'static, Booted> {
+        let ready = Ready {
+            name: format!("{} at {}", self.name, self.endpoint.base),
+            invoke_url: self.url(),
+            took: Duration::ZERO,
+        };
+        Box::pin(async move { Ok((self as Box<dyn Instance>, ready)) })
+    }
+
+    fn retire(self: Box<Self>, _keep: bool) -> Option<super::Kept> {
+        None
+    }
+}
+
+/// The log lines of `X-Amz-Log-Result` (the last 4 KB, base64).
+fn tail(log: Option<&str>) -> Vec<LogLine> {
+    let Some(bytes) = log.and_then(|l| {
+        base64::engine::general_purpose::STANDARD
+            .decode(l.trim())
+            .ok()
+    }) else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(|text| LogLine {
+            stream: LogStream::Stdout,
+            text: text.to_string(),
+            platform: false,
+        })
+        .collect()
+}
+
+/// What an Invoke API answer amounts to: a 200 is the function's outcome (its error document
+/// with `X-Amz-Function-Error`, a timeout or a runtime failure told by its error type); any
+/// other status is the service's own error.
+fn outcome(status: u16, function_error: bool, kind: Option<String>, body: &[u8]) -> Outcome {
+    let parsed = Body::parse(body);
+    if status == 200 && !function_error {
+        return Outcome::Success { body: parsed };
+    }
+    let doc = match &parsed {
+        Body::Json(v) => v.clone(),
+        _ => serde_json::Value::Null,
+    };
+    let text = |key: &str| doc.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    if status == 200 {
+        let error_type = text("errorType").unwrap_or_default();
+        let message = text("errorMessage").unwrap_or_default();
+        // The service words its own failures `RequestId: ... Error: <what happened>`.
+        let said = message
+            .split_once(" Error: ")
+            .map_or(message.as_str(), |(_, m)| m)
+            .to_string();
+        return match error_type.as_str() {
+            "Sandbox.Timedout" => Outcome::Timeout { message: said },
+            "Runtime.OutOfMemory" | "Runtime.ExitError" | "Runtime.Unknown" => {
+                Outcome::RuntimeFailure {
+                    status,
+                    error_type: Some(error_type.clone()),
+                    message: Some(said),
+                    body: parsed,
+                    out_of_memory: error_type == "Runtime.OutOfMemory",
+                }
+            }
+            _ => Outcome::FunctionError {
+                error_type,
+                message,
+                body: doc,
+            },
+        };
+    }
+    // The service's error (a function not found, throttled, a payload too large).
+    let error_type = kind.or_else(|| text("Type")).or_else(|| text("__type"));
+    let message = text("Message").or_else(|| text("message"));
+    Outcome::RuntimeFailure {
+        status,
+        error_type,
+        message,
+        body: parsed,
+        out_of_memory: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn invoke_api_answers_are_read_back_into_outcomes() {
+        let ok = outcome(200, false, None, br#"{"a": 1}"#);
+        assert_eq!(
+            ok,
+            Outcome::Success {
+                body: Body::Json(json!({"a": 1}))
+            }
+        );
+        let raised = br#"{"errorType": "KeyError", "errorMessage": "'id'"}"#;
+        assert!(
+            matches!(outcome(200, true, None, raised), Outcome::FunctionError { error_type, .. } if error_type == "KeyError")
+        );
+        let timed = br#"{"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: 1 Error: Task timed out after 3.00 seconds"}"#;
+        assert_eq!(
+            outcome(200, true, None, timed),
+            Outcome::Timeout {
+                message: "Task timed out after 3.00 seconds".into()
+            }
+        );
+        let oom = br#"{"errorType": "Runtime.OutOfMemory", "errorMessage": "RequestId: 1 Error: Runtime exited with error: signal: killed"}"#;
+        assert!(matches!(
+            outcome(200, true, None, oom),
+            Outcome::RuntimeFailure {
+                out_of_memory: true,
+                ..
+            }
+        ));
+        let missing = br#"{"Type": "User", "Message": "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope"}"#;
+        match outcome(
+            404,
+            false,
+            Some("ResourceNotFoundException".into()),
+            missing,
+        ) {
+            Outcome::RuntimeFailure {
+                status: 404,
+                error_type,
+                message,
+                ..
+            } => {
+                assert_eq!(error_type.as_deref(), Some("ResourceNotFoundException"));
+                assert!(message.unwrap().starts_with("Function not found"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_log_tail_is_read_into_lines() {
+        let log = base64::engine::general_purpose::STANDARD
+            .encode("START RequestId: 1\nhello\nREPORT RequestId: 1\tDuration: 2.00 ms\t\n");
+        let lines = tail(Some(&log));
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1].text, "hello");
+        assert!(tail(Some("not base64!")).is_empty());
+    }
+}
