@@ -705,6 +705,35 @@ def bench_front(table, n, work):
         table.add(what, f"{door} latency p99", [r[3] for r in results], "", "ms")
 
 
+def bench_target(table, n, work):
+    """`lambda-ci run --target` against a warm `serve` of the same suite: 50 cases, the whole
+    process (loading, 50 Invoke API calls, judging, JUnit), nothing booted; beside it the same
+    run booting its own container."""
+    s = suite(work, "targeted", "app.echo", echo_cases(50))
+    port = free_port()
+    p = subprocess.Popen([str(BIN), "serve", str(s), "--pull", "never", "--port", str(port),
+                          "--no-watch"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    target = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            # The first run warms the served container; it is not timed.
+            sh(str(BIN), "run", str(s), "--target", target)
+            break
+        except subprocess.CalledProcessError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+    rows = rounds_of(n, {
+        "run --target a warm serve": lambda: lambda_ci([s], "--target", target)[0],
+        "run (boots its container)": lambda: lambda_ci([s])[0],
+    })
+    p.send_signal(2)
+    p.wait(timeout=30)
+    for what, seconds in rows.items():
+        table.add("50 cases, whole process", what, seconds)
+
+
 # ---- BENCHMARKS.md ----------------------------------------------------------------------
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -733,7 +762,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only",
-                    default="one,repo,pool,phases,watch,reload,saves,serve,front,cost,api")
+                    default="one,repo,pool,phases,watch,reload,saves,serve,front,target,cost,api")
     ap.add_argument("--no-sam", action="store_true")
     ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
     ap.add_argument("--no-build", action="store_true", help="use target/release as it is")
@@ -759,6 +788,8 @@ def main():
             bench_serve(table, args.rounds, work)
         if "front" in only:
             bench_front(table, args.rounds, work)
+        if "target" in only:
+            bench_target(table, args.rounds, work)
         if "watch" in only:
             bench_watch(table, args.rounds, work)
         if "reload" in only:
