@@ -169,6 +169,18 @@ fn every_lambda_ci_command_in_the_readme_is_accepted_as_written() {
             .env_remove("GITHUB_ACTIONS")
             .output()
             .unwrap();
+        // A run on a target asks no engine: its flags and suites are accepted, and its cases
+        // end as the target answers (in errors naming it when nothing listens there).
+        if command.contains("--target") {
+            let code = out.status.code();
+            assert!(matches!(code, Some(0 | 1)), "{command}\n{}", stderr(&out));
+            assert!(
+                !stderr(&out).contains("Docker"),
+                "{command}\n{}",
+                stderr(&out)
+            );
+            continue;
+        }
         assert_eq!(out.status.code(), Some(3), "{command}\n{}", stderr(&out));
         assert!(
             stderr(&out).contains("Docker"),
