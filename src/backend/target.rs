@@ -17,6 +17,8 @@ use crate::suite::{InvokeContext, Suite};
 
 /// How long past the function's timeout a target may take to answer.
 const GRACE: Duration = Duration::from_secs(10);
+/// How many times a throttled call is sent again.
+const RETRIES: usize = 5;
 
 /// An Invoke API endpoint.
 #[derive(Clone)]
@@ -46,8 +48,8 @@ impl Backend for Endpoint {
         Box::pin(async { Ok(()) })
     }
 
-    fn warning<'a>(&'a self, _suite: &'a Suite) -> Boxed<'a, Option<String>> {
-        Box::pin(async { None })
+    fn warning<'a>(&'a self, suite: &'a Suite) -> Boxed<'a, Option<String>> {
+        Box::pin(async move { unjudgeable(suite) })
     }
 
     fn boot<'a>(&'a self, suite: &'a Suite, _id: WorkerId, _say: Say<'a>) -> Boxed<'a, Booted> {
@@ -111,6 +113,26 @@ impl Caller {
         request.send().await.map_err(|e| crate::chain::one_line(&e))
     }
 
+    /// The call, sent again after a pause while the target throttles it (429
+    /// `TooManyRequestsException`), at most [`RETRIES`] times, the pause doubling from 100 ms.
+    async fn call_through_throttling(
+        &self,
+        payload: &[u8],
+        context: &InvokeContext,
+    ) -> Result<reqwest::Response, String> {
+        let mut pause = Duration::from_millis(100);
+        for _ in 0..RETRIES {
+            match self.call(payload, context).await {
+                Ok(r) if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                other => return other,
+            }
+        }
+        self.call(payload, context).await
+    }
+
     async fn invoke(
         &self,
         payload: &[u8],
@@ -119,7 +141,7 @@ impl Caller {
         taps: Taps,
     ) -> Invocation {
         let sent = Instant::now();
-        let answered = match self.call(payload, context).await {
+        let answered = match self.call_through_throttling(payload, context).await {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let header = |name: &str| {
@@ -215,6 +237,34 @@ impl Instance for Caller {
     fn retire(self: Box<Self>, _keep: bool) -> Option<super::Kept> {
         None
     }
+}
+
+/// What a target cannot give `suite`'s cases, said once: a fresh execution environment for
+/// `isolation: cold` (the target's function is as warm as it is), and a streamed response for
+/// `stream:` checks (the Invoke API answers whole; they fail saying so).
+fn unjudgeable(suite: &Suite) -> Option<String> {
+    use crate::suite::Isolation;
+    let cold = suite.isolation == Isolation::Cold
+        || suite
+            .cases
+            .iter()
+            .any(|c| c.isolation == Some(Isolation::Cold));
+    let streams = suite.cases.iter().any(|c| {
+        c.expect
+            .checks
+            .iter()
+            .any(|k| matches!(k.kind, crate::suite::CheckKind::Stream { .. }))
+    });
+    let mut said = Vec::new();
+    if cold {
+        said.push("`isolation: cold` is not applicable: its cases run on the target's function, warm or not as the target has it");
+    }
+    if streams {
+        said.push(
+            "`stream:` checks are not applicable: the Invoke API answers whole, so they fail",
+        );
+    }
+    (!said.is_empty()).then(|| format!("on a target, {}", said.join("; ")))
 }
 
 /// The log lines of `X-Amz-Log-Result` (the last 4 KB, base64).
@@ -338,6 +388,72 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    // A throttling target is a fault `serve` shows only under a full queue: a bare listener
+    // answers 429 twice, then the call.
+    #[tokio::test]
+    async fn a_throttled_call_is_sent_again_until_it_is_taken() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            for i in 0.. {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut buf = vec![0u8; 65536];
+                let _ = stream.read(&mut buf).await;
+                let answer = if i < 2 {
+                    "HTTP/1.1 429 Too Many Requests\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                } else {
+                    "HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"ok\":true}"
+                };
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        let caller = Caller {
+            endpoint: Endpoint::new(&format!("http://127.0.0.1:{port}")),
+            name: "f".into(),
+            timeout: Duration::from_secs(3),
+        };
+        let invoked = caller
+            .invoke(b"{}", &InvokeContext::default(), &[], Taps::default())
+            .await;
+        assert_eq!(
+            invoked.outcome,
+            Outcome::Success {
+                body: Body::Json(json!({"ok": true}))
+            }
+        );
+    }
+
+    #[test]
+    fn what_a_target_cannot_give_is_said() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("code")).unwrap();
+        std::fs::write(
+            dir.path().join("code/app.py"),
+            "def handler(e, c):\n    return e\n",
+        )
+        .unwrap();
+        let file = dir.path().join("s.yaml");
+        std::fs::write(
+            &file,
+            "function: {runtime: python3.11, handler: app.handler, code: code}\ncases:\n  - name: a\n    isolation: cold\n  - name: b\n    expect: {stream: {min_chunks: 2}}\n",
+        )
+        .unwrap();
+        let suite = crate::suite::load_paths(&[file]).unwrap().remove(0);
+        let said = unjudgeable(&suite).unwrap();
+        assert!(
+            said.contains("`isolation: cold` is not applicable"),
+            "{said}"
+        );
+        assert!(
+            said.contains("`stream:` checks are not applicable"),
+            "{said}"
+        );
+        let mut plain = suite.clone();
+        plain.cases.truncate(0);
+        assert_eq!(unjudgeable(&plain), None);
     }
 
     #[test]
