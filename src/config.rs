@@ -57,6 +57,8 @@ pub struct RunConfig {
     pub env: Environment,
     /// `--target URL`: an Invoke API endpoint that runs the functions, instead of containers.
     pub target: Option<String>,
+    /// `--sign`: each call to the target is signed with the environment's AWS credentials.
+    pub sign: bool,
 }
 
 impl Default for RunConfig {
@@ -81,6 +83,7 @@ impl Default for RunConfig {
             update_snapshots: false,
             env: Environment::default(),
             target: None,
+            sign: false,
         }
     }
 }
@@ -132,6 +135,11 @@ impl std::fmt::Debug for Vars {
 }
 
 impl Environment {
+    /// Variable `name`, when set.
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.vars.0.get(name).cloned()
+    }
+
     /// The caller's credentials, with the variables `suites` take with `${NAME}`; one not set
     /// is an error naming where it is asked for.
     pub fn caller_for(&self, suites: &[&Suite]) -> Result<CallerCredentials, ConfigError> {

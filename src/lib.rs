@@ -140,7 +140,7 @@ async fn run_in(
                     s
                 })
                 .collect();
-            let endpoint = backend::target::Endpoint::new(target);
+            let endpoint = target_endpoint(&config, target)?;
             Runner::builder_on(Arc::new(endpoint), suites)
         }
     };
@@ -199,6 +199,21 @@ async fn run_in(
             Ok(exit::INTERNAL)
         }
     }
+}
+
+/// The `--target` endpoint, its calls signed with the environment's credentials on `--sign`.
+fn target_endpoint(config: &RunConfig, target: &str) -> Result<backend::target::Endpoint, Error> {
+    let endpoint = backend::target::Endpoint::new(target);
+    if !config.sign {
+        return Ok(endpoint);
+    }
+    let keys = gateway::Keys::from_pairs(config.env.caller.pairs()).ok_or_else(|| {
+        Error::Usage("--sign signs with the environment's AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)".into())
+    })?;
+    let region = (config.env.var("AWS_REGION"))
+        .or_else(|| config.env.var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".into());
+    Ok(endpoint.signed(keys, region))
 }
 
 /// Whether `--update-snapshots` records: never under CI, which is said.

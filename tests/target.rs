@@ -100,3 +100,116 @@ fn the_example_suites_pass_against_a_serve_of_themselves() {
     assert!(!stderr(&out).contains("booting"), "{}", stderr(&out));
     assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
 }
+
+/// A proxy in front of an Invoke API that checks each call's SigV4 signature with botocore's
+/// own signer (the same keys, the call's own time and signed headers) and refuses a wrong one
+/// with 403, as the service does.
+const SIGNATURE_PROXY: &str = r#"
+import http.server, os, urllib.error, urllib.request
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+UPSTREAM, KEYS = os.environ["UPSTREAM"], Credentials(os.environ["KEY_ID"], os.environ["SECRET"])
+class Proxy(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        auth = self.headers.get("authorization", "")
+        try:
+            signed = auth.split("SignedHeaders=")[1].split(",")[0].split(";")
+            presented = auth.split("Signature=")[1].strip()
+            region = auth.split("Credential=")[1].split("/")[2]
+        except IndexError:
+            return self.answer(403, b'{"message":"Missing Authentication Token"}', {})
+        request = AWSRequest(method="POST", url="http://" + self.headers["host"] + self.path, data=body,
+                             headers={h: self.headers[h] for h in signed if h != "x-amz-date"})
+        request.context["timestamp"] = self.headers["x-amz-date"]
+        request.headers["X-Amz-Date"] = self.headers["x-amz-date"]
+        signer = SigV4Auth(KEYS, "lambda", region)
+        expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+        if expected != presented:
+            return self.answer(403, b'{"message":"The request signature we calculated does not match"}', {})
+        forwarded = urllib.request.Request(UPSTREAM + self.path, data=body, method="POST",
+                                           headers={"X-Amz-Log-Type": self.headers.get("x-amz-log-type", "None")})
+        try:
+            r = urllib.request.urlopen(forwarded)
+        except urllib.error.HTTPError as e:
+            r = e
+        self.answer(r.status, r.read(), {k: v for k, v in r.headers.items() if k.lower().startswith("x-amz")})
+    def answer(self, status, body, headers):
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Proxy)
+print("listening", flush=True)
+server.serve_forever()
+"#;
+
+#[test]
+fn sign_signs_each_call_as_botocore_checks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (says, _) = suites(dir.path());
+    let mut server = Server::start(&[says.to_str().unwrap()]);
+    let port = free_port();
+    let mut proxy = std::process::Command::new("python3");
+    proxy
+        .args(["-c", SIGNATURE_PROXY])
+        .env("UPSTREAM", server.url())
+        .env("PORT", port.to_string())
+        .env("KEY_ID", "AKIDTARGET")
+        .env("SECRET", "target-secret");
+    let proxy = Background::start(proxy);
+    proxy.wait_for("listening");
+    let target = format!("http://127.0.0.1:{port}");
+    let with_keys = |secret: &str, args: &[&str]| {
+        let mut cmd = lambda_ci();
+        cmd.args(["run", "--pull", "never"])
+            .arg(&says)
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "AKIDTARGET")
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_REGION", "eu-west-1")
+            .env_remove("AWS_SESSION_TOKEN");
+        cmd.output().unwrap()
+    };
+    let out = with_keys("target-secret", &["--target", &target, "--sign"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert_summary(&text, "2 passed, 0 failed");
+    // Unsigned, or signed with another secret, the calls are refused.
+    for args in [
+        vec!["--target", &target],
+        vec!["--target", &target, "--sign"],
+    ] {
+        let secret = if args.len() == 3 {
+            "wrong"
+        } else {
+            "target-secret"
+        };
+        let out = with_keys(secret, &args);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(text.contains("403"), "{args:?}: {text}");
+    }
+    // No credentials to sign with: said before anything runs.
+    let out = lambda_ci()
+        .args(["run", "--pull", "never"])
+        .arg(&says)
+        .args(["--target", &target, "--sign"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--sign signs with the environment's AWS credentials"),
+        "{}",
+        stderr(&out)
+    );
+    drop(proxy);
+    assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
+}

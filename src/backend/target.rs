@@ -20,11 +20,20 @@ const GRACE: Duration = Duration::from_secs(10);
 /// How many times a throttled call is sent again.
 const RETRIES: usize = 5;
 
+/// What a function name may hold unencoded in the invoke path, as the SDKs write it.
+const NAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// An Invoke API endpoint.
 #[derive(Clone)]
 pub struct Endpoint {
     base: String,
     client: reqwest::Client,
+    /// `--sign`: the keys and region each call is signed with (SigV4, service `lambda`).
+    signing: Option<(crate::gateway::Keys, String)>,
 }
 
 impl Endpoint {
@@ -33,7 +42,14 @@ impl Endpoint {
         Endpoint {
             base: base.trim_end_matches('/').to_string(),
             client: reqwest::Client::new(),
+            signing: None,
         }
+    }
+
+    /// The endpoint, each call signed with `keys` for `region`.
+    pub fn signed(mut self, keys: crate::gateway::Keys, region: String) -> Endpoint {
+        self.signing = Some((keys, region));
+        self
     }
 }
 
@@ -82,8 +98,7 @@ struct Caller {
 
 impl Caller {
     fn url(&self) -> String {
-        let name =
-            percent_encoding::utf8_percent_encode(&self.name, percent_encoding::NON_ALPHANUMERIC);
+        let name = percent_encoding::utf8_percent_encode(&self.name, NAME);
         format!(
             "{}/2015-03-31/functions/{name}/invocations",
             self.endpoint.base
@@ -95,22 +110,54 @@ impl Caller {
         payload: &[u8],
         context: &InvokeContext,
     ) -> Result<reqwest::Response, String> {
+        let mut headers = vec![("X-Amz-Log-Type".to_string(), "Tail".to_string())];
+        if let Some(client_context) = &context.client_context {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(client_context.to_string());
+            headers.push(("X-Amz-Client-Context".into(), encoded));
+        }
+        if let Some((keys, region)) = &self.endpoint.signing {
+            headers = self.signed(headers, payload, keys, region)?;
+        }
         let mut request = self
             .endpoint
             .client
             .post(self.url())
-            .header("X-Amz-Log-Type", "Tail")
             .timeout(self.timeout + GRACE)
             .body(payload.to_vec());
-        if let Some(client_context) = &context.client_context {
-            let encoded =
-                base64::engine::general_purpose::STANDARD.encode(client_context.to_string());
-            request = request.header("X-Amz-Client-Context", encoded);
+        for (name, value) in headers {
+            request = request.header(name, value);
         }
+        // Not signed: tracing may rewrite it on the way.
         if let Some(trace) = &context.trace_id {
             request = request.header("X-Amzn-Trace-Id", trace);
         }
         request.send().await.map_err(|e| crate::chain::one_line(&e))
+    }
+
+    /// `headers` with what SigV4 adds for this call (`X-Amz-Date`, `Authorization`, the
+    /// session token), signed with the host and every header; `Host` itself is the client's.
+    fn signed(
+        &self,
+        headers: Vec<(String, String)>,
+        payload: &[u8],
+        keys: &crate::gateway::Keys,
+        region: &str,
+    ) -> Result<Vec<(String, String)>, String> {
+        let url = reqwest::Url::parse(&self.url()).map_err(|e| e.to_string())?;
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_string(),
+        };
+        let mut request = crate::gateway::Request::new("POST", url.path());
+        request.headers = headers;
+        request.body = payload.to_vec();
+        crate::gateway::sign_v4(keys, &mut request, &host, region)
+            .map_err(|e| format!("the call could not be signed: {e}"))?;
+        request
+            .headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("host"));
+        Ok(request.headers)
     }
 
     /// The call, sent again after a pause while the target throttles it (429

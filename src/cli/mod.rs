@@ -215,6 +215,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     pub target: Option<TargetArg>,
 
+    /// Sign each call to the `--target` with Signature Version 4 (service `lambda`), with the
+    /// environment's AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    /// AWS_SESSION_TOKEN) for its region (AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
+    #[arg(long, requires = "target")]
+    pub sign: bool,
+
     #[command(flatten)]
     pub containers: ContainerArgs,
 }
@@ -394,6 +400,7 @@ impl RunArgs {
             runtime_api: self.containers.runtime_api.map(Into::into),
             env: crate::config::Environment::read(),
             target: self.target.map(|t| t.0),
+            sign: self.sign,
         })
     }
 }

@@ -105,14 +105,24 @@ fn signature(
     Ok((signature, added))
 }
 
-/// Signs `request` for `host` in `region` now, as an SDK would: `Host`, `X-Amz-Date`,
-/// `Authorization` (and `X-Amz-Security-Token`) added.
+/// Signs `request` for `host` in `region` now, as an SDK would: every header it has and
+/// `Host` signed, `X-Amz-Date`, `Authorization` (and `X-Amz-Security-Token`) added.
 pub fn sign(keys: &Keys, request: &mut Request, host: &str, region: &str) -> Result<(), String> {
     request
         .headers
         .retain(|(k, _)| !k.eq_ignore_ascii_case("host"));
     request.headers.push(("Host".into(), host.into()));
-    let headers = vec![("host".to_string(), host.to_string())];
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (k, v) in &request.headers {
+        let name = k.to_ascii_lowercase();
+        match headers.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, joined)) => {
+                joined.push(',');
+                joined.push_str(v);
+            }
+            None => headers.push((name, v.clone())),
+        }
+    }
     let (_, added) = signature(keys, request, &headers, region, SystemTime::now())?;
     request.headers.extend(added);
     Ok(())
