@@ -55,24 +55,13 @@ impl Runner {
             keep: false,
         };
         RunnerBuilder {
-            runner: Runner {
-                // Set again by `build`, with the options given.
-                backend: Arc::new(containers.clone()),
-                suites: Arc::new(suites),
-                prepared,
-                boots,
-                warm: false,
-                credentials: None,
-                caller: CallerCredentials::default(),
-                cancellation: Cancellation::default(),
-                jobs: crate::config::default_jobs(),
-                keep: false,
+            // Set again by `build`, with the options given.
+            runner: defaults(
+                Arc::new(containers.clone()),
+                suites,
+                (prepared, boots),
                 run_id,
-                snapshots: Snapshots::default(),
-                update_snapshots: false,
-                attachments: "lambda-ci-actual".into(),
-                stop: tokio::sync::watch::channel(None).1,
-            },
+            ),
             containers: Some(containers),
         }
     }
@@ -83,26 +72,41 @@ impl Runner {
         backend: Arc<dyn crate::backend::Backend>,
         suites: Vec<Suite>,
     ) -> RunnerBuilder {
+        let fresh = (
+            Arc::default(),
+            Arc::new(tokio::sync::Semaphore::new(super::boots_at_once())),
+        );
         RunnerBuilder {
-            runner: Runner {
-                backend,
-                suites: Arc::new(suites),
-                prepared: Arc::default(),
-                boots: Arc::new(tokio::sync::Semaphore::new(super::boots_at_once())),
-                warm: false,
-                credentials: None,
-                caller: CallerCredentials::default(),
-                cancellation: Cancellation::default(),
-                jobs: crate::config::default_jobs(),
-                keep: false,
-                run_id: crate::run_id(),
-                snapshots: Snapshots::default(),
-                update_snapshots: false,
-                attachments: "lambda-ci-actual".into(),
-                stop: tokio::sync::watch::channel(None).1,
-            },
+            runner: defaults(backend, suites, fresh, crate::run_id()),
             containers: None,
         }
+    }
+}
+
+/// A runner of `suites` on `backend`, with what its session shares (what is prepared, the
+/// boot limit) and its run id, every option at its default.
+fn defaults(
+    backend: Arc<dyn crate::backend::Backend>,
+    suites: Vec<Suite>,
+    (prepared, boots): (Arc<super::Prepared>, Arc<tokio::sync::Semaphore>),
+    run_id: String,
+) -> Runner {
+    Runner {
+        backend,
+        suites: Arc::new(suites),
+        prepared,
+        boots,
+        warm: false,
+        credentials: None,
+        caller: CallerCredentials::default(),
+        cancellation: Cancellation::default(),
+        jobs: crate::config::default_jobs(),
+        keep: false,
+        run_id,
+        snapshots: Snapshots::default(),
+        update_snapshots: false,
+        attachments: "lambda-ci-actual".into(),
+        stop: tokio::sync::watch::channel(None).1,
     }
 }
 
