@@ -125,6 +125,31 @@ fn lambda_authorizers_are_read_as_aws_s_own_transform_reads_them_and_run() {
     }
     // The suite's request cases go through them.
     passes(&fixture("templates/authorized/suite.yaml"), 5);
+    // Served from the template, the authorizer is the template's own function, said once.
+    let api_port = common::serve::free_port().to_string();
+    let mut server = common::serve::Server::start(&[
+        "--template",
+        template.to_str().unwrap(),
+        "--api-port",
+        &api_port,
+    ]);
+    let curl = |token: &str| {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {token}"))
+            .arg(format!("http://127.0.0.1:{api_port}/team/whoami"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(curl("allow"), "200", "{}", server.printed());
+    assert_eq!(curl("deny"), "403", "{}", server.printed());
+    assert!(
+        !server.printed().contains("warning: function"),
+        "{}",
+        server.printed()
+    );
+    assert_eq!(server.interrupt(), Some(0), "{}", server.printed());
 }
 
 /// Runs the suites of `path`, which must all pass: `count` cases.

@@ -338,19 +338,7 @@ fn load(
     let mut warnings: Vec<String> = said.iter().map(|w| format!("warning: {w}")).collect();
     let loaded = loaded.map_err(Error::Load)?;
     let mut suites: Vec<Suite> = Vec::new();
-    // A route's Lambda authorizer is served as a function of its own, beside the suite's.
-    let with_authorizers = loaded.into_iter().flat_map(|suite| {
-        let authorizers = runner::authorize::suites_of(&suite);
-        std::iter::once(suite).chain(authorizers)
-    });
-    for suite in with_authorizers {
-        let same = suites.iter().any(|s| {
-            s.function.name == suite.function.name
-                && suite::same_function(&s.function, &suite.function)
-        });
-        if same && suite.cases.is_empty() {
-            continue;
-        }
+    for suite in loaded {
         match suites
             .iter()
             .find(|s| s.function.name == suite.function.name)
@@ -363,6 +351,20 @@ fn load(
                 first.file.display()
             )),
             None => suites.push(suite),
+        }
+    }
+    // A route's Lambda authorizer is served as a function of its own, beside the suites'
+    // (a function the suites declare under the same name, as a template's is, serves it).
+    let authorizers: Vec<Suite> = suites
+        .iter()
+        .flat_map(runner::authorize::suites_of)
+        .collect();
+    for authorizer in authorizers {
+        if !suites
+            .iter()
+            .any(|s| s.function.name == authorizer.function.name)
+        {
+            suites.push(authorizer);
         }
     }
     Ok((suites, warnings))
