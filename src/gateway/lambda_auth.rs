@@ -3,8 +3,8 @@
 //! authorizer function is sent, and what its answer allows — an IAM policy evaluated against
 //! the method's ARN (wildcards included; an explicit deny wins), or an HTTP API's simple
 //! response — with the context it passes to the function, or the front door's own refusal.
-//! Answers are cached by identity for the authorizer's TTL. Pure: the runner and `serve`
-//! invoke the function.
+//! Answers are cached by identity for the authorizer's TTL. [`run`] is the whole of it; the
+//! runner and `serve` give it the way to invoke the function.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -209,6 +209,39 @@ pub fn event(
         }
     }
     Value::Object(out)
+}
+
+/// `lambda` run for `request` to `route` (whose API lives at `site`), whose function event is
+/// `event`: the identity read, the cached answer or the one `invoke` gets from the
+/// authorizer's function (then cached), and the verdict — `event` with what the authorizer
+/// passes on, or the front door's refusal. `invoke`'s own error ends it (the function could
+/// not be had).
+pub async fn run<E, F>(
+    lambda: &Lambda,
+    (route, request, site): (&Route, &Request, &Site),
+    event: Value,
+    cache: &Cache,
+    invoke: impl FnOnce(Value) -> F,
+) -> Result<Result<Value, HttpResponse>, E>
+where
+    F: std::future::Future<Output = Result<Outcome, E>>,
+{
+    let identity = match identity(lambda, route, request) {
+        Ok(identity) => identity,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let arn = method_arn(route, request, site);
+    let started = Instant::now();
+    let outcome = match cache.get(lambda, &identity, started) {
+        Some(outcome) => outcome,
+        None => {
+            let outcome = invoke(self::event(lambda, route, &event, &identity, &arn)).await?;
+            cache.put(lambda, &identity, started, &outcome);
+            outcome
+        }
+    };
+    let verdict = verdict(lambda, route, &arn, &outcome, started.elapsed());
+    Ok(verdict.map(|passed| super::with_authorizer(event, passed)))
 }
 
 /// What `lambda` answered with `outcome`, in `took`, allows at `arn`: the

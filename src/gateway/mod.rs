@@ -31,7 +31,8 @@ pub use auth::{Authorizer, Jwt, authorize, injected, with_authorizer};
 pub use cors::{Cors, decorate, is_preflight, preflight};
 pub use event::{Call, Site, build};
 pub use lambda_auth::{
-    Cache, Lambda, LambdaKind, Source, event as authorizer_event, identity, method_arn, verdict,
+    Cache, Lambda, LambdaKind, Source, event as authorizer_event, identity, method_arn,
+    run as run_authorizer, verdict,
 };
 pub use own::{Own, own};
 pub use request::{Request, header_value};

@@ -3,8 +3,6 @@
 //! its answers cached by identity for the authorizer's TTL; what it allows decides whether
 //! the case's function is invoked, and with what `requestContext.authorizer`.
 
-use std::time::Instant;
-
 use tokio::sync::Mutex;
 
 use super::slot::{NoWorker, Request, Slot, Unserved};
@@ -103,43 +101,24 @@ impl Runner {
             return Some(self.signed(suite, front));
         }
         let lambda = front.lambda_authorizer()?;
-        let route = &front.route;
-        let identity = match gateway::identity(lambda, route, &front.request) {
-            Ok(identity) => identity,
-            Err(refusal) => return Some(Authorized::Refused(refusal)),
-        };
-        let arn = gateway::method_arn(route, &front.request, &suite.function.site(route));
         let index = authorizers
             .suites
             .iter()
             .position(|s| s.function.name == lambda.function)?;
-        let started = Instant::now();
-        let outcome = match authorizers.cache.get(lambda, &identity, started) {
-            Some(outcome) => outcome,
-            None => {
-                let event = gateway::authorizer_event(lambda, route, &case.event, &identity, &arn);
-                let mut held = authorizers.held[index].lock().await;
-                let outcome = match self
-                    .invoke_authorizer(&authorizers.suites[index], &mut held, &event, out)
-                    .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(end) => return Some(end),
-                };
-                authorizers.cache.put(lambda, &identity, started, &outcome);
-                outcome
-            }
+        let site = suite.function.site(&front.route);
+        let invoke = async |sent: serde_json::Value| {
+            let mut held = authorizers.held[index].lock().await;
+            let suite = &authorizers.suites[index];
+            self.invoke_authorizer(suite, &mut held, &sent, out).await
         };
-        let took = started.elapsed();
-        Some(
-            match gateway::verdict(lambda, route, &arn, &outcome, took) {
-                Ok(passed) => {
-                    let event = gateway::with_authorizer(case.event.clone(), passed);
-                    Authorized::Allowed(event.to_string().into_bytes())
-                }
-                Err(refusal) => Authorized::Refused(refusal),
-            },
-        )
+        let at = (&front.route, &front.request, &site);
+        let ran =
+            gateway::run_authorizer(lambda, at, case.event.clone(), &authorizers.cache, invoke);
+        Some(match ran.await {
+            Ok(Ok(event)) => Authorized::Allowed(event.to_string().into_bytes()),
+            Ok(Err(refusal)) => Authorized::Refused(refusal),
+            Err(end) => end,
+        })
     }
 
     /// A request to an `AWS_IAM` function URL, signed with the credentials lambda-ci runs

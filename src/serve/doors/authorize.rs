@@ -26,21 +26,10 @@ impl Doors {
         let Some(lambda) = route.authorizer.as_ref().and_then(|a| a.lambda()) else {
             return Ok(event);
         };
-        let identity = gateway::identity(lambda, route, request)?;
         let site = function.suite().function.site(route);
-        let arn = gateway::method_arn(route, request, &site);
-        let started = Instant::now();
-        let outcome = match self.cache.get(lambda, &identity, started) {
-            Some(outcome) => outcome,
-            None => {
-                let sent = gateway::authorizer_event(lambda, route, &event, &identity, &arn);
-                let outcome = self.call_authorizer(lambda, route, sent).await?;
-                self.cache.put(lambda, &identity, started, &outcome);
-                outcome
-            }
-        };
-        let passed = gateway::verdict(lambda, route, &arn, &outcome, started.elapsed())?;
-        Ok(gateway::with_authorizer(event, passed))
+        let invoke = |sent| self.call_authorizer(lambda, route, sent);
+        let at = (route, request, &site);
+        gateway::run_authorizer(lambda, at, event, &self.cache, invoke).await?
     }
 
     /// Calls the authorizer's function with `event`: its outcome, or the API's 500 when it
