@@ -262,13 +262,7 @@ impl Doors {
             return self.too_large(&function, &route, &request);
         }
         let (reply, answered) = oneshot::channel();
-        let (pieces, streamed) = match route.streams() {
-            true => {
-                let (pieces, streamed) = tokio::sync::mpsc::unbounded_channel();
-                (Some(pieces), Some(streamed))
-            }
-            false => (None, None),
-        };
+        let (pieces, streamed) = super::function::pieces(route.streams());
         let queued = Call {
             payload,
             context: InvokeContext {

@@ -32,6 +32,22 @@ pub struct Call {
     pub reply: oneshot::Sender<Result<Invocation, String>>,
 }
 
+/// Where a call's streamed pieces go and where they are read, when `streaming`.
+pub fn pieces(
+    streaming: bool,
+) -> (
+    Option<crate::backend::Pieces>,
+    Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>>,
+) {
+    match streaming {
+        true => {
+            let (pieces, streamed) = tokio::sync::mpsc::unbounded_channel();
+            (Some(pieces), Some(streamed))
+        }
+        false => (None, None),
+    }
+}
+
 /// A function being served.
 pub struct Function {
     pub name: String,

@@ -196,13 +196,7 @@ impl Api {
             return respond(StatusCode::NO_CONTENT, &new_request_id(), Vec::new());
         }
         let (reply, answer) = oneshot::channel();
-        let (pieces, streamed) = match is_streaming {
-            true => {
-                let (pieces, streamed) = tokio::sync::mpsc::unbounded_channel();
-                (Some(pieces), Some(streamed))
-            }
-            false => (None, None),
-        };
+        let (pieces, streamed) = super::function::pieces(is_streaming);
         let call = Call {
             payload,
             context,
